@@ -1,0 +1,1 @@
+//! nubis-aurora: being built (see docs/aurora.md).

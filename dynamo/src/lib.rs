@@ -1,0 +1,1 @@
+//! nubis-dynamo: being built (see docs/dynamo.md).

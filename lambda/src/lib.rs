@@ -1,0 +1,1 @@
+//! nubis-lambda: being built (see docs/lambda.md).

@@ -1,0 +1,1 @@
+//! nubis-neptune: being built (see docs/neptune.md).

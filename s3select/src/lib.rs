@@ -1,0 +1,1 @@
+//! nubis-s3select: being built (see docs/s3select.md).

@@ -1,0 +1,137 @@
+//! Routing a request on the one endpoint to the service that answers it.
+//!
+//! The rule, in order (documented in `docs/ARCHITECTURE.md`):
+//! 1. `X-Amz-Target: <Prefix>.<Operation>` picks the service that declares `<Prefix>`.
+//! 2. A SigV4 signature (header or presigned query) picks the service by signing name, so an S3
+//!    bucket called `gremlin` still reaches S3.
+//! 3. An unsigned request goes to the service that declares the longest matching path prefix, and
+//!    otherwise to the unsigned fallback (S3).
+//!
+//! Anything that matches nothing gets an AWS-shaped `UnknownServiceException` in the protocol the
+//! request looks like, never a 500 or a dropped connection.
+
+use std::sync::Arc;
+
+use nubis_core::{AccountId, IdGen, Region};
+
+use crate::sigv4::{Credential, parse_authorization, parse_presigned_query};
+use crate::{Protocol, Request, RequestContext, Response, Service, error};
+
+/// Routes requests to services.
+pub struct Router {
+    services: Vec<Arc<dyn Service>>,
+    default_region: Region,
+    account: AccountId,
+    ids: IdGen,
+}
+
+impl std::fmt::Debug for Router {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Router").field("services", &self.services.len()).field("default_region", &self.default_region).finish()
+    }
+}
+
+impl Router {
+    /// A router over `services`; unsigned requests act in `default_region`.
+    pub fn new(services: Vec<Arc<dyn Service>>, default_region: Region, account: AccountId, ids: IdGen) -> Self {
+        Router { services, default_region, account, ids }
+    }
+
+    /// Every service, in registration order.
+    pub fn services(&self) -> &[Arc<dyn Service>] {
+        &self.services
+    }
+
+    /// Picks the service for `req`, or answers it with an AWS-shaped error.
+    pub fn route(&self, req: &Request) -> Result<(Arc<dyn Service>, RequestContext), Response> {
+        let request_id = self.ids.request_id();
+        let credential = credential_of(req);
+        let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let guessed = guess_protocol(req, target.is_some());
+
+        let region = match &credential {
+            Some(c) => match Region::new(&c.region) {
+                Ok(r) => r,
+                Err(_) => {
+                    let msg = format!("The region '{}' in the request's credential scope is not an AWS region", c.region);
+                    return Err(error(guessed, 400, "InvalidRegion", &msg, &request_id));
+                }
+            },
+            None => self.default_region.clone(),
+        };
+        let mut ctx = RequestContext {
+            region,
+            account: self.account,
+            request_id,
+            signing_name: credential.as_ref().map(|c| c.service.clone()),
+            access_key: credential.as_ref().map(|c| c.access_key.clone()),
+            operation: None,
+            target_prefix: None,
+        };
+
+        if let Some(target) = &target {
+            let (prefix, op) = target.split_once('.').unwrap_or((target.as_str(), ""));
+            ctx.target_prefix = Some(prefix.to_owned());
+            ctx.operation = Some(op.to_owned());
+            return match self.services.iter().find(|s| s.descriptor().target_prefixes.contains(&prefix)) {
+                Some(s) => Ok((Arc::clone(s), ctx)),
+                None => {
+                    let msg = format!("Nubis serves no service with the target prefix '{prefix}'");
+                    Err(error(guessed, 400, "UnknownServiceException", &msg, &ctx.request_id))
+                }
+            };
+        }
+
+        if let Some(c) = &credential {
+            return match self.services.iter().find(|s| s.descriptor().signing_names.contains(&c.service.as_str())) {
+                Some(s) => Ok((Arc::clone(s), ctx)),
+                None => {
+                    let msg = format!("Nubis serves no service with the signing name '{}'", c.service);
+                    Err(error(guessed, 400, "UnknownServiceException", &msg, &ctx.request_id))
+                }
+            };
+        }
+
+        let path = req.uri().path();
+        let by_path = self
+            .services
+            .iter()
+            .filter_map(|s| {
+                let d = s.descriptor();
+                d.unsigned_paths
+                    .iter()
+                    .filter(|p| path == **p || path.strip_prefix(**p).is_some_and(|rest| rest.starts_with('/')))
+                    .map(|p| p.len())
+                    .max()
+                    .map(|len| (len, s))
+            })
+            .max_by_key(|(len, _)| *len)
+            .map(|(_, s)| s);
+        if let Some(s) = by_path.or_else(|| self.services.iter().find(|s| s.descriptor().unsigned_fallback)) {
+            return Ok((Arc::clone(s), ctx));
+        }
+        let msg = format!("Nubis serves nothing at '{path}' for unsigned requests");
+        Err(error(guessed, 404, "UnknownServiceException", &msg, &ctx.request_id))
+    }
+}
+
+fn credential_of(req: &Request) -> Option<Credential> {
+    if let Some(c) = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(parse_authorization) {
+        return Some(c);
+    }
+    req.uri().query().and_then(parse_presigned_query)
+}
+
+/// The protocol a request looks like, for answering requests no service claims.
+pub fn guess_protocol(req: &Request, has_target: bool) -> Protocol {
+    let ct = req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if has_target {
+        if ct.contains("1.1") { Protocol::AwsJson1_1 } else { Protocol::AwsJson1_0 }
+    } else if ct.starts_with("application/x-www-form-urlencoded") {
+        Protocol::AwsQuery
+    } else if ct.contains("json") {
+        Protocol::RestJson1
+    } else {
+        Protocol::RestXml
+    }
+}
