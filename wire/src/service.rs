@@ -92,4 +92,21 @@ pub trait Service: Send + Sync + 'static {
     fn listeners(&self) -> Vec<Listener> {
         Vec::new()
     }
+
+    /// Accepts an HTTP upgrade (a WebSocket, such as Neptune's Gremlin Server endpoint).
+    ///
+    /// Called before [`Service::call`] for requests carrying `Connection: upgrade`. Returning
+    /// `Some((response, handler))` sends `response` (normally `101 Switching Protocols` with the
+    /// handshake headers) and then runs `handler` on the upgraded connection.
+    fn upgrade(&self, _ctx: &RequestContext, _req: &Request) -> Option<(Response, UpgradeHandler)> {
+        None
+    }
 }
+
+/// A connection after an HTTP upgrade: bytes both ways.
+pub trait UpgradedIo: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static {}
+
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static> UpgradedIo for T {}
+
+/// What runs on an upgraded connection.
+pub type UpgradeHandler = Box<dyn FnOnce(Box<dyn UpgradedIo>) -> BoxFuture<'static, ()> + Send>;

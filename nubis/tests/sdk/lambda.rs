@@ -1,0 +1,1 @@
+//! SDK tests for lambda (see docs/).

@@ -1,0 +1,1 @@
+//! SDK tests for neptune (see docs/).

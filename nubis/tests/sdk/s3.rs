@@ -1,0 +1,1 @@
+//! SDK tests for s3 (see docs/).
