@@ -34,7 +34,12 @@ pub enum ArnAccount {
 
 impl Arn {
     /// Builds an ARN for a regional resource owned by an account.
-    pub fn new(service: &str, region: &Region, account: AccountId, resource: impl Into<String>) -> Self {
+    pub fn new(
+        service: &str,
+        region: &Region,
+        account: AccountId,
+        resource: impl Into<String>,
+    ) -> Self {
         Arn {
             partition: region.partition(),
             service: service.to_owned(),
@@ -52,7 +57,13 @@ impl Arn {
         account: ArnAccount,
         resource: impl Into<String>,
     ) -> Result<Self, Error> {
-        let arn = Arn { partition, service: service.to_owned(), region, account, resource: resource.into() };
+        let arn = Arn {
+            partition,
+            service: service.to_owned(),
+            region,
+            account,
+            resource: resource.into(),
+        };
         // Validate through the one parser so both constructors enforce the same rules.
         arn.to_string().parse()
     }
@@ -120,7 +131,10 @@ impl FromStr for Arn {
     type Err = Error;
 
     fn from_str(s: &str) -> Result<Self, Error> {
-        let bad = |reason: &str| Error::InvalidArn { input: s.to_owned(), reason: reason.to_owned() };
+        let bad = |reason: &str| Error::InvalidArn {
+            input: s.to_owned(),
+            reason: reason.to_owned(),
+        };
         let mut parts = s.splitn(6, ':');
         if parts.next() != Some("arn") {
             return Err(bad("an ARN starts with 'arn:'"));
@@ -128,7 +142,11 @@ impl FromStr for Arn {
         let partition = parts.next().ok_or_else(|| bad("missing partition"))?;
         let partition: Partition = partition.parse().map_err(|_| bad("unknown partition"))?;
         let service = parts.next().ok_or_else(|| bad("missing service"))?;
-        if service.is_empty() || !service.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+        if service.is_empty()
+            || !service
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
             return Err(bad("the service must be lowercase letters, digits and '-'"));
         }
         let region = parts.next().ok_or_else(|| bad("missing region"))?;
@@ -145,13 +163,21 @@ impl FromStr for Arn {
         let account = match account {
             "" => ArnAccount::None,
             "aws" => ArnAccount::Aws,
-            a => ArnAccount::Id(AccountId::new(a).map_err(|_| bad("the account must be 12 digits"))?),
+            a => {
+                ArnAccount::Id(AccountId::new(a).map_err(|_| bad("the account must be 12 digits"))?)
+            }
         };
         let resource = parts.next().ok_or_else(|| bad("missing resource"))?;
         if resource.is_empty() {
             return Err(bad("missing resource"));
         }
-        Ok(Arn { partition, service: service.to_owned(), region, account, resource: resource.to_owned() })
+        Ok(Arn {
+            partition,
+            service: service.to_owned(),
+            region,
+            account,
+            resource: resource.to_owned(),
+        })
     }
 }
 
@@ -180,7 +206,9 @@ mod tests {
             let arn: Arn = s.parse().unwrap_or_else(|e| panic!("{s}: {e}"));
             assert_eq!(arn.to_string(), s);
         }
-        let arn: Arn = "arn:aws:lambda:eu-west-1:123456789012:function:my-fn:PROD".parse().unwrap();
+        let arn: Arn = "arn:aws:lambda:eu-west-1:123456789012:function:my-fn:PROD"
+            .parse()
+            .unwrap();
         assert_eq!(arn.resource_parts(), ("function", "my-fn:PROD"));
     }
 
@@ -199,18 +227,39 @@ mod tests {
             "arn:aws:s3::12:b",
             "arn:aws-cn:s3:us-east-1::b",
         ] {
-            assert!(matches!(s.parse::<Arn>(), Err(Error::InvalidArn { .. })), "{s}");
+            assert!(
+                matches!(s.parse::<Arn>(), Err(Error::InvalidArn { .. })),
+                "{s}"
+            );
         }
     }
 
     fn arb_arn() -> impl Strategy<Value = Arn> {
-        let region = prop_oneof![Just(None), (0..crate::region::REGIONS.len()).prop_map(|i| Some(crate::region::REGIONS[i].0))];
-        let account = prop_oneof![Just(ArnAccount::None), Just(ArnAccount::Aws), "[0-9]{12}".prop_map(|s| ArnAccount::Id(AccountId::new(&s).unwrap()))];
-        ("[a-z][a-z0-9-]{0,12}", region, account, "[!-~]{1,40}").prop_map(|(service, region, account, resource)| {
-            let region = region.map(|r| Region::new(r).unwrap());
-            let partition = region.as_ref().map(Region::partition).unwrap_or(Partition::Aws);
-            Arn { partition, service, region, account, resource }
-        })
+        let region = prop_oneof![
+            Just(None),
+            (0..crate::region::REGIONS.len()).prop_map(|i| Some(crate::region::REGIONS[i].0))
+        ];
+        let account = prop_oneof![
+            Just(ArnAccount::None),
+            Just(ArnAccount::Aws),
+            "[0-9]{12}".prop_map(|s| ArnAccount::Id(AccountId::new(&s).unwrap()))
+        ];
+        ("[a-z][a-z0-9-]{0,12}", region, account, "[!-~]{1,40}").prop_map(
+            |(service, region, account, resource)| {
+                let region = region.map(|r| Region::new(r).unwrap());
+                let partition = region
+                    .as_ref()
+                    .map(Region::partition)
+                    .unwrap_or(Partition::Aws);
+                Arn {
+                    partition,
+                    service,
+                    region,
+                    account,
+                    resource,
+                }
+            },
+        )
     }
 
     proptest! {

@@ -65,7 +65,9 @@ impl Clock for SystemClock {
     }
 
     fn sleep_until(&self, deadline: SystemTime) -> Sleep {
-        let wait = deadline.duration_since(self.now()).unwrap_or(Duration::ZERO);
+        let wait = deadline
+            .duration_since(self.now())
+            .unwrap_or(Duration::ZERO);
         Box::pin(tokio::time::sleep(wait))
     }
 }
@@ -85,7 +87,12 @@ pub struct ManualClock {
 impl ManualClock {
     /// A manual clock standing at `start`.
     pub fn new(start: SystemTime) -> Self {
-        Self { state: Arc::new(Mutex::new(ManualState { now: start, waiters: Vec::new() })) }
+        Self {
+            state: Arc::new(Mutex::new(ManualState {
+                now: start,
+                waiters: Vec::new(),
+            })),
+        }
     }
 
     /// A manual clock standing at 2026-01-01T00:00:00Z, the default for tests.
@@ -132,7 +139,10 @@ impl Clock for ManualClock {
     }
 
     fn sleep_until(&self, deadline: SystemTime) -> Sleep {
-        Box::pin(ManualSleep { state: Arc::clone(&self.state), deadline })
+        Box::pin(ManualSleep {
+            state: Arc::clone(&self.state),
+            deadline,
+        })
     }
 
     fn is_manual(&self) -> bool {
@@ -161,12 +171,16 @@ impl Future for ManualSleep {
 
 /// Milliseconds since the Unix epoch, saturating at zero.
 pub fn epoch_millis(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
 }
 
 /// Seconds since the Unix epoch as a float (the form DynamoDB and Lambda put on the wire).
 pub fn epoch_seconds_f64(t: SystemTime) -> f64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or(0.0)
 }
 
 /// The instant `secs` seconds after the Unix epoch (fractions kept to the nanosecond).
@@ -185,14 +199,19 @@ pub fn to_rfc3339(t: SystemTime) -> String {
 
 /// Formats an instant as an HTTP date (`Thu, 01 Jan 2026 00:00:00 GMT`), as S3 headers use.
 pub fn to_http_date(t: SystemTime) -> String {
-    DateTime::<Utc>::from(t).format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+    DateTime::<Utc>::from(t)
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string()
 }
 
 /// Parses an RFC 3339 timestamp.
 pub fn parse_rfc3339(s: &str) -> Result<SystemTime, crate::Error> {
     DateTime::parse_from_rfc3339(s)
         .map(|d| SystemTime::from(d.with_timezone(&Utc)))
-        .map_err(|e| crate::Error::InvalidTimestamp { input: s.to_owned(), reason: e.to_string() })
+        .map_err(|e| crate::Error::InvalidTimestamp {
+            input: s.to_owned(),
+            reason: e.to_string(),
+        })
 }
 
 #[cfg(test)]

@@ -18,12 +18,20 @@ pub struct Env {
 impl Env {
     /// An environment on the given clock, account [`AccountId::LOCAL`], seed 0.
     pub fn with_clock(clock: SharedClock) -> Self {
-        Env { account: AccountId::LOCAL, clock, ids: IdGen::new(0), meter: Meter::new() }
+        Env {
+            account: AccountId::LOCAL,
+            clock,
+            ids: IdGen::new(0),
+            meter: Meter::new(),
+        }
     }
 
     /// The same environment with an id generator forked for `engine`.
     pub fn for_engine(&self, engine: &str) -> Self {
-        Env { ids: self.ids.fork(engine), ..self.clone() }
+        Env {
+            ids: self.ids.fork(engine),
+            ..self.clone()
+        }
     }
 }
 

@@ -19,7 +19,10 @@ pub struct IdGen {
 impl IdGen {
     /// A generator whose sequence is fixed by `seed`.
     pub fn new(seed: u64) -> Self {
-        Self { seed, counter: Arc::new(AtomicU64::new(0)) }
+        Self {
+            seed,
+            counter: Arc::new(AtomicU64::new(0)),
+        }
     }
 
     /// A generator for a sub-system, with its own sequence derived from this one's seed and
@@ -35,12 +38,19 @@ impl IdGen {
     /// The next 64 random-looking bits.
     pub fn next_u64(&self) -> u64 {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        splitmix64(self.seed.wrapping_add(n.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
+        splitmix64(
+            self.seed
+                .wrapping_add(n.wrapping_mul(0x9e37_79b9_7f4a_7c15)),
+        )
     }
 
     /// A random-looking value in `0..bound` (`bound` > 0).
     pub fn next_below(&self, bound: u64) -> u64 {
-        if bound == 0 { 0 } else { self.next_u64() % bound }
+        if bound == 0 {
+            0
+        } else {
+            self.next_u64() % bound
+        }
     }
 
     /// A version-4 UUID in canonical lowercase form.
@@ -53,7 +63,14 @@ impl IdGen {
         b[6] = (b[6] & 0x0f) | 0x40;
         b[8] = (b[8] & 0x3f) | 0x80;
         let h = hex(&b);
-        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
     }
 
     /// `len` lowercase hex digits.
@@ -69,7 +86,9 @@ impl IdGen {
     /// `len` characters from `[A-Z0-9]`, the alphabet AWS request ids and many resource ids use.
     pub fn upper_alnum(&self, len: usize) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-        (0..len).map(|_| ALPHABET[self.next_below(ALPHABET.len() as u64) as usize] as char).collect()
+        (0..len)
+            .map(|_| ALPHABET[self.next_below(ALPHABET.len() as u64) as usize] as char)
+            .collect()
     }
 
     /// An AWS-style request id (52 characters, as DynamoDB sends; S3 uses 16 through [`IdGen::upper_alnum`]).

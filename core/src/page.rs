@@ -17,8 +17,11 @@ pub fn encode<T: Serialize>(tag: &str, position: &T) -> String {
 
 /// Decodes a token that [`encode`] made for operation `tag`.
 pub fn decode<T: DeserializeOwned>(tag: &str, token: &str) -> Result<T, crate::Error> {
-    let bytes = URL_SAFE_NO_PAD.decode(token.trim_end_matches('=')).map_err(|_| crate::Error::InvalidToken)?;
-    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| crate::Error::InvalidToken)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(token.trim_end_matches('='))
+        .map_err(|_| crate::Error::InvalidToken)?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|_| crate::Error::InvalidToken)?;
     if value.get("t").and_then(|t| t.as_str()) != Some(tag) {
         return Err(crate::Error::InvalidToken);
     }
@@ -33,7 +36,10 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_reject_strangers() {
         let t = encode("ListTables", &"Music");
-        assert_eq!(decode::<String>("ListTables", &t).ok().as_deref(), Some("Music"));
+        assert_eq!(
+            decode::<String>("ListTables", &t).ok().as_deref(),
+            Some("Music")
+        );
         assert!(decode::<String>("ListBackups", &t).is_err());
         assert!(decode::<String>("ListTables", "not a token").is_err());
     }

@@ -95,7 +95,10 @@ impl FromStr for Partition {
             "aws" => Ok(Partition::Aws),
             "aws-cn" => Ok(Partition::AwsCn),
             "aws-us-gov" => Ok(Partition::AwsUsGov),
-            _ => Err(Error::InvalidArn { input: s.to_owned(), reason: "unknown partition".into() }),
+            _ => Err(Error::InvalidArn {
+                input: s.to_owned(),
+                reason: "unknown partition".into(),
+            }),
         }
     }
 }
@@ -120,7 +123,9 @@ impl Region {
             .iter()
             .find(|(c, _)| *c == code)
             .map(|(c, _)| Region(Cow::Borrowed(c)))
-            .ok_or_else(|| Error::InvalidRegion { input: code.to_owned() })
+            .ok_or_else(|| Error::InvalidRegion {
+                input: code.to_owned(),
+            })
     }
 
     /// The region code.
@@ -130,7 +135,11 @@ impl Region {
 
     /// The partition the region belongs to.
     pub fn partition(&self) -> Partition {
-        REGIONS.iter().find(|(c, _)| *c == self.as_str()).map(|(_, p)| *p).unwrap_or(Partition::Aws)
+        REGIONS
+            .iter()
+            .find(|(c, _)| *c == self.as_str())
+            .map(|(_, p)| *p)
+            .unwrap_or(Partition::Aws)
     }
 
     /// Every region Nubis knows.
@@ -171,7 +180,9 @@ impl AccountId {
     pub fn new(s: &str) -> Result<Self, Error> {
         let bytes = s.as_bytes();
         if bytes.len() != 12 || !bytes.iter().all(u8::is_ascii_digit) {
-            return Err(Error::InvalidAccountId { input: s.to_owned() });
+            return Err(Error::InvalidAccountId {
+                input: s.to_owned(),
+            });
         }
         let mut out = [0u8; 12];
         out.copy_from_slice(bytes);
@@ -212,9 +223,18 @@ mod tests {
 
     #[test]
     fn known_regions_validate() {
-        assert_eq!(Region::new("eu-west-1").map(|r| r.partition()).ok(), Some(Partition::Aws));
-        assert_eq!(Region::new("cn-north-1").map(|r| r.partition()).ok(), Some(Partition::AwsCn));
-        assert!(matches!(Region::new("us-east-9"), Err(Error::InvalidRegion { .. })));
+        assert_eq!(
+            Region::new("eu-west-1").map(|r| r.partition()).ok(),
+            Some(Partition::Aws)
+        );
+        assert_eq!(
+            Region::new("cn-north-1").map(|r| r.partition()).ok(),
+            Some(Partition::AwsCn)
+        );
+        assert!(matches!(
+            Region::new("us-east-9"),
+            Err(Error::InvalidRegion { .. })
+        ));
         assert!(matches!(Region::new(""), Err(Error::InvalidRegion { .. })));
     }
 

@@ -9,7 +9,10 @@ use bytes::Bytes;
 pub fn message(headers: &[(&str, &str)], payload: &[u8]) -> Bytes {
     let mut msg = Message::new(Bytes::copy_from_slice(payload));
     for (name, value) in headers {
-        msg = msg.add_header(Header::new(name.to_string(), HeaderValue::String(value.to_string().into())));
+        msg = msg.add_header(Header::new(
+            name.to_string(),
+            HeaderValue::String(value.to_string().into()),
+        ));
     }
     let mut out = Vec::with_capacity(payload.len() + 128);
     // Writing to a Vec cannot fail for messages under the 16 MB frame limit; an oversized payload
@@ -24,14 +27,31 @@ pub fn message(headers: &[(&str, &str)], payload: &[u8]) -> Bytes {
 /// `:content-type`.
 pub fn event(event_type: &str, content_type: Option<&str>, payload: &[u8]) -> Bytes {
     match content_type {
-        Some(ct) => message(&[(":message-type", "event"), (":event-type", event_type), (":content-type", ct)], payload),
-        None => message(&[(":message-type", "event"), (":event-type", event_type)], payload),
+        Some(ct) => message(
+            &[
+                (":message-type", "event"),
+                (":event-type", event_type),
+                (":content-type", ct),
+            ],
+            payload,
+        ),
+        None => message(
+            &[(":message-type", "event"), (":event-type", event_type)],
+            payload,
+        ),
     }
 }
 
 /// An error message (`:message-type: error`) carrying an error code and message.
 pub fn error(code: &str, message_text: &str) -> Bytes {
-    message(&[(":message-type", "error"), (":error-code", code), (":error-message", message_text)], b"")
+    message(
+        &[
+            (":message-type", "error"),
+            (":error-code", code),
+            (":error-message", message_text),
+        ],
+        b"",
+    )
 }
 
 /// Decodes one message from the front of `bytes`: its string headers and payload. For tests.

@@ -20,9 +20,14 @@ pub mod service;
 pub mod sigv4;
 
 pub use body::Body;
-pub use protocol::{Protocol, error, json_response, parse_form, response, rest_xml_error, service_error, with_crc32, xml_escape, xml_response};
+pub use protocol::{
+    Protocol, error, json_response, parse_form, response, rest_xml_error, service_error,
+    with_crc32, xml_escape, xml_response,
+};
 pub use route::Router;
-pub use service::{Listener, RequestContext, Service, ServiceDescriptor, UpgradeHandler, UpgradedIo};
+pub use service::{
+    Listener, RequestContext, Service, ServiceDescriptor, UpgradeHandler, UpgradedIo,
+};
 
 /// A request as services receive it: headers and the whole body.
 pub type Request = http::Request<bytes::Bytes>;

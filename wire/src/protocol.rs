@@ -50,7 +50,10 @@ fn status(code: u16) -> StatusCode {
 pub fn response(protocol: Protocol, status_code: u16, body: impl Into<Body>) -> Response {
     let mut resp = http::Response::new(body.into());
     *resp.status_mut() = status(status_code);
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(protocol.content_type()));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(protocol.content_type()),
+    );
     resp
 }
 
@@ -68,20 +71,34 @@ pub fn xml_response(body: &str) -> Response {
 }
 
 /// An error in the given protocol's shape.
-pub fn error(protocol: Protocol, status_code: u16, code: &str, message: &str, request_id: &str) -> Response {
+pub fn error(
+    protocol: Protocol,
+    status_code: u16,
+    code: &str,
+    message: &str,
+    request_id: &str,
+) -> Response {
     match protocol {
         Protocol::AwsJson1_0 | Protocol::AwsJson1_1 => {
             let body = serde_json::json!({ "__type": code, "message": message });
             with_error_type(response(protocol, status_code, body.to_string()), code)
         }
         Protocol::RestJson1 | Protocol::Plain => {
-            let kind = if status_code >= 500 { "Service" } else { "User" };
+            let kind = if status_code >= 500 {
+                "Service"
+            } else {
+                "User"
+            };
             let body = serde_json::json!({ "Type": kind, "message": message, "code": code });
             with_error_type(response(protocol, status_code, body.to_string()), code)
         }
         Protocol::RestXml => rest_xml_error(status_code, code, message, request_id, &[]),
         Protocol::AwsQuery => {
-            let kind = if status_code >= 500 { "Receiver" } else { "Sender" };
+            let kind = if status_code >= 500 {
+                "Receiver"
+            } else {
+                "Sender"
+            };
             let body = format!(
                 "<ErrorResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
                 xml_escape(code),
@@ -94,19 +111,38 @@ pub fn error(protocol: Protocol, status_code: u16, code: &str, message: &str, re
 }
 
 /// An S3-style error with extra elements (`<BucketName>`, `<Key>`, `<Resource>` …).
-pub fn rest_xml_error(status_code: u16, code: &str, message: &str, request_id: &str, extra: &[(&str, &str)]) -> Response {
+pub fn rest_xml_error(
+    status_code: u16,
+    code: &str,
+    message: &str,
+    request_id: &str,
+    extra: &[(&str, &str)],
+) -> Response {
     let mut body = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
-    body.push_str(&format!("<Code>{}</Code><Message>{}</Message>", xml_escape(code), xml_escape(message)));
+    body.push_str(&format!(
+        "<Code>{}</Code><Message>{}</Message>",
+        xml_escape(code),
+        xml_escape(message)
+    ));
     for (k, v) in extra {
         body.push_str(&format!("<{k}>{}</{k}>", xml_escape(v)));
     }
-    body.push_str(&format!("<RequestId>{}</RequestId></Error>", xml_escape(request_id)));
+    body.push_str(&format!(
+        "<RequestId>{}</RequestId></Error>",
+        xml_escape(request_id)
+    ));
     response(Protocol::RestXml, status_code, body)
 }
 
 /// An error response built from a service error's metadata.
 pub fn service_error(protocol: Protocol, err: &dyn ServiceError, request_id: &str) -> Response {
-    error(protocol, err.status(), err.code(), &err.message(), request_id)
+    error(
+        protocol,
+        err.status(),
+        err.code(),
+        &err.message(),
+        request_id,
+    )
 }
 
 fn with_error_type(mut resp: Response, code: &str) -> Response {
@@ -136,7 +172,8 @@ pub fn xml_escape(s: &str) -> String {
 pub fn with_crc32(mut resp: Response) -> Response {
     if let Some(b) = resp.body().as_bytes() {
         let crc = crc32fast::hash(b);
-        resp.headers_mut().insert("x-amz-crc32", HeaderValue::from(crc));
+        resp.headers_mut()
+            .insert("x-amz-crc32", HeaderValue::from(crc));
     }
     resp
 }
@@ -152,7 +189,13 @@ mod tests {
 
     #[test]
     fn json_errors_carry_type_header_and_body() {
-        let r = error(Protocol::AwsJson1_0, 400, "ValidationException", "bad", "RID");
+        let r = error(
+            Protocol::AwsJson1_0,
+            400,
+            "ValidationException",
+            "bad",
+            "RID",
+        );
         assert_eq!(r.status(), 400);
         assert_eq!(r.headers()["x-amzn-errortype"], "ValidationException");
         let body = r.body().as_bytes().cloned().unwrap_or_default();
@@ -163,7 +206,8 @@ mod tests {
     #[test]
     fn xml_errors_escape() {
         let r = error(Protocol::RestXml, 404, "NoSuchKey", "a<b", "RID");
-        let body = String::from_utf8(r.body().as_bytes().cloned().unwrap_or_default().to_vec()).unwrap();
+        let body =
+            String::from_utf8(r.body().as_bytes().cloned().unwrap_or_default().to_vec()).unwrap();
         assert!(body.contains("<Code>NoSuchKey</Code><Message>a&lt;b</Message>"));
     }
 }

@@ -27,14 +27,27 @@ pub struct Router {
 
 impl std::fmt::Debug for Router {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Router").field("services", &self.services.len()).field("default_region", &self.default_region).finish()
+        f.debug_struct("Router")
+            .field("services", &self.services.len())
+            .field("default_region", &self.default_region)
+            .finish()
     }
 }
 
 impl Router {
     /// A router over `services`; unsigned requests act in `default_region`.
-    pub fn new(services: Vec<Arc<dyn Service>>, default_region: Region, account: AccountId, ids: IdGen) -> Self {
-        Router { services, default_region, account, ids }
+    pub fn new(
+        services: Vec<Arc<dyn Service>>,
+        default_region: Region,
+        account: AccountId,
+        ids: IdGen,
+    ) -> Self {
+        Router {
+            services,
+            default_region,
+            account,
+            ids,
+        }
     }
 
     /// Every service, in registration order.
@@ -43,18 +56,31 @@ impl Router {
     }
 
     /// Picks the service for `req`, or answers it with an AWS-shaped error.
-    pub fn route(&self, req: &Request) -> Result<(Arc<dyn Service>, RequestContext), Response> {
+    pub fn route(
+        &self,
+        req: &Request,
+    ) -> Result<(Arc<dyn Service>, RequestContext), Box<Response>> {
         let request_id = self.ids.request_id();
         let credential = credential_of(req);
-        let target = req.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let target = req
+            .headers()
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let guessed = guess_protocol(req, target.is_some());
 
         let region = match &credential {
             Some(c) => match Region::new(&c.region) {
                 Ok(r) => r,
                 Err(_) => {
-                    let msg = format!("The region '{}' in the request's credential scope is not an AWS region", c.region);
-                    return Err(error(guessed, 400, "InvalidRegion", &msg, &request_id));
+                    let msg = format!(
+                        "The region '{}' in the request's credential scope is not an AWS region",
+                        c.region
+                    );
+                    return Err(reject(
+                        error(guessed, 400, "InvalidRegion", &msg, &request_id),
+                        &request_id,
+                    ));
                 }
             },
             None => self.default_region.clone(),
@@ -73,21 +99,56 @@ impl Router {
             let (prefix, op) = target.split_once('.').unwrap_or((target.as_str(), ""));
             ctx.target_prefix = Some(prefix.to_owned());
             ctx.operation = Some(op.to_owned());
-            return match self.services.iter().find(|s| s.descriptor().target_prefixes.contains(&prefix)) {
+            return match self
+                .services
+                .iter()
+                .find(|s| s.descriptor().target_prefixes.contains(&prefix))
+            {
                 Some(s) => Ok((Arc::clone(s), ctx)),
                 None => {
-                    let msg = format!("Nubis serves no service with the target prefix '{prefix}'");
-                    Err(error(guessed, 400, "UnknownServiceException", &msg, &ctx.request_id))
+                    let signed = ctx
+                        .signing_name
+                        .as_deref()
+                        .map(|n| format!(" (signing name '{n}')"))
+                        .unwrap_or_default();
+                    let msg =
+                        format!("Nubis serves no service for X-Amz-Target '{target}'{signed}");
+                    Err(reject(
+                        error(
+                            guessed,
+                            400,
+                            "UnknownServiceException",
+                            &msg,
+                            &ctx.request_id,
+                        ),
+                        &ctx.request_id,
+                    ))
                 }
             };
         }
 
         if let Some(c) = &credential {
-            return match self.services.iter().find(|s| s.descriptor().signing_names.contains(&c.service.as_str())) {
+            return match self
+                .services
+                .iter()
+                .find(|s| s.descriptor().signing_names.contains(&c.service.as_str()))
+            {
                 Some(s) => Ok((Arc::clone(s), ctx)),
                 None => {
-                    let msg = format!("Nubis serves no service with the signing name '{}'", c.service);
-                    Err(error(guessed, 400, "UnknownServiceException", &msg, &ctx.request_id))
+                    let msg = format!(
+                        "Nubis serves no service with the signing name '{}'",
+                        c.service
+                    );
+                    Err(reject(
+                        error(
+                            guessed,
+                            400,
+                            "UnknownServiceException",
+                            &msg,
+                            &ctx.request_id,
+                        ),
+                        &ctx.request_id,
+                    ))
                 }
             };
         }
@@ -100,23 +161,64 @@ impl Router {
                 let d = s.descriptor();
                 d.unsigned_paths
                     .iter()
-                    .filter(|p| path == **p || path.strip_prefix(**p).is_some_and(|rest| rest.starts_with('/')))
+                    .filter(|p| {
+                        path == **p
+                            || path
+                                .strip_prefix(**p)
+                                .is_some_and(|rest| rest.starts_with('/'))
+                    })
                     .map(|p| p.len())
                     .max()
                     .map(|len| (len, s))
             })
             .max_by_key(|(len, _)| *len)
             .map(|(_, s)| s);
-        if let Some(s) = by_path.or_else(|| self.services.iter().find(|s| s.descriptor().unsigned_fallback)) {
+        if let Some(s) = by_path.or_else(|| {
+            self.services
+                .iter()
+                .find(|s| s.descriptor().unsigned_fallback)
+        }) {
             return Ok((Arc::clone(s), ctx));
         }
         let msg = format!("Nubis serves nothing at '{path}' for unsigned requests");
-        Err(error(guessed, 404, "UnknownServiceException", &msg, &ctx.request_id))
+        Err(reject(
+            error(
+                guessed,
+                404,
+                "UnknownServiceException",
+                &msg,
+                &ctx.request_id,
+            ),
+            &ctx.request_id,
+        ))
     }
 }
 
+fn reject(resp: Response, request_id: &str) -> Box<Response> {
+    Box::new(with_request_id(resp, request_id))
+}
+
+/// Adds `x-amzn-RequestId` and `x-amz-request-id` unless the response already has them.
+pub fn with_request_id(mut resp: Response, request_id: &str) -> Response {
+    if let Ok(v) = http::HeaderValue::from_str(request_id) {
+        let h = resp.headers_mut();
+        if !h.contains_key("x-amzn-requestid") {
+            h.insert("x-amzn-requestid", v.clone());
+        }
+        if !h.contains_key("x-amz-request-id") {
+            h.insert("x-amz-request-id", v);
+        }
+    }
+    resp
+}
+
 fn credential_of(req: &Request) -> Option<Credential> {
-    if let Some(c) = req.headers().get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(parse_authorization) {
+    if let Some(c) = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(parse_authorization)
+    {
         return Some(c);
     }
     req.uri().query().and_then(parse_presigned_query)
@@ -124,9 +226,17 @@ fn credential_of(req: &Request) -> Option<Credential> {
 
 /// The protocol a request looks like, for answering requests no service claims.
 pub fn guess_protocol(req: &Request, has_target: bool) -> Protocol {
-    let ct = req.headers().get(http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ct = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if has_target {
-        if ct.contains("1.1") { Protocol::AwsJson1_1 } else { Protocol::AwsJson1_0 }
+        if ct.contains("1.1") {
+            Protocol::AwsJson1_1
+        } else {
+            Protocol::AwsJson1_0
+        }
     } else if ct.starts_with("application/x-www-form-urlencoded") {
         Protocol::AwsQuery
     } else if ct.contains("json") {

@@ -104,7 +104,10 @@ pub trait Service: Send + Sync + 'static {
 }
 
 /// A connection after an HTTP upgrade: bytes both ways.
-pub trait UpgradedIo: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static {}
+pub trait UpgradedIo:
+    tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static
+{
+}
 
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + Unpin + 'static> UpgradedIo for T {}
 

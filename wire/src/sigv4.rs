@@ -52,7 +52,11 @@ pub fn parse_presigned_query(query: &str) -> Option<Credential> {
         return None;
     }
     let mut c = parse_scope(get("X-Amz-Credential")?)?;
-    c.signed_headers = get("X-Amz-SignedHeaders").unwrap_or("").split(';').map(str::to_owned).collect();
+    c.signed_headers = get("X-Amz-SignedHeaders")
+        .unwrap_or("")
+        .split(';')
+        .map(str::to_owned)
+        .collect();
     c.signature = get("X-Amz-Signature").unwrap_or("").to_owned();
     Some(c)
 }
@@ -67,7 +71,14 @@ fn parse_scope(scope: &str) -> Option<Credential> {
     if it.next()? != "aws4_request" || it.next().is_some() {
         return None;
     }
-    Some(Credential { access_key, date, region, service, signed_headers: Vec::new(), signature: String::new() })
+    Some(Credential {
+        access_key,
+        date,
+        region,
+        service,
+        signed_headers: Vec::new(),
+        signature: String::new(),
+    })
 }
 
 #[cfg(test)]

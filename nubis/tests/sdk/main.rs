@@ -2,14 +2,14 @@
 //! in-process on an ephemeral port. One test binary, so the SDKs compile and link once.
 //! Each service owns one module.
 
-mod endpoint;
-#[cfg(feature = "dynamo")]
-mod dynamo;
-#[cfg(feature = "s3")]
-mod s3;
-#[cfg(feature = "neptune")]
-mod neptune;
 #[cfg(feature = "aurora")]
 mod aurora;
+#[cfg(feature = "dynamo")]
+mod dynamo;
+mod endpoint;
 #[cfg(feature = "lambda")]
 mod lambda;
+#[cfg(feature = "neptune")]
+mod neptune;
+#[cfg(feature = "s3")]
+mod s3;

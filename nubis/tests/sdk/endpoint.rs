@@ -1,0 +1,136 @@
+//! The endpoint itself: health, the admin clock, reset, and AWS-shaped errors for requests no
+//! service answers.
+
+use std::time::Duration;
+
+use aws_sdk_sqs::error::ProvideErrorMetadata as _;
+use nubis::Cloud;
+use nubis::testing::TestServer;
+use serde_json::Value;
+
+#[tokio::test]
+async fn health_names_every_service() {
+    let server = TestServer::start().await;
+    let health: Value = reqwest::get(format!("{}/_nubis/health", server.url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "running");
+    for name in server.cloud().service_names() {
+        assert_eq!(health["services"][name]["state"], "running", "{health}");
+    }
+    assert_eq!(health["clock"]["mode"], "system");
+}
+
+#[tokio::test]
+async fn manual_clock_moves_over_http() {
+    let server = TestServer::start_with(Cloud::builder().manual_clock()).await;
+    let http = reqwest::Client::new();
+    let clock: Value = http
+        .get(format!("{}/_nubis/clock", server.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(clock["now"], "2026-01-01T00:00:00.000Z");
+    let moved: Value = http
+        .post(format!("{}/_nubis/clock", server.url()))
+        .body(r#"{"advance_seconds": 90}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(moved["now"], "2026-01-01T00:01:30.000Z");
+    let set: Value = http
+        .post(format!("{}/_nubis/clock", server.url()))
+        .body(r#"{"set": "2027-03-04T05:06:07Z"}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(set["now"], "2027-03-04T05:06:07.000Z");
+    let bad = http
+        .post(format!("{}/_nubis/clock", server.url()))
+        .body("{")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    assert_eq!(bad.headers()["x-amzn-errortype"], "ValidationException");
+    server.manual_clock().advance(Duration::from_secs(1));
+    let reset = http
+        .post(format!("{}/_nubis/reset", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 200);
+}
+
+#[tokio::test]
+async fn system_clock_refuses_to_move() {
+    let server = TestServer::start().await;
+    let resp = reqwest::Client::new()
+        .post(format!("{}/_nubis/clock", server.url()))
+        .body(r#"{"advance_seconds": 1}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 409);
+}
+
+#[tokio::test]
+async fn unknown_service_gets_an_aws_shaped_error_through_the_sdk() {
+    let server = TestServer::start().await;
+    let sqs = aws_sdk_sqs::Client::new(&server.sdk_config());
+    let err = sqs
+        .list_queues()
+        .send()
+        .await
+        .expect_err("Nubis does not serve SQS");
+    assert_eq!(err.code(), Some("UnknownServiceException"), "{err:?}");
+    assert!(err.message().unwrap_or_default().contains("sqs"), "{err:?}");
+}
+
+#[tokio::test]
+async fn garbage_gets_a_typed_error_not_a_dropped_connection() {
+    let server = TestServer::start().await;
+    let http = reqwest::Client::new();
+    let resp = http
+        .post(server.url())
+        .header("x-amz-target", "NoSuchService_20200101.Frobnicate")
+        .header("content-type", "application/x-amz-json-1.0")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        resp.headers()["x-amzn-errortype"],
+        "UnknownServiceException"
+    );
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["__type"], "UnknownServiceException");
+
+    let resp = http
+        .post(server.url())
+        .header("authorization", "AWS4-HMAC-SHA256 Credential=AKID/20261124/mars-north-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+
+    let resp = http
+        .get(format!("{}/_nubis/nothing", server.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+}
