@@ -27,4 +27,4 @@ pub mod testing;
 pub use cloud::{Cloud, CloudBuilder, Error, RegionHandle};
 pub use nubis_core as core;
 pub use nubis_wire as wire;
-pub use server::{ResponseBody, Server};
+pub use server::{ResponseBody, Server, ServerOptions};

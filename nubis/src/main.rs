@@ -4,7 +4,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
-use nubis::{Cloud, Server};
+use nubis::{Cloud, Server, ServerOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -43,6 +43,12 @@ struct ServeArgs {
     /// Seed for every generated id.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// Check SigV4 signatures of signed requests (off by default).
+    #[arg(long)]
+    verify_signatures: bool,
+    /// `ACCESS_KEY_ID:SECRET` accepted when verifying signatures (repeatable).
+    #[arg(long = "credentials", value_name = "AKID:SECRET")]
+    credentials: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -72,9 +78,28 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         builder = builder.manual_clock();
     }
     let cloud = builder.build()?;
-    let server = Server::bind(cloud.clone(), SocketAddr::new(args.host, args.port))
-        .await
-        .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
+    let mut options = ServerOptions::default();
+    if args.verify_signatures {
+        let mut keys = std::collections::HashMap::new();
+        for pair in &args.credentials {
+            let (akid, secret) = pair
+                .split_once(':')
+                .context("--credentials takes ACCESS_KEY_ID:SECRET")?;
+            keys.insert(akid.to_owned(), secret.to_owned());
+        }
+        anyhow::ensure!(
+            !keys.is_empty(),
+            "--verify-signatures needs at least one --credentials AKID:SECRET"
+        );
+        options.verify_signatures = Some(keys);
+    }
+    let server = Server::bind_with(
+        cloud.clone(),
+        SocketAddr::new(args.host, args.port),
+        options,
+    )
+    .await
+    .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
     let addr = server.local_addr()?;
     tracing::info!(%addr, services = ?cloud.service_names(), clock = ?args.clock, "nubis is serving");
     println!(

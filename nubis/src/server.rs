@@ -5,6 +5,7 @@
 //! service. A service that panics answers `500 InternalFailure` in its protocol's shape instead
 //! of dropping the connection. Shutdown is graceful: in-flight requests finish.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -24,6 +25,14 @@ use tokio::net::TcpListener;
 
 use crate::Cloud;
 
+/// How the endpoint checks requests.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// When set, header-signed requests must carry a valid SigV4 signature made with one of these
+    /// access keys (access key id → secret). Off by default, as most local tools are.
+    pub verify_signatures: Option<HashMap<String, String>>,
+}
+
 /// A bound endpoint, not yet serving.
 pub struct Server {
     cloud: Cloud,
@@ -42,13 +51,26 @@ impl std::fmt::Debug for Server {
 impl Server {
     /// Binds the endpoint for `cloud` on `addr` (port 0 picks a free port).
     pub async fn bind(cloud: Cloud, addr: SocketAddr) -> std::io::Result<Server> {
+        Self::bind_with(cloud, addr, ServerOptions::default()).await
+    }
+
+    /// Binds the endpoint with options (signature verification).
+    pub async fn bind_with(
+        cloud: Cloud,
+        addr: SocketAddr,
+        options: ServerOptions,
+    ) -> std::io::Result<Server> {
         let listener = TcpListener::bind(addr).await?;
-        let router = Arc::new(Router::new(
+        let mut router = Router::new(
             cloud.services().to_vec(),
             cloud.default_region().clone(),
             cloud.env().account,
             cloud.env().ids.fork("requests"),
-        ));
+        );
+        if let Some(credentials) = options.verify_signatures {
+            router = router.verify_signatures(credentials);
+        }
+        let router = Arc::new(router);
         Ok(Server {
             cloud,
             router,

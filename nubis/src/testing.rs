@@ -18,7 +18,12 @@ use aws_credential_types::Credentials;
 use nubis_core::ManualClock;
 use tokio::sync::oneshot;
 
-use crate::{Cloud, CloudBuilder, Server};
+use crate::{Cloud, CloudBuilder, Server, ServerOptions};
+
+/// The access key id in [`TestServer::sdk_config`].
+pub const ACCESS_KEY_ID: &str = "AKIDNUBISTEST";
+/// The secret access key in [`TestServer::sdk_config`].
+pub const SECRET_ACCESS_KEY: &str = "nubis-secret";
 
 /// A running endpoint that stops when dropped.
 #[derive(Debug)]
@@ -51,9 +56,21 @@ impl TestServer {
     /// # Panics
     /// If no loopback port can be bound.
     pub async fn start_cloud(cloud: Cloud) -> TestServer {
-        let server = Server::bind(cloud.clone(), SocketAddr::from(([127, 0, 0, 1], 0)))
-            .await
-            .unwrap_or_else(|e| panic!("cannot bind a loopback port: {e}"));
+        Self::start_cloud_with(cloud, ServerOptions::default()).await
+    }
+
+    /// Serves an existing cloud with server options (e.g. signature verification).
+    ///
+    /// # Panics
+    /// If no loopback port can be bound.
+    pub async fn start_cloud_with(cloud: Cloud, options: ServerOptions) -> TestServer {
+        let server = Server::bind_with(
+            cloud.clone(),
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            options,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("cannot bind a loopback port: {e}"));
         let addr = server
             .local_addr()
             .unwrap_or_else(|e| panic!("no local address: {e}"));

@@ -134,3 +134,59 @@ async fn garbage_gets_a_typed_error_not_a_dropped_connection() {
         .unwrap();
     assert_eq!(resp.status(), 404);
 }
+
+#[tokio::test]
+async fn signature_verification_when_turned_on() {
+    use nubis::testing::{ACCESS_KEY_ID, SECRET_ACCESS_KEY};
+    let keys = [(ACCESS_KEY_ID.to_owned(), SECRET_ACCESS_KEY.to_owned())]
+        .into_iter()
+        .collect();
+    let options = nubis::ServerOptions {
+        verify_signatures: Some(keys),
+    };
+    let server = TestServer::start_cloud_with(Cloud::builder().build().unwrap(), options).await;
+
+    // A correct signature passes verification and reaches the router.
+    let sqs = aws_sdk_sqs::Client::new(&server.sdk_config());
+    let err = sqs
+        .list_queues()
+        .send()
+        .await
+        .expect_err("SQS is not served");
+    assert_eq!(err.code(), Some("UnknownServiceException"), "{err:?}");
+
+    // A wrong secret is refused with the protocol's signature error.
+    let wrong = nubis::testing::sdk_config_for(&server.url(), "us-east-1").await;
+    let wrong = aws_sdk_sqs::config::Builder::from(&wrong)
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            ACCESS_KEY_ID,
+            "not-the-secret",
+            None,
+            None,
+            "t",
+        ))
+        .build();
+    let err = aws_sdk_sqs::Client::from_conf(wrong)
+        .list_queues()
+        .send()
+        .await
+        .expect_err("bad signature");
+    assert_eq!(err.code(), Some("InvalidSignatureException"), "{err:?}");
+
+    // An unknown access key is refused as an unrecognised client.
+    let stranger = aws_sdk_sqs::config::Builder::from(&server.sdk_config())
+        .credentials_provider(aws_sdk_sqs::config::Credentials::new(
+            "AKIDSTRANGER",
+            "x",
+            None,
+            None,
+            "t",
+        ))
+        .build();
+    let err = aws_sdk_sqs::Client::from_conf(stranger)
+        .list_queues()
+        .send()
+        .await
+        .expect_err("unknown key");
+    assert_eq!(err.code(), Some("UnrecognizedClientException"), "{err:?}");
+}
