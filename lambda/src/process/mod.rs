@@ -1,0 +1,345 @@
+//! Process functions: a deployment package unpacked into a task root and run as a child process
+//! that speaks the Lambda Runtime API — `provided.*` runtimes run the package's `bootstrap`,
+//! `python3.*` runtimes run `python3 -m awslambdaric <handler>`.
+//!
+//! The child gets the environment AWS documents (`AWS_LAMBDA_RUNTIME_API`, `_HANDLER`,
+//! `LAMBDA_TASK_ROOT`, `AWS_LAMBDA_FUNCTION_*`, region, credentials, the function's variables).
+//! Memory: the child starts under `sh -c 'ulimit -d <MemorySize in KB>'`, so its data segment
+//! and anonymous writable mappings (the heap, thread stacks) are capped at the function's memory
+//! — an rlimit set without `unsafe` code; `Max Memory Used` is the child's peak RSS (`VmHWM`
+//! in `/proc/<pid>/status`). Timeouts are `Clock::sleep_until` deadlines: when one passes, the
+//! child is killed and the environment discarded.
+
+pub mod runtime_api;
+
+use std::sync::Arc;
+use std::time::UNIX_EPOCH;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use tokio::io::AsyncBufReadExt;
+use tokio::sync::{oneshot, watch};
+
+use crate::engine::{LambdaRegion, VersionData};
+use crate::environment::{ExecEnv, Invocation, RunOutcome, Runner};
+use crate::handler::HandlerError;
+use crate::invoke::InitFailure;
+use crate::runtime::{self, HandlerKind};
+use runtime_api::{InitOutcome, PendingInvocation, RuntimeApi, RuntimeOutcome};
+
+/// A running child process and its Runtime API listener.
+pub(crate) struct ProcessEnv {
+    api: RuntimeApi,
+    pid: Option<u32>,
+    output: Arc<Mutex<Vec<String>>>,
+    exit_rx: watch::Receiver<Option<String>>,
+    kill_tx: Option<oneshot::Sender<()>>,
+    _task_root: Arc<tempfile::TempDir>,
+}
+
+impl Drop for ProcessEnv {
+    fn drop(&mut self) {
+        if let Some(k) = self.kill_tx.take() {
+            let _ = k.send(());
+        }
+    }
+}
+
+fn failure(error_type: &str, message: String, lines: Vec<String>, stream: String) -> InitFailure {
+    InitFailure { payload: Bytes::from(HandlerError::new(error_type, message).to_payload().to_string()), lines, stream }
+}
+
+fn error_payload(error_type: Option<String>, body: Bytes) -> Bytes {
+    if serde_json::from_slice::<serde_json::Value>(&body).is_ok_and(|v| v.is_object()) {
+        return body;
+    }
+    let msg = String::from_utf8_lossy(&body).into_owned();
+    Bytes::from(HandlerError::new(error_type.unwrap_or_else(|| "Runtime.Unknown".into()), msg).to_payload().to_string())
+}
+
+/// Whether `python` can import `awslambdaric` (asked once per interpreter).
+async fn has_awslambdaric(python: &str) -> bool {
+    static CACHE: std::sync::OnceLock<Mutex<std::collections::HashMap<String, bool>>> = std::sync::OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(v) = cache.lock().get(python) {
+        return *v;
+    }
+    let ok = tokio::process::Command::new(python)
+        .args(["-c", "import awslambdaric"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .await
+        .is_ok_and(|s| s.success());
+    cache.lock().insert(python.to_owned(), ok);
+    ok
+}
+
+/// Starts a process environment for `v` and waits for its init phase (the first `next`).
+pub(crate) async fn start(region: &LambdaRegion, v: &VersionData, stream: String, provisioned: bool) -> Result<ExecEnv, InitFailure> {
+    let inner = region.inner();
+    let cfg = &v.config;
+    let code = Arc::clone(&v.code);
+    let root = match tokio::task::spawn_blocking(move || code.task_root()).await {
+        Ok(Ok(root)) => root,
+        Ok(Err(e)) => return Err(failure("Runtime.Unknown", format!("Could not unpack the deployment package: {e}"), vec![], stream)),
+        Err(e) => return Err(failure("Runtime.Unknown", format!("Could not unpack the deployment package: {e}"), vec![], stream)),
+    };
+    let handler = cfg.handler.clone().unwrap_or_default();
+    let (program, args): (String, Vec<String>) = match v.kind {
+        HandlerKind::Python => {
+            if !has_awslambdaric(&inner.config.python).await {
+                return Err(failure(
+                    "Runtime.Unavailable",
+                    format!(
+                        "{} functions run through awslambdaric, which '{}' cannot import on this machine: install it with `pip install awslambdaric`",
+                        cfg.runtime.as_deref().unwrap_or("python"),
+                        inner.config.python
+                    ),
+                    vec![],
+                    stream,
+                ));
+            }
+            (inner.config.python.clone(), vec!["-m".into(), "awslambdaric".into(), handler.clone()])
+        }
+        _ => {
+            let bootstrap = root.path().join("bootstrap");
+            if !bootstrap.is_file() {
+                return Err(failure(
+                    "Runtime.InvalidEntrypoint",
+                    "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]".into(),
+                    vec![],
+                    stream,
+                ));
+            }
+            (bootstrap.to_string_lossy().into_owned(), vec![])
+        }
+    };
+    let (api, init_rx) = match runtime_api::serve().await {
+        Ok(x) => x,
+        Err(e) => return Err(failure("Runtime.Unknown", format!("Could not start the Runtime API listener: {e}"), vec![], stream)),
+    };
+
+    let mut cmd = tokio::process::Command::new("sh");
+    // `ulimit -d` caps the data segment (heap and anonymous writable mappings) in KB.
+    cmd.arg("-c")
+        .arg("ulimit -d \"$1\" 2>/dev/null; shift; exec \"$@\"")
+        .arg("sh")
+        .arg((u64::from(cfg.memory_size) * 1024).to_string())
+        .arg(&program)
+        .args(&args)
+        .current_dir(root.path())
+        .env_clear()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    for (k, val) in std::env::vars_os() {
+        // The host's PATH and HOME, so interpreters resolve as they do for the user.
+        if k == "PATH" || k == "HOME" || k.to_string_lossy().starts_with("PYENV") {
+            cmd.env(k, val);
+        }
+    }
+    let region_name = region.region().as_str();
+    let (ak, sk, st) = &inner.config.credentials;
+    let root_str = root.path().to_string_lossy().into_owned();
+    for (k, val) in v.env_vars.iter() {
+        cmd.env(k, val);
+    }
+    for (k, val) in &inner.config.extra_env {
+        cmd.env(k, val);
+    }
+    cmd.env("AWS_LAMBDA_RUNTIME_API", api.addr.to_string())
+        .env("_HANDLER", &handler)
+        .env("LAMBDA_TASK_ROOT", &root_str)
+        .env("LAMBDA_RUNTIME_DIR", &root_str)
+        .env("PYTHONPATH", &root_str)
+        .env("AWS_LAMBDA_FUNCTION_NAME", &cfg.function_name)
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", cfg.memory_size.to_string())
+        .env("AWS_LAMBDA_FUNCTION_VERSION", &cfg.version)
+        .env("AWS_LAMBDA_INITIALIZATION_TYPE", if provisioned { "provisioned-concurrency" } else { "on-demand" })
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", crate::logs::log_group_name(&cfg.function_name))
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", &stream)
+        .env("AWS_REGION", region_name)
+        .env("AWS_DEFAULT_REGION", region_name)
+        .env("AWS_ACCESS_KEY_ID", ak)
+        .env("AWS_SECRET_ACCESS_KEY", sk)
+        .env("AWS_SESSION_TOKEN", st)
+        .env("TZ", ":UTC")
+        .env("LANG", "en_US.UTF-8");
+    if let Some(exec_env) = cfg.runtime.as_deref().and_then(runtime::execution_env) {
+        cmd.env("AWS_EXECUTION_ENV", exec_env);
+    }
+    let mut child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return Err(failure("Runtime.InvalidEntrypoint", format!("Could not start {program}: {e}"), vec![], stream)),
+    };
+    let pid = child.id();
+    let output = Arc::new(Mutex::new(Vec::new()));
+    if let Some(out) = child.stdout.take() {
+        let sink = Arc::clone(&output);
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(out).lines();
+            while let Ok(Some(l)) = lines.next_line().await {
+                sink.lock().push(l);
+            }
+        });
+    }
+    if let Some(err) = child.stderr.take() {
+        let sink = Arc::clone(&output);
+        tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(err).lines();
+            while let Ok(Some(l)) = lines.next_line().await {
+                sink.lock().push(l);
+            }
+        });
+    }
+    let (exit_tx, exit_rx) = watch::channel(None);
+    let (kill_tx, kill_rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let status = tokio::select! {
+            s = child.wait() => s,
+            _ = kill_rx => {
+                let _ = child.start_kill();
+                child.wait().await
+            }
+        };
+        let text = match status {
+            Ok(s) => describe_exit(s),
+            Err(e) => e.to_string(),
+        };
+        let _ = exit_tx.send(Some(text));
+    });
+    let penv = ProcessEnv { api, pid, output, exit_rx, kill_tx: Some(kill_tx), _task_root: root };
+
+    let clock = Arc::clone(&inner.env.clock);
+    let started = clock.now();
+    let init_deadline = started + inner.config.init_timeout;
+    let mut exit_rx = penv.exit_rx.clone();
+    let outcome = tokio::select! {
+        r = init_rx => r.ok(),
+        _ = exit_rx.changed() => None,
+        _ = clock.sleep_until(init_deadline) => {
+            let lines = penv.take_output();
+            let ms = inner.config.init_timeout.as_secs_f64() * 1000.0;
+            let mut l = lines;
+            l.push(format!("INIT_REPORT Init Duration: {ms:.2} ms\tPhase: init\tStatus: timeout"));
+            return Err(failure("Sandbox.Timedout", format!("Error: Task timed out after {:.2} seconds", inner.config.init_timeout.as_secs_f64()), l, stream));
+        }
+    };
+    match outcome {
+        Some(InitOutcome::Ready) => Ok(ExecEnv { stream, runner: Runner::Process(penv), last_used: clock.now(), provisioned, revision: cfg.revision_id.clone() }),
+        Some(InitOutcome::Failed { error_type, body }) => {
+            let mut lines = penv.take_output();
+            let ms = clock.now().duration_since(started).unwrap_or_default().as_secs_f64() * 1000.0;
+            lines.push(format!("INIT_REPORT Init Duration: {ms:.2} ms\tPhase: init\tStatus: error\tError Type: {}", error_type.as_deref().unwrap_or("Runtime.Unknown")));
+            Err(InitFailure { payload: error_payload(error_type, body), lines, stream })
+        }
+        None => {
+            // The process ended before asking for work.
+            let _ = exit_rx.wait_for(Option::is_some).await;
+            tokio::task::yield_now().await;
+            let status = exit_rx.borrow().clone().unwrap_or_default();
+            let lines = penv.take_output();
+            Err(failure("Runtime.ExitError", format!("RequestId: Error: Runtime exited with error: {status}"), lines, stream))
+        }
+    }
+}
+
+fn describe_exit(s: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (s.code(), s.signal()) {
+        (Some(c), _) => format!("exit status {c}"),
+        (None, Some(9)) => "signal: killed".into(),
+        (None, Some(6)) => "signal: aborted".into(),
+        (None, Some(11)) => "signal: segmentation fault".into(),
+        (None, Some(sig)) => format!("signal: {sig}"),
+        (None, None) => "unknown exit".into(),
+    }
+}
+
+/// Peak resident memory of `pid` in MB, from `/proc/<pid>/status`.
+fn peak_mb(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb.div_ceil(1024))
+}
+
+impl ProcessEnv {
+    /// Output lines not yet attributed to an invocation.
+    pub(crate) fn take_output(&self) -> Vec<String> {
+        std::mem::take(&mut *self.output.lock())
+    }
+
+    /// Whether the child is still running.
+    pub(crate) fn alive(&self) -> bool {
+        self.exit_rx.borrow().is_none()
+    }
+
+    fn kill(&mut self) {
+        if let Some(k) = self.kill_tx.take() {
+            let _ = k.send(());
+        }
+    }
+
+    pub(crate) async fn run(&mut self, inv: Invocation) -> (RunOutcome, Option<u64>) {
+        let id = inv.request_id.clone();
+        let exit_error = |status: &str| {
+            let e = HandlerError::new("Runtime.ExitError", format!("RequestId: {id} Error: Runtime exited with error: {status}"));
+            RunOutcome::Error { payload: Bytes::from(e.to_payload().to_string()), fatal: true }
+        };
+        if let Some(status) = self.exit_rx.borrow().clone() {
+            return (exit_error(&status), None);
+        }
+        let (done_tx, done_rx) = oneshot::channel();
+        let deadline_ms = inv.deadline.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        let client_context = inv.context.client_context.as_deref().and_then(|b| {
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD.decode(b).ok().and_then(|raw| String::from_utf8(raw).ok())
+        });
+        let pending = PendingInvocation {
+            request_id: inv.request_id.clone(),
+            payload: inv.payload,
+            deadline_ms,
+            invoked_arn: inv.context.invoked_function_arn.clone(),
+            trace_id: {
+                let hex: String = id.chars().filter(char::is_ascii_hexdigit).take(24).collect();
+                format!("Root=1-{:08x}-{hex:0<24};Sampled=0", deadline_ms / 1000)
+            },
+            client_context,
+            done: done_tx,
+        };
+        if self.api.tx.send(pending).await.is_err() {
+            return (exit_error("the Runtime API is closed"), None);
+        }
+        let clock = Arc::clone(&inv.context.clock);
+        let mut exit_rx = self.exit_rx.clone();
+        let outcome = tokio::select! {
+            r = done_rx => match r {
+                Ok(RuntimeOutcome::Response(b)) => RunOutcome::Response(b),
+                Ok(RuntimeOutcome::Error { error_type, body }) => RunOutcome::Error { payload: error_payload(error_type, body), fatal: false },
+                Ok(RuntimeOutcome::TooLarge) => {
+                    let e = HandlerError::new("Function.ResponseSizeTooLarge", format!("Response payload size exceeded maximum allowed payload size ({} bytes).", crate::invoke::MAX_SYNC_PAYLOAD));
+                    RunOutcome::Error { payload: Bytes::from(e.to_payload().to_string()), fatal: false }
+                }
+                Err(_) => exit_error("the runtime abandoned the invocation"),
+            },
+            status = exit_rx.wait_for(Option::is_some) => {
+                let status = status.map(|s| s.clone().unwrap_or_default()).unwrap_or_default();
+                exit_error(&status)
+            }
+            _ = clock.sleep_until(inv.deadline) => {
+                self.kill();
+                RunOutcome::Timeout
+            }
+        };
+        // Give the output readers a turn, so lines printed before the response are attributed
+        // to this invocation.
+        tokio::task::yield_now().await;
+        tokio::task::yield_now().await;
+        let mem = self.pid.and_then(peak_mb);
+        (outcome, mem)
+    }
+}
