@@ -1,0 +1,499 @@
+//! Steps that run child traversals or read the traverser's history: `select`, `project`,
+//! `where`, the boolean filters, `path`, `repeat`, `union`/`coalesce`/`choose`/`optional`/
+//! `local`, `map`/`flatMap`, `sideEffect`, `math`, `sack`, and the string functions.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use super::filter::test;
+use super::{Cx, It, Trav, any, column, flat, keep, map, sub};
+use crate::error::{Error, Result};
+use crate::gremlin::ir::{By, Choose, Func, Loop, OptionKey, Pop, Pred, Step, Traversal, Where};
+use crate::value::{Arith, Map, Value, arith};
+
+/// Looks up `key` for a traverser: a key of the current map, else a path label, else a side effect.
+pub fn select_one(cx: &Cx, t: &Trav, key: &str, pop: Pop) -> Option<Value> {
+    if let Value::Map(m) = &t.obj {
+        if let Some(v) = m.get(&Value::str(key)) {
+            return Some(v.clone());
+        }
+    }
+    let found = t.labelled(key);
+    if !found.is_empty() {
+        return Some(match pop {
+            Pop::First => found.into_iter().next()?,
+            Pop::Last => found.into_iter().last()?,
+            Pop::All => Value::list(found),
+            Pop::Mixed if found.len() == 1 => found.into_iter().next()?,
+            Pop::Mixed => Value::list(found),
+        });
+    }
+    cx.side.borrow().get(key).cloned().map(|v| if pop == Pop::All { Value::list(vec![v]) } else { v })
+}
+
+fn by_at(cx: &Cx, by: &[By], i: usize, t: &Trav, v: Value) -> Result<Option<Value>> {
+    if by.is_empty() {
+        return Ok(Some(v));
+    }
+    cx.by(&by[i % by.len()], &t.with_obj(v))
+}
+
+pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
+    match step {
+        Step::Select { pop, keys, by } => map(it, move |t| {
+            if keys.len() == 1 {
+                let Some(v) = select_one(cx, &t, &keys[0], *pop) else { return Ok(None) };
+                return Ok(by_at(cx, by, 0, &t, v)?.map(|v| t.to(cx, v)));
+            }
+            let mut m = Map::new();
+            for (i, k) in keys.iter().enumerate() {
+                let Some(v) = select_one(cx, &t, k, *pop) else { return Ok(None) };
+                let Some(v) = by_at(cx, by, i, &t, v)? else { return Ok(None) };
+                m.insert(Value::Str(Arc::clone(k)), v);
+            }
+            Ok(Some(t.to(cx, Value::map(m))))
+        }),
+        Step::SelectTrav(pop, tr) => map(it, move |t| {
+            let Some(k) = sub(cx, tr, t.clone()).next().transpose()? else { return Ok(None) };
+            let Value::Str(key) = k.obj else { return Ok(None) };
+            Ok(select_one(cx, &t, &key, *pop).map(|v| t.to(cx, v)))
+        }),
+        Step::SelectColumn(c) => map(it, move |t| Ok(column(&t.obj, *c).map(|v| t.to(cx, v)))),
+        Step::Project { keys, by } => map(it, move |t| {
+            let mut m = Map::new();
+            for (i, k) in keys.iter().enumerate() {
+                if let Some(v) = by_at(cx, by, i, &t, t.obj.clone())? {
+                    m.insert(Value::Str(Arc::clone(k)), v);
+                }
+            }
+            Ok(Some(t.to(cx, Value::map(m))))
+        }),
+        Step::Where(w) => keep(it, move |t| where_(cx, w, t)),
+        Step::Filter(tr) => keep(it, move |t| any(cx, tr, t)),
+        Step::Not(tr) => keep(it, move |t| any(cx, tr, t).map(|b| !b)),
+        Step::And(ts) => keep(it, move |t| {
+            for tr in ts {
+                if !any(cx, tr, t)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        }),
+        Step::Or(ts) => keep(it, move |t| {
+            for tr in ts {
+                if any(cx, tr, t)? {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        }),
+        Step::Path(by) => map(it, move |t| {
+            let mut p = t.path_value();
+            if !by.is_empty() {
+                for (i, o) in p.objects.iter_mut().enumerate() {
+                    match cx.by(&by[i % by.len()], &t.with_obj(o.clone()))? {
+                        Some(v) => *o = v,
+                        None => return Err(Error::Evaluation(format!("The provided traverser does not map to a value: {}", o.type_name()))),
+                    }
+                }
+            }
+            Ok(Some(t.to(cx, Value::Path(Arc::new(p)))))
+        }),
+        Step::SimplePath | Step::CyclicPath => {
+            let want_simple = matches!(step, Step::SimplePath);
+            keep(it, move |t| {
+                let objs = t.path_value().objects;
+                let mut seen = std::collections::HashSet::new();
+                let simple = objs.iter().all(|o| seen.insert(o.clone()));
+                Ok(simple == want_simple)
+            })
+        }
+        Step::Repeat(l) => repeat(cx, l, it),
+        Step::Loops(name) => map(it, move |t| {
+            let n = match name {
+                Some(n) => t.loops.iter().rev().find(|(l, _)| l.as_deref() == Some(&**n)).map(|(_, c)| *c).unwrap_or(0),
+                None => t.loops.last().map(|(_, c)| *c).unwrap_or(0),
+            };
+            Ok(Some(t.with_obj(Value::Int(n as i32))))
+        }),
+        Step::Union(ts) => Box::new(it.flat_map(move |r| -> It<'a> {
+            match r {
+                Ok(t) => Box::new(ts.iter().flat_map(move |tr| sub(cx, tr, t.clone()))),
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            }
+        })),
+        Step::Coalesce(ts) => flat(cx, it, move |cx, t| {
+            for tr in ts {
+                let out: Vec<Trav> = sub(cx, tr, t.clone()).collect::<Result<_>>()?;
+                if !out.is_empty() {
+                    return Ok(out);
+                }
+            }
+            Ok(Vec::new())
+        }),
+        Step::Choose(c) => flat(cx, it, move |cx, t| choose(cx, c, t)),
+        Step::Optional(tr) => flat(cx, it, move |cx, t| {
+            let out: Vec<Trav> = sub(cx, tr, t.clone()).collect::<Result<_>>()?;
+            Ok(if out.is_empty() { vec![t] } else { out })
+        }),
+        Step::Local(tr) | Step::FlatMap(tr) => Box::new(it.flat_map(move |r| -> It<'a> {
+            match r {
+                Ok(t) => sub(cx, tr, t),
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            }
+        })),
+        Step::Map(tr) => map(it, move |t| Ok(sub(cx, tr, t.clone()).next().transpose()?.map(|r| t.to(cx, r.obj)))),
+        Step::SideEffect(tr) => map(it, move |t| {
+            for r in sub(cx, tr, t.clone()) {
+                r?;
+            }
+            Ok(Some(t))
+        }),
+        Step::Math { expr, by } => map(it, move |t| {
+            let vars = expr.variables();
+            let resolve = |name: &str| -> Result<f64> {
+                let idx = vars.iter().position(|v| v == name).unwrap_or(0);
+                let raw = if name == "_" { Some(t.obj.clone()) } else { select_one(cx, &t, name, Pop::Last) };
+                let Some(raw) = raw else { return Err(Error::Evaluation(format!("The variable {name} for math() step must resolve to a Number"))) };
+                let v = by_at(cx, by, idx, &t, raw)?;
+                v.and_then(|v| v.as_f64()).ok_or_else(|| Error::Evaluation(format!("The variable {name} for math() step must resolve to a Number")))
+            };
+            let r = expr.eval(&resolve)?;
+            Ok(Some(t.to(cx, Value::Double(r))))
+        }),
+        Step::SackGet => map(it, move |t| {
+            let v = t.sack.clone().unwrap_or(Value::Null);
+            Ok(Some(t.to(cx, v)))
+        }),
+        Step::SackSet(op, by) => map(it, move |mut t| {
+            let operand = match by {
+                Some(b) => cx.by(b, &t)?,
+                None => Some(t.obj.clone()),
+            };
+            let Some(operand) = operand else { return Ok(Some(t)) };
+            let cur = t.sack.take().unwrap_or(Value::Null);
+            t.sack = Some(super::reduce::operate(*op, cur, operand)?);
+            Ok(Some(t))
+        }),
+        Step::Index => map(it, move |t| {
+            let items = t.obj.as_items().unwrap_or_else(|| vec![t.obj.clone()]);
+            let out = items.into_iter().enumerate().map(|(i, v)| Value::list(vec![v, Value::Int(i as i32)])).collect();
+            Ok(Some(t.to(cx, Value::list(out))))
+        }),
+        Step::Func(f, args, scope) => map(it, move |t| {
+            let mut params = Vec::new();
+            for a in args {
+                params.push(cx.arg(a, &t)?.unwrap_or(Value::Null));
+            }
+            let v = match (&t.obj, scope) {
+                (Value::List(l), crate::gremlin::ir::Scope::Local) => Value::list(l.iter().map(|x| func(*f, x, &params)).collect::<Result<_>>()?),
+                (obj, _) => func(*f, obj, &params)?,
+            };
+            Ok(Some(t.to(cx, v)))
+        }),
+        _ => super::reduce::apply(cx, step, it),
+    }
+}
+
+fn where_(cx: &Cx, w: &Where, t: &Trav) -> Result<bool> {
+    match w {
+        Where::Trav(tr) => {
+            // `where(as('a')…as('b'))`: a leading label must equal the current object and a
+            // trailing label must equal what the traversal reaches.
+            let steps = &tr.steps;
+            let (start, rest) = match steps.first() {
+                Some(Step::As(l)) if l.len() == 1 => (Some(&l[0]), &steps[1..]),
+                _ => (None, &steps[..]),
+            };
+            let mut t2 = t.clone();
+            if let Some(s) = start {
+                match select_one(cx, t, s, Pop::Last) {
+                    Some(v) => t2 = t.with_obj(v),
+                    None => return Ok(false),
+                }
+            }
+            let (end, body) = match rest.last() {
+                Some(Step::As(l)) if l.len() == 1 && !t.labelled(&l[0]).is_empty() => (Some(&l[0]), &rest[..rest.len() - 1]),
+                _ => (None, rest),
+            };
+            let body_t = Traversal { steps: body.to_vec() };
+            let want = end.and_then(|e| select_one(cx, t, e, Pop::Last));
+            for r in sub(cx, &body_t, t2) {
+                let r = r?;
+                match &want {
+                    Some(w) if r.obj != *w => continue,
+                    _ => return Ok(true),
+                }
+            }
+            Ok(false)
+        }
+        Where::Pred { start, pred, by } => {
+            let lhs = match start {
+                Some(s) => select_one(cx, t, s, Pop::Last),
+                None => Some(t.obj.clone()),
+            };
+            let Some(lhs) = lhs else { return Ok(false) };
+            let Some(lhs) = by_at(cx, by, 0, t, lhs)? else { return Ok(false) };
+            let resolve = |v: &Value| -> Result<Option<Value>> {
+                let Value::Str(label) = v else { return Ok(Some(v.clone())) };
+                match select_one(cx, t, label, Pop::Last) {
+                    Some(x) => by_at(cx, by, 1, t, x),
+                    None => Ok(None),
+                }
+            };
+            let Some(p) = resolve_pred(pred, &resolve)? else { return Ok(false) };
+            Ok(test(&p, &lhs))
+        }
+    }
+}
+
+fn resolve_pred(p: &Pred, f: &dyn Fn(&Value) -> Result<Option<Value>>) -> Result<Option<Pred>> {
+    let one = |v: &Value| f(v);
+    Ok(Some(match p {
+        Pred::Eq(v) => Pred::Eq(match one(v)? { Some(x) => x, None => return Ok(None) }),
+        Pred::Neq(v) => Pred::Neq(match one(v)? { Some(x) => x, None => return Ok(None) }),
+        Pred::Lt(v) => Pred::Lt(match one(v)? { Some(x) => x, None => return Ok(None) }),
+        Pred::Lte(v) => Pred::Lte(match one(v)? { Some(x) => x, None => return Ok(None) }),
+        Pred::Gt(v) => Pred::Gt(match one(v)? { Some(x) => x, None => return Ok(None) }),
+        Pred::Gte(v) => Pred::Gte(match one(v)? { Some(x) => x, None => return Ok(None) }),
+        Pred::Within(vs) => Pred::Within(vs.iter().map(one).collect::<Result<Vec<_>>>()?.into_iter().flatten().collect()),
+        Pred::Without(vs) => Pred::Without(vs.iter().map(one).collect::<Result<Vec<_>>>()?.into_iter().flatten().collect()),
+        Pred::And(a, b) => match (resolve_pred(a, f)?, resolve_pred(b, f)?) {
+            (Some(a), Some(b)) => Pred::And(Box::new(a), Box::new(b)),
+            _ => return Ok(None),
+        },
+        Pred::Or(a, b) => match (resolve_pred(a, f)?, resolve_pred(b, f)?) {
+            (Some(a), Some(b)) => Pred::Or(Box::new(a), Box::new(b)),
+            _ => return Ok(None),
+        },
+        Pred::Not(a) => match resolve_pred(a, f)? {
+            Some(a) => Pred::Not(Box::new(a)),
+            None => return Ok(None),
+        },
+        other => other.clone(),
+    }))
+}
+
+fn choose(cx: &Cx, c: &Choose, t: Trav) -> Result<Vec<Trav>> {
+    let branch = |tr: &Traversal, t: Trav| -> Result<Vec<Trav>> { sub(cx, tr, t).collect() };
+    match c {
+        Choose::IfThen(cond, a, b) => {
+            if any(cx, cond, &t)? { branch(a, t) } else { branch(b, t) }
+        }
+        Choose::IfPred(p, a, b) => {
+            if test(p, &t.obj) { branch(a, t) } else { branch(b, t) }
+        }
+        Choose::Options(sel, opts) => {
+            let key = sub(cx, sel, t.clone()).next().transpose()?.map(|r| r.obj);
+            let mut out = Vec::new();
+            let mut matched = false;
+            for (k, tr) in opts {
+                let hit = match (k, &key) {
+                    (OptionKey::Any, _) => true,
+                    (OptionKey::Value(v), Some(kv)) => v.gremlin_eq(kv),
+                    (OptionKey::Pred(p), Some(kv)) => test(p, kv),
+                    _ => false,
+                };
+                if hit {
+                    if !matches!(k, OptionKey::Any) {
+                        matched = true;
+                    }
+                    out.extend(branch(tr, t.clone())?);
+                }
+            }
+            if !matched {
+                if let Some((_, tr)) = opts.iter().find(|(k, _)| matches!(k, OptionKey::None)) {
+                    out.extend(branch(tr, t.clone())?);
+                } else if !opts.iter().any(|(k, _)| matches!(k, OptionKey::Any)) {
+                    out.push(t);
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// `repeat()`: breadth-first over a work queue so results stream as loops produce them.
+fn repeat<'a>(cx: &'a Cx, l: &'a Loop, it: It<'a>) -> It<'a> {
+    let mut input = it;
+    let mut queue: VecDeque<Trav> = VecDeque::new();
+    let mut out: VecDeque<Result<Trav>> = VecDeque::new();
+    let mut input_done = false;
+    let name = l.name.clone();
+    Box::new(std::iter::from_fn(move || {
+        loop {
+            if let Some(r) = out.pop_front() {
+                return Some(r);
+            }
+            let t = if let Some(t) = queue.pop_front() {
+                t
+            } else if !input_done {
+                match input.next() {
+                    Some(Ok(mut t)) => {
+                        t.loops.push((name.clone(), 0));
+                        if let Err(e) = enter(cx, l, t, &mut queue, &mut out) {
+                            out.push_back(Err(e));
+                        }
+                        continue;
+                    }
+                    Some(Err(e)) => return Some(Err(e)),
+                    None => {
+                        input_done = true;
+                        continue;
+                    }
+                }
+            } else {
+                return None;
+            };
+            if let Err(e) = cx.tick() {
+                return Some(Err(e));
+            }
+            for r in sub(cx, &l.body, t) {
+                match r {
+                    Ok(mut nt) => {
+                        if let Some(top) = nt.loops.last_mut() {
+                            top.1 += 1;
+                        }
+                        if let Err(e) = after_body(cx, l, nt, &mut queue, &mut out) {
+                            out.push_back(Err(e));
+                        }
+                    }
+                    Err(e) => out.push_back(Err(e)),
+                }
+            }
+        }
+    }))
+}
+
+fn exit(mut t: Trav) -> Trav {
+    t.loops.pop();
+    t
+}
+
+fn enter(cx: &Cx, l: &Loop, t: Trav, queue: &mut VecDeque<Trav>, out: &mut VecDeque<Result<Trav>>) -> Result<()> {
+    if let Some((cond, true)) = &l.until {
+        if any(cx, cond, &t)? {
+            out.push_back(Ok(exit(t)));
+            return Ok(());
+        }
+    }
+    if let Some((cond, true)) = &l.emit {
+        if any(cx, cond, &t)? {
+            out.push_back(Ok(exit(t.clone())));
+        }
+    }
+    queue.push_back(t);
+    Ok(())
+}
+
+fn after_body(cx: &Cx, l: &Loop, t: Trav, queue: &mut VecDeque<Trav>, out: &mut VecDeque<Result<Trav>>) -> Result<()> {
+    let n = t.loops.last().map(|x| x.1).unwrap_or(0);
+    if let Some(times) = l.times {
+        if n >= times {
+            out.push_back(Ok(exit(t)));
+            return Ok(());
+        }
+    }
+    if let Some((cond, false)) = &l.until {
+        if any(cx, cond, &t)? {
+            out.push_back(Ok(exit(t)));
+            return Ok(());
+        }
+    }
+    if let Some((cond, _)) = &l.emit {
+        if any(cx, cond, &t)? {
+            out.push_back(Ok(exit(t.clone())));
+        }
+    }
+    // `until` before `repeat` is checked again at the start of every iteration.
+    if let Some((cond, true)) = &l.until {
+        if any(cx, cond, &t)? {
+            if l.emit.is_none() {
+                out.push_back(Ok(exit(t)));
+            }
+            return Ok(());
+        }
+    }
+    if l.times.is_none() && l.until.is_none() && t.loops.last().is_some_and(|x| x.1 > 10_000) {
+        return Err(Error::Evaluation("repeat() ran more than 10000 loops without until() or times()".into()));
+    }
+    queue.push_back(t);
+    Ok(())
+}
+
+fn func(f: Func, v: &Value, params: &[Value]) -> Result<Value> {
+    let s = || -> Result<&str> {
+        match v {
+            Value::Str(s) => Ok(s),
+            Value::Null => Ok(""),
+            other => Err(Error::Evaluation(format!("The {f:?} step can only take string as argument, encountered {}", other.type_name()))),
+        }
+    };
+    if matches!(v, Value::Null) && !matches!(f, Func::Concat | Func::AsString) {
+        return Ok(Value::Null);
+    }
+    Ok(match f {
+        Func::ToUpper => Value::str(&s()?.to_uppercase()),
+        Func::ToLower => Value::str(&s()?.to_lowercase()),
+        Func::Length => Value::Int(s()?.chars().count() as i32),
+        Func::Trim => Value::str(s()?.trim()),
+        Func::LTrim => Value::str(s()?.trim_start()),
+        Func::RTrim => Value::str(s()?.trim_end()),
+        Func::Reverse => match v {
+            Value::Str(x) => Value::str(&x.chars().rev().collect::<String>()),
+            Value::List(l) => Value::list(l.iter().rev().cloned().collect()),
+            other => other.clone(),
+        },
+        Func::AsString => Value::str(&display(v)),
+        Func::Concat => {
+            let mut out = if matches!(v, Value::Null) { String::new() } else { s()?.to_owned() };
+            for p in params {
+                match p {
+                    Value::Str(x) => out.push_str(x),
+                    Value::Null => {}
+                    Value::List(l) => l.iter().filter_map(Value::as_str).for_each(|x| out.push_str(x)),
+                    other => out.push_str(&display(other)),
+                }
+            }
+            Value::str(&out)
+        }
+        Func::Split => {
+            let sep = params.first().and_then(Value::as_str).unwrap_or(" ");
+            let x = s()?;
+            let parts: Vec<Value> = if sep.is_empty() { x.chars().map(|c| Value::str(&c.to_string())).collect() } else { x.split(sep).map(Value::str).collect() };
+            Value::list(parts)
+        }
+        Func::Substring => {
+            let chars: Vec<char> = s()?.chars().collect();
+            let n = chars.len() as i64;
+            let norm = |i: i64| if i < 0 { (n + i).max(0) } else { i.min(n) } as usize;
+            let start = norm(params.first().and_then(Value::as_i64).unwrap_or(0));
+            let end = params.get(1).and_then(Value::as_i64).map(norm).unwrap_or(n as usize);
+            Value::str(&chars.get(start..end.max(start)).unwrap_or(&[]).iter().collect::<String>())
+        }
+        Func::Replace => {
+            let (from, to) = (params.first().and_then(Value::as_str).unwrap_or(""), params.get(1).and_then(Value::as_str).unwrap_or(""));
+            Value::str(&s()?.replace(from, to))
+        }
+    })
+}
+
+/// Plain text of a value (`asString()`, `concat()`).
+pub fn display(v: &Value) -> String {
+    match v {
+        Value::Str(s) => s.to_string(),
+        Value::Null => "null".into(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Long(l) => l.to_string(),
+        Value::Float(f) => format!("{f:?}"),
+        Value::Double(d) => format!("{d:?}"),
+        Value::List(l) => format!("[{}]", l.iter().map(display).collect::<Vec<_>>().join(", ")),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Adds numbers for `sum()`.
+pub fn add(a: &Value, b: &Value) -> Result<Value> {
+    arith(Arith::Add, a, b).ok_or_else(|| Error::Evaluation(format!("Cannot add {} and {}", a.type_name(), b.type_name())))
+}

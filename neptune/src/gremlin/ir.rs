@@ -1,0 +1,449 @@
+//! The typed traversal: what [`super::compile`] makes from the syntax tree and
+//! [`super::exec`] runs.
+//!
+//! Every step is a variant with typed arguments; modulators (`by`, `times`, `until`, `emit`,
+//! `from`, `to`, `option`, `with`) are folded into the step they modulate, so the executor never
+//! sees a dangling modulator.
+
+use std::sync::Arc;
+
+use crate::store::{Cardinality, Direction};
+use crate::value::{Token, Value};
+
+/// A compiled traversal.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Traversal {
+    /// Steps in order.
+    pub steps: Vec<Step>,
+}
+
+/// A step argument that is a constant or a child traversal evaluated per traverser.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Arg {
+    /// A constant.
+    Const(Value),
+    /// The first result of a child traversal.
+    Trav(Traversal),
+}
+
+/// A `by()` modulator.
+#[derive(Debug, Clone, PartialEq)]
+pub enum By {
+    /// `by()`: the object itself.
+    Identity,
+    /// `by('key')`: a property value.
+    Key(Arc<str>),
+    /// `by(T.id)` and friends.
+    Token(Token),
+    /// `by(Column.keys)`/`by(keys)`.
+    Column(Column),
+    /// `by(__.x())`: the first result.
+    Trav(Traversal),
+}
+
+/// `Scope.local` or `Scope.global`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Across traversers.
+    Global,
+    /// Within each traverser's collection.
+    Local,
+}
+
+/// `Pop` for `select`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pop {
+    /// The oldest.
+    First,
+    /// The newest.
+    Last,
+    /// All, as a list.
+    All,
+    /// One if single, else a list.
+    Mixed,
+}
+
+/// `Column.keys`/`Column.values`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    /// Map keys.
+    Keys,
+    /// Map values.
+    Values,
+}
+
+/// A sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderDir {
+    /// Ascending.
+    Asc,
+    /// Descending.
+    Desc,
+    /// Random.
+    Shuffle,
+}
+
+/// A reducing operator (`Operator.sum`, used by `sack` and `fold(seed, op)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operator {
+    /// Addition.
+    Sum,
+    /// Subtraction.
+    Minus,
+    /// Multiplication.
+    Mult,
+    /// Division.
+    Div,
+    /// Minimum.
+    Min,
+    /// Maximum.
+    Max,
+    /// Replace with the new value.
+    Assign,
+    /// Boolean and.
+    And,
+    /// Boolean or.
+    Or,
+    /// List append.
+    AddAll,
+}
+
+/// A predicate (`P` and `TextP`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pred {
+    /// Equal.
+    Eq(Value),
+    /// Not equal.
+    Neq(Value),
+    /// Less than.
+    Lt(Value),
+    /// At most.
+    Lte(Value),
+    /// Greater than.
+    Gt(Value),
+    /// At least.
+    Gte(Value),
+    /// Strictly between.
+    Inside(Value, Value),
+    /// Outside the closed range.
+    Outside(Value, Value),
+    /// In `[a, b)`.
+    Between(Value, Value),
+    /// One of.
+    Within(Vec<Value>),
+    /// None of.
+    Without(Vec<Value>),
+    /// String prefix (negated when the flag is set).
+    StartingWith(Arc<str>, bool),
+    /// String suffix.
+    EndingWith(Arc<str>, bool),
+    /// Substring.
+    Containing(Arc<str>, bool),
+    /// A regular expression search (negated when the flag is set).
+    Regex(Arc<Rx>, bool),
+    /// Both.
+    And(Box<Pred>, Box<Pred>),
+    /// Either.
+    Or(Box<Pred>, Box<Pred>),
+    /// Negation.
+    Not(Box<Pred>),
+}
+
+/// A compiled regular expression, compared by its pattern.
+#[derive(Debug, Clone)]
+pub struct Rx {
+    /// The pattern text.
+    pub pattern: Arc<str>,
+    /// The compiled form.
+    pub regex: regex_lite::Regex,
+}
+
+impl PartialEq for Rx {
+    fn eq(&self, other: &Self) -> bool {
+        self.pattern == other.pattern
+    }
+}
+
+/// What `has(key, …)` tests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HasKey {
+    /// A property key.
+    Prop(Arc<str>),
+    /// `T.id`, `T.label`, `T.key`, `T.value`.
+    Token(Token),
+}
+
+/// What `has` compares against.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HasTest {
+    /// Only existence.
+    Exists,
+    /// A predicate on the value.
+    Pred(Pred),
+    /// A traversal over the value that must produce something.
+    Trav(Traversal),
+}
+
+/// A `where()` form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Where {
+    /// `where(traversal)`.
+    Trav(Traversal),
+    /// `where(P)` comparing the current object (or `start` label) with labelled objects.
+    Pred {
+        /// `where('a', P)` form.
+        start: Option<Arc<str>>,
+        /// The predicate, whose values are label names.
+        pred: Pred,
+        /// `by` modulators (first for the start, second for the compared side).
+        by: Vec<By>,
+    },
+}
+
+/// How a `repeat()` loop ends and emits.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Loop {
+    /// The body.
+    pub body: Traversal,
+    /// `times(n)`.
+    pub times: Option<u32>,
+    /// `until(…)`, and whether it came before `repeat`.
+    pub until: Option<(Traversal, bool)>,
+    /// `emit(…)` (identity traversal for bare `emit()`), and whether it came before `repeat`.
+    pub emit: Option<(Traversal, bool)>,
+    /// `repeat('name', …)`.
+    pub name: Option<Arc<str>>,
+}
+
+/// A `choose` form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Choose {
+    /// `choose(cond, then, else)`.
+    IfThen(Traversal, Traversal, Traversal),
+    /// `choose(pred, then, else)` on the object.
+    IfPred(Pred, Traversal, Traversal),
+    /// `choose(selector).option(k, t)…`.
+    Options(Traversal, Vec<(OptionKey, Traversal)>),
+}
+
+/// A `choose` option key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OptionKey {
+    /// A value to match.
+    Value(Value),
+    /// A predicate.
+    Pred(Pred),
+    /// `Pick.none`.
+    None,
+    /// `Pick.any`.
+    Any,
+}
+
+/// `mergeV`/`mergeE` options.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Merge {
+    /// The match map (or traversal, or `None` to use the incoming map).
+    pub search: Option<Arg>,
+    /// `option(onCreate, …)`.
+    pub on_create: Option<Arg>,
+    /// `option(onMatch, …)`.
+    pub on_match: Option<Arg>,
+    /// `option(outV, …)` (mergeE).
+    pub out_v: Option<Arg>,
+    /// `option(inV, …)` (mergeE).
+    pub in_v: Option<Arg>,
+}
+
+/// One step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// `V(ids…)`: all vertices or those with the ids (start or mid-traversal).
+    V(Vec<Arg>),
+    /// `E(ids…)`.
+    E(Vec<Arg>),
+    /// Index lookup planned from `V().has(…)`: candidates for `key = value`.
+    VIndex { label: Option<Arc<str>>, key: Option<(Arc<str>, Value)> },
+    /// `inject(…)`.
+    Inject(Vec<Value>),
+    /// `addV(label)`, with `property(T.id, …)` folded in.
+    AddV { label: Arg, id: Option<Arg> },
+    /// `addE(label).from(…).to(…)`, with `property(T.id, …)` folded in.
+    AddE { label: Arg, from: Option<Arg>, to: Option<Arg>, id: Option<Arg> },
+    /// `property([card,] key, value, meta…)`.
+    Property { card: Option<Cardinality>, key: Arg, value: Arg, meta: Vec<(Value, Arg)> },
+    /// `drop()`.
+    Drop,
+    /// `has(key, test)`.
+    Has(HasKey, HasTest),
+    /// `has(label, key, test)`.
+    HasLabelKey(Pred, Arc<str>, HasTest),
+    /// `hasLabel(…)`.
+    HasLabel(Pred),
+    /// `hasId(…)`.
+    HasId(Pred),
+    /// `hasNot(key)`.
+    HasNot(Arc<str>),
+    /// `hasKey(…)` on properties.
+    HasKey(Pred),
+    /// `hasValue(…)` on properties.
+    HasValue(Pred),
+    /// `is(P)`.
+    Is(Pred),
+    /// `out/in/both` (edges false) or `outE/inE/bothE` (edges true).
+    Adjacent { dir: Direction, labels: Vec<Arc<str>>, edges: bool },
+    /// `outV/inV/bothV`.
+    EdgeVertex(Direction),
+    /// `otherV()`.
+    OtherV,
+    /// `values(keys…)`.
+    Values(Vec<Arc<str>>),
+    /// `properties(keys…)`.
+    Properties(Vec<Arc<str>>),
+    /// `valueMap([true,] keys…)` and `with(WithOptions.tokens)`.
+    ValueMap { keys: Vec<Arc<str>>, tokens: bool, by: Vec<By> },
+    /// `elementMap(keys…)`.
+    ElementMap(Vec<Arc<str>>),
+    /// `propertyMap(keys…)`.
+    PropertyMap(Vec<Arc<str>>),
+    /// `id()`.
+    Id,
+    /// `label()`.
+    Label,
+    /// `key()`.
+    Key,
+    /// `value()`.
+    Value,
+    /// `as(labels…)`.
+    As(Vec<Arc<str>>),
+    /// `select(keys…)` with `Pop` and `by`.
+    Select { pop: Pop, keys: Vec<Arc<str>>, by: Vec<By> },
+    /// `select(traversal)`.
+    SelectTrav(Pop, Traversal),
+    /// `select(Column.keys)`.
+    SelectColumn(Column),
+    /// `project(keys…).by(…)`.
+    Project { keys: Vec<Arc<str>>, by: Vec<By> },
+    /// `where(…)`.
+    Where(Where),
+    /// `filter(t)`.
+    Filter(Traversal),
+    /// `not(t)`.
+    Not(Traversal),
+    /// `and(t…)`.
+    And(Vec<Traversal>),
+    /// `or(t…)`.
+    Or(Vec<Traversal>),
+    /// `order([local]).by(…)`.
+    Order { scope: Scope, by: Vec<(By, OrderDir)> },
+    /// `range`, `limit`, `skip` (`hi` of `None` is unbounded).
+    Range { scope: Scope, lo: u64, hi: Option<u64> },
+    /// `tail([scope,] n)`.
+    Tail { scope: Scope, n: u64 },
+    /// `count`.
+    Count(Scope),
+    /// `sum`.
+    Sum(Scope),
+    /// `min`.
+    Min(Scope),
+    /// `max`.
+    Max(Scope),
+    /// `mean`.
+    Mean(Scope),
+    /// `group([side]).by(key).by(value)`.
+    Group { side: Option<Arc<str>>, by: Vec<By> },
+    /// `groupCount([side]).by(key)`.
+    GroupCount { side: Option<Arc<str>>, by: Option<By> },
+    /// `dedup([scope,] labels…).by(…)`.
+    Dedup { scope: Scope, labels: Vec<Arc<str>>, by: Option<By> },
+    /// `path().by(…)`.
+    Path(Vec<By>),
+    /// `simplePath()`.
+    SimplePath,
+    /// `cyclicPath()`.
+    CyclicPath,
+    /// `repeat(…)`.
+    Repeat(Box<Loop>),
+    /// `loops([name])`.
+    Loops(Option<Arc<str>>),
+    /// `union(t…)`.
+    Union(Vec<Traversal>),
+    /// `coalesce(t…)`.
+    Coalesce(Vec<Traversal>),
+    /// `choose(…)`.
+    Choose(Box<Choose>),
+    /// `optional(t)`.
+    Optional(Traversal),
+    /// `local(t)`.
+    Local(Traversal),
+    /// `map(t)`.
+    Map(Traversal),
+    /// `flatMap(t)`.
+    FlatMap(Traversal),
+    /// `fold()`.
+    Fold,
+    /// `fold(seed, op)`.
+    FoldWith(Value, Operator),
+    /// `unfold()`.
+    Unfold,
+    /// `constant(v)`.
+    Constant(Value),
+    /// `identity()`.
+    Identity,
+    /// `sideEffect(t)`.
+    SideEffect(Traversal),
+    /// `aggregate([scope,] key)` (`store` is local aggregate).
+    Aggregate { scope: Scope, key: Arc<str>, by: Option<By> },
+    /// `cap(keys…)`.
+    Cap(Vec<Arc<str>>),
+    /// `math(expr).by(…)`.
+    Math { expr: Arc<super::math::MathExpr>, by: Vec<By> },
+    /// `coin(p)`.
+    Coin(f64),
+    /// `sample([scope,] n)`.
+    Sample { scope: Scope, n: u64 },
+    /// `barrier()`.
+    Barrier,
+    /// `mergeV(…)`.
+    MergeV(Box<Merge>),
+    /// `mergeE(…)`.
+    MergeE(Box<Merge>),
+    /// `sack()` read.
+    SackGet,
+    /// `sack(op).by(…)`.
+    SackSet(Operator, Option<By>),
+    /// `index()`.
+    Index,
+    /// String and collection functions (`toUpper`, `length`, `concat`, …).
+    Func(Func, Vec<Arg>, Scope),
+    /// `fail([message])`.
+    Fail(Option<String>),
+}
+
+/// Value functions applied to strings, lists and dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Func {
+    /// `toUpper()`.
+    ToUpper,
+    /// `toLower()`.
+    ToLower,
+    /// `length()`.
+    Length,
+    /// `trim()`.
+    Trim,
+    /// `lTrim()`.
+    LTrim,
+    /// `rTrim()`.
+    RTrim,
+    /// `reverse()`.
+    Reverse,
+    /// `concat(…)`.
+    Concat,
+    /// `split(sep)`.
+    Split,
+    /// `substring(start[, end])`.
+    Substring,
+    /// `replace(old, new)`.
+    Replace,
+    /// `asString()`.
+    AsString,
+}

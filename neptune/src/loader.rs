@@ -1,0 +1,581 @@
+//! Neptune's bulk loader for the Gremlin CSV format, and its load jobs.
+//!
+//! A vertex file's header names `~id`, `~label` (several labels separated by `;`) and property
+//! columns `name:Type` (`Bool`/`Boolean`, `Byte`, `Short`, `Int`/`Integer`, `Long`, `Float`,
+//! `Double`, `String`, `Date`), optionally an array `Type[]` (values separated by `;`) and a
+//! cardinality `name:Type(single)` or `(set)`; an untyped column is a `String`. An edge file
+//! names `~id`, `~from`, `~to`, `~label` and properties. Fields follow RFC 4180 quoting.
+//!
+//! Each bad line is reported with its line number and Neptune's error code; with
+//! `failOnError` (the default) the load stops at the first one, otherwise it goes on. Loading
+//! streams through the bytes line by line and commits one atomic graph update per file.
+//! Sources are read through [`ObjectSource`], which the facade implements over its S3 engine.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use nubis_core::Env;
+use parking_lot::Mutex;
+
+use crate::db::Database;
+use crate::error::{Error, Result};
+use crate::gremlin::compile::parse_datetime;
+use crate::store::{Cardinality, Graph};
+use crate::value::Value;
+
+/// Where the loader reads `s3://bucket/key` sources from.
+pub trait ObjectSource: Send + Sync + std::fmt::Debug {
+    /// Keys under `prefix` in `bucket`, in key order.
+    fn list(&self, bucket: &str, prefix: &str) -> std::result::Result<Vec<String>, String>;
+    /// The bytes of one object.
+    fn get(&self, bucket: &str, key: &str) -> std::result::Result<Vec<u8>, String>;
+}
+
+/// An in-memory [`ObjectSource`] (tests, and loads from local data).
+#[derive(Debug, Default)]
+pub struct MemorySource {
+    objects: Mutex<std::collections::BTreeMap<(String, String), Vec<u8>>>,
+}
+
+impl MemorySource {
+    /// An empty source.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stores an object.
+    pub fn put(&self, bucket: &str, key: &str, body: impl Into<Vec<u8>>) {
+        self.objects.lock().insert((bucket.to_owned(), key.to_owned()), body.into());
+    }
+}
+
+impl ObjectSource for MemorySource {
+    fn list(&self, bucket: &str, prefix: &str) -> std::result::Result<Vec<String>, String> {
+        Ok(self.objects.lock().keys().filter(|(b, k)| b == bucket && k.starts_with(prefix)).map(|(_, k)| k.clone()).collect())
+    }
+
+    fn get(&self, bucket: &str, key: &str) -> std::result::Result<Vec<u8>, String> {
+        self.objects.lock().get(&(bucket.to_owned(), key.to_owned())).cloned().ok_or_else(|| format!("The specified key does not exist: s3://{bucket}/{key}"))
+    }
+}
+
+/// A `POST /loader` request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadRequest {
+    /// `s3://bucket/key-or-prefix`.
+    pub source: String,
+    /// `csv` (the Gremlin load data format).
+    pub format: String,
+    /// Stop at the first error (default true).
+    pub fail_on_error: bool,
+    /// Replace single-cardinality vertex properties that already have a value.
+    pub update_single_cardinality_properties: bool,
+}
+
+/// One reported error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    /// Neptune's error code (`PARSING_ERROR`, `FROM_OR_TO_VERTEX_ARE_MISSING`, …).
+    pub code: &'static str,
+    /// What went wrong.
+    pub message: String,
+    /// The file.
+    pub file: String,
+    /// The 1-based line.
+    pub record: u64,
+}
+
+/// Counters and the outcome of a load.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LoadStats {
+    /// Records (lines) read.
+    pub total_records: u64,
+    /// Vertices added.
+    pub vertices: u64,
+    /// Edges added.
+    pub edges: u64,
+    /// Records that failed to parse.
+    pub parsing_errors: u64,
+    /// Values of the wrong type.
+    pub datatype_mismatch_errors: u64,
+    /// Records that failed to insert.
+    pub insert_errors: u64,
+    /// Duplicates skipped.
+    pub duplicates: u64,
+    /// The errors, in order.
+    pub errors: Vec<LoadError>,
+}
+
+/// A load job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadJob {
+    /// The load id.
+    pub id: String,
+    /// The request.
+    pub request: LoadRequest,
+    /// `LOAD_COMPLETED`, `LOAD_FAILED`, `LOAD_S3_READ_ERROR`, …
+    pub status: &'static str,
+    /// Counters.
+    pub stats: LoadStats,
+    /// Start, epoch seconds.
+    pub start_time: u64,
+    /// Seconds spent.
+    pub total_time: u64,
+    /// Files read.
+    pub files: u64,
+}
+
+/// The loader of one database.
+#[derive(Debug)]
+pub struct Loader {
+    db: Arc<Database>,
+    env: Env,
+    source: Mutex<Option<Arc<dyn ObjectSource>>>,
+    jobs: Mutex<indexmap::IndexMap<String, LoadJob>>,
+}
+
+impl Loader {
+    /// A loader writing into `db`.
+    pub fn new(db: Arc<Database>, env: Env) -> Self {
+        Loader { db, env, source: Mutex::new(None), jobs: Mutex::new(indexmap::IndexMap::new()) }
+    }
+
+    /// Sets the object source.
+    pub fn set_source(&self, s: Arc<dyn ObjectSource>) {
+        *self.source.lock() = Some(s);
+    }
+
+    /// Starts (and, in this engine, runs to completion) a load; returns its id.
+    pub fn start(&self, req: LoadRequest) -> Result<String> {
+        if !req.format.eq_ignore_ascii_case("csv") {
+            return Err(Error::Loader(format!("Invalid format: {}. Supported formats for Gremlin data are: csv", req.format)));
+        }
+        let (bucket, prefix) = parse_s3(&req.source)?;
+        let source = self.source.lock().clone().ok_or_else(|| Error::Loader("No S3 source is configured for the loader".into()))?;
+        let id = self.env.ids.uuid();
+        let start = self.env.clock.now_millis();
+        let mut job = LoadJob { id: id.clone(), request: req.clone(), status: "LOAD_IN_PROGRESS", stats: LoadStats::default(), start_time: start / 1000, total_time: 0, files: 0 };
+        match source.list(&bucket, &prefix) {
+            Ok(keys) if keys.is_empty() => job.status = "LOAD_FAILED",
+            Ok(keys) => {
+                let mut files = Vec::new();
+                let mut failed = None;
+                for k in keys {
+                    match source.get(&bucket, &k) {
+                        Ok(b) => files.push((k, b)),
+                        Err(e) => {
+                            failed = Some(e);
+                            break;
+                        }
+                    }
+                }
+                if failed.is_some() {
+                    job.status = "LOAD_S3_READ_ERROR";
+                } else {
+                    // Vertex files first, so edge files in the same load find their endpoints.
+                    files.sort_by_key(|(_, b)| is_edge_file(b));
+                    job.status = "LOAD_COMPLETED";
+                    for (name, body) in files {
+                        job.files += 1;
+                        let stats = self.db.update(|g| Ok(load_csv(g, &body, &name, &req)))?;
+                        merge_stats(&mut job.stats, stats);
+                        if req.fail_on_error && !job.stats.errors.is_empty() {
+                            job.status = "LOAD_FAILED";
+                            break;
+                        }
+                    }
+                }
+            }
+            Err(_) => job.status = "LOAD_S3_READ_ERROR",
+        }
+        job.total_time = (self.env.clock.now_millis().saturating_sub(start)) / 1000;
+        self.jobs.lock().insert(id.clone(), job);
+        Ok(id)
+    }
+
+    /// A job by id.
+    pub fn job(&self, id: &str) -> Option<LoadJob> {
+        self.jobs.lock().get(id).cloned()
+    }
+
+    /// Every job id, newest first.
+    pub fn job_ids(&self, limit: usize) -> Vec<String> {
+        self.jobs.lock().keys().rev().take(limit).cloned().collect()
+    }
+
+    /// Cancels a job (jobs here finish synchronously, so only the status changes).
+    pub fn cancel(&self, id: &str) -> Result<()> {
+        match self.jobs.lock().get_mut(id) {
+            Some(j) if j.status == "LOAD_IN_PROGRESS" => {
+                j.status = "LOAD_CANCELLED_BY_USER";
+                Ok(())
+            }
+            Some(_) => Ok(()),
+            None => Err(Error::Loader(format!("Load id {id} does not exist or is not active"))),
+        }
+    }
+}
+
+fn merge_stats(into: &mut LoadStats, s: LoadStats) {
+    into.total_records += s.total_records;
+    into.vertices += s.vertices;
+    into.edges += s.edges;
+    into.parsing_errors += s.parsing_errors;
+    into.datatype_mismatch_errors += s.datatype_mismatch_errors;
+    into.insert_errors += s.insert_errors;
+    into.duplicates += s.duplicates;
+    into.errors.extend(s.errors);
+}
+
+fn parse_s3(src: &str) -> Result<(String, String)> {
+    let rest = src.strip_prefix("s3://").ok_or_else(|| Error::Loader(format!("Invalid source: {src}. The source must be an S3 URI (s3://bucket/key)")))?;
+    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(Error::Loader(format!("Invalid source: {src}. The source must name a bucket")));
+    }
+    Ok((bucket.to_owned(), key.to_owned()))
+}
+
+fn is_edge_file(body: &[u8]) -> bool {
+    let header = body.split(|b| *b == b'\n').next().unwrap_or(&[]);
+    let h = String::from_utf8_lossy(header);
+    h.contains("~from") && h.contains("~to")
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ty {
+    Bool,
+    Int,
+    Long,
+    Float,
+    Double,
+    Str,
+    Date,
+}
+
+#[derive(Debug, Clone)]
+enum Col {
+    Id,
+    Label,
+    From,
+    To,
+    Prop { name: String, ty: Ty, array: bool, card: Option<Cardinality> },
+    Ignored,
+}
+
+fn parse_header(fields: &[String]) -> std::result::Result<Vec<Col>, String> {
+    let mut cols = Vec::new();
+    for f in fields {
+        let f = f.trim();
+        cols.push(match f.to_ascii_lowercase().as_str() {
+            "~id" => Col::Id,
+            "~label" => Col::Label,
+            "~from" => Col::From,
+            "~to" => Col::To,
+            _ if f.starts_with('~') => return Err(format!("Invalid system column: {f}")),
+            _ => {
+                let (name, spec) = f.rsplit_once(':').unwrap_or((f, "String"));
+                let (spec, card) = match spec.split_once('(') {
+                    Some((t, c)) => (t, match c.trim_end_matches(')').to_ascii_lowercase().as_str() {
+                        "single" => Some(Cardinality::Single),
+                        "set" => Some(Cardinality::Set),
+                        other => return Err(format!("Invalid cardinality: {other}")),
+                    }),
+                    None => (spec, None),
+                };
+                let (spec, array) = match spec.strip_suffix("[]") {
+                    Some(s) => (s, true),
+                    None => (spec, false),
+                };
+                let ty = match spec.to_ascii_lowercase().as_str() {
+                    "bool" | "boolean" => Ty::Bool,
+                    "byte" | "short" | "int" | "integer" => Ty::Int,
+                    "long" => Ty::Long,
+                    "float" => Ty::Float,
+                    "double" => Ty::Double,
+                    "string" => Ty::Str,
+                    "date" => Ty::Date,
+                    other => return Err(format!("Invalid data type: {other}")),
+                };
+                if name.is_empty() {
+                    Col::Ignored
+                } else {
+                    Col::Prop { name: name.to_owned(), ty, array, card }
+                }
+            }
+        });
+    }
+    Ok(cols)
+}
+
+fn parse_typed(ty: Ty, s: &str) -> Option<Value> {
+    let s = s.trim();
+    Some(match ty {
+        Ty::Str => Value::str(s),
+        Ty::Bool => match s.to_ascii_lowercase().as_str() {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            _ => return None,
+        },
+        Ty::Int => Value::Int(s.parse().ok()?),
+        Ty::Long => Value::Long(s.parse().ok()?),
+        Ty::Float => Value::Float(s.parse().ok()?),
+        Ty::Double => Value::Double(s.parse().ok()?),
+        Ty::Date => Value::Date(parse_datetime(s)?),
+    })
+}
+
+/// Splits one CSV record starting at `pos`; returns the fields and the next position.
+fn next_record(data: &[u8], mut pos: usize, fields: &mut Vec<String>) -> std::result::Result<usize, String> {
+    fields.clear();
+    let mut cur: Vec<u8> = Vec::new();
+    let mut in_quotes = false;
+    while pos < data.len() {
+        let c = data[pos];
+        if in_quotes {
+            if c == b'"' {
+                if data.get(pos + 1) == Some(&b'"') {
+                    cur.push(b'"');
+                    pos += 1;
+                } else {
+                    in_quotes = false;
+                }
+            } else {
+                cur.push(c);
+            }
+        } else {
+            match c {
+                b'"' if cur.is_empty() => in_quotes = true,
+                b',' => fields.push(String::from_utf8(std::mem::take(&mut cur)).map_err(|_| "Invalid UTF-8 in field".to_owned())?),
+                b'\n' => {
+                    pos += 1;
+                    break;
+                }
+                b'\r' => {}
+                _ => cur.push(c),
+            }
+        }
+        pos += 1;
+    }
+    if in_quotes {
+        return Err("Unterminated quoted field".into());
+    }
+    fields.push(String::from_utf8(cur).map_err(|_| "Invalid UTF-8 in field".to_owned())?);
+    Ok(pos)
+}
+
+/// Loads one Gremlin CSV file into `g`, stopping at the first error if `fail_on_error`.
+pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> LoadStats {
+    let mut stats = LoadStats::default();
+    let mut fields = Vec::new();
+    let err = |stats: &mut LoadStats, code: &'static str, message: String, record: u64| {
+        match code {
+            "PARSING_ERROR" => stats.parsing_errors += 1,
+            "DATATYPE_MISMATCH" => stats.datatype_mismatch_errors += 1,
+            _ => stats.insert_errors += 1,
+        }
+        stats.errors.push(LoadError { code, message, file: file.to_owned(), record });
+    };
+    let mut pos = match next_record(data, 0, &mut fields) {
+        Ok(p) => p,
+        Err(e) => {
+            err(&mut stats, "PARSING_ERROR", e, 1);
+            return stats;
+        }
+    };
+    let cols = match parse_header(&fields) {
+        Ok(c) => c,
+        Err(e) => {
+            err(&mut stats, "PARSING_ERROR", e, 1);
+            return stats;
+        }
+    };
+    let edge = cols.iter().any(|c| matches!(c, Col::From)) && cols.iter().any(|c| matches!(c, Col::To));
+    if !edge && !cols.iter().any(|c| matches!(c, Col::Id)) {
+        err(&mut stats, "PARSING_ERROR", "A vertex file needs an ~id column".into(), 1);
+        return stats;
+    }
+    let mut line: u64 = 1;
+    let mut props: Vec<(usize, Value)> = Vec::new();
+    while pos < data.len() {
+        line += 1;
+        pos = match next_record(data, pos, &mut fields) {
+            Ok(p) => p,
+            Err(e) => {
+                err(&mut stats, "PARSING_ERROR", e, line);
+                if req.fail_on_error {
+                    break;
+                }
+                // An unterminated quote swallows the rest of the file.
+                break;
+            }
+        };
+        if fields.len() == 1 && fields[0].trim().is_empty() {
+            continue;
+        }
+        stats.total_records += 1;
+        if fields.len() != cols.len() {
+            err(&mut stats, "PARSING_ERROR", format!("Expected {} fields but found {}", cols.len(), fields.len()), line);
+            if req.fail_on_error {
+                break;
+            }
+            continue;
+        }
+        let (mut id, mut labels, mut from, mut to) = (None, None, None, None);
+        props.clear();
+        let mut bad = None;
+        for (i, (c, f)) in cols.iter().zip(fields.iter()).enumerate() {
+            match c {
+                Col::Id if !f.is_empty() => id = Some(f.as_str()),
+                Col::Label if !f.is_empty() => labels = Some(f.as_str()),
+                Col::From => from = Some(f.as_str()),
+                Col::To => to = Some(f.as_str()),
+                Col::Prop { ty, array, name, .. } if !f.is_empty() => {
+                    let parts: Vec<&str> = if *array { f.split(';').collect() } else { vec![f.as_str()] };
+                    for p in parts {
+                        match parse_typed(*ty, p) {
+                            Some(v) => props.push((i, v)),
+                            None => bad = Some(format!("Invalid value '{p}' for property {name} of type {ty:?}")),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(msg) = bad {
+            err(&mut stats, "DATATYPE_MISMATCH", msg, line);
+            if req.fail_on_error {
+                break;
+            }
+            continue;
+        }
+        let result = if edge { load_edge(g, id, labels, from, to, &cols, &props) } else { load_vertex(g, id, labels, &cols, &props, req) };
+        match result {
+            Ok(true) => {
+                if edge {
+                    stats.edges += 1
+                } else {
+                    stats.vertices += 1
+                }
+            }
+            Ok(false) => stats.duplicates += 1,
+            Err((code, msg)) => {
+                err(&mut stats, code, msg, line);
+                if req.fail_on_error {
+                    break;
+                }
+            }
+        }
+    }
+    stats
+}
+
+type RowResult = std::result::Result<bool, (&'static str, String)>;
+
+fn load_vertex(g: &mut Graph, id: Option<&str>, labels: Option<&str>, cols: &[Col], props: &[(usize, Value)], req: &LoadRequest) -> RowResult {
+    let Some(id) = id else { return Err(("PARSING_ERROR", "Missing ~id".into())) };
+    let idv = Value::str(id);
+    let (v, fresh) = match g.vertex_by_id(&idv) {
+        Some(v) => (v, false),
+        None => {
+            let ls: Vec<&str> = labels.unwrap_or("vertex").split(';').filter(|l| !l.is_empty()).collect();
+            (g.add_vertex(idv, &ls).map_err(|e| ("INSERT_ERROR", e.to_string()))?, true)
+        }
+    };
+    for (i, val) in props {
+        if let Some(Col::Prop { name, card, .. }) = cols.get(*i) {
+            let card = card.unwrap_or(Cardinality::Set);
+            let card = if card == Cardinality::Single && !fresh && !req.update_single_cardinality_properties {
+                let has = g.symbols().lookup(name).is_some_and(|k| !g.vertex_prop(v, k).is_empty());
+                if has {
+                    continue;
+                }
+                card
+            } else {
+                card
+            };
+            g.set_vertex_property(v, card, name, val.clone(), vec![]).map_err(|e| ("INSERT_ERROR", e.to_string()))?;
+        }
+    }
+    Ok(fresh)
+}
+
+fn load_edge(g: &mut Graph, id: Option<&str>, label: Option<&str>, from: Option<&str>, to: Option<&str>, cols: &[Col], props: &[(usize, Value)]) -> RowResult {
+    let (Some(f), Some(t)) = (from, to) else { return Err(("PARSING_ERROR", "Missing ~from or ~to".into())) };
+    let (Some(s), Some(d)) = (g.vertex_by_id(&Value::str(f)), g.vertex_by_id(&Value::str(t))) else {
+        return Err(("FROM_OR_TO_VERTEX_ARE_MISSING", format!("Vertex {f} or {t} does not exist")));
+    };
+    let Some(label) = label else { return Err(("PARSING_ERROR", "Missing ~label".into())) };
+    let idv = match id {
+        Some(i) => Value::str(i),
+        None => return Err(("PARSING_ERROR", "Missing ~id".into())),
+    };
+    if g.edge_by_id(&idv).is_some() {
+        return Ok(false);
+    }
+    let e = g.add_edge(idv, label, s, d).map_err(|e| ("INSERT_ERROR", e.to_string()))?;
+    for (i, val) in props {
+        if let Some(Col::Prop { name, .. }) = cols.get(*i) {
+            g.set_edge_property(e, name, val.clone()).map_err(|e| ("INSERT_ERROR", e.to_string()))?;
+        }
+    }
+    Ok(true)
+}
+
+/// Loader request fields from `POST /loader`'s JSON body.
+pub fn parse_request(body: &serde_json::Value) -> Result<LoadRequest> {
+    let get = |k: &str| body.get(k).and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_bool().map(|b| b.to_string())));
+    let source = get("source").ok_or_else(|| Error::MissingParameter("Required parameter 'source' is missing".into()))?;
+    let format = get("format").ok_or_else(|| Error::MissingParameter("Required parameter 'format' is missing".into()))?;
+    let flag = |k: &str, default: bool| -> Result<bool> {
+        match get(k).map(|s| s.to_ascii_uppercase()) {
+            None => Ok(default),
+            Some(s) if s == "TRUE" => Ok(true),
+            Some(s) if s == "FALSE" => Ok(false),
+            Some(s) => Err(Error::InvalidParameter(format!("Invalid value for parameter '{k}': {s}. Allowed values are TRUE and FALSE"))),
+        }
+    };
+    Ok(LoadRequest { source, format, fail_on_error: flag("failOnError", true)?, update_single_cardinality_properties: flag("updateSingleCardinalityProperties", false)? })
+}
+
+/// Job ids and summaries keyed by id (for `GET /loader`).
+pub type Jobs = HashMap<String, LoadJob>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(fail: bool) -> LoadRequest {
+        LoadRequest { source: "s3://b/k".into(), format: "csv".into(), fail_on_error: fail, update_single_cardinality_properties: false }
+    }
+
+    #[test]
+    fn loads_vertices_and_edges_with_types() {
+        let mut g = Graph::new();
+        let v = "~id,~label,name:String,age:Int,tags:String[],born:Date\nv1,person;admin,ada,36,a;b,1815-12-10\nv2,person,\"Lovelace, A\",,x,\n";
+        let s = load_csv(&mut g, v.as_bytes(), "v.csv", &req(true));
+        assert_eq!((s.vertices, s.errors.len()), (2, 0), "{s:?}");
+        let e = "~id,~from,~to,~label,weight:Double\ne1,v1,v2,knows,0.5\ne2,v1,v9,knows,1\n";
+        let s = load_csv(&mut g, e.as_bytes(), "e.csv", &req(false));
+        assert_eq!(s.edges, 1);
+        assert_eq!(s.errors[0].code, "FROM_OR_TO_VERTEX_ARE_MISSING");
+        assert_eq!(s.errors[0].record, 3);
+        let v1 = g.vertex_by_id(&Value::str("v1")).unwrap();
+        let tags = g.symbols().lookup("tags").unwrap();
+        assert_eq!(g.vertex_prop(v1, tags).len(), 2);
+        assert_eq!(g.vertex_label(v1).as_ref(), "person::admin");
+    }
+
+    #[test]
+    fn fail_on_error_stops_at_the_first_bad_line() {
+        let mut g = Graph::new();
+        let v = "~id,age:Int\na,1\nb,x\nc,3\n";
+        let s = load_csv(&mut g, v.as_bytes(), "v.csv", &req(true));
+        assert_eq!((s.vertices, s.datatype_mismatch_errors), (1, 1));
+        let mut g = Graph::new();
+        let s = load_csv(&mut g, v.as_bytes(), "v.csv", &req(false));
+        assert_eq!((s.vertices, s.datatype_mismatch_errors), (2, 1));
+        let s = load_csv(&mut g, b"~id,x:Blob\n", "v.csv", &req(false));
+        assert_eq!(s.parsing_errors, 1);
+    }
+}

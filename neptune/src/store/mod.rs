@@ -1,0 +1,403 @@
+//! The property-graph store: compact, snapshot-friendly, indexed.
+//!
+//! Layout (the key design decision of the crate):
+//! - labels and property keys are interned to `u32` symbols; vertices and edges are dense `u32`
+//!   indexes, with hash indexes from the user's ids;
+//! - edges are columns (`src`, `dst`, `label`) plus optional property lists;
+//! - adjacency is a CSR per direction (`offsets` per vertex, then `(neighbour, edge)` pairs sorted
+//!   by edge label and neighbour), built by bulk loads and compactions, plus per-vertex append
+//!   buffers (the delta) for edges added since; expansions read both;
+//! - label and property-value indexes map to candidate vertices; lookups re-check the element, so
+//!   an index may hold stale entries but never misses one.
+//!
+//! Everything sits in copy-on-write chunks ([`chunk::ChunkVec`]) or `Arc`-shared bases with small
+//! deltas, so [`Graph`] clones cheaply: a writer clones the snapshot, applies a whole request and
+//! publishes it atomically, and readers keep the version they started with.
+
+pub mod chunk;
+pub mod csr;
+pub mod write;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::value::Value;
+use chunk::ChunkVec;
+use csr::Csr;
+
+/// An interned label or property key.
+pub type Sym = u32;
+
+/// Marks a dropped edge in the label column.
+pub(crate) const DEAD: Sym = u32::MAX;
+
+/// Vertex property cardinality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cardinality {
+    /// One value per key; setting replaces.
+    Single,
+    /// Distinct values per key.
+    Set,
+    /// Any values per key, duplicates kept.
+    List,
+}
+
+/// Edge direction relative to a vertex.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Outgoing edges.
+    Out,
+    /// Incoming edges.
+    In,
+    /// Both.
+    Both,
+}
+
+/// A dictionary of strings to small integers.
+#[derive(Debug, Clone, Default)]
+pub struct Interner {
+    names: Vec<Arc<str>>,
+    ids: HashMap<Arc<str>, Sym>,
+}
+
+impl Interner {
+    /// The symbol for `s`, adding it if new.
+    pub fn intern(&mut self, s: &str) -> Sym {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.names.len() as Sym;
+        let name: Arc<str> = Arc::from(s);
+        self.names.push(Arc::clone(&name));
+        self.ids.insert(name, id);
+        id
+    }
+
+    /// The symbol for `s`, if known.
+    pub fn lookup(&self, s: &str) -> Option<Sym> {
+        self.ids.get(s).copied()
+    }
+
+    /// The string of `sym`.
+    pub fn name(&self, sym: Sym) -> Arc<str> {
+        self.names.get(sym as usize).cloned().unwrap_or_else(|| Arc::from(""))
+    }
+}
+
+/// One value of a vertex property, with its id and meta-properties.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VProp {
+    /// The property's id.
+    pub id: u64,
+    /// The value.
+    pub value: Value,
+    /// Meta-properties.
+    pub meta: Vec<(Sym, Value)>,
+}
+
+/// An adjacency entry in a delta buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Adj {
+    /// The edge label.
+    pub label: Sym,
+    /// The vertex at the other end.
+    pub nbr: u32,
+    /// The edge.
+    pub eid: u32,
+}
+
+/// A vertex.
+#[derive(Debug, Clone)]
+pub struct VertexRec {
+    /// The user's id.
+    pub id: Value,
+    /// Labels (Neptune allows several).
+    pub labels: Vec<Sym>,
+    /// Properties by key.
+    pub props: Vec<(Sym, Vec<VProp>)>,
+    /// False once dropped.
+    pub alive: bool,
+    /// Outgoing edges added since the last compaction.
+    pub out_delta: Vec<Adj>,
+    /// Incoming edges added since the last compaction.
+    pub in_delta: Vec<Adj>,
+}
+
+/// A hash map shared with snapshots plus a private delta, merged at compaction.
+#[derive(Debug, Clone)]
+pub struct Overlay<K, V> {
+    base: Arc<HashMap<K, V>>,
+    delta: HashMap<K, Option<V>>,
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> Default for Overlay<K, V> {
+    fn default() -> Self {
+        Overlay { base: Arc::new(HashMap::new()), delta: HashMap::new() }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> Overlay<K, V> {
+    /// The value for `k`.
+    pub fn get(&self, k: &K) -> Option<&V> {
+        match self.delta.get(k) {
+            Some(v) => v.as_ref(),
+            None => self.base.get(k),
+        }
+    }
+
+    /// Sets `k`.
+    pub fn insert(&mut self, k: K, v: V) {
+        self.delta.insert(k, Some(v));
+    }
+
+    /// Removes `k`.
+    pub fn remove(&mut self, k: &K) {
+        self.delta.insert(k.clone(), None);
+    }
+
+    /// A mutable value for `k`, copied from the base (or `default`) into the delta.
+    pub fn entry_mut(&mut self, k: K, default: impl FnOnce() -> V) -> &mut V {
+        let base = &self.base;
+        let slot = self.delta.entry(k.clone()).or_insert_with(|| base.get(&k).cloned());
+        slot.get_or_insert_with(default)
+    }
+
+    /// Folds the delta into a new base.
+    pub fn merge(&mut self) {
+        if self.delta.is_empty() {
+            return;
+        }
+        let base = Arc::make_mut(&mut self.base);
+        for (k, v) in self.delta.drain() {
+            match v {
+                Some(v) => base.insert(k, v),
+                None => base.remove(&k),
+            };
+        }
+    }
+
+    /// Entries in the delta.
+    pub fn delta_len(&self) -> usize {
+        self.delta.len()
+    }
+
+    /// The number of live keys (approximate while a delta is pending).
+    pub fn base_len(&self) -> usize {
+        self.base.len()
+    }
+}
+
+/// Memory held by a graph, by part.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MemoryReport {
+    /// CSR adjacency in both directions (offsets, neighbours, edge indexes).
+    pub adjacency: usize,
+    /// Edge columns: source, target, label.
+    pub edge_columns: usize,
+    /// Edge ids, edge property slots and the edge id index.
+    pub edge_ids_and_props: usize,
+    /// Vertex records (ids, labels, properties, delta buffers).
+    pub vertices: usize,
+}
+
+/// A property graph. Clone to snapshot.
+#[derive(Debug, Clone, Default)]
+pub struct Graph {
+    pub(crate) syms: Interner,
+    pub(crate) vertices: ChunkVec<VertexRec>,
+    pub(crate) e_src: ChunkVec<u32>,
+    pub(crate) e_dst: ChunkVec<u32>,
+    pub(crate) e_label: ChunkVec<Sym>,
+    pub(crate) e_ids: ChunkVec<Value>,
+    pub(crate) e_props: ChunkVec<Option<Box<Vec<(Sym, Value)>>>>,
+    pub(crate) out_csr: Arc<Csr>,
+    pub(crate) in_csr: Arc<Csr>,
+    pub(crate) live_vertices: usize,
+    pub(crate) live_edges: usize,
+    pub(crate) dead_edges: usize,
+    pub(crate) delta_edges: usize,
+    pub(crate) v_index: Overlay<Value, u32>,
+    pub(crate) e_index: Overlay<Value, u32>,
+    pub(crate) label_index: Overlay<Sym, Vec<u32>>,
+    pub(crate) prop_index: Overlay<(Sym, Value), Vec<u32>>,
+    pub(crate) next_prop_id: u64,
+    /// Elements written since the last [`Graph::take_touched`] (vertex `v` as `v`, edge `e` as
+    /// `e | 1 << 32`): what the database compares to detect conflicting writers.
+    pub(crate) touched: Vec<u64>,
+}
+
+impl Graph {
+    /// An empty graph.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Live vertices.
+    pub fn vertex_count(&self) -> usize {
+        self.live_vertices
+    }
+
+    /// Live edges.
+    pub fn edge_count(&self) -> usize {
+        self.live_edges
+    }
+
+    /// The symbol table.
+    pub fn symbols(&self) -> &Interner {
+        &self.syms
+    }
+
+    /// The vertex record at `v`, if alive.
+    #[inline]
+    pub fn vertex(&self, v: u32) -> Option<&VertexRec> {
+        self.vertices.get(v as usize).filter(|r| r.alive)
+    }
+
+    /// Every live vertex, in insertion order.
+    pub fn vertex_ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.vertices.iter().enumerate().filter(|(_, r)| r.alive).map(|(i, _)| i as u32)
+    }
+
+    /// Every live edge, in insertion order.
+    pub fn edge_ids(&self) -> impl Iterator<Item = u32> + '_ {
+        self.e_label.iter().enumerate().filter(|(_, l)| **l != DEAD).map(|(i, _)| i as u32)
+    }
+
+    /// The vertex with user id `id`.
+    pub fn vertex_by_id(&self, id: &Value) -> Option<u32> {
+        self.v_index.get(id).copied().filter(|v| self.vertex(*v).is_some())
+    }
+
+    /// The edge with user id `id`.
+    pub fn edge_by_id(&self, id: &Value) -> Option<u32> {
+        self.e_index.get(id).copied().filter(|e| self.edge_alive(*e))
+    }
+
+    /// Whether edge `e` exists.
+    #[inline]
+    pub fn edge_alive(&self, e: u32) -> bool {
+        self.e_label.get(e as usize).is_some_and(|l| *l != DEAD)
+    }
+
+    /// `(source, target, label)` of a live edge.
+    #[inline]
+    pub fn edge(&self, e: u32) -> Option<(u32, u32, Sym)> {
+        let l = *self.e_label.get(e as usize)?;
+        if l == DEAD {
+            return None;
+        }
+        Some((*self.e_src.get(e as usize)?, *self.e_dst.get(e as usize)?, l))
+    }
+
+    /// An edge's user id.
+    pub fn edge_user_id(&self, e: u32) -> Value {
+        self.e_ids.get(e as usize).cloned().unwrap_or(Value::Null)
+    }
+
+    /// An edge's properties.
+    pub fn edge_props(&self, e: u32) -> &[(Sym, Value)] {
+        match self.e_props.get(e as usize) {
+            Some(Some(p)) => p,
+            _ => &[],
+        }
+    }
+
+    /// A vertex's label as Gremlin shows it (Neptune joins several with `::`).
+    pub fn vertex_label(&self, v: u32) -> Arc<str> {
+        match self.vertex(v) {
+            Some(r) if r.labels.len() == 1 => self.syms.name(r.labels[0]),
+            Some(r) => Arc::from(r.labels.iter().map(|l| self.syms.name(*l).to_string()).collect::<Vec<_>>().join("::")),
+            None => Arc::from(""),
+        }
+    }
+
+    /// The values of a vertex property.
+    pub fn vertex_prop(&self, v: u32, key: Sym) -> &[VProp] {
+        self.vertex(v).and_then(|r| r.props.iter().find(|(k, _)| *k == key)).map(|(_, p)| p.as_slice()).unwrap_or(&[])
+    }
+
+    /// Calls `f(neighbour, edge)` for each edge of `v` in `dir` whose label is in `labels`
+    /// (all labels if empty).
+    #[inline]
+    pub fn for_each_adjacent(&self, v: u32, dir: Direction, labels: &[Sym], f: &mut dyn FnMut(u32, u32)) {
+        match dir {
+            Direction::Out => self.adjacent_one(v, &self.out_csr, true, labels, f),
+            Direction::In => self.adjacent_one(v, &self.in_csr, false, labels, f),
+            Direction::Both => {
+                self.adjacent_one(v, &self.out_csr, true, labels, f);
+                self.adjacent_one(v, &self.in_csr, false, labels, f);
+            }
+        }
+    }
+
+    fn adjacent_one(&self, v: u32, csr: &Csr, out: bool, labels: &[Sym], f: &mut dyn FnMut(u32, u32)) {
+        let check = self.dead_edges > 0;
+        let label_of = |e: u32| self.e_label.get(e as usize).copied().unwrap_or(DEAD);
+        if labels.is_empty() {
+            for (n, e) in csr.neighbours(v) {
+                if !check || label_of(e) != DEAD {
+                    f(n, e);
+                }
+            }
+        } else {
+            for &l in labels {
+                for (n, e) in csr.neighbours_with_label(v, l, &label_of) {
+                    if !check || label_of(e) != DEAD {
+                        f(n, e);
+                    }
+                }
+            }
+        }
+        if let Some(rec) = self.vertices.get(v as usize) {
+            let delta = if out { &rec.out_delta } else { &rec.in_delta };
+            for a in delta {
+                if (labels.is_empty() || labels.contains(&a.label)) && (!check || label_of(a.eid) != DEAD) {
+                    f(a.nbr, a.eid);
+                }
+            }
+        }
+    }
+
+    /// The number of edges of `v` in `dir` with a label in `labels` (all if empty).
+    pub fn degree(&self, v: u32, dir: Direction, labels: &[Sym]) -> usize {
+        if self.dead_edges == 0 && labels.is_empty() {
+            let rec = self.vertices.get(v as usize);
+            let d = |csr: &Csr, out: bool| {
+                csr.degree(v) + rec.map(|r| if out { r.out_delta.len() } else { r.in_delta.len() }).unwrap_or(0)
+            };
+            return match dir {
+                Direction::Out => d(&self.out_csr, true),
+                Direction::In => d(&self.in_csr, false),
+                Direction::Both => d(&self.out_csr, true) + d(&self.in_csr, false),
+            };
+        }
+        let mut n = 0;
+        self.for_each_adjacent(v, dir, labels, &mut |_, _| n += 1);
+        n
+    }
+
+    /// Candidate vertices carrying `label` (a superset; callers re-check).
+    pub fn label_candidates(&self, label: Sym) -> &[u32] {
+        self.label_index.get(&label).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Candidate vertices with property `key` = `value` (a superset; callers re-check).
+    pub fn prop_candidates(&self, key: Sym, value: &Value) -> &[u32] {
+        self.prop_index.get(&(key, value.clone())).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Bytes held, by part.
+    pub fn memory(&self) -> MemoryReport {
+        let vsize = std::mem::size_of::<VertexRec>();
+        let vertices = self.vertices.heap_bytes()
+            + self.vertices.iter().map(|r| r.labels.capacity() * 4 + r.props.capacity() * 32 + (r.out_delta.capacity() + r.in_delta.capacity()) * 12).sum::<usize>()
+            + self.v_index.base_len() * (std::mem::size_of::<Value>() + 4 + 8)
+            + 0 * vsize;
+        MemoryReport {
+            adjacency: self.out_csr.heap_bytes() + self.in_csr.heap_bytes(),
+            edge_columns: self.e_src.heap_bytes() + self.e_dst.heap_bytes() + self.e_label.heap_bytes(),
+            edge_ids_and_props: self.e_ids.heap_bytes() + self.e_props.heap_bytes() + self.e_index.base_len() * (std::mem::size_of::<Value>() + 4 + 8),
+            vertices,
+        }
+    }
+}

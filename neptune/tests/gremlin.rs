@@ -1,0 +1,158 @@
+//! Gremlin through the database's request path, over TinkerPop's "modern" graph.
+
+use std::collections::HashMap;
+
+use nubis_core::{Env, ManualClock};
+use nubis_neptune::gremlin::graphson;
+use nubis_neptune::{Database, DbOptions, Value};
+
+fn modern() -> Database {
+    let clock = ManualClock::at_default_epoch();
+    let env = Env::with_clock(clock.shared());
+    let db = Database::new(
+        env.clock.clone(),
+        env.ids.clone(),
+        DbOptions {
+            default_cardinality: nubis_neptune::store::Cardinality::Single,
+            ..DbOptions::default()
+        },
+    );
+    let init = "g.addV('person').property(id, '1').property('name','marko').property('age',29).as('marko').
+        addV('person').property(id, '2').property('name','vadas').property('age',27).as('vadas').
+        addV('software').property(id, '3').property('name','lop').property('lang','java').as('lop').
+        addV('person').property(id, '4').property('name','josh').property('age',32).as('josh').
+        addV('software').property(id, '5').property('name','ripple').property('lang','java').as('ripple').
+        addV('person').property(id, '6').property('name','peter').property('age',35).as('peter').
+        addE('knows').from('marko').to('vadas').property(id, '7').property('weight',0.5d).
+        addE('knows').from('marko').to('josh').property(id, '8').property('weight',1.0d).
+        addE('created').from('marko').to('lop').property(id, '9').property('weight',0.4d).
+        addE('created').from('josh').to('ripple').property(id, '10').property('weight',1.0d).
+        addE('created').from('josh').to('lop').property(id, '11').property('weight',0.4d).
+        addE('created').from('peter').to('lop').property(id, '12').property('weight',0.2d)";
+    db.execute(init, &HashMap::new(), "init", None).unwrap();
+    db
+}
+
+fn q(db: &Database, query: &str) -> Vec<String> {
+    let r = db
+        .execute(query, &HashMap::new(), "rid", None)
+        .unwrap_or_else(|e| panic!("{query}: {e}"));
+    r.values
+        .iter()
+        .map(|v| graphson::write(&r.graph, v).to_string())
+        .collect()
+}
+
+fn strs(db: &Database, query: &str) -> Vec<String> {
+    let r = db
+        .execute(query, &HashMap::new(), "rid", None)
+        .unwrap_or_else(|e| panic!("{query}: {e}"));
+    r.values
+        .iter()
+        .map(|v| match v {
+            Value::Str(s) => s.to_string(),
+            other => format!("{other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn basic_traversals() {
+    let db = modern();
+    assert_eq!(
+        q(&db, "g.V().count()"),
+        vec![r#"{"@type":"g:Int64","@value":6}"#]
+    );
+    assert_eq!(
+        q(&db, "g.V().out().count()"),
+        vec![r#"{"@type":"g:Int64","@value":6}"#]
+    );
+    assert_eq!(
+        q(&db, "g.V().both().both().count()"),
+        vec![r#"{"@type":"g:Int64","@value":30}"#]
+    );
+    let mut names = strs(&db, "g.V('1').out('knows').values('name')");
+    names.sort();
+    assert_eq!(names, vec!["josh", "vadas"]);
+    assert_eq!(
+        strs(
+            &db,
+            "g.V().has('age', gt(30)).order().by('age', desc).values('name')"
+        ),
+        vec!["peter", "josh"]
+    );
+    assert_eq!(
+        strs(
+            &db,
+            "g.V().hasLabel('software').has('name', TextP.startingWith('r')).values('name')"
+        ),
+        vec!["ripple"]
+    );
+    assert_eq!(
+        strs(
+            &db,
+            "g.V('1').repeat(out()).times(2).values('name').order()"
+        ),
+        vec!["lop", "ripple"]
+    );
+    assert_eq!(
+        q(
+            &db,
+            "g.V().has('name','marko').out('created').in('created').has('name', neq('marko')).values('age').sum()"
+        ),
+        vec![r#"{"@type":"g:Int32","@value":67}"#]
+    );
+    assert_eq!(q(&db, "g.V().groupCount().by(label)").len(), 1);
+    assert_eq!(
+        strs(
+            &db,
+            "g.V('1').as('a').out('knows').as('b').select('a','b').by('name').select('b').order()"
+        ),
+        vec!["josh", "vadas"]
+    );
+    assert_eq!(
+        q(&db, "g.V('4').math('_ + 1').by('age')"),
+        vec![r#"{"@type":"g:Double","@value":33.0}"#]
+    );
+}
+
+#[test]
+fn writes_are_atomic() {
+    let db = modern();
+    let e = db
+        .execute(
+            "g.addV('x').property(id, 'new').V('1').addE('e').to(V('missing'))",
+            &HashMap::new(),
+            "r",
+            None,
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("Vertex"), "{e}");
+    assert_eq!(strs(&db, "g.V('new').count()").len(), 1);
+    assert_eq!(
+        q(&db, "g.V('new').count()"),
+        vec![r#"{"@type":"g:Int64","@value":0}"#]
+    );
+    q(&db, "g.V('2').drop()");
+    assert_eq!(
+        q(&db, "g.E().count()"),
+        vec![r#"{"@type":"g:Int64","@value":5}"#]
+    );
+}
+
+#[test]
+fn malformed_queries_name_positions() {
+    let db = modern();
+    for (query, want) in [
+        ("g.V().outt()", "unknown step 'outt' at position 6"),
+        ("g.V(", "expected an expression"),
+        ("g.V().has('a', gt(1)", "expected ',' or ')'"),
+    ] {
+        let e = db.execute(query, &HashMap::new(), "r", None).unwrap_err();
+        assert!(e.to_string().contains(want), "{query}: {e}");
+        assert_eq!(
+            nubis_core::ServiceError::code(&e),
+            "MalformedQueryException"
+        );
+    }
+}
