@@ -1,6 +1,26 @@
 //! nubis-dynamo: being built (see docs/dynamo.md).
 
+pub mod api;
+pub mod batch;
+pub mod capacity;
+pub mod control;
+pub mod engine;
 pub mod error;
 pub mod expr;
+pub mod items;
+pub mod key;
+pub mod legacy;
+pub mod model;
+pub mod model_data;
 pub mod number;
+pub mod query;
+pub mod stream_ops;
+pub mod streams;
+pub mod table;
+pub mod transact;
+pub mod validate;
 pub mod value;
+
+pub use engine::{Config, Dynamo, RegionDb};
+pub use error::Error;
+pub use value::{AttributeValue, Item};

@@ -8,7 +8,6 @@
 //! hand out the stored item without copying it.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -25,14 +24,31 @@ macro_rules! shape {
         #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
         #[serde(rename_all = "PascalCase", default)]
         pub struct $name {
-            $($(#[$fm])* #[serde(skip_serializing_if = "crate::model::is_default")] pub $f: $t,)*
+            $($(#[$fm])* #[serde(skip_serializing_if = "crate::model::Skip::skip")] pub $f: $t,)*
         }
     };
 }
 
-pub(crate) fn is_default<T: Default + PartialEq>(v: &T) -> bool {
-    *v == T::default()
+/// Which members are left out of a JSON answer: absent options. Everything else (counts of
+/// zero, empty maps such as `UnprocessedItems`) is written, as DynamoDB writes it.
+pub(crate) trait Skip {
+    fn skip(&self) -> bool {
+        false
+    }
 }
+
+impl<T> Skip for Option<T> {
+    fn skip(&self) -> bool {
+        self.is_none()
+    }
+}
+
+macro_rules! never_skip {
+    ($($t:ty),*) => { $(impl Skip for $t {})* };
+}
+never_skip!(String, i64, f64, bool, Projection, ProvisionedThroughputDescription);
+impl<T> Skip for Vec<T> {}
+impl<K, V> Skip for HashMap<K, V> {}
 
 // ---------------------------------------------------------------------------------------------
 // Control plane

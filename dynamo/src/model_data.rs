@@ -15,7 +15,7 @@ macro_rules! shape {
         #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
         #[serde(rename_all = "PascalCase", default)]
         pub struct $name {
-            $($(#[$fm])* #[serde(skip_serializing_if = "crate::model::is_default")] pub $f: $t,)*
+            $($(#[$fm])* #[serde(skip_serializing_if = "crate::model::Skip::skip")] pub $f: $t,)*
         }
     };
 }

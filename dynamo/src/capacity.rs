@@ -1,0 +1,176 @@
+//! Capacity units, computed as DynamoDB documents them, and optional throughput enforcement.
+//!
+//! Reads cost one unit per 4 KB (rounded up) strongly consistent, half that eventually
+//! consistent; writes cost one unit per 1 KB, the larger of the old and new item. Query and Scan
+//! charge on the total size read, not per item. Transactional operations cost double. Index
+//! writes are charged per index whose entry changed, on the projected size.
+//!
+//! Enforcement (off by default, [`crate::Config::enforce_throughput`]) is a token bucket per
+//! table and direction on the engine clock: it refills at the provisioned rate and holds up to
+//! 300 seconds of unused capacity, DynamoDB's burst allowance.
+
+use std::collections::HashMap;
+
+use crate::error::{Error, Result};
+use crate::model::{Capacity, ConsumedCapacity};
+
+/// Read units for `bytes` read.
+pub fn read_units(bytes: usize, consistent: bool) -> f64 {
+    let units = bytes.div_ceil(4096).max(1) as f64;
+    if consistent { units } else { units / 2.0 }
+}
+
+/// Write units for an item of `bytes`.
+pub fn write_units(bytes: usize) -> f64 {
+    bytes.div_ceil(1024).max(1) as f64
+}
+
+/// What one operation consumed.
+#[derive(Debug, Clone, Default)]
+pub struct Usage {
+    /// Units on the table.
+    pub table: f64,
+    /// Units per index: name, global, units.
+    pub indexes: Vec<(String, bool, f64)>,
+    /// Whether these are read units.
+    pub read: bool,
+}
+
+impl Usage {
+    /// Read usage on the table.
+    pub fn read(units: f64) -> Usage {
+        Usage { table: units, indexes: Vec::new(), read: true }
+    }
+
+    /// Write usage on the table.
+    pub fn write(units: f64) -> Usage {
+        Usage { table: units, indexes: Vec::new(), read: false }
+    }
+
+    /// The total.
+    pub fn total(&self) -> f64 {
+        self.table + self.indexes.iter().map(|(_, _, u)| u).sum::<f64>()
+    }
+
+    /// Scales every figure (transactions cost double).
+    pub fn scaled(mut self, k: f64) -> Usage {
+        self.table *= k;
+        for i in &mut self.indexes {
+            i.2 *= k;
+        }
+        self
+    }
+
+    /// Adds another usage on the same table.
+    pub fn add(&mut self, other: &Usage) {
+        self.table += other.table;
+        for (n, g, u) in &other.indexes {
+            match self.indexes.iter_mut().find(|(m, _, _)| m == n) {
+                Some(e) => e.2 += u,
+                None => self.indexes.push((n.clone(), *g, *u)),
+            }
+        }
+    }
+}
+
+fn cap(read: bool, units: f64) -> Capacity {
+    if read {
+        Capacity { read_capacity_units: Some(units), capacity_units: Some(units), ..Default::default() }
+    } else {
+        Capacity { write_capacity_units: Some(units), capacity_units: Some(units), ..Default::default() }
+    }
+}
+
+/// The `ConsumedCapacity` to return for `ReturnConsumedCapacity` = `mode`.
+pub fn consumed(mode: Option<&str>, table: &str, usage: &Usage) -> Option<ConsumedCapacity> {
+    let mode = mode?;
+    if mode != "TOTAL" && mode != "INDEXES" {
+        return None;
+    }
+    let total = usage.total();
+    let mut c = ConsumedCapacity { table_name: table.to_owned(), capacity_units: total, ..Default::default() };
+    if usage.read {
+        c.read_capacity_units = Some(total);
+    } else {
+        c.write_capacity_units = Some(total);
+    }
+    if mode == "INDEXES" {
+        c.table = Some(cap(usage.read, usage.table));
+        let mut gsis = HashMap::new();
+        let mut lsis = HashMap::new();
+        for (name, global, u) in &usage.indexes {
+            let target = if *global { &mut gsis } else { &mut lsis };
+            target.insert(name.clone(), cap(usage.read, *u));
+        }
+        if !gsis.is_empty() {
+            c.global_secondary_indexes = Some(gsis);
+        }
+        if !lsis.is_empty() {
+            c.local_secondary_indexes = Some(lsis);
+        }
+    }
+    Some(c)
+}
+
+/// One token bucket.
+#[derive(Debug, Default)]
+pub struct Bucket {
+    level: f64,
+    last_ms: Option<u64>,
+}
+
+/// Token buckets for one table.
+#[derive(Debug, Default)]
+pub struct Buckets {
+    /// Reads.
+    pub read: Bucket,
+    /// Writes.
+    pub write: Bucket,
+}
+
+/// Burst allowance, seconds.
+const BURST_SECS: f64 = 300.0;
+
+impl Bucket {
+    /// Takes `units` from a bucket provisioned at `rate` units per second, or fails with
+    /// `ProvisionedThroughputExceededException`.
+    pub fn take(&mut self, now_ms: u64, rate: f64, units: f64) -> Result<()> {
+        if rate <= 0.0 {
+            return Ok(());
+        }
+        let max = rate * BURST_SECS;
+        self.level = match self.last_ms {
+            None => max,
+            Some(last) => (self.level + now_ms.saturating_sub(last) as f64 / 1000.0 * rate).min(max),
+        };
+        self.last_ms = Some(now_ms);
+        if self.level < units {
+            return Err(Error::ProvisionedThroughputExceeded);
+        }
+        self.level -= units;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units() {
+        assert_eq!(read_units(1, true), 1.0);
+        assert_eq!(read_units(4097, false), 1.0);
+        assert_eq!(write_units(1025), 2.0);
+    }
+
+    #[test]
+    fn buckets_refill_on_the_clock() {
+        let mut b = Bucket::default();
+        // 1 unit/s with 300 s of burst.
+        for _ in 0..300 {
+            b.take(0, 1.0, 1.0).unwrap();
+        }
+        assert_eq!(b.take(0, 1.0, 1.0), Err(Error::ProvisionedThroughputExceeded));
+        b.take(1000, 1.0, 1.0).unwrap();
+    }
+}

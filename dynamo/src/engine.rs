@@ -1,0 +1,174 @@
+//! The engine: every region's tables, created lazily, and the per-table lock discipline.
+//!
+//! [`Dynamo`] holds one [`RegionDb`] per region. A region holds its tables by name, each behind a
+//! `parking_lot::RwLock`: reads share the lock, a write takes it exclusively for the moment it
+//! applies. Operations that touch several tables (transactions, batches) lock them in name
+//! order, so they cannot deadlock. Time-driven work (TTL expiry, stream retention) runs lazily
+//! whenever an operation touches a table and the clock has passed the next due time, so a test
+//! that advances a `ManualClock` sees expiry on its next call, deterministically.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use nubis_core::{Env, Region};
+use parking_lot::{Mutex, RwLock};
+
+use crate::error::{Error, Result};
+use crate::streams::StreamLog;
+use crate::table::TableState;
+
+/// Engine options.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Enforce provisioned throughput: requests beyond a table's provisioned capacity (with
+    /// DynamoDB's 300-second burst allowance) fail with `ProvisionedThroughputExceededException`.
+    /// Off by default, as most tests do not want throttling.
+    pub enforce_throughput: bool,
+}
+
+/// The DynamoDB engine: all regions.
+#[derive(Debug, Clone)]
+pub struct Dynamo {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    env: Env,
+    config: Config,
+    regions: RwLock<HashMap<Region, Arc<RegionDb>>>,
+}
+
+/// A table in a region.
+#[derive(Debug)]
+pub struct Table {
+    /// Its state.
+    pub state: RwLock<TableState>,
+    /// The next TTL expiry (epoch seconds), `i64::MAX` when none: checked without locking.
+    pub ttl_due: AtomicI64,
+    /// Provisioned-throughput buckets (read, write), when enforced.
+    pub buckets: Mutex<crate::capacity::Buckets>,
+}
+
+impl Table {
+    /// Wraps a state.
+    pub fn new(state: TableState) -> Arc<Table> {
+        let due = state.next_expiry().unwrap_or(i64::MAX);
+        Arc::new(Table { state: RwLock::new(state), ttl_due: AtomicI64::new(due), buckets: Mutex::new(Default::default()) })
+    }
+
+    /// Recomputes the TTL due time after a write under the lock.
+    pub fn refresh_due(&self, state: &TableState) {
+        self.ttl_due.store(state.next_expiry().unwrap_or(i64::MAX), Ordering::Relaxed);
+    }
+}
+
+/// Idempotency records of TransactWriteItems: token to (when, request fingerprint).
+pub type Tokens = HashMap<String, (u64, u64)>;
+
+/// One region's DynamoDB.
+#[derive(Debug)]
+pub struct RegionDb {
+    /// The region.
+    pub region: Region,
+    /// The environment.
+    pub env: Env,
+    /// Options.
+    pub config: Config,
+    /// Tables by name.
+    pub tables: RwLock<HashMap<String, Arc<Table>>>,
+    /// Every stream created in the region (kept after disable for 24 hours).
+    pub streams: RwLock<Vec<Arc<Mutex<StreamLog>>>>,
+    /// ClientRequestToken records.
+    pub tokens: Mutex<Tokens>,
+}
+
+impl Dynamo {
+    /// An engine on `env` with default options.
+    pub fn new(env: Env) -> Dynamo {
+        Dynamo::with_config(env, Config::default())
+    }
+
+    /// An engine with options.
+    pub fn with_config(env: Env, config: Config) -> Dynamo {
+        Dynamo { inner: Arc::new(Inner { env: env.for_engine("dynamodb"), config, regions: RwLock::new(HashMap::new()) }) }
+    }
+
+    /// The environment.
+    pub fn env(&self) -> &Env {
+        &self.inner.env
+    }
+
+    /// The region's DynamoDB, created on first use.
+    pub fn region(&self, region: &Region) -> Arc<RegionDb> {
+        if let Some(r) = self.inner.regions.read().get(region) {
+            return Arc::clone(r);
+        }
+        let mut w = self.inner.regions.write();
+        Arc::clone(w.entry(region.clone()).or_insert_with(|| {
+            Arc::new(RegionDb {
+                region: region.clone(),
+                env: self.inner.env.clone(),
+                config: self.inner.config.clone(),
+                tables: RwLock::new(HashMap::new()),
+                streams: RwLock::new(Vec::new()),
+                tokens: Mutex::new(HashMap::new()),
+            })
+        }))
+    }
+
+    /// Forgets every region's tables.
+    pub fn reset(&self) {
+        self.inner.regions.write().clear();
+    }
+
+    /// Regions in use.
+    pub fn regions(&self) -> Vec<Region> {
+        self.inner.regions.read().keys().cloned().collect()
+    }
+}
+
+impl RegionDb {
+    /// Milliseconds since the epoch on the engine clock.
+    pub fn now_ms(&self) -> u64 {
+        self.env.clock.now_millis()
+    }
+
+    /// The table, for data-plane operations (DynamoDB's terse not-found message), with TTL
+    /// expiry brought up to date.
+    pub fn table(&self, name: &str) -> Result<Arc<Table>> {
+        let t = self.tables.read().get(name).cloned().ok_or_else(Error::table_not_found)?;
+        self.sweep(&t);
+        Ok(t)
+    }
+
+    /// The table, for control-plane operations (the message names the table).
+    pub fn table_named(&self, name: &str) -> Result<Arc<Table>> {
+        let t = self.tables.read().get(name).cloned().ok_or_else(|| Error::table_not_found_named(name))?;
+        self.sweep(&t);
+        Ok(t)
+    }
+
+    /// Runs TTL expiry if due.
+    pub fn sweep(&self, t: &Table) {
+        let due = t.ttl_due.load(Ordering::Relaxed);
+        if due == i64::MAX {
+            return;
+        }
+        let now = self.now_ms();
+        if due > (now / 1000) as i64 {
+            return;
+        }
+        let mut s = t.state.write();
+        s.expire(now);
+        t.refresh_due(&s);
+    }
+
+    /// Table names, sorted.
+    pub fn table_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.tables.read().keys().cloned().collect();
+        v.sort();
+        v
+    }
+}

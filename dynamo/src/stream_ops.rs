@@ -1,0 +1,199 @@
+//! The DynamoDB Streams API: ListStreams, DescribeStream, GetShardIterator, GetRecords.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::engine::RegionDb;
+use crate::error::{Error, Result};
+use crate::streams::{ITERATOR_TTL_MS, Iterator, RETENTION_MS, seq_str};
+use crate::validate::Shape;
+
+/// ListStreams input.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ListStreamsInput {
+    /// Only this table's streams.
+    pub table_name: Option<String>,
+    /// At most this many (1–100).
+    pub limit: Option<i64>,
+    /// Continue after this stream.
+    pub exclusive_start_stream_arn: Option<String>,
+}
+
+/// DescribeStream input.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DescribeStreamInput {
+    /// The stream.
+    pub stream_arn: Option<String>,
+    /// At most this many shards.
+    pub limit: Option<i64>,
+    /// Continue after this shard.
+    pub exclusive_start_shard_id: Option<String>,
+}
+
+/// GetShardIterator input.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct GetShardIteratorInput {
+    /// The stream.
+    pub stream_arn: Option<String>,
+    /// The shard.
+    pub shard_id: Option<String>,
+    /// `TRIM_HORIZON`, `LATEST`, `AT_SEQUENCE_NUMBER`, `AFTER_SEQUENCE_NUMBER`.
+    pub shard_iterator_type: Option<String>,
+    /// For the sequence-number types.
+    pub sequence_number: Option<String>,
+}
+
+/// GetRecords input.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct GetRecordsInput {
+    /// The iterator.
+    pub shard_iterator: Option<String>,
+    /// At most this many records (1–1000).
+    pub limit: Option<i64>,
+}
+
+impl RegionDb {
+    fn stream(&self, arn: &str) -> Result<std::sync::Arc<parking_lot::Mutex<crate::streams::StreamLog>>> {
+        let now = self.now_ms();
+        let mut streams = self.streams.write();
+        // Closed streams disappear once their last records have aged out.
+        streams.retain(|s| {
+            let s = s.lock();
+            s.closed_at_ms.is_none_or(|c| c + RETENTION_MS > now)
+        });
+        streams
+            .iter()
+            .find(|s| s.lock().arn == arn)
+            .cloned()
+            .ok_or_else(|| Error::ResourceNotFound(format!("Requested resource not found: Stream: {arn} not found")))
+    }
+
+    /// ListStreams.
+    pub fn list_streams(&self, input: ListStreamsInput) -> Result<Value> {
+        let mut s = Shape::new();
+        s.range("limit", input.limit, 1, 100);
+        s.finish()?;
+        let now = self.now_ms();
+        let all: Vec<Value> = self
+            .streams
+            .read()
+            .iter()
+            .filter_map(|s| {
+                let s = s.lock();
+                let live = s.closed_at_ms.is_none_or(|c| c + RETENTION_MS > now);
+                (live && input.table_name.as_deref().is_none_or(|t| t == s.table_name))
+                    .then(|| json!({ "StreamArn": s.arn, "TableName": s.table_name, "StreamLabel": s.label }))
+            })
+            .collect();
+        let start = input.exclusive_start_stream_arn.as_deref();
+        let from = start.and_then(|a| all.iter().position(|v| v["StreamArn"] == a)).map_or(0, |i| i + 1);
+        let limit = input.limit.unwrap_or(100) as usize;
+        let page: Vec<Value> = all.iter().skip(from).take(limit).cloned().collect();
+        let mut out = json!({ "Streams": page });
+        if from + limit < all.len()
+            && let Some(last) = page.last()
+        {
+            out["LastEvaluatedStreamArn"] = last["StreamArn"].clone();
+        }
+        Ok(out)
+    }
+
+    /// DescribeStream.
+    pub fn describe_stream(&self, input: DescribeStreamInput) -> Result<Value> {
+        let mut s = Shape::new();
+        s.required("streamArn", &input.stream_arn);
+        s.range("limit", input.limit, 1, 100);
+        s.finish()?;
+        let log = self.stream(input.stream_arn.as_deref().unwrap_or_default())?;
+        let mut log = log.lock();
+        log.trim(self.now_ms());
+        let mut d = log.description();
+        if input.exclusive_start_shard_id.as_deref() == Some(log.shard_id.as_str()) {
+            d["Shards"] = json!([]);
+        }
+        Ok(json!({ "StreamDescription": d }))
+    }
+
+    /// GetShardIterator.
+    pub fn get_shard_iterator(&self, input: GetShardIteratorInput) -> Result<Value> {
+        let mut s = Shape::new();
+        s.required("streamArn", &input.stream_arn);
+        s.required("shardId", &input.shard_id);
+        s.required("shardIteratorType", &input.shard_iterator_type);
+        s.one_of("shardIteratorType", &input.shard_iterator_type, &["TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"]);
+        s.finish()?;
+        let arn = input.stream_arn.unwrap_or_default();
+        let log = self.stream(&arn)?;
+        let mut log = log.lock();
+        let now = self.now_ms();
+        log.trim(now);
+        if input.shard_id.as_deref() != Some(log.shard_id.as_str()) {
+            return Err(Error::ResourceNotFound(format!(
+                "Requested resource not found: Shard does not exist: {}",
+                input.shard_id.unwrap_or_default()
+            )));
+        }
+        let seq_arg = || -> Result<u64> {
+            input
+                .sequence_number
+                .as_deref()
+                .ok_or_else(|| Error::validation("Sequence number must be specified for AT_SEQUENCE_NUMBER and AFTER_SEQUENCE_NUMBER iterator types"))?
+                .parse::<u64>()
+                .map_err(|_| Error::validation("Invalid SequenceNumber"))
+        };
+        let seq = match input.shard_iterator_type.as_deref() {
+            Some("TRIM_HORIZON") => log.trim_horizon(),
+            Some("LATEST") => log.next_seq,
+            Some("AT_SEQUENCE_NUMBER") => seq_arg()?,
+            _ => seq_arg()? + 1,
+        };
+        if seq < log.trim_horizon() {
+            return Err(Error::TrimmedDataAccess(format!(
+                "Attempted to access data that is beyond the trim horizon: sequence number {} in shard {}",
+                seq_str(seq),
+                log.shard_id
+            )));
+        }
+        if seq > log.next_seq {
+            return Err(Error::validation(format!("Invalid SequenceNumber {} for shard {}", seq_str(seq.saturating_sub(1)), log.shard_id)));
+        }
+        Ok(json!({ "ShardIterator": Iterator { arn, seq, issued_ms: now }.encode() }))
+    }
+
+    /// GetRecords.
+    pub fn get_records(&self, input: GetRecordsInput) -> Result<Value> {
+        let mut s = Shape::new();
+        s.required("shardIterator", &input.shard_iterator);
+        s.range("limit", input.limit, 1, 1000);
+        s.finish()?;
+        let it = Iterator::decode(input.shard_iterator.as_deref().unwrap_or_default())?;
+        let now = self.now_ms();
+        if it.issued_ms + ITERATOR_TTL_MS <= now {
+            return Err(Error::ExpiredIterator(format!(
+                "Iterator expired. The iterator was created at time {} while right now it is {}.",
+                nubis_core::clock::to_rfc3339(nubis_core::clock::from_epoch_seconds_f64(it.issued_ms as f64 / 1000.0)),
+                nubis_core::clock::to_rfc3339(self.env.clock.now())
+            )));
+        }
+        let log = self.stream(&it.arn)?;
+        let mut log = log.lock();
+        log.trim(now);
+        if it.seq < log.trim_horizon() {
+            return Err(Error::TrimmedDataAccess("Attempted to access data that is beyond the trim horizon".into()));
+        }
+        let limit = input.limit.unwrap_or(1000) as usize;
+        let records: Vec<Value> = log.records.iter().filter(|r| r.seq >= it.seq).take(limit).map(|r| log.record_json(r)).collect();
+        let next = log.records.iter().filter(|r| r.seq >= it.seq).nth(limit).map_or(log.next_seq, |r| r.seq);
+        let next = if records.is_empty() { it.seq } else { next };
+        let mut out = json!({ "Records": records });
+        // A closed shard that has been read to the end has no next iterator.
+        if log.enabled || next < log.next_seq {
+            out["NextShardIterator"] = json!(Iterator { arn: it.arn, seq: next, issued_ms: now }.encode());
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,273 @@
+//! One table's state: definition, items, secondary indexes, stream hook and TTL queue.
+//!
+//! Items and every index live in persistent ordered maps (`imbl::OrdMap`) keyed by the stored
+//! key, so cloning a table's data is O(1) and shares structure — what backups and point-in-time
+//! snapshots are built on. Every write goes through [`TableState::apply`], after the caller has
+//! validated everything that can fail ([`TableState::prepare`]); `apply` itself cannot fail, so a
+//! write changes the item, every index, the size counters, the TTL queue and the stream together
+//! or not at all.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use imbl::OrdMap;
+use parking_lot::Mutex;
+
+use crate::error::Error;
+use crate::key::{IKey, KeyVal, PKey, Schema, Sk};
+use crate::model::{AttributeDefinition, KeySchemaElement, OnDemandThroughput, Projection, SseDescription, StreamSpecification, Tag};
+use crate::streams::{EventKind, StreamLog};
+use crate::value::{AttributeValue, Item};
+
+/// A stored item and its size.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// The item, shared with readers.
+    pub item: Arc<Item>,
+    /// Its size in bytes, as DynamoDB counts it.
+    pub size: u32,
+}
+
+/// What an index copies from the table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjKind {
+    /// Every attribute.
+    All,
+    /// The table and index keys.
+    KeysOnly,
+    /// The keys and these attributes.
+    Include(Vec<String>),
+}
+
+/// A secondary index's definition.
+#[derive(Debug, Clone)]
+pub struct IndexDef {
+    /// The name.
+    pub name: String,
+    /// GSI (true) or LSI.
+    pub global: bool,
+    /// The index key.
+    pub schema: Schema,
+    /// The key schema as given.
+    pub key_schema: Vec<KeySchemaElement>,
+    /// The projection as given.
+    pub projection: Projection,
+    /// The projection, parsed.
+    pub proj: ProjKind,
+    /// Provisioned read units (GSIs).
+    pub rcu: i64,
+    /// Provisioned write units (GSIs).
+    pub wcu: i64,
+    /// The ARN.
+    pub arn: String,
+    /// On-demand limits.
+    pub on_demand: Option<OnDemandThroughput>,
+}
+
+/// An index's entries.
+#[derive(Debug, Clone)]
+pub struct IndexState {
+    /// The definition.
+    pub def: IndexDef,
+    /// Entries: index key to the projected item.
+    pub map: OrdMap<IKey, Arc<Item>>,
+    /// Total projected bytes.
+    pub bytes: u64,
+}
+
+/// A table's definition.
+#[derive(Debug, Clone)]
+pub struct TableDef {
+    /// The name.
+    pub name: String,
+    /// The ARN.
+    pub arn: String,
+    /// The table id.
+    pub id: String,
+    /// The primary key.
+    pub schema: Schema,
+    /// Attribute definitions as given.
+    pub attribute_definitions: Vec<AttributeDefinition>,
+    /// Key schema as given.
+    pub key_schema: Vec<KeySchemaElement>,
+    /// `PROVISIONED` or `PAY_PER_REQUEST`.
+    pub billing_mode: String,
+    /// Provisioned read units.
+    pub rcu: i64,
+    /// Provisioned write units.
+    pub wcu: i64,
+    /// Epoch seconds.
+    pub created: f64,
+    /// The stream setting.
+    pub stream_spec: Option<StreamSpecification>,
+    /// The TTL attribute, when TTL is on.
+    pub ttl_attribute: Option<String>,
+    /// Tags.
+    pub tags: Vec<Tag>,
+    /// Table class.
+    pub table_class: String,
+    /// Encryption.
+    pub sse: Option<SseDescription>,
+    /// Deletion protection.
+    pub deletion_protection: bool,
+    /// On-demand limits.
+    pub on_demand: Option<OnDemandThroughput>,
+    /// When billing last switched to on-demand.
+    pub pay_per_request_since: Option<f64>,
+    /// Provisioned-throughput decreases today.
+    pub decreases_today: i64,
+    /// Last increase.
+    pub last_increase: Option<f64>,
+    /// Last decrease.
+    pub last_decrease: Option<f64>,
+}
+
+/// A table: definition and data.
+#[derive(Debug, Clone)]
+pub struct TableState {
+    /// The definition.
+    pub def: TableDef,
+    /// Items by key.
+    pub items: OrdMap<PKey, Stored>,
+    /// Secondary indexes.
+    pub indexes: Vec<IndexState>,
+    /// Total item bytes.
+    pub bytes: u64,
+    /// The enabled stream.
+    pub stream: Option<Arc<Mutex<StreamLog>>>,
+    /// `(expiry epoch seconds, key)` of items with a TTL, when TTL is on.
+    pub ttl: BTreeSet<(i64, PKey)>,
+}
+
+/// Index keys computed for an item before writing it.
+pub type Prepared = Vec<Option<(KeyVal, Sk)>>;
+
+/// Who made a change, for stream records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    /// An API caller.
+    User,
+    /// The TTL process (a service deletion).
+    Ttl,
+}
+
+/// Five years: TTL values further in the past are not acted on, as on AWS.
+const TTL_MAX_PAST_SECS: i64 = 5 * 365 * 24 * 3600;
+
+fn ttl_of(item: &Item, attr: &Option<String>) -> Option<i64> {
+    match item.get(attr.as_deref()?)? {
+        AttributeValue::N(n) => Some(n.to_f64().floor() as i64),
+        _ => None,
+    }
+}
+
+impl TableState {
+    /// Computes and checks the index keys of an item about to be written.
+    pub fn prepare(&self, item: &Item) -> Result<Prepared, Error> {
+        self.indexes.iter().map(|ix| ix.def.schema.index_key_of(item, &ix.def.name)).collect()
+    }
+
+    /// The projected copy of `item` an index stores.
+    pub fn project(&self, ix: &IndexDef, item: &Arc<Item>) -> Arc<Item> {
+        match &ix.proj {
+            ProjKind::All => Arc::clone(item),
+            ProjKind::KeysOnly | ProjKind::Include(_) => {
+                let extra: &[String] = match &ix.proj {
+                    ProjKind::Include(v) => v,
+                    _ => &[],
+                };
+                let keep = |k: &str| self.def.schema.names().any(|n| n == k) || ix.schema.names().any(|n| n == k) || extra.iter().any(|e| e == k);
+                Arc::new(item.iter().filter(|(k, _)| keep(k)).map(|(k, v)| (k.clone(), v.clone())).collect())
+            }
+        }
+    }
+
+    /// Writes (`Some`) or deletes (`None`) the item at `key`, updating indexes, counters, the
+    /// TTL queue and the stream. Returns the previous item. Cannot fail.
+    pub fn apply(&mut self, key: PKey, new: Option<(Stored, Prepared)>, now_ms: u64, actor: Actor) -> Option<Stored> {
+        let old = match &new {
+            Some((s, _)) => self.items.insert(key.clone(), s.clone()),
+            None => self.items.remove(&key),
+        };
+        if old.is_none() && new.is_none() {
+            return None;
+        }
+        if let Some(o) = &old {
+            self.bytes = self.bytes.saturating_sub(u64::from(o.size));
+        }
+        if let Some((s, _)) = &new {
+            self.bytes += u64::from(s.size);
+        }
+        for i in 0..self.indexes.len() {
+            if let Some(o) = &old
+                && let Ok(Some((pk, sk))) = self.indexes[i].def.schema.index_key_of(&o.item, "")
+            {
+                let ik = IKey { h: pk.hash(), pk, sk, base: key.clone() };
+                if let Some(prev) = self.indexes[i].map.remove(&ik) {
+                    self.indexes[i].bytes = self.indexes[i].bytes.saturating_sub(crate::value::item_size(&prev) as u64);
+                }
+            }
+            if let Some((s, prepared)) = &new
+                && let Some(Some((pk, sk))) = prepared.get(i)
+            {
+                let projected = self.project(&self.indexes[i].def, &s.item);
+                let ik = IKey { h: pk.hash(), pk: pk.clone(), sk: sk.clone(), base: key.clone() };
+                self.indexes[i].bytes += crate::value::item_size(&projected) as u64;
+                self.indexes[i].map.insert(ik, projected);
+            }
+        }
+        if self.def.ttl_attribute.is_some() {
+            if let Some(t) = old.as_ref().and_then(|o| ttl_of(&o.item, &self.def.ttl_attribute)) {
+                self.ttl.remove(&(t, key.clone()));
+            }
+            if let Some(t) = new.as_ref().and_then(|(s, _)| ttl_of(&s.item, &self.def.ttl_attribute)) {
+                self.ttl.insert((t, key.clone()));
+            }
+        }
+        if let Some(stream) = &self.stream {
+            let kind = match (&old, &new) {
+                (None, _) => EventKind::Insert,
+                (Some(_), Some(_)) => EventKind::Modify,
+                (Some(_), None) => EventKind::Remove,
+            };
+            let keys = key.to_item(&self.def.schema);
+            stream.lock().push(kind, keys, old.as_ref().map(|o| Arc::clone(&o.item)), new.as_ref().map(|(s, _)| Arc::clone(&s.item)), now_ms, actor);
+        }
+        old
+    }
+
+    /// Rebuilds the TTL queue (after TTL is switched on or its attribute changes).
+    pub fn rebuild_ttl(&mut self) {
+        self.ttl.clear();
+        if self.def.ttl_attribute.is_none() {
+            return;
+        }
+        for (k, s) in self.items.iter() {
+            if let Some(t) = ttl_of(&s.item, &self.def.ttl_attribute) {
+                self.ttl.insert((t, k.clone()));
+            }
+        }
+    }
+
+    /// The earliest TTL expiry, if any.
+    pub fn next_expiry(&self) -> Option<i64> {
+        self.ttl.iter().next().map(|(t, _)| *t)
+    }
+
+    /// Deletes every item whose TTL has passed (not more than five years ago), as service
+    /// deletions. Returns how many.
+    pub fn expire(&mut self, now_ms: u64) -> usize {
+        let now = (now_ms / 1000) as i64;
+        let due: Vec<(i64, PKey)> = self.ttl.iter().take_while(|(t, _)| *t <= now).cloned().collect();
+        let mut n = 0;
+        for (t, key) in due {
+            self.ttl.remove(&(t, key.clone()));
+            if t < now - TTL_MAX_PAST_SECS {
+                continue;
+            }
+            self.apply(key, None, now_ms, Actor::Ttl);
+            n += 1;
+        }
+        n
+    }
+}

@@ -1,0 +1,291 @@
+//! TransactWriteItems and TransactGetItems.
+//!
+//! A write transaction validates every action, locks every table it touches (in name order, so
+//! concurrent transactions cannot deadlock), evaluates every condition, and only then applies
+//! every change — or, if any action fails, applies none and answers
+//! `TransactionCanceledException` with one reason per action, in request order. Because the
+//! whole transaction runs under those locks, two transactions on the same items serialize rather
+//! than interleave: `TransactionConflictException` cannot arise in one process, which is the
+//! outcome AWS's retries converge to. `ClientRequestToken` makes a request idempotent for ten
+//! minutes on the engine clock: a repeat with the same parameters succeeds without writing again,
+//! one with different parameters is `IdempotentParameterMismatchException`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use crate::capacity::{self, Usage};
+use crate::engine::{RegionDb, Table};
+use crate::error::{CancellationReason, Error, Result};
+use crate::expr::{self, Compiled, Ctx, Sources};
+use crate::items::{EMPTY, check_condition, check_update_keys, plan_put, plan_update, write_usage};
+use crate::key::PKey;
+use crate::model::ConsumedCapacity;
+use crate::model_data::*;
+use crate::table::{Actor, Prepared, Stored};
+use crate::validate::{self as v, Shape};
+
+/// The most actions in one transaction.
+pub const MAX_ACTIONS: usize = 100;
+/// How long a ClientRequestToken is remembered.
+pub const TOKEN_WINDOW_MS: u64 = 10 * 60 * 1000;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Check,
+    Put,
+    Delete,
+    Update,
+}
+
+struct Prepared1<'a> {
+    kind: Kind,
+    action: &'a TransactAction,
+    compiled: Compiled,
+}
+
+fn fingerprint(input: &TransactWriteItemsInput) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut copy = input.clone();
+    copy.client_request_token = None;
+    serde_json::to_string(&copy).unwrap_or_default().hash(&mut h);
+    h.finish()
+}
+
+fn reason(e: &Error) -> CancellationReason {
+    match e {
+        Error::ConditionalCheckFailed { item } => {
+            CancellationReason { code: "ConditionalCheckFailed".into(), message: Some("The conditional request failed".into()), item: item.clone() }
+        }
+        Error::ProvisionedThroughputExceeded => {
+            CancellationReason { code: "ProvisionedThroughputExceeded".into(), message: Some(e.to_string()), item: None }
+        }
+        other => CancellationReason { code: "ValidationError".into(), message: Some(other.to_string()), item: None },
+    }
+}
+
+fn none_reason() -> CancellationReason {
+    CancellationReason { code: "None".into(), message: None, item: None }
+}
+
+impl RegionDb {
+    /// TransactWriteItems.
+    pub fn transact_write_items(&self, input: TransactWriteItemsInput) -> Result<TransactWriteItemsOutput> {
+        let mut s = Shape::new();
+        s.required("transactItems", &input.transact_items);
+        s.len("transactItems", input.transact_items.as_ref().map(Vec::len), 1, MAX_ACTIONS, "[...]");
+        s.one_of("returnConsumedCapacity", &input.return_consumed_capacity, v::RETURN_CONSUMED);
+        s.one_of("returnItemCollectionMetrics", &input.return_item_collection_metrics, v::RETURN_METRICS);
+        if let Some(t) = &input.client_request_token {
+            s.len("clientRequestToken", Some(t.len()), 1, 36, &format!("'{t}'"));
+        }
+        s.finish()?;
+        let now = self.now_ms();
+        if let Some(token) = &input.client_request_token {
+            let fp = fingerprint(&input);
+            let mut tokens = self.tokens.lock();
+            tokens.retain(|_, (at, _)| *at + TOKEN_WINDOW_MS > now);
+            if let Some((_, prev)) = tokens.get(token) {
+                if *prev != fp {
+                    return Err(Error::IdempotentParameterMismatch(
+                        "Request params did not match params of the previous request with the same client request token".into(),
+                    ));
+                }
+                return Ok(TransactWriteItemsOutput::default());
+            }
+            tokens.insert(token.clone(), (now, fp));
+        }
+        let result = self.transact_write_inner(&input, now);
+        if result.is_err()
+            && let Some(token) = &input.client_request_token
+        {
+            // A failed transaction does not consume its token.
+            self.tokens.lock().remove(token);
+        }
+        result
+    }
+
+    fn transact_write_inner(&self, input: &TransactWriteItemsInput, now: u64) -> Result<TransactWriteItemsOutput> {
+        let items = input.transact_items.as_deref().unwrap_or_default();
+        let mut actions = Vec::with_capacity(items.len());
+        for it in items {
+            let (kind, a) = match (&it.condition_check, &it.put, &it.delete, &it.update) {
+                (Some(a), None, None, None) => (Kind::Check, a),
+                (None, Some(a), None, None) => (Kind::Put, a),
+                (None, None, Some(a), None) => (Kind::Delete, a),
+                (None, None, None, Some(a)) => (Kind::Update, a),
+                _ => {
+                    return Err(Error::validation(
+                        "TransactItems can only contain one of Check, Put, Update or Delete",
+                    ));
+                }
+            };
+            let mut s = Shape::new();
+            s.table_name("transactItems.member.tableName", &a.table_name);
+            s.one_of("transactItems.member.returnValuesOnConditionCheckFailure", &a.return_values_on_condition_check_failure, v::RETURN_ON_FAILURE);
+            match kind {
+                Kind::Put => s.required("transactItems.member.put.item", &a.item),
+                Kind::Update => {
+                    s.required("transactItems.member.update.key", &a.key);
+                    s.required("transactItems.member.update.updateExpression", &a.update_expression);
+                }
+                Kind::Check => {
+                    s.required("transactItems.member.conditionCheck.key", &a.key);
+                    s.required("transactItems.member.conditionCheck.conditionExpression", &a.condition_expression);
+                }
+                Kind::Delete => s.required("transactItems.member.delete.key", &a.key),
+            }
+            s.finish()?;
+            let compiled = expr::compile(&Sources {
+                update: a.update_expression.as_deref(),
+                condition: a.condition_expression.as_deref(),
+                names: a.expression_attribute_names.as_ref(),
+                values: a.expression_attribute_values.as_ref(),
+                ..Default::default()
+            })?;
+            actions.push(Prepared1 { kind, action: a, compiled });
+        }
+        // Lock every table, in name order.
+        let mut names: Vec<&str> = actions.iter().map(|a| a.action.table_name.as_deref().unwrap_or_default()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let tables: Vec<(&str, Arc<Table>)> = names.iter().map(|n| self.table(n).map(|t| (*n, t))).collect::<Result<_>>()?;
+        let mut guards: BTreeMap<&str, _> = tables.iter().map(|(n, t)| (*n, t.state.write())).collect();
+
+        let mut seen: HashSet<(String, PKey)> = HashSet::new();
+        let mut plans: Vec<(String, PKey, Option<(Stored, Prepared)>, bool)> = Vec::new();
+        let mut reasons = Vec::with_capacity(actions.len());
+        let mut failed = false;
+        let mut usages: BTreeMap<String, Usage> = BTreeMap::new();
+        for p in &actions {
+            let a = p.action;
+            let name = a.table_name.clone().unwrap_or_default();
+            let Some(st) = guards.get(name.as_str()) else { return Err(Error::table_not_found()) };
+            let ctx = Ctx { names: a.expression_attribute_names.as_ref(), values: a.expression_attribute_values.as_ref() };
+            let key = match p.kind {
+                Kind::Put => plan_put(st, Arc::new(a.item.clone().unwrap_or_default()))?.0,
+                _ => st.def.schema.key_of_key(a.key.as_ref().unwrap_or(&EMPTY))?,
+            };
+            if !seen.insert((name.clone(), key.clone())) {
+                return Err(Error::validation("Transaction request cannot include multiple operations on one item"));
+            }
+            if let Some(u) = &p.compiled.update {
+                check_update_keys(u, &st.def.schema, &ctx)?;
+            }
+            let old = st.items.get(&key).cloned();
+            let outcome = (|| -> Result<Option<(Stored, Prepared)>> {
+                let return_old = a.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
+                check_condition(p.compiled.condition.as_ref(), old.as_ref(), &ctx, return_old)?;
+                Ok(match p.kind {
+                    Kind::Check | Kind::Delete => None,
+                    Kind::Put => {
+                        let (_, stored, prepared) = plan_put(st, Arc::new(a.item.clone().unwrap_or_default()))?;
+                        Some((stored, prepared))
+                    }
+                    Kind::Update => Some(plan_update(st, &key, old.as_ref(), p.compiled.update.as_ref().unwrap_or(&Default::default()), &ctx)?),
+                })
+            })();
+            match outcome {
+                Ok(new) => {
+                    reasons.push(none_reason());
+                    let with_ix = input.return_consumed_capacity.as_deref() == Some("INDEXES");
+                    let u = if p.kind == Kind::Check {
+                        Usage::read(capacity::read_units(old.as_ref().map_or(0, |s| s.size as usize), true))
+                    } else {
+                        write_usage(st, old.as_ref(), new.as_ref().map(|(s, _)| s), with_ix)
+                    };
+                    usages.entry(name.clone()).or_insert_with(|| Usage::write(0.0)).add(&u.scaled(2.0));
+                    plans.push((name, key, new, p.kind != Kind::Check));
+                }
+                Err(e) => {
+                    failed = true;
+                    reasons.push(reason(&e));
+                }
+            }
+        }
+        if failed {
+            return Err(Error::TransactionCanceled { reasons });
+        }
+        for (name, key, new, write) in plans {
+            if !write {
+                continue;
+            }
+            if let Some(st) = guards.get_mut(name.as_str()) {
+                st.apply(key, new, now, Actor::User);
+            }
+        }
+        for (n, t) in &tables {
+            if let Some(st) = guards.get(n)
+                && st.def.ttl_attribute.is_some()
+            {
+                t.refresh_due(st);
+            }
+        }
+        drop(guards);
+        let consumed: Vec<ConsumedCapacity> =
+            usages.iter().filter_map(|(n, u)| capacity::consumed(input.return_consumed_capacity.as_deref(), n, u)).collect();
+        Ok(TransactWriteItemsOutput {
+            consumed_capacity: (input.return_consumed_capacity.as_deref().is_some_and(|m| m != "NONE")).then_some(consumed),
+            item_collection_metrics: None,
+        })
+    }
+
+    /// TransactGetItems.
+    pub fn transact_get_items(&self, input: TransactGetItemsInput) -> Result<TransactGetItemsOutput> {
+        let mut s = Shape::new();
+        s.required("transactItems", &input.transact_items);
+        s.len("transactItems", input.transact_items.as_ref().map(Vec::len), 1, MAX_ACTIONS, "[...]");
+        s.one_of("returnConsumedCapacity", &input.return_consumed_capacity, v::RETURN_CONSUMED);
+        s.finish()?;
+        let items = input.transact_items.unwrap_or_default();
+        let mut gets = Vec::with_capacity(items.len());
+        for it in &items {
+            let g = it.get.as_ref().ok_or_else(|| {
+                Error::validation("1 validation error detected: Value null at 'transactItems.member.get' failed to satisfy constraint: Member must not be null")
+            })?;
+            let mut s = Shape::new();
+            s.table_name("transactItems.member.get.tableName", &g.table_name);
+            s.required("transactItems.member.get.key", &g.key);
+            s.finish()?;
+            let compiled = expr::compile(&Sources {
+                projection: g.projection_expression.as_deref(),
+                names: g.expression_attribute_names.as_ref(),
+                ..Default::default()
+            })?;
+            gets.push((g, compiled));
+        }
+        let mut names: Vec<&str> = gets.iter().map(|(g, _)| g.table_name.as_deref().unwrap_or_default()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let tables: Vec<(&str, Arc<Table>)> = names.iter().map(|n| self.table(n).map(|t| (*n, t))).collect::<Result<_>>()?;
+        let guards: BTreeMap<&str, _> = tables.iter().map(|(n, t)| (*n, t.state.read())).collect();
+        let mut responses = Vec::with_capacity(gets.len());
+        let mut usages: BTreeMap<String, Usage> = BTreeMap::new();
+        let mut seen = HashSet::new();
+        for (g, compiled) in &gets {
+            let name = g.table_name.as_deref().unwrap_or_default();
+            let Some(st) = guards.get(name) else { return Err(Error::table_not_found()) };
+            let key = st.def.schema.key_of_key(g.key.as_ref().unwrap_or(&EMPTY))?;
+            if !seen.insert((name.to_owned(), key.clone())) {
+                return Err(Error::validation("Transaction request cannot include multiple operations on one item"));
+            }
+            let found = st.items.get(&key);
+            usages
+                .entry(name.to_owned())
+                .or_insert_with(|| Usage::read(0.0))
+                .add(&Usage::read(2.0 * capacity::read_units(found.map_or(0, |s| s.size as usize), true)));
+            let ctx = Ctx { names: g.expression_attribute_names.as_ref(), values: None };
+            let item = found.map(|s| match &compiled.projection {
+                Some(p) => Arc::new(expr::eval::project(&s.item, p, &ctx)),
+                None => Arc::clone(&s.item),
+            });
+            responses.push(ItemResponse { item });
+        }
+        let consumed: Vec<ConsumedCapacity> =
+            usages.iter().filter_map(|(n, u)| capacity::consumed(input.return_consumed_capacity.as_deref(), n, u)).collect();
+        Ok(TransactGetItemsOutput {
+            responses: Some(responses),
+            consumed_capacity: (input.return_consumed_capacity.as_deref().is_some_and(|m| m != "NONE")).then_some(consumed),
+        })
+    }
+}
