@@ -9,17 +9,34 @@ use crate::names;
 use crate::updates::Page;
 
 impl LambdaRegion {
-    fn check_routing(&self, data: &FunctionData, arn: &str, version: &str, routing: &Option<AliasRoutingConfiguration>) -> Result<()> {
-        let exists = |v: &str| v == "$LATEST" || v.parse::<u64>().ok().is_some_and(|n| data.versions.contains_key(&n));
+    fn check_routing(
+        &self,
+        data: &FunctionData,
+        arn: &str,
+        version: &str,
+        routing: &Option<AliasRoutingConfiguration>,
+    ) -> Result<()> {
+        let exists = |v: &str| {
+            v == "$LATEST"
+                || v.parse::<u64>()
+                    .ok()
+                    .is_some_and(|n| data.versions.contains_key(&n))
+        };
         if !names::is_version(version) {
-            return Err(LambdaError::validation(version, "functionVersion", "Member must satisfy regular expression pattern: (\\$LATEST|[0-9]+)"));
+            return Err(LambdaError::validation(
+                version,
+                "functionVersion",
+                "Member must satisfy regular expression pattern: (\\$LATEST|[0-9]+)",
+            ));
         }
         if !exists(version) {
             return Err(LambdaError::function_not_found(&format!("{arn}:{version}")));
         }
         if let Some(rc) = routing {
             if rc.additional_version_weights.len() > 1 {
-                return Err(LambdaError::InvalidParameterValue("Number of items in AdditionalVersionWeights cannot be greater than 1".into()));
+                return Err(LambdaError::InvalidParameterValue(
+                    "Number of items in AdditionalVersionWeights cannot be greater than 1".into(),
+                ));
             }
             for (v, w) in &rc.additional_version_weights {
                 if !(0.0..=1.0).contains(w) || w.is_nan() {
@@ -30,7 +47,10 @@ impl LambdaRegion {
                     ));
                 }
                 if version == "$LATEST" || v == "$LATEST" {
-                    return Err(LambdaError::InvalidParameterValue("$LATEST is not supported for an alias pointing to more than 1 version".into()));
+                    return Err(LambdaError::InvalidParameterValue(
+                        "$LATEST is not supported for an alias pointing to more than 1 version"
+                            .into(),
+                    ));
                 }
                 if v == version {
                     return Err(LambdaError::InvalidParameterValue(format!(
@@ -46,7 +66,14 @@ impl LambdaRegion {
     }
 
     /// CreateAlias.
-    pub fn create_alias(&self, function_name: &str, name: &str, function_version: &str, description: Option<&str>, routing: Option<AliasRoutingConfiguration>) -> Result<AliasConfiguration> {
+    pub fn create_alias(
+        &self,
+        function_name: &str,
+        name: &str,
+        function_version: &str,
+        description: Option<&str>,
+        routing: Option<AliasRoutingConfiguration>,
+    ) -> Result<AliasConfiguration> {
         names::validate_alias_name(name)?;
         let r = self.parse_ref(function_name, None)?;
         let entry = self.entry(&r)?;
@@ -54,7 +81,9 @@ impl LambdaRegion {
         self.check_routing(&data, &entry.arn, function_version, &routing)?;
         let alias_arn = format!("{}:{name}", entry.arn);
         if data.aliases.contains_key(name) {
-            return Err(LambdaError::ResourceConflict(format!("Alias already exists: {alias_arn}")));
+            return Err(LambdaError::ResourceConflict(format!(
+                "Alias already exists: {alias_arn}"
+            )));
         }
         let alias = AliasConfiguration {
             alias_arn,
@@ -73,7 +102,9 @@ impl LambdaRegion {
         let r = self.parse_ref(function_name, None)?;
         let entry = self.entry(&r)?;
         let data = entry.data.lock();
-        data.aliases.get(name).cloned().ok_or_else(|| LambdaError::ResourceNotFound(format!("Alias not found: {}:{name}", entry.arn)))
+        data.aliases.get(name).cloned().ok_or_else(|| {
+            LambdaError::ResourceNotFound(format!("Alias not found: {}:{name}", entry.arn))
+        })
     }
 
     /// UpdateAlias.
@@ -89,7 +120,9 @@ impl LambdaRegion {
         let r = self.parse_ref(function_name, None)?;
         let entry = self.entry(&r)?;
         let mut data = entry.data.lock();
-        let current = data.aliases.get(name).cloned().ok_or_else(|| LambdaError::ResourceNotFound(format!("Alias not found: {}:{name}", entry.arn)))?;
+        let current = data.aliases.get(name).cloned().ok_or_else(|| {
+            LambdaError::ResourceNotFound(format!("Alias not found: {}:{name}", entry.arn))
+        })?;
         if let Some(rev) = revision_id
             && rev != current.revision_id
         {
@@ -97,7 +130,9 @@ impl LambdaRegion {
                 "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id".into(),
             ));
         }
-        let version = function_version.unwrap_or(&current.function_version).to_owned();
+        let version = function_version
+            .unwrap_or(&current.function_version)
+            .to_owned();
         let routing = match routing {
             Some(r) => Some(r),
             None => current.routing_config.clone(),
@@ -105,7 +140,9 @@ impl LambdaRegion {
         self.check_routing(&data, &entry.arn, &version, &routing)?;
         let alias = AliasConfiguration {
             function_version: version,
-            description: description.map(str::to_owned).unwrap_or(current.description),
+            description: description
+                .map(str::to_owned)
+                .unwrap_or(current.description),
             routing_config: routing.filter(|r| !r.additional_version_weights.is_empty()),
             revision_id: self.inner().env.ids.uuid(),
             ..current
@@ -126,7 +163,13 @@ impl LambdaRegion {
     }
 
     /// ListAliases (optionally only those pointing at `function_version`).
-    pub fn list_aliases(&self, function_name: &str, function_version: Option<&str>, marker: Option<&str>, max_items: Option<i64>) -> Result<Page<AliasConfiguration>> {
+    pub fn list_aliases(
+        &self,
+        function_name: &str,
+        function_version: Option<&str>,
+        marker: Option<&str>,
+        max_items: Option<i64>,
+    ) -> Result<Page<AliasConfiguration>> {
         let r = self.parse_ref(function_name, None)?;
         let entry = self.entry(&r)?;
         let all: Vec<(String, AliasConfiguration)> = entry

@@ -50,13 +50,29 @@ impl Drop for RunGuard {
     }
 }
 
+struct Sleeping {
+    tracker: AsyncTracker,
+    id: u64,
+}
+
+impl Drop for Sleeping {
+    fn drop(&mut self) {
+        let mut s = self.tracker.state.lock();
+        s.sleeping.remove(&self.id);
+        s.running += 1;
+    }
+}
+
 impl AsyncTracker {
     pub(crate) fn begin(&self) -> RunGuard {
         self.state.lock().running += 1;
-        RunGuard { tracker: self.clone() }
+        RunGuard {
+            tracker: self.clone(),
+        }
     }
 
-    /// Sleeps on the clock, counted as waiting rather than running.
+    /// Sleeps on the clock, counted as waiting rather than running. Cancel-safe: dropping the
+    /// future mid-sleep restores the count.
     pub(crate) async fn sleep_until(&self, clock: &dyn Clock, deadline: SystemTime) {
         let id = {
             let mut s = self.state.lock();
@@ -67,10 +83,11 @@ impl AsyncTracker {
             id
         };
         self.notify.notify_waiters();
+        let _awake = Sleeping {
+            tracker: self.clone(),
+            id,
+        };
         clock.sleep_until(deadline).await;
-        let mut s = self.state.lock();
-        s.sleeping.remove(&id);
-        s.running += 1;
     }
 
     pub(crate) async fn settle(&self, clock: &dyn Clock) {
@@ -99,7 +116,13 @@ enum Condition {
 
 impl LambdaRegion {
     /// Queues an event for asynchronous invocation.
-    pub(crate) fn enqueue_async(&self, target: Target, payload: Bytes, event: Value, request_id: String) {
+    pub(crate) fn enqueue_async(
+        &self,
+        target: Target,
+        payload: Bytes,
+        event: Value,
+        request_id: String,
+    ) {
         let guard = self.inner().async_tracker.begin();
         let region = self.clone();
         match tokio::runtime::Handle::try_current() {
@@ -114,7 +137,14 @@ impl LambdaRegion {
             Err(_) => {
                 drop(guard);
                 let err = json!({ "errorMessage": "no Tokio runtime to run the event", "errorType": "ServiceException" });
-                self.fail_event(&target, &event, &request_id, 0, Condition::RetriesExhausted, Some(err));
+                self.fail_event(
+                    &target,
+                    &event,
+                    &request_id,
+                    0,
+                    Condition::RetriesExhausted,
+                    Some(err),
+                );
             }
         }
     }
@@ -122,20 +152,53 @@ impl LambdaRegion {
     async fn run_event(&self, target: Target, payload: Bytes, event: Value, request_id: String) {
         let inner = self.inner();
         let clock = Arc::clone(&inner.env.clock);
-        let qualifier = target.invoked_arn.strip_prefix(&target.entry.arn).and_then(|s| s.strip_prefix(':')).unwrap_or("$LATEST").to_owned();
-        let cfg = target.entry.data.lock().event_invoke.get(&qualifier).cloned().unwrap_or_default();
+        let qualifier = target
+            .invoked_arn
+            .strip_prefix(&target.entry.arn)
+            .and_then(|s| s.strip_prefix(':'))
+            .unwrap_or("$LATEST")
+            .to_owned();
+        let cfg = target
+            .entry
+            .data
+            .lock()
+            .event_invoke
+            .get(&qualifier)
+            .cloned()
+            .unwrap_or_default();
         let max_retries = cfg.maximum_retry_attempts.unwrap_or(2).clamp(0, 2) as u32;
-        let max_age = Duration::from_secs(cfg.maximum_event_age_in_seconds.unwrap_or(21600).clamp(60, 21600) as u64);
+        let max_age = Duration::from_secs(
+            cfg.maximum_event_age_in_seconds
+                .unwrap_or(21600)
+                .clamp(60, 21600) as u64,
+        );
         let enqueued = clock.now();
         let mut attempts = 0u32;
         let mut throttle_wait = Duration::from_secs(1);
         loop {
             let now = clock.now();
             if now.duration_since(enqueued).unwrap_or_default() >= max_age {
-                self.fail_event(&target, &event, &request_id, attempts, Condition::EventAgeExceeded, None);
+                self.fail_event(
+                    &target,
+                    &event,
+                    &request_id,
+                    attempts,
+                    Condition::EventAgeExceeded,
+                    None,
+                );
                 return;
             }
-            match self.execute(&target, payload.clone(), Some(event.clone()), None, request_id.clone(), false).await {
+            match self
+                .execute(
+                    &target,
+                    payload.clone(),
+                    Some(event.clone()),
+                    None,
+                    request_id.clone(),
+                    false,
+                )
+                .await
+            {
                 Err(LambdaError::TooManyRequests { .. }) => {
                     let deadline = (now + throttle_wait).min(enqueued + max_age);
                     throttle_wait = (throttle_wait * 2).min(Duration::from_secs(300));
@@ -153,13 +216,23 @@ impl LambdaRegion {
                         return;
                     }
                     if attempts > max_retries {
-                        self.fail_event(&target, &event, &request_id, attempts, Condition::RetriesExhausted, Some(response));
+                        self.fail_event(
+                            &target,
+                            &event,
+                            &request_id,
+                            attempts,
+                            Condition::RetriesExhausted,
+                            Some(response),
+                        );
                         return;
                     }
                     let wait = Duration::from_secs(60 * u64::from(attempts));
                     let deadline = clock.now() + wait;
                     if deadline.duration_since(enqueued).unwrap_or_default() >= max_age {
-                        inner.async_tracker.sleep_until(&*clock, enqueued + max_age).await;
+                        inner
+                            .async_tracker
+                            .sleep_until(&*clock, enqueued + max_age)
+                            .await;
                         continue;
                     }
                     inner.async_tracker.sleep_until(&*clock, deadline).await;
@@ -168,9 +241,24 @@ impl LambdaRegion {
         }
     }
 
-    fn record(&self, target: &Target, event: &Value, request_id: &str, attempts: u32, condition: &str, response: Option<Value>, failed: bool) -> Value {
-        let qualified = if target.invoked_arn == target.entry.arn { format!("{}:$LATEST", target.entry.arn) } else { target.invoked_arn.clone() };
-        let mut response_context = json!({ "statusCode": 200, "executedVersion": target.executed_version });
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        target: &Target,
+        event: &Value,
+        request_id: &str,
+        attempts: u32,
+        condition: &str,
+        response: Option<Value>,
+        failed: bool,
+    ) -> Value {
+        let qualified = if target.invoked_arn == target.entry.arn {
+            format!("{}:$LATEST", target.entry.arn)
+        } else {
+            target.invoked_arn.clone()
+        };
+        let mut response_context =
+            json!({ "statusCode": 200, "executedVersion": target.executed_version });
         if failed {
             response_context["functionError"] = json!("Unhandled");
         }
@@ -192,36 +280,113 @@ impl LambdaRegion {
         rec
     }
 
-    fn succeed_event(&self, target: &Target, cfg: &crate::config::EventInvokeConfig, event: &Value, request_id: &str, attempts: u32, response: Value) {
-        if let Some(dest) = cfg.destination_config.as_ref().and_then(|d| d.on_success.as_ref()).and_then(|d| d.destination.clone()) {
-            let rec = self.record(target, event, request_id, attempts, "Success", Some(response), false);
+    fn succeed_event(
+        &self,
+        target: &Target,
+        cfg: &crate::config::EventInvokeConfig,
+        event: &Value,
+        request_id: &str,
+        attempts: u32,
+        response: Value,
+    ) {
+        if let Some(dest) = cfg
+            .destination_config
+            .as_ref()
+            .and_then(|d| d.on_success.as_ref())
+            .and_then(|d| d.destination.clone())
+        {
+            let rec = self.record(
+                target,
+                event,
+                request_id,
+                attempts,
+                "Success",
+                Some(response),
+                false,
+            );
             self.deliver(target, DeliveryKind::OnSuccess, &dest, rec, BTreeMap::new());
         }
     }
 
-    fn fail_event(&self, target: &Target, event: &Value, request_id: &str, attempts: u32, condition: Condition, response: Option<Value>) {
-        let qualifier = target.invoked_arn.strip_prefix(&target.entry.arn).and_then(|s| s.strip_prefix(':')).unwrap_or("$LATEST");
-        let cfg = target.entry.data.lock().event_invoke.get(qualifier).cloned().unwrap_or_default();
+    fn fail_event(
+        &self,
+        target: &Target,
+        event: &Value,
+        request_id: &str,
+        attempts: u32,
+        condition: Condition,
+        response: Option<Value>,
+    ) {
+        let qualifier = target
+            .invoked_arn
+            .strip_prefix(&target.entry.arn)
+            .and_then(|s| s.strip_prefix(':'))
+            .unwrap_or("$LATEST");
+        let cfg = target
+            .entry
+            .data
+            .lock()
+            .event_invoke
+            .get(qualifier)
+            .cloned()
+            .unwrap_or_default();
         let cond = match condition {
             Condition::RetriesExhausted => "RetriesExhausted",
             Condition::EventAgeExceeded => "EventAgeExceeded",
         };
-        if let Some(dest) = cfg.destination_config.as_ref().and_then(|d| d.on_failure.as_ref()).and_then(|d| d.destination.clone()) {
-            let rec = self.record(target, event, request_id, attempts, cond, response.clone(), true);
+        if let Some(dest) = cfg
+            .destination_config
+            .as_ref()
+            .and_then(|d| d.on_failure.as_ref())
+            .and_then(|d| d.destination.clone())
+        {
+            let rec = self.record(
+                target,
+                event,
+                request_id,
+                attempts,
+                cond,
+                response.clone(),
+                true,
+            );
             self.deliver(target, DeliveryKind::OnFailure, &dest, rec, BTreeMap::new());
         }
-        if let Some(dlq) = target.version.config.dead_letter_config.as_ref().and_then(|d| d.target_arn.clone()) {
-            let message = response.as_ref().and_then(|r| r.get("errorMessage")).and_then(Value::as_str).unwrap_or(cond).to_owned();
+        if let Some(dlq) = target
+            .version
+            .config
+            .dead_letter_config
+            .as_ref()
+            .and_then(|d| d.target_arn.clone())
+        {
+            let message = response
+                .as_ref()
+                .and_then(|r| r.get("errorMessage"))
+                .and_then(Value::as_str)
+                .unwrap_or(cond)
+                .to_owned();
             let attributes = BTreeMap::from([
                 ("RequestID".to_owned(), request_id.to_owned()),
                 ("ErrorCode".to_owned(), "200".to_owned()),
                 ("ErrorMessage".to_owned(), message),
             ]);
-            self.deliver(target, DeliveryKind::DeadLetter, &dlq, event.clone(), attributes);
+            self.deliver(
+                target,
+                DeliveryKind::DeadLetter,
+                &dlq,
+                event.clone(),
+                attributes,
+            );
         }
     }
 
-    fn deliver(&self, target: &Target, kind: DeliveryKind, arn: &str, body: Value, attributes: BTreeMap<String, String>) {
+    fn deliver(
+        &self,
+        target: &Target,
+        kind: DeliveryKind,
+        arn: &str,
+        body: Value,
+        attributes: BTreeMap<String, String>,
+    ) {
         // A Lambda function destination is this engine's own business: invoke it asynchronously.
         if arn.split(':').nth(2) == Some("lambda") && kind != DeliveryKind::DeadLetter {
             let payload = Bytes::from(body.to_string());
@@ -238,14 +403,23 @@ impl LambdaRegion {
             Some(s) => s,
             None => Arc::clone(&self.inner().recorded) as Arc<dyn DestinationSink>,
         };
-        if let Err(e) = sink.deliver(Delivery { kind, target_arn: arn.to_owned(), body, attributes }) {
+        if let Err(e) = sink.deliver(Delivery {
+            kind,
+            target_arn: arn.to_owned(),
+            body,
+            attributes,
+        }) {
             self.log_delivery_failure(target, arn, &e);
         }
     }
 
     fn log_delivery_failure(&self, target: &Target, arn: &str, why: &str) {
         let group = crate::logs::log_group_name(&target.entry.name);
-        let line = format!("Lambda was unable to deliver the asynchronous invocation record to {arn}: {why}");
-        self.state.logs.append(&group, "async-delivery", self.now(), [line]);
+        let line = format!(
+            "Lambda was unable to deliver the asynchronous invocation record to {arn}: {why}"
+        );
+        self.state
+            .logs
+            .append(&group, "async-delivery", self.now(), [line]);
     }
 }

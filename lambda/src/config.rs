@@ -173,7 +173,11 @@ pub struct FunctionCode {
     #[serde(default, rename = "S3Key", skip_serializing_if = "Option::is_none")]
     pub s3_key: Option<String>,
     /// The S3 object version.
-    #[serde(default, rename = "S3ObjectVersion", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "S3ObjectVersion",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub s3_object_version: Option<String>,
     /// A container image URI (Nubis does not run images).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -183,12 +187,19 @@ pub struct FunctionCode {
 impl FunctionCode {
     /// A package from zip bytes.
     pub fn zip(bytes: impl Into<Vec<u8>>) -> Self {
-        FunctionCode { zip_file: Some(bytes.into()), ..Default::default() }
+        FunctionCode {
+            zip_file: Some(bytes.into()),
+            ..Default::default()
+        }
     }
 
     /// A package in S3.
     pub fn s3(bucket: &str, key: &str) -> Self {
-        FunctionCode { s3_bucket: Some(bucket.into()), s3_key: Some(key.into()), ..Default::default() }
+        FunctionCode {
+            s3_bucket: Some(bucket.into()),
+            s3_key: Some(key.into()),
+            ..Default::default()
+        }
     }
 }
 
@@ -255,7 +266,10 @@ impl CreateFunction {
             function_name: name.into(),
             runtime: Some("provided.al2023".into()),
             role: DEFAULT_ROLE.into(),
-            handler: Some(format!("{}{handler_name}", crate::runtime::IN_PROCESS_PREFIX)),
+            handler: Some(format!(
+                "{}{handler_name}",
+                crate::runtime::IN_PROCESS_PREFIX
+            )),
             ..Default::default()
         }
     }
@@ -434,6 +448,11 @@ mod b64 {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
         let s: Option<String> = Option::deserialize(d)?;
-        s.map(|s| STANDARD.decode(s.as_bytes()).map_err(serde::de::Error::custom)).transpose()
+        s.map(|s| {
+            STANDARD
+                .decode(s.as_bytes())
+                .map_err(serde::de::Error::custom)
+        })
+        .transpose()
     }
 }

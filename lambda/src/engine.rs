@@ -52,7 +52,11 @@ impl Default for LambdaConfig {
             init_timeout: Duration::from_secs(10),
             python: "python3".into(),
             extra_env: BTreeMap::new(),
-            credentials: ("AKIAIOSFODNN7EXAMPLE".into(), "nubis-lambda-secret".into(), "nubis-lambda-session".into()),
+            credentials: (
+                "AKIAIOSFODNN7EXAMPLE".into(),
+                "nubis-lambda-secret".into(),
+                "nubis-lambda-session".into(),
+            ),
         }
     }
 }
@@ -65,7 +69,9 @@ pub struct Lambda {
 
 impl std::fmt::Debug for Lambda {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Lambda").field("regions", &self.inner.regions.lock().len()).finish()
+        f.debug_struct("Lambda")
+            .field("regions", &self.inner.regions.lock().len())
+            .finish()
     }
 }
 
@@ -119,11 +125,17 @@ impl Lambda {
 
     /// The handle for one region, creating its state on first use.
     pub fn region(&self, region: &Region) -> LambdaRegion {
-        let state = {
-            let mut regions = self.inner.regions.lock();
-            Arc::clone(regions.entry(region.clone()).or_insert_with(|| Arc::new(RegionState::new(region.clone(), &self.inner.config))))
-        };
-        LambdaRegion { lambda: self.clone(), state }
+        let state =
+            {
+                let mut regions = self.inner.regions.lock();
+                Arc::clone(regions.entry(region.clone()).or_insert_with(|| {
+                    Arc::new(RegionState::new(region.clone(), &self.inner.config))
+                }))
+            };
+        LambdaRegion {
+            lambda: self.clone(),
+            state,
+        }
     }
 
     /// Registers an in-process handler; functions whose Handler is `nubis:<name>` run it.
@@ -134,7 +146,10 @@ impl Lambda {
     /// lambda.register_handler("echo", |event: serde_json::Value, _ctx| async move { Ok::<_, HandlerError>(event) });
     /// ```
     pub fn register_handler(&self, name: &str, handler: impl Handler) {
-        self.inner.handlers.write().insert(name.to_owned(), Arc::new(handler));
+        self.inner
+            .handlers
+            .write()
+            .insert(name.to_owned(), Arc::new(handler));
     }
 
     /// Removes an in-process handler; environments already running it keep it until reclaimed.
@@ -167,19 +182,26 @@ impl Lambda {
     /// Waits until no asynchronous invocation is running: every queued event has finished or is
     /// waiting on the clock (a retry backoff). Tests call it after `ManualClock::advance`.
     pub async fn settle(&self) {
-        self.inner.async_tracker.settle(&*self.inner.env.clock).await;
+        self.inner
+            .async_tracker
+            .settle(&*self.inner.env.clock)
+            .await;
     }
 
     /// Reclaims every execution environment that has been idle past the idle timeout.
     pub fn reclaim_idle(&self) -> usize {
         let regions: Vec<Arc<RegionState>> = self.inner.regions.lock().values().cloned().collect();
         let now = self.inner.env.clock.now();
-        regions.iter().map(|r| r.reclaim_idle(now, self.inner.config.idle_timeout)).sum()
+        regions
+            .iter()
+            .map(|r| r.reclaim_idle(now, self.inner.config.idle_timeout))
+            .sum()
     }
 
     /// Deletes every function, mapping and log in every region.
     pub fn reset(&self) {
-        let regions: Vec<Arc<RegionState>> = self.inner.regions.lock().drain().map(|(_, r)| r).collect();
+        let regions: Vec<Arc<RegionState>> =
+            self.inner.regions.lock().drain().map(|(_, r)| r).collect();
         for r in regions {
             for (_, f) in std::mem::take(&mut *r.functions.write()) {
                 f.retire();
@@ -200,7 +222,9 @@ pub struct LambdaRegion {
 
 impl std::fmt::Debug for LambdaRegion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LambdaRegion").field("region", &self.state.region).finish()
+        f.debug_struct("LambdaRegion")
+            .field("region", &self.state.region)
+            .finish()
     }
 }
 
@@ -240,7 +264,10 @@ impl LambdaRegion {
 
     /// The messages of [`LambdaRegion::log_events`].
     pub fn log_lines(&self, name: &str) -> Vec<String> {
-        self.log_events(name).into_iter().map(|e| e.message).collect()
+        self.log_events(name)
+            .into_iter()
+            .map(|e| e.message)
+            .collect()
     }
 
     /// The log streams of function `name` (one per execution environment).
@@ -255,12 +282,22 @@ impl LambdaRegion {
 
     /// How many execution environments function `name` has (idle ones; busy ones are in use).
     pub fn idle_environments(&self, name: &str) -> usize {
-        self.state.functions.read().get(name).map(|f| f.pools.lock().values().map(Vec::len).sum()).unwrap_or(0)
+        self.state
+            .functions
+            .read()
+            .get(name)
+            .map(|f| f.pools.lock().values().map(Vec::len).sum())
+            .unwrap_or(0)
     }
 
     /// How many invocations of function `name` are running now.
     pub fn running_invocations(&self, name: &str) -> u32 {
-        self.state.functions.read().get(name).map(|f| f.in_flight.load(Ordering::Relaxed)).unwrap_or(0)
+        self.state
+            .functions
+            .read()
+            .get(name)
+            .map(|f| f.in_flight.load(Ordering::Relaxed))
+            .unwrap_or(0)
     }
 }
 

@@ -35,12 +35,17 @@ pub(crate) struct Concurrency {
 
 impl Concurrency {
     pub(crate) fn new(limit: u32) -> Self {
-        Concurrency { limit, unreserved_in_use: AtomicU32::new(0), reserved_total: AtomicU32::new(0) }
+        Concurrency {
+            limit,
+            unreserved_in_use: AtomicU32::new(0),
+            reserved_total: AtomicU32::new(0),
+        }
     }
 
     /// The size of the shared pool.
     pub(crate) fn unreserved_capacity(&self) -> u32 {
-        self.limit.saturating_sub(self.reserved_total.load(Ordering::Acquire))
+        self.limit
+            .saturating_sub(self.reserved_total.load(Ordering::Acquire))
     }
 }
 
@@ -55,22 +60,34 @@ impl Drop for Permit {
     fn drop(&mut self) {
         self.entry.in_flight.fetch_sub(1, Ordering::AcqRel);
         if self.unreserved {
-            self.region.concurrency.unreserved_in_use.fetch_sub(1, Ordering::AcqRel);
+            self.region
+                .concurrency
+                .unreserved_in_use
+                .fetch_sub(1, Ordering::AcqRel);
         }
     }
 }
 
 /// Takes one unit of concurrency for `entry`, or says why not.
 pub(crate) fn acquire(region: &Arc<RegionState>, entry: &Arc<FunctionEntry>) -> Result<Permit> {
-    let throttled = |reason| LambdaError::TooManyRequests { reason, retry_after_seconds: 1 };
+    let throttled = |reason| LambdaError::TooManyRequests {
+        reason,
+        retry_after_seconds: 1,
+    };
     match entry.reserved() {
         Some(reserved) => {
             let prev = entry.in_flight.fetch_add(1, Ordering::AcqRel);
             if prev >= reserved {
                 entry.in_flight.fetch_sub(1, Ordering::AcqRel);
-                return Err(throttled(ThrottleReason::ReservedFunctionConcurrentInvocationLimitExceeded));
+                return Err(throttled(
+                    ThrottleReason::ReservedFunctionConcurrentInvocationLimitExceeded,
+                ));
             }
-            Ok(Permit { entry: Arc::clone(entry), region: Arc::clone(region), unreserved: false })
+            Ok(Permit {
+                entry: Arc::clone(entry),
+                region: Arc::clone(region),
+                unreserved: false,
+            })
         }
         None => {
             let c = &region.concurrency;
@@ -80,7 +97,11 @@ pub(crate) fn acquire(region: &Arc<RegionState>, entry: &Arc<FunctionEntry>) -> 
                 return Err(throttled(ThrottleReason::ConcurrentInvocationLimitExceeded));
             }
             entry.in_flight.fetch_add(1, Ordering::AcqRel);
-            Ok(Permit { entry: Arc::clone(entry), region: Arc::clone(region), unreserved: true })
+            Ok(Permit {
+                entry: Arc::clone(entry),
+                region: Arc::clone(region),
+                unreserved: true,
+            })
         }
     }
 }
@@ -140,7 +161,9 @@ impl ExecEnv {
         match &mut self.runner {
             Runner::InProcess(handler) => {
                 let clock = Arc::clone(&inv.context.clock);
-                let event = inv.event.unwrap_or_else(|| serde_json::from_slice(&inv.payload).unwrap_or(Value::Null));
+                let event = inv
+                    .event
+                    .unwrap_or_else(|| serde_json::from_slice(&inv.payload).unwrap_or(Value::Null));
                 let fut = std::panic::AssertUnwindSafe(handler.call(event, inv.context));
                 let sleep = clock.sleep_until(inv.deadline);
                 let outcome = tokio::select! {
@@ -176,10 +199,18 @@ fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
 
 /// Takes the most recently used idle environment of `version` at `revision`, dropping stale and
 /// expired ones on the way.
-pub(crate) fn take_idle(entry: &FunctionEntry, version: &str, revision: &str, now: SystemTime, idle: Duration) -> Option<ExecEnv> {
+pub(crate) fn take_idle(
+    entry: &FunctionEntry,
+    version: &str,
+    revision: &str,
+    now: SystemTime,
+    idle: Duration,
+) -> Option<ExecEnv> {
     let mut pools = entry.pools.lock();
     let envs = pools.get_mut(version)?;
-    envs.retain(|e| e.revision == revision && e.alive() && (e.provisioned || e.last_used + idle > now));
+    envs.retain(|e| {
+        e.revision == revision && e.alive() && (e.provisioned || e.last_used + idle > now)
+    });
     // Provisioned environments first (they are what the customer pays to keep warm), then the
     // most recently used on-demand one.
     match envs.iter().rposition(|e| e.provisioned) {
@@ -193,7 +224,12 @@ pub(crate) fn put_back(entry: &FunctionEntry, version: &str, env: ExecEnv) {
     if entry.deleted.load(Ordering::Acquire) {
         return;
     }
-    entry.pools.lock().entry(version.to_owned()).or_default().push(env);
+    entry
+        .pools
+        .lock()
+        .entry(version.to_owned())
+        .or_default()
+        .push(env);
 }
 
 /// A new log stream name: `YYYY/MM/DD/[<version>]<32 hex>`.

@@ -17,7 +17,9 @@ impl ThrottleReason {
     /// The `Reason` string AWS sends.
     pub fn as_str(self) -> &'static str {
         match self {
-            ThrottleReason::ConcurrentInvocationLimitExceeded => "ConcurrentInvocationLimitExceeded",
+            ThrottleReason::ConcurrentInvocationLimitExceeded => {
+                "ConcurrentInvocationLimitExceeded"
+            }
             ThrottleReason::ReservedFunctionConcurrentInvocationLimitExceeded => {
                 "ReservedFunctionConcurrentInvocationLimitExceeded"
             }
@@ -103,7 +105,9 @@ impl ServiceError for LambdaError {
             LambdaError::RequestTooLarge(_) => "RequestTooLargeException",
             LambdaError::RequestEntityTooLarge(_) => "RequestEntityTooLargeException",
             LambdaError::CodeStorageExceeded(_) => "CodeStorageExceededException",
-            LambdaError::ProvisionedConcurrencyConfigNotFound(_) => "ProvisionedConcurrencyConfigNotFoundException",
+            LambdaError::ProvisionedConcurrencyConfigNotFound(_) => {
+                "ProvisionedConcurrencyConfigNotFoundException"
+            }
             LambdaError::TooManyRequests { .. } => "TooManyRequestsException",
             LambdaError::Service(_) => "ServiceException",
             LambdaError::UnknownOperation(_) => "UnknownOperationException",
@@ -112,7 +116,8 @@ impl ServiceError for LambdaError {
 
     fn status(&self) -> u16 {
         match self {
-            LambdaError::ResourceNotFound(_) | LambdaError::ProvisionedConcurrencyConfigNotFound(_) => 404,
+            LambdaError::ResourceNotFound(_)
+            | LambdaError::ProvisionedConcurrencyConfigNotFound(_) => 404,
             LambdaError::UnknownOperation(_) => 404,
             LambdaError::ResourceConflict(_) => 409,
             LambdaError::PreconditionFailed(_) => 412,

@@ -45,7 +45,12 @@ pub struct SourceRecord {
 /// A readable stream (one DynamoDB stream, one Kinesis stream).
 pub trait EventSource: Send + Sync + 'static {
     /// Up to `max` records after `after` (or from `start` when `after` is `None`).
-    fn read<'a>(&'a self, after: Option<&'a str>, start: &'a StartingPosition, max: usize) -> BoxFuture<'a, Result<Vec<SourceRecord>, String>>;
+    fn read<'a>(
+        &'a self,
+        after: Option<&'a str>,
+        start: &'a StartingPosition,
+        max: usize,
+    ) -> BoxFuture<'a, Result<Vec<SourceRecord>, String>>;
 }
 
 /// Opens event sources by ARN; the facade implements it.
@@ -138,30 +143,64 @@ pub(crate) struct MappingState {
 }
 
 fn not_found(uuid: &str) -> LambdaError {
-    LambdaError::ResourceNotFound(format!("The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: {uuid})"))
+    LambdaError::ResourceNotFound(format!(
+        "The resource you requested does not exist. (Service: Lambda, Status Code: 404, Request ID: {uuid})"
+    ))
 }
 
 impl LambdaRegion {
     /// CreateEventSourceMapping: validates, connects the source and starts polling.
-    pub fn create_event_source_mapping(&self, req: CreateEventSourceMapping) -> Result<EventSourceMappingConfiguration> {
-        let arn = req.event_source_arn.clone().ok_or_else(|| LambdaError::validation("null", "eventSourceArn", "Member must not be null"))?;
+    pub fn create_event_source_mapping(
+        &self,
+        req: CreateEventSourceMapping,
+    ) -> Result<EventSourceMappingConfiguration> {
+        let arn = req.event_source_arn.clone().ok_or_else(|| {
+            LambdaError::validation("null", "eventSourceArn", "Member must not be null")
+        })?;
         let target = self.resolve_target(&req.function_name, None, false)?;
         let batch = validate_range(req.batch_size.unwrap_or(100), "batchSize", 1, 10000)?;
-        let window = validate_range(req.maximum_batching_window_in_seconds.unwrap_or(0), "maximumBatchingWindowInSeconds", 0, 300)?;
+        let window = validate_range(
+            req.maximum_batching_window_in_seconds.unwrap_or(0),
+            "maximumBatchingWindowInSeconds",
+            0,
+            300,
+        )?;
         let retries = req.maximum_retry_attempts.unwrap_or(-1);
         if !(-1..=10000).contains(&retries) {
-            return Err(LambdaError::validation(&retries.to_string(), "maximumRetryAttempts", "Member must have value less than or equal to 10000"));
+            return Err(LambdaError::validation(
+                &retries.to_string(),
+                "maximumRetryAttempts",
+                "Member must have value less than or equal to 10000",
+            ));
         }
         let age = req.maximum_record_age_in_seconds.unwrap_or(-1);
         if age != -1 && !(60..=604_800).contains(&age) {
-            return Err(LambdaError::validation(&age.to_string(), "maximumRecordAgeInSeconds", "Member must have value greater than or equal to 60"));
+            return Err(LambdaError::validation(
+                &age.to_string(),
+                "maximumRecordAgeInSeconds",
+                "Member must have value greater than or equal to 60",
+            ));
         }
         let start = match req.starting_position.as_deref() {
             Some("TRIM_HORIZON") => StartingPosition::TrimHorizon,
             Some("LATEST") => StartingPosition::Latest,
-            Some("AT_TIMESTAMP") => StartingPosition::AtTimestamp(nubis_core::clock::from_epoch_seconds_f64(req.starting_position_timestamp.unwrap_or(0.0))),
-            Some(other) => return Err(LambdaError::validation(other, "startingPosition", "Member must satisfy enum value set: [TRIM_HORIZON, LATEST, AT_TIMESTAMP]")),
-            None => return Err(LambdaError::InvalidParameterValue("StartingPosition is required for stream event sources.".into())),
+            Some("AT_TIMESTAMP") => {
+                StartingPosition::AtTimestamp(nubis_core::clock::from_epoch_seconds_f64(
+                    req.starting_position_timestamp.unwrap_or(0.0),
+                ))
+            }
+            Some(other) => {
+                return Err(LambdaError::validation(
+                    other,
+                    "startingPosition",
+                    "Member must satisfy enum value set: [TRIM_HORIZON, LATEST, AT_TIMESTAMP]",
+                ));
+            }
+            None => {
+                return Err(LambdaError::InvalidParameterValue(
+                    "StartingPosition is required for stream event sources.".into(),
+                ));
+            }
         };
         let connector = self.inner().hooks.read().event_sources.clone();
         let source = connector
@@ -187,7 +226,12 @@ impl LambdaRegion {
             destination_config: req.destination_config.clone().unwrap_or_default(),
             parallelization_factor: 1,
         };
-        let state = MappingState { config: config.clone(), start, function_name: req.function_name.clone(), deleted: false };
+        let state = MappingState {
+            config: config.clone(),
+            start,
+            function_name: req.function_name.clone(),
+            deleted: false,
+        };
         self.state.mappings.lock().insert(uuid.clone(), state);
         self.spawn_poller(uuid, source);
         let mut out = config;
@@ -197,11 +241,21 @@ impl LambdaRegion {
 
     /// GetEventSourceMapping.
     pub fn get_event_source_mapping(&self, uuid: &str) -> Result<EventSourceMappingConfiguration> {
-        self.state.mappings.lock().get(uuid).filter(|m| !m.deleted).map(|m| m.config.clone()).ok_or_else(|| not_found(uuid))
+        self.state
+            .mappings
+            .lock()
+            .get(uuid)
+            .filter(|m| !m.deleted)
+            .map(|m| m.config.clone())
+            .ok_or_else(|| not_found(uuid))
     }
 
     /// ListEventSourceMappings (optionally for one source or function).
-    pub fn list_event_source_mappings(&self, event_source_arn: Option<&str>, function_name: Option<&str>) -> Result<Vec<EventSourceMappingConfiguration>> {
+    pub fn list_event_source_mappings(
+        &self,
+        event_source_arn: Option<&str>,
+        function_name: Option<&str>,
+    ) -> Result<Vec<EventSourceMappingConfiguration>> {
         let fn_arn = match function_name {
             Some(f) => Some(self.function_arn(&self.parse_ref(f, None)?.name)),
             None => None,
@@ -213,20 +267,32 @@ impl LambdaRegion {
             .values()
             .filter(|m| !m.deleted)
             .filter(|m| event_source_arn.is_none_or(|a| m.config.event_source_arn == a))
-            .filter(|m| fn_arn.as_deref().is_none_or(|a| m.config.function_arn.starts_with(a)))
+            .filter(|m| {
+                fn_arn
+                    .as_deref()
+                    .is_none_or(|a| m.config.function_arn.starts_with(a))
+            })
             .map(|m| m.config.clone())
             .collect())
     }
 
     /// UpdateEventSourceMapping (enable/disable, batch size, window, retry settings).
-    pub fn update_event_source_mapping(&self, uuid: &str, req: CreateEventSourceMapping) -> Result<EventSourceMappingConfiguration> {
+    pub fn update_event_source_mapping(
+        &self,
+        uuid: &str,
+        req: CreateEventSourceMapping,
+    ) -> Result<EventSourceMappingConfiguration> {
         let mut maps = self.state.mappings.lock();
-        let m = maps.get_mut(uuid).filter(|m| !m.deleted).ok_or_else(|| not_found(uuid))?;
+        let m = maps
+            .get_mut(uuid)
+            .filter(|m| !m.deleted)
+            .ok_or_else(|| not_found(uuid))?;
         if let Some(b) = req.batch_size {
             m.config.batch_size = validate_range(b, "batchSize", 1, 10000)?;
         }
         if let Some(w) = req.maximum_batching_window_in_seconds {
-            m.config.maximum_batching_window_in_seconds = validate_range(w, "maximumBatchingWindowInSeconds", 0, 300)?;
+            m.config.maximum_batching_window_in_seconds =
+                validate_range(w, "maximumBatchingWindowInSeconds", 0, 300)?;
         }
         if let Some(b) = req.bisect_batch_on_function_error {
             m.config.bisect_batch_on_function_error = b;
@@ -248,9 +314,15 @@ impl LambdaRegion {
     }
 
     /// DeleteEventSourceMapping (the poller stops at its next turn).
-    pub fn delete_event_source_mapping(&self, uuid: &str) -> Result<EventSourceMappingConfiguration> {
+    pub fn delete_event_source_mapping(
+        &self,
+        uuid: &str,
+    ) -> Result<EventSourceMappingConfiguration> {
         let mut maps = self.state.mappings.lock();
-        let m = maps.get_mut(uuid).filter(|m| !m.deleted).ok_or_else(|| not_found(uuid))?;
+        let m = maps
+            .get_mut(uuid)
+            .filter(|m| !m.deleted)
+            .ok_or_else(|| not_found(uuid))?;
         m.deleted = true;
         let mut out = m.config.clone();
         out.state = "Deleting".into();
@@ -259,7 +331,9 @@ impl LambdaRegion {
     }
 
     fn spawn_poller(&self, uuid: String, source: Arc<dyn EventSource>) {
-        let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
         let region = self.clone();
         let guard = self.inner().async_tracker.begin();
         handle.spawn(async move {
@@ -273,7 +347,13 @@ impl LambdaRegion {
         let tracker = self.inner().async_tracker.clone();
         let mut position: Option<String> = None;
         loop {
-            let Some((cfg, start, function)) = self.state.mappings.lock().get(&uuid).map(|m| (m.config.clone(), m.start.clone(), m.function_name.clone())) else {
+            let Some((cfg, start, function)) = self
+                .state
+                .mappings
+                .lock()
+                .get(&uuid)
+                .map(|m| (m.config.clone(), m.start.clone(), m.function_name.clone()))
+            else {
                 return;
             };
             let idle = Duration::from_millis(250);
@@ -281,10 +361,15 @@ impl LambdaRegion {
                 tracker.sleep_until(&*clock, clock.now() + idle).await;
                 continue;
             }
-            let mut records = match source.read(position.as_deref(), &start, cfg.batch_size as usize).await {
+            let mut records = match source
+                .read(position.as_deref(), &start, cfg.batch_size as usize)
+                .await
+            {
                 Ok(r) => r,
                 Err(_) => {
-                    tracker.sleep_until(&*clock, clock.now() + Duration::from_secs(1)).await;
+                    tracker
+                        .sleep_until(&*clock, clock.now() + Duration::from_secs(1))
+                        .await;
                     continue;
                 }
             };
@@ -292,17 +377,35 @@ impl LambdaRegion {
                 tracker.sleep_until(&*clock, clock.now() + idle).await;
                 continue;
             }
-            if (records.len() as u32) < cfg.batch_size && cfg.maximum_batching_window_in_seconds > 0 {
+            if (records.len() as u32) < cfg.batch_size && cfg.maximum_batching_window_in_seconds > 0
+            {
                 // Wait out the batching window, then take what has arrived.
-                tracker.sleep_until(&*clock, clock.now() + Duration::from_secs(u64::from(cfg.maximum_batching_window_in_seconds))).await;
-                if let Ok(more) = source.read(position.as_deref(), &start, cfg.batch_size as usize).await {
+                tracker
+                    .sleep_until(
+                        &*clock,
+                        clock.now()
+                            + Duration::from_secs(u64::from(
+                                cfg.maximum_batching_window_in_seconds,
+                            )),
+                    )
+                    .await;
+                if let Ok(more) = source
+                    .read(position.as_deref(), &start, cfg.batch_size as usize)
+                    .await
+                {
                     records = more;
                 }
             }
             let last = records.last().map(|r| r.position.clone());
-            let ok = self.process_batch(&cfg, &function, records, &tracker, &*clock).await;
+            let ok = self
+                .process_batch(&cfg, &function, records, &tracker, &*clock)
+                .await;
             if let Some(m) = self.state.mappings.lock().get_mut(&uuid) {
-                m.config.last_processing_result = if ok { "OK".into() } else { "PROBLEM: Function call failed".into() };
+                m.config.last_processing_result = if ok {
+                    "OK".into()
+                } else {
+                    "PROBLEM: Function call failed".into()
+                };
             }
             position = last;
         }
@@ -310,7 +413,14 @@ impl LambdaRegion {
 
     /// Runs one batch to completion: success, or retries (bisecting if asked) until the limits,
     /// then the on-failure destination. Returns whether every record was processed.
-    async fn process_batch(&self, cfg: &EventSourceMappingConfiguration, function: &str, batch: Vec<SourceRecord>, tracker: &crate::asynchronous::AsyncTracker, clock: &dyn nubis_core::Clock) -> bool {
+    async fn process_batch(
+        &self,
+        cfg: &EventSourceMappingConfiguration,
+        function: &str,
+        batch: Vec<SourceRecord>,
+        tracker: &crate::asynchronous::AsyncTracker,
+        clock: &dyn nubis_core::Clock,
+    ) -> bool {
         let mut queue = vec![(batch, 0i64)];
         let mut all_ok = true;
         while let Some((records, attempt)) = queue.pop() {
@@ -319,16 +429,39 @@ impl LambdaRegion {
             }
             let now = clock.now();
             let too_old = cfg.maximum_record_age_in_seconds >= 0
-                && records.iter().any(|r| now.duration_since(r.created).unwrap_or_default() > Duration::from_secs(cfg.maximum_record_age_in_seconds as u64));
+                && records.iter().any(|r| {
+                    now.duration_since(r.created).unwrap_or_default()
+                        > Duration::from_secs(cfg.maximum_record_age_in_seconds as u64)
+                });
             let exhausted = cfg.maximum_retry_attempts >= 0 && attempt > cfg.maximum_retry_attempts;
             if too_old || exhausted {
                 all_ok = false;
-                self.discard_batch(cfg, &records, attempt, if too_old { "RecordAgeExceeded" } else { "RetryAttemptsExhausted" });
+                self.discard_batch(
+                    cfg,
+                    &records,
+                    attempt,
+                    if too_old {
+                        "RecordAgeExceeded"
+                    } else {
+                        "RetryAttemptsExhausted"
+                    },
+                );
                 continue;
             }
-            let payload = json!({ "Records": records.iter().map(|r| r.data.clone()).collect::<Vec<_>>() });
+            let payload =
+                json!({ "Records": records.iter().map(|r| r.data.clone()).collect::<Vec<_>>() });
             let result = match self.resolve_target(function, None, true) {
-                Ok(t) => self.execute(&t, bytes::Bytes::from(payload.to_string()), Some(payload), None, self.inner().env.ids.uuid(), false).await,
+                Ok(t) => {
+                    self.execute(
+                        &t,
+                        bytes::Bytes::from(payload.to_string()),
+                        Some(payload),
+                        None,
+                        self.inner().env.ids.uuid(),
+                        false,
+                    )
+                    .await
+                }
                 Err(e) => Err(e),
             };
             match result {
@@ -340,7 +473,9 @@ impl LambdaRegion {
                     queue.push((left, attempt + 1));
                 }
                 Ok(_) | Err(LambdaError::TooManyRequests { .. }) => {
-                    tracker.sleep_until(clock, clock.now() + Duration::from_secs(1)).await;
+                    tracker
+                        .sleep_until(clock, clock.now() + Duration::from_secs(1))
+                        .await;
                     queue.push((records, attempt + 1));
                 }
                 Err(_) => {
@@ -352,8 +487,21 @@ impl LambdaRegion {
         all_ok
     }
 
-    fn discard_batch(&self, cfg: &EventSourceMappingConfiguration, records: &[SourceRecord], attempts: i64, condition: &str) {
-        let Some(dest) = cfg.destination_config.on_failure.as_ref().and_then(|d| d.destination.clone()) else { return };
+    fn discard_batch(
+        &self,
+        cfg: &EventSourceMappingConfiguration,
+        records: &[SourceRecord],
+        attempts: i64,
+        condition: &str,
+    ) {
+        let Some(dest) = cfg
+            .destination_config
+            .on_failure
+            .as_ref()
+            .and_then(|d| d.destination.clone())
+        else {
+            return;
+        };
         let body = json!({
             "requestContext": {
                 "requestId": self.inner().env.ids.uuid(),
@@ -371,7 +519,20 @@ impl LambdaRegion {
                 "eventSourceArn": cfg.event_source_arn,
             },
         });
-        let sink = self.inner().hooks.read().destinations.clone().unwrap_or_else(|| Arc::clone(&self.inner().recorded) as Arc<dyn crate::hooks::DestinationSink>);
-        let _ = sink.deliver(Delivery { kind: DeliveryKind::OnFailure, target_arn: dest, body, attributes: BTreeMap::new() });
+        let sink = self
+            .inner()
+            .hooks
+            .read()
+            .destinations
+            .clone()
+            .unwrap_or_else(|| {
+                Arc::clone(&self.inner().recorded) as Arc<dyn crate::hooks::DestinationSink>
+            });
+        let _ = sink.deliver(Delivery {
+            kind: DeliveryKind::OnFailure,
+            target_arn: dest,
+            body,
+            attributes: BTreeMap::new(),
+        });
     }
 }

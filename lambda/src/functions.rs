@@ -89,10 +89,18 @@ pub(crate) fn last_modified(t: SystemTime) -> String {
 
 fn range(value: i64, field: &str, min: i64, max: i64) -> Result<u32> {
     if value < min {
-        return Err(LambdaError::validation(&value.to_string(), field, &format!("Member must have value greater than or equal to {min}")));
+        return Err(LambdaError::validation(
+            &value.to_string(),
+            field,
+            &format!("Member must have value greater than or equal to {min}"),
+        ));
     }
     if value > max {
-        return Err(LambdaError::validation(&value.to_string(), field, &format!("Member must have value less than or equal to {max}")));
+        return Err(LambdaError::validation(
+            &value.to_string(),
+            field,
+            &format!("Member must have value less than or equal to {max}"),
+        ));
     }
     Ok(value as u32)
 }
@@ -107,7 +115,12 @@ fn check_env(env: &Environment) -> Result<()> {
             ));
         }
     }
-    let reserved: Vec<&str> = env.variables.keys().map(String::as_str).filter(|k| names::RESERVED_ENV_KEYS.contains(k)).collect();
+    let reserved: Vec<&str> = env
+        .variables
+        .keys()
+        .map(String::as_str)
+        .filter(|k| names::RESERVED_ENV_KEYS.contains(k))
+        .collect();
     if !reserved.is_empty() {
         return Err(LambdaError::InvalidParameterValue(format!(
             "Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: {}",
@@ -125,7 +138,11 @@ fn check_env(env: &Environment) -> Result<()> {
 
 fn check_layers(layers: &[String]) -> Result<Vec<Layer>> {
     if layers.len() > 5 {
-        return Err(LambdaError::validation(&format!("{layers:?}"), "layers", "Member must have length less than or equal to 5"));
+        return Err(LambdaError::validation(
+            &format!("{layers:?}"),
+            "layers",
+            "Member must have length less than or equal to 5",
+        ));
     }
     layers
         .iter()
@@ -142,14 +159,25 @@ fn check_layers(layers: &[String]) -> Result<Vec<Layer>> {
 fn check_architectures(a: &Option<Vec<String>>) -> Result<Vec<String>> {
     match a {
         None => Ok(vec!["x86_64".into()]),
-        Some(v) if v.len() != 1 => Err(LambdaError::validation(&format!("{v:?}"), "architectures", "Member must have length less than or equal to 1")),
+        Some(v) if v.len() != 1 => Err(LambdaError::validation(
+            &format!("{v:?}"),
+            "architectures",
+            "Member must have length less than or equal to 1",
+        )),
         Some(v) if v[0] == "x86_64" || v[0] == "arm64" => Ok(v.clone()),
-        Some(v) => Err(LambdaError::validation(&v[0], "architectures", "Member must satisfy enum value set: [x86_64, arm64]")),
+        Some(v) => Err(LambdaError::validation(
+            &v[0],
+            "architectures",
+            "Member must satisfy enum value set: [x86_64, arm64]",
+        )),
     }
 }
 
 fn check_ephemeral(e: &Option<EphemeralStorage>) -> Result<EphemeralStorage> {
-    let size = e.as_ref().map(|e| e.size).unwrap_or(i64::from(DEFAULT_EPHEMERAL_MB));
+    let size = e
+        .as_ref()
+        .map(|e| e.size)
+        .unwrap_or(i64::from(DEFAULT_EPHEMERAL_MB));
     range(size, "ephemeralStorage.size", 512, 10240)?;
     Ok(EphemeralStorage { size })
 }
@@ -157,22 +185,36 @@ fn check_ephemeral(e: &Option<EphemeralStorage>) -> Result<EphemeralStorage> {
 fn check_description(d: &Option<String>) -> Result<String> {
     let d = d.clone().unwrap_or_default();
     if d.chars().count() > 256 {
-        return Err(LambdaError::validation(&d, "description", "Member must have length less than or equal to 256"));
+        return Err(LambdaError::validation(
+            &d,
+            "description",
+            "Member must have length less than or equal to 256",
+        ));
     }
     Ok(d)
 }
 
 fn check_tracing(t: &Option<TracingConfig>) -> Result<TracingConfig> {
     match t {
-        None => Ok(TracingConfig { mode: "PassThrough".into() }),
+        None => Ok(TracingConfig {
+            mode: "PassThrough".into(),
+        }),
         Some(t) if t.mode == "Active" || t.mode == "PassThrough" => Ok(t.clone()),
-        Some(t) => Err(LambdaError::validation(&t.mode, "tracingConfig.mode", "Member must satisfy enum value set: [Active, PassThrough]")),
+        Some(t) => Err(LambdaError::validation(
+            &t.mode,
+            "tracingConfig.mode",
+            "Member must satisfy enum value set: [Active, PassThrough]",
+        )),
     }
 }
 
 impl LambdaRegion {
     /// Parses a function reference and checks it names this region and account.
-    pub(crate) fn parse_ref(&self, function_name: &str, qualifier: Option<&str>) -> Result<FunctionRef> {
+    pub(crate) fn parse_ref(
+        &self,
+        function_name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<FunctionRef> {
         let r = FunctionRef::parse(function_name)?.with_qualifier(qualifier)?;
         if let Some(region) = &r.region
             && region != self.state.region.as_str()
@@ -185,39 +227,67 @@ impl LambdaRegion {
         if let Some(account) = &r.account
             && account != self.inner().env.account.as_str()
         {
-            return Err(LambdaError::function_not_found(&format!("arn:aws:lambda:{}:{account}:function:{}", self.state.region.as_str(), r.name)));
+            return Err(LambdaError::function_not_found(&format!(
+                "arn:aws:lambda:{}:{account}:function:{}",
+                self.state.region.as_str(),
+                r.name
+            )));
         }
         Ok(r)
     }
 
     pub(crate) fn entry(&self, r: &FunctionRef) -> Result<Arc<FunctionEntry>> {
-        self.state.functions.read().get(&r.name).cloned().ok_or_else(|| {
-            let mut arn = self.function_arn(&r.name);
-            if let Some(q) = &r.qualifier {
-                arn.push(':');
-                arn.push_str(q);
-            }
-            LambdaError::function_not_found(&arn)
-        })
+        self.state
+            .functions
+            .read()
+            .get(&r.name)
+            .cloned()
+            .ok_or_else(|| {
+                let mut arn = self.function_arn(&r.name);
+                if let Some(q) = &r.qualifier {
+                    arn.push(':');
+                    arn.push_str(q);
+                }
+                LambdaError::function_not_found(&arn)
+            })
     }
 
     /// Resolves name + qualifier to the version to run (`route`: pick by alias weights).
-    pub(crate) fn resolve_target(&self, function_name: &str, qualifier: Option<&str>, route: bool) -> Result<Target> {
+    pub(crate) fn resolve_target(
+        &self,
+        function_name: &str,
+        qualifier: Option<&str>,
+        route: bool,
+    ) -> Result<Target> {
         let r = self.parse_ref(function_name, qualifier)?;
         let entry = self.entry(&r)?;
         let data = entry.data.lock();
-        let not_found = || LambdaError::function_not_found(&format!("{}:{}", entry.arn, r.qualifier.as_deref().unwrap_or_default()));
+        let not_found = || {
+            LambdaError::function_not_found(&format!(
+                "{}:{}",
+                entry.arn,
+                r.qualifier.as_deref().unwrap_or_default()
+            ))
+        };
         let (version, invoked_arn) = match r.qualifier.as_deref() {
             None => (Arc::clone(&data.latest), entry.arn.clone()),
             Some("$LATEST") => (Arc::clone(&data.latest), format!("{}:$LATEST", entry.arn)),
             Some(q) if q.bytes().all(|c| c.is_ascii_digit()) => {
                 let n: u64 = q.parse().map_err(|_| not_found())?;
-                (data.versions.get(&n).cloned().ok_or_else(not_found)?, format!("{}:{q}", entry.arn))
+                (
+                    data.versions.get(&n).cloned().ok_or_else(not_found)?,
+                    format!("{}:{q}", entry.arn),
+                )
             }
             Some(alias) => {
                 let a = data.aliases.get(alias).ok_or_else(not_found)?;
                 let mut chosen = a.function_version.clone();
-                if route && let Some((extra, weight)) = a.routing_config.as_ref().and_then(|rc| rc.additional_version_weights.iter().next()) {
+                if route
+                    && let Some((extra, weight)) = a
+                        .routing_config
+                        .as_ref()
+                        .and_then(|rc| rc.additional_version_weights.iter().next())
+                {
                     let roll = (self.inner().env.ids.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
                     if roll < *weight {
                         chosen = extra.clone();
@@ -226,7 +296,11 @@ impl LambdaRegion {
                 let v = if chosen == "$LATEST" {
                     Arc::clone(&data.latest)
                 } else {
-                    chosen.parse::<u64>().ok().and_then(|n| data.versions.get(&n).cloned()).ok_or_else(not_found)?
+                    chosen
+                        .parse::<u64>()
+                        .ok()
+                        .and_then(|n| data.versions.get(&n).cloned())
+                        .ok_or_else(not_found)?
                 };
                 (v, format!("{}:{alias}", entry.arn))
             }
@@ -239,12 +313,19 @@ impl LambdaRegion {
         }
         drop(data);
         let executed_version = version.config.version.clone();
-        Ok(Target { entry, version, executed_version, invoked_arn })
+        Ok(Target {
+            entry,
+            version,
+            executed_version,
+            invoked_arn,
+        })
     }
 
     fn load_code(&self, code: &FunctionCode, operation: &str) -> Result<Option<Arc<CodePackage>>> {
         if code.image_uri.is_some() {
-            return Err(LambdaError::InvalidParameterValue("Nubis runs zip packages only; container images (ImageUri) cannot be run".into()));
+            return Err(LambdaError::InvalidParameterValue(
+                "Nubis runs zip packages only; container images (ImageUri) cannot be run".into(),
+            ));
         }
         if let Some(zip) = &code.zip_file {
             return CodePackage::from_zip(zip.clone(), operation).map(Some);
@@ -262,13 +343,17 @@ impl LambdaRegion {
                 }
             };
             if bytes.len() > MAX_ZIPPED_BYTES * 5 {
-                return Err(LambdaError::InvalidParameterValue(format!("Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes")));
+                return Err(LambdaError::InvalidParameterValue(format!(
+                    "Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes"
+                )));
             }
             // S3 packages are not bound by the direct-upload limit, only by the unzipped one.
             return CodePackage::from_zip_unbounded(bytes).map(Some);
         }
         if code.s3_bucket.is_some() || code.s3_key.is_some() {
-            return Err(LambdaError::InvalidParameterValue("Please provide a source for function code.".into()));
+            return Err(LambdaError::InvalidParameterValue(
+                "Please provide a source for function code.".into(),
+            ));
         }
         Ok(None)
     }
@@ -285,11 +370,23 @@ impl LambdaRegion {
             .sum()
     }
 
-    pub(crate) fn build_config(&self, name: &str, version: &str, revision: String, now: SystemTime, cfg: ConfigParts, code: &CodePackage) -> FunctionConfiguration {
+    pub(crate) fn build_config(
+        &self,
+        name: &str,
+        version: &str,
+        revision: String,
+        now: SystemTime,
+        cfg: ConfigParts,
+        code: &CodePackage,
+    ) -> FunctionConfiguration {
         let arn = self.function_arn(name);
         FunctionConfiguration {
             function_name: name.to_owned(),
-            function_arn: if version == "$LATEST" { arn } else { format!("{arn}:{version}") },
+            function_arn: if version == "$LATEST" {
+                arn
+            } else {
+                format!("{arn}:{version}")
+            },
             runtime: cfg.runtime,
             role: cfg.role,
             handler: cfg.handler,
@@ -300,7 +397,9 @@ impl LambdaRegion {
             last_modified: last_modified(now),
             code_sha256: code.sha256.clone(),
             version: version.to_owned(),
-            environment: cfg.environment.map(|e| EnvironmentResponse { variables: e.variables }),
+            environment: cfg.environment.map(|e| EnvironmentResponse {
+                variables: e.variables,
+            }),
             tracing_config: cfg.tracing,
             revision_id: revision,
             layers: cfg.layers,
@@ -314,8 +413,14 @@ impl LambdaRegion {
             architectures: cfg.architectures,
             ephemeral_storage: cfg.ephemeral,
             dead_letter_config: cfg.dead_letter,
-            logging_config: LoggingConfig { log_format: "Text".into(), log_group: crate::logs::log_group_name(name) },
-            snap_start: SnapStartResponse { apply_on: "None".into(), optimization_status: "Off".into() },
+            logging_config: LoggingConfig {
+                log_format: "Text".into(),
+                log_group: crate::logs::log_group_name(name),
+            },
+            snap_start: SnapStartResponse {
+                apply_on: "None".into(),
+                optimization_status: "Off".into(),
+            },
         }
     }
 
@@ -323,11 +428,15 @@ impl LambdaRegion {
     pub fn create_function(&self, req: CreateFunction) -> Result<FunctionConfiguration> {
         let r = FunctionRef::parse(&req.function_name)?;
         if r.qualifier.is_some() {
-            return Err(LambdaError::InvalidParameterValue("Unsupported function name: a qualifier is not allowed in CreateFunction".into()));
+            return Err(LambdaError::InvalidParameterValue(
+                "Unsupported function name: a qualifier is not allowed in CreateFunction".into(),
+            ));
         }
         let r = self.parse_ref(&req.function_name, None)?;
         if req.package_type.as_deref().is_some_and(|p| p != "Zip") {
-            return Err(LambdaError::InvalidParameterValue("Nubis runs zip packages only; PackageType Image cannot be run".into()));
+            return Err(LambdaError::InvalidParameterValue(
+                "Nubis runs zip packages only; PackageType Image cannot be run".into(),
+            ));
         }
         names::validate_role(&req.role)?;
         let (Some(rt), Some(handler)) = (req.runtime.as_deref(), req.handler.as_deref()) else {
@@ -342,8 +451,18 @@ impl LambdaRegion {
             role: req.role.clone(),
             handler: Some(handler.to_owned()),
             description: check_description(&req.description)?,
-            timeout: range(req.timeout.unwrap_or(i64::from(DEFAULT_TIMEOUT_S)), "timeout", 1, 900)?,
-            memory: range(req.memory_size.unwrap_or(i64::from(DEFAULT_MEMORY_MB)), "memorySize", 128, 10240)?,
+            timeout: range(
+                req.timeout.unwrap_or(i64::from(DEFAULT_TIMEOUT_S)),
+                "timeout",
+                1,
+                900,
+            )?,
+            memory: range(
+                req.memory_size.unwrap_or(i64::from(DEFAULT_MEMORY_MB)),
+                "memorySize",
+                128,
+                10240,
+            )?,
             environment: match &req.environment {
                 Some(e) => {
                     check_env(e)?;
@@ -361,10 +480,18 @@ impl LambdaRegion {
         let code = match self.load_code(&req.code, "CreateFunction")? {
             Some(c) => c,
             None if matches!(kind, HandlerKind::InProcess(_)) => CodePackage::empty(),
-            None => return Err(LambdaError::validation("null", "code", "Member must not be null")),
+            None => {
+                return Err(LambdaError::validation(
+                    "null",
+                    "code",
+                    "Member must not be null",
+                ));
+            }
         };
         if self.total_code_size() + code.size() > MAX_TOTAL_CODE_BYTES {
-            return Err(LambdaError::CodeStorageExceeded("Code storage limit exceeded.".into()));
+            return Err(LambdaError::CodeStorageExceeded(
+                "Code storage limit exceeded.".into(),
+            ));
         }
         if let Some(tags) = &req.tags {
             check_tags(tags)?;
@@ -372,8 +499,19 @@ impl LambdaRegion {
         let now = self.now();
         let ids = &self.inner().env.ids;
         let config = self.build_config(&r.name, "$LATEST", ids.uuid(), now, parts, &code);
-        let env_vars = Arc::new(config.environment.as_ref().map(|e| e.variables.clone()).unwrap_or_default());
-        let latest = Arc::new(VersionData { config, code, kind, env_vars });
+        let env_vars = Arc::new(
+            config
+                .environment
+                .as_ref()
+                .map(|e| e.variables.clone())
+                .unwrap_or_default(),
+        );
+        let latest = Arc::new(VersionData {
+            config,
+            code,
+            kind,
+            env_vars,
+        });
         let transition = self.inner().config.state_transition;
         let data = FunctionData {
             latest,
@@ -389,9 +527,19 @@ impl LambdaRegion {
         {
             let mut functions = self.state.functions.write();
             if functions.contains_key(&r.name) {
-                return Err(LambdaError::ResourceConflict(format!("Function already exist: {}", r.name)));
+                return Err(LambdaError::ResourceConflict(format!(
+                    "Function already exist: {}",
+                    r.name
+                )));
             }
-            functions.insert(r.name.clone(), Arc::new(FunctionEntry::new(r.name.clone(), self.function_arn(&r.name), data)));
+            functions.insert(
+                r.name.clone(),
+                Arc::new(FunctionEntry::new(
+                    r.name.clone(),
+                    self.function_arn(&r.name),
+                    data,
+                )),
+            );
         }
         let mut out = if req.publish == Some(true) {
             self.publish_version(&r.name, None, None, None)?
@@ -423,11 +571,26 @@ impl LambdaRegion {
         c
     }
 
-    pub(crate) fn version_of(&self, entry: &FunctionEntry, data: &FunctionData, qualifier: Option<&str>) -> Result<Arc<VersionData>> {
-        let not_found = || LambdaError::function_not_found(&format!("{}:{}", entry.arn, qualifier.unwrap_or_default()));
+    pub(crate) fn version_of(
+        &self,
+        entry: &FunctionEntry,
+        data: &FunctionData,
+        qualifier: Option<&str>,
+    ) -> Result<Arc<VersionData>> {
+        let not_found = || {
+            LambdaError::function_not_found(&format!(
+                "{}:{}",
+                entry.arn,
+                qualifier.unwrap_or_default()
+            ))
+        };
         match qualifier {
             None | Some("$LATEST") => Ok(Arc::clone(&data.latest)),
-            Some(q) if q.bytes().all(|c| c.is_ascii_digit()) => q.parse::<u64>().ok().and_then(|n| data.versions.get(&n).cloned()).ok_or_else(not_found),
+            Some(q) if q.bytes().all(|c| c.is_ascii_digit()) => q
+                .parse::<u64>()
+                .ok()
+                .and_then(|n| data.versions.get(&n).cloned())
+                .ok_or_else(not_found),
             Some(alias) => {
                 let a = data.aliases.get(alias).ok_or_else(not_found)?;
                 self.version_of(entry, data, Some(&a.function_version.clone()))
@@ -436,7 +599,11 @@ impl LambdaRegion {
     }
 
     /// GetFunctionConfiguration.
-    pub fn get_function_configuration(&self, function_name: &str, qualifier: Option<&str>) -> Result<FunctionConfiguration> {
+    pub fn get_function_configuration(
+        &self,
+        function_name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<FunctionConfiguration> {
         let r = self.parse_ref(function_name, qualifier)?;
         let entry = self.entry(&r)?;
         let data = entry.data.lock();
@@ -445,7 +612,11 @@ impl LambdaRegion {
     }
 
     /// GetFunction.
-    pub fn get_function(&self, function_name: &str, qualifier: Option<&str>) -> Result<GetFunctionOutput> {
+    pub fn get_function(
+        &self,
+        function_name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<GetFunctionOutput> {
         let r = self.parse_ref(function_name, qualifier)?;
         let entry = self.entry(&r)?;
         let data = entry.data.lock();
@@ -460,21 +631,39 @@ impl LambdaRegion {
         );
         Ok(GetFunctionOutput {
             configuration,
-            code: CodeLocation { repository_type: "S3".into(), location },
+            code: CodeLocation {
+                repository_type: "S3".into(),
+                location,
+            },
             tags: r.qualifier.is_none().then(|| data.tags.clone()),
-            concurrency: entry.reserved().map(|n| Concurrency { reserved_concurrent_executions: n }),
+            concurrency: entry.reserved().map(|n| Concurrency {
+                reserved_concurrent_executions: n,
+            }),
         })
     }
 
     /// The zip of a function version (what GetFunction's `Code.Location` names).
-    pub fn function_code(&self, function_name: &str, qualifier: Option<&str>) -> Result<bytes::Bytes> {
+    pub fn function_code(
+        &self,
+        function_name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<bytes::Bytes> {
         let r = self.parse_ref(function_name, qualifier)?;
         let entry = self.entry(&r)?;
         let data = entry.data.lock();
-        Ok(self.version_of(&entry, &data, r.qualifier.as_deref())?.code.zip.clone())
+        Ok(self
+            .version_of(&entry, &data, r.qualifier.as_deref())?
+            .code
+            .zip
+            .clone())
     }
 
-    pub(crate) fn check_updatable(&self, entry: &FunctionEntry, data: &FunctionData, revision_id: Option<&str>) -> Result<()> {
+    pub(crate) fn check_updatable(
+        &self,
+        entry: &FunctionEntry,
+        data: &FunctionData,
+        revision_id: Option<&str>,
+    ) -> Result<()> {
         let now = self.now();
         if data.active_at > now {
             return Err(LambdaError::ResourceConflict(
@@ -523,7 +712,9 @@ impl ConfigParts {
             description: c.description.clone(),
             timeout: c.timeout,
             memory: c.memory_size,
-            environment: c.environment.as_ref().map(|e| Environment { variables: e.variables.clone() }),
+            environment: c.environment.as_ref().map(|e| Environment {
+                variables: e.variables.clone(),
+            }),
             layers: c.layers.clone(),
             architectures: c.architectures.clone(),
             ephemeral: c.ephemeral_storage.clone(),
@@ -536,14 +727,20 @@ impl ConfigParts {
 /// Validates tags: at most 50, keys 1–128 and values ≤ 256 characters, no `aws:` prefix.
 pub(crate) fn check_tags(tags: &BTreeMap<String, String>) -> Result<()> {
     if tags.len() > 50 {
-        return Err(LambdaError::InvalidParameterValue("Number of tags exceeds resource tag limit.".into()));
+        return Err(LambdaError::InvalidParameterValue(
+            "Number of tags exceeds resource tag limit.".into(),
+        ));
     }
     for (k, v) in tags {
         if k.is_empty() || k.chars().count() > 128 || v.chars().count() > 256 {
-            return Err(LambdaError::InvalidParameterValue(format!("Tag key or value is invalid: {k}")));
+            return Err(LambdaError::InvalidParameterValue(format!(
+                "Tag key or value is invalid: {k}"
+            )));
         }
         if k.starts_with("aws:") {
-            return Err(LambdaError::InvalidParameterValue("Tag keys may not start with the reserved prefix 'aws:'".into()));
+            return Err(LambdaError::InvalidParameterValue(
+                "Tag keys may not start with the reserved prefix 'aws:'".into(),
+            ));
         }
     }
     Ok(())
@@ -570,4 +767,3 @@ pub(crate) fn validate_tracing(t: &Option<TracingConfig>) -> Result<TracingConfi
 pub(crate) fn validate_architectures(a: &Option<Vec<String>>) -> Result<Vec<String>> {
     check_architectures(a)
 }
-

@@ -44,7 +44,10 @@ pub struct HandlerError {
 impl HandlerError {
     /// An error with an explicit type and message.
     pub fn new(error_type: impl Into<String>, error_message: impl Into<String>) -> Self {
-        HandlerError { error_type: error_type.into(), error_message: error_message.into() }
+        HandlerError {
+            error_type: error_type.into(),
+            error_message: error_message.into(),
+        }
     }
 
     /// The error payload AWS returns.
@@ -111,14 +114,19 @@ pub struct Context {
 
 impl fmt::Debug for Context {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Context").field("request_id", &self.request_id).field("function_name", &self.function_name).finish()
+        f.debug_struct("Context")
+            .field("request_id", &self.request_id)
+            .field("function_name", &self.function_name)
+            .finish()
     }
 }
 
 impl Context {
     /// Time left before the invocation times out, on the engine's clock.
     pub fn remaining_time(&self) -> Duration {
-        self.deadline.duration_since(self.clock.now()).unwrap_or(Duration::ZERO)
+        self.deadline
+            .duration_since(self.clock.now())
+            .unwrap_or(Duration::ZERO)
     }
 
     /// Writes a line to the function's log (and to `LogType: Tail` output).

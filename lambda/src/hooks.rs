@@ -22,7 +22,12 @@ pub struct CodeStoreError {
 /// Reads deployment packages from S3 (`Code.S3Bucket`, `S3Key`, `S3ObjectVersion`).
 pub trait CodeStore: Send + Sync + 'static {
     /// The object's bytes.
-    fn get_object(&self, bucket: &str, key: &str, version: Option<&str>) -> Result<Vec<u8>, CodeStoreError>;
+    fn get_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: Option<&str>,
+    ) -> Result<Vec<u8>, CodeStoreError>;
 }
 
 /// What a delivery is.

@@ -44,7 +44,11 @@ impl InvocationType {
             "RequestResponse" => Ok(InvocationType::RequestResponse),
             "Event" => Ok(InvocationType::Event),
             "DryRun" => Ok(InvocationType::DryRun),
-            _ => Err(LambdaError::validation(s, "invocationType", "Member must satisfy enum value set: [Event, RequestResponse, DryRun]")),
+            _ => Err(LambdaError::validation(
+                s,
+                "invocationType",
+                "Member must satisfy enum value set: [Event, RequestResponse, DryRun]",
+            )),
         }
     }
 }
@@ -65,7 +69,11 @@ impl LogType {
         match s {
             "None" => Ok(LogType::None),
             "Tail" => Ok(LogType::Tail),
-            _ => Err(LambdaError::validation(s, "logType", "Member must satisfy enum value set: [None, Tail]")),
+            _ => Err(LambdaError::validation(
+                s,
+                "logType",
+                "Member must satisfy enum value set: [None, Tail]",
+            )),
         }
     }
 }
@@ -90,7 +98,11 @@ pub struct InvokeRequest {
 impl InvokeRequest {
     /// A synchronous invocation of `function_name` with a raw payload.
     pub fn new(function_name: &str, payload: impl Into<Bytes>) -> Self {
-        InvokeRequest { function_name: function_name.into(), payload: payload.into(), ..Default::default() }
+        InvokeRequest {
+            function_name: function_name.into(),
+            payload: payload.into(),
+            ..Default::default()
+        }
     }
 
     /// A synchronous invocation with a JSON event.
@@ -158,13 +170,17 @@ pub(crate) struct Target {
 /// Checks a payload against `limit` and parses it as JSON.
 pub(crate) fn check_payload(payload: &Bytes, limit: usize) -> Result<Value> {
     if payload.len() > limit {
-        return Err(LambdaError::RequestTooLarge(format!("Request must be smaller than {limit} bytes for the InvokeFunction operation")));
+        return Err(LambdaError::RequestTooLarge(format!(
+            "Request must be smaller than {limit} bytes for the InvokeFunction operation"
+        )));
     }
     if payload.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(Default::default()));
     }
     serde_json::from_slice(payload).map_err(|e| {
-        LambdaError::InvalidRequestContent(format!("Could not parse request body into json: Could not parse payload into json: {e}"))
+        LambdaError::InvalidRequestContent(format!(
+            "Could not parse request body into json: Could not parse payload into json: {e}"
+        ))
     })
 }
 
@@ -209,7 +225,16 @@ impl LambdaRegion {
                 let event = check_payload(&req.payload, MAX_SYNC_PAYLOAD)?;
                 let tail = req.log_type == LogType::Tail;
                 let executed_version = target.executed_version.clone();
-                let r = self.execute(&target, req.payload, Some(event), req.client_context, request_id, tail).await?;
+                let r = self
+                    .execute(
+                        &target,
+                        req.payload,
+                        Some(event),
+                        req.client_context,
+                        request_id,
+                        tail,
+                    )
+                    .await?;
                 Ok(InvokeOutput {
                     status_code: 200,
                     payload: r.payload,
@@ -243,7 +268,13 @@ impl LambdaRegion {
         let mut init_duration = None;
 
         let idle = inner.config.idle_timeout;
-        let env = match environment::take_idle(&target.entry, &cfg.version, &cfg.revision_id, started, idle) {
+        let env = match environment::take_idle(
+            &target.entry,
+            &cfg.version,
+            &cfg.revision_id,
+            started,
+            idle,
+        ) {
             Some(env) => Ok(env),
             None => {
                 let r = self.start_env(v, false).await;
@@ -258,11 +289,31 @@ impl LambdaRegion {
                 // The init phase failed: the invocation reports the init error.
                 let stream = failure.stream.clone();
                 lines.extend(failure.lines);
-                lines.push(format!("START RequestId: {request_id} Version: {}", cfg.version));
+                lines.push(format!(
+                    "START RequestId: {request_id} Version: {}",
+                    cfg.version
+                ));
                 lines.push(format!("END RequestId: {request_id}"));
-                lines.push(report_line(&request_id, Duration::ZERO, Duration::ZERO, cfg.memory_size, 0, Some(init)));
+                lines.push(report_line(
+                    &request_id,
+                    Duration::ZERO,
+                    Duration::ZERO,
+                    cfg.memory_size,
+                    0,
+                    Some(init),
+                ));
                 drop(permit);
-                return Ok(self.finish(target, &group, &stream, lines, failure.payload, true, request_id, tail, Duration::ZERO));
+                return Ok(self.finish(
+                    target,
+                    &group,
+                    &stream,
+                    lines,
+                    failure.payload,
+                    true,
+                    request_id,
+                    tail,
+                    Duration::ZERO,
+                ));
             }
         };
 
@@ -286,9 +337,20 @@ impl LambdaRegion {
         if let Some(pending) = env_init_lines(&mut env) {
             lines.extend(pending);
         }
-        lines.push(format!("START RequestId: {request_id} Version: {}", cfg.version));
+        lines.push(format!(
+            "START RequestId: {request_id} Version: {}",
+            cfg.version
+        ));
         let payload_len = payload.len();
-        let (outcome, max_mem) = env.run(Invocation { request_id: request_id.clone(), payload, event, deadline, context }).await;
+        let (outcome, max_mem) = env
+            .run(Invocation {
+                request_id: request_id.clone(),
+                payload,
+                event,
+                deadline,
+                context,
+            })
+            .await;
         let ended = clock.now();
         let duration = ended.duration_since(invoke_start).unwrap_or_default();
         lines.extend(sink.take());
@@ -298,7 +360,9 @@ impl LambdaRegion {
             RunOutcome::Response(body) if body.len() > MAX_SYNC_PAYLOAD => {
                 let e = HandlerError::new(
                     "Function.ResponseSizeTooLarge",
-                    format!("Response payload size exceeded maximum allowed payload size ({MAX_SYNC_PAYLOAD} bytes)."),
+                    format!(
+                        "Response payload size exceeded maximum allowed payload size ({MAX_SYNC_PAYLOAD} bytes)."
+                    ),
                 );
                 (Bytes::from(e.to_payload().to_string()), true, true)
             }
@@ -306,23 +370,52 @@ impl LambdaRegion {
             RunOutcome::Error { payload, fatal } => (payload, true, !fatal),
             RunOutcome::Timeout => {
                 let secs = format!("{:.2}", duration.as_secs_f64());
-                lines.push(format!("{} {request_id} Task timed out after {secs} seconds", nubis_core::clock::to_rfc3339(ended)));
-                let e = HandlerError::new("Sandbox.Timedout", format!("RequestId: {request_id} Error: Task timed out after {secs} seconds"));
+                lines.push(format!(
+                    "{} {request_id} Task timed out after {secs} seconds",
+                    nubis_core::clock::to_rfc3339(ended)
+                ));
+                let e = HandlerError::new(
+                    "Sandbox.Timedout",
+                    format!("RequestId: {request_id} Error: Task timed out after {secs} seconds"),
+                );
                 (Bytes::from(e.to_payload().to_string()), true, false)
             }
         };
         lines.push(format!("END RequestId: {request_id}"));
         // Custom runtimes are billed for their init phase too.
-        let billed_base = if v.kind == HandlerKind::Bootstrap { duration + init_duration.unwrap_or_default() } else { duration };
-        let used_mb = max_mem.unwrap_or_else(|| (((payload_len + response.len()) as u64).div_ceil(1 << 20)).max(1)).min(u64::from(cfg.memory_size));
-        lines.push(report_line(&request_id, duration, billed_base, cfg.memory_size, used_mb, init_duration));
+        let billed_base = if v.kind == HandlerKind::Bootstrap {
+            duration + init_duration.unwrap_or_default()
+        } else {
+            duration
+        };
+        let used_mb = max_mem
+            .unwrap_or_else(|| (((payload_len + response.len()) as u64).div_ceil(1 << 20)).max(1))
+            .min(u64::from(cfg.memory_size));
+        lines.push(report_line(
+            &request_id,
+            duration,
+            billed_base,
+            cfg.memory_size,
+            used_mb,
+            init_duration,
+        ));
         let stream = env.stream.clone();
         if keep {
             env.last_used = ended;
             environment::put_back(&target.entry, &cfg.version, env);
         }
         drop(permit);
-        Ok(self.finish(target, &group, &stream, lines, response, failed, request_id, tail, billed_base))
+        Ok(self.finish(
+            target,
+            &group,
+            &stream,
+            lines,
+            response,
+            failed,
+            request_id,
+            tail,
+            billed_base,
+        ))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -366,16 +459,29 @@ impl LambdaRegion {
             quantity: 1.0,
             at: now,
         });
-        Executed { payload, function_error: failed, log_tail, request_id }
+        Executed {
+            payload,
+            function_error: failed,
+            log_tail,
+            request_id,
+        }
     }
 
     /// Starts an execution environment for `v` (the init phase).
-    pub(crate) async fn start_env(&self, v: &VersionData, provisioned: bool) -> Result<ExecEnv, InitFailure> {
+    pub(crate) async fn start_env(
+        &self,
+        v: &VersionData,
+        provisioned: bool,
+    ) -> Result<ExecEnv, InitFailure> {
         let inner = self.inner();
         let now = inner.env.clock.now();
         let stream = environment::stream_name(now, &v.config.version, &inner.env.ids);
         let fail = |error_type: &str, message: String, stream: String| InitFailure {
-            payload: Bytes::from(HandlerError::new(error_type, message).to_payload().to_string()),
+            payload: Bytes::from(
+                HandlerError::new(error_type, message)
+                    .to_payload()
+                    .to_string(),
+            ),
             lines: Vec::new(),
             stream,
         };
@@ -435,14 +541,24 @@ fn env_output(env: &mut ExecEnv) -> Vec<String> {
 }
 
 /// The REPORT line.
-pub(crate) fn report_line(request_id: &str, duration: Duration, billed: Duration, memory: u32, used_mb: u64, init: Option<Duration>) -> String {
+pub(crate) fn report_line(
+    request_id: &str,
+    duration: Duration,
+    billed: Duration,
+    memory: u32,
+    used_mb: u64,
+    init: Option<Duration>,
+) -> String {
     let billed_ms = (billed.as_nanos().div_ceil(1_000_000)).max(1);
     let mut s = format!(
         "REPORT RequestId: {request_id}\tDuration: {:.2} ms\tBilled Duration: {billed_ms} ms\tMemory Size: {memory} MB\tMax Memory Used: {used_mb} MB\t",
         duration.as_secs_f64() * 1000.0
     );
     if let Some(init) = init {
-        s.push_str(&format!("Init Duration: {:.2} ms\t", init.as_secs_f64() * 1000.0));
+        s.push_str(&format!(
+            "Init Duration: {:.2} ms\t",
+            init.as_secs_f64() * 1000.0
+        ));
     }
     s
 }

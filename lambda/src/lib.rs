@@ -55,7 +55,10 @@ pub mod updates;
 pub use config::*;
 pub use engine::{Lambda, LambdaConfig, LambdaRegion};
 pub use error::{LambdaError, ThrottleReason};
-pub use esm::{CreateEventSourceMapping, EventSource, EventSourceConnector, EventSourceMappingConfiguration, SourceRecord, StartingPosition};
+pub use esm::{
+    CreateEventSourceMapping, EventSource, EventSourceConnector, EventSourceMappingConfiguration,
+    SourceRecord, StartingPosition,
+};
 pub use functions::{GetFunctionOutput, ProvisionedState};
 pub use handler::{Context, Handler, HandlerError};
 pub use hooks::{CodeStore, CodeStoreError, Delivery, DeliveryKind, DestinationSink};

@@ -36,7 +36,13 @@ pub(crate) struct LogStore {
 }
 
 impl LogStore {
-    pub(crate) fn append(&self, group: &str, stream: &str, at: SystemTime, lines: impl IntoIterator<Item = String>) {
+    pub(crate) fn append(
+        &self,
+        group: &str,
+        stream: &str,
+        at: SystemTime,
+        lines: impl IntoIterator<Item = String>,
+    ) {
         let mut groups = self.groups.lock();
         let g = groups.entry(group.to_owned()).or_default();
         if !g.streams.contains_key(stream) {
@@ -46,16 +52,28 @@ impl LogStore {
             if g.events.len() == MAX_EVENTS_PER_GROUP {
                 g.events.pop_front();
             }
-            g.events.push_back(LogEvent { timestamp: at, stream: stream.to_owned(), message });
+            g.events.push_back(LogEvent {
+                timestamp: at,
+                stream: stream.to_owned(),
+                message,
+            });
         }
     }
 
     pub(crate) fn events(&self, group: &str) -> Vec<LogEvent> {
-        self.groups.lock().get(group).map(|g| g.events.iter().cloned().collect()).unwrap_or_default()
+        self.groups
+            .lock()
+            .get(group)
+            .map(|g| g.events.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     pub(crate) fn streams(&self, group: &str) -> Vec<String> {
-        self.groups.lock().get(group).map(|g| g.streams.keys().cloned().collect()).unwrap_or_default()
+        self.groups
+            .lock()
+            .get(group)
+            .map(|g| g.streams.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     pub(crate) fn groups(&self) -> Vec<String> {

@@ -41,22 +41,47 @@ pub struct FunctionRef {
 impl FunctionRef {
     /// Parses a `FunctionName` parameter.
     pub fn parse(input: &str) -> Result<FunctionRef> {
-        let invalid = || LambdaError::validation(input, "functionName", &format!("Member must satisfy regular expression pattern: {FUNCTION_NAME_PATTERN}"));
+        let invalid = || {
+            LambdaError::validation(
+                input,
+                "functionName",
+                &format!("Member must satisfy regular expression pattern: {FUNCTION_NAME_PATTERN}"),
+            )
+        };
         if input.is_empty() {
-            return Err(LambdaError::validation(input, "functionName", "Member must have length greater than or equal to 1"));
+            return Err(LambdaError::validation(
+                input,
+                "functionName",
+                "Member must have length greater than or equal to 1",
+            ));
         }
         if input.len() > 140 {
-            return Err(LambdaError::validation(input, "functionName", "Member must have length less than or equal to 140"));
+            return Err(LambdaError::validation(
+                input,
+                "functionName",
+                "Member must have length less than or equal to 140",
+            ));
         }
         let mut parts: Vec<&str> = input.split(':').collect();
-        let mut r = FunctionRef { name: String::new(), qualifier: None, region: None, account: None, partition: None };
+        let mut r = FunctionRef {
+            name: String::new(),
+            qualifier: None,
+            region: None,
+            account: None,
+            partition: None,
+        };
         if parts.first() == Some(&"arn") {
             // arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]
             if parts.len() < 7 || parts.len() > 8 || parts[2] != "lambda" {
                 return Err(invalid());
             }
             let partition = parts[1];
-            if !(partition.is_empty() || (partition.starts_with("aws") && partition[3..].chars().all(|c| c.is_ascii_alphabetic() || c == '-'))) {
+            if !(partition.is_empty()
+                || (partition.starts_with("aws")
+                    && partition[3..]
+                        .chars()
+                        .all(|c| c.is_ascii_alphabetic() || c == '-')))
+            {
                 return Err(invalid());
             }
             r.partition = Some(partition.to_owned());
@@ -88,7 +113,11 @@ impl FunctionRef {
             _ => return Err(invalid()),
         }
         if r.account.is_none() && r.name.len() > 64 {
-            return Err(LambdaError::validation(input, "functionName", "Member must have length less than or equal to 64"));
+            return Err(LambdaError::validation(
+                input,
+                "functionName",
+                "Member must have length less than or equal to 64",
+            ));
         }
         Ok(r)
     }
@@ -142,7 +171,10 @@ fn is_region(s: &str) -> bool {
     let rest = rest.strip_prefix("gov-").unwrap_or(rest);
     match rest.rsplit_once('-') {
         Some((word, digit)) => {
-            !word.is_empty() && word.bytes().all(|c| c.is_ascii_lowercase()) && digit.len() == 1 && digit.as_bytes()[0].is_ascii_digit()
+            !word.is_empty()
+                && word.bytes().all(|c| c.is_ascii_lowercase())
+                && digit.len() == 1
+                && digit.as_bytes()[0].is_ascii_digit()
         }
         None => false,
     }
@@ -154,16 +186,30 @@ fn is_account(s: &str) -> bool {
 
 /// Whether `s` matches `[a-zA-Z0-9-_]+`.
 pub fn is_name(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+    !s.is_empty()
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
 }
 
 /// Validates a `Qualifier` parameter (1–128 characters of `[a-zA-Z0-9$_-]`).
 pub fn validate_qualifier(q: &str) -> Result<()> {
     if q.len() > 128 {
-        return Err(LambdaError::validation(q, "qualifier", "Member must have length less than or equal to 128"));
+        return Err(LambdaError::validation(
+            q,
+            "qualifier",
+            "Member must have length less than or equal to 128",
+        ));
     }
-    if q.is_empty() || !q.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'$' || c == b'_' || c == b'-') {
-        return Err(LambdaError::validation(q, "qualifier", &format!("Member must satisfy regular expression pattern: {QUALIFIER_PATTERN}")));
+    if q.is_empty()
+        || !q
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'$' || c == b'_' || c == b'-')
+    {
+        return Err(LambdaError::validation(
+            q,
+            "qualifier",
+            &format!("Member must satisfy regular expression pattern: {QUALIFIER_PATTERN}"),
+        ));
     }
     Ok(())
 }
@@ -171,36 +217,67 @@ pub fn validate_qualifier(q: &str) -> Result<()> {
 /// Validates an alias name: 1–128 characters of `[a-zA-Z0-9-_]`, not all digits.
 pub fn validate_alias_name(name: &str) -> Result<()> {
     if name.is_empty() || name.len() > 128 {
-        return Err(LambdaError::validation(name, "name", "Member must have length less than or equal to 128"));
+        return Err(LambdaError::validation(
+            name,
+            "name",
+            "Member must have length less than or equal to 128",
+        ));
     }
     if !is_name(name) || name.bytes().all(|c| c.is_ascii_digit()) {
-        return Err(LambdaError::validation(name, "name", &format!("Member must satisfy regular expression pattern: {ALIAS_PATTERN}")));
+        return Err(LambdaError::validation(
+            name,
+            "name",
+            &format!("Member must satisfy regular expression pattern: {ALIAS_PATTERN}"),
+        ));
     }
     Ok(())
 }
 
 /// Validates a function version (`$LATEST` or a positive decimal number).
 pub fn is_version(v: &str) -> bool {
-    v == "$LATEST" || (!v.is_empty() && v.len() <= 10 && v.bytes().all(|c| c.is_ascii_digit()) && !v.starts_with('0'))
+    v == "$LATEST"
+        || (!v.is_empty()
+            && v.len() <= 10
+            && v.bytes().all(|c| c.is_ascii_digit())
+            && !v.starts_with('0'))
 }
 
 /// Validates a `Handler` (1–128 non-whitespace characters).
 pub fn validate_handler(h: &str) -> Result<()> {
     if h.len() > 128 {
-        return Err(LambdaError::validation(h, "handler", "Member must have length less than or equal to 128"));
+        return Err(LambdaError::validation(
+            h,
+            "handler",
+            "Member must have length less than or equal to 128",
+        ));
     }
     if h.is_empty() || h.chars().any(char::is_whitespace) {
-        return Err(LambdaError::validation(h, "handler", &format!("Member must satisfy regular expression pattern: {HANDLER_PATTERN}")));
+        return Err(LambdaError::validation(
+            h,
+            "handler",
+            &format!("Member must satisfy regular expression pattern: {HANDLER_PATTERN}"),
+        ));
     }
     Ok(())
 }
 
 /// Validates an execution role ARN.
 pub fn validate_role(role: &str) -> Result<()> {
-    let invalid = || LambdaError::validation(role, "role", &format!("Member must satisfy regular expression pattern: {ROLE_PATTERN}"));
+    let invalid = || {
+        LambdaError::validation(
+            role,
+            "role",
+            &format!("Member must satisfy regular expression pattern: {ROLE_PATTERN}"),
+        )
+    };
     let rest = role.strip_prefix("arn:").ok_or_else(invalid)?;
     let (partition, rest) = rest.split_once(':').ok_or_else(invalid)?;
-    if !(partition.is_empty() || (partition.starts_with("aws") && partition[3..].chars().all(|c| c.is_ascii_alphabetic() || c == '-'))) {
+    if !(partition.is_empty()
+        || (partition.starts_with("aws")
+            && partition[3..]
+                .chars()
+                .all(|c| c.is_ascii_alphabetic() || c == '-')))
+    {
         return Err(invalid());
     }
     let rest = rest.strip_prefix("iam::").ok_or_else(invalid)?;
@@ -210,7 +287,11 @@ pub fn validate_role(role: &str) -> Result<()> {
     }
     let path = rest.strip_prefix("role").ok_or_else(invalid)?;
     let path = path.strip_prefix('/').unwrap_or(path);
-    if path.is_empty() || !path.bytes().all(|c| c.is_ascii_alphanumeric() || b"_+=,.@-/".contains(&c)) {
+    if path.is_empty()
+        || !path
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"_+=,.@-/".contains(&c))
+    {
         return Err(invalid());
     }
     Ok(())
@@ -219,7 +300,11 @@ pub fn validate_role(role: &str) -> Result<()> {
 /// Whether `key` is a valid environment variable name (`[a-zA-Z]([a-zA-Z0-9_])+`).
 pub fn is_env_key(key: &str) -> bool {
     let b = key.as_bytes();
-    b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+    b.len() >= 2
+        && b[0].is_ascii_alphabetic()
+        && b[1..]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'_')
 }
 
 /// Environment variables Lambda sets itself and refuses to let a function override.
@@ -251,17 +336,39 @@ mod tests {
     #[test]
     fn parses_every_reference_shape() {
         let r = FunctionRef::parse("my-function").unwrap();
-        assert_eq!((r.name.as_str(), r.qualifier.as_deref()), ("my-function", None));
+        assert_eq!(
+            (r.name.as_str(), r.qualifier.as_deref()),
+            ("my-function", None)
+        );
         let r = FunctionRef::parse("my-function:PROD").unwrap();
         assert_eq!(r.qualifier.as_deref(), Some("PROD"));
         let r = FunctionRef::parse("123456789012:function:f:$LATEST").unwrap();
-        assert_eq!((r.account.as_deref(), r.qualifier.as_deref()), (Some("123456789012"), Some("$LATEST")));
+        assert_eq!(
+            (r.account.as_deref(), r.qualifier.as_deref()),
+            (Some("123456789012"), Some("$LATEST"))
+        );
         let r = FunctionRef::parse("arn:aws:lambda:us-west-2:123456789012:function:f:3").unwrap();
-        assert_eq!((r.region.as_deref(), r.name.as_str(), r.qualifier.as_deref()), (Some("us-west-2"), "f", Some("3")));
-        assert_eq!(r.to_string(), "arn:aws:lambda:us-west-2:123456789012:function:f:3");
-        let r = FunctionRef::parse("arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f").unwrap();
+        assert_eq!(
+            (r.region.as_deref(), r.name.as_str(), r.qualifier.as_deref()),
+            (Some("us-west-2"), "f", Some("3"))
+        );
+        assert_eq!(
+            r.to_string(),
+            "arn:aws:lambda:us-west-2:123456789012:function:f:3"
+        );
+        let r = FunctionRef::parse("arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:f")
+            .unwrap();
         assert_eq!(r.region.as_deref(), Some("us-gov-west-1"));
-        for bad in ["", "a b", "f:", ":f", "arn:aws:s3:us-east-1:123456789012:function:f", "f:a:b", "12345:function:f", "f:$X"] {
+        for bad in [
+            "",
+            "a b",
+            "f:",
+            ":f",
+            "arn:aws:s3:us-east-1:123456789012:function:f",
+            "f:a:b",
+            "12345:function:f",
+            "f:$X",
+        ] {
             assert!(FunctionRef::parse(bad).is_err(), "{bad}");
         }
         assert!(FunctionRef::parse(&"x".repeat(65)).is_err());
@@ -271,7 +378,10 @@ mod tests {
     fn qualifier_rules() {
         let r = FunctionRef::parse("f:1").unwrap();
         assert!(r.clone().with_qualifier(Some("2")).is_err());
-        assert_eq!(r.with_qualifier(Some("1")).unwrap().qualifier.as_deref(), Some("1"));
+        assert_eq!(
+            r.with_qualifier(Some("1")).unwrap().qualifier.as_deref(),
+            Some("1")
+        );
         assert!(validate_alias_name("123").is_err());
         assert!(validate_alias_name("v1").is_ok());
         assert!(is_version("12") && is_version("$LATEST") && !is_version("01") && !is_version("x"));

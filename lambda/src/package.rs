@@ -90,8 +90,11 @@ impl CodePackage {
         if let Some(dir) = slot.as_ref() {
             return Ok(Arc::clone(dir));
         }
-        let dir = tempfile::Builder::new().prefix("nubis-lambda-task-").tempdir()?;
-        let mut archive = zip::ZipArchive::new(Cursor::new(&self.zip[..])).map_err(std::io::Error::other)?;
+        let dir = tempfile::Builder::new()
+            .prefix("nubis-lambda-task-")
+            .tempdir()?;
+        let mut archive =
+            zip::ZipArchive::new(Cursor::new(&self.zip[..])).map_err(std::io::Error::other)?;
         archive.extract(dir.path()).map_err(std::io::Error::other)?;
         let dir = Arc::new(dir);
         *slot = Some(Arc::clone(&dir));
@@ -105,7 +108,9 @@ pub fn sha256_b64(bytes: &[u8]) -> String {
 }
 
 fn unzip_error() -> LambdaError {
-    LambdaError::InvalidParameterValue("Could not unzip uploaded file. Please check your file, then try to upload again.".into())
+    LambdaError::InvalidParameterValue(
+        "Could not unzip uploaded file. Please check your file, then try to upload again.".into(),
+    )
 }
 
 /// Opens the archive, checks every entry's path and returns the total uncompressed size.
@@ -145,10 +150,14 @@ pub fn build_zip(entries: &[(&str, &[u8], u32)]) -> Result<Vec<u8>> {
         let opts = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
             .unix_permissions(*mode);
-        w.start_file(*name, opts).map_err(|e| LambdaError::InvalidParameterValue(e.to_string()))?;
-        w.write_all(data).map_err(|e| LambdaError::InvalidParameterValue(e.to_string()))?;
+        w.start_file(*name, opts)
+            .map_err(|e| LambdaError::InvalidParameterValue(e.to_string()))?;
+        w.write_all(data)
+            .map_err(|e| LambdaError::InvalidParameterValue(e.to_string()))?;
     }
-    let cursor = w.finish().map_err(|e| LambdaError::InvalidParameterValue(e.to_string()))?;
+    let cursor = w
+        .finish()
+        .map_err(|e| LambdaError::InvalidParameterValue(e.to_string()))?;
     Ok(cursor.into_inner())
 }
 
@@ -162,9 +171,17 @@ mod tests {
         let pkg = CodePackage::from_zip(zip.clone(), "CreateFunction").unwrap();
         assert_eq!(pkg.sha256, sha256_b64(&zip));
         assert_eq!(pkg.unzipped_size, 10);
-        assert_eq!(read_entry(&zip, "bootstrap").as_deref(), Some(&b"#!/bin/sh\n"[..]));
+        assert_eq!(
+            read_entry(&zip, "bootstrap").as_deref(),
+            Some(&b"#!/bin/sh\n"[..])
+        );
         let err = CodePackage::from_zip(b"not a zip".to_vec(), "CreateFunction").unwrap_err();
-        assert!(matches!(err, LambdaError::InvalidParameterValue(m) if m.starts_with("Could not unzip")));
-        assert_eq!(sha256_b64(b""), "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+        assert!(
+            matches!(err, LambdaError::InvalidParameterValue(m) if m.starts_with("Could not unzip"))
+        );
+        assert_eq!(
+            sha256_b64(b""),
+            "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        );
     }
 }

@@ -5,12 +5,51 @@ use crate::error::{LambdaError, Result};
 
 /// Every value of the API model's `Runtime` enum.
 pub const RUNTIMES: &[&str] = &[
-    "nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x", "nodejs14.x", "nodejs16.x",
-    "java8", "java8.al2", "java11", "python2.7", "python3.6", "python3.7", "python3.8", "python3.9",
-    "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1", "dotnetcore3.1", "dotnet6", "dotnet8", "nodejs4.3-edge",
-    "go1.x", "ruby2.5", "ruby2.7", "provided", "provided.al2", "nodejs18.x", "python3.10", "java17", "ruby3.2",
-    "ruby3.3", "ruby3.4", "python3.11", "nodejs20.x", "provided.al2023", "python3.12", "java21", "python3.13",
-    "nodejs22.x", "nodejs24.x", "python3.14", "java25", "dotnet10",
+    "nodejs",
+    "nodejs4.3",
+    "nodejs6.10",
+    "nodejs8.10",
+    "nodejs10.x",
+    "nodejs12.x",
+    "nodejs14.x",
+    "nodejs16.x",
+    "java8",
+    "java8.al2",
+    "java11",
+    "python2.7",
+    "python3.6",
+    "python3.7",
+    "python3.8",
+    "python3.9",
+    "dotnetcore1.0",
+    "dotnetcore2.0",
+    "dotnetcore2.1",
+    "dotnetcore3.1",
+    "dotnet6",
+    "dotnet8",
+    "nodejs4.3-edge",
+    "go1.x",
+    "ruby2.5",
+    "ruby2.7",
+    "provided",
+    "provided.al2",
+    "nodejs18.x",
+    "python3.10",
+    "java17",
+    "ruby3.2",
+    "ruby3.3",
+    "ruby3.4",
+    "python3.11",
+    "nodejs20.x",
+    "provided.al2023",
+    "python3.12",
+    "java21",
+    "python3.13",
+    "nodejs22.x",
+    "nodejs24.x",
+    "python3.14",
+    "java25",
+    "dotnet10",
 ];
 
 /// Runtimes past their block-create/update date, with the runtime AWS recommends instead.
@@ -70,7 +109,10 @@ pub fn validate_runtime(runtime: &str) -> Result<()> {
         return Err(LambdaError::validation(
             runtime,
             "runtime",
-            &format!("Member must satisfy enum value set: [{}] or be a valid ARN", RUNTIMES.join(", ")),
+            &format!(
+                "Member must satisfy enum value set: [{}] or be a valid ARN",
+                RUNTIMES.join(", ")
+            ),
         ));
     }
     if let Some((_, instead)) = DEPRECATED.iter().find(|(r, _)| *r == runtime) {
@@ -83,7 +125,11 @@ pub fn validate_runtime(runtime: &str) -> Result<()> {
 
 /// `AWS_EXECUTION_ENV` for a managed runtime (`None` for OS-only runtimes).
 pub fn execution_env(runtime: &str) -> Option<String> {
-    if runtime.starts_with("provided") { None } else { Some(format!("AWS_Lambda_{runtime}")) }
+    if runtime.starts_with("provided") {
+        None
+    } else {
+        Some(format!("AWS_Lambda_{runtime}"))
+    }
 }
 
 #[cfg(test)]
@@ -92,12 +138,30 @@ mod tests {
 
     #[test]
     fn kinds_and_validation() {
-        assert_eq!(handler_kind(Some("provided.al2023"), Some("nubis:echo")), HandlerKind::InProcess("echo".into()));
-        assert_eq!(handler_kind(Some("provided.al2"), Some("bootstrap")), HandlerKind::Bootstrap);
-        assert_eq!(handler_kind(Some("python3.12"), Some("app.handler")), HandlerKind::Python);
-        assert_eq!(handler_kind(Some("nodejs20.x"), Some("index.handler")), HandlerKind::Unavailable);
+        assert_eq!(
+            handler_kind(Some("provided.al2023"), Some("nubis:echo")),
+            HandlerKind::InProcess("echo".into())
+        );
+        assert_eq!(
+            handler_kind(Some("provided.al2"), Some("bootstrap")),
+            HandlerKind::Bootstrap
+        );
+        assert_eq!(
+            handler_kind(Some("python3.12"), Some("app.handler")),
+            HandlerKind::Python
+        );
+        assert_eq!(
+            handler_kind(Some("nodejs20.x"), Some("index.handler")),
+            HandlerKind::Unavailable
+        );
         assert!(validate_runtime("python3.12").is_ok());
-        assert!(matches!(validate_runtime("python2.7"), Err(LambdaError::InvalidParameterValue(_))));
-        assert!(matches!(validate_runtime("cobol"), Err(LambdaError::Validation(_))));
+        assert!(matches!(
+            validate_runtime("python2.7"),
+            Err(LambdaError::InvalidParameterValue(_))
+        ));
+        assert!(matches!(
+            validate_runtime("cobol"),
+            Err(LambdaError::Validation(_))
+        ));
     }
 }

@@ -25,18 +25,29 @@ pub struct Page<T> {
     pub next_marker: Option<String>,
 }
 
-pub(crate) fn paginate_pub<T: Clone>(all: Vec<(String, T)>, tag: &str, marker: Option<&str>, max_items: Option<i64>) -> Result<Page<T>> {
+pub(crate) fn paginate_pub<T: Clone>(
+    all: Vec<(String, T)>,
+    tag: &str,
+    marker: Option<&str>,
+    max_items: Option<i64>,
+) -> Result<Page<T>> {
     let max = functions::validate_range(max_items.unwrap_or(50), "maxItems", 1, 10000)? as usize;
     let start = match marker {
         Some(m) => {
-            let after: String = nubis_core::page::decode(tag, m).map_err(|_| LambdaError::InvalidParameterValue("Invalid marker".into()))?;
-            all.iter().position(|(k, _)| *k > after).unwrap_or(all.len())
+            let after: String = nubis_core::page::decode(tag, m)
+                .map_err(|_| LambdaError::InvalidParameterValue("Invalid marker".into()))?;
+            all.iter()
+                .position(|(k, _)| *k > after)
+                .unwrap_or(all.len())
         }
         None => 0,
     };
     let items: Vec<(String, T)> = all.into_iter().skip(start).take(max + 1).collect();
     let next_marker = (items.len() > max).then(|| nubis_core::page::encode(tag, &items[max - 1].0));
-    Ok(Page { items: items.into_iter().take(max).map(|(_, v)| v).collect(), next_marker })
+    Ok(Page {
+        items: items.into_iter().take(max).map(|(_, v)| v).collect(),
+        next_marker,
+    })
 }
 
 /// Whether two versions would be the same version (PublishVersion publishes nothing new then).
@@ -62,14 +73,30 @@ impl LambdaRegion {
         Ok((self.entry(&r)?, q))
     }
 
-    fn replace_latest(&self, entry: &FunctionEntry, parts: ConfigParts, code: Arc<CodePackage>) -> FunctionConfiguration {
+    fn replace_latest(
+        &self,
+        entry: &FunctionEntry,
+        parts: ConfigParts,
+        code: Arc<CodePackage>,
+    ) -> FunctionConfiguration {
         let now = self.now();
         let mut data = entry.data.lock();
         let revision = self.inner().env.ids.uuid();
         let kind = runtime::handler_kind(parts.runtime.as_deref(), parts.handler.as_deref());
         let mut config = self.build_config(&entry.name, "$LATEST", revision, now, parts, &code);
-        let env_vars = Arc::new(config.environment.as_ref().map(|e| e.variables.clone()).unwrap_or_default());
-        data.latest = Arc::new(VersionData { config: config.clone(), code, kind, env_vars });
+        let env_vars = Arc::new(
+            config
+                .environment
+                .as_ref()
+                .map(|e| e.variables.clone())
+                .unwrap_or_default(),
+        );
+        data.latest = Arc::new(VersionData {
+            config: config.clone(),
+            code,
+            kind,
+            env_vars,
+        });
         data.update_done_at = Some(now + self.inner().config.state_transition);
         drop(data);
         // Environments of the old $LATEST never serve again.
@@ -81,12 +108,19 @@ impl LambdaRegion {
     }
 
     /// UpdateFunctionConfiguration.
-    pub fn update_function_configuration(&self, function_name: &str, req: UpdateFunctionConfiguration) -> Result<FunctionConfiguration> {
+    pub fn update_function_configuration(
+        &self,
+        function_name: &str,
+        req: UpdateFunctionConfiguration,
+    ) -> Result<FunctionConfiguration> {
         let (entry, _) = self.entry_of(function_name)?;
         let (mut parts, code) = {
             let data = entry.data.lock();
             self.check_updatable(&entry, &data, req.revision_id.as_deref())?;
-            (ConfigParts::from_config(&data.latest.config), Arc::clone(&data.latest.code))
+            (
+                ConfigParts::from_config(&data.latest.config),
+                Arc::clone(&data.latest.code),
+            )
         };
         if let Some(rt) = &req.runtime {
             runtime::validate_runtime(rt)?;
@@ -129,7 +163,11 @@ impl LambdaRegion {
     }
 
     /// UpdateFunctionCode.
-    pub fn update_function_code(&self, function_name: &str, req: UpdateFunctionCode) -> Result<FunctionConfiguration> {
+    pub fn update_function_code(
+        &self,
+        function_name: &str,
+        req: UpdateFunctionCode,
+    ) -> Result<FunctionConfiguration> {
         let (entry, _) = self.entry_of(function_name)?;
         let mut parts = {
             let data = entry.data.lock();
@@ -140,7 +178,9 @@ impl LambdaRegion {
             parts.architectures = functions::validate_architectures(&req.architectures)?;
         }
         if req.image_uri.is_some() {
-            return Err(LambdaError::InvalidParameterValue("Nubis runs zip packages only; container images (ImageUri) cannot be run".into()));
+            return Err(LambdaError::InvalidParameterValue(
+                "Nubis runs zip packages only; container images (ImageUri) cannot be run".into(),
+            ));
         }
         let code = match (&req.zip_file, &req.s3_bucket, &req.s3_key) {
             (Some(zip), _, _) => CodePackage::from_zip(zip.clone(), "UpdateFunctionCode")?,
@@ -157,11 +197,17 @@ impl LambdaRegion {
                     }
                 };
                 if bytes.len() as u64 > MAX_UNZIPPED_BYTES {
-                    return Err(LambdaError::InvalidParameterValue(format!("Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes")));
+                    return Err(LambdaError::InvalidParameterValue(format!(
+                        "Unzipped size must be smaller than {MAX_UNZIPPED_BYTES} bytes"
+                    )));
                 }
                 CodePackage::from_zip_unbounded(bytes)?
             }
-            _ => return Err(LambdaError::InvalidParameterValue("Please provide a source for function code.".into())),
+            _ => {
+                return Err(LambdaError::InvalidParameterValue(
+                    "Please provide a source for function code.".into(),
+                ));
+            }
         };
         let _ = MAX_ZIPPED_BYTES;
         if req.dry_run == Some(true) {
@@ -179,7 +225,13 @@ impl LambdaRegion {
     }
 
     /// PublishVersion.
-    pub fn publish_version(&self, function_name: &str, code_sha256: Option<&str>, description: Option<&str>, revision_id: Option<&str>) -> Result<FunctionConfiguration> {
+    pub fn publish_version(
+        &self,
+        function_name: &str,
+        code_sha256: Option<&str>,
+        description: Option<&str>,
+        revision_id: Option<&str>,
+    ) -> Result<FunctionConfiguration> {
         let (entry, _) = self.entry_of(function_name)?;
         let now = self.now();
         let mut data = entry.data.lock();
@@ -214,22 +266,43 @@ impl LambdaRegion {
         if let Some(d) = description {
             config.description = functions::validate_description(&Some(d.to_owned()))?;
         }
-        data.versions.insert(n, Arc::new(VersionData { config: config.clone(), code: Arc::clone(&latest.code), kind: latest.kind.clone(), env_vars: Arc::clone(&latest.env_vars) }));
+        data.versions.insert(
+            n,
+            Arc::new(VersionData {
+                config: config.clone(),
+                code: Arc::clone(&latest.code),
+                kind: latest.kind.clone(),
+                env_vars: Arc::clone(&latest.env_vars),
+            }),
+        );
         Ok(config)
     }
 
     /// ListVersionsByFunction.
-    pub fn list_versions_by_function(&self, function_name: &str, marker: Option<&str>, max_items: Option<i64>) -> Result<Page<FunctionConfiguration>> {
+    pub fn list_versions_by_function(
+        &self,
+        function_name: &str,
+        marker: Option<&str>,
+        max_items: Option<i64>,
+    ) -> Result<Page<FunctionConfiguration>> {
         let (entry, _) = self.entry_of(function_name)?;
         let data = entry.data.lock();
         let mut all = vec![(String::new(), data.latest.config.clone())];
-        all.extend(data.versions.iter().map(|(n, v)| (format!("{n:010}"), v.config.clone())));
+        all.extend(
+            data.versions
+                .iter()
+                .map(|(n, v)| (format!("{n:010}"), v.config.clone())),
+        );
         drop(data);
         paginate_pub(all, "ListVersionsByFunction", marker, max_items)
     }
 
     /// ListFunctions (`$LATEST` of each function, by name).
-    pub fn list_functions(&self, marker: Option<&str>, max_items: Option<i64>) -> Result<Page<FunctionConfiguration>> {
+    pub fn list_functions(
+        &self,
+        marker: Option<&str>,
+        max_items: Option<i64>,
+    ) -> Result<Page<FunctionConfiguration>> {
         let all: Vec<(String, FunctionConfiguration)> = self
             .state
             .functions
@@ -249,23 +322,38 @@ impl LambdaRegion {
                 let mut functions = self.state.functions.write();
                 if let Some(f) = functions.remove(&r.name) {
                     if let Some(n) = f.reserved() {
-                        self.state.concurrency.reserved_total.fetch_sub(n, Ordering::AcqRel);
+                        self.state
+                            .concurrency
+                            .reserved_total
+                            .fetch_sub(n, Ordering::AcqRel);
                     }
                     f.retire();
                 }
                 Ok(())
             }
-            Some("$LATEST") => Err(LambdaError::InvalidParameterValue("$LATEST version cannot be deleted without deleting the function.".into())),
+            Some("$LATEST") => Err(LambdaError::InvalidParameterValue(
+                "$LATEST version cannot be deleted without deleting the function.".into(),
+            )),
             Some(q) if q.bytes().all(|c| c.is_ascii_digit()) => {
-                let n: u64 = q.parse().map_err(|_| LambdaError::function_not_found(&format!("{}:{q}", entry.arn)))?;
+                let n: u64 = q
+                    .parse()
+                    .map_err(|_| LambdaError::function_not_found(&format!("{}:{q}", entry.arn)))?;
                 let mut data = entry.data.lock();
                 if !data.versions.contains_key(&n) {
-                    return Err(LambdaError::function_not_found(&format!("{}:{q}", entry.arn)));
+                    return Err(LambdaError::function_not_found(&format!(
+                        "{}:{q}",
+                        entry.arn
+                    )));
                 }
                 let users: Vec<String> = data
                     .aliases
                     .values()
-                    .filter(|a| a.function_version == q || a.routing_config.as_ref().is_some_and(|rc| rc.additional_version_weights.contains_key(q)))
+                    .filter(|a| {
+                        a.function_version == q
+                            || a.routing_config
+                                .as_ref()
+                                .is_some_and(|rc| rc.additional_version_weights.contains_key(q))
+                    })
                     .map(|a| a.name.clone())
                     .collect();
                 if !users.is_empty() {
@@ -280,7 +368,9 @@ impl LambdaRegion {
                 entry.pools.lock().remove(q);
                 Ok(())
             }
-            Some(_) => Err(LambdaError::InvalidParameterValue("Deletion of aliases is not supported by DeleteFunction; use DeleteAlias".into())),
+            Some(_) => Err(LambdaError::InvalidParameterValue(
+                "Deletion of aliases is not supported by DeleteFunction; use DeleteAlias".into(),
+            )),
         }
     }
 
@@ -314,14 +404,21 @@ impl LambdaRegion {
     fn entry_by_arn(&self, arn: &str) -> Result<Arc<FunctionEntry>> {
         let r = self.parse_ref(arn, None)?;
         if r.partition.is_none() || r.qualifier.is_some() {
-            return Err(LambdaError::InvalidParameterValue(format!("Invalid resource ARN: {arn}")));
+            return Err(LambdaError::InvalidParameterValue(format!(
+                "Invalid resource ARN: {arn}"
+            )));
         }
         self.entry(&r)
     }
 
     /// PutFunctionConcurrency.
     pub fn put_function_concurrency(&self, function_name: &str, reserved: i64) -> Result<u32> {
-        let n = functions::validate_range(reserved, "reservedConcurrentExecutions", 0, i64::from(u32::MAX))?;
+        let n = functions::validate_range(
+            reserved,
+            "reservedConcurrentExecutions",
+            0,
+            i64::from(u32::MAX),
+        )?;
         let (entry, _) = self.entry_of(function_name)?;
         // The functions write lock serializes changes to the account-wide reservation total.
         let _guard = self.state.functions.write();
@@ -348,7 +445,10 @@ impl LambdaRegion {
         let (entry, _) = self.entry_of(function_name)?;
         let _guard = self.state.functions.write();
         if let Some(n) = entry.reserved() {
-            self.state.concurrency.reserved_total.fetch_sub(n, Ordering::AcqRel);
+            self.state
+                .concurrency
+                .reserved_total
+                .fetch_sub(n, Ordering::AcqRel);
         }
         entry.reserved.store(-1, Ordering::Release);
         Ok(())
@@ -371,7 +471,13 @@ impl LambdaRegion {
     }
 
     /// PutFunctionEventInvokeConfig (`merge`: UpdateFunctionEventInvokeConfig keeps unset fields).
-    pub fn put_function_event_invoke_config(&self, function_name: &str, qualifier: Option<&str>, cfg: EventInvokeConfig, merge: bool) -> Result<EventInvokeConfig> {
+    pub fn put_function_event_invoke_config(
+        &self,
+        function_name: &str,
+        qualifier: Option<&str>,
+        cfg: EventInvokeConfig,
+        merge: bool,
+    ) -> Result<EventInvokeConfig> {
         let r = self.parse_ref(function_name, qualifier)?;
         let entry = self.entry(&r)?;
         if let Some(n) = cfg.maximum_retry_attempts {
@@ -380,11 +486,18 @@ impl LambdaRegion {
         if let Some(n) = cfg.maximum_event_age_in_seconds {
             functions::validate_range(n, "maximumEventAgeInSeconds", 60, 21600)?;
         }
-        for d in cfg.destination_config.iter().flat_map(|d| [&d.on_success, &d.on_failure]).flatten() {
+        for d in cfg
+            .destination_config
+            .iter()
+            .flat_map(|d| [&d.on_success, &d.on_failure])
+            .flatten()
+        {
             if let Some(arn) = &d.destination
                 && arn.parse::<nubis_core::Arn>().is_err()
             {
-                return Err(LambdaError::InvalidParameterValue(format!("The destination ARN {arn} is invalid.")));
+                return Err(LambdaError::InvalidParameterValue(format!(
+                    "The destination ARN {arn} is invalid."
+                )));
             }
         }
         let mut data = entry.data.lock();
@@ -392,7 +505,11 @@ impl LambdaRegion {
         self.version_exists(&entry, &data, &q)?;
         let arn = format!("{}:{q}", entry.arn);
         let mut next = if merge {
-            data.event_invoke.get(&q).cloned().ok_or_else(|| LambdaError::ResourceNotFound(format!("The function {arn} doesn't have an EventInvokeConfig")))?
+            data.event_invoke.get(&q).cloned().ok_or_else(|| {
+                LambdaError::ResourceNotFound(format!(
+                    "The function {arn} doesn't have an EventInvokeConfig"
+                ))
+            })?
         } else {
             EventInvokeConfig::default()
         };
@@ -412,60 +529,106 @@ impl LambdaRegion {
     }
 
     /// GetFunctionEventInvokeConfig.
-    pub fn get_function_event_invoke_config(&self, function_name: &str, qualifier: Option<&str>) -> Result<EventInvokeConfig> {
+    pub fn get_function_event_invoke_config(
+        &self,
+        function_name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<EventInvokeConfig> {
         let r = self.parse_ref(function_name, qualifier)?;
         let entry = self.entry(&r)?;
         let q = r.qualifier.clone().unwrap_or_else(|| "$LATEST".into());
         let data = entry.data.lock();
-        data.event_invoke
-            .get(&q)
-            .cloned()
-            .ok_or_else(|| LambdaError::ResourceNotFound(format!("The function {}:{q} doesn't have an EventInvokeConfig", entry.arn)))
+        data.event_invoke.get(&q).cloned().ok_or_else(|| {
+            LambdaError::ResourceNotFound(format!(
+                "The function {}:{q} doesn't have an EventInvokeConfig",
+                entry.arn
+            ))
+        })
     }
 
     /// DeleteFunctionEventInvokeConfig.
-    pub fn delete_function_event_invoke_config(&self, function_name: &str, qualifier: Option<&str>) -> Result<()> {
+    pub fn delete_function_event_invoke_config(
+        &self,
+        function_name: &str,
+        qualifier: Option<&str>,
+    ) -> Result<()> {
         let r = self.parse_ref(function_name, qualifier)?;
         let entry = self.entry(&r)?;
         let q = r.qualifier.clone().unwrap_or_else(|| "$LATEST".into());
         let mut data = entry.data.lock();
-        data.event_invoke
-            .remove(&q)
-            .map(|_| ())
-            .ok_or_else(|| LambdaError::ResourceNotFound(format!("The function {}:{q} doesn't have an EventInvokeConfig", entry.arn)))
+        data.event_invoke.remove(&q).map(|_| ()).ok_or_else(|| {
+            LambdaError::ResourceNotFound(format!(
+                "The function {}:{q} doesn't have an EventInvokeConfig",
+                entry.arn
+            ))
+        })
     }
 
     /// ListFunctionEventInvokeConfigs.
-    pub fn list_function_event_invoke_configs(&self, function_name: &str) -> Result<Vec<EventInvokeConfig>> {
+    pub fn list_function_event_invoke_configs(
+        &self,
+        function_name: &str,
+    ) -> Result<Vec<EventInvokeConfig>> {
         let (entry, _) = self.entry_of(function_name)?;
         Ok(entry.data.lock().event_invoke.values().cloned().collect())
     }
 
-    pub(crate) fn version_exists(&self, entry: &FunctionEntry, data: &crate::engine::FunctionData, q: &str) -> Result<()> {
-        let ok = q == "$LATEST" || q.parse::<u64>().ok().is_some_and(|n| data.versions.contains_key(&n)) || data.aliases.contains_key(q);
-        if ok { Ok(()) } else { Err(LambdaError::function_not_found(&format!("{}:{q}", entry.arn))) }
+    pub(crate) fn version_exists(
+        &self,
+        entry: &FunctionEntry,
+        data: &crate::engine::FunctionData,
+        q: &str,
+    ) -> Result<()> {
+        let ok = q == "$LATEST"
+            || q.parse::<u64>()
+                .ok()
+                .is_some_and(|n| data.versions.contains_key(&n))
+            || data.aliases.contains_key(q);
+        if ok {
+            Ok(())
+        } else {
+            Err(LambdaError::function_not_found(&format!(
+                "{}:{q}",
+                entry.arn
+            )))
+        }
     }
 
     /// The provisioned concurrency setting of a qualifier.
-    pub fn get_provisioned_concurrency_config(&self, function_name: &str, qualifier: &str) -> Result<ProvisionedState> {
+    pub fn get_provisioned_concurrency_config(
+        &self,
+        function_name: &str,
+        qualifier: &str,
+    ) -> Result<ProvisionedState> {
         let r = self.parse_ref(function_name, Some(qualifier))?;
         let entry = self.entry(&r)?;
         let data = entry.data.lock();
         data.provisioned.get(qualifier).cloned().ok_or_else(|| {
-            LambdaError::ProvisionedConcurrencyConfigNotFound("No Provisioned Concurrency Config found for this function".into())
+            LambdaError::ProvisionedConcurrencyConfigNotFound(
+                "No Provisioned Concurrency Config found for this function".into(),
+            )
         })
     }
 
     /// DeleteProvisionedConcurrencyConfig (its environments become on-demand ones).
-    pub fn delete_provisioned_concurrency_config(&self, function_name: &str, qualifier: &str) -> Result<()> {
+    pub fn delete_provisioned_concurrency_config(
+        &self,
+        function_name: &str,
+        qualifier: &str,
+    ) -> Result<()> {
         let r = self.parse_ref(function_name, Some(qualifier))?;
         let entry = self.entry(&r)?;
         let version = {
             let mut data = entry.data.lock();
             if data.provisioned.remove(qualifier).is_none() {
-                return Err(LambdaError::ProvisionedConcurrencyConfigNotFound("No Provisioned Concurrency Config found for this function".into()));
+                return Err(LambdaError::ProvisionedConcurrencyConfigNotFound(
+                    "No Provisioned Concurrency Config found for this function".into(),
+                ));
             }
-            self.version_of(&entry, &data, Some(qualifier))?.config.version.clone()
+            self.version_of(&entry, &data, Some(qualifier))?
+                .config
+                .version
+                .clone()
         };
         if let Some(envs) = entry.pools.lock().get_mut(&version) {
             for e in envs.iter_mut() {
@@ -478,18 +641,35 @@ impl LambdaRegion {
     /// PutProvisionedConcurrencyConfig: starts `count` environments for the version (or the
     /// alias's version) in the background; the status is `IN_PROGRESS` until all are initialised,
     /// then `READY` (or `FAILED` with the init error).
-    pub fn put_provisioned_concurrency_config(&self, function_name: &str, qualifier: &str, count: i64) -> Result<ProvisionedState> {
-        let n = functions::validate_range(count, "provisionedConcurrentExecutions", 1, i64::from(u32::MAX))?;
+    pub fn put_provisioned_concurrency_config(
+        &self,
+        function_name: &str,
+        qualifier: &str,
+        count: i64,
+    ) -> Result<ProvisionedState> {
+        let n = functions::validate_range(
+            count,
+            "provisionedConcurrentExecutions",
+            1,
+            i64::from(u32::MAX),
+        )?;
         let r = self.parse_ref(function_name, Some(qualifier))?;
         let entry = self.entry(&r)?;
         if qualifier == "$LATEST" {
             return Err(LambdaError::InvalidParameterValue("Provisioned Concurrency Configs cannot be applied to unpublished function versions.".into()));
         }
-        let handle = tokio::runtime::Handle::try_current().map_err(|_| LambdaError::Service("PutProvisionedConcurrencyConfig needs a Tokio runtime".into()))?;
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| {
+            LambdaError::Service("PutProvisionedConcurrencyConfig needs a Tokio runtime".into())
+        })?;
         let (version, state) = {
             let mut data = entry.data.lock();
             let version = self.version_of(&entry, &data, Some(qualifier))?;
-            let others: u32 = data.provisioned.iter().filter(|(k, _)| *k != qualifier).map(|(_, p)| p.requested_provisioned_concurrent_executions).sum();
+            let others: u32 = data
+                .provisioned
+                .iter()
+                .filter(|(k, _)| *k != qualifier)
+                .map(|(_, p)| p.requested_provisioned_concurrent_executions)
+                .sum();
             if let Some(reserved) = entry.reserved()
                 && others + n > reserved
             {

@@ -46,7 +46,15 @@ impl Drop for ProcessEnv {
 }
 
 fn failure(error_type: &str, message: String, lines: Vec<String>, stream: String) -> InitFailure {
-    InitFailure { payload: Bytes::from(HandlerError::new(error_type, message).to_payload().to_string()), lines, stream }
+    InitFailure {
+        payload: Bytes::from(
+            HandlerError::new(error_type, message)
+                .to_payload()
+                .to_string(),
+        ),
+        lines,
+        stream,
+    }
 }
 
 fn error_payload(error_type: Option<String>, body: Bytes) -> Bytes {
@@ -54,12 +62,17 @@ fn error_payload(error_type: Option<String>, body: Bytes) -> Bytes {
         return body;
     }
     let msg = String::from_utf8_lossy(&body).into_owned();
-    Bytes::from(HandlerError::new(error_type.unwrap_or_else(|| "Runtime.Unknown".into()), msg).to_payload().to_string())
+    Bytes::from(
+        HandlerError::new(error_type.unwrap_or_else(|| "Runtime.Unknown".into()), msg)
+            .to_payload()
+            .to_string(),
+    )
 }
 
 /// Whether `python` can import `awslambdaric` (asked once per interpreter).
 async fn has_awslambdaric(python: &str) -> bool {
-    static CACHE: std::sync::OnceLock<Mutex<std::collections::HashMap<String, bool>>> = std::sync::OnceLock::new();
+    static CACHE: std::sync::OnceLock<Mutex<std::collections::HashMap<String, bool>>> =
+        std::sync::OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     if let Some(v) = cache.lock().get(python) {
         return *v;
@@ -77,14 +90,33 @@ async fn has_awslambdaric(python: &str) -> bool {
 }
 
 /// Starts a process environment for `v` and waits for its init phase (the first `next`).
-pub(crate) async fn start(region: &LambdaRegion, v: &VersionData, stream: String, provisioned: bool) -> Result<ExecEnv, InitFailure> {
+pub(crate) async fn start(
+    region: &LambdaRegion,
+    v: &VersionData,
+    stream: String,
+    provisioned: bool,
+) -> Result<ExecEnv, InitFailure> {
     let inner = region.inner();
     let cfg = &v.config;
     let code = Arc::clone(&v.code);
     let root = match tokio::task::spawn_blocking(move || code.task_root()).await {
         Ok(Ok(root)) => root,
-        Ok(Err(e)) => return Err(failure("Runtime.Unknown", format!("Could not unpack the deployment package: {e}"), vec![], stream)),
-        Err(e) => return Err(failure("Runtime.Unknown", format!("Could not unpack the deployment package: {e}"), vec![], stream)),
+        Ok(Err(e)) => {
+            return Err(failure(
+                "Runtime.Unknown",
+                format!("Could not unpack the deployment package: {e}"),
+                vec![],
+                stream,
+            ));
+        }
+        Err(e) => {
+            return Err(failure(
+                "Runtime.Unknown",
+                format!("Could not unpack the deployment package: {e}"),
+                vec![],
+                stream,
+            ));
+        }
     };
     let handler = cfg.handler.clone().unwrap_or_default();
     let (program, args): (String, Vec<String>) = match v.kind {
@@ -101,7 +133,10 @@ pub(crate) async fn start(region: &LambdaRegion, v: &VersionData, stream: String
                     stream,
                 ));
             }
-            (inner.config.python.clone(), vec!["-m".into(), "awslambdaric".into(), handler.clone()])
+            (
+                inner.config.python.clone(),
+                vec!["-m".into(), "awslambdaric".into(), handler.clone()],
+            )
         }
         _ => {
             let bootstrap = root.path().join("bootstrap");
@@ -118,7 +153,14 @@ pub(crate) async fn start(region: &LambdaRegion, v: &VersionData, stream: String
     };
     let (api, init_rx) = match runtime_api::serve().await {
         Ok(x) => x,
-        Err(e) => return Err(failure("Runtime.Unknown", format!("Could not start the Runtime API listener: {e}"), vec![], stream)),
+        Err(e) => {
+            return Err(failure(
+                "Runtime.Unknown",
+                format!("Could not start the Runtime API listener: {e}"),
+                vec![],
+                stream,
+            ));
+        }
     };
 
     let mut cmd = tokio::process::Command::new("sh");
@@ -156,10 +198,23 @@ pub(crate) async fn start(region: &LambdaRegion, v: &VersionData, stream: String
         .env("LAMBDA_RUNTIME_DIR", &root_str)
         .env("PYTHONPATH", &root_str)
         .env("AWS_LAMBDA_FUNCTION_NAME", &cfg.function_name)
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", cfg.memory_size.to_string())
+        .env(
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            cfg.memory_size.to_string(),
+        )
         .env("AWS_LAMBDA_FUNCTION_VERSION", &cfg.version)
-        .env("AWS_LAMBDA_INITIALIZATION_TYPE", if provisioned { "provisioned-concurrency" } else { "on-demand" })
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", crate::logs::log_group_name(&cfg.function_name))
+        .env(
+            "AWS_LAMBDA_INITIALIZATION_TYPE",
+            if provisioned {
+                "provisioned-concurrency"
+            } else {
+                "on-demand"
+            },
+        )
+        .env(
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            crate::logs::log_group_name(&cfg.function_name),
+        )
         .env("AWS_LAMBDA_LOG_STREAM_NAME", &stream)
         .env("AWS_REGION", region_name)
         .env("AWS_DEFAULT_REGION", region_name)
@@ -173,7 +228,14 @@ pub(crate) async fn start(region: &LambdaRegion, v: &VersionData, stream: String
     }
     let mut child = match cmd.spawn() {
         Ok(c) => c,
-        Err(e) => return Err(failure("Runtime.InvalidEntrypoint", format!("Could not start {program}: {e}"), vec![], stream)),
+        Err(e) => {
+            return Err(failure(
+                "Runtime.InvalidEntrypoint",
+                format!("Could not start {program}: {e}"),
+                vec![],
+                stream,
+            ));
+        }
     };
     let pid = child.id();
     let output = Arc::new(Mutex::new(Vec::new()));
@@ -211,7 +273,14 @@ pub(crate) async fn start(region: &LambdaRegion, v: &VersionData, stream: String
         };
         let _ = exit_tx.send(Some(text));
     });
-    let penv = ProcessEnv { api, pid, output, exit_rx, kill_tx: Some(kill_tx), _task_root: root };
+    let penv = ProcessEnv {
+        api,
+        pid,
+        output,
+        exit_rx,
+        kill_tx: Some(kill_tx),
+        _task_root: root,
+    };
 
     let clock = Arc::clone(&inner.env.clock);
     let started = clock.now();
@@ -229,12 +298,30 @@ pub(crate) async fn start(region: &LambdaRegion, v: &VersionData, stream: String
         }
     };
     match outcome {
-        Some(InitOutcome::Ready) => Ok(ExecEnv { stream, runner: Runner::Process(penv), last_used: clock.now(), provisioned, revision: cfg.revision_id.clone() }),
+        Some(InitOutcome::Ready) => Ok(ExecEnv {
+            stream,
+            runner: Runner::Process(penv),
+            last_used: clock.now(),
+            provisioned,
+            revision: cfg.revision_id.clone(),
+        }),
         Some(InitOutcome::Failed { error_type, body }) => {
             let mut lines = penv.take_output();
-            let ms = clock.now().duration_since(started).unwrap_or_default().as_secs_f64() * 1000.0;
-            lines.push(format!("INIT_REPORT Init Duration: {ms:.2} ms\tPhase: init\tStatus: error\tError Type: {}", error_type.as_deref().unwrap_or("Runtime.Unknown")));
-            Err(InitFailure { payload: error_payload(error_type, body), lines, stream })
+            let ms = clock
+                .now()
+                .duration_since(started)
+                .unwrap_or_default()
+                .as_secs_f64()
+                * 1000.0;
+            lines.push(format!(
+                "INIT_REPORT Init Duration: {ms:.2} ms\tPhase: init\tStatus: error\tError Type: {}",
+                error_type.as_deref().unwrap_or("Runtime.Unknown")
+            ));
+            Err(InitFailure {
+                payload: error_payload(error_type, body),
+                lines,
+                stream,
+            })
         }
         None => {
             // The process ended before asking for work.
@@ -242,7 +329,12 @@ pub(crate) async fn start(region: &LambdaRegion, v: &VersionData, stream: String
             tokio::task::yield_now().await;
             let status = exit_rx.borrow().clone().unwrap_or_default();
             let lines = penv.take_output();
-            Err(failure("Runtime.ExitError", format!("RequestId: Error: Runtime exited with error: {status}"), lines, stream))
+            Err(failure(
+                "Runtime.ExitError",
+                format!("RequestId: Error: Runtime exited with error: {status}"),
+                lines,
+                stream,
+            ))
         }
     }
 }
@@ -287,17 +379,30 @@ impl ProcessEnv {
     pub(crate) async fn run(&mut self, inv: Invocation) -> (RunOutcome, Option<u64>) {
         let id = inv.request_id.clone();
         let exit_error = |status: &str| {
-            let e = HandlerError::new("Runtime.ExitError", format!("RequestId: {id} Error: Runtime exited with error: {status}"));
-            RunOutcome::Error { payload: Bytes::from(e.to_payload().to_string()), fatal: true }
+            let e = HandlerError::new(
+                "Runtime.ExitError",
+                format!("RequestId: {id} Error: Runtime exited with error: {status}"),
+            );
+            RunOutcome::Error {
+                payload: Bytes::from(e.to_payload().to_string()),
+                fatal: true,
+            }
         };
         if let Some(status) = self.exit_rx.borrow().clone() {
             return (exit_error(&status), None);
         }
         let (done_tx, done_rx) = oneshot::channel();
-        let deadline_ms = inv.deadline.duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
+        let deadline_ms = inv
+            .deadline
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0);
         let client_context = inv.context.client_context.as_deref().and_then(|b| {
             use base64::Engine as _;
-            base64::engine::general_purpose::STANDARD.decode(b).ok().and_then(|raw| String::from_utf8(raw).ok())
+            base64::engine::general_purpose::STANDARD
+                .decode(b)
+                .ok()
+                .and_then(|raw| String::from_utf8(raw).ok())
         });
         let pending = PendingInvocation {
             request_id: inv.request_id.clone(),
@@ -305,7 +410,11 @@ impl ProcessEnv {
             deadline_ms,
             invoked_arn: inv.context.invoked_function_arn.clone(),
             trace_id: {
-                let hex: String = id.chars().filter(char::is_ascii_hexdigit).take(24).collect();
+                let hex: String = id
+                    .chars()
+                    .filter(char::is_ascii_hexdigit)
+                    .take(24)
+                    .collect();
                 format!("Root=1-{:08x}-{hex:0<24};Sampled=0", deadline_ms / 1000)
             },
             client_context,

@@ -38,7 +38,10 @@ pub(crate) struct PendingInvocation {
 #[derive(Debug)]
 pub(crate) enum RuntimeOutcome {
     Response(Bytes),
-    Error { error_type: Option<String>, body: Bytes },
+    Error {
+        error_type: Option<String>,
+        body: Bytes,
+    },
     TooLarge,
 }
 
@@ -46,7 +49,10 @@ pub(crate) enum RuntimeOutcome {
 #[derive(Debug)]
 pub(crate) enum InitOutcome {
     Ready,
-    Failed { error_type: Option<String>, body: Bytes },
+    Failed {
+        error_type: Option<String>,
+        body: Bytes,
+    },
 }
 
 struct ApiState {
@@ -74,11 +80,17 @@ pub(crate) async fn serve() -> std::io::Result<(RuntimeApi, oneshot::Receiver<In
     let addr = listener.local_addr()?;
     let (tx, rx) = mpsc::channel(1);
     let (init_tx, init_rx) = oneshot::channel();
-    let state = Arc::new(ApiState { next_rx: tokio::sync::Mutex::new(rx), inflight: Mutex::new(None), init_tx: Mutex::new(Some(init_tx)) });
+    let state = Arc::new(ApiState {
+        next_rx: tokio::sync::Mutex::new(rx),
+        inflight: Mutex::new(None),
+        init_tx: Mutex::new(Some(init_tx)),
+    });
     let accept = tokio::spawn(async move {
         let mut connections = tokio::task::JoinSet::new();
         loop {
-            let Ok((stream, _)) = listener.accept().await else { continue };
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
             let _ = stream.set_nodelay(true);
             let state = Arc::clone(&state);
             connections.spawn(async move {
@@ -86,7 +98,9 @@ pub(crate) async fn serve() -> std::io::Result<(RuntimeApi, oneshot::Receiver<In
                     let state = Arc::clone(&state);
                     async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
                 });
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), svc)
+                    .await;
             });
             // Reap finished connection tasks so the set does not grow.
             while connections.try_join_next().is_some() {}
@@ -98,12 +112,18 @@ pub(crate) async fn serve() -> std::io::Result<(RuntimeApi, oneshot::Receiver<In
 fn json(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
     *r.status_mut() = status;
-    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     r
 }
 
 fn error(status: StatusCode, error_type: &str, message: &str) -> Response<Full<Bytes>> {
-    json(status, serde_json::json!({ "errorMessage": message, "errorType": error_type }))
+    json(
+        status,
+        serde_json::json!({ "errorMessage": message, "errorType": error_type }),
+    )
 }
 
 fn accepted() -> Response<Full<Bytes>> {
@@ -121,28 +141,52 @@ async fn handle(state: &ApiState, req: Request<Incoming>) -> Response<Full<Bytes
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
     let Some(rest) = path.strip_prefix("/2018-06-01/runtime/") else {
-        return error(StatusCode::NOT_FOUND, "InvalidRequest", &format!("Unknown path {path}"));
+        return error(
+            StatusCode::NOT_FOUND,
+            "InvalidRequest",
+            &format!("Unknown path {path}"),
+        );
     };
-    let error_type = req.headers().get("lambda-runtime-function-error-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let error_type = req
+        .headers()
+        .get("lambda-runtime-function-error-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     match (method, rest) {
         (Method::GET, "invocation/next") => next(state).await,
         (Method::POST, "init/error") => {
-            let body = read_body(req.into_body(), MAX_ERROR_BYTES).await.unwrap_or_default();
+            let body = read_body(req.into_body(), MAX_ERROR_BYTES)
+                .await
+                .unwrap_or_default();
             match state.init_tx.lock().take() {
                 Some(tx) => {
                     let _ = tx.send(InitOutcome::Failed { error_type, body });
                     accepted()
                 }
-                None => error(StatusCode::FORBIDDEN, "InvalidStateTransition", "State transition from Ready to InitError failed for runtime."),
+                None => error(
+                    StatusCode::FORBIDDEN,
+                    "InvalidStateTransition",
+                    "State transition from Ready to InitError failed for runtime.",
+                ),
             }
         }
         (Method::POST, rest) if rest.starts_with("invocation/") => {
             let tail = &rest["invocation/".len()..];
             let (id, kind) = match tail.rsplit_once('/') {
                 Some((id, kind @ ("response" | "error"))) => (id.to_owned(), kind),
-                _ => return error(StatusCode::NOT_FOUND, "InvalidRequest", &format!("Unknown path {path}")),
+                _ => {
+                    return error(
+                        StatusCode::NOT_FOUND,
+                        "InvalidRequest",
+                        &format!("Unknown path {path}"),
+                    );
+                }
             };
-            let limit = if kind == "response" { MAX_RESPONSE_BYTES } else { MAX_ERROR_BYTES };
+            let limit = if kind == "response" {
+                MAX_RESPONSE_BYTES
+            } else {
+                MAX_ERROR_BYTES
+            };
             let body = read_body(req.into_body(), limit).await;
             let sender = {
                 let mut inflight = state.inflight.lock();
@@ -152,7 +196,11 @@ async fn handle(state: &ApiState, req: Request<Incoming>) -> Response<Full<Bytes
                 }
             };
             let Some(sender) = sender else {
-                return error(StatusCode::BAD_REQUEST, "InvalidRequestID", "Invalid request ID");
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidRequestID",
+                    "Invalid request ID",
+                );
             };
             match (kind, body) {
                 ("response", Ok(b)) => {
@@ -164,16 +212,25 @@ async fn handle(state: &ApiState, req: Request<Incoming>) -> Response<Full<Bytes
                     error(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         "RequestEntityTooLarge",
-                        &format!("Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."),
+                        &format!(
+                            "Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
+                        ),
                     )
                 }
                 (_, b) => {
-                    let _ = sender.send(RuntimeOutcome::Error { error_type, body: b.unwrap_or_default() });
+                    let _ = sender.send(RuntimeOutcome::Error {
+                        error_type,
+                        body: b.unwrap_or_default(),
+                    });
                     accepted()
                 }
             }
         }
-        (_, _) => error(StatusCode::METHOD_NOT_ALLOWED, "InvalidRequest", &format!("Method not allowed on {path}")),
+        (_, _) => error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "InvalidRequest",
+            &format!("Method not allowed on {path}"),
+        ),
     }
 }
 
@@ -184,11 +241,18 @@ async fn next(state: &ApiState) -> Response<Full<Bytes>> {
     }
     let inv = { state.next_rx.lock().await.recv().await };
     let Some(inv) = inv else {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, "Runtime.ExitError", "The execution environment is shutting down");
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Runtime.ExitError",
+            "The execution environment is shutting down",
+        );
     };
     let mut r = Response::new(Full::new(inv.payload));
     let h = r.headers_mut();
-    h.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    h.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
     let mut set = |name: &'static str, value: &str| {
         if let Ok(v) = http::HeaderValue::from_str(value) {
             h.insert(name, v);
