@@ -263,6 +263,11 @@ impl Graph {
         self.e_label.iter().enumerate().filter(|(_, l)| **l != DEAD).map(|(i, _)| i as u32)
     }
 
+    /// The user id of vertex `v` (also for dropped vertices' slots: `None`).
+    pub fn vertices_id(&self, v: u32) -> Option<Value> {
+        self.vertex(v).map(|r| r.id.clone())
+    }
+
     /// The vertex with user id `id`.
     pub fn vertex_by_id(&self, id: &Value) -> Option<u32> {
         self.v_index.get(id).copied().filter(|v| self.vertex(*v).is_some())
