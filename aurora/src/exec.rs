@@ -1,0 +1,664 @@
+//! The executor: runs a [`Plan`] against a snapshot of storage, one materialized batch per node
+//! (a vectorised volcano: each operator consumes its input's rows as one vector).
+//!
+//! Guarantees: reads see exactly the snapshot's versions; index scans re-check the full
+//! predicate on the version they return (index entries may point at older or newer versions);
+//! serializable transactions record what they read (table scans and index key ranges) for the
+//! SSI check; recursion in `WITH RECURSIVE` stops at a documented bound with 54001 instead of
+//! running forever.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Bound;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::catalog::{Catalog, Sequence};
+use crate::error::{AuroraError, Result};
+use crate::expr::{Expr, ValueSet};
+use crate::plan::{IndexLookup, JoinKind, Plan, SetOpKind, SortKey};
+use crate::storage::{IndexId, RowId, Storage, TableId};
+use crate::txn::{ReadItem, Snapshot};
+use crate::value::Value;
+
+/// A row of values.
+pub type Row = Vec<Value>;
+
+/// Most rows a recursive CTE may produce before it is stopped.
+pub const MAX_RECURSIVE_ROWS: usize = 10_000_000;
+
+/// Everything a running statement reads from.
+pub struct ExecCtx<'a> {
+    /// Storage.
+    pub storage: &'a dyn Storage,
+    /// Catalog.
+    pub catalog: &'a Catalog,
+    /// Sequence counters (they change on reads, outside transactions).
+    pub sequences: &'a RefCell<BTreeMap<u32, Sequence>>,
+    /// What the statement sees.
+    pub snapshot: Snapshot,
+    /// `$n` values.
+    pub params: &'a [Value],
+    /// Transaction start time, microseconds since the epoch (`now()`).
+    pub now: i64,
+    /// Statement time (`clock_timestamp()` and friends use the same clock reading).
+    pub outer: RefCell<Vec<Row>>,
+    /// Materialized CTEs.
+    pub ctes: Rc<RefCell<HashMap<usize, Rc<Vec<Row>>>>>,
+    cache: RefCell<HashMap<usize, Rc<Vec<Row>>>>,
+    set_cache: RefCell<HashMap<usize, ValueSet>>,
+    /// Reads to report to the SSI tracker (only when `track_reads`).
+    pub reads: RefCell<Vec<ReadItem>>,
+    /// Whether the transaction is serializable.
+    pub track_reads: bool,
+    /// State of `random()` (xorshift, seeded by the session from the engine's `IdGen`).
+    pub rng: std::cell::Cell<u64>,
+}
+
+impl<'a> ExecCtx<'a> {
+    /// A context for one statement.
+    pub fn new(
+        storage: &'a dyn Storage,
+        catalog: &'a Catalog,
+        sequences: &'a RefCell<BTreeMap<u32, Sequence>>,
+        snapshot: Snapshot,
+        params: &'a [Value],
+        now: i64,
+    ) -> Self {
+        ExecCtx {
+            storage,
+            catalog,
+            sequences,
+            snapshot,
+            params,
+            now,
+            outer: RefCell::new(Vec::new()),
+            ctes: Rc::new(RefCell::new(HashMap::new())),
+            cache: RefCell::new(HashMap::new()),
+            set_cache: RefCell::new(HashMap::new()),
+            reads: RefCell::new(Vec::new()),
+            track_reads: false,
+            rng: std::cell::Cell::new(0x9E37_79B9_7F4A_7C15 ^ now as u64),
+        }
+    }
+
+    /// A pseudo-random number in [0, 1).
+    pub fn random(&self) -> f64 {
+        let mut x = self.rng.get() | 1;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.rng.set(x);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// `nextval`, `currval`, `setval`, `lastval`.
+    pub fn sequence_call(&self, name: &str, args: &[Value]) -> Result<Value> {
+        let mut seqs = self.sequences.borrow_mut();
+        let seq_name = args.first().map(crate::cast::text_of).unwrap_or_default();
+        let (schema, rel) = match seq_name.split_once('.') {
+            Some((s, n)) => (Some(s.trim_matches('"').to_string()), n.trim_matches('"').to_string()),
+            None => (None, seq_name.trim_matches('"').to_string()),
+        };
+        let id = if name == "lastval" {
+            seqs.iter().filter(|(_, s)| s.called).map(|(id, _)| *id).next_back()
+        } else {
+            match self.catalog.lookup(&schema, &rel) {
+                Some(crate::catalog::Relation::Sequence(id)) => Some(id),
+                _ => None,
+            }
+        };
+        let seq = id
+            .and_then(|id| seqs.get_mut(&id))
+            .ok_or_else(|| AuroraError::UndefinedTable { name: rel.clone() })?;
+        match name {
+            "nextval" => {
+                let next = if seq.called { seq.last.checked_add(seq.increment) } else { Some(seq.last) };
+                let next = match next {
+                    Some(n) if n >= seq.min && n <= seq.max => n,
+                    _ if seq.cycle => if seq.increment > 0 { seq.min } else { seq.max },
+                    _ => {
+                        let which = if seq.increment > 0 { "maximum" } else { "minimum" };
+                        let bound = if seq.increment > 0 { seq.max } else { seq.min };
+                        return Err(AuroraError::sql("2200H", format!("nextval: reached {which} value of sequence \"{}\" ({bound})", seq.name)));
+                    }
+                };
+                seq.last = next;
+                seq.called = true;
+                Ok(Value::Int8(next))
+            }
+            "setval" => {
+                let v = args.get(1).and_then(Value::as_i64).unwrap_or(0);
+                if v < seq.min || v > seq.max {
+                    return Err(AuroraError::sql("22003", format!("setval: value {v} is out of bounds for sequence \"{}\" ({}..{})", seq.name, seq.min, seq.max)));
+                }
+                seq.last = v;
+                seq.called = !matches!(args.get(2), Some(Value::Bool(false)));
+                Ok(Value::Int8(v))
+            }
+            _ => {
+                if !seq.called {
+                    return Err(AuroraError::sql("55000", format!("currval of sequence \"{}\" is not yet defined in this session", seq.name)));
+                }
+                Ok(Value::Int8(seq.last))
+            }
+        }
+    }
+
+    /// A value of an enclosing row.
+    pub fn outer_value(&self, depth: usize, index: usize) -> Value {
+        let outer = self.outer.borrow();
+        outer.len().checked_sub(depth).and_then(|i| outer.get(i)).and_then(|r| r.get(index)).cloned().unwrap_or(Value::Null)
+    }
+
+    /// Runs a subquery with `row` as its enclosing row (cached when uncorrelated).
+    pub fn subquery(&self, plan: &Arc<Plan>, row: &[Value], correlated: bool) -> Result<Rc<Vec<Row>>> {
+        let key = Arc::as_ptr(plan) as usize;
+        if !correlated {
+            if let Some(r) = self.cache.borrow().get(&key) {
+                return Ok(r.clone());
+            }
+        }
+        self.outer.borrow_mut().push(row.to_vec());
+        let result = execute(plan, self);
+        self.outer.borrow_mut().pop();
+        let rows = Rc::new(result?);
+        if !correlated {
+            self.cache.borrow_mut().insert(key, rows.clone());
+        }
+        Ok(rows)
+    }
+
+    /// The first-column values of a subquery as a set, for `IN`.
+    pub fn subquery_set(&self, plan: &Arc<Plan>, row: &[Value], correlated: bool) -> Result<ValueSet> {
+        let key = Arc::as_ptr(plan) as usize;
+        if !correlated {
+            if let Some(s) = self.set_cache.borrow().get(&key) {
+                return Ok(s.clone());
+            }
+        }
+        let rows = self.subquery(plan, row, correlated)?;
+        let mut has_null = false;
+        let mut set = HashSet::with_capacity(rows.len());
+        for r in rows.iter() {
+            match r.first() {
+                Some(Value::Null) | None => has_null = true,
+                Some(v) => {
+                    set.insert(v.clone());
+                }
+            }
+        }
+        let out = (Arc::new(set), has_null);
+        if !correlated {
+            self.set_cache.borrow_mut().insert(key, out.clone());
+        }
+        Ok(out)
+    }
+
+    fn record(&self, item: ReadItem) {
+        if self.track_reads {
+            self.reads.borrow_mut().push(item);
+        }
+    }
+
+    /// Visible rows of a table (with row ids), filtered.
+    pub fn scan_table(&self, table: TableId, filter: Option<&Expr>) -> Result<Vec<(RowId, Row)>> {
+        self.record(ReadItem::Table(table));
+        let mut out = Vec::new();
+        for rid in self.storage.rows(table) {
+            let Some(chain) = self.storage.chain(table, rid) else { continue };
+            let Some(v) = self.snapshot.visible(self.storage, chain) else { continue };
+            if let Some(f) = filter {
+                if !f.holds(&v.values, self)? {
+                    continue;
+                }
+            }
+            out.push((rid, v.values.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// Visible rows found through an index.
+    pub fn index_lookup(&self, table: TableId, index: IndexId, lookup: &IndexLookup, row: &[Value], filter: Option<&Expr>) -> Result<Vec<(RowId, Row)>> {
+        let width = self.catalog.indexes.get(&index).map(|i| i.columns.len()).unwrap_or(1);
+        let mut prefix = Vec::with_capacity(width);
+        for e in &lookup.eq {
+            let v = e.eval(row, self)?;
+            if v.is_null() {
+                return Ok(Vec::new());
+            }
+            prefix.push(v);
+        }
+        let pad = |mut k: Vec<Value>| {
+            while k.len() < width {
+                k.push(Value::Null);
+            }
+            k
+        };
+        let lower = match &lookup.lower {
+            Some((e, inclusive)) => {
+                let v = e.eval(row, self)?;
+                if v.is_null() {
+                    return Ok(Vec::new());
+                }
+                let mut k = prefix.clone();
+                k.push(v);
+                if *inclusive { Bound::Included(k) } else { Bound::Excluded(pad(k)) }
+            }
+            None if prefix.is_empty() => Bound::Unbounded,
+            None => Bound::Included(prefix.clone()),
+        };
+        let upper = match &lookup.upper {
+            Some((e, inclusive)) => {
+                let v = e.eval(row, self)?;
+                if v.is_null() {
+                    return Ok(Vec::new());
+                }
+                let mut k = prefix.clone();
+                k.push(v);
+                if *inclusive { Bound::Included(pad(k)) } else { Bound::Excluded(k) }
+            }
+            None if prefix.is_empty() => Bound::Unbounded,
+            None => Bound::Included(pad(prefix.clone())),
+        };
+        fn as_ref(b: &Bound<Vec<Value>>) -> Bound<&[Value]> {
+            match b {
+                Bound::Included(k) => Bound::Included(k.as_slice()),
+                Bound::Excluded(k) => Bound::Excluded(k.as_slice()),
+                Bound::Unbounded => Bound::Unbounded,
+            }
+        }
+        let rids = self.storage.index_range(index, as_ref(&lower), as_ref(&upper));
+        let mut out = Vec::with_capacity(rids.len());
+        let mut seen = HashSet::new();
+        for rid in rids {
+            if !seen.insert(rid) {
+                continue;
+            }
+            let Some(chain) = self.storage.chain(table, rid) else { continue };
+            let Some(v) = self.snapshot.visible(self.storage, chain) else { continue };
+            if let Some(f) = filter {
+                let combined;
+                let input: &[Value] = if row.is_empty() {
+                    &v.values
+                } else {
+                    combined = row.iter().chain(v.values.iter()).cloned().collect::<Vec<_>>();
+                    &combined
+                };
+                if !f.holds(input, self)? {
+                    continue;
+                }
+            }
+            out.push((rid, v.values.to_vec()));
+        }
+        if self.track_reads {
+            self.record(ReadItem::Range { table, index, lower, upper });
+        }
+        Ok(out)
+    }
+}
+
+/// Runs a plan to completion.
+pub fn execute(plan: &Plan, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
+    match plan {
+        Plan::Values { rows } => rows.iter().map(|r| r.iter().map(|e| e.eval(&[], ctx)).collect()).collect(),
+        Plan::Rows { rows, .. } => Ok(rows.as_ref().clone()),
+        Plan::SeqScan { table, filter, row_id, .. } => Ok(with_row_ids(ctx.scan_table(*table, filter.as_ref())?, *row_id)),
+        Plan::IndexScan { table, index, lookup, filter, row_id, .. } => {
+            Ok(with_row_ids(ctx.index_lookup(*table, *index, lookup, &[], filter.as_ref())?, *row_id))
+        }
+        Plan::Filter { input, predicate } => {
+            let rows = execute(input, ctx)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in rows {
+                if predicate.holds(&r, ctx)? {
+                    out.push(r);
+                }
+            }
+            Ok(out)
+        }
+        Plan::Project { input, exprs } => {
+            let rows = execute(input, ctx)?;
+            rows.iter().map(|r| exprs.iter().map(|e| e.eval(r, ctx)).collect()).collect()
+        }
+        Plan::NestedLoop { left, right, kind, on, left_width, right_width } => {
+            let (l, r) = (execute(left, ctx)?, execute(right, ctx)?);
+            nested_loop(&l, &r, *kind, on.as_ref(), *left_width, *right_width, ctx)
+        }
+        Plan::HashJoin { left, right, kind, left_keys, right_keys, residual, left_width, right_width } => {
+            let (l, r) = (execute(left, ctx)?, execute(right, ctx)?);
+            hash_join(&l, &r, *kind, left_keys, right_keys, residual.as_ref(), (*left_width, *right_width), ctx)
+        }
+        Plan::IndexJoin { left, table, index, keys, kind, filter, right_width, .. } => {
+            let l = execute(left, ctx)?;
+            let lookup = IndexLookup { eq: keys.clone(), lower: None, upper: None };
+            let mut out = Vec::new();
+            for lr in l {
+                let matches = ctx.index_lookup(*table, *index, &lookup, &lr, filter.as_ref())?;
+                if matches.is_empty() && *kind == JoinKind::Left {
+                    let mut row = lr.clone();
+                    row.extend(std::iter::repeat_n(Value::Null, *right_width));
+                    out.push(row);
+                }
+                for (_, rr) in matches {
+                    let mut row = lr.clone();
+                    row.extend(rr);
+                    out.push(row);
+                }
+            }
+            Ok(out)
+        }
+        Plan::Aggregate { input, groups, aggs } => {
+            let rows = execute(input, ctx)?;
+            crate::agg::aggregate(&rows, groups, aggs, ctx)
+        }
+        Plan::Window { input, calls } => {
+            let rows = execute(input, ctx)?;
+            crate::window::window(rows, calls, ctx)
+        }
+        Plan::Sort { input, keys } => {
+            let rows = execute(input, ctx)?;
+            sort_rows(rows, keys, ctx)
+        }
+        Plan::Limit { input, limit, offset } => {
+            let rows = execute(input, ctx)?;
+            let count = |e: &Option<Expr>, what: &str| -> Result<Option<usize>> {
+                match e {
+                    None => Ok(None),
+                    Some(e) => match e.eval(&[], ctx)? {
+                        Value::Null => Ok(None),
+                        v => {
+                            let n = crate::cast::cast(&v, &crate::types::DataType::Int8, crate::cast::CastMode::Explicit)?.as_i64().unwrap_or(0);
+                            if n < 0 {
+                                return Err(AuroraError::sql("2201W", format!("{what} must not be negative")));
+                            }
+                            Ok(Some(n as usize))
+                        }
+                    },
+                }
+            };
+            let off = count(offset, "OFFSET")?.unwrap_or(0);
+            let lim = count(limit, "LIMIT")?;
+            Ok(rows.into_iter().skip(off).take(lim.unwrap_or(usize::MAX)).collect())
+        }
+        Plan::Distinct { input, on } => {
+            let rows = execute(input, ctx)?;
+            let mut seen = HashSet::with_capacity(rows.len());
+            let mut out = Vec::new();
+            for r in rows {
+                let key = match on {
+                    Some(keys) => keys.iter().map(|k| k.eval(&r, ctx)).collect::<Result<Vec<_>>>()?,
+                    None => r.clone(),
+                };
+                if seen.insert(key) {
+                    out.push(r);
+                }
+            }
+            Ok(out)
+        }
+        Plan::SetOp { op, all, left, right } => {
+            let (l, r) = (execute(left, ctx)?, execute(right, ctx)?);
+            Ok(set_op(*op, *all, l, r))
+        }
+        Plan::CteScan { id, name } => {
+            let ctes = ctx.ctes.borrow();
+            let rows = ctes.get(id).ok_or_else(|| AuroraError::UndefinedTable { name: name.clone() })?;
+            Ok(rows.as_ref().clone())
+        }
+        Plan::With { ctes, body } => {
+            for (id, _, plan, recursive) in ctes {
+                let base = execute(plan, ctx)?;
+                let rows = match recursive {
+                    None => base,
+                    Some((rec, union_all)) => recursive_cte(*id, base, rec, *union_all, ctx)?,
+                };
+                ctx.ctes.borrow_mut().insert(*id, Rc::new(rows));
+            }
+            execute(body, ctx)
+        }
+        Plan::Series { start, stop, step } => {
+            let (a, b) = (start.eval(&[], ctx)?, stop.eval(&[], ctx)?);
+            let s = match step {
+                Some(e) => e.eval(&[], ctx)?,
+                None => Value::Int4(1),
+            };
+            if a.is_null() || b.is_null() || s.is_null() {
+                return Ok(Vec::new());
+            }
+            let (x, y, st) = (a.as_i64().unwrap_or(0), b.as_i64().unwrap_or(0), s.as_i64().unwrap_or(1));
+            if st == 0 {
+                return Err(AuroraError::sql("22023", "step size cannot equal zero"));
+            }
+            let wide = matches!(a, Value::Int8(_)) || matches!(b, Value::Int8(_));
+            let mut out = Vec::new();
+            let mut v = x;
+            while (st > 0 && v <= y) || (st < 0 && v >= y) {
+                if out.len() >= MAX_RECURSIVE_ROWS {
+                    return Err(AuroraError::sql("54000", "generate_series result is too large"));
+                }
+                out.push(vec![if wide { Value::Int8(v) } else { Value::Int4(v as i32) }]);
+                match v.checked_add(st) {
+                    Some(n) => v = n,
+                    None => break,
+                }
+            }
+            Ok(out)
+        }
+        Plan::Unnest { array } => match array.eval(&[], ctx)? {
+            Value::Array(items) => Ok(items.iter().map(|v| vec![v.clone()]).collect()),
+            Value::Null => Ok(Vec::new()),
+            other => Err(AuroraError::datatype_mismatch(format!("function unnest({}) does not exist", other.data_type()))),
+        },
+    }
+}
+
+fn with_row_ids(rows: Vec<(RowId, Row)>, row_id: bool) -> Vec<Row> {
+    rows.into_iter()
+        .map(|(rid, mut r)| {
+            if row_id {
+                r.push(Value::Int8(rid as i64));
+            }
+            r
+        })
+        .collect()
+}
+
+fn nested_loop(l: &[Row], r: &[Row], kind: JoinKind, on: Option<&Expr>, lw: usize, rw: usize, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
+    let mut out = Vec::new();
+    let mut right_matched = vec![false; r.len()];
+    let mut buf: Row = Vec::with_capacity(lw + rw);
+    for lr in l {
+        let mut matched = false;
+        for (j, rr) in r.iter().enumerate() {
+            buf.clear();
+            buf.extend_from_slice(lr);
+            buf.extend_from_slice(rr);
+            let ok = match on {
+                Some(e) => e.holds(&buf, ctx)?,
+                None => true,
+            };
+            if ok {
+                matched = true;
+                right_matched[j] = true;
+                out.push(buf.clone());
+            }
+        }
+        if !matched && matches!(kind, JoinKind::Left | JoinKind::Full) {
+            let mut row = lr.clone();
+            row.extend(std::iter::repeat_n(Value::Null, rw));
+            out.push(row);
+        }
+    }
+    if matches!(kind, JoinKind::Right | JoinKind::Full) {
+        for (j, rr) in r.iter().enumerate() {
+            if !right_matched[j] {
+                let mut row: Row = std::iter::repeat_n(Value::Null, lw).collect();
+                row.extend_from_slice(rr);
+                out.push(row);
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn hash_join(
+    l: &[Row],
+    r: &[Row],
+    kind: JoinKind,
+    lk: &[Expr],
+    rk: &[Expr],
+    residual: Option<&Expr>,
+    (lw, rw): (usize, usize),
+    ctx: &ExecCtx<'_>,
+) -> Result<Vec<Row>> {
+    let mut table: HashMap<Vec<Value>, Vec<usize>> = HashMap::with_capacity(r.len());
+    for (j, rr) in r.iter().enumerate() {
+        let key = rk.iter().map(|e| e.eval(rr, ctx)).collect::<Result<Vec<_>>>()?;
+        if key.iter().any(Value::is_null) {
+            continue;
+        }
+        table.entry(key).or_default().push(j);
+    }
+    let mut out = Vec::new();
+    let mut right_matched = vec![false; r.len()];
+    for lr in l {
+        let key = lk.iter().map(|e| e.eval(lr, ctx)).collect::<Result<Vec<_>>>()?;
+        let mut matched = false;
+        if !key.iter().any(Value::is_null) {
+            if let Some(js) = table.get(&key) {
+                for &j in js {
+                    let mut row = lr.clone();
+                    row.extend_from_slice(&r[j]);
+                    if let Some(f) = residual {
+                        if !f.holds(&row, ctx)? {
+                            continue;
+                        }
+                    }
+                    matched = true;
+                    right_matched[j] = true;
+                    out.push(row);
+                }
+            }
+        }
+        if !matched && matches!(kind, JoinKind::Left | JoinKind::Full) {
+            let mut row = lr.clone();
+            row.extend(std::iter::repeat_n(Value::Null, rw));
+            out.push(row);
+        }
+    }
+    if matches!(kind, JoinKind::Right | JoinKind::Full) {
+        for (j, rr) in r.iter().enumerate() {
+            if !right_matched[j] {
+                let mut row: Row = std::iter::repeat_n(Value::Null, lw).collect();
+                row.extend_from_slice(rr);
+                out.push(row);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Compares two sort-key tuples under `keys`' directions.
+pub fn compare_keys(a: &[Value], b: &[Value], keys: &[SortKey]) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    for ((x, y), k) in a.iter().zip(b.iter()).zip(keys.iter()) {
+        let ord = match (x.is_null(), y.is_null()) {
+            (true, true) => Ordering::Equal,
+            (true, false) => {
+                if k.nulls_first { Ordering::Less } else { Ordering::Greater }
+            }
+            (false, true) => {
+                if k.nulls_first { Ordering::Greater } else { Ordering::Less }
+            }
+            _ => {
+                let o = x.cmp(y);
+                if k.desc { o.reverse() } else { o }
+            }
+        };
+        if ord != Ordering::Equal {
+            return ord;
+        }
+    }
+    Ordering::Equal
+}
+
+/// Sorts rows by keys (stable).
+pub fn sort_rows(rows: Vec<Row>, keys: &[SortKey], ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
+    let mut keyed: Vec<(Vec<Value>, Row)> = Vec::with_capacity(rows.len());
+    for r in rows {
+        let k = keys.iter().map(|s| s.expr.eval(&r, ctx)).collect::<Result<Vec<_>>>()?;
+        keyed.push((k, r));
+    }
+    keyed.sort_by(|a, b| compare_keys(&a.0, &b.0, keys));
+    Ok(keyed.into_iter().map(|(_, r)| r).collect())
+}
+
+fn set_op(op: SetOpKind, all: bool, l: Vec<Row>, r: Vec<Row>) -> Vec<Row> {
+    match (op, all) {
+        (SetOpKind::Union, true) => l.into_iter().chain(r).collect(),
+        (SetOpKind::Union, false) => {
+            let mut seen = HashSet::new();
+            l.into_iter().chain(r).filter(|row| seen.insert(row.clone())).collect()
+        }
+        (SetOpKind::Intersect | SetOpKind::Except, _) => {
+            let mut counts: HashMap<Row, usize> = HashMap::new();
+            for row in r {
+                *counts.entry(row).or_default() += 1;
+            }
+            let mut emitted = HashSet::new();
+            let mut out = Vec::new();
+            for row in l {
+                let c = counts.get_mut(&row);
+                let keep = match (op, all) {
+                    (SetOpKind::Intersect, true) => match c {
+                        Some(n) if *n > 0 => {
+                            *n -= 1;
+                            true
+                        }
+                        _ => false,
+                    },
+                    (SetOpKind::Intersect, false) => c.is_some() && emitted.insert(row.clone()),
+                    (_, true) => match c {
+                        Some(n) if *n > 0 => {
+                            *n -= 1;
+                            false
+                        }
+                        _ => true,
+                    },
+                    _ => c.is_none() && emitted.insert(row.clone()),
+                };
+                if keep {
+                    out.push(row);
+                }
+            }
+            out
+        }
+    }
+}
+
+fn recursive_cte(id: usize, base: Vec<Row>, rec: &Plan, union_all: bool, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
+    let mut seen: HashSet<Row> = HashSet::new();
+    let mut result = Vec::new();
+    let mut working = Vec::new();
+    for r in base {
+        if union_all || seen.insert(r.clone()) {
+            result.push(r.clone());
+            working.push(r);
+        }
+    }
+    while !working.is_empty() {
+        ctx.ctes.borrow_mut().insert(id, Rc::new(std::mem::take(&mut working)));
+        let produced = execute(rec, ctx)?;
+        for r in produced {
+            if union_all || seen.insert(r.clone()) {
+                result.push(r.clone());
+                working.push(r);
+            }
+        }
+        if result.len() > MAX_RECURSIVE_ROWS {
+            return Err(AuroraError::sql("54001", format!("recursive query produced more than {MAX_RECURSIVE_ROWS} rows")));
+        }
+    }
+    Ok(result)
+}

@@ -1,0 +1,442 @@
+//! A session (connection): parses SQL, runs statements, and owns transaction state —
+//! BEGIN/COMMIT/ROLLBACK, savepoints, isolation levels, the failed-transaction state, and
+//! prepared statements with cached plans.
+//!
+//! Guarantees: outside a transaction block each statement is its own transaction, so a failing
+//! statement leaves no effect; inside a block an error puts the transaction in PostgreSQL's
+//! aborted state (25P02 until ROLLBACK or ROLLBACK TO SAVEPOINT), and ROLLBACK TO SAVEPOINT
+//! undoes exactly the work after the savepoint (it ran under subtransaction ids that are
+//! aborted).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sqlparser::ast::{self, Statement};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+
+use crate::bind::{Binder, Columns};
+use crate::catalog::ident;
+use crate::dml::{self, StmtEnv};
+use crate::engine::{Database, DbState, QueryResult};
+use crate::error::{AuroraError, Result};
+use crate::exec::{ExecCtx, execute};
+use crate::plan::Plan;
+use crate::storage::{Csn, LogRecord, Xid};
+use crate::txn::{Isolation, Snapshot};
+use crate::types::DataType;
+use crate::value::Value;
+use crate::write::Writer;
+
+/// Parses SQL text with the PostgreSQL dialect (42601 on a syntax error).
+pub fn parse(sql: &str) -> Result<Vec<Statement>> {
+    Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| AuroraError::Syntax { message: e.to_string().replace("sql parser error: ", "syntax error: ") })
+}
+
+#[derive(Debug)]
+struct Txn {
+    id: Xid,
+    begun: bool,
+    isolation: Isolation,
+    explicit: bool,
+    snapshot: Option<Csn>,
+    cid: u32,
+    subs: Vec<Xid>,
+    savepoints: Vec<(String, usize)>,
+    failed: bool,
+    start: i64,
+}
+
+/// A prepared statement: parsed once; a SELECT also keeps its plan while the catalog is unchanged.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    stmt: Statement,
+    plan: Option<Arc<(Plan, Columns)>>,
+    catalog_version: u64,
+    /// Number of `$n` parameters.
+    pub param_count: usize,
+}
+
+/// A connection to a database.
+#[derive(Debug)]
+pub struct Session {
+    db: Arc<Database>,
+    txn: Option<Txn>,
+    default_isolation: Isolation,
+    plan_cache: HashMap<String, Arc<Prepared>>,
+}
+
+impl Session {
+    pub(crate) fn new(db: Arc<Database>) -> Session {
+        Session { db, txn: None, default_isolation: Isolation::ReadCommitted, plan_cache: HashMap::new() }
+    }
+
+    /// The database.
+    pub fn database(&self) -> &Arc<Database> {
+        &self.db
+    }
+
+    /// Whether a transaction block is open.
+    pub fn in_transaction(&self) -> bool {
+        self.txn.as_ref().is_some_and(|t| t.explicit)
+    }
+
+    /// Runs every statement in `sql`, stopping at the first error.
+    pub fn execute(&mut self, sql: &str) -> Result<Vec<QueryResult>> {
+        let stmts = parse(sql)?;
+        let mut out = Vec::with_capacity(stmts.len());
+        for s in &stmts {
+            out.push(self.run(s, &[])?);
+        }
+        Ok(out)
+    }
+
+    /// Runs one statement with `$n` parameters.
+    pub fn execute_with(&mut self, sql: &str, params: &[Value]) -> Result<QueryResult> {
+        let p = self.prepare(sql)?;
+        self.execute_prepared(&p, params)
+    }
+
+    /// Parses (and for a SELECT, plans) one statement for repeated execution.
+    pub fn prepare(&mut self, sql: &str) -> Result<Arc<Prepared>> {
+        if let Some(p) = self.plan_cache.get(sql) {
+            return Ok(p.clone());
+        }
+        let mut stmts = parse(sql)?;
+        if stmts.len() != 1 {
+            return Err(AuroraError::sql("42601", "cannot insert multiple commands into a prepared statement"));
+        }
+        let stmt = stmts.remove(0);
+        let state = self.db.state.lock();
+        let (plan, param_count) = match &stmt {
+            Statement::Query(q) => {
+                let mut b = Binder::new(&state.catalog);
+                let plan = b.query(q)?;
+                (Some(Arc::new(plan)), b.param_count)
+            }
+            _ => (None, 0),
+        };
+        let p = Arc::new(Prepared { stmt, plan, catalog_version: state.catalog.version, param_count });
+        drop(state);
+        if self.plan_cache.len() > 1024 {
+            self.plan_cache.clear();
+        }
+        self.plan_cache.insert(sql.to_string(), p.clone());
+        Ok(p)
+    }
+
+    /// Runs a prepared statement.
+    pub fn execute_prepared(&mut self, p: &Prepared, params: &[Value]) -> Result<QueryResult> {
+        if let Some(plan) = &p.plan {
+            if self.txn.as_ref().is_none_or(|t| !t.failed) {
+                let implicit = self.txn.is_none();
+                if implicit {
+                    // Fast path: an autocommit read needs no transaction id, only a snapshot
+                    // taken under the lock.
+                    let st = self.db.state.lock();
+                    if st.catalog.version == p.catalog_version {
+                        let snap = Snapshot { csn: st.txns.csn(), top: 0, cid: 0 };
+                        let now = self.db.now_micros();
+                        return run_plan(&st, plan, snap, params, now);
+                    }
+                }
+            }
+        }
+        self.run(&p.stmt, params)
+    }
+
+    fn run(&mut self, stmt: &Statement, params: &[Value]) -> Result<QueryResult> {
+        match stmt {
+            Statement::StartTransaction { modes, .. } => {
+                if self.in_transaction() {
+                    return Ok(QueryResult::command("BEGIN".into(), 0));
+                }
+                let isolation = isolation_of(modes).unwrap_or(self.default_isolation);
+                self.txn = Some(self.new_txn(isolation, true));
+                Ok(QueryResult::command("BEGIN".into(), 0))
+            }
+            Statement::Commit { .. } => self.commit(),
+            Statement::Rollback { savepoint: None, .. } => {
+                self.rollback();
+                Ok(QueryResult::command("ROLLBACK".into(), 0))
+            }
+            Statement::Rollback { savepoint: Some(name), .. } => self.rollback_to(&ident(name)),
+            Statement::Savepoint { name } => self.savepoint(&ident(name)),
+            Statement::ReleaseSavepoint { name } => {
+                let name = ident(name);
+                let t = self.block("RELEASE SAVEPOINT")?;
+                if t.failed {
+                    return Err(AuroraError::in_failed_transaction());
+                }
+                let pos = t.savepoints.iter().rposition(|(n, _)| *n == name).ok_or_else(|| AuroraError::sql("3B001", format!("savepoint \"{name}\" does not exist")))?;
+                t.savepoints.truncate(pos);
+                Ok(QueryResult::command("RELEASE".into(), 0))
+            }
+            Statement::Set(set) => self.set(set),
+            Statement::ShowVariable { variable } => {
+                let name = variable.iter().map(ident).collect::<Vec<_>>().join(" ");
+                let value = match name.as_str() {
+                    "transaction_isolation" | "transaction isolation level" => self.txn.as_ref().map(|t| t.isolation).unwrap_or(self.default_isolation).name().to_string(),
+                    "default_transaction_isolation" => self.default_isolation.name().to_string(),
+                    "server_version" => "16.0".into(),
+                    "search_path" => "\"$user\", public".into(),
+                    "timezone" => "UTC".into(),
+                    "datestyle" => "ISO, MDY".into(),
+                    "client_encoding" | "server_encoding" => "UTF8".into(),
+                    "standard_conforming_strings" => "on".into(),
+                    other => return Err(AuroraError::sql("42704", format!("unrecognized configuration parameter \"{other}\""))),
+                };
+                Ok(QueryResult::rows("SHOW".into(), vec![(name, DataType::Text)], vec![vec![Value::text(value)]], 1))
+            }
+            _ => {
+                if self.txn.as_ref().is_some_and(|t| t.failed) {
+                    return Err(AuroraError::in_failed_transaction());
+                }
+                let implicit = self.txn.is_none();
+                if implicit {
+                    self.txn = Some(self.new_txn(self.default_isolation, false));
+                }
+                let r = self.run_in_txn(stmt, params);
+                match (&r, implicit) {
+                    (Ok(_), true) => {
+                        self.commit()?;
+                    }
+                    (Err(_), true) => self.rollback(),
+                    (Ok(_), false) => {
+                        if let Some(t) = self.txn.as_mut() {
+                            t.cid += 1;
+                        }
+                    }
+                    (Err(_), false) => {
+                        if let Some(t) = self.txn.as_mut() {
+                            t.failed = true;
+                            t.cid += 1;
+                        }
+                    }
+                }
+                r
+            }
+        }
+    }
+
+    fn new_txn(&self, isolation: Isolation, explicit: bool) -> Txn {
+        let id = self.db.state.lock().txns.allocate_xid();
+        Txn { id, begun: false, isolation, explicit, snapshot: None, cid: 0, subs: Vec::new(), savepoints: Vec::new(), failed: false, start: self.db.now_micros() }
+    }
+
+    fn block(&mut self, what: &str) -> Result<&mut Txn> {
+        match self.txn.as_mut() {
+            Some(t) if t.explicit => Ok(t),
+            _ => Err(AuroraError::sql("25P01", format!("{what} can only be used in transaction blocks"))),
+        }
+    }
+
+    fn savepoint(&mut self, name: &str) -> Result<QueryResult> {
+        let db = self.db.clone();
+        let t = self.block("SAVEPOINT")?;
+        if t.failed {
+            return Err(AuroraError::in_failed_transaction());
+        }
+        let mut st = db.state.lock();
+        begin_top(&mut st, t);
+        let sub = st.txns.allocate_xid();
+        st.storage.append(LogRecord::Begin { xid: sub, top: t.id });
+        t.subs.push(sub);
+        t.savepoints.push((name.to_string(), t.subs.len() - 1));
+        Ok(QueryResult::command("SAVEPOINT".into(), 0))
+    }
+
+    fn rollback_to(&mut self, name: &str) -> Result<QueryResult> {
+        let db = self.db.clone();
+        let t = self.block("ROLLBACK TO SAVEPOINT")?;
+        let pos = t.savepoints.iter().rposition(|(n, _)| n == name).ok_or_else(|| AuroraError::sql("3B001", format!("savepoint \"{name}\" does not exist")))?;
+        let first_sub = t.savepoints[pos].1;
+        let mut st = db.state.lock();
+        let aborted: Vec<Xid> = t.subs.drain(first_sub..).collect();
+        if !aborted.is_empty() {
+            st.storage.append(LogRecord::Abort { xids: aborted });
+        }
+        t.savepoints.truncate(pos + 1);
+        let sub = st.txns.allocate_xid();
+        st.storage.append(LogRecord::Begin { xid: sub, top: t.id });
+        t.subs.push(sub);
+        t.savepoints[pos].1 = t.subs.len() - 1;
+        t.failed = false;
+        t.cid += 1;
+        Ok(QueryResult::command("ROLLBACK".into(), 0))
+    }
+
+    fn commit(&mut self) -> Result<QueryResult> {
+        let Some(t) = self.txn.take() else { return Ok(QueryResult::command("COMMIT".into(), 0)) };
+        let mut st = self.db.state.lock();
+        if t.failed {
+            finish_abort(&mut st, &t);
+            return Ok(QueryResult::command("ROLLBACK".into(), 0));
+        }
+        if let Err(e) = st.txns.precommit_check(t.id) {
+            finish_abort(&mut st, &t);
+            return Err(e);
+        }
+        let csn = if t.begun || st.txns.is_serializable(t.id) { st.txns.next_csn() } else { st.txns.csn() };
+        if t.begun {
+            let mut xids = vec![t.id];
+            xids.extend(t.subs.iter().copied());
+            st.storage.append(LogRecord::Commit { xids, csn });
+        }
+        st.txns.finish(t.id, Some(csn));
+        Ok(QueryResult::command("COMMIT".into(), 0))
+    }
+
+    fn rollback(&mut self) {
+        if let Some(t) = self.txn.take() {
+            let mut st = self.db.state.lock();
+            finish_abort(&mut st, &t);
+        }
+    }
+
+    fn set(&mut self, set: &ast::Set) -> Result<QueryResult> {
+        match set {
+            ast::Set::SetTransaction { modes, session, .. } => {
+                if let Some(iso) = isolation_of(modes) {
+                    if *session {
+                        self.default_isolation = iso;
+                    } else if let Some(t) = self.txn.as_mut() {
+                        if t.snapshot.is_some() {
+                            return Err(AuroraError::sql("25001", "SET TRANSACTION ISOLATION LEVEL must be called before any query"));
+                        }
+                        t.isolation = iso;
+                    }
+                }
+            }
+            ast::Set::SingleAssignment { variable, values, .. } => {
+                let name = variable.to_string().to_lowercase();
+                let value = values.first().map(|v| v.to_string().trim_matches('\'').to_lowercase()).unwrap_or_default();
+                match name.as_str() {
+                    "default_transaction_isolation" | "transaction_isolation" => {
+                        let iso = match value.as_str() {
+                            "serializable" => Isolation::Serializable,
+                            "repeatable read" => Isolation::RepeatableRead,
+                            "read committed" | "read uncommitted" => Isolation::ReadCommitted,
+                            other => return Err(AuroraError::sql("22023", format!("invalid value for parameter \"{name}\": \"{other}\""))),
+                        };
+                        if name.starts_with("default") {
+                            self.default_isolation = iso;
+                        } else if let Some(t) = self.txn.as_mut() {
+                            t.isolation = iso;
+                        }
+                    }
+                    "search_path" | "client_encoding" | "datestyle" | "timezone" | "application_name" | "statement_timeout" | "extra_float_digits"
+                    | "client_min_messages" | "standard_conforming_strings" | "lock_timeout" | "idle_in_transaction_session_timeout" | "intervalstyle" => {}
+                    other => return Err(AuroraError::sql("42704", format!("unrecognized configuration parameter \"{other}\""))),
+                }
+            }
+            ast::Set::SetTimeZone { .. } | ast::Set::SetNames { .. } | ast::Set::SetNamesDefault {} => {}
+            other => return Err(AuroraError::unsupported(format!("SET form {other}"))),
+        }
+        Ok(QueryResult::command("SET".into(), 0))
+    }
+
+    fn run_in_txn(&mut self, stmt: &Statement, params: &[Value]) -> Result<QueryResult> {
+        let db = self.db.clone();
+        let Some(t) = self.txn.as_mut() else { return Err(AuroraError::sql("XX000", "no transaction")) };
+        let mut st = db.state.lock();
+        let csn = match (t.isolation, t.snapshot) {
+            (Isolation::ReadCommitted, _) | (_, None) => {
+                let c = st.txns.csn();
+                if t.snapshot.is_none() && t.explicit {
+                    st.txns.register(t.id, c, t.isolation);
+                } else if t.explicit {
+                    st.txns.refresh(t.id, c);
+                }
+                if t.snapshot.is_none() && !t.explicit && t.isolation == Isolation::Serializable {
+                    st.txns.register(t.id, c, t.isolation);
+                }
+                if t.isolation != Isolation::ReadCommitted || t.snapshot.is_none() {
+                    t.snapshot = Some(c);
+                }
+                c
+            }
+            (_, Some(c)) => c,
+        };
+        let snapshot = Snapshot { csn, top: t.id, cid: t.cid };
+        let now = t.start;
+        match stmt {
+            Statement::Query(q) => {
+                let plan = Binder::new(&st.catalog).query(q)?;
+                let mut ctx = ExecCtx::new(st.storage.as_ref(), &st.catalog, &st.sequences, snapshot, params, now);
+                ctx.track_reads = st.txns.is_serializable(t.id);
+                let rows = execute(&plan.0, &ctx)?;
+                let reads = ctx.reads.take();
+                drop(ctx);
+                for r in reads {
+                    st.txns.record_read(t.id, r);
+                }
+                let n = rows.len() as u64;
+                Ok(QueryResult::rows(format!("SELECT {n}"), plan.1, rows, n))
+            }
+            Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) | Statement::Truncate(_) => {
+                begin_top(&mut st, t);
+                let xid = t.subs.last().copied().unwrap_or(t.id);
+                let env = StmtEnv { w: Writer { top: t.id, xid, cid: t.cid, snapshot, isolation: t.isolation }, params, now };
+                match stmt {
+                    Statement::Insert(i) => dml::insert(&mut st, &env, i),
+                    Statement::Update(u) => dml::update(&mut st, &env, u),
+                    Statement::Delete(d) => dml::delete(&mut st, &env, d),
+                    Statement::Truncate(tr) => {
+                        let names: Vec<ast::ObjectName> = tr.table_names.iter().map(|n| n.name.clone()).collect();
+                        dml::truncate(&mut st, &env, &names, matches!(tr.cascade, Some(ast::CascadeOption::Cascade)))
+                    }
+                    _ => Err(AuroraError::sql("XX000", "unreachable statement kind")),
+                }
+            }
+            Statement::Explain { statement, analyze, .. } => {
+                let Statement::Query(q) = statement.as_ref() else { return Err(AuroraError::unsupported("EXPLAIN of a non-query statement")) };
+                let (plan, _) = Binder::new(&st.catalog).query(q)?;
+                let mut lines = plan.explain();
+                if *analyze {
+                    let ctx = ExecCtx::new(st.storage.as_ref(), &st.catalog, &st.sequences, snapshot, params, now);
+                    let n = execute(&plan, &ctx)?.len();
+                    lines.push(format!("Rows returned: {n}"));
+                }
+                let rows: Vec<Vec<Value>> = lines.into_iter().map(|l| vec![Value::text(l)]).collect();
+                let n = rows.len() as u64;
+                Ok(QueryResult::rows("EXPLAIN".into(), vec![("QUERY PLAN".into(), DataType::Text)], rows, n))
+            }
+            other => crate::ddl::execute(&mut st, other),
+        }
+    }
+}
+
+fn run_plan(st: &DbState, plan: &(Plan, Columns), snapshot: Snapshot, params: &[Value], now: i64) -> Result<QueryResult> {
+    let ctx = ExecCtx::new(st.storage.as_ref(), &st.catalog, &st.sequences, snapshot, params, now);
+    let rows = execute(&plan.0, &ctx)?;
+    let n = rows.len() as u64;
+    Ok(QueryResult::rows(format!("SELECT {n}"), plan.1.clone(), rows, n))
+}
+
+fn begin_top(st: &mut DbState, t: &mut Txn) {
+    if !t.begun {
+        st.storage.append(LogRecord::Begin { xid: t.id, top: t.id });
+        t.begun = true;
+    }
+}
+
+fn finish_abort(st: &mut DbState, t: &Txn) {
+    if t.begun {
+        let mut xids = vec![t.id];
+        xids.extend(t.subs.iter().copied());
+        st.storage.append(LogRecord::Abort { xids });
+    }
+    st.txns.finish(t.id, None);
+}
+
+fn isolation_of(modes: &[ast::TransactionMode]) -> Option<Isolation> {
+    modes.iter().find_map(|m| match m {
+        ast::TransactionMode::IsolationLevel(l) => Some(match l {
+            ast::TransactionIsolationLevel::Serializable => Isolation::Serializable,
+            ast::TransactionIsolationLevel::RepeatableRead => Isolation::RepeatableRead,
+            _ => Isolation::ReadCommitted,
+        }),
+        _ => None,
+    })
+}
