@@ -184,12 +184,12 @@ fn a_stopped_node_catches_up_by_gossip() {
     r.step(150);
     let scls = r.volume.segment_complete_lsns(SegmentId(0));
     assert!(scls.iter().all(|(_, scl)| *scl == 5), "{scls:?}");
-    assert!(r.volume.stats().gossiped >= 5);
 }
 
 #[test]
 fn crash_recovery_keeps_acknowledged_commits_and_truncates_torn_mini_transactions() {
-    let mut r = rig(small_segments());
+    // Four nodes per zone, so the two protection groups live on different nodes.
+    let mut r = rig(VolumeConfig { nodes_per_az: 4, ..small_segments() });
     let acked = r.put(0, "a", "acked").unwrap();
     r.settle();
     assert!(r.volume.is_durable(acked));
@@ -203,7 +203,8 @@ fn crash_recovery_keeps_acknowledged_commits_and_truncates_torn_mini_transaction
             &[PageWrite::new(1, KvApply::put(b"t", b"first-half")), PageWrite::new(5, KvApply::put(b"t", b"second-half"))],
         )
         .unwrap();
-    for n in &placement1[..3] {
+    // The second half is lost in flight to every copy.
+    for n in &placement1 {
         r.volume.partition(w, Endpoint::Node(*n));
     }
     r.step(5);
@@ -214,7 +215,7 @@ fn crash_recovery_keeps_acknowledged_commits_and_truncates_torn_mini_transaction
     let report = r.volume.open_writer().unwrap();
     assert_eq!(report.vdl, acked);
     assert_eq!(report.vcl, torn.first_lsn);
-    assert_eq!(report.records_truncated, 2);
+    assert_eq!(report.records_truncated, 1);
     assert!(!report.joined);
     // No redo replay: recovery is three storage round trips however long the log is.
     assert_eq!(report.duration, Duration::from_millis(6));
@@ -276,6 +277,7 @@ fn a_new_writer_fences_the_old_one_through_storage() {
     r.put(0, "a", "1").unwrap();
     r.settle();
     let old = r.writer;
+    assert_eq!(r.volume.take_commit_acks(old).unwrap().len(), 1);
     assert!(matches!(r.volume.open_writer(), Err(VolumeError::WriterExists { .. })));
     let report = r.volume.force_open_writer().unwrap();
     let new = report.instance;
