@@ -101,6 +101,8 @@ pub fn parse(text: &str) -> Vec<Scenario> {
         } else if let Some(rest) = step.strip_prefix("using the parameter ") {
             if let Some((name, val)) = rest.split_once(" defined as ") {
                 sc.params.push((name.trim().to_owned(), unquote(val)));
+            } else if let Some((name, val)) = rest.split_once(" of ") {
+                sc.params.push((name.trim().to_owned(), format!("c[predicate parameter {}]", val.trim())));
             }
         } else if step.starts_with("iterated next") {
             sc.iterate_next = true;

@@ -220,6 +220,7 @@ fn run_scenario(sc: &Scenario, data: Option<&Path>, graphs: &mut HashMap<String,
             if sc.iterate_next {
                 values = match values.into_iter().next() {
                     Some(Value::List(l)) => l.as_ref().clone(),
+                    Some(Value::Path(p)) => p.objects.clone(),
                     Some(other) => vec![other],
                     None => vec![],
                 };
@@ -249,8 +250,8 @@ fn run_scenario(sc: &Scenario, data: Option<&Path>, graphs: &mut HashMap<String,
             }
             for (n, q) in &sc.graph_counts {
                 match db.execute(q, &bindings, "check", None) {
-                    Ok(r) if r.values == vec![Value::Long(*n as i64)] => {}
-                    Ok(r) => return Outcome::Fail(format!("graph should return {n} for {q}, got {}", show(&canon_all(&r.graph, &r.values)))),
+                    Ok(r) if r.values.len() == *n => {}
+                    Ok(r) => return Outcome::Fail(format!("graph should return {n} results for {q}, got {}", show(&canon_all(&r.graph, &r.values)))),
                     Err(e) => return Outcome::Fail(format!("graph check {q} failed: {e}")),
                 }
             }

@@ -138,7 +138,10 @@ pub fn parse(s: &str, g: &Graph) -> Result<Value, Unsupported> {
     if let Some(x) = inner("M[") {
         return Ok(Value::str(if x == "outV" { MERGE_OUT_V } else { MERGE_IN_V }));
     }
-    if inner("c[").is_some() {
+    if let Some(c) = inner("c[") {
+        if c.starts_with("predicate parameter") {
+            return Err(Unsupported("predicate-valued parameters cannot be bound as request bindings".into()));
+        }
         return Err(Unsupported("lambdas are not supported (Neptune rejects Groovy closures)".into()));
     }
     if let Some(items) = inner("l[") {

@@ -100,6 +100,9 @@ pub fn compile(src: &str, expr: &Expr, bindings: &HashMap<String, Value>) -> Res
         return Err(c.err(body[0].span, format!("'{}' is not a start step of a traversal source", body[0].name)));
     }
     out.traversal = c.steps(body)?;
+    if out.read_only && c.mutating {
+        return Err(Error::Evaluation("The provided traversal has a mutating step and thus is not read only".into()));
+    }
     out.mutating = c.mutating;
     out.needs_path = c.needs_path;
     Ok(out)

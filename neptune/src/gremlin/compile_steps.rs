@@ -74,12 +74,24 @@ impl Compiler<'_> {
                     },
                     _ => return Err(self.err(span, format!("{name}() takes one argument"))),
                 };
-                match steps.last_mut() {
+                let last = steps.iter_mut().rev().find(|s| !matches!(s, Step::Property { .. }));
+                match last {
                     Some(Step::AddE { from, to, .. }) => {
                         if name == "from" { *from = Some(target) } else { *to = Some(target) }
                         return Ok(());
                     }
-                    _ => return Err(self.err(span, format!("{name}() must follow addE()"))),
+                    Some(Step::PathFilter { from, to, .. }) => {
+                        let label = match &target {
+                            Arg::Trav(t) => match t.steps.first() {
+                                Some(Step::Select { keys, .. }) => keys.first().cloned(),
+                                _ => None,
+                            },
+                            _ => None,
+                        };
+                        if name == "from" { *from = label } else { *to = label }
+                        return Ok(());
+                    }
+                    _ => return Err(self.err(span, format!("{name}() must follow addE(), simplePath() or cyclicPath()"))),
                 }
             }
             "property" => {
@@ -252,13 +264,9 @@ impl Compiler<'_> {
                 self.needs_path = true;
                 Step::Path(vec![])
             }
-            "simplePath" => {
+            "simplePath" | "cyclicPath" => {
                 self.needs_path = true;
-                Step::SimplePath
-            }
-            "cyclicPath" => {
-                self.needs_path = true;
-                Step::CyclicPath
+                Step::PathFilter { simple: name == "simplePath", from: None, to: None, by: None }
             }
             "repeat" => {
                 let mut l = pending.take().unwrap_or_default();
@@ -322,7 +330,7 @@ impl Compiler<'_> {
             "sample" => {
                 let (scope, rest) = scoped(self);
                 let [n] = rest else { return Err(self.err(span, "sample() takes a count")) };
-                Step::Sample { scope, n: self.count(n)? }
+                Step::Sample { scope, n: self.count(n)?, by: None }
             }
             "barrier" => Step::Barrier,
             "mergeV" | "mergeE" => {
@@ -369,6 +377,8 @@ impl Compiler<'_> {
 
     fn has_key(&mut self, e: &Expr) -> Result<HasKey> {
         match self.value(e)? {
+            // `has(null)` matches nothing.
+            Value::Null => Ok(HasKey::Prop(Arc::from("\u{0}null"))),
             Value::Str(s) => Ok(HasKey::Prop(s)),
             Value::Token(t) => Ok(HasKey::Token(t)),
             other => Err(self.err(e.span(), format!("has() key must be a string or a token, not {}", other.type_name()))),
@@ -441,7 +451,7 @@ impl Compiler<'_> {
                 }
                 list.push(by)
             }
-            Step::GroupCount { by: b, .. } | Step::Dedup { by: b, .. } | Step::Aggregate { by: b, .. } | Step::SackSet(_, b) => *b = Some(by),
+            Step::GroupCount { by: b, .. } | Step::Dedup { by: b, .. } | Step::Aggregate { by: b, .. } | Step::SackSet(_, b) | Step::PathFilter { by: b, .. } | Step::Sample { by: b, .. } => *b = Some(by),
             Step::SelectTrav(..) => {}
             _ => return Err(err(self)),
         }

@@ -357,10 +357,8 @@ pub enum Step {
     Dedup { scope: Scope, labels: Vec<Arc<str>>, by: Option<By> },
     /// `path().by(…)`.
     Path(Vec<By>),
-    /// `simplePath()`.
-    SimplePath,
-    /// `cyclicPath()`.
-    CyclicPath,
+    /// `simplePath()` (`simple`) or `cyclicPath()`, optionally `from(a).to(b)` and `by(…)`.
+    PathFilter { simple: bool, from: Option<Arc<str>>, to: Option<Arc<str>>, by: Option<By> },
     /// `repeat(…)`.
     Repeat(Box<Loop>),
     /// `loops([name])`.
@@ -400,7 +398,7 @@ pub enum Step {
     /// `coin(p)`.
     Coin(f64),
     /// `sample([scope,] n)`.
-    Sample { scope: Scope, n: u64 },
+    Sample { scope: Scope, n: u64, by: Option<By> },
     /// `barrier()`.
     Barrier,
     /// `mergeV(…)`.

@@ -195,6 +195,10 @@ impl Parser<'_> {
                 let mut args = Vec::new();
                 if !self.eat(&Tok::RParen) {
                     loop {
+                        // Groovy named arguments (`new SeedStrategy(seed: 1)`): the name is dropped.
+                        if let (Some(Tok::Ident(_)), Some(Tok::Colon)) = (self.peek(), self.toks.get(self.pos + 1).map(|t| &t.tok)) {
+                            self.pos += 2;
+                        }
                         args.push(self.expr(depth + 1)?);
                         if self.eat(&Tok::RParen) {
                             break;

@@ -99,15 +99,24 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             }
             Ok(Some(t.to(cx, Value::Path(Arc::new(p)))))
         }),
-        Step::SimplePath | Step::CyclicPath => {
-            let want_simple = matches!(step, Step::SimplePath);
-            keep(it, move |t| {
-                let objs = t.path_value().objects;
-                let mut seen = std::collections::HashSet::new();
-                let simple = objs.iter().all(|o| seen.insert(o.clone()));
-                Ok(simple == want_simple)
-            })
-        }
+        Step::PathFilter { simple, from, to, by } => keep(it, move |t| {
+            let p = t.path_value();
+            let start = from.as_ref().and_then(|f| p.labels.iter().position(|ls| ls.iter().any(|l| l == f))).unwrap_or(0);
+            let end = to.as_ref().and_then(|f| p.labels.iter().rposition(|ls| ls.iter().any(|l| l == f))).map(|e| e + 1).unwrap_or(p.objects.len());
+            let mut seen = std::collections::HashSet::new();
+            let mut is_simple = true;
+            for o in p.objects.get(start..end.max(start)).unwrap_or(&[]) {
+                let key = match by {
+                    Some(b) => cx.by(b, &t.with_obj(o.clone()))?.unwrap_or(Value::Null),
+                    None => o.clone(),
+                };
+                if !seen.insert(key) {
+                    is_simple = false;
+                    break;
+                }
+            }
+            Ok(is_simple == *simple)
+        }),
         Step::Repeat(l) => repeat(cx, l, it),
         Step::Loops(name) => map(it, move |t| {
             let n = match name {
@@ -116,12 +125,21 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             };
             Ok(Some(t.with_obj(Value::Int(n as i32))))
         }),
-        Step::Union(ts) => Box::new(it.flat_map(move |r| -> It<'a> {
-            match r {
-                Ok(t) => Box::new(ts.iter().flat_map(move |tr| sub(cx, tr, t.clone()))),
-                Err(e) => Box::new(std::iter::once(Err(e))),
-            }
-        })),
+        // Union branches see the whole input stream, so barriers inside them are global.
+        Step::Union(ts) => {
+            let mut input = Some(it);
+            let mut state: Option<It<'a>> = None;
+            Box::new(std::iter::from_fn(move || {
+                if state.is_none() {
+                    let all: Result<Vec<Trav>> = input.take()?.collect();
+                    state = Some(match all {
+                        Ok(all) => Box::new(ts.iter().flat_map(move |tr| super::run(cx, &tr.steps, Box::new(all.clone().into_iter().map(Ok))))),
+                        Err(e) => Box::new(std::iter::once(Err(e))),
+                    });
+                }
+                state.as_mut().and_then(|s| s.next())
+            }))
+        }
         Step::Coalesce(ts) => flat(cx, it, move |cx, t| {
             for tr in ts {
                 let out: Vec<Trav> = sub(cx, tr, t.clone()).collect::<Result<_>>()?;
@@ -151,14 +169,23 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
         }),
         Step::Math { expr, by } => map(it, move |t| {
             let vars = expr.variables();
+            let unproductive = std::cell::Cell::new(false);
             let resolve = |name: &str| -> Result<f64> {
                 let idx = vars.iter().position(|v| v == name).unwrap_or(0);
                 let raw = if name == "_" { Some(t.obj.clone()) } else { select_one(cx, &t, name, Pop::Last) };
                 let Some(raw) = raw else { return Err(Error::Evaluation(format!("The variable {name} for math() step must resolve to a Number"))) };
-                let v = by_at(cx, by, idx, &t, raw)?;
-                v.and_then(|v| v.as_f64()).ok_or_else(|| Error::Evaluation(format!("The variable {name} for math() step must resolve to a Number")))
+                match by_at(cx, by, idx, &t, raw)? {
+                    None => {
+                        unproductive.set(true);
+                        Ok(0.0)
+                    }
+                    Some(v) => v.as_f64().ok_or_else(|| Error::Evaluation(format!("The variable {name} for math() step must resolve to a Number"))),
+                }
             };
             let r = expr.eval(&resolve)?;
+            if unproductive.get() {
+                return Ok(None);
+            }
             Ok(Some(t.to(cx, Value::Double(r))))
         }),
         Step::SackGet => map(it, move |t| {
@@ -185,9 +212,10 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             for a in args {
                 params.push(cx.arg(a, &t)?.unwrap_or(Value::Null));
             }
-            let v = match (&t.obj, scope) {
-                (Value::List(l), crate::gremlin::ir::Scope::Local) => Value::list(l.iter().map(|x| func(*f, x, &params)).collect::<Result<_>>()?),
-                (obj, _) => func(*f, obj, &params)?,
+            let local = *scope == crate::gremlin::ir::Scope::Local;
+            let v = match (&t.obj, local) {
+                (Value::List(l), true) => Value::list(l.iter().map(|x| func(*f, x, &params, true)).collect::<Result<_>>()?),
+                (obj, _) => func(*f, obj, &params, local)?,
             };
             Ok(Some(t.to(cx, v)))
         }),
@@ -304,8 +332,6 @@ fn choose(cx: &Cx, c: &Choose, t: Trav) -> Result<Vec<Trav>> {
             if !matched {
                 if let Some((_, tr)) = opts.iter().find(|(k, _)| matches!(k, OptionKey::None)) {
                     out.extend(branch(tr, t.clone())?);
-                } else if !opts.iter().any(|(k, _)| matches!(k, OptionKey::Any)) {
-                    out.push(t);
                 }
             }
             Ok(out)
@@ -421,12 +447,31 @@ fn after_body(cx: &Cx, l: &Loop, t: Trav, queue: &mut VecDeque<Trav>, out: &mut 
     Ok(())
 }
 
-fn func(f: Func, v: &Value, params: &[Value]) -> Result<Value> {
+fn func_name(f: Func) -> &'static str {
+    match f {
+        Func::ToUpper => "toUpper",
+        Func::ToLower => "toLower",
+        Func::Length => "length",
+        Func::Trim => "trim",
+        Func::LTrim => "lTrim",
+        Func::RTrim => "rTrim",
+        Func::Reverse => "reverse",
+        Func::Concat => "concat",
+        Func::Split => "split",
+        Func::Substring => "substring",
+        Func::Replace => "replace",
+        Func::AsString => "asString",
+    }
+}
+
+fn func(f: Func, v: &Value, params: &[Value], local: bool) -> Result<Value> {
     let s = || -> Result<&str> {
         match v {
             Value::Str(s) => Ok(s),
             Value::Null => Ok(""),
-            other => Err(Error::Evaluation(format!("The {f:?} step can only take string as argument, encountered {}", other.type_name()))),
+            other if f == Func::Concat => Err(Error::Evaluation(format!("String concat() can only take string as argument, encountered {}", other.type_name()))),
+            other if local => Err(Error::Evaluation(format!("The {}(local) step can only take string or list of strings, encountered {}", func_name(f), other.type_name()))),
+            other => Err(Error::Evaluation(format!("The {}() step can only take string as argument, encountered {}", func_name(f), other.type_name()))),
         }
     };
     if matches!(v, Value::Null) && !matches!(f, Func::Concat | Func::AsString) {
@@ -445,6 +490,7 @@ fn func(f: Func, v: &Value, params: &[Value]) -> Result<Value> {
             other => other.clone(),
         },
         Func::AsString => Value::str(&display(v)),
+        Func::Concat if matches!(v, Value::Null) && params.iter().all(|p| matches!(p, Value::Null)) => Value::Null,
         Func::Concat => {
             let mut out = if matches!(v, Value::Null) { String::new() } else { s()?.to_owned() };
             for p in params {

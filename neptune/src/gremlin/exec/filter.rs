@@ -43,13 +43,14 @@ fn resolve_ids(cx: &Cx, t: &Trav, ids: &[Arg], edges: bool) -> Result<Vec<u32>> 
             _ => {
                 let found = key_variants(&v).iter().find_map(|k| if edges { g.edge_by_id(k) } else { g.vertex_by_id(k) });
                 let found = found.or_else(|| {
-                    // Neptune ids are strings: a number finds the vertex whose id is its text.
-                    if cx.opts.string_ids && v.is_number() {
-                        let s = Value::str(&crate::store::write::display_id(&v));
-                        if edges { g.edge_by_id(&s) } else { g.vertex_by_id(&s) }
-                    } else {
-                        None
-                    }
+                    // Ids also match by their text: a number finds the vertex whose id is its
+                    // string (Neptune), and a string of digits the vertex with that number.
+                    let s = Value::str(&crate::store::write::display_id(&v));
+                    let alt = match &v {
+                        Value::Str(t) => t.parse::<i64>().ok().map(|n| key_variants(&Value::Long(n))).unwrap_or_default(),
+                        _ => vec![s],
+                    };
+                    alt.iter().find_map(|k| if edges { g.edge_by_id(k) } else { g.vertex_by_id(k) })
                 });
                 out.extend(found);
             }
@@ -198,6 +199,24 @@ pub fn test(p: &Pred, v: &Value) -> bool {
     }
 }
 
+/// Ids match by value, or by their text (`hasId('1')` finds the vertex with id `1`, as TinkerGraph
+/// and Neptune's string ids both allow).
+fn id_test(p: &Pred, id: &Value) -> bool {
+    if test(p, id) {
+        return true;
+    }
+    let text = |v: &Value| Value::str(&crate::store::write::display_id(v));
+    let as_text = |v: &Value| if matches!(v, Value::Null) { Value::Null } else { text(v) };
+    let p2 = match p {
+        Pred::Eq(v) => Pred::Eq(as_text(v)),
+        Pred::Neq(v) => Pred::Neq(as_text(v)),
+        Pred::Within(vs) => Pred::Within(vs.iter().map(as_text).collect()),
+        Pred::Without(vs) => Pred::Without(vs.iter().map(as_text).collect()),
+        _ => return false,
+    };
+    test(&p2, &text(id))
+}
+
 /// Replaces element values inside a predicate by their ids (`hasId(v[1])`).
 fn ids_in_pred(cx: &Cx, p: &Pred) -> Pred {
     let f = |v: &Value| match v {
@@ -253,10 +272,7 @@ pub fn has(cx: &Cx, step: &Step, t: &Trav) -> Result<bool> {
     Ok(match step {
         Step::Is(p) => test(p, obj),
         Step::HasLabel(p) => labels_of(cx, obj).iter().any(|l| test(p, l)),
-        Step::HasId(p) => cx.elem_id(obj).is_some_and(|id| {
-            let p = ids_in_pred(cx, p);
-            test(&p, &id) || (cx.opts.string_ids && test(&p, &Value::str(&crate::store::write::display_id(&id))))
-        }),
+        Step::HasId(p) => cx.elem_id(obj).is_some_and(|id| id_test(&ids_in_pred(cx, p), &id)),
         Step::HasNot(k) => is_element(obj) && cx.prop_values(obj, k).is_empty(),
         Step::HasKey(p) => cx.token_value(obj, Token::Key).is_some_and(|k| test(p, &k)),
         Step::HasValue(p) => cx.token_value(obj, Token::Value).is_some_and(|v| test(p, &v)),
@@ -265,7 +281,7 @@ pub fn has(cx: &Cx, step: &Step, t: &Trav) -> Result<bool> {
             let vals: Vec<Value> = match tok {
                 Token::Label => labels_of(cx, obj),
                 Token::Id => match (tst, cx.token_value(obj, Token::Id)) {
-                    (HasTest::Pred(p), Some(id)) => return Ok(test(&ids_in_pred(cx, p), &id)),
+                    (HasTest::Pred(p), Some(id)) => return Ok(id_test(&ids_in_pred(cx, p), &id)),
                     (_, id) => id.into_iter().collect(),
                 },
                 other => cx.token_value(obj, *other).into_iter().collect(),

@@ -445,7 +445,7 @@ fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
         S::Inject(vals) => Box::new(it.flat_map(move |r| -> It<'a> {
             match r {
                 Ok(t) if t.seed => Box::new(vals.iter().map(move |v| Ok(t.to(cx, v.clone()))).collect::<Vec<_>>().into_iter()),
-                other => Box::new(vals.iter().map(|v| Ok(Trav::seed().to(cx, v.clone()))).collect::<Vec<_>>().into_iter().chain(std::iter::once(other))),
+                other => Box::new(std::iter::once(other).chain(vals.iter().map(|v| Ok(Trav::seed().to(cx, v.clone()))).collect::<Vec<_>>())),
             }
         })),
         S::Has(..) | S::HasLabelKey(..) | S::HasLabel(_) | S::HasId(_) | S::HasNot(_) | S::HasKey(_) | S::HasValue(_) | S::Is(_) => keep(it, move |t| filter::has(cx, step, t)),

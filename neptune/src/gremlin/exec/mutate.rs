@@ -176,12 +176,21 @@ fn merge_map(cx: &Cx, a: &Option<Arg>, t: &Trav, what: &str) -> Result<Option<Ma
     };
     match v {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Map(m)) => Ok(Some(m.as_ref().clone())),
+        Some(Value::Map(m)) => {
+            check_hidden(&m)?;
+            Ok(Some(m.as_ref().clone()))
+        }
         Some(other) => Err(Error::Evaluation(format!("{what} must be a Map but was {}", other.type_name()))),
     }
 }
 
 fn search_map(cx: &Cx, m: &Merge, t: &Trav) -> Result<Map> {
+    let map = search_map_raw(cx, m, t)?;
+    check_hidden(&map)?;
+    Ok(map)
+}
+
+fn search_map_raw(cx: &Cx, m: &Merge, t: &Trav) -> Result<Map> {
     match &m.search {
         None => match &t.obj {
             Value::Map(m) => Ok(m.as_ref().clone()),
@@ -221,6 +230,23 @@ fn apply_props(cx: &Cx, obj: &Value, m: &Map, card: Cardinality) -> Result<()> {
             Value::Str(key) => set_property(cx, obj, Some(card), key, v.clone(), vec![])?,
             Value::Token(Token::Id) | Value::Token(Token::Label) => {}
             _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Keys and labels in the hidden `~` namespace are reserved (`~id`, `~label`).
+fn check_hidden(m: &Map) -> Result<()> {
+    for (k, v) in m {
+        if let Value::Str(s) = k {
+            if s.starts_with('~') {
+                return Err(Error::InvalidParameter(format!("Property key can not be a hidden key: {s}")));
+            }
+        }
+        if let (Value::Token(Token::Label), Value::Str(l)) = (k, v) {
+            if l.starts_with('~') {
+                return Err(Error::InvalidParameter(format!("Label can not be a hidden key: {l}")));
+            }
         }
     }
     Ok(())

@@ -43,7 +43,7 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
                 None => Box::new(it),
             }
         }
-        Step::Range { scope: Scope::Local, lo, hi } => map(it, move |t| Ok(Some(t.with_obj(local_range(&t.obj, *lo as usize, hi.map(|h| h as usize)))))),
+        Step::Range { scope: Scope::Local, lo, hi } => map(it, move |t| Ok(local_range(&t.obj, *lo as usize, hi.map(|h| h as usize)).map(|v| t.with_obj(v)))),
         Step::Tail { scope: Scope::Global, n } => barrier(it, move |all| {
             let skip = all.len().saturating_sub(*n as usize);
             Ok(all.into_iter().skip(skip).collect())
@@ -51,7 +51,7 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
         Step::Tail { scope: Scope::Local, n } => map(it, move |t| {
             let len = t.obj.as_items().map(|v| v.len()).unwrap_or(0);
             let lo = len.saturating_sub(*n as usize);
-            Ok(Some(t.with_obj(local_range(&t.obj, lo, if *n == 1 { Some(lo + 1) } else { None }))))
+            Ok(local_range(&t.obj, lo, if *n == 1 { Some(lo + 1) } else { None }).map(|v| t.with_obj(v)))
         }),
         Step::Count(Scope::Global) => barrier(it, |all| Ok(vec![Trav::seed().with_obj(Value::Long(all.len() as i64))])),
         Step::Count(Scope::Local) => map(it, move |t| {
@@ -76,7 +76,7 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             } else {
                 map(it, move |t| {
                     let items = t.obj.as_items().unwrap_or_else(|| vec![t.obj.clone()]);
-                    Ok(Some(t.with_obj(aggregate_values(kind, items)?.unwrap_or(Value::Null))))
+                    Ok(aggregate_values(kind, items)?.map(|v| t.with_obj(v)))
                 })
             }
         }
@@ -84,6 +84,25 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             let m = group(cx, &all, by)?;
             emit_or_store(cx, side, all, Value::map(m))
         }),
+        Step::GroupCount { side: Some(key), by } => {
+            cx.side.borrow_mut().entry(Arc::clone(key)).or_insert_with(|| Value::map(Map::new()));
+            map(it, move |t| {
+                let k = match by {
+                    Some(b) => cx.by(b, &t)?,
+                    None => Some(t.obj.clone()),
+                };
+                if let Some(k) = k {
+                    let mut side = cx.side.borrow_mut();
+                    if let Some(Value::Map(m)) = side.get_mut(key) {
+                        let e = Arc::make_mut(m).entry(k).or_insert(Value::Long(0));
+                        if let Value::Long(n) = e {
+                            *n += 1;
+                        }
+                    }
+                }
+                Ok(Some(t))
+            })
+        }
         Step::GroupCount { side, by } => barrier(it, move |all| {
             let mut m = Map::new();
             for t in &all {
@@ -166,22 +185,38 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             };
             Ok(vec![Trav::seed().with_obj(v)])
         }),
-        Step::Sample { scope: Scope::Global, n } => barrier(it, move |mut all| {
+        Step::Sample { scope: Scope::Global, n, by } => barrier(it, move |all| {
+            let mut weighted: Vec<(f64, Trav)> = Vec::new();
+            for t in all {
+                let w = match by {
+                    Some(b) => cx.by(b, &t)?.and_then(|v| v.as_f64()).unwrap_or(0.0),
+                    None => 1.0,
+                };
+                if w > 0.0 {
+                    weighted.push((w, t));
+                }
+            }
             let mut out = Vec::new();
-            while out.len() < *n as usize && !all.is_empty() {
-                let i = (cx.random() * all.len() as f64) as usize;
-                out.push(all.swap_remove(i.min(all.len() - 1)));
+            while out.len() < *n as usize && !weighted.is_empty() {
+                let total: f64 = weighted.iter().map(|(w, _)| w).sum();
+                let mut r = cx.random() * total;
+                let mut i = 0;
+                while i + 1 < weighted.len() && r >= weighted[i].0 {
+                    r -= weighted[i].0;
+                    i += 1;
+                }
+                out.push(weighted.swap_remove(i).1);
             }
             Ok(out)
         }),
-        Step::Sample { scope: Scope::Local, n } => map(it, move |t| {
-            let mut items = t.obj.as_items().unwrap_or_default();
+        Step::Sample { scope: Scope::Local, n, .. } => map(it, move |t| {
+            let mut items = t.obj.as_items().unwrap_or_else(|| vec![t.obj.clone()]);
             let mut out = Vec::new();
             while out.len() < *n as usize && !items.is_empty() {
                 let i = (cx.random() * items.len() as f64) as usize;
                 out.push(items.swap_remove(i.min(items.len() - 1)));
             }
-            Ok(Some(t.with_obj(Value::list(out))))
+            Ok(Some(t.with_obj(if *n == 1 && t.obj.as_items().is_none() { out.into_iter().next().unwrap_or(Value::Null) } else { Value::list(out) })))
         }),
         other => {
             let msg = format!("the step {other:?} cannot run here");
@@ -211,21 +246,38 @@ fn push_side(cx: &Cx, key: &Arc<str>, by: &Option<By>, t: &Trav) -> Result<()> {
 fn emit_or_store(cx: &Cx, side: &Option<Arc<str>>, all: Vec<Trav>, v: Value) -> Result<Vec<Trav>> {
     match side {
         Some(k) => {
-            cx.side.borrow_mut().insert(Arc::clone(k), v);
+            let mut s = cx.side.borrow_mut();
+            match (s.get_mut(k), v) {
+                (Some(Value::Map(old)), Value::Map(new)) => {
+                    let old = Arc::make_mut(old);
+                    for (key, val) in new.iter() {
+                        match (old.get_mut(key), val) {
+                            (Some(Value::List(a)), Value::List(b)) => Arc::make_mut(a).extend(b.iter().cloned()),
+                            (Some(slot), v) => *slot = v.clone(),
+                            (None, v) => {
+                                old.insert(key.clone(), v.clone());
+                            }
+                        }
+                    }
+                }
+                (_, v) => {
+                    s.insert(Arc::clone(k), v);
+                }
+            }
             Ok(all)
         }
         None => Ok(vec![Trav::seed().with_obj(v)]),
     }
 }
 
-fn local_range(v: &Value, lo: usize, hi: Option<usize>) -> Value {
-    match v {
+fn local_range(v: &Value, lo: usize, hi: Option<usize>) -> Option<Value> {
+    Some(match v {
         Value::List(l) => {
             let end = hi.unwrap_or(l.len()).min(l.len());
             let slice: Vec<Value> = l.get(lo.min(end)..end).unwrap_or(&[]).to_vec();
             // A one-element range of a list is the element itself, as in TinkerPop.
             if hi == Some(lo + 1) {
-                return slice.into_iter().next().unwrap_or(Value::Null);
+                return slice.into_iter().next();
             }
             Value::list(slice)
         }
@@ -234,7 +286,7 @@ fn local_range(v: &Value, lo: usize, hi: Option<usize>) -> Value {
             Value::map(m.iter().skip(lo).take(end.saturating_sub(lo)).map(|(k, v)| (k.clone(), v.clone())).collect())
         }
         other => other.clone(),
-    }
+    })
 }
 
 /// Sorts traversers by the `by` comparators.
@@ -301,6 +353,7 @@ fn aggregate_values(kind: u8, items: Vec<Value>) -> Result<Option<Value>> {
             Ok(Some(Value::Double(total / items.len() as f64)))
         }
         _ => {
+            let items_have_double = items.iter().any(|v| matches!(v, Value::Double(_)));
             let mut best: Option<Value> = None;
             for v in items {
                 best = Some(match best {
@@ -315,6 +368,12 @@ fn aggregate_values(kind: u8, items: Vec<Value>) -> Result<Option<Value>> {
                         if take { v } else { b }
                     }
                 });
+            }
+            // Like NumberHelper, a mix of number types answers in the widest one.
+            if let Some(b) = &best {
+                if b.is_number() && items_have_double {
+                    return Ok(b.as_f64().map(Value::Double));
+                }
             }
             Ok(best)
         }
@@ -383,6 +442,13 @@ pub fn operate(op: Operator, acc: Value, v: Value) -> Result<Value> {
         Operator::Assign => v,
         Operator::And => Value::Bool(matches!(acc, Value::Bool(true)) && matches!(v, Value::Bool(true))),
         Operator::Or => Value::Bool(matches!(acc, Value::Bool(true)) || matches!(v, Value::Bool(true))),
+        Operator::AddAll if matches!(acc, Value::Map(_)) => match (acc, v) {
+            (Value::Map(mut a), Value::Map(b)) => {
+                Arc::make_mut(&mut a).extend(b.iter().map(|(k, v)| (k.clone(), v.clone())));
+                Value::Map(a)
+            }
+            (a, _) => a,
+        },
         Operator::AddAll => {
             let mut items = acc.as_items().unwrap_or_default();
             items.extend(v.as_items().unwrap_or_else(|| vec![v.clone()]));
