@@ -13,6 +13,7 @@ pub mod legacy;
 pub mod model;
 pub mod model_data;
 pub mod number;
+pub mod partiql;
 pub mod query;
 pub mod stream_ops;
 pub mod streams;
@@ -24,3 +25,6 @@ pub mod value;
 pub use engine::{Config, Dynamo, RegionDb};
 pub use error::Error;
 pub use value::{AttributeValue, Item};
+
+#[cfg(feature = "http")]
+pub mod http;

@@ -152,7 +152,7 @@ impl StreamLog {
             "dynamodb": d,
         });
         if r.actor == Actor::Ttl {
-            rec["userIdentity"] = json!({ "principalId": "dynamodb.amazonaws.com", "type": "Service" });
+            rec["userIdentity"] = json!({ "PrincipalId": "dynamodb.amazonaws.com", "Type": "Service" });
         }
         rec
     }

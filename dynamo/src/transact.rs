@@ -48,7 +48,9 @@ fn fingerprint(input: &TransactWriteItemsInput) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     let mut copy = input.clone();
     copy.client_request_token = None;
-    serde_json::to_string(&copy).unwrap_or_default().hash(&mut h);
+    // Through `Value`, whose maps are sorted, so equal requests hash equally whatever the
+    // iteration order of their hash maps.
+    serde_json::to_value(&copy).map(|v| v.to_string()).unwrap_or_default().hash(&mut h);
     h.finish()
 }
 

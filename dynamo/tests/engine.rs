@@ -304,7 +304,7 @@ fn streams_and_ttl() {
     let names: Vec<&str> = recs["Records"].as_array().unwrap().iter().map(|r| r["eventName"].as_str().unwrap()).collect();
     assert_eq!(names, ["INSERT", "INSERT", "MODIFY", "REMOVE"]);
     let ttl_rec = &recs["Records"][3];
-    assert_eq!(ttl_rec["userIdentity"]["type"], "Service");
+    assert_eq!(ttl_rec["userIdentity"]["Type"], "Service");
     assert_eq!(recs["Records"][2]["dynamodb"]["OldImage"]["Year"]["N"], "1999");
     // Records age out after 24 hours.
     clock.advance(Duration::from_secs(24 * 3600));
@@ -341,4 +341,36 @@ fn control_plane() {
     ok(&db, "DeleteTable", json!({"TableName": "Tab2"}));
     assert_eq!(err(&db, "DescribeTable", json!({"TableName": "Tab2"})).1, "Requested resource not found: Table: Tab2 not found");
     assert_eq!(err(&db, "Frobnicate", json!({})).0, "UnknownOperationException");
+}
+
+#[test]
+fn partiql() {
+    let (db, _) = db();
+    music(&db);
+    ok(&db, "ExecuteStatement", json!({"Statement": "INSERT INTO Music VALUE {'Artist': 'A', 'SongTitle': 's1', 'Year': 2001}"}));
+    ok(&db, "ExecuteStatement", json!({"Statement": "INSERT INTO \"Music\" VALUE {'Artist': ?, 'SongTitle': ?}", "Parameters": [{"S": "A"}, {"S": "s2"}]}));
+    let (code, _) = err(&db, "ExecuteStatement", json!({"Statement": "INSERT INTO Music VALUE {'Artist': 'A', 'SongTitle': 's1'}"}));
+    assert_eq!(code, "DuplicateItemException");
+    let r = ok(&db, "ExecuteStatement", json!({"Statement": "SELECT SongTitle FROM Music WHERE Artist = 'A' AND SongTitle >= 's2'"}));
+    assert_eq!(r["Items"], json!([{"SongTitle": {"S": "s2"}}]));
+    ok(&db, "ExecuteStatement", json!({"Statement": "UPDATE Music SET Plays = 5 WHERE Artist = 'A' AND SongTitle = 's1'"}));
+    let r = ok(&db, "ExecuteStatement", json!({"Statement": "SELECT * FROM Music WHERE Plays > 4"}));
+    assert_eq!(r["Items"][0]["Plays"]["N"], "5");
+    let (code, msg) = err(&db, "ExecuteStatement", json!({"Statement": "UPDATE Music SET Plays = 5 WHERE Artist = 'A'"}));
+    assert_eq!((code.as_str(), msg.as_str()), ("ValidationException", "Where clause does not contain a mandatory equality on all key attributes"));
+    let b = ok(&db, "BatchExecuteStatement", json!({"Statements": [
+        {"Statement": "SELECT * FROM Music WHERE Artist = 'A' AND SongTitle = 's1'"},
+        {"Statement": "INSERT INTO Music VALUE {'Artist': 'A', 'SongTitle': 's1'}"}]}));
+    assert_eq!(b["Responses"][0]["Item"]["Plays"]["N"], "5");
+    assert_eq!(b["Responses"][1]["Error"]["Code"], "DuplicateItem");
+    let (code, msg) = err(&db, "ExecuteTransaction", json!({"TransactStatements": [
+        {"Statement": "DELETE FROM Music WHERE Artist = 'A' AND SongTitle = 's2'"},
+        {"Statement": "INSERT INTO Music VALUE {'Artist': 'A', 'SongTitle': 's1'}"}]}));
+    assert_eq!(code, "TransactionCanceledException");
+    assert!(msg.ends_with("[None, DuplicateItem]"), "{msg}");
+    ok(&db, "ExecuteStatement", json!({"Statement": "DELETE FROM Music WHERE Artist = 'A' AND SongTitle = 's2'"}));
+    let r = ok(&db, "ExecuteStatement", json!({"Statement": "SELECT * FROM Music"}));
+    assert_eq!(r["Items"].as_array().unwrap().len(), 1);
+    let (_, msg) = err(&db, "ExecuteStatement", json!({"Statement": "SELEC * FROM Music"}));
+    assert!(msg.starts_with("Statement wasn't well formed, can't be processed"), "{msg}");
 }

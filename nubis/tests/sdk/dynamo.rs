@@ -1,1 +1,247 @@
-//! SDK tests for dynamo (see docs/).
+//! SDK tests for DynamoDB and DynamoDB Streams: the official `aws-sdk-dynamodb` and
+//! `aws-sdk-dynamodbstreams` clients against `nubis serve` in-process.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ReturnValue, ReturnValuesOnConditionCheckFailure, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+    TransactWriteItem, Update, Put,
+};
+use nubis::testing::TestServer;
+
+fn s(v: &str) -> AttributeValue {
+    AttributeValue::S(v.to_owned())
+}
+
+fn n(v: &str) -> AttributeValue {
+    AttributeValue::N(v.to_owned())
+}
+
+async fn create_music(client: &Client) {
+    client
+        .create_table()
+        .table_name("Music")
+        .attribute_definitions(AttributeDefinition::builder().attribute_name("Artist").attribute_type(ScalarAttributeType::S).build().unwrap())
+        .attribute_definitions(AttributeDefinition::builder().attribute_name("SongTitle").attribute_type(ScalarAttributeType::S).build().unwrap())
+        .attribute_definitions(AttributeDefinition::builder().attribute_name("Year").attribute_type(ScalarAttributeType::N).build().unwrap())
+        .key_schema(KeySchemaElement::builder().attribute_name("Artist").key_type(KeyType::Hash).build().unwrap())
+        .key_schema(KeySchemaElement::builder().attribute_name("SongTitle").key_type(KeyType::Range).build().unwrap())
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("ByYear")
+                .key_schema(KeySchemaElement::builder().attribute_name("Year").key_type(KeyType::Hash).build().unwrap())
+                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .stream_specification(StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::NewAndOldImages).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn items_queries_and_errors() {
+    let server = TestServer::start().await;
+    let client = Client::new(&server.sdk_config());
+    create_music(&client).await;
+    let desc = client.describe_table().table_name("Music").send().await.unwrap();
+    assert_eq!(desc.table().unwrap().table_status().unwrap().as_str(), "ACTIVE");
+
+    for i in 0..20 {
+        client
+            .put_item()
+            .table_name("Music")
+            .item("Artist", s("Acme"))
+            .item("SongTitle", s(&format!("song{i:02}")))
+            .item("Year", n(&(2000 + i % 2).to_string()))
+            .send()
+            .await
+            .unwrap();
+    }
+    let got = client.get_item().table_name("Music").key("Artist", s("Acme")).key("SongTitle", s("song03")).send().await.unwrap();
+    assert_eq!(got.item().unwrap()["Year"], n("2001"));
+
+    let up = client
+        .update_item()
+        .table_name("Music")
+        .key("Artist", s("Acme"))
+        .key("SongTitle", s("song03"))
+        .update_expression("SET Plays = if_not_exists(Plays, :z) + :one")
+        .expression_attribute_values(":z", n("0"))
+        .expression_attribute_values(":one", n("1"))
+        .return_values(ReturnValue::AllNew)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(up.attributes().unwrap()["Plays"], n("1"));
+
+    // Paginate a query through the SDK's paginator.
+    let pages: Vec<_> = client
+        .query()
+        .table_name("Music")
+        .key_condition_expression("Artist = :a")
+        .expression_attribute_values(":a", s("Acme"))
+        .limit(6)
+        .into_paginator()
+        .send()
+        .collect::<Vec<_>>()
+        .await;
+    let total: usize = pages.iter().map(|p| p.as_ref().unwrap().items().len()).sum();
+    assert_eq!(total, 20);
+
+    let idx = client
+        .query()
+        .table_name("Music")
+        .index_name("ByYear")
+        .key_condition_expression("#y = :y")
+        .expression_attribute_names("#y", "Year")
+        .expression_attribute_values(":y", n("2000"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(idx.count(), 10);
+
+    // Conditional failure with the old item returned.
+    let err = client
+        .put_item()
+        .table_name("Music")
+        .item("Artist", s("Acme"))
+        .item("SongTitle", s("song03"))
+        .condition_expression("attribute_not_exists(Artist)")
+        .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+        .send()
+        .await
+        .unwrap_err();
+    let service = err.into_service_error();
+    assert!(service.is_conditional_check_failed_exception());
+    if let aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e) = &service {
+        assert_eq!(e.item().unwrap()["Plays"], n("1"));
+    }
+
+    // Validation errors keep DynamoDB's text.
+    let err = client
+        .put_item()
+        .table_name("Music")
+        .item("Artist", s("Acme"))
+        .item("SongTitle", s("x"))
+        .condition_expression("a = :v")
+        .expression_attribute_values(":v", s("1"))
+        .expression_attribute_values(":w", s("2"))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(err.code(), Some("ValidationException"));
+    assert_eq!(err.message(), Some("Value provided in ExpressionAttributeValues unused in expressions: keys: {:w}"));
+
+    let err = client.get_item().table_name("Nope").key("a", s("b")).send().await.unwrap_err().into_service_error();
+    assert!(err.is_resource_not_found_exception());
+}
+
+#[tokio::test]
+async fn transactions_cancel_with_reasons() {
+    let server = TestServer::start().await;
+    let client = Client::new(&server.sdk_config());
+    create_music(&client).await;
+    client.put_item().table_name("Music").item("Artist", s("A")).item("SongTitle", s("t")).send().await.unwrap();
+    let put = Put::builder().table_name("Music").item("Artist", s("B")).item("SongTitle", s("t")).build().unwrap();
+    let update = Update::builder()
+        .table_name("Music")
+        .key("Artist", s("A"))
+        .key("SongTitle", s("t"))
+        .update_expression("SET x = :x")
+        .condition_expression("attribute_not_exists(Artist)")
+        .expression_attribute_values(":x", n("1"))
+        .build()
+        .unwrap();
+    let err = client
+        .transact_write_items()
+        .transact_items(TransactWriteItem::builder().put(put).build())
+        .transact_items(TransactWriteItem::builder().update(update).build())
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    match err {
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e) => {
+            let codes: Vec<&str> = e.cancellation_reasons().iter().map(|r| r.code().unwrap_or_default()).collect();
+            assert_eq!(codes, ["None", "ConditionalCheckFailed"]);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    let got = client.get_item().table_name("Music").key("Artist", s("B")).key("SongTitle", s("t")).send().await.unwrap();
+    assert!(got.item().is_none());
+
+    let w = client
+        .batch_write_item()
+        .request_items(
+            "Music",
+            (0..25)
+                .map(|i| {
+                    aws_sdk_dynamodb::types::WriteRequest::builder()
+                        .put_request(
+                            aws_sdk_dynamodb::types::PutRequest::builder()
+                                .set_item(Some(HashMap::from([("Artist".to_owned(), s("C")), ("SongTitle".to_owned(), s(&i.to_string()))])))
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                })
+                .collect(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(w.unprocessed_items().is_none_or(|u| u.is_empty()));
+}
+
+#[tokio::test]
+async fn streams_and_ttl_on_the_manual_clock() {
+    let server = TestServer::start_with(nubis::Cloud::builder().manual_clock()).await;
+    let client = Client::new(&server.sdk_config());
+    create_music(&client).await;
+    client
+        .update_time_to_live()
+        .table_name("Music")
+        .time_to_live_specification(TimeToLiveSpecification::builder().enabled(true).attribute_name("exp").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let now = nubis::core::Clock::now_millis(server.manual_clock()) / 1000;
+    client
+        .put_item()
+        .table_name("Music")
+        .item("Artist", s("A"))
+        .item("SongTitle", s("t"))
+        .item("exp", n(&(now + 30).to_string()))
+        .send()
+        .await
+        .unwrap();
+    server.manual_clock().advance(Duration::from_secs(31));
+    let got = client.get_item().table_name("Music").key("Artist", s("A")).key("SongTitle", s("t")).send().await.unwrap();
+    assert!(got.item().is_none());
+
+    let streams = aws_sdk_dynamodbstreams::Client::new(&server.sdk_config());
+    let list = streams.list_streams().table_name("Music").send().await.unwrap();
+    let arn = list.streams()[0].stream_arn().unwrap().to_owned();
+    let d = streams.describe_stream().stream_arn(&arn).send().await.unwrap();
+    let shard = d.stream_description().unwrap().shards()[0].shard_id().unwrap().to_owned();
+    let it = streams
+        .get_shard_iterator()
+        .stream_arn(&arn)
+        .shard_id(&shard)
+        .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::TrimHorizon)
+        .send()
+        .await
+        .unwrap();
+    let recs = streams.get_records().shard_iterator(it.shard_iterator().unwrap()).send().await.unwrap();
+    let names: Vec<&str> = recs.records().iter().map(|r| r.event_name().unwrap().as_str()).collect();
+    assert_eq!(names, ["INSERT", "REMOVE"]);
+    assert_eq!(recs.records()[1].user_identity().unwrap().principal_id(), Some("dynamodb.amazonaws.com"));
+}
