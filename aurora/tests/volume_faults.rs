@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use nubis_aurora::volume::{
-    Endpoint, InstanceId, KvApply, NodeId, NodeStatus, PageWrite, SegmentId, Volume, VolumeConfig, VolumeError,
+    Endpoint, InstanceId, KvApply, NodeId, NodeStatus, PageWrite, SegmentId, Volume, VolumeConfig,
+    VolumeError,
 };
 use nubis_core::{Env, ManualClock};
 
@@ -19,18 +20,31 @@ fn rig(config: VolumeConfig) -> Rig {
     let env = Env::with_clock(clock.shared());
     let mut volume = Volume::create(&env, config, KvApply).unwrap();
     let writer = volume.open_writer().unwrap().instance;
-    Rig { clock, volume, writer }
+    Rig {
+        clock,
+        volume,
+        writer,
+    }
 }
 
 /// Four pages per protection group, so tests can span groups.
 fn small_segments() -> VolumeConfig {
-    VolumeConfig { segment_size: 8192 * 4, ..VolumeConfig::default() }
+    VolumeConfig {
+        segment_size: 8192 * 4,
+        ..VolumeConfig::default()
+    }
 }
 
 impl Rig {
     fn put(&mut self, page: u64, key: &str, value: &str) -> Result<u64, VolumeError> {
         self.volume
-            .submit(self.writer, &[PageWrite::new(page, KvApply::put(key.as_bytes(), value.as_bytes()))])
+            .submit(
+                self.writer,
+                &[PageWrite::new(
+                    page,
+                    KvApply::put(key.as_bytes(), value.as_bytes()),
+                )],
+            )
             .map(|r| r.commit_lsn)
     }
 
@@ -43,12 +57,15 @@ impl Rig {
 
     fn settle(&mut self) {
         let clock = self.clock.clone();
-        self.volume.settle(Duration::from_millis(1), 2_000, |d| clock.advance(d));
+        self.volume
+            .settle(Duration::from_millis(1), 2_000, |d| clock.advance(d));
     }
 
     fn get(&mut self, page: u64, key: &str) -> Option<String> {
         let read = self.volume.read_page(self.writer, page).unwrap();
-        read.page.get(key.as_bytes()).map(|v| String::from_utf8_lossy(v).into_owned())
+        read.page
+            .get(key.as_bytes())
+            .map(|v| String::from_utf8_lossy(v).into_owned())
     }
 }
 
@@ -83,7 +100,13 @@ fn losing_a_zone_keeps_reads_and_writes_and_zone_plus_one_keeps_reads_only() {
     // One more node: three copies left, a read quorum but no write quorum.
     r.volume.stop_node(NodeId(0)).unwrap();
     let err = r.put(3, "k3", "x").unwrap_err();
-    assert_eq!(err, VolumeError::WriteQuorumUnavailable { segment: SegmentId(0), reachable: 3 });
+    assert_eq!(
+        err,
+        VolumeError::WriteQuorumUnavailable {
+            segment: SegmentId(0),
+            reachable: 3
+        }
+    );
     assert!(err.is_retryable());
     assert_eq!(r.get(3, "k").as_deref(), Some("before"));
     assert_eq!(r.get(3, "k2").as_deref(), Some("az-down"));
@@ -129,7 +152,10 @@ fn a_partition_between_writer_and_nodes_fails_writes_cleanly_and_heals() {
     for n in 0..3 {
         r.volume.partition(w, Endpoint::Node(NodeId(n)));
     }
-    assert!(matches!(r.put(1, "a", "1"), Err(VolumeError::WriteQuorumUnavailable { reachable: 3, .. })));
+    assert!(matches!(
+        r.put(1, "a", "1"),
+        Err(VolumeError::WriteQuorumUnavailable { reachable: 3, .. })
+    ));
     assert_eq!(r.volume.stats().records_submitted, 0);
     r.volume.heal(w, Endpoint::Node(NodeId(0)));
     let lsn = r.put(1, "a", "1").unwrap();
@@ -153,14 +179,20 @@ fn a_lost_node_is_rebuilt_from_its_peers() {
     r.settle();
     r.volume.lose_node(NodeId(2)).unwrap();
     assert_eq!(r.volume.node_status(NodeId(2)).unwrap(), NodeStatus::Lost);
-    assert!(matches!(r.volume.start_node(NodeId(2)), Err(VolumeError::NodeState { .. })));
+    assert!(matches!(
+        r.volume.start_node(NodeId(2)),
+        Err(VolumeError::NodeState { .. })
+    ));
     r.put(0, "during", "loss").unwrap();
     r.settle();
     r.volume.rebuild_node(NodeId(2)).unwrap();
     r.settle();
     for seg in r.volume.segments() {
         let scls = r.volume.segment_complete_lsns(seg);
-        assert!(scls.iter().all(|(_, scl)| *scl == scls[0].1), "{seg:?}: {scls:?}");
+        assert!(
+            scls.iter().all(|(_, scl)| *scl == scls[0].1),
+            "{seg:?}: {scls:?}"
+        );
     }
     // Lose the rest of the zone and one more: the rebuilt node serves the reads.
     r.volume.lose_node(NodeId(3)).unwrap();
@@ -169,7 +201,10 @@ fn a_lost_node_is_rebuilt_from_its_peers() {
     assert_eq!(r.get(0, "during").as_deref(), Some("loss"));
     // A rebuild needs three reachable peers per group.
     r.volume.stop_node(NodeId(5)).unwrap();
-    assert!(matches!(r.volume.rebuild_node(NodeId(3)), Err(VolumeError::ReadQuorumUnavailable { .. })));
+    assert!(matches!(
+        r.volume.rebuild_node(NodeId(3)),
+        Err(VolumeError::ReadQuorumUnavailable { .. })
+    ));
 }
 
 #[test]
@@ -189,7 +224,10 @@ fn a_stopped_node_catches_up_by_gossip() {
 #[test]
 fn crash_recovery_keeps_acknowledged_commits_and_truncates_torn_mini_transactions() {
     // Four nodes per zone, so the two protection groups live on different nodes.
-    let mut r = rig(VolumeConfig { nodes_per_az: 4, ..small_segments() });
+    let mut r = rig(VolumeConfig {
+        nodes_per_az: 4,
+        ..small_segments()
+    });
     let acked = r.put(0, "a", "acked").unwrap();
     r.settle();
     assert!(r.volume.is_durable(acked));
@@ -200,7 +238,10 @@ fn crash_recovery_keeps_acknowledged_commits_and_truncates_torn_mini_transaction
         .volume
         .submit(
             r.writer,
-            &[PageWrite::new(1, KvApply::put(b"t", b"first-half")), PageWrite::new(5, KvApply::put(b"t", b"second-half"))],
+            &[
+                PageWrite::new(1, KvApply::put(b"t", b"first-half")),
+                PageWrite::new(5, KvApply::put(b"t", b"second-half")),
+            ],
         )
         .unwrap();
     // The second half is lost in flight to every copy.
@@ -209,7 +250,11 @@ fn crash_recovery_keeps_acknowledged_commits_and_truncates_torn_mini_transaction
     }
     r.step(5);
     assert!(!r.volume.is_durable(torn.commit_lsn));
-    assert_eq!(r.volume.vcl(), torn.first_lsn, "the first half is complete, the MTR is not");
+    assert_eq!(
+        r.volume.vcl(),
+        torn.first_lsn,
+        "the first half is complete, the MTR is not"
+    );
     r.volume.crash_instance(r.writer).unwrap();
     r.volume.heal_all();
     let report = r.volume.open_writer().unwrap();
@@ -220,13 +265,19 @@ fn crash_recovery_keeps_acknowledged_commits_and_truncates_torn_mini_transaction
     // No redo replay: recovery is three storage round trips however long the log is.
     assert_eq!(report.duration, Duration::from_millis(6));
     r.writer = report.instance;
-    assert!(matches!(r.put(0, "x", "y"), Err(VolumeError::Recovering { .. })));
+    assert!(matches!(
+        r.put(0, "x", "y"),
+        Err(VolumeError::Recovering { .. })
+    ));
     r.step(6);
     assert_eq!(r.get(0, "a").as_deref(), Some("acked"));
     assert_eq!(r.get(1, "t"), None);
     assert_eq!(r.get(5, "t"), None);
     // The truncated LSNs are reused by the new epoch and old records never come back.
-    let next = r.volume.submit(r.writer, &[PageWrite::new(5, KvApply::put(b"n", b"new"))]).unwrap();
+    let next = r
+        .volume
+        .submit(r.writer, &[PageWrite::new(5, KvApply::put(b"n", b"new"))])
+        .unwrap();
     assert_eq!(next.first_lsn, torn.first_lsn);
     r.settle();
     r.step(200);
@@ -278,15 +329,22 @@ fn a_new_writer_fences_the_old_one_through_storage() {
     r.settle();
     let old = r.writer;
     assert_eq!(r.volume.take_commit_acks(old).unwrap().len(), 1);
-    assert!(matches!(r.volume.open_writer(), Err(VolumeError::WriterExists { .. })));
+    assert!(matches!(
+        r.volume.open_writer(),
+        Err(VolumeError::WriterExists { .. })
+    ));
     let report = r.volume.force_open_writer().unwrap();
     let new = report.instance;
     r.step(10);
     // The old writer does not know yet; its write goes out and storage refuses it.
-    let zombie = r.volume.submit(old, &[PageWrite::new(0, KvApply::put(b"z", b"zombie"))]).unwrap();
+    let zombie = r
+        .volume
+        .submit(old, &[PageWrite::new(0, KvApply::put(b"z", b"zombie"))])
+        .unwrap();
     r.step(10);
     assert!(matches!(
-        r.volume.submit(old, &[PageWrite::new(0, KvApply::put(b"z", b"again"))]),
+        r.volume
+            .submit(old, &[PageWrite::new(0, KvApply::put(b"z", b"again"))]),
         Err(VolumeError::WriterFenced { .. })
     ));
     assert!(r.volume.take_commit_acks(old).unwrap().is_empty());
@@ -304,31 +362,75 @@ fn a_new_writer_fences_the_old_one_through_storage() {
 fn bad_requests_get_typed_errors() {
     let mut r = rig(VolumeConfig::default());
     let far = nubis_aurora::volume::MAX_VOLUME_SIZE / 8192;
-    assert!(matches!(r.put(far, "k", "v"), Err(VolumeError::VolumeFull { .. })));
-    assert!(matches!(r.volume.submit(r.writer, &[]), Err(VolumeError::InvalidParameter { .. })));
+    assert!(matches!(
+        r.put(far, "k", "v"),
+        Err(VolumeError::VolumeFull { .. })
+    ));
+    assert!(matches!(
+        r.volume.submit(r.writer, &[]),
+        Err(VolumeError::InvalidParameter { .. })
+    ));
     let reader = r.volume.add_reader();
     assert!(matches!(
-        r.volume.submit(reader, &[PageWrite::new(1, KvApply::put(b"k", b"v"))]),
+        r.volume
+            .submit(reader, &[PageWrite::new(1, KvApply::put(b"k", b"v"))]),
         Err(VolumeError::ReadOnly { .. })
     ));
-    assert!(matches!(r.volume.read_page(InstanceId(99), 1), Err(VolumeError::UnknownInstance { .. })));
-    assert!(matches!(r.volume.stop_node(NodeId(99)), Err(VolumeError::UnknownNode { .. })));
-    assert!(matches!(r.volume.fail_az(3), Err(VolumeError::UnknownAvailabilityZone { az: 3 })));
+    assert!(matches!(
+        r.volume.read_page(InstanceId(99), 1),
+        Err(VolumeError::UnknownInstance { .. })
+    ));
+    assert!(matches!(
+        r.volume.stop_node(NodeId(99)),
+        Err(VolumeError::UnknownNode { .. })
+    ));
+    assert!(matches!(
+        r.volume.fail_az(3),
+        Err(VolumeError::UnknownAvailabilityZone { az: 3 })
+    ));
     let env = Env::with_clock(r.clock.shared());
     assert!(matches!(
-        Volume::create(&env, VolumeConfig { nodes_per_az: 1, ..VolumeConfig::default() }, KvApply),
-        Err(VolumeError::InvalidParameter { parameter: "nodes_per_az", .. })
+        Volume::create(
+            &env,
+            VolumeConfig {
+                nodes_per_az: 1,
+                ..VolumeConfig::default()
+            },
+            KvApply
+        ),
+        Err(VolumeError::InvalidParameter {
+            parameter: "nodes_per_az",
+            ..
+        })
     ));
-    let mut tight = rig(VolumeConfig { lsn_allocation_limit: 2, ..VolumeConfig::default() });
+    let mut tight = rig(VolumeConfig {
+        lsn_allocation_limit: 2,
+        ..VolumeConfig::default()
+    });
     tight.put(1, "a", "1").unwrap();
     tight.put(1, "b", "2").unwrap();
-    assert!(matches!(tight.put(1, "c", "3"), Err(VolumeError::LsnAllocationLimit { outstanding: 3, limit: 2 })));
+    assert!(matches!(
+        tight.put(1, "c", "3"),
+        Err(VolumeError::LsnAllocationLimit {
+            outstanding: 3,
+            limit: 2
+        })
+    ));
     tight.settle();
     assert!(tight.put(1, "c", "3").is_ok());
     // A payload the applier rejects poisons that page only.
-    tight.volume.submit(tight.writer, &[PageWrite::new(9, bytes::Bytes::from_static(b"garbage"))]).unwrap();
+    tight
+        .volume
+        .submit(
+            tight.writer,
+            &[PageWrite::new(9, bytes::Bytes::from_static(b"garbage"))],
+        )
+        .unwrap();
     tight.settle();
-    assert!(matches!(tight.volume.read_page(tight.writer, 9), Err(VolumeError::PageApply { page: 9, .. })));
+    assert!(matches!(
+        tight.volume.read_page(tight.writer, 9),
+        Err(VolumeError::PageApply { page: 9, .. })
+    ));
     assert_eq!(tight.get(1, "c").as_deref(), Some("3"));
 }
 

@@ -33,18 +33,25 @@ fn trim(list: &mut Vec<Lsn>, floor: Lsn) {
 }
 
 fn at_or_below(list: Option<&Vec<Lsn>>, lsn: Lsn) -> Lsn {
-    list.and_then(|l| l.iter().rev().find(|x| **x <= lsn).copied()).unwrap_or(0)
+    list.and_then(|l| l.iter().rev().find(|x| **x <= lsn).copied())
+        .unwrap_or(0)
 }
 
 impl Directory {
     /// The newest LSN of `page` (0 when never written).
     pub fn page_latest(&self, page: PageId) -> Lsn {
-        self.pages.get(&page).and_then(|l| l.last().copied()).unwrap_or(0)
+        self.pages
+            .get(&page)
+            .and_then(|l| l.last().copied())
+            .unwrap_or(0)
     }
 
     /// The newest LSN of `segment`.
     pub fn segment_latest(&self, segment: SegmentId) -> Lsn {
-        self.segments.get(&segment).and_then(|l| l.last().copied()).unwrap_or(0)
+        self.segments
+            .get(&segment)
+            .and_then(|l| l.last().copied())
+            .unwrap_or(0)
     }
 
     /// The newest LSN of `segment` at or below `read_point` (which must be at or above the floor).
@@ -83,8 +90,11 @@ impl Directory {
 
     /// Forgets every record above `after` (a recovery truncated them).
     pub fn rollback(&mut self, after: Lsn) {
-        let dead: Vec<(Lsn, (PageId, SegmentId))> =
-            self.recent.range(after + 1..).map(|(l, v)| (*l, *v)).collect();
+        let dead: Vec<(Lsn, (PageId, SegmentId))> = self
+            .recent
+            .range(after + 1..)
+            .map(|(l, v)| (*l, *v))
+            .collect();
         for (lsn, (page, segment)) in dead {
             self.recent.remove(&lsn);
             if let Some(l) = self.pages.get_mut(&page) {

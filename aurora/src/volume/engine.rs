@@ -21,7 +21,9 @@ use super::net::{Endpoint, Message, Meta, Network};
 use super::node::{NodeStatus, StorageNode};
 use super::record::{Lsn, PageApply, PageId, PageWrite, RedoRecord};
 use super::replica::ReaderState;
-use super::topology::{COPIES, InstanceId, NodeId, READ_QUORUM, SegmentId, VolumeConfig, WRITE_QUORUM};
+use super::topology::{
+    COPIES, InstanceId, NodeId, READ_QUORUM, SegmentId, VolumeConfig, WRITE_QUORUM,
+};
 use super::writer::{CommitAck, MtrReceipt, Pending, WriterGroup};
 
 /// A page as read from the volume.
@@ -100,9 +102,15 @@ impl<A: PageApply> Volume<A> {
         Self::with_applier(env, config, Arc::new(applier))
     }
 
-    pub(crate) fn with_applier(env: &Env, config: VolumeConfig, applier: Arc<A>) -> VolumeResult<Self> {
+    pub(crate) fn with_applier(
+        env: &Env,
+        config: VolumeConfig,
+        applier: Arc<A>,
+    ) -> VolumeResult<Self> {
         config.validate()?;
-        let nodes = (0..config.node_count()).map(|i| StorageNode::new(NodeId(i))).collect();
+        let nodes = (0..config.node_count())
+            .map(|i| StorageNode::new(NodeId(i)))
+            .collect();
         let now = env.clock.now();
         Ok(Volume {
             env: env.for_engine("aurora-volume"),
@@ -166,7 +174,9 @@ impl<A: PageApply> Volume<A> {
 
     /// The segment complete LSN each copy of `segment` has reached, in placement order.
     pub fn segment_complete_lsns(&self, segment: SegmentId) -> [(NodeId, Lsn); COPIES] {
-        self.config.placement(segment).map(|n| (n, self.nodes[n.0 as usize].scl(segment)))
+        self.config
+            .placement(segment)
+            .map(|n| (n, self.nodes[n.0 as usize].scl(segment)))
     }
 
     /// A node's health.
@@ -176,7 +186,11 @@ impl<A: PageApply> Volume<A> {
 
     /// Counters.
     pub fn stats(&self) -> VolumeStats {
-        VolumeStats { messages_sent: self.net.sent, messages_dropped: self.net.dropped, ..self.stats }
+        VolumeStats {
+            messages_sent: self.net.sent,
+            messages_dropped: self.net.dropped,
+            ..self.stats
+        }
     }
 
     /// Messages still on the network.
@@ -195,11 +209,15 @@ impl<A: PageApply> Volume<A> {
     }
 
     pub(crate) fn node(&self, node: NodeId) -> VolumeResult<&StorageNode<A::Page>> {
-        self.nodes.get(node.0 as usize).ok_or(VolumeError::UnknownNode { node })
+        self.nodes
+            .get(node.0 as usize)
+            .ok_or(VolumeError::UnknownNode { node })
     }
 
     pub(crate) fn reachable(&self, from: Endpoint, node: NodeId) -> bool {
-        self.nodes.get(node.0 as usize).is_some_and(|n| n.status == NodeStatus::Up)
+        self.nodes
+            .get(node.0 as usize)
+            .is_some_and(|n| n.status == NodeStatus::Up)
             && !self.net.is_cut(from, Endpoint::Node(node))
     }
 
@@ -209,7 +227,13 @@ impl<A: PageApply> Volume<A> {
         let reader = matches!(role, Role::Reader).then(|| ReaderState::new(self.vdl()));
         self.instances.insert(
             id,
-            Instance { role, az: self.config.instance_az, waiting: BTreeMap::new(), acked: Vec::new(), reader },
+            Instance {
+                role,
+                az: self.config.instance_az,
+                waiting: BTreeMap::new(),
+                acked: Vec::new(),
+                reader,
+            },
         );
         id
     }
@@ -217,8 +241,15 @@ impl<A: PageApply> Volume<A> {
     fn writer_epoch(&self, instance: InstanceId) -> VolumeResult<u64> {
         match self.instances.get(&instance) {
             None => Err(VolumeError::UnknownInstance { instance }),
-            Some(Instance { role: Role::Reader, .. }) => Err(VolumeError::ReadOnly { operation: "a write" }),
-            Some(Instance { role: Role::Writer { epoch }, .. }) => Ok(*epoch),
+            Some(Instance {
+                role: Role::Reader, ..
+            }) => Err(VolumeError::ReadOnly {
+                operation: "a write",
+            }),
+            Some(Instance {
+                role: Role::Writer { epoch },
+                ..
+            }) => Ok(*epoch),
         }
     }
 
@@ -234,19 +265,35 @@ impl<A: PageApply> Volume<A> {
     /// Logs one mini-transaction: its records get consecutive LSNs, the last one closes it (a
     /// consistency point). Returns before anything is durable; the commit is acknowledged by a
     /// later [`Volume::tick`] once the VDL reaches `commit_lsn` (see [`Volume::take_commit_acks`]).
-    pub fn submit(&mut self, instance: InstanceId, writes: &[PageWrite]) -> VolumeResult<MtrReceipt> {
+    pub fn submit(
+        &mut self,
+        instance: InstanceId,
+        writes: &[PageWrite],
+    ) -> VolumeResult<MtrReceipt> {
         if self.replication_target {
-            return Err(VolumeError::ReadOnly { operation: "a write on a secondary region's volume" });
+            return Err(VolumeError::ReadOnly {
+                operation: "a write on a secondary region's volume",
+            });
         }
         self.submit_inner(instance, writes)
     }
 
-    pub(crate) fn submit_inner(&mut self, instance: InstanceId, writes: &[PageWrite]) -> VolumeResult<MtrReceipt> {
+    pub(crate) fn submit_inner(
+        &mut self,
+        instance: InstanceId,
+        writes: &[PageWrite],
+    ) -> VolumeResult<MtrReceipt> {
         let now = self.now();
         let epoch = self.writer_epoch(instance)?;
-        let group = self.groups.get(&epoch).ok_or(VolumeError::UnknownInstance { instance })?;
+        let group = self
+            .groups
+            .get(&epoch)
+            .ok_or(VolumeError::UnknownInstance { instance })?;
         if group.fenced {
-            return Err(VolumeError::WriterFenced { instance, epoch: self.epoch });
+            return Err(VolumeError::WriterFenced {
+                instance,
+                epoch: self.epoch,
+            });
         }
         if let Ok(remaining) = group.available_at.duration_since(now)
             && !remaining.is_zero()
@@ -264,12 +311,23 @@ impl<A: PageApply> Volume<A> {
         if outstanding > limit {
             return Err(VolumeError::LsnAllocationLimit { outstanding, limit });
         }
-        let segs = writes.iter().map(|w| self.config.segment_of(w.page_id)).collect::<VolumeResult<Vec<_>>>()?;
+        let segs = writes
+            .iter()
+            .map(|w| self.config.segment_of(w.page_id))
+            .collect::<VolumeResult<Vec<_>>>()?;
         let from = Endpoint::Instance(instance);
         for seg in segs.iter().collect::<BTreeSet<_>>() {
-            let reachable = self.config.placement(*seg).iter().filter(|n| self.reachable(from, **n)).count();
+            let reachable = self
+                .config
+                .placement(*seg)
+                .iter()
+                .filter(|n| self.reachable(from, **n))
+                .count();
             if reachable < WRITE_QUORUM {
-                return Err(VolumeError::WriteQuorumUnavailable { segment: *seg, reachable });
+                return Err(VolumeError::WriteQuorumUnavailable {
+                    segment: *seg,
+                    reachable,
+                });
             }
         }
         let current = epoch == self.epoch;
@@ -282,7 +340,11 @@ impl<A: PageApply> Volume<A> {
             {
                 let actual = self.directory.page_latest(w.page_id);
                 if expected != actual {
-                    return Err(VolumeError::WriteConflict { page: w.page_id, expected, actual });
+                    return Err(VolumeError::WriteConflict {
+                        page: w.page_id,
+                        expected,
+                        actual,
+                    });
                 }
             }
         }
@@ -297,8 +359,12 @@ impl<A: PageApply> Volume<A> {
         let mut by_segment: BTreeMap<SegmentId, Vec<RedoRecord>> = BTreeMap::new();
         for (i, (w, seg)) in writes.iter().zip(&segs).enumerate() {
             let lsn = group.last_lsn + 1;
-            let prev_page = *local_pages.entry(w.page_id).or_insert_with(|| self.directory.page_latest(w.page_id));
-            let prev_seg = *local_segs.entry(*seg).or_insert_with(|| self.directory.segment_latest(*seg));
+            let prev_page = *local_pages
+                .entry(w.page_id)
+                .or_insert_with(|| self.directory.page_latest(w.page_id));
+            let prev_seg = *local_segs
+                .entry(*seg)
+                .or_insert_with(|| self.directory.segment_latest(*seg));
             let record = RedoRecord {
                 lsn,
                 prev_lsn: group.last_lsn,
@@ -315,7 +381,15 @@ impl<A: PageApply> Volume<A> {
                 self.directory.push(lsn, w.page_id, *seg);
             }
             group.last_lsn = lsn;
-            group.pending.insert(lsn, Pending { record: record.clone(), segment: *seg, acks: 0, last_sent: now });
+            group.pending.insert(
+                lsn,
+                Pending {
+                    record: record.clone(),
+                    segment: *seg,
+                    acks: 0,
+                    last_sent: now,
+                },
+            );
             by_segment.entry(*seg).or_default().push(record);
         }
         let commit_lsn = group.last_lsn;
@@ -327,13 +401,22 @@ impl<A: PageApply> Volume<A> {
             return Err(VolumeError::UnknownInstance { instance });
         };
         let meta = self.meta(group);
-        let az = self.instances.get(&instance).map_or(self.config.instance_az, |i| i.az);
+        let az = self
+            .instances
+            .get(&instance)
+            .map_or(self.config.instance_az, |i| i.az);
         for (seg, records) in &by_segment {
             for node in self.config.placement(*seg) {
                 let at = now + self.config.latency_to(az, node);
                 self.net.send(
                     at,
-                    Message::Write { from: instance, to: node, segment: *seg, meta: meta.clone(), records: records.clone() },
+                    Message::Write {
+                        from: instance,
+                        to: node,
+                        segment: *seg,
+                        meta: meta.clone(),
+                        records: records.clone(),
+                    },
                 );
             }
         }
@@ -344,18 +427,28 @@ impl<A: PageApply> Volume<A> {
         if let Some(inst) = self.instances.get_mut(&instance) {
             inst.waiting.insert(commit_lsn, now);
         }
-        Ok(MtrReceipt { first_lsn, commit_lsn, epoch })
+        Ok(MtrReceipt {
+            first_lsn,
+            commit_lsn,
+            epoch,
+        })
     }
 
     /// Commits of `instance` the VDL has reached since the last call, oldest first.
     pub fn take_commit_acks(&mut self, instance: InstanceId) -> VolumeResult<Vec<CommitAck>> {
-        let inst = self.instances.get_mut(&instance).ok_or(VolumeError::UnknownInstance { instance })?;
+        let inst = self
+            .instances
+            .get_mut(&instance)
+            .ok_or(VolumeError::UnknownInstance { instance })?;
         Ok(std::mem::take(&mut inst.acked))
     }
 
     /// Commits of `instance` still waiting for the VDL.
     pub fn pending_commits(&self, instance: InstanceId) -> VolumeResult<Vec<Lsn>> {
-        let inst = self.instances.get(&instance).ok_or(VolumeError::UnknownInstance { instance })?;
+        let inst = self
+            .instances
+            .get(&instance)
+            .ok_or(VolumeError::UnknownInstance { instance })?;
         Ok(inst.waiting.keys().copied().collect())
     }
 
@@ -377,7 +470,11 @@ impl<A: PageApply> Volume<A> {
                 node.apply_background(&*applier);
             }
         }
-        if now.duration_since(self.last_gossip).unwrap_or(Duration::ZERO) >= self.config.gossip_interval {
+        if now
+            .duration_since(self.last_gossip)
+            .unwrap_or(Duration::ZERO)
+            >= self.config.gossip_interval
+        {
             self.last_gossip = now;
             for seg in self.segments.clone() {
                 self.gossip_segment(seg, None);
@@ -391,11 +488,19 @@ impl<A: PageApply> Volume<A> {
     /// Ticks, advancing a manual clock by `step` each time, until nothing is in flight or
     /// `max_steps` ran; returns the steps taken. `advance` moves the clock (for example
     /// `|d| clock.advance(d)`).
-    pub fn settle(&mut self, step: Duration, max_steps: usize, advance: impl Fn(Duration)) -> usize {
+    pub fn settle(
+        &mut self,
+        step: Duration,
+        max_steps: usize,
+        advance: impl Fn(Duration),
+    ) -> usize {
         for i in 0..max_steps {
             self.tick();
             let quiet = self.net.in_flight() == 0
-                && self.groups.values().all(|g| g.pending.is_empty() || g.fenced)
+                && self
+                    .groups
+                    .values()
+                    .all(|g| g.pending.is_empty() || g.fenced)
                 && self.secondaries.iter().all(|s| s.is_idle());
             if quiet {
                 return i + 1;
@@ -407,32 +512,70 @@ impl<A: PageApply> Volume<A> {
 
     fn deliver(&mut self, msg: Message, now: SystemTime) {
         match msg {
-            Message::Write { from, to, segment, meta, records } => {
+            Message::Write {
+                from,
+                to,
+                segment,
+                meta,
+                records,
+            } => {
                 let Some(az) = self.instances.get(&from).map(|i| i.az) else {
                     // The sender crashed; storage still stores what reached it.
                     self.store(to, segment, &meta, &records);
                     return;
                 };
                 let back = now + self.config.latency_to(az, to);
-                let Some(node) = self.nodes.get(to.0 as usize) else { return };
+                let Some(node) = self.nodes.get(to.0 as usize) else {
+                    return;
+                };
                 if node.status != NodeStatus::Up {
                     return;
                 }
                 if meta.epoch < node.epoch {
                     let node_epoch = node.epoch;
-                    self.net.send(back, Message::Fenced { from: to, to: from, writer_epoch: meta.epoch, node_epoch });
+                    self.net.send(
+                        back,
+                        Message::Fenced {
+                            from: to,
+                            to: from,
+                            writer_epoch: meta.epoch,
+                            node_epoch,
+                        },
+                    );
                     return;
                 }
                 let held = self.store(to, segment, &meta, &records);
                 if !held.is_empty() {
-                    self.net.send(back, Message::Ack { from: to, to: from, epoch: meta.epoch, segment, lsns: held });
+                    self.net.send(
+                        back,
+                        Message::Ack {
+                            from: to,
+                            to: from,
+                            epoch: meta.epoch,
+                            segment,
+                            lsns: held,
+                        },
+                    );
                 }
             }
-            Message::Ack { from, to, epoch, segment, lsns } => {
+            Message::Ack {
+                from,
+                to,
+                epoch,
+                segment,
+                lsns,
+            } => {
                 if !self.instances.contains_key(&to) {
                     return;
                 }
-                let Some(slot) = self.config.placement(segment).iter().position(|n| *n == from) else { return };
+                let Some(slot) = self
+                    .config
+                    .placement(segment)
+                    .iter()
+                    .position(|n| *n == from)
+                else {
+                    return;
+                };
                 if let Some(group) = self.groups.get_mut(&epoch) {
                     for lsn in lsns {
                         if let Some(p) = group.pending.get_mut(&lsn) {
@@ -441,7 +584,12 @@ impl<A: PageApply> Volume<A> {
                     }
                 }
             }
-            Message::Fenced { to, writer_epoch, node_epoch, .. } => {
+            Message::Fenced {
+                to,
+                writer_epoch,
+                node_epoch,
+                ..
+            } => {
                 debug_assert!(node_epoch > writer_epoch, "only a newer epoch fences");
                 if self.instances.contains_key(&to)
                     && let Some(group) = self.groups.get_mut(&writer_epoch)
@@ -450,17 +598,35 @@ impl<A: PageApply> Volume<A> {
                     group.pending.clear();
                 }
             }
-            Message::Stream { to, epoch, records, vdl, .. } => self.reader_receive(to, epoch, records, vdl),
+            Message::Stream {
+                to,
+                epoch,
+                records,
+                vdl,
+                ..
+            } => self.reader_receive(to, epoch, records, vdl),
         }
     }
 
-    fn store(&mut self, to: NodeId, segment: SegmentId, meta: &Meta, records: &[RedoRecord]) -> Vec<Lsn> {
-        let Some(node) = self.nodes.get_mut(to.0 as usize) else { return Vec::new() };
+    fn store(
+        &mut self,
+        to: NodeId,
+        segment: SegmentId,
+        meta: &Meta,
+        records: &[RedoRecord],
+    ) -> Vec<Lsn> {
+        let Some(node) = self.nodes.get_mut(to.0 as usize) else {
+            return Vec::new();
+        };
         if node.status != NodeStatus::Up || meta.epoch < node.epoch {
             return Vec::new();
         }
         node.learn_meta(meta);
-        if records.is_empty() { Vec::new() } else { node.receive(segment, records) }
+        if records.is_empty() {
+            Vec::new()
+        } else {
+            node.receive(segment, records)
+        }
     }
 
     fn advance_groups(&mut self, now: SystemTime) {
@@ -485,40 +651,64 @@ impl<A: PageApply> Volume<A> {
                 if let Some(inst) = self.instances.get_mut(&m) {
                     let later = inst.waiting.split_off(&(vdl + 1));
                     let done = std::mem::replace(&mut inst.waiting, later);
-                    inst.acked.extend(done.into_iter().map(|(lsn, submitted_at)| CommitAck {
-                        lsn,
-                        epoch,
-                        submitted_at,
-                        acknowledged_at: now,
-                    }));
+                    inst.acked
+                        .extend(done.into_iter().map(|(lsn, submitted_at)| CommitAck {
+                            lsn,
+                            epoch,
+                            submitted_at,
+                            acknowledged_at: now,
+                        }));
                 }
             }
         }
         self.min_read_point = self.min_read_point.max(self.compute_min_read_point());
-        let floor = self.secondaries.iter().map(|s| s.durable_lsn()).fold(self.min_read_point, Lsn::min);
-        while self.vdl_history.len() > 1 && self.vdl_history.get(1).is_some_and(|(l, _)| *l <= floor) {
+        let floor = self
+            .secondaries
+            .iter()
+            .map(|s| s.durable_lsn())
+            .fold(self.min_read_point, Lsn::min);
+        while self.vdl_history.len() > 1
+            && self.vdl_history.get(1).is_some_and(|(l, _)| *l <= floor)
+        {
             self.vdl_history.pop_front();
         }
     }
 
     /// Any live member of a group, to send on its behalf.
     fn sender(&self, group: &WriterGroup) -> Option<InstanceId> {
-        group.members.iter().copied().find(|m| self.instances.contains_key(m))
+        group
+            .members
+            .iter()
+            .copied()
+            .find(|m| self.instances.contains_key(m))
     }
 
     fn announce(&mut self, now: SystemTime) {
-        let Some(group) = self.groups.get(&self.epoch) else { return };
+        let Some(group) = self.groups.get(&self.epoch) else {
+            return;
+        };
         if group.fenced || group.announced == (group.vdl, self.min_read_point) {
             return;
         }
-        let Some(from) = self.sender(group) else { return };
+        let Some(from) = self.sender(group) else {
+            return;
+        };
         let meta = self.meta(group);
         let vdl = group.vdl;
         let az = self.config.instance_az;
         for i in 0..self.config.node_count() {
             let to = NodeId(i);
             let at = now + self.config.latency_to(az, to);
-            self.net.send(at, Message::Write { from, to, segment: SegmentId(0), meta: meta.clone(), records: Vec::new() });
+            self.net.send(
+                at,
+                Message::Write {
+                    from,
+                    to,
+                    segment: SegmentId(0),
+                    meta: meta.clone(),
+                    records: Vec::new(),
+                },
+            );
         }
         self.stream_to_readers(from, self.epoch, Vec::new(), now);
         let mrp = self.min_read_point;
@@ -534,7 +724,14 @@ impl<A: PageApply> Volume<A> {
             if group.fenced {
                 continue;
             }
-            let Some(from) = group.members.iter().copied().find(|m| self.instances.contains_key(m)) else { continue };
+            let Some(from) = group
+                .members
+                .iter()
+                .copied()
+                .find(|m| self.instances.contains_key(m))
+            else {
+                continue;
+            };
             let mut batch: BTreeMap<(SegmentId, NodeId), Vec<RedoRecord>> = BTreeMap::new();
             for p in group.pending.values_mut() {
                 if now.duration_since(p.last_sent).unwrap_or(Duration::ZERO) < interval {
@@ -543,10 +740,20 @@ impl<A: PageApply> Volume<A> {
                 let placement = self.config.placement(p.segment);
                 let mut resent = false;
                 for (slot, node) in placement.iter().enumerate() {
-                    let up = self.nodes.get(node.0 as usize).is_some_and(|n| n.status == NodeStatus::Up);
-                    if p.acks & (1 << slot) == 0 && up && !self.net.is_cut(Endpoint::Instance(from), Endpoint::Node(*node))
+                    let up = self
+                        .nodes
+                        .get(node.0 as usize)
+                        .is_some_and(|n| n.status == NodeStatus::Up);
+                    if p.acks & (1 << slot) == 0
+                        && up
+                        && !self
+                            .net
+                            .is_cut(Endpoint::Instance(from), Endpoint::Node(*node))
                     {
-                        batch.entry((p.segment, *node)).or_default().push(p.record.clone());
+                        batch
+                            .entry((p.segment, *node))
+                            .or_default()
+                            .push(p.record.clone());
                         resent = true;
                     }
                 }
@@ -560,11 +767,22 @@ impl<A: PageApply> Volume<A> {
             }
         }
         for (epoch, from, batch) in sends {
-            let Some(group) = self.groups.get(&epoch) else { continue };
+            let Some(group) = self.groups.get(&epoch) else {
+                continue;
+            };
             let meta = self.meta(group);
             for ((segment, to), records) in batch {
                 let at = now + self.config.latency_to(self.config.instance_az, to);
-                self.net.send(at, Message::Write { from, to, segment, meta: meta.clone(), records });
+                self.net.send(
+                    at,
+                    Message::Write {
+                        from,
+                        to,
+                        segment,
+                        meta: meta.clone(),
+                        records,
+                    },
+                );
             }
         }
     }
@@ -591,14 +809,27 @@ impl<A: PageApply> Volume<A> {
 
     /// Reads a page at the instance's read point: the writer's VDL, or a reader's applied VDL
     /// (a reader serves pages in its cache itself).
-    pub fn read_page(&mut self, instance: InstanceId, page: PageId) -> VolumeResult<PageRead<A::Page>> {
+    pub fn read_page(
+        &mut self,
+        instance: InstanceId,
+        page: PageId,
+    ) -> VolumeResult<PageRead<A::Page>> {
         let now = self.now();
-        let inst = self.instances.get(&instance).ok_or(VolumeError::UnknownInstance { instance })?;
+        let inst = self
+            .instances
+            .get(&instance)
+            .ok_or(VolumeError::UnknownInstance { instance })?;
         let read_point = match &inst.role {
             Role::Writer { epoch } => {
-                let group = self.groups.get(epoch).ok_or(VolumeError::UnknownInstance { instance })?;
+                let group = self
+                    .groups
+                    .get(epoch)
+                    .ok_or(VolumeError::UnknownInstance { instance })?;
                 if group.fenced {
-                    return Err(VolumeError::WriterFenced { instance, epoch: self.epoch });
+                    return Err(VolumeError::WriterFenced {
+                        instance,
+                        epoch: self.epoch,
+                    });
                 }
                 if let Ok(remaining) = group.available_at.duration_since(now)
                     && !remaining.is_zero()
@@ -622,35 +853,67 @@ impl<A: PageApply> Volume<A> {
     ) -> VolumeResult<PageRead<A::Page>> {
         let segment = self.config.segment_of(page)?;
         if !self.segments.contains(&segment) {
-            return Ok(PageRead { page_id: page, lsn: 0, page: A::Page::default(), served_by: None, repaired: false });
+            return Ok(PageRead {
+                page_id: page,
+                lsn: 0,
+                page: A::Page::default(),
+                served_by: None,
+                repaired: false,
+            });
         }
         let needed = self.directory.segment_at_or_below(segment, read_point);
         let from = Endpoint::Instance(instance);
-        let az = self.instances.get(&instance).map_or(self.config.instance_az, |i| i.az);
+        let az = self
+            .instances
+            .get(&instance)
+            .map_or(self.config.instance_az, |i| i.az);
         let mut repaired = false;
         let node = match self.complete_copy(from, az, segment, needed) {
             Some(n) => n,
             None => {
-                let reachable: Vec<NodeId> =
-                    self.config.placement(segment).into_iter().filter(|n| self.reachable(from, *n)).collect();
+                let reachable: Vec<NodeId> = self
+                    .config
+                    .placement(segment)
+                    .into_iter()
+                    .filter(|n| self.reachable(from, *n))
+                    .collect();
                 if reachable.len() < READ_QUORUM {
-                    return Err(VolumeError::ReadQuorumUnavailable { segment, reachable: reachable.len(), needed });
+                    return Err(VolumeError::ReadQuorumUnavailable {
+                        segment,
+                        reachable: reachable.len(),
+                        needed,
+                    });
                 }
                 self.stats.repairs += 1;
                 repaired = true;
                 self.gossip_segment(segment, Some(&reachable));
-                self.complete_copy(from, az, segment, needed).ok_or(VolumeError::ReadQuorumUnavailable {
-                    segment,
-                    reachable: reachable.len(),
-                    needed,
-                })?
+                self.complete_copy(from, az, segment, needed).ok_or(
+                    VolumeError::ReadQuorumUnavailable {
+                        segment,
+                        reachable: reachable.len(),
+                        needed,
+                    },
+                )?
             }
         };
-        let (lsn, image) = self.nodes[node.0 as usize].read_page(&*self.applier, segment, page, read_point)?;
-        Ok(PageRead { page_id: page, lsn, page: image, served_by: Some(node), repaired })
+        let (lsn, image) =
+            self.nodes[node.0 as usize].read_page(&*self.applier, segment, page, read_point)?;
+        Ok(PageRead {
+            page_id: page,
+            lsn,
+            page: image,
+            served_by: Some(node),
+            repaired,
+        })
     }
 
-    fn complete_copy(&self, from: Endpoint, az: usize, segment: SegmentId, needed: Lsn) -> Option<NodeId> {
+    fn complete_copy(
+        &self,
+        from: Endpoint,
+        az: usize,
+        segment: SegmentId,
+        needed: Lsn,
+    ) -> Option<NodeId> {
         self.config
             .placement(segment)
             .into_iter()
@@ -664,13 +927,22 @@ impl<A: PageApply> Volume<A> {
 }
 
 /// Two peers exchange what they know about `segment`; returns the records copied.
-fn gossip_pair<P: Clone + Default>(nodes: &mut [StorageNode<P>], a: NodeId, b: NodeId, segment: SegmentId) -> usize {
+fn gossip_pair<P: Clone + Default>(
+    nodes: &mut [StorageNode<P>],
+    a: NodeId,
+    b: NodeId,
+    segment: SegmentId,
+) -> usize {
     let (ia, ib) = (a.0 as usize, b.0 as usize);
     if ia == ib || ia >= nodes.len() || ib >= nodes.len() {
         return 0;
     }
     let (lo, hi) = nodes.split_at_mut(ia.max(ib));
-    let (x, y) = if ia < ib { (&mut lo[ia], &mut hi[0]) } else { (&mut hi[0], &mut lo[ib]) };
+    let (x, y) = if ia < ib {
+        (&mut lo[ia], &mut hi[0])
+    } else {
+        (&mut hi[0], &mut lo[ib])
+    };
     let (ea, ta, va, ma) = x.meta();
     let (eb, tb, vb, mb) = y.meta();
     x.learn(eb, &tb, vb, mb);

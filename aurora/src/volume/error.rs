@@ -79,7 +79,9 @@ pub enum VolumeError {
         limit: u64,
     },
     /// The page lies beyond the volume's maximum size.
-    #[error("could not extend file: page {page} is beyond the maximum volume size of {max_bytes} bytes")]
+    #[error(
+        "could not extend file: page {page} is beyond the maximum volume size of {max_bytes} bytes"
+    )]
     VolumeFull {
         /// The page.
         page: PageId,
@@ -211,13 +213,30 @@ mod tests {
 
     #[test]
     fn conflicts_are_retryable_serialization_failures() {
-        let e = VolumeError::WriteConflict { page: 7, expected: 3, actual: 5 };
+        let e = VolumeError::WriteConflict {
+            page: 7,
+            expected: 3,
+            actual: 5,
+        };
         assert_eq!(e.code(), "40001");
         assert!(e.is_retryable());
-        assert!(e.to_string().starts_with("could not serialize access due to concurrent update"));
-        let e = VolumeError::VolumeFull { page: 1, max_bytes: 8192 };
+        assert!(
+            e.to_string()
+                .starts_with("could not serialize access due to concurrent update")
+        );
+        let e = VolumeError::VolumeFull {
+            page: 1,
+            max_bytes: 8192,
+        };
         assert!(!e.is_retryable());
         assert_eq!(e.code(), "53100");
-        assert_eq!(VolumeError::WriteQuorumUnavailable { segment: SegmentId(0), reachable: 3 }.status(), 503);
+        assert_eq!(
+            VolumeError::WriteQuorumUnavailable {
+                segment: SegmentId(0),
+                reachable: 3
+            }
+            .status(),
+            503
+        );
     }
 }

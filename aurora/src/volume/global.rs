@@ -56,7 +56,11 @@ impl<A: PageApply> Secondary<A> {
     pub fn is_idle(&self) -> bool {
         self.queue.is_empty()
             && self.volume.in_flight() == 0
-            && self.volume.groups.values().all(|g| g.pending.is_empty() || g.fenced)
+            && self
+                .volume
+                .groups
+                .values()
+                .all(|g| g.pending.is_empty() || g.fenced)
     }
 }
 
@@ -107,16 +111,24 @@ impl<A: PageApply> Volume<A> {
             return fail("a secondary region's volume cannot have secondary regions".to_owned());
         }
         if self.secondaries.len() >= MAX_SECONDARY_REGIONS {
-            return fail(format!("a global database has at most {MAX_SECONDARY_REGIONS} secondary regions"));
+            return fail(format!(
+                "a global database has at most {MAX_SECONDARY_REGIONS} secondary regions"
+            ));
         }
         if self.secondaries.iter().any(|s| s.region == region) {
-            return fail(format!("region {region} is already a secondary region of this global database"));
+            return fail(format!(
+                "region {region} is already a secondary region of this global database"
+            ));
         }
         let Some(sender) = self.live_writers().first().copied() else {
             return fail("the primary volume has no open writer".to_owned());
         };
         let vdl = self.vdl();
-        let mut volume = Volume::with_applier(&self.env.for_engine(region.as_str()), self.config.clone(), Arc::clone(&self.applier))?;
+        let mut volume = Volume::with_applier(
+            &self.env.for_engine(region.as_str()),
+            self.config.clone(),
+            Arc::clone(&self.applier),
+        )?;
         volume.replication_target = true;
         volume.epoch = 1;
         // Seed each protection group from one copy complete at the VDL.
@@ -130,9 +142,20 @@ impl<A: PageApply> Volume<A> {
                 .placement(seg)
                 .into_iter()
                 .filter(|n| self.reachable(Endpoint::Instance(sender), *n))
-                .find(|n| self.nodes[n.0 as usize].scl(seg) >= needed && self.nodes[n.0 as usize].epoch >= self.epoch)
-                .ok_or(VolumeError::ReadQuorumUnavailable { segment: seg, reachable: 0, needed })?;
-            let mut replica = self.nodes[source.0 as usize].segments.get(&seg).cloned().unwrap_or_default();
+                .find(|n| {
+                    self.nodes[n.0 as usize].scl(seg) >= needed
+                        && self.nodes[n.0 as usize].epoch >= self.epoch
+                })
+                .ok_or(VolumeError::ReadQuorumUnavailable {
+                    segment: seg,
+                    reachable: 0,
+                    needed,
+                })?;
+            let mut replica = self.nodes[source.0 as usize]
+                .segments
+                .get(&seg)
+                .cloned()
+                .unwrap_or_default();
             replica.log.retain(|lsn, _| *lsn <= vdl);
             replica.by_page.retain(|(_, lsn)| *lsn <= vdl);
             replica.scl = replica.scl.min(vdl);
@@ -182,27 +205,63 @@ impl<A: PageApply> Volume<A> {
 
     /// A secondary region's volume, to attach readers to it.
     pub fn secondary_mut(&mut self, region: &Region) -> VolumeResult<&mut Volume<A>> {
-        self.secondaries.iter_mut().find(|s| &s.region == region).map(|s| &mut s.volume).ok_or_else(|| {
-            VolumeError::GlobalDatabase { message: format!("region {region} is not a secondary region of this global database") }
-        })
+        self.secondaries
+            .iter_mut()
+            .find(|s| &s.region == region)
+            .map(|s| &mut s.volume)
+            .ok_or_else(|| VolumeError::GlobalDatabase {
+                message: format!(
+                    "region {region} is not a secondary region of this global database"
+                ),
+            })
     }
 
     /// Detaches a secondary region and promotes it to an independent, writable volume, reporting
     /// the recovery point (use it in an outage; after draining the lag it loses nothing).
     pub fn detach_and_promote(&mut self, region: &Region) -> VolumeResult<Promotion<A>> {
-        let idx = self.secondaries.iter().position(|s| &s.region == region).ok_or_else(|| {
-            VolumeError::GlobalDatabase { message: format!("region {region} is not a secondary region of this global database") }
-        })?;
+        let idx = self
+            .secondaries
+            .iter()
+            .position(|s| &s.region == region)
+            .ok_or_else(|| VolumeError::GlobalDatabase {
+                message: format!(
+                    "region {region} is not a secondary region of this global database"
+                ),
+            })?;
         let primary_vdl = self.vdl();
-        let Secondary { region, mut volume, writer, unconfirmed, queue, .. } = self.secondaries.remove(idx);
+        let Secondary {
+            region,
+            mut volume,
+            writer,
+            unconfirmed,
+            queue,
+            ..
+        } = self.secondaries.remove(idx);
         volume.crash_instance(writer)?;
         volume.replication_target = false;
         let recovery = volume.recover_for_promotion()?;
         let promoted_vdl = recovery.vdl;
-        let lost_records =
-            unconfirmed.iter().filter(|l| **l > promoted_vdl).count() + queue.iter().filter(|(_, r)| r.lsn > promoted_vdl && !unconfirmed.contains(&r.lsn)).count();
-        let rpo = if lost_records == 0 { Duration::ZERO } else { self.lag_behind(promoted_vdl) };
-        Ok(Promotion { volume, recovery, rpo: RpoReport { region, primary_vdl, promoted_vdl, lost_records, rpo } })
+        let lost_records = unconfirmed.iter().filter(|l| **l > promoted_vdl).count()
+            + queue
+                .iter()
+                .filter(|(_, r)| r.lsn > promoted_vdl && !unconfirmed.contains(&r.lsn))
+                .count();
+        let rpo = if lost_records == 0 {
+            Duration::ZERO
+        } else {
+            self.lag_behind(promoted_vdl)
+        };
+        Ok(Promotion {
+            volume,
+            recovery,
+            rpo: RpoReport {
+                region,
+                primary_vdl,
+                promoted_vdl,
+                lost_records,
+                rpo,
+            },
+        })
     }
 
     fn recover_for_promotion(&mut self) -> VolumeResult<RecoveryReport> {
@@ -249,25 +308,45 @@ impl<A: PageApply> Volume<A> {
     fn replicate(&mut self, writer: InstanceId, records: Vec<RedoRecord>) {
         let now = self.now();
         let epoch = self.epoch;
-        let Some(group) = self.groups.get_mut(&epoch) else { return };
+        let Some(group) = self.groups.get_mut(&epoch) else {
+            return;
+        };
         let mut sends = Vec::new();
         for mut rec in records {
-            let Ok(seg) = self.config.segment_of(rec.page_id) else { continue };
+            let Ok(seg) = self.config.segment_of(rec.page_id) else {
+                continue;
+            };
             rec.epoch = epoch;
             self.directory.push(rec.lsn, rec.page_id, seg);
             self.segments.insert(seg);
             group.last_lsn = rec.lsn;
-            group.pending.insert(rec.lsn, Pending { record: rec.clone(), segment: seg, acks: 0, last_sent: now });
+            group.pending.insert(
+                rec.lsn,
+                Pending {
+                    record: rec.clone(),
+                    segment: seg,
+                    acks: 0,
+                    last_sent: now,
+                },
+            );
             sends.push((seg, rec));
         }
-        let Some(group) = self.groups.get(&epoch) else { return };
+        let Some(group) = self.groups.get(&epoch) else {
+            return;
+        };
         let meta = self.meta(group);
         for (seg, rec) in sends {
             for node in self.config.placement(seg) {
                 let at = now + self.config.latency_to(self.config.instance_az, node);
                 self.net.send(
                     at,
-                    Message::Write { from: writer, to: node, segment: seg, meta: meta.clone(), records: vec![rec.clone()] },
+                    Message::Write {
+                        from: writer,
+                        to: node,
+                        segment: seg,
+                        meta: meta.clone(),
+                        records: vec![rec.clone()],
+                    },
                 );
             }
         }

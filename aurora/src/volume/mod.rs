@@ -55,11 +55,14 @@ pub use error::{VolumeError, VolumeResult};
 pub use global::{MAX_SECONDARY_REGIONS, Promotion, RpoReport, SecondaryStatus};
 pub use net::Endpoint;
 pub use node::NodeStatus;
-pub use record::{ApplyError, KvApply, KvOp, Lsn, PageApply, PageId, PageWrite, RedoRecord, Truncation};
+pub use record::{
+    ApplyError, KvApply, KvOp, Lsn, PageApply, PageId, PageWrite, RedoRecord, Truncation,
+};
 pub use recovery::RecoveryReport;
 pub use replica::ReaderStatus;
 pub use topology::{
-    AZ_COUNT, COPIES, DEFAULT_LSN_ALLOCATION_LIMIT, DEFAULT_PAGE_SIZE, DEFAULT_SEGMENT_SIZE, InstanceId,
-    MAX_VOLUME_SIZE, NodeId, READ_QUORUM, SegmentId, VolumeConfig, WRITE_QUORUM, WriterMode,
+    AZ_COUNT, COPIES, DEFAULT_LSN_ALLOCATION_LIMIT, DEFAULT_PAGE_SIZE, DEFAULT_SEGMENT_SIZE,
+    InstanceId, MAX_VOLUME_SIZE, NodeId, READ_QUORUM, SegmentId, VolumeConfig, WRITE_QUORUM,
+    WriterMode,
 };
 pub use writer::{CommitAck, MtrReceipt};

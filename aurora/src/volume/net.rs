@@ -35,13 +35,36 @@ pub(crate) struct Meta {
 #[derive(Debug, Clone)]
 pub(crate) enum Message {
     /// Records for one protection group (empty for a bare announcement of `meta`).
-    Write { from: InstanceId, to: NodeId, segment: SegmentId, meta: Meta, records: Vec<RedoRecord> },
+    Write {
+        from: InstanceId,
+        to: NodeId,
+        segment: SegmentId,
+        meta: Meta,
+        records: Vec<RedoRecord>,
+    },
     /// The node holds these records durably.
-    Ack { from: NodeId, to: InstanceId, epoch: u64, segment: SegmentId, lsns: Vec<Lsn> },
+    Ack {
+        from: NodeId,
+        to: InstanceId,
+        epoch: u64,
+        segment: SegmentId,
+        lsns: Vec<Lsn>,
+    },
     /// The node has seen a newer epoch than the writer's.
-    Fenced { from: NodeId, to: InstanceId, writer_epoch: u64, node_epoch: u64 },
+    Fenced {
+        from: NodeId,
+        to: InstanceId,
+        writer_epoch: u64,
+        node_epoch: u64,
+    },
     /// The log stream to a reader: records and the writer's durable LSN.
-    Stream { from: InstanceId, to: InstanceId, epoch: u64, records: Vec<RedoRecord>, vdl: Lsn },
+    Stream {
+        from: InstanceId,
+        to: InstanceId,
+        epoch: u64,
+        records: Vec<RedoRecord>,
+        vdl: Lsn,
+    },
 }
 
 impl Message {
@@ -51,7 +74,9 @@ impl Message {
             Message::Ack { from, to, .. } | Message::Fenced { from, to, .. } => {
                 (Endpoint::Node(*from), Endpoint::Instance(*to))
             }
-            Message::Stream { from, to, .. } => (Endpoint::Instance(*from), Endpoint::Instance(*to)),
+            Message::Stream { from, to, .. } => {
+                (Endpoint::Instance(*from), Endpoint::Instance(*to))
+            }
         }
     }
 }
@@ -133,7 +158,13 @@ mod tests {
     use std::time::{Duration, UNIX_EPOCH};
 
     fn ack(to: u32) -> Message {
-        Message::Ack { from: NodeId(0), to: InstanceId(to), epoch: 1, segment: SegmentId(0), lsns: vec![1] }
+        Message::Ack {
+            from: NodeId(0),
+            to: InstanceId(to),
+            epoch: 1,
+            segment: SegmentId(0),
+            lsns: vec![1],
+        }
     }
 
     #[test]
@@ -144,7 +175,13 @@ mod tests {
         net.send(t0 + Duration::from_millis(1), ack(2));
         assert!(net.pop_due(t0).is_none());
         let first = net.pop_due(t0 + Duration::from_millis(5));
-        assert!(matches!(first, Some(Message::Ack { to: InstanceId(2), .. })));
+        assert!(matches!(
+            first,
+            Some(Message::Ack {
+                to: InstanceId(2),
+                ..
+            })
+        ));
         net.cut(Endpoint::Instance(InstanceId(1)), Endpoint::Node(NodeId(0)));
         assert!(net.pop_due(t0 + Duration::from_millis(5)).is_none());
         assert_eq!(net.dropped, 1);

@@ -47,7 +47,11 @@ pub(crate) struct PageImage<P> {
 
 impl<P: Default> Default for PageImage<P> {
     fn default() -> Self {
-        PageImage { lsn: 0, page: P::default(), failed: None }
+        PageImage {
+            lsn: 0,
+            page: P::default(),
+            failed: None,
+        }
     }
 }
 
@@ -67,7 +71,13 @@ pub(crate) struct SegmentReplica<P> {
 
 impl<P> Default for SegmentReplica<P> {
     fn default() -> Self {
-        SegmentReplica { log: BTreeMap::new(), by_page: BTreeSet::new(), scl: 0, applied: 0, pages: BTreeMap::new() }
+        SegmentReplica {
+            log: BTreeMap::new(),
+            by_page: BTreeSet::new(),
+            scl: 0,
+            applied: 0,
+            pages: BTreeMap::new(),
+        }
     }
 }
 
@@ -94,13 +104,21 @@ impl<P: Clone + Default> SegmentReplica<P> {
     }
 
     fn truncate(&mut self, t: &Truncation) {
-        let dead: Vec<Lsn> =
-            self.log.range(t.after + 1..).filter(|(_, r)| t.kills(r)).map(|(lsn, _)| *lsn).collect();
+        let dead: Vec<Lsn> = self
+            .log
+            .range(t.after + 1..)
+            .filter(|(_, r)| t.kills(r))
+            .map(|(lsn, _)| *lsn)
+            .collect();
+        if dead.is_empty() {
+            return;
+        }
         for lsn in dead {
             if let Some(r) = self.log.remove(&lsn) {
                 self.by_page.remove(&(r.page_id, lsn));
             }
         }
+        // The SCL may have run over killed records: restart the chain from the truncation point.
         self.scl = self.scl.min(t.after.max(self.applied));
         self.advance_scl();
     }
@@ -166,11 +184,19 @@ impl<P: Clone + Default> StorageNode<P> {
 
     /// Wipes the node as if its disks were destroyed.
     pub fn lose(&mut self) {
-        *self = StorageNode { status: NodeStatus::Lost, ..StorageNode::new(self.id) };
+        *self = StorageNode {
+            status: NodeStatus::Lost,
+            ..StorageNode::new(self.id)
+        };
     }
 
     pub fn meta(&self) -> (u64, Vec<Truncation>, Lsn, Lsn) {
-        (self.epoch, self.truncations.clone(), self.known_vdl, self.min_read_point)
+        (
+            self.epoch,
+            self.truncations.clone(),
+            self.known_vdl,
+            self.min_read_point,
+        )
     }
 
     /// Learns an epoch, truncations and durable/read points (from a writer or a peer).
@@ -187,6 +213,16 @@ impl<P: Clone + Default> StorageNode<P> {
         self.epoch = self.epoch.max(epoch);
         self.known_vdl = self.known_vdl.max(vdl);
         self.min_read_point = self.min_read_point.max(min_read_point);
+    }
+
+    /// Applies every known truncation again (after records were copied from peers that may not
+    /// know them all).
+    pub fn enforce_truncations(&mut self) {
+        for t in &self.truncations {
+            for seg in self.segments.values_mut() {
+                seg.truncate(t);
+            }
+        }
     }
 
     pub fn learn_meta(&mut self, meta: &Meta) {
@@ -225,7 +261,9 @@ impl<P: Clone + Default> StorageNode<P> {
             }
             let due: Vec<Lsn> = seg.log.range(..=limit).map(|(l, _)| *l).collect();
             for lsn in due {
-                let Some(rec) = seg.log.remove(&lsn) else { continue };
+                let Some(rec) = seg.log.remove(&lsn) else {
+                    continue;
+                };
                 seg.by_page.remove(&(rec.page_id, lsn));
                 let image = seg.pages.entry(rec.page_id).or_default();
                 apply_one(applier, image, &rec);
@@ -249,7 +287,10 @@ impl<P: Clone + Default> StorageNode<P> {
         };
         let mut image = seg.pages.get(&page).cloned().unwrap_or_default();
         if image.lsn < read_point {
-            for (_, lsn) in seg.by_page.range((page, image.lsn + 1)..=(page, read_point)) {
+            for (_, lsn) in seg
+                .by_page
+                .range((page, image.lsn + 1)..=(page, read_point))
+            {
                 if let Some(rec) = seg.log.get(lsn) {
                     apply_one(applier, &mut image, rec);
                 }
@@ -269,7 +310,10 @@ fn apply_one<A: PageApply>(applier: &A, image: &mut PageImage<A::Page>, rec: &Re
     if rec.prev_page_lsn != image.lsn {
         image.failed = Some((
             rec.lsn,
-            format!("page chain broken: record expects page LSN {}, page is at {}", rec.prev_page_lsn, image.lsn),
+            format!(
+                "page chain broken: record expects page LSN {}, page is at {}",
+                rec.prev_page_lsn, image.lsn
+            ),
         ));
         return;
     }
@@ -311,14 +355,20 @@ mod tests {
     fn applies_only_up_to_the_durable_point_and_reads_at_a_read_point() {
         let mut n = StorageNode::new(NodeId(0));
         let s = SegmentId(0);
-        n.receive(s, &[rec(1, 0, 7, 0, 1), rec(2, 1, 7, 1, 1), rec(3, 2, 7, 2, 1)]);
+        n.receive(
+            s,
+            &[rec(1, 0, 7, 0, 1), rec(2, 1, 7, 1, 1), rec(3, 2, 7, 2, 1)],
+        );
         n.learn(1, &[], 2, 2);
         n.apply_background(&KvApply);
         assert_eq!(n.segments[&s].applied, 2);
         assert_eq!(n.segments[&s].log.len(), 1);
         let (lsn, page) = n.read_page(&KvApply, s, 7, 3).unwrap();
         assert_eq!(lsn, 3);
-        assert_eq!(page.get(b"k".as_slice()), Some(&3u64.to_be_bytes().to_vec()));
+        assert_eq!(
+            page.get(b"k".as_slice()),
+            Some(&3u64.to_be_bytes().to_vec())
+        );
         let (lsn, _) = n.read_page(&KvApply, s, 7, 2).unwrap();
         assert_eq!(lsn, 2);
     }
@@ -327,7 +377,10 @@ mod tests {
     fn truncation_removes_older_epoch_records_and_rewinds_scl() {
         let mut n: StorageNode<<KvApply as PageApply>::Page> = StorageNode::new(NodeId(0));
         let s = SegmentId(0);
-        n.receive(s, &[rec(1, 0, 1, 0, 1), rec(2, 1, 1, 1, 1), rec(3, 2, 1, 2, 1)]);
+        n.receive(
+            s,
+            &[rec(1, 0, 1, 0, 1), rec(2, 1, 1, 1, 1), rec(3, 2, 1, 2, 1)],
+        );
         n.learn(2, &[Truncation { epoch: 2, after: 1 }], 1, 1);
         assert_eq!(n.scl(s), 1);
         assert_eq!(n.segments[&s].log.len(), 1);
@@ -346,7 +399,10 @@ mod tests {
         n.receive(s, &[bad, rec(2, 1, 2, 0, 1)]);
         n.learn(1, &[], 2, 2);
         n.apply_background(&KvApply);
-        assert!(matches!(n.read_page(&KvApply, s, 1, 2), Err(VolumeError::PageApply { lsn: 1, .. })));
+        assert!(matches!(
+            n.read_page(&KvApply, s, 1, 2),
+            Err(VolumeError::PageApply { lsn: 1, .. })
+        ));
         assert!(n.read_page(&KvApply, s, 2, 2).is_ok());
     }
 }

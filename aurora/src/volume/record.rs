@@ -55,7 +55,11 @@ pub struct PageWrite {
 impl PageWrite {
     /// A change to `page_id` with no conflict check.
     pub fn new(page_id: PageId, payload: impl Into<Bytes>) -> Self {
-        PageWrite { page_id, payload: payload.into(), base_lsn: None }
+        PageWrite {
+            page_id,
+            payload: payload.into(),
+            base_lsn: None,
+        }
     }
 
     /// The same change, valid only if the page is still at `lsn`.
@@ -93,7 +97,9 @@ pub struct ApplyError {
 impl ApplyError {
     /// An error with this reason.
     pub fn new(reason: impl Into<String>) -> Self {
-        ApplyError { reason: reason.into() }
+        ApplyError {
+            reason: reason.into(),
+        }
     }
 }
 
@@ -106,7 +112,12 @@ pub trait PageApply: Send + Sync + fmt::Debug + 'static {
     type Page: Clone + Default + fmt::Debug + Send + Sync + 'static;
 
     /// Applies `record` (whose `prev_page_lsn` is the page's current LSN) to `page`.
-    fn apply(&self, page_id: PageId, page: &mut Self::Page, record: &RedoRecord) -> Result<(), ApplyError>;
+    fn apply(
+        &self,
+        page_id: PageId,
+        page: &mut Self::Page,
+        record: &RedoRecord,
+    ) -> Result<(), ApplyError>;
 }
 
 /// A decoded [`KvApply`] payload.
@@ -157,7 +168,9 @@ impl KvApply {
 
     /// Decodes a payload.
     pub fn decode(payload: &[u8]) -> Result<KvOp, ApplyError> {
-        let (&tag, rest) = payload.split_first().ok_or_else(|| ApplyError::new("empty payload"))?;
+        let (&tag, rest) = payload
+            .split_first()
+            .ok_or_else(|| ApplyError::new("empty payload"))?;
         if rest.len() < 2 {
             return Err(ApplyError::new("payload too short for a key length"));
         }
@@ -171,10 +184,15 @@ impl KvApply {
         }
         let (key, value) = body.split_at(key_len);
         match tag {
-            b'P' => Ok(KvOp::Put { key: key.to_vec(), value: value.to_vec() }),
+            b'P' => Ok(KvOp::Put {
+                key: key.to_vec(),
+                value: value.to_vec(),
+            }),
             b'D' if value.is_empty() => Ok(KvOp::Delete { key: key.to_vec() }),
             b'D' => Err(ApplyError::new("trailing bytes after a delete")),
-            other => Err(ApplyError::new(format!("unknown operation tag 0x{other:02x}"))),
+            other => Err(ApplyError::new(format!(
+                "unknown operation tag 0x{other:02x}"
+            ))),
         }
     }
 }
@@ -182,7 +200,12 @@ impl KvApply {
 impl PageApply for KvApply {
     type Page = BTreeMap<Vec<u8>, Vec<u8>>;
 
-    fn apply(&self, _page_id: PageId, page: &mut Self::Page, record: &RedoRecord) -> Result<(), ApplyError> {
+    fn apply(
+        &self,
+        _page_id: PageId,
+        page: &mut Self::Page,
+        record: &RedoRecord,
+    ) -> Result<(), ApplyError> {
         match KvApply::decode(&record.payload)? {
             KvOp::Put { key, value } => {
                 page.insert(key, value);
@@ -204,9 +227,15 @@ mod tests {
     fn kv_payloads_round_trip_and_bad_ones_are_errors() {
         assert_eq!(
             KvApply::decode(&KvApply::put(b"k", b"v")),
-            Ok(KvOp::Put { key: b"k".to_vec(), value: b"v".to_vec() })
+            Ok(KvOp::Put {
+                key: b"k".to_vec(),
+                value: b"v".to_vec()
+            })
         );
-        assert_eq!(KvApply::decode(&KvApply::delete(b"k")), Ok(KvOp::Delete { key: b"k".to_vec() }));
+        assert_eq!(
+            KvApply::decode(&KvApply::delete(b"k")),
+            Ok(KvOp::Delete { key: b"k".to_vec() })
+        );
         assert!(KvApply::decode(b"").is_err());
         assert!(KvApply::decode(b"P\x00").is_err());
         assert!(KvApply::decode(b"P\x00\x05ab").is_err());
@@ -216,7 +245,10 @@ mod tests {
 
     #[test]
     fn truncation_kills_only_older_epochs_above_its_point() {
-        let t = Truncation { epoch: 3, after: 10 };
+        let t = Truncation {
+            epoch: 3,
+            after: 10,
+        };
         let mut r = RedoRecord {
             lsn: 11,
             prev_lsn: 10,

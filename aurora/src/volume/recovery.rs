@@ -60,7 +60,9 @@ impl<A: PageApply> Volume<A> {
     /// On a multi-master volume a second writer joins the live group without recovery.
     pub fn open_writer(&mut self) -> VolumeResult<RecoveryReport> {
         if self.replication_target {
-            return Err(VolumeError::ReadOnly { operation: "opening a writer on a secondary region's volume" });
+            return Err(VolumeError::ReadOnly {
+                operation: "opening a writer on a secondary region's volume",
+            });
         }
         let live = self.live_writers();
         if let Some(existing) = live.first().copied() {
@@ -76,7 +78,9 @@ impl<A: PageApply> Volume<A> {
     /// writer presumed dead): the old writer is fenced by storage the next time it writes.
     pub fn force_open_writer(&mut self) -> VolumeResult<RecoveryReport> {
         if self.replication_target {
-            return Err(VolumeError::ReadOnly { operation: "opening a writer on a secondary region's volume" });
+            return Err(VolumeError::ReadOnly {
+                operation: "opening a writer on a secondary region's volume",
+            });
         }
         self.recover()
     }
@@ -86,14 +90,23 @@ impl<A: PageApply> Volume<A> {
         self.groups
             .get(&self.epoch)
             .filter(|g| !g.fenced)
-            .map(|g| g.members.iter().copied().filter(|m| self.instances.contains_key(m)).collect())
+            .map(|g| {
+                g.members
+                    .iter()
+                    .copied()
+                    .filter(|m| self.instances.contains_key(m))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
     /// Crashes an instance: its memory (pending commits, buffers, cache) is gone; what it sent is
     /// still on the network. A writer group whose last member crashes is gone too.
     pub fn crash_instance(&mut self, instance: InstanceId) -> VolumeResult<()> {
-        let inst = self.instances.remove(&instance).ok_or(VolumeError::UnknownInstance { instance })?;
+        let inst = self
+            .instances
+            .remove(&instance)
+            .ok_or(VolumeError::UnknownInstance { instance })?;
         if let Role::Writer { epoch } = inst.role
             && let Some(group) = self.groups.get_mut(&epoch)
         {
@@ -140,12 +153,22 @@ impl<A: PageApply> Volume<A> {
         let mut reachable: BTreeMap<_, Vec<NodeId>> = BTreeMap::new();
         let (mut fence_rtt, mut read_rtt) = (Duration::ZERO, Duration::ZERO);
         for seg in &self.segments {
-            let nodes: Vec<NodeId> =
-                self.config.placement(*seg).into_iter().filter(|n| self.reachable(from, *n)).collect();
+            let nodes: Vec<NodeId> = self
+                .config
+                .placement(*seg)
+                .into_iter()
+                .filter(|n| self.reachable(from, *n))
+                .collect();
             if nodes.len() < WRITE_QUORUM {
-                return Err(VolumeError::WriteQuorumUnavailable { segment: *seg, reachable: nodes.len() });
+                return Err(VolumeError::WriteQuorumUnavailable {
+                    segment: *seg,
+                    reachable: nodes.len(),
+                });
             }
-            let mut lat: Vec<Duration> = nodes.iter().map(|n| self.config.latency_to(az, *n)).collect();
+            let mut lat: Vec<Duration> = nodes
+                .iter()
+                .map(|n| self.config.latency_to(az, *n))
+                .collect();
             lat.sort();
             fence_rtt = fence_rtt.max(lat[WRITE_QUORUM - 1] * 2);
             read_rtt = read_rtt.max(lat[READ_QUORUM - 1] * 2);
@@ -164,7 +187,11 @@ impl<A: PageApply> Volume<A> {
             v
         };
         // Phase 1: fence. The new epoch is above every epoch any reachable copy has seen.
-        let seen = all.iter().map(|n| self.nodes[n.0 as usize].epoch).max().unwrap_or(0);
+        let seen = all
+            .iter()
+            .map(|n| self.nodes[n.0 as usize].epoch)
+            .max()
+            .unwrap_or(0);
         let epoch = seen.max(self.epoch) + 1;
         let mut truncations: Vec<Truncation> = Vec::new();
         let mut base: Lsn = 0;
@@ -262,7 +289,10 @@ impl<A: PageApply> Volume<A> {
 
     /// Stops a node (power loss, restart): it keeps its data and catches up when started.
     pub fn stop_node(&mut self, node: NodeId) -> VolumeResult<()> {
-        let n = self.nodes.get_mut(node.0 as usize).ok_or(VolumeError::UnknownNode { node })?;
+        let n = self
+            .nodes
+            .get_mut(node.0 as usize)
+            .ok_or(VolumeError::UnknownNode { node })?;
         if n.status == NodeStatus::Up {
             n.status = NodeStatus::Down;
         }
@@ -271,9 +301,15 @@ impl<A: PageApply> Volume<A> {
 
     /// Starts a stopped node.
     pub fn start_node(&mut self, node: NodeId) -> VolumeResult<()> {
-        let n = self.nodes.get_mut(node.0 as usize).ok_or(VolumeError::UnknownNode { node })?;
+        let n = self
+            .nodes
+            .get_mut(node.0 as usize)
+            .ok_or(VolumeError::UnknownNode { node })?;
         match n.status {
-            NodeStatus::Lost => Err(VolumeError::NodeState { node, state: "lost" }),
+            NodeStatus::Lost => Err(VolumeError::NodeState {
+                node,
+                state: "lost",
+            }),
             _ => {
                 n.status = NodeStatus::Up;
                 Ok(())
@@ -283,7 +319,10 @@ impl<A: PageApply> Volume<A> {
 
     /// Destroys a node and its data; [`Volume::rebuild_node`] replaces it.
     pub fn lose_node(&mut self, node: NodeId) -> VolumeResult<()> {
-        let n = self.nodes.get_mut(node.0 as usize).ok_or(VolumeError::UnknownNode { node })?;
+        let n = self
+            .nodes
+            .get_mut(node.0 as usize)
+            .ok_or(VolumeError::UnknownNode { node })?;
         n.lose();
         Ok(())
     }
@@ -294,7 +333,10 @@ impl<A: PageApply> Volume<A> {
     pub fn rebuild_node(&mut self, node: NodeId) -> VolumeResult<usize> {
         let status = self.node(node)?.status;
         if status != NodeStatus::Lost {
-            return Err(VolumeError::NodeState { node, state: status.name() });
+            return Err(VolumeError::NodeState {
+                node,
+                state: status.name(),
+            });
         }
         let me = Endpoint::Node(node);
         let mut plan = Vec::new();
@@ -303,10 +345,16 @@ impl<A: PageApply> Volume<A> {
             if !placement.contains(&node) {
                 continue;
             }
-            let peers: Vec<NodeId> =
-                placement.into_iter().filter(|p| *p != node && self.reachable(me, *p)).collect();
+            let peers: Vec<NodeId> = placement
+                .into_iter()
+                .filter(|p| *p != node && self.reachable(me, *p))
+                .collect();
             if peers.len() < READ_QUORUM {
-                return Err(VolumeError::ReadQuorumUnavailable { segment: *seg, reachable: peers.len(), needed: 0 });
+                return Err(VolumeError::ReadQuorumUnavailable {
+                    segment: *seg,
+                    reachable: peers.len(),
+                    needed: 0,
+                });
             }
             plan.push((*seg, peers));
         }
@@ -326,6 +374,8 @@ impl<A: PageApply> Volume<A> {
                 }
             }
         }
+        // A peer may still hold records a truncation killed (it was down when it happened).
+        fresh.enforce_truncations();
         self.stats.gossiped += copied as u64;
         self.nodes[node.0 as usize] = fresh;
         Ok(copied)
@@ -354,7 +404,10 @@ impl<A: PageApply> Volume<A> {
         if az >= super::topology::AZ_COUNT {
             return Err(VolumeError::UnknownAvailabilityZone { az });
         }
-        Ok((0..self.config.node_count()).map(NodeId).filter(|n| self.config.az_of(*n) == az).collect())
+        Ok((0..self.config.node_count())
+            .map(NodeId)
+            .filter(|n| self.config.az_of(*n) == az)
+            .collect())
     }
 
     /// Cuts the link between two endpoints (instance–node, node–node or writer–reader).

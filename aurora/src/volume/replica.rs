@@ -81,7 +81,10 @@ impl<A: PageApply> Volume<A> {
     /// Attaches a reader instance (up to 15 per cluster is the cluster's rule, not the volume's).
     pub fn add_reader(&mut self) -> InstanceId {
         let id = self.new_instance(Role::Reader);
-        let (vdl, last) = self.groups.get(&self.epoch).map_or((0, 0), |g| (g.vdl, g.last_lsn));
+        let (vdl, last) = self
+            .groups
+            .get(&self.epoch)
+            .map_or((0, 0), |g| (g.vdl, g.last_lsn));
         let epoch = self.epoch;
         if let Some(r) = self.instances.get_mut(&id).and_then(|i| i.reader.as_mut()) {
             r.restart(vdl, last, epoch);
@@ -111,12 +114,23 @@ impl<A: PageApply> Volume<A> {
         self.vdl_history
             .iter()
             .find(|(vdl, _)| *vdl > read_point)
-            .map_or(Duration::ZERO, |(_, at)| now.duration_since(*at).unwrap_or(Duration::ZERO))
+            .map_or(Duration::ZERO, |(_, at)| {
+                now.duration_since(*at).unwrap_or(Duration::ZERO)
+            })
     }
 
     pub(crate) fn compute_min_read_point(&self) -> Lsn {
-        let writer = self.groups.get(&self.epoch).filter(|g| !g.fenced).map(|g| g.vdl);
-        let readers = self.instances.values().filter_map(|i| i.reader.as_ref()).map(|r| r.read_point).min();
+        let writer = self
+            .groups
+            .get(&self.epoch)
+            .filter(|g| !g.fenced)
+            .map(|g| g.vdl);
+        let readers = self
+            .instances
+            .values()
+            .filter_map(|i| i.reader.as_ref())
+            .map(|r| r.read_point)
+            .min();
         match (writer, readers) {
             (Some(w), Some(r)) => w.min(r),
             (Some(w), None) => w,
@@ -125,13 +139,26 @@ impl<A: PageApply> Volume<A> {
         }
     }
 
-    pub(crate) fn stream_to_readers(&mut self, from: InstanceId, epoch: u64, mut records: Vec<RedoRecord>, now: SystemTime) {
+    pub(crate) fn stream_to_readers(
+        &mut self,
+        from: InstanceId,
+        epoch: u64,
+        mut records: Vec<RedoRecord>,
+        now: SystemTime,
+    ) {
         records.sort_by_key(|r| r.lsn);
         let vdl = self.groups.get(&epoch).map_or(0, |g| g.vdl);
-        let readers: Vec<InstanceId> =
-            self.instances.iter().filter(|(_, i)| i.reader.is_some()).map(|(id, _)| *id).collect();
+        let readers: Vec<InstanceId> = self
+            .instances
+            .iter()
+            .filter(|(_, i)| i.reader.is_some())
+            .map(|(id, _)| *id)
+            .collect();
         for to in readers {
-            if self.net.is_cut(Endpoint::Instance(from), Endpoint::Instance(to)) {
+            if self
+                .net
+                .is_cut(Endpoint::Instance(from), Endpoint::Instance(to))
+            {
                 // The writer's connection to the reader is down: the reader will notice the gap.
                 if let Some(r) = self.instances.get_mut(&to).and_then(|i| i.reader.as_mut()) {
                     r.broken = true;
@@ -139,12 +166,29 @@ impl<A: PageApply> Volume<A> {
                 continue;
             }
             let at = now + self.config.replica_latency;
-            self.net.send(at, Message::Stream { from, to, epoch, records: records.clone(), vdl });
+            self.net.send(
+                at,
+                Message::Stream {
+                    from,
+                    to,
+                    epoch,
+                    records: records.clone(),
+                    vdl,
+                },
+            );
         }
     }
 
-    pub(crate) fn reader_receive(&mut self, to: InstanceId, epoch: u64, records: Vec<RedoRecord>, vdl: Lsn) {
-        let Some(r) = self.instances.get_mut(&to).and_then(|i| i.reader.as_mut()) else { return };
+    pub(crate) fn reader_receive(
+        &mut self,
+        to: InstanceId,
+        epoch: u64,
+        records: Vec<RedoRecord>,
+        vdl: Lsn,
+    ) {
+        let Some(r) = self.instances.get_mut(&to).and_then(|i| i.reader.as_mut()) else {
+            return;
+        };
         if epoch != r.epoch {
             return;
         }
@@ -163,18 +207,35 @@ impl<A: PageApply> Volume<A> {
     }
 
     pub(crate) fn resync_readers(&mut self, _vdl: Lsn) {
-        for r in self.instances.values_mut().filter_map(|i| i.reader.as_mut()) {
+        for r in self
+            .instances
+            .values_mut()
+            .filter_map(|i| i.reader.as_mut())
+        {
             r.broken = true;
         }
     }
 
     pub(crate) fn readers_apply(&mut self, _now: SystemTime) {
-        let (vdl, last, epoch) = self.groups.get(&self.epoch).map_or((0, 0, self.epoch), |g| (g.vdl, g.last_lsn, g.epoch));
+        let (vdl, last, epoch) = self
+            .groups
+            .get(&self.epoch)
+            .map_or((0, 0, self.epoch), |g| (g.vdl, g.last_lsn, g.epoch));
         let applier = std::sync::Arc::clone(&self.applier);
-        for r in self.instances.values_mut().filter_map(|i| i.reader.as_mut()) {
+        let writer = self.live_writers().first().copied();
+        for (id, inst) in &mut self.instances {
+            let Some(r) = inst.reader.as_mut() else {
+                continue;
+            };
             if r.broken {
-                if !self.groups.contains_key(&self.epoch) {
-                    continue; // No writer yet: keep reading at the old point until one opens.
+                // Resuming needs a writer to stream from; until then the reader keeps serving
+                // its old read point and its lag grows.
+                let Some(w) = writer else { continue };
+                if self
+                    .net
+                    .is_cut(Endpoint::Instance(w), Endpoint::Instance(*id))
+                {
+                    continue;
                 }
                 r.resyncs += 1;
                 r.restart(vdl.max(r.read_point), last, epoch);
@@ -182,9 +243,12 @@ impl<A: PageApply> Volume<A> {
             }
             let due: Vec<Lsn> = r.buffer.range(..=r.known_vdl).map(|(l, _)| *l).collect();
             for lsn in due {
-                let Some(rec) = r.buffer.remove(&lsn) else { continue };
+                let Some(rec) = r.buffer.remove(&lsn) else {
+                    continue;
+                };
                 if let Some((page_lsn, page)) = r.cache.get_mut(&rec.page_id) {
-                    let ok = *page_lsn == rec.prev_page_lsn && applier.apply(rec.page_id, page, &rec).is_ok();
+                    let ok = *page_lsn == rec.prev_page_lsn
+                        && applier.apply(rec.page_id, page, &rec).is_ok();
                     if ok {
                         *page_lsn = rec.lsn;
                         r.applied += 1;
@@ -197,7 +261,11 @@ impl<A: PageApply> Volume<A> {
         }
     }
 
-    pub(crate) fn reader_read(&mut self, instance: InstanceId, page: PageId) -> VolumeResult<PageRead<A::Page>> {
+    pub(crate) fn reader_read(
+        &mut self,
+        instance: InstanceId,
+        page: PageId,
+    ) -> VolumeResult<PageRead<A::Page>> {
         let r = self
             .instances
             .get(&instance)
@@ -205,11 +273,22 @@ impl<A: PageApply> Volume<A> {
             .ok_or(VolumeError::UnknownInstance { instance })?;
         let cacheable = r.read_point >= r.cache_from;
         if cacheable && let Some((lsn, p)) = r.cache.get(&page) {
-            return Ok(PageRead { page_id: page, lsn: *lsn, page: p.clone(), served_by: None, repaired: false });
+            return Ok(PageRead {
+                page_id: page,
+                lsn: *lsn,
+                page: p.clone(),
+                served_by: None,
+                repaired: false,
+            });
         }
         let read_point = r.read_point;
         let read = self.storage_read(instance, page, read_point)?;
-        if cacheable && let Some(r) = self.instances.get_mut(&instance).and_then(|i| i.reader.as_mut()) {
+        if cacheable
+            && let Some(r) = self
+                .instances
+                .get_mut(&instance)
+                .and_then(|i| i.reader.as_mut())
+        {
             r.cache.insert(page, (read.lsn, read.page.clone()));
         }
         Ok(read)

@@ -106,7 +106,11 @@ impl Default for VolumeConfig {
             segment_size: DEFAULT_SEGMENT_SIZE,
             page_size: DEFAULT_PAGE_SIZE,
             max_size: MAX_VOLUME_SIZE,
-            availability_zones: ["us-east-1a".to_owned(), "us-east-1b".to_owned(), "us-east-1c".to_owned()],
+            availability_zones: [
+                "us-east-1a".to_owned(),
+                "us-east-1b".to_owned(),
+                "us-east-1c".to_owned(),
+            ],
             nodes_per_az: 2,
             instance_az: 0,
             same_az_latency: Duration::from_micros(500),
@@ -123,32 +127,55 @@ impl Default for VolumeConfig {
 impl VolumeConfig {
     /// A multi-master configuration with the other defaults.
     pub fn multi_master() -> Self {
-        VolumeConfig { mode: WriterMode::MultiMaster, ..VolumeConfig::default() }
+        VolumeConfig {
+            mode: WriterMode::MultiMaster,
+            ..VolumeConfig::default()
+        }
     }
 
     /// Checks the configuration.
     pub fn validate(&self) -> VolumeResult<()> {
-        let bad = |parameter: &'static str, reason: String| Err(VolumeError::InvalidParameter { parameter, reason });
+        let bad = |parameter: &'static str, reason: String| {
+            Err(VolumeError::InvalidParameter { parameter, reason })
+        };
         if self.page_size == 0 || !self.page_size.is_power_of_two() {
-            return bad("page_size", format!("{} is not a power of two", self.page_size));
+            return bad(
+                "page_size",
+                format!("{} is not a power of two", self.page_size),
+            );
         }
-        if self.segment_size < self.page_size || self.segment_size % self.page_size != 0 {
+        if self.segment_size < self.page_size || !self.segment_size.is_multiple_of(self.page_size) {
             return bad(
                 "segment_size",
-                format!("{} is not a positive multiple of the page size {}", self.segment_size, self.page_size),
+                format!(
+                    "{} is not a positive multiple of the page size {}",
+                    self.segment_size, self.page_size
+                ),
             );
         }
         if self.max_size < self.segment_size || self.max_size > MAX_VOLUME_SIZE {
             return bad(
                 "max_size",
-                format!("{} must lie between the segment size and {MAX_VOLUME_SIZE}", self.max_size),
+                format!(
+                    "{} must lie between the segment size and {MAX_VOLUME_SIZE}",
+                    self.max_size
+                ),
             );
         }
         if self.nodes_per_az < 2 {
-            return bad("nodes_per_az", format!("{} is below 2 (each zone holds two copies)", self.nodes_per_az));
+            return bad(
+                "nodes_per_az",
+                format!(
+                    "{} is below 2 (each zone holds two copies)",
+                    self.nodes_per_az
+                ),
+            );
         }
         if self.instance_az >= AZ_COUNT {
-            return bad("instance_az", format!("{} is not 0, 1 or 2", self.instance_az));
+            return bad(
+                "instance_az",
+                format!("{} is not 0, 1 or 2", self.instance_az),
+            );
         }
         if self.lsn_allocation_limit == 0 {
             return bad("lsn_allocation_limit", "must be positive".to_owned());
@@ -161,10 +188,15 @@ impl VolumeConfig {
 
     /// The protection group holding `page`, or `VolumeFull` past the size limit.
     pub fn segment_of(&self, page: PageId) -> VolumeResult<SegmentId> {
-        let offset = page.checked_mul(self.page_size).filter(|o| o.saturating_add(self.page_size) <= self.max_size);
+        let offset = page
+            .checked_mul(self.page_size)
+            .filter(|o| o.saturating_add(self.page_size) <= self.max_size);
         match offset {
             Some(o) => Ok(SegmentId(o / self.segment_size)),
-            None => Err(VolumeError::VolumeFull { page, max_bytes: self.max_size }),
+            None => Err(VolumeError::VolumeFull {
+                page,
+                max_bytes: self.max_size,
+            }),
         }
     }
 
@@ -193,7 +225,11 @@ impl VolumeConfig {
 
     /// One-way latency from an instance in `instance_az` to `node`.
     pub fn latency_to(&self, instance_az: usize, node: NodeId) -> Duration {
-        if self.az_of(node) == instance_az { self.same_az_latency } else { self.cross_az_latency }
+        if self.az_of(node) == instance_az {
+            self.same_az_latency
+        } else {
+            self.cross_az_latency
+        }
     }
 }
 
@@ -204,7 +240,10 @@ mod tests {
     #[test]
     fn placement_puts_two_distinct_copies_in_each_zone() {
         for nodes_per_az in [2, 3, 5] {
-            let config = VolumeConfig { nodes_per_az, ..VolumeConfig::default() };
+            let config = VolumeConfig {
+                nodes_per_az,
+                ..VolumeConfig::default()
+            };
             for s in 0..20 {
                 let p = config.placement(SegmentId(s));
                 let mut sorted = p.to_vec();
@@ -227,21 +266,45 @@ mod tests {
         assert_eq!(config.segment_of(per_segment), Ok(SegmentId(1)));
         let last = MAX_VOLUME_SIZE / DEFAULT_PAGE_SIZE - 1;
         assert!(config.segment_of(last).is_ok());
-        assert!(matches!(config.segment_of(last + 1), Err(VolumeError::VolumeFull { .. })));
-        assert!(matches!(config.segment_of(u64::MAX), Err(VolumeError::VolumeFull { .. })));
+        assert!(matches!(
+            config.segment_of(last + 1),
+            Err(VolumeError::VolumeFull { .. })
+        ));
+        assert!(matches!(
+            config.segment_of(u64::MAX),
+            Err(VolumeError::VolumeFull { .. })
+        ));
     }
 
     #[test]
     fn bad_configurations_are_rejected() {
         let bad = [
-            VolumeConfig { page_size: 1000, ..VolumeConfig::default() },
-            VolumeConfig { segment_size: 8192 * 3 + 1, ..VolumeConfig::default() },
-            VolumeConfig { nodes_per_az: 1, ..VolumeConfig::default() },
-            VolumeConfig { instance_az: 3, ..VolumeConfig::default() },
-            VolumeConfig { max_size: MAX_VOLUME_SIZE + 1, ..VolumeConfig::default() },
+            VolumeConfig {
+                page_size: 1000,
+                ..VolumeConfig::default()
+            },
+            VolumeConfig {
+                segment_size: 8192 * 3 + 1,
+                ..VolumeConfig::default()
+            },
+            VolumeConfig {
+                nodes_per_az: 1,
+                ..VolumeConfig::default()
+            },
+            VolumeConfig {
+                instance_az: 3,
+                ..VolumeConfig::default()
+            },
+            VolumeConfig {
+                max_size: MAX_VOLUME_SIZE + 1,
+                ..VolumeConfig::default()
+            },
         ];
         for c in bad {
-            assert!(matches!(c.validate(), Err(VolumeError::InvalidParameter { .. })), "{c:?}");
+            assert!(
+                matches!(c.validate(), Err(VolumeError::InvalidParameter { .. })),
+                "{c:?}"
+            );
         }
         assert_eq!(VolumeConfig::default().validate(), Ok(()));
     }

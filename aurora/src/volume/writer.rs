@@ -43,7 +43,9 @@ pub struct CommitAck {
 impl CommitAck {
     /// Commit latency on the volume's clock.
     pub fn latency(&self) -> Duration {
-        self.acknowledged_at.duration_since(self.submitted_at).unwrap_or(Duration::ZERO)
+        self.acknowledged_at
+            .duration_since(self.submitted_at)
+            .unwrap_or(Duration::ZERO)
     }
 }
 
@@ -74,7 +76,12 @@ pub(crate) struct WriterGroup {
 }
 
 impl WriterGroup {
-    pub fn new(epoch: u64, durable: Lsn, truncations: Arc<Vec<Truncation>>, available_at: SystemTime) -> Self {
+    pub fn new(
+        epoch: u64,
+        durable: Lsn,
+        truncations: Arc<Vec<Truncation>>,
+        available_at: SystemTime,
+    ) -> Self {
         WriterGroup {
             epoch,
             members: BTreeSet::new(),
