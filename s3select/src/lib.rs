@@ -30,6 +30,7 @@ pub mod http;
 pub mod select;
 pub mod store;
 
+pub use bytes;
 pub use error::{Error, Position, Result};
 pub use nubis_core::ServiceError;
 pub use store::*;
