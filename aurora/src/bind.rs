@@ -829,6 +829,16 @@ impl<'a> Binder<'a> {
                 }
                 Ok(Leaf::plan(plan, Scope::from_output(name.as_deref(), &cols)))
             }
+            ast::TableFactor::UNNEST { alias, array_exprs, with_offset: false, with_ordinality: false, .. } if array_exprs.len() == 1 => {
+                let (e, t) = self.expr(&array_exprs[0], &mut Ctx::plain(Scope::default()))?;
+                let inner = match t {
+                    DataType::Array(inner) => *inner,
+                    _ => DataType::Text,
+                };
+                let table = alias.as_ref().map(|a| ident(&a.name)).unwrap_or_else(|| "unnest".into());
+                let col = alias.as_ref().and_then(|a| a.columns.first()).map(|c| ident(&c.name)).unwrap_or_else(|| "unnest".into());
+                Ok(Leaf::plan(Plan::Unnest { array: e }, Scope::from_output(Some(&table), &[(col, inner)])))
+            }
             ast::TableFactor::NestedJoin { table_with_joins, alias } => {
                 let mut leaf = self.join_tree(table_with_joins)?;
                 if let Some(a) = alias {

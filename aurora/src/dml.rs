@@ -55,6 +55,16 @@ pub fn column_default(st: &DbState, table: &Table, col: usize) -> Result<Value> 
     cast::cast(&e.eval(&[], &ectx)?, &c.ty, CastMode::Assignment)
 }
 
+/// The type an untyped value is read as before the assignment cast (length limits are checked
+/// by the assignment cast, not silently applied by an explicit one).
+fn assign_type(t: &DataType) -> DataType {
+    match t {
+        DataType::Varchar(_) | DataType::Char(_) => DataType::Text,
+        DataType::Numeric(_) => DataType::Numeric(None),
+        other => other.clone(),
+    }
+}
+
 fn table_scope(table: &Table, alias: Option<&str>) -> Scope {
     let cols: Vec<(String, DataType)> = table.columns.iter().map(|c| (c.name.clone(), c.ty.clone())).collect();
     Scope::from_output(Some(alias.unwrap_or(&table.name)), &cols)
@@ -165,7 +175,7 @@ pub fn insert(st: &mut DbState, env: &StmtEnv<'_>, ins: &ast::Insert) -> Result<
                         continue;
                     }
                     let (b, t) = binder.expr(e, &mut Ctx::plain(Scope::default()))?;
-                    out.push(Some(coerce(b, &t, &table.columns[targets[k]].ty)?));
+                    out.push(Some(coerce(b, &t, &assign_type(&table.columns[targets[k]].ty))?));
                 }
                 bound.push(out);
             }
@@ -337,7 +347,7 @@ fn bind_assignment(binder: &mut Binder<'_>, table: &Table, a: &ast::Assignment, 
             }
         } else {
             let (b, t) = binder.expr(v, &mut Ctx::plain(scope.clone()))?;
-            coerce(b, &t, &table.columns[i].ty)?
+            coerce(b, &t, &assign_type(&table.columns[i].ty))?
         };
         out.push((i, e));
     }

@@ -246,10 +246,14 @@ impl Expr {
             }
             Expr::InSubquery(e, plan, negated, correlated) => {
                 let v = e.eval(row, ctx)?;
+                let (set, has_null) = ctx.subquery_set(plan, row, *correlated)?;
+                // IN over an empty set is false even for a NULL operand (SQL standard).
+                if set.is_empty() && !has_null {
+                    return Ok(Value::Bool(*negated));
+                }
                 if v.is_null() {
                     return Ok(Value::Null);
                 }
-                let (set, has_null) = ctx.subquery_set(plan, row, *correlated)?;
                 if set.contains(&v) {
                     return Ok(Value::Bool(!negated));
                 }
@@ -401,6 +405,11 @@ impl Expr {
 }
 
 fn quantified<'v>(l: &Value, op: BinOp, items: impl Iterator<Item = &'v Value>, all: bool) -> Result<Value> {
+    let mut items = items.peekable();
+    // ANY over nothing is false and ALL over nothing is true, whatever the operand.
+    if items.peek().is_none() {
+        return Ok(Value::Bool(all));
+    }
     if l.is_null() {
         return Ok(Value::Null);
     }

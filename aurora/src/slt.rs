@@ -255,7 +255,7 @@ fn check(rec: &Record, db: &mut dyn SltDb, threshold: usize) -> Result<(), Strin
                 .iter()
                 .map(|row| row.iter().enumerate().map(|(i, v)| format_value(v, tys.get(i).copied().unwrap_or('T'))).collect())
                 .collect();
-            if q.columns.len() != tys.len() && !tys.is_empty() {
+            if q.columns.len() != tys.len() && tys.len() > 1 {
                 return Err(format!("expected {} columns, got {}", tys.len(), q.columns.len()));
             }
             let _ = ncols;
