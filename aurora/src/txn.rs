@@ -120,6 +120,7 @@ struct SsiTxn {
     reads: Vec<ReadItem>,
     writes: Vec<WriteItem>,
     in_conflict: bool,
+    /// Has a read-write edge to a transaction that committed before it.
     out_conflict: bool,
 }
 
@@ -224,40 +225,46 @@ impl TxnManager {
 
     /// Checks a serializable transaction before commit; 40001 if committing could admit an
     /// anomaly. On success the conflict flags it creates are recorded.
+    ///
+    /// The rule is PostgreSQL's: a dangerous structure T1 -rw-> T2 -rw-> T3 matters only when
+    /// T3 commits first. So the committing transaction fails when it is the pivot with an
+    /// incoming edge and an outgoing edge to an already committed transaction, or when it is T1
+    /// with an outgoing edge to a committed pivot whose own outgoing edge went to a transaction
+    /// that committed before it.
     pub fn precommit_check(&mut self, top: Xid) -> Result<()> {
         let Some(me) = self.ssi.get(&top) else { return Ok(()) };
         let mut my_in = me.in_conflict;
-        let mut my_out = me.out_conflict;
-        let mut edges: Vec<(Xid, bool, bool)> = Vec::new();
+        let mut out_committed = me.out_conflict;
+        let mut marks: Vec<Xid> = Vec::new();
         for (other, o) in &self.ssi {
             if *other == top || o.commit_csn.is_some_and(|c| c <= me.start_csn) {
                 continue;
             }
             let out = conflicts(&me.reads, &o.writes);
             let inn = conflicts(&o.reads, &me.writes);
-            if !(out || inn) {
-                continue;
+            if out {
+                if o.commit_csn.is_some() {
+                    out_committed = true;
+                    if o.out_conflict {
+                        return Err(serialization_failure());
+                    }
+                } else {
+                    marks.push(*other);
+                }
             }
-            my_out |= out;
             my_in |= inn;
-            let (o_in, o_out) = (o.in_conflict || out, o.out_conflict || inn);
-            if o.commit_csn.is_some() && o_in && o_out {
-                return Err(serialization_failure());
-            }
-            edges.push((*other, out, inn));
         }
-        if my_in && my_out {
+        if my_in && out_committed {
             return Err(serialization_failure());
         }
-        for (other, out, inn) in edges {
+        for other in marks {
             if let Some(o) = self.ssi.get_mut(&other) {
-                o.in_conflict |= out;
-                o.out_conflict |= inn;
+                o.in_conflict = true;
             }
         }
         if let Some(me) = self.ssi.get_mut(&top) {
             me.in_conflict = my_in;
-            me.out_conflict = my_out;
+            me.out_conflict = out_committed;
         }
         Ok(())
     }
@@ -293,4 +300,26 @@ impl TxnManager {
 
 fn serialization_failure() -> AuroraError {
     AuroraError::SerializationFailure { reason: "read/write dependencies among transactions".into() }
+}
+
+#[cfg(test)]
+mod ssi_tests {
+    use super::*;
+
+    #[test]
+    fn write_skew_is_refused() {
+        let mut m = TxnManager::new();
+        let (a, b) = (m.allocate_xid(), m.allocate_xid());
+        m.register(a, 0, Isolation::Serializable);
+        m.register(b, 0, Isolation::Serializable);
+        m.record_read(a, ReadItem::Table(1));
+        m.record_read(b, ReadItem::Table(1));
+        m.record_write(a, WriteItem { table: 1, row: 0, keys: vec![] });
+        m.record_write(b, WriteItem { table: 1, row: 1, keys: vec![] });
+        // First committer wins, as in PostgreSQL; the second completes the structure and fails.
+        assert!(m.precommit_check(a).is_ok());
+        let csn = m.next_csn();
+        m.finish(a, Some(csn));
+        assert!(m.precommit_check(b).is_err());
+    }
 }
