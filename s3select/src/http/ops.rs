@@ -376,8 +376,8 @@ fn get_object(s3: &S3, req: &Request, bucket: &str, key: &str, query: &Query) ->
         None => None,
     };
     let g = GetObject { bucket: bucket.to_owned(), key: key.to_owned(), range: header(req.headers(), "range").map(str::to_owned), part_number, conditions: conditions(req.headers(), "") };
-    let out = s3.get_object(&g)?;
     let head = req.method() == Method::HEAD;
+    let out = if head { s3.head_object_output(&g)? } else { s3.get_object(&g)? };
     let len = out.body.len();
     let mut resp = if head { empty(if out.content_range.is_some() { 206 } else { 200 }) } else { http::Response::new(Body::Full(out.body)) };
     if out.content_range.is_some() {

@@ -318,17 +318,27 @@ impl S3 {
     }
 
     /// HeadObject.
+    /// HeadObject works on archived objects too: it reports their restore state.
     pub fn head_object(&self, req: &GetObject) -> Result<ObjectInfo> {
-        self.get_object(req).map(|o| o.info)
+        self.read_object(req, false).map(|o| o.info)
     }
 
     /// GetObject. Archived objects need a completed restore (`InvalidObjectState` otherwise).
     pub fn get_object(&self, req: &GetObject) -> Result<GetObjectOutput> {
+        self.read_object(req, true)
+    }
+
+    /// HeadObject with the range it would serve (the body is the range, unread by callers).
+    pub fn head_object_output(&self, req: &GetObject) -> Result<GetObjectOutput> {
+        self.read_object(req, false)
+    }
+
+    fn read_object(&self, req: &GetObject, body: bool) -> Result<GetObjectOutput> {
         let now = self.now();
         self.settle(now);
         self.with_object(&req.bucket, &req.key, |o| {
             req.conditions.check(&o.etag, o.last_modified)?;
-            if o.storage_class.is_archived() && !o.restore.as_ref().is_some_and(|r| r.readable(now)) {
+            if body && o.storage_class.is_archived() && !o.restore.as_ref().is_some_and(|r| r.readable(now)) {
                 return Err(Error::InvalidObjectState { message: "The operation is not valid for the object's storage class".into(), storage_class: o.storage_class.as_str().into() });
             }
             let size = o.data.len() as u64;
