@@ -14,7 +14,7 @@ use parquet::file::properties::WriterProperties;
 
 fn parquet_file(rows: i64) -> Vec<u8> {
     let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false), Field::new("name", DataType::Utf8, true), Field::new("price", DataType::Float64, false)]));
-    let props = WriterProperties::builder().set_max_row_group_size(1000).build();
+    let props = WriterProperties::builder().set_max_row_group_row_count(Some(1000)).build();
     let mut out = Vec::new();
     let mut w = ArrowWriter::try_new(&mut out, Arc::clone(&schema), Some(props)).unwrap();
     let ids: Vec<i64> = (0..rows).collect();
@@ -29,10 +29,10 @@ fn parquet_file(rows: i64) -> Vec<u8> {
 #[test]
 fn parquet_queries() {
     let s3 = S3::new(Env::default());
-    s3.create_bucket(&Region::US_EAST_1, "pq", None).unwrap();
-    s3.put_object(PutObject::new("pq", "t.parquet", Bytes::from(parquet_file(5000)))).unwrap();
+    s3.create_bucket(&Region::US_EAST_1, "pqt", None).unwrap();
+    s3.put_object(PutObject::new("pqt", "t.parquet", Bytes::from(parquet_file(5000)))).unwrap();
     let run = |sql: &str| {
-        let (out, stats) = s3.select_object_content_to_end("pq", "t.parquet", &SelectRequest::new(sql, InputFormat::Parquet)).unwrap();
+        let (out, stats) = s3.select_object_content_to_end("pqt", "t.parquet", &SelectRequest::new(sql, InputFormat::Parquet)).unwrap();
         (String::from_utf8(out).unwrap(), stats)
     };
     assert_eq!(run("SELECT COUNT(*) FROM S3Object").0, "5000\n");
@@ -45,11 +45,11 @@ fn parquet_queries() {
     assert_eq!(some.lines().count(), 499);
     assert!(pruned.bytes_scanned * 4 < full.bytes_scanned, "{pruned:?} vs {full:?}");
     let (json, _) = {
-        let (out, stats) = s3.select_object_content_to_end("pq", "t.parquet", &SelectRequest::new("SELECT * FROM S3Object s WHERE s.id = 10", InputFormat::Parquet).json_output()).unwrap();
+        let (out, stats) = s3.select_object_content_to_end("pqt", "t.parquet", &SelectRequest::new("SELECT * FROM S3Object s WHERE s.id = 10", InputFormat::Parquet).json_output()).unwrap();
         (String::from_utf8(out).unwrap(), stats)
     };
     assert_eq!(json, "{\"id\":10,\"name\":null,\"price\":2.5}\n");
-    s3.put_object(PutObject::new("pq", "not.parquet", Bytes::from_static(b"a,b\n"))).unwrap();
-    let err = s3.select_object_content("pq", "not.parquet", &SelectRequest::new("SELECT * FROM S3Object", InputFormat::Parquet)).unwrap_err();
+    s3.put_object(PutObject::new("pqt", "not.parquet", Bytes::from_static(b"a,b\n"))).unwrap();
+    let err = s3.select_object_content("pqt", "not.parquet", &SelectRequest::new("SELECT * FROM S3Object", InputFormat::Parquet)).unwrap_err();
     assert_eq!(err.code(), "ParquetParsingError");
 }
