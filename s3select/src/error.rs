@@ -33,7 +33,9 @@ pub enum Error {
         key: String,
     },
     /// The multipart upload does not exist.
-    #[error("The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.")]
+    #[error(
+        "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed."
+    )]
     NoSuchUpload {
         /// The upload id.
         upload_id: String,
@@ -63,7 +65,9 @@ pub enum Error {
         message: String,
     },
     /// A bucket in another region was addressed through this region's endpoint.
-    #[error("The {location} location constraint is incompatible for the region specific endpoint this request was sent to.")]
+    #[error(
+        "The {location} location constraint is incompatible for the region specific endpoint this request was sent to."
+    )]
     IllegalLocationConstraint {
         /// The requested location.
         location: String,
@@ -124,7 +128,9 @@ pub enum Error {
         max: u64,
     },
     /// A part named in CompleteMultipartUpload is missing or its ETag differs.
-    #[error("One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag.")]
+    #[error(
+        "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not match the part's entity tag."
+    )]
     InvalidPart {
         /// The part number.
         part_number: u32,
@@ -144,7 +150,9 @@ pub enum Error {
     #[error("Object restore is already in progress")]
     RestoreAlreadyInProgress,
     /// A request body is not the XML S3 expects.
-    #[error("The XML you provided was not well-formed or did not validate against our published schema")]
+    #[error(
+        "The XML you provided was not well-formed or did not validate against our published schema"
+    )]
     MalformedXml,
     /// The `Content-MD5` header does not match the body.
     #[error("The Content-MD5 you specified did not match what we received.")]
@@ -201,17 +209,31 @@ pub enum Error {
 impl Error {
     /// An S3 Select error with status 400.
     pub fn select(code: &'static str, message: impl Into<String>) -> Self {
-        Error::Select { code, message: message.into(), position: None, status: 400 }
+        Error::Select {
+            code,
+            message: message.into(),
+            position: None,
+            status: 400,
+        }
     }
 
     /// An S3 Select parse error at `position`.
     pub fn parse(code: &'static str, message: impl Into<String>, position: Position) -> Self {
-        Error::Select { code, message: message.into(), position: Some(position), status: 400 }
+        Error::Select {
+            code,
+            message: message.into(),
+            position: Some(position),
+            status: 400,
+        }
     }
 
     /// `InvalidArgument` for `name` = `value`.
     pub fn invalid_argument(message: impl Into<String>, name: &str, value: &str) -> Self {
-        Error::InvalidArgument { message: message.into(), name: name.to_owned(), value: value.to_owned() }
+        Error::InvalidArgument {
+            message: message.into(),
+            name: name.to_owned(),
+            value: value.to_owned(),
+        }
     }
 
     /// Extra XML elements S3 adds to this error's body (`BucketName`, `Key`, `UploadId` …).
@@ -224,26 +246,48 @@ impl Error {
             Error::NoSuchKey { key } => vec![("Key", key.clone())],
             Error::NoSuchUpload { upload_id } => vec![("UploadId", upload_id.clone())],
             Error::InvalidArgument { name, value, .. } => {
-                vec![("ArgumentName", name.clone()), ("ArgumentValue", value.clone())]
+                vec![
+                    ("ArgumentName", name.clone()),
+                    ("ArgumentValue", value.clone()),
+                ]
             }
             Error::InvalidRange { size, range } => {
-                vec![("RangeRequested", range.clone()), ("ActualObjectSize", size.to_string())]
+                vec![
+                    ("RangeRequested", range.clone()),
+                    ("ActualObjectSize", size.to_string()),
+                ]
             }
             Error::PreconditionFailed { condition } => vec![("Condition", condition.clone())],
             Error::EntityTooSmall { size, min } => {
-                vec![("ProposedSize", size.to_string()), ("MinSizeAllowed", min.to_string())]
+                vec![
+                    ("ProposedSize", size.to_string()),
+                    ("MinSizeAllowed", min.to_string()),
+                ]
             }
             Error::EntityTooLarge { size, max } => {
-                vec![("ProposedSize", size.to_string()), ("MaxSizeAllowed", max.to_string())]
+                vec![
+                    ("ProposedSize", size.to_string()),
+                    ("MaxSizeAllowed", max.to_string()),
+                ]
             }
-            Error::InvalidObjectState { storage_class, .. } => vec![("StorageClass", storage_class.clone())],
+            Error::InvalidObjectState { storage_class, .. } => {
+                vec![("StorageClass", storage_class.clone())]
+            }
             Error::InvalidStorageClass { class } => vec![("StorageClassRequested", class.clone())],
             Error::MethodNotAllowed { method, resource } => {
-                vec![("Method", method.clone()), ("ResourceType", resource.clone())]
+                vec![
+                    ("Method", method.clone()),
+                    ("ResourceType", resource.clone()),
+                ]
             }
             Error::NotImplemented { header } => vec![("Header", header.clone())],
-            Error::Select { position: Some(p), .. } => {
-                vec![("LineNumber", p.line.to_string()), ("ColumnNumber", p.column.to_string())]
+            Error::Select {
+                position: Some(p), ..
+            } => {
+                vec![
+                    ("LineNumber", p.line.to_string()),
+                    ("ColumnNumber", p.column.to_string()),
+                ]
             }
             _ => Vec::new(),
         }
@@ -288,8 +332,12 @@ impl ServiceError for Error {
 
     fn status(&self) -> u16 {
         match self {
-            Error::NoSuchBucket { .. } | Error::NoSuchKey { .. } | Error::NoSuchUpload { .. } => 404,
-            Error::BucketAlreadyOwnedByYou { .. } | Error::BucketNotEmpty { .. } | Error::RestoreAlreadyInProgress => 409,
+            Error::NoSuchBucket { .. } | Error::NoSuchKey { .. } | Error::NoSuchUpload { .. } => {
+                404
+            }
+            Error::BucketAlreadyOwnedByYou { .. }
+            | Error::BucketNotEmpty { .. }
+            | Error::RestoreAlreadyInProgress => 409,
             Error::InvalidRange { .. } => 416,
             Error::PreconditionFailed { .. } => 412,
             Error::NotModified => 304,

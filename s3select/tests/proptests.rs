@@ -4,7 +4,9 @@
 
 use bytes::Bytes;
 use nubis_core::{Env, Region};
-use nubis_s3select::select::ast::{BinOp, CastType, Expr, Func, Literal, PathStep, Projection, Query, SelectItem};
+use nubis_s3select::select::ast::{
+    BinOp, CastType, Expr, Func, Literal, PathStep, Projection, Query, SelectItem,
+};
 use nubis_s3select::select::parser::parse_query;
 use nubis_s3select::select::{CsvInput, InputFormat, JsonType, SelectRequest, json};
 use nubis_s3select::{PutObject, S3};
@@ -21,8 +23,25 @@ fn leaf() -> impl Strategy<Value = Expr> {
         (0i64..i64::MAX).prop_map(|i| Expr::Lit(Literal::Int(i))),
         (0.001f64..1e12).prop_map(|f| Expr::Lit(Literal::Float(f))),
         ".{0,8}".prop_map(|s| Expr::Lit(Literal::Str(s))),
-        (ident(), prop::collection::vec(prop_oneof![ident().prop_map(|n| PathStep::Field { name: n, quoted: false }), (0i64..9).prop_map(PathStep::Index), Just(PathStep::Wildcard)], 0..3))
-            .prop_map(|(root, steps)| Expr::Path { root, quoted: false, steps }),
+        (
+            ident(),
+            prop::collection::vec(
+                prop_oneof![
+                    ident().prop_map(|n| PathStep::Field {
+                        name: n,
+                        quoted: false
+                    }),
+                    (0i64..9).prop_map(PathStep::Index),
+                    Just(PathStep::Wildcard)
+                ],
+                0..3
+            )
+        )
+            .prop_map(|(root, steps)| Expr::Path {
+                root,
+                quoted: false,
+                steps
+            }),
     ]
 }
 
@@ -30,18 +49,58 @@ fn expr() -> impl Strategy<Value = Expr> {
     leaf().prop_recursive(4, 32, 3, |inner| {
         let b = |e: Expr| Box::new(e);
         prop_oneof![
-            (inner.clone(), inner.clone(), prop_oneof![Just(BinOp::And), Just(BinOp::Or), Just(BinOp::Eq), Just(BinOp::Lt), Just(BinOp::Add), Just(BinOp::Mul), Just(BinOp::Concat), Just(BinOp::Mod)])
+            (
+                inner.clone(),
+                inner.clone(),
+                prop_oneof![
+                    Just(BinOp::And),
+                    Just(BinOp::Or),
+                    Just(BinOp::Eq),
+                    Just(BinOp::Lt),
+                    Just(BinOp::Add),
+                    Just(BinOp::Mul),
+                    Just(BinOp::Concat),
+                    Just(BinOp::Mod)
+                ]
+            )
                 .prop_map(move |(l, r, op)| Expr::Binary(op, b(l), b(r))),
             inner.clone().prop_map(move |e| Expr::Not(b(e))),
             inner.clone().prop_map(move |e| Expr::Neg(b(e))),
-            (inner.clone(), ".{0,5}", any::<bool>()).prop_map(move |(e, p, n)| Expr::Like { expr: b(e), pattern: b(Expr::Lit(Literal::Str(p))), escape: None, negated: n }),
-            (inner.clone(), inner.clone(), inner.clone(), any::<bool>()).prop_map(move |(e, lo, hi, n)| Expr::Between { expr: b(e), low: b(lo), high: b(hi), negated: n }),
-            (inner.clone(), prop::collection::vec(inner.clone(), 1..3), any::<bool>()).prop_map(move |(e, list, n)| Expr::In { expr: b(e), list, negated: n }),
+            (inner.clone(), ".{0,5}", any::<bool>()).prop_map(move |(e, p, n)| Expr::Like {
+                expr: b(e),
+                pattern: b(Expr::Lit(Literal::Str(p))),
+                escape: None,
+                negated: n
+            }),
+            (inner.clone(), inner.clone(), inner.clone(), any::<bool>()).prop_map(
+                move |(e, lo, hi, n)| Expr::Between {
+                    expr: b(e),
+                    low: b(lo),
+                    high: b(hi),
+                    negated: n
+                }
+            ),
+            (
+                inner.clone(),
+                prop::collection::vec(inner.clone(), 1..3),
+                any::<bool>()
+            )
+                .prop_map(move |(e, list, n)| Expr::In {
+                    expr: b(e),
+                    list,
+                    negated: n
+                }),
             (inner.clone(), any::<bool>()).prop_map(move |(e, n)| Expr::IsMissing(b(e), n)),
             (inner.clone(), any::<bool>()).prop_map(move |(e, n)| Expr::IsNull(b(e), n)),
-            inner.clone().prop_map(move |e| Expr::Cast(b(e), CastType::Int)),
+            inner
+                .clone()
+                .prop_map(move |e| Expr::Cast(b(e), CastType::Int)),
             inner.clone().prop_map(|e| Expr::Call(Func::Upper, vec![e])),
-            (inner.clone(), inner.clone()).prop_map(move |(w, t)| Expr::Case { operand: None, whens: vec![(w, t)], otherwise: None }),
+            (inner.clone(), inner.clone()).prop_map(move |(w, t)| Expr::Case {
+                operand: None,
+                whens: vec![(w, t)],
+                otherwise: None
+            }),
         ]
     })
 }
@@ -125,14 +184,15 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
     let leaf = prop_oneof![
         Just(J::Null),
         any::<bool>().prop_map(J::Bool),
-        any::<i64>().prop_map(|i| J::from(i)),
+        any::<i64>().prop_map(J::from),
         (-1000i32..1000).prop_map(|i| J::from(f64::from(i) + 0.5)),
         ".{0,6}".prop_map(J::String),
     ];
     leaf.prop_recursive(4, 24, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(J::Array),
-            prop::collection::btree_map("[a-z]{1,3}", inner, 0..4).prop_map(|m| J::Object(m.into_iter().collect())),
+            prop::collection::btree_map("[a-z]{1,3}", inner, 0..4)
+                .prop_map(|m| J::Object(m.into_iter().collect())),
         ]
     })
 }

@@ -7,19 +7,32 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
-    AccelerateConfiguration, BucketAccelerateStatus, CompletedMultipartUpload, CompletedPart, CompressionType, CsvInput, CsvOutput, Delete, ExpressionType,
-    FileHeaderInfo, GlacierJobParameters, InputSerialization, JsonInput, JsonOutput, JsonType, ObjectIdentifier, OutputLocation, OutputSerialization,
-    RestoreRequest, RestoreRequestType, S3Location, SelectObjectContentEventStream, SelectParameters, StorageClass, Tier,
+    AccelerateConfiguration, BucketAccelerateStatus, CompletedMultipartUpload, CompletedPart,
+    CompressionType, CsvInput, CsvOutput, Delete, ExpressionType, FileHeaderInfo,
+    GlacierJobParameters, InputSerialization, JsonInput, JsonOutput, JsonType, ObjectIdentifier,
+    OutputLocation, OutputSerialization, RestoreRequest, RestoreRequestType, S3Location,
+    SelectObjectContentEventStream, SelectParameters, StorageClass, Tier,
 };
 use nubis::testing::TestServer;
 
 fn client(server: &TestServer) -> Client {
-    Client::from_conf(aws_sdk_s3::config::Builder::from(&server.sdk_config()).force_path_style(true).build())
+    Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&server.sdk_config())
+            .force_path_style(true)
+            .build(),
+    )
 }
 
 const CSV: &str = "name,age,city\nAda,36,London\nAlan,41,Wilmslow\nGrace,85,New York\n";
 
-async fn select(c: &Client, bucket: &str, key: &str, sql: &str, input: InputSerialization, output: OutputSerialization) -> (String, i64, i64) {
+async fn select(
+    c: &Client,
+    bucket: &str,
+    key: &str,
+    sql: &str,
+    input: InputSerialization,
+    output: OutputSerialization,
+) -> (String, i64, i64) {
     let out = c
         .select_object_content()
         .bucket(bucket)
@@ -37,7 +50,9 @@ async fn select(c: &Client, bucket: &str, key: &str, sql: &str, input: InputSeri
     let mut ended = false;
     while let Some(ev) = stream.recv().await.unwrap() {
         match ev {
-            SelectObjectContentEventStream::Records(r) => records.extend_from_slice(r.payload().map(|p| p.as_ref()).unwrap_or_default()),
+            SelectObjectContentEventStream::Records(r) => {
+                records.extend_from_slice(r.payload().map(|p| p.as_ref()).unwrap_or_default())
+            }
             SelectObjectContentEventStream::Stats(s) => {
                 let d = s.details().unwrap();
                 scanned = d.bytes_scanned().unwrap_or(-1);
@@ -52,11 +67,20 @@ async fn select(c: &Client, bucket: &str, key: &str, sql: &str, input: InputSeri
 }
 
 fn csv_in() -> InputSerialization {
-    InputSerialization::builder().csv(CsvInput::builder().file_header_info(FileHeaderInfo::Use).build()).compression_type(CompressionType::None).build()
+    InputSerialization::builder()
+        .csv(
+            CsvInput::builder()
+                .file_header_info(FileHeaderInfo::Use)
+                .build(),
+        )
+        .compression_type(CompressionType::None)
+        .build()
 }
 
 fn csv_out() -> OutputSerialization {
-    OutputSerialization::builder().csv(CsvOutput::builder().build()).build()
+    OutputSerialization::builder()
+        .csv(CsvOutput::builder().build())
+        .build()
 }
 
 #[tokio::test]
@@ -67,77 +91,242 @@ async fn buckets_and_objects() {
     c.create_bucket().bucket("beta").send().await.unwrap();
     // Re-creating an owned bucket in us-east-1 succeeds (legacy behaviour).
     c.create_bucket().bucket("alpha").send().await.unwrap();
-    let err = c.create_bucket().bucket("Bad_Name").send().await.unwrap_err().into_service_error();
+    let err = c
+        .create_bucket()
+        .bucket("Bad_Name")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert_eq!(err.code(), Some("InvalidBucketName"));
-    let names: Vec<String> = c.list_buckets().send().await.unwrap().buckets().iter().filter_map(|b| b.name().map(str::to_owned)).collect();
+    let names: Vec<String> = c
+        .list_buckets()
+        .send()
+        .await
+        .unwrap()
+        .buckets()
+        .iter()
+        .filter_map(|b| b.name().map(str::to_owned))
+        .collect();
     assert_eq!(names, ["alpha", "beta"]);
     c.head_bucket().bucket("alpha").send().await.unwrap();
-    assert!(c.head_bucket().bucket("nope").send().await.unwrap_err().into_service_error().is_not_found());
+    assert!(
+        c.head_bucket()
+            .bucket("nope")
+            .send()
+            .await
+            .unwrap_err()
+            .into_service_error()
+            .is_not_found()
+    );
 
-    let put = c.put_object().bucket("alpha").key("dir/a.txt").body(ByteStream::from_static(b"hello world")).content_type("text/plain").metadata("owner", "ada").send().await.unwrap();
+    let put = c
+        .put_object()
+        .bucket("alpha")
+        .key("dir/a.txt")
+        .body(ByteStream::from_static(b"hello world"))
+        .content_type("text/plain")
+        .metadata("owner", "ada")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(put.e_tag(), Some("\"5eb63bbbe01eeed093cb22bb8f5acdc3\""));
-    let got = c.get_object().bucket("alpha").key("dir/a.txt").send().await.unwrap();
+    let got = c
+        .get_object()
+        .bucket("alpha")
+        .key("dir/a.txt")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.content_type(), Some("text/plain"));
-    assert_eq!(got.metadata().and_then(|m| m.get("owner")).map(String::as_str), Some("ada"));
-    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"hello world");
-    let part = c.get_object().bucket("alpha").key("dir/a.txt").range("bytes=6-").send().await.unwrap();
+    assert_eq!(
+        got.metadata()
+            .and_then(|m| m.get("owner"))
+            .map(String::as_str),
+        Some("ada")
+    );
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"hello world"
+    );
+    let part = c
+        .get_object()
+        .bucket("alpha")
+        .key("dir/a.txt")
+        .range("bytes=6-")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(part.content_range(), Some("bytes 6-10/11"));
-    assert_eq!(part.body.collect().await.unwrap().into_bytes().as_ref(), b"world");
-    let err = c.get_object().bucket("alpha").key("dir/a.txt").range("bytes=50-").send().await.unwrap_err().into_service_error();
+    assert_eq!(
+        part.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"world"
+    );
+    let err = c
+        .get_object()
+        .bucket("alpha")
+        .key("dir/a.txt")
+        .range("bytes=50-")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert_eq!(err.code(), Some("InvalidRange"));
-    let err = c.get_object().bucket("alpha").key("dir/a.txt").if_match("\"nope\"").send().await.unwrap_err().into_service_error();
+    let err = c
+        .get_object()
+        .bucket("alpha")
+        .key("dir/a.txt")
+        .if_match("\"nope\"")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert_eq!(err.code(), Some("PreconditionFailed"));
-    let err = c.get_object().bucket("alpha").key("missing").send().await.unwrap_err().into_service_error();
+    let err = c
+        .get_object()
+        .bucket("alpha")
+        .key("missing")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert!(err.is_no_such_key());
-    let head = c.head_object().bucket("alpha").key("dir/a.txt").send().await.unwrap();
+    let head = c
+        .head_object()
+        .bucket("alpha")
+        .key("dir/a.txt")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(head.content_length(), Some(11));
 
-    c.copy_object().bucket("beta").key("copy.txt").copy_source("alpha/dir/a.txt").send().await.unwrap();
-    let copied = c.get_object().bucket("beta").key("copy.txt").send().await.unwrap();
-    assert_eq!(copied.metadata().and_then(|m| m.get("owner")).map(String::as_str), Some("ada"));
+    c.copy_object()
+        .bucket("beta")
+        .key("copy.txt")
+        .copy_source("alpha/dir/a.txt")
+        .send()
+        .await
+        .unwrap();
+    let copied = c
+        .get_object()
+        .bucket("beta")
+        .key("copy.txt")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        copied
+            .metadata()
+            .and_then(|m| m.get("owner"))
+            .map(String::as_str),
+        Some("ada")
+    );
 
     for k in ["dir/b.txt", "dir/sub/c.txt", "e.txt", "f.txt"] {
-        c.put_object().bucket("alpha").key(k).body(ByteStream::from_static(b"x")).send().await.unwrap();
+        c.put_object()
+            .bucket("alpha")
+            .key(k)
+            .body(ByteStream::from_static(b"x"))
+            .send()
+            .await
+            .unwrap();
     }
-    let l = c.list_objects_v2().bucket("alpha").delimiter("/").send().await.unwrap();
+    let l = c
+        .list_objects_v2()
+        .bucket("alpha")
+        .delimiter("/")
+        .send()
+        .await
+        .unwrap();
     let keys: Vec<&str> = l.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(keys, ["e.txt", "f.txt"]);
-    assert_eq!(l.common_prefixes().iter().filter_map(|p| p.prefix()).collect::<Vec<_>>(), ["dir/"]);
+    assert_eq!(
+        l.common_prefixes()
+            .iter()
+            .filter_map(|p| p.prefix())
+            .collect::<Vec<_>>(),
+        ["dir/"]
+    );
     // Pages of two follow the continuation token to the end.
     let mut seen = Vec::new();
     let mut token = None;
     loop {
-        let page = c.list_objects_v2().bucket("alpha").max_keys(2).set_continuation_token(token.clone()).send().await.unwrap();
-        seen.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
+        let page = c
+            .list_objects_v2()
+            .bucket("alpha")
+            .max_keys(2)
+            .set_continuation_token(token.clone())
+            .send()
+            .await
+            .unwrap();
+        seen.extend(
+            page.contents()
+                .iter()
+                .filter_map(|o| o.key().map(str::to_owned)),
+        );
         token = page.next_continuation_token().map(str::to_owned);
         if !page.is_truncated().unwrap_or(false) {
             break;
         }
     }
-    assert_eq!(seen, ["dir/a.txt", "dir/b.txt", "dir/sub/c.txt", "e.txt", "f.txt"]);
+    assert_eq!(
+        seen,
+        ["dir/a.txt", "dir/b.txt", "dir/sub/c.txt", "e.txt", "f.txt"]
+    );
 
-    let err = c.delete_bucket().bucket("alpha").send().await.unwrap_err().into_service_error();
+    let err = c
+        .delete_bucket()
+        .bucket("alpha")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert_eq!(err.code(), Some("BucketNotEmpty"));
     let del = Delete::builder()
         .objects(ObjectIdentifier::builder().key("e.txt").build().unwrap())
         .objects(ObjectIdentifier::builder().key("f.txt").build().unwrap())
         .build()
         .unwrap();
-    let out = c.delete_objects().bucket("alpha").delete(del).send().await.unwrap();
-    assert_eq!(out.deleted().len(), 2);
-    c.delete_object().bucket("beta").key("copy.txt").send().await.unwrap();
-    c.delete_bucket().bucket("beta").send().await.unwrap();
-
-    // Transfer Acceleration configuration.
-    let get = c.get_bucket_accelerate_configuration().bucket("alpha").send().await.unwrap();
-    assert_eq!(get.status(), None);
-    c.put_bucket_accelerate_configuration()
+    let out = c
+        .delete_objects()
         .bucket("alpha")
-        .accelerate_configuration(AccelerateConfiguration::builder().status(BucketAccelerateStatus::Enabled).build())
+        .delete(del)
         .send()
         .await
         .unwrap();
-    let get = c.get_bucket_accelerate_configuration().bucket("alpha").send().await.unwrap();
+    assert_eq!(out.deleted().len(), 2);
+    c.delete_object()
+        .bucket("beta")
+        .key("copy.txt")
+        .send()
+        .await
+        .unwrap();
+    c.delete_bucket().bucket("beta").send().await.unwrap();
+
+    // Transfer Acceleration configuration.
+    let get = c
+        .get_bucket_accelerate_configuration()
+        .bucket("alpha")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), None);
+    c.put_bucket_accelerate_configuration()
+        .bucket("alpha")
+        .accelerate_configuration(
+            AccelerateConfiguration::builder()
+                .status(BucketAccelerateStatus::Enabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let get = c
+        .get_bucket_accelerate_configuration()
+        .bucket("alpha")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(get.status(), Some(&BucketAccelerateStatus::Enabled));
 }
 
@@ -146,22 +335,47 @@ async fn accelerate_host_form_over_plain_http() {
     let server = TestServer::start().await;
     let c = client(&server);
     c.create_bucket().bucket("fast").send().await.unwrap();
-    c.put_object().bucket("fast").key("k").body(ByteStream::from_static(b"v")).send().await.unwrap();
+    c.put_object()
+        .bucket("fast")
+        .key("k")
+        .body(ByteStream::from_static(b"v"))
+        .send()
+        .await
+        .unwrap();
     let http = reqwest::Client::new();
     let url = format!("{}/k", server.url());
-    let refused = http.get(&url).header("host", "fast.s3-accelerate.amazonaws.com").send().await.unwrap();
+    let refused = http
+        .get(&url)
+        .header("host", "fast.s3-accelerate.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), 400);
     assert!(refused.text().await.unwrap().contains("not configured"));
     c.put_bucket_accelerate_configuration()
         .bucket("fast")
-        .accelerate_configuration(AccelerateConfiguration::builder().status(BucketAccelerateStatus::Enabled).build())
+        .accelerate_configuration(
+            AccelerateConfiguration::builder()
+                .status(BucketAccelerateStatus::Enabled)
+                .build(),
+        )
         .send()
         .await
         .unwrap();
-    let ok = http.get(&url).header("host", "fast.s3-accelerate.amazonaws.com").send().await.unwrap();
+    let ok = http
+        .get(&url)
+        .header("host", "fast.s3-accelerate.amazonaws.com")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
     assert_eq!(ok.text().await.unwrap(), "v");
-    let vhost = http.get(&url).header("host", "fast.localhost").send().await.unwrap();
+    let vhost = http
+        .get(&url)
+        .header("host", "fast.localhost")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(vhost.text().await.unwrap(), "v");
 }
 
@@ -170,43 +384,147 @@ async fn multipart_upload() {
     let server = TestServer::start().await;
     let c = client(&server);
     c.create_bucket().bucket("mpu").send().await.unwrap();
-    let up = c.create_multipart_upload().bucket("mpu").key("big").send().await.unwrap();
+    let up = c
+        .create_multipart_upload()
+        .bucket("mpu")
+        .key("big")
+        .send()
+        .await
+        .unwrap();
     let id = up.upload_id().unwrap().to_owned();
     let p1 = vec![b'a'; 5 * 1024 * 1024];
-    let e1 = c.upload_part().bucket("mpu").key("big").upload_id(&id).part_number(1).body(ByteStream::from(p1)).send().await.unwrap().e_tag().unwrap().to_owned();
-    let e2 = c.upload_part().bucket("mpu").key("big").upload_id(&id).part_number(2).body(ByteStream::from_static(b"tail")).send().await.unwrap().e_tag().unwrap().to_owned();
-    let parts = c.list_parts().bucket("mpu").key("big").upload_id(&id).send().await.unwrap();
+    let e1 = c
+        .upload_part()
+        .bucket("mpu")
+        .key("big")
+        .upload_id(&id)
+        .part_number(1)
+        .body(ByteStream::from(p1))
+        .send()
+        .await
+        .unwrap()
+        .e_tag()
+        .unwrap()
+        .to_owned();
+    let e2 = c
+        .upload_part()
+        .bucket("mpu")
+        .key("big")
+        .upload_id(&id)
+        .part_number(2)
+        .body(ByteStream::from_static(b"tail"))
+        .send()
+        .await
+        .unwrap()
+        .e_tag()
+        .unwrap()
+        .to_owned();
+    let parts = c
+        .list_parts()
+        .bucket("mpu")
+        .key("big")
+        .upload_id(&id)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(parts.parts().len(), 2);
     let done = c
         .complete_multipart_upload()
         .bucket("mpu")
         .key("big")
         .upload_id(&id)
-        .multipart_upload(CompletedMultipartUpload::builder().parts(CompletedPart::builder().part_number(1).e_tag(&e1).build()).parts(CompletedPart::builder().part_number(2).e_tag(&e2).build()).build())
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .parts(CompletedPart::builder().part_number(1).e_tag(&e1).build())
+                .parts(CompletedPart::builder().part_number(2).e_tag(&e2).build())
+                .build(),
+        )
         .send()
         .await
         .unwrap();
-    assert!(done.e_tag().unwrap().ends_with("-2\""), "{:?}", done.e_tag());
-    let head = c.head_object().bucket("mpu").key("big").send().await.unwrap();
+    assert!(
+        done.e_tag().unwrap().ends_with("-2\""),
+        "{:?}",
+        done.e_tag()
+    );
+    let head = c
+        .head_object()
+        .bucket("mpu")
+        .key("big")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(head.content_length(), Some(5 * 1024 * 1024 + 4));
 
     // A small first part is refused at completion.
-    let id = c.create_multipart_upload().bucket("mpu").key("small").send().await.unwrap().upload_id().unwrap().to_owned();
-    let a = c.upload_part().bucket("mpu").key("small").upload_id(&id).part_number(1).body(ByteStream::from_static(b"a")).send().await.unwrap().e_tag().unwrap().to_owned();
-    let b = c.upload_part().bucket("mpu").key("small").upload_id(&id).part_number(2).body(ByteStream::from_static(b"b")).send().await.unwrap().e_tag().unwrap().to_owned();
+    let id = c
+        .create_multipart_upload()
+        .bucket("mpu")
+        .key("small")
+        .send()
+        .await
+        .unwrap()
+        .upload_id()
+        .unwrap()
+        .to_owned();
+    let a = c
+        .upload_part()
+        .bucket("mpu")
+        .key("small")
+        .upload_id(&id)
+        .part_number(1)
+        .body(ByteStream::from_static(b"a"))
+        .send()
+        .await
+        .unwrap()
+        .e_tag()
+        .unwrap()
+        .to_owned();
+    let b = c
+        .upload_part()
+        .bucket("mpu")
+        .key("small")
+        .upload_id(&id)
+        .part_number(2)
+        .body(ByteStream::from_static(b"b"))
+        .send()
+        .await
+        .unwrap()
+        .e_tag()
+        .unwrap()
+        .to_owned();
     let err = c
         .complete_multipart_upload()
         .bucket("mpu")
         .key("small")
         .upload_id(&id)
-        .multipart_upload(CompletedMultipartUpload::builder().parts(CompletedPart::builder().part_number(1).e_tag(&a).build()).parts(CompletedPart::builder().part_number(2).e_tag(&b).build()).build())
+        .multipart_upload(
+            CompletedMultipartUpload::builder()
+                .parts(CompletedPart::builder().part_number(1).e_tag(&a).build())
+                .parts(CompletedPart::builder().part_number(2).e_tag(&b).build())
+                .build(),
+        )
         .send()
         .await
         .unwrap_err()
         .into_service_error();
     assert_eq!(err.code(), Some("EntityTooSmall"));
-    c.abort_multipart_upload().bucket("mpu").key("small").upload_id(&id).send().await.unwrap();
-    let err = c.list_parts().bucket("mpu").key("small").upload_id(&id).send().await.unwrap_err().into_service_error();
+    c.abort_multipart_upload()
+        .bucket("mpu")
+        .key("small")
+        .upload_id(&id)
+        .send()
+        .await
+        .unwrap();
+    let err = c
+        .list_parts()
+        .bucket("mpu")
+        .key("small")
+        .upload_id(&id)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert_eq!(err.code(), Some("NoSuchUpload"));
 }
 
@@ -215,17 +533,59 @@ async fn select_over_csv_and_json() {
     let server = TestServer::start().await;
     let c = client(&server);
     c.create_bucket().bucket("sel").send().await.unwrap();
-    c.put_object().bucket("sel").key("p.csv").body(ByteStream::from_static(CSV.as_bytes())).send().await.unwrap();
-    let (out, scanned, returned) = select(&c, "sel", "p.csv", "SELECT s.name FROM S3Object s WHERE CAST(s.age AS INT) > 40", csv_in(), csv_out()).await;
+    c.put_object()
+        .bucket("sel")
+        .key("p.csv")
+        .body(ByteStream::from_static(CSV.as_bytes()))
+        .send()
+        .await
+        .unwrap();
+    let (out, scanned, returned) = select(
+        &c,
+        "sel",
+        "p.csv",
+        "SELECT s.name FROM S3Object s WHERE CAST(s.age AS INT) > 40",
+        csv_in(),
+        csv_out(),
+    )
+    .await;
     assert_eq!(out, "Alan\nGrace\n");
     assert_eq!(scanned, CSV.len() as i64);
     assert_eq!(returned, out.len() as i64);
-    let (out, _, _) = select(&c, "sel", "p.csv", "SELECT COUNT(*) AS n, AVG(CAST(age AS INT)) AS a FROM S3Object", csv_in(), OutputSerialization::builder().json(JsonOutput::builder().build()).build()).await;
+    let (out, _, _) = select(
+        &c,
+        "sel",
+        "p.csv",
+        "SELECT COUNT(*) AS n, AVG(CAST(age AS INT)) AS a FROM S3Object",
+        csv_in(),
+        OutputSerialization::builder()
+            .json(JsonOutput::builder().build())
+            .build(),
+    )
+    .await;
     assert_eq!(out, "{\"n\":3,\"a\":54}\n");
 
-    c.put_object().bucket("sel").key("l.json").body(ByteStream::from_static(b"{\"a\":1,\"b\":{\"c\":\"x\"}}\n{\"a\":2,\"b\":{\"c\":\"y\"}}\n")).send().await.unwrap();
-    let json_in = InputSerialization::builder().json(JsonInput::builder().r#type(JsonType::Lines).build()).build();
-    let (out, _, _) = select(&c, "sel", "l.json", "SELECT s.b.c FROM S3Object s WHERE s.a = 2", json_in, csv_out()).await;
+    c.put_object()
+        .bucket("sel")
+        .key("l.json")
+        .body(ByteStream::from_static(
+            b"{\"a\":1,\"b\":{\"c\":\"x\"}}\n{\"a\":2,\"b\":{\"c\":\"y\"}}\n",
+        ))
+        .send()
+        .await
+        .unwrap();
+    let json_in = InputSerialization::builder()
+        .json(JsonInput::builder().r#type(JsonType::Lines).build())
+        .build();
+    let (out, _, _) = select(
+        &c,
+        "sel",
+        "l.json",
+        "SELECT s.b.c FROM S3Object s WHERE s.a = 2",
+        json_in,
+        csv_out(),
+    )
+    .await;
     assert_eq!(out, "y\n");
 
     // A parse error is an HTTP error with S3 Select's code.
@@ -244,14 +604,24 @@ async fn select_over_csv_and_json() {
     assert_eq!(err.code(), Some("ParseEmptySelect"));
 
     // A cast failure mid-stream arrives as an error event.
-    c.put_object().bucket("sel").key("bad.csv").body(ByteStream::from_static(b"1\nx\n")).send().await.unwrap();
+    c.put_object()
+        .bucket("sel")
+        .key("bad.csv")
+        .body(ByteStream::from_static(b"1\nx\n"))
+        .send()
+        .await
+        .unwrap();
     let out = c
         .select_object_content()
         .bucket("sel")
         .key("bad.csv")
         .expression("SELECT CAST(_1 AS INT) FROM S3Object")
         .expression_type(ExpressionType::Sql)
-        .input_serialization(InputSerialization::builder().csv(CsvInput::builder().build()).build())
+        .input_serialization(
+            InputSerialization::builder()
+                .csv(CsvInput::builder().build())
+                .build(),
+        )
         .output_serialization(csv_out())
         .send()
         .await
@@ -278,23 +648,95 @@ async fn glacier_restore_and_glacier_select_on_the_clock() {
     let c = client(&server);
     c.create_bucket().bucket("cold").send().await.unwrap();
     c.create_bucket().bucket("results").send().await.unwrap();
-    c.put_object().bucket("cold").key("p.csv").storage_class(StorageClass::Glacier).body(ByteStream::from_static(CSV.as_bytes())).send().await.unwrap();
-    let err = c.get_object().bucket("cold").key("p.csv").send().await.unwrap_err().into_service_error();
+    c.put_object()
+        .bucket("cold")
+        .key("p.csv")
+        .storage_class(StorageClass::Glacier)
+        .body(ByteStream::from_static(CSV.as_bytes()))
+        .send()
+        .await
+        .unwrap();
+    let err = c
+        .get_object()
+        .bucket("cold")
+        .key("p.csv")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert_eq!(err.code(), Some("InvalidObjectState"));
 
-    let restore = RestoreRequest::builder().days(2).glacier_job_parameters(GlacierJobParameters::builder().tier(Tier::Standard).build().unwrap()).build();
-    c.restore_object().bucket("cold").key("p.csv").restore_request(restore.clone()).send().await.unwrap();
-    let head = c.head_object().bucket("cold").key("p.csv").send().await.unwrap();
+    let restore = RestoreRequest::builder()
+        .days(2)
+        .glacier_job_parameters(
+            GlacierJobParameters::builder()
+                .tier(Tier::Standard)
+                .build()
+                .unwrap(),
+        )
+        .build();
+    c.restore_object()
+        .bucket("cold")
+        .key("p.csv")
+        .restore_request(restore.clone())
+        .send()
+        .await
+        .unwrap();
+    let head = c
+        .head_object()
+        .bucket("cold")
+        .key("p.csv")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(head.restore(), Some("ongoing-request=\"true\""));
-    let err = c.restore_object().bucket("cold").key("p.csv").restore_request(restore.clone()).send().await.unwrap_err().into_service_error();
+    let err = c
+        .restore_object()
+        .bucket("cold")
+        .key("p.csv")
+        .restore_request(restore.clone())
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert_eq!(err.code(), Some("RestoreAlreadyInProgress"));
     server.manual_clock().advance(Duration::from_secs(5 * 3600));
-    let head = c.head_object().bucket("cold").key("p.csv").send().await.unwrap();
-    assert!(head.restore().unwrap().starts_with("ongoing-request=\"false\", expiry-date="), "{:?}", head.restore());
-    let got = c.get_object().bucket("cold").key("p.csv").send().await.unwrap();
-    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), CSV.as_bytes());
-    server.manual_clock().advance(Duration::from_secs(3 * 86_400));
-    let err = c.get_object().bucket("cold").key("p.csv").send().await.unwrap_err().into_service_error();
+    let head = c
+        .head_object()
+        .bucket("cold")
+        .key("p.csv")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        head.restore()
+            .unwrap()
+            .starts_with("ongoing-request=\"false\", expiry-date="),
+        "{:?}",
+        head.restore()
+    );
+    let got = c
+        .get_object()
+        .bucket("cold")
+        .key("p.csv")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        CSV.as_bytes()
+    );
+    server
+        .manual_clock()
+        .advance(Duration::from_secs(3 * 86_400));
+    let err = c
+        .get_object()
+        .bucket("cold")
+        .key("p.csv")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert_eq!(err.code(), Some("InvalidObjectState"));
 
     // Glacier Select: results appear under the prefix once the Expedited tier's time passes.
@@ -309,13 +751,56 @@ async fn glacier_restore_and_glacier_select_on_the_clock() {
         .r#type(RestoreRequestType::Select)
         .tier(Tier::Expedited)
         .select_parameters(params)
-        .output_location(OutputLocation::builder().s3(S3Location::builder().bucket_name("results").prefix("q1").build().unwrap()).build())
+        .output_location(
+            OutputLocation::builder()
+                .s3(S3Location::builder()
+                    .bucket_name("results")
+                    .prefix("q1")
+                    .build()
+                    .unwrap())
+                .build(),
+        )
         .build();
-    c.restore_object().bucket("cold").key("p.csv").restore_request(req).send().await.unwrap();
-    assert_eq!(c.list_objects_v2().bucket("results").send().await.unwrap().key_count(), Some(0));
+    c.restore_object()
+        .bucket("cold")
+        .key("p.csv")
+        .restore_request(req)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        c.list_objects_v2()
+            .bucket("results")
+            .send()
+            .await
+            .unwrap()
+            .key_count(),
+        Some(0)
+    );
     server.manual_clock().advance(Duration::from_secs(5 * 60));
-    let listed = c.list_objects_v2().bucket("results").prefix("q1/").send().await.unwrap();
-    let key = listed.contents().iter().filter_map(|o| o.key()).find(|k| k.contains("/results/")).unwrap().to_owned();
-    let got = c.get_object().bucket("results").key(&key).send().await.unwrap();
-    assert_eq!(got.body.collect().await.unwrap().into_bytes().as_ref(), b"Ada\n");
+    let listed = c
+        .list_objects_v2()
+        .bucket("results")
+        .prefix("q1/")
+        .send()
+        .await
+        .unwrap();
+    let key = listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key())
+        .find(|k| k.contains("/results/"))
+        .unwrap()
+        .to_owned();
+    let got = c
+        .get_object()
+        .bucket("results")
+        .key(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        got.body.collect().await.unwrap().into_bytes().as_ref(),
+        b"Ada\n"
+    );
 }

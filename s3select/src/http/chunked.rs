@@ -9,12 +9,18 @@ use bytes::{Bytes, BytesMut};
 use crate::error::{Error, Result};
 
 fn malformed() -> Error {
-    Error::InvalidRequest { message: "The aws-chunked request body is malformed".into() }
+    Error::InvalidRequest {
+        message: "The aws-chunked request body is malformed".into(),
+    }
 }
 
 /// Decodes an aws-chunked body; returns the payload.
 pub fn decode(body: &[u8], decoded_len: Option<u64>) -> Result<Bytes> {
-    let mut out = BytesMut::with_capacity(decoded_len.unwrap_or(body.len() as u64).min(body.len() as u64) as usize);
+    let mut out = BytesMut::with_capacity(
+        decoded_len
+            .unwrap_or(body.len() as u64)
+            .min(body.len() as u64) as usize,
+    );
     let mut i = 0;
     loop {
         let line_end = memchr::memmem::find(&body[i..], b"\r\n").ok_or_else(malformed)? + i;

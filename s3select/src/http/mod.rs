@@ -46,38 +46,75 @@ pub struct Address {
 
 /// Works out bucket and key from the Host header and the path.
 pub fn address(host: Option<&str>, path: &str) -> Result<Address, Error> {
-    let host = host.unwrap_or("").split(':').next().unwrap_or("").to_ascii_lowercase();
-    let decode = |s: &str| percent_decode_str(s).decode_utf8().map(|c| c.into_owned()).map_err(|_| Error::InvalidRequest { message: "Couldn't parse the specified URI.".into() });
+    let host = host
+        .unwrap_or("")
+        .split(':')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let decode = |s: &str| {
+        percent_decode_str(s)
+            .decode_utf8()
+            .map(|c| c.into_owned())
+            .map_err(|_| Error::InvalidRequest {
+                message: "Couldn't parse the specified URI.".into(),
+            })
+    };
     let path = path.strip_prefix('/').unwrap_or(path);
     let vhost_bucket = if let Some(i) = host.find(".s3-accelerate.") {
         Some((host[..i].to_owned(), true))
     } else if host.starts_with("s3-accelerate.") {
-        return Err(Error::InvalidRequest { message: "S3 Transfer Accelerate endpoint only supports virtual style requests".into() });
+        return Err(Error::InvalidRequest {
+            message: "S3 Transfer Accelerate endpoint only supports virtual style requests".into(),
+        });
     } else if let Some(i) = host.find(".s3.").or_else(|| host.find(".s3-")) {
         Some((host[..i].to_owned(), false))
     } else {
-        host.strip_suffix(".localhost").filter(|b| !b.is_empty()).map(|b| (b.to_owned(), false))
+        host.strip_suffix(".localhost")
+            .filter(|b| !b.is_empty())
+            .map(|b| (b.to_owned(), false))
     };
     Ok(match vhost_bucket {
-        Some((bucket, accelerate)) => Address { bucket: Some(bucket), key: if path.is_empty() { None } else { Some(decode(path)?) }, accelerate },
+        Some((bucket, accelerate)) => Address {
+            bucket: Some(bucket),
+            key: if path.is_empty() {
+                None
+            } else {
+                Some(decode(path)?)
+            },
+            accelerate,
+        },
         None => {
             let (b, k) = match path.split_once('/') {
                 Some((b, k)) => (b, Some(k)),
                 None => (path, None),
             };
-            Address { bucket: if b.is_empty() { None } else { Some(decode(b)?) }, key: match k { Some(k) if !k.is_empty() => Some(decode(k)?), _ => None }, accelerate: false }
+            Address {
+                bucket: if b.is_empty() { None } else { Some(decode(b)?) },
+                key: match k {
+                    Some(k) if !k.is_empty() => Some(decode(k)?),
+                    _ => None,
+                },
+                accelerate: false,
+            }
         }
     })
 }
 
 /// The XML error response for `err` (no body for HEAD and 304).
-pub fn error_response(err: &Error, request_id: &str, head: bool, resource: Option<&str>) -> Response {
+pub fn error_response(
+    err: &Error,
+    request_id: &str,
+    head: bool,
+    resource: Option<&str>,
+) -> Response {
     let mut extra: Vec<(&str, String)> = err.details();
     if let Some(r) = resource {
         extra.push(("Resource", r.to_owned()));
     }
     let refs: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let mut resp = nubis_wire::rest_xml_error(err.status(), err.code(), &err.message(), request_id, &refs);
+    let mut resp =
+        nubis_wire::rest_xml_error(err.status(), err.code(), &err.message(), request_id, &refs);
     if head || err.status() == 304 {
         *resp.body_mut() = nubis_wire::Body::empty();
     }
@@ -89,7 +126,14 @@ pub fn error_response(err: &Error, request_id: &str, head: bool, resource: Optio
 
 impl Service for S3Service {
     fn descriptor(&self) -> ServiceDescriptor {
-        ServiceDescriptor { name: "s3", protocol: Protocol::RestXml, signing_names: &["s3"], target_prefixes: &[], unsigned_paths: &[], unsigned_fallback: true }
+        ServiceDescriptor {
+            name: "s3",
+            protocol: Protocol::RestXml,
+            signing_names: &["s3"],
+            target_prefixes: &[],
+            unsigned_paths: &[],
+            unsigned_fallback: true,
+        }
     }
 
     fn call<'a>(&'a self, ctx: RequestContext, req: Request) -> BoxFuture<'a, Response> {
@@ -124,9 +168,15 @@ mod tests {
     #[test]
     fn addressing_styles() {
         let a = address(Some("127.0.0.1:9000"), "/bkt/a%20b/c").unwrap();
-        assert_eq!((a.bucket.as_deref(), a.key.as_deref(), a.accelerate), (Some("bkt"), Some("a b/c"), false));
+        assert_eq!(
+            (a.bucket.as_deref(), a.key.as_deref(), a.accelerate),
+            (Some("bkt"), Some("a b/c"), false)
+        );
         let a = address(Some("bkt.s3.us-east-1.amazonaws.com"), "/k").unwrap();
-        assert_eq!((a.bucket.as_deref(), a.key.as_deref()), (Some("bkt"), Some("k")));
+        assert_eq!(
+            (a.bucket.as_deref(), a.key.as_deref()),
+            (Some("bkt"), Some("k"))
+        );
         let a = address(Some("bkt.localhost:4566"), "/").unwrap();
         assert_eq!((a.bucket.as_deref(), a.key), (Some("bkt"), None));
         let a = address(Some("bkt.s3-accelerate.amazonaws.com"), "/k").unwrap();

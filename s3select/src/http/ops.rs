@@ -38,13 +38,17 @@ fn set(resp: &mut Response, name: &'static str, value: &str) {
 }
 
 fn method_not_allowed(m: &Method, resource: &str) -> Error {
-    Error::MethodNotAllowed { method: m.to_string(), resource: resource.into() }
+    Error::MethodNotAllowed {
+        method: m.to_string(),
+        resource: resource.into(),
+    }
 }
 
 /// The request body, decoded from aws-chunked when the client streamed it.
 fn body_of(req: &Request) -> Result<Bytes> {
     let h = req.headers();
-    let chunked = header(h, "content-encoding").is_some_and(|v| v.contains("aws-chunked")) || header(h, "x-amz-content-sha256").is_some_and(|v| v.starts_with("STREAMING-"));
+    let chunked = header(h, "content-encoding").is_some_and(|v| v.contains("aws-chunked"))
+        || header(h, "x-amz-content-sha256").is_some_and(|v| v.starts_with("STREAMING-"));
     if chunked {
         let n = header(h, "x-amz-decoded-content-length").and_then(|v| v.parse().ok());
         chunked::decode(req.body(), n)
@@ -54,7 +58,15 @@ fn body_of(req: &Request) -> Result<Bytes> {
 }
 
 fn object_headers(h: &HeaderMap) -> (ObjectHeaders, BTreeMap<String, String>) {
-    let enc = header(h, "content-encoding").map(|v| v.split(',').map(str::trim).filter(|p| *p != "aws-chunked").collect::<Vec<_>>().join(",")).filter(|v| !v.is_empty());
+    let enc = header(h, "content-encoding")
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|p| *p != "aws-chunked")
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .filter(|v| !v.is_empty());
     let oh = ObjectHeaders {
         content_type: header(h, "content-type").map(str::to_owned),
         content_encoding: enc,
@@ -65,7 +77,11 @@ fn object_headers(h: &HeaderMap) -> (ObjectHeaders, BTreeMap<String, String>) {
     };
     let meta = h
         .iter()
-        .filter_map(|(k, v)| k.as_str().strip_prefix("x-amz-meta-").map(|n| (n.to_owned(), v.to_str().unwrap_or("").to_owned())))
+        .filter_map(|(k, v)| {
+            k.as_str()
+                .strip_prefix("x-amz-meta-")
+                .map(|n| (n.to_owned(), v.to_str().unwrap_or("").to_owned()))
+        })
         .collect();
     (oh, meta)
 }
@@ -76,7 +92,12 @@ fn storage_class(h: &HeaderMap) -> Result<Option<StorageClass>> {
 
 fn conditions(h: &HeaderMap, prefix: &str) -> Conditions {
     let g = |n: &str| header(h, &format!("{prefix}{n}")).map(str::to_owned);
-    Conditions { if_match: g("if-match"), if_none_match: g("if-none-match"), if_modified_since: g("if-modified-since"), if_unmodified_since: g("if-unmodified-since") }
+    Conditions {
+        if_match: g("if-match"),
+        if_none_match: g("if-none-match"),
+        if_modified_since: g("if-modified-since"),
+        if_unmodified_since: g("if-unmodified-since"),
+    }
 }
 
 /// The query string's parameters.
@@ -94,9 +115,13 @@ impl Query {
 
 /// Routes one request.
 pub fn dispatch(s3: &S3, ctx: &RequestContext, req: Request) -> Result<Response> {
-    let host = header(req.headers(), "host").map(str::to_owned).or_else(|| req.uri().host().map(str::to_owned));
+    let host = header(req.headers(), "host")
+        .map(str::to_owned)
+        .or_else(|| req.uri().host().map(str::to_owned));
     let addr = address(host.as_deref(), req.uri().path())?;
-    let query = Query(nubis_wire::parse_form(req.uri().query().unwrap_or("").as_bytes()));
+    let query = Query(nubis_wire::parse_form(
+        req.uri().query().unwrap_or("").as_bytes(),
+    ));
     let q = |n: &str| query.get(n);
     let has = |n: &str| query.has(n);
     let m = req.method().clone();
@@ -114,14 +139,31 @@ pub fn dispatch(s3: &S3, ctx: &RequestContext, req: Request) -> Result<Response>
     };
     match m {
         Method::PUT if has("partNumber") && has("uploadId") => {
-            let n: u32 = q("partNumber").and_then(|v| v.parse().ok()).ok_or_else(|| Error::invalid_argument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", q("partNumber").unwrap_or("")))?;
+            let n: u32 = q("partNumber")
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| {
+                    Error::invalid_argument(
+                        "Part number must be an integer between 1 and 10000, inclusive",
+                        "partNumber",
+                        q("partNumber").unwrap_or(""),
+                    )
+                })?;
             let body = body_of(&req)?;
-            let etag = s3.upload_part(&bucket, &key, q("uploadId").unwrap_or(""), n, body, header(req.headers(), "content-md5"))?;
+            let etag = s3.upload_part(
+                &bucket,
+                &key,
+                q("uploadId").unwrap_or(""),
+                n,
+                body,
+                header(req.headers(), "content-md5"),
+            )?;
             let mut r = empty(200);
             set(&mut r, "etag", &etag);
             Ok(r)
         }
-        Method::PUT if req.headers().contains_key("x-amz-copy-source") => copy_object(s3, &req, &bucket, &key),
+        Method::PUT if req.headers().contains_key("x-amz-copy-source") => {
+            copy_object(s3, &req, &bucket, &key)
+        }
         Method::PUT => {
             let (headers, metadata) = object_headers(req.headers());
             let body = body_of(&req)?;
@@ -150,7 +192,13 @@ pub fn dispatch(s3: &S3, ctx: &RequestContext, req: Request) -> Result<Response>
         }
         Method::POST if has("uploads") => {
             let (headers, metadata) = object_headers(req.headers());
-            let id = s3.create_multipart_upload(CreateMultipartUpload { bucket: bucket.clone(), key: key.clone(), headers, metadata, storage_class: storage_class(req.headers())?.unwrap_or_default() })?;
+            let id = s3.create_multipart_upload(CreateMultipartUpload {
+                bucket: bucket.clone(),
+                key: key.clone(),
+                headers,
+                metadata,
+                storage_class: storage_class(req.headers())?.unwrap_or_default(),
+            })?;
             Ok(xml_ok(format!(
                 "<InitiateMultipartUploadResult xmlns=\"{NS}\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{}</UploadId></InitiateMultipartUploadResult>",
                 xml_escape(&bucket),
@@ -163,10 +211,14 @@ pub fn dispatch(s3: &S3, ctx: &RequestContext, req: Request) -> Result<Response>
             let doc = xml::parse(&body)?;
             let mut parts = Vec::new();
             for p in doc.all("Part") {
-                let n: u32 = p.text_of("PartNumber").and_then(|v| v.trim().parse().ok()).ok_or(Error::MalformedXml)?;
+                let n: u32 = p
+                    .text_of("PartNumber")
+                    .and_then(|v| v.trim().parse().ok())
+                    .ok_or(Error::MalformedXml)?;
                 parts.push((n, p.text_of("ETag").unwrap_or("").to_owned()));
             }
-            let etag = s3.complete_multipart_upload(&bucket, &key, q("uploadId").unwrap_or(""), &parts)?;
+            let etag =
+                s3.complete_multipart_upload(&bucket, &key, q("uploadId").unwrap_or(""), &parts)?;
             Ok(xml_ok(format!(
                 "<CompleteMultipartUploadResult xmlns=\"{NS}\"><Location>/{}/{}</Location><Bucket>{}</Bucket><Key>{}</Key><ETag>{}</ETag></CompleteMultipartUploadResult>",
                 xml_escape(&bucket),
@@ -186,15 +238,31 @@ pub fn dispatch(s3: &S3, ctx: &RequestContext, req: Request) -> Result<Response>
 }
 
 fn list_buckets(s3: &S3) -> Response {
-    let mut s = format!("<ListAllMyBucketsResult xmlns=\"{NS}\"><Owner><ID>{}</ID><DisplayName>nubis</DisplayName></Owner><Buckets>", s3.env().account);
+    let mut s = format!(
+        "<ListAllMyBucketsResult xmlns=\"{NS}\"><Owner><ID>{}</ID><DisplayName>nubis</DisplayName></Owner><Buckets>",
+        s3.env().account
+    );
     for b in s3.list_buckets() {
-        let _ = write!(s, "<Bucket><Name>{}</Name><CreationDate>{}</CreationDate><BucketRegion>{}</BucketRegion></Bucket>", xml_escape(&b.name), to_rfc3339(b.created), b.region.as_str());
+        let _ = write!(
+            s,
+            "<Bucket><Name>{}</Name><CreationDate>{}</CreationDate><BucketRegion>{}</BucketRegion></Bucket>",
+            xml_escape(&b.name),
+            to_rfc3339(b.created),
+            b.region.as_str()
+        );
     }
     s.push_str("</Buckets></ListAllMyBucketsResult>");
     xml_ok(s)
 }
 
-fn bucket_op(s3: &S3, ctx: &RequestContext, req: &Request, bucket: &str, m: &Method, query: &Query) -> Result<Response> {
+fn bucket_op(
+    s3: &S3,
+    ctx: &RequestContext,
+    req: &Request,
+    bucket: &str,
+    m: &Method,
+    query: &Query,
+) -> Result<Response> {
     let has = |n: &str| query.has(n);
     match *m {
         Method::PUT if has("accelerate") => {
@@ -210,18 +278,30 @@ fn bucket_op(s3: &S3, ctx: &RequestContext, req: &Request, bucket: &str, m: &Met
         Method::GET if has("accelerate") => {
             let status = s3.get_bucket_accelerate(bucket)?;
             Ok(xml_ok(match status {
-                Some(s) => format!("<AccelerateConfiguration xmlns=\"{NS}\"><Status>{}</Status></AccelerateConfiguration>", s.as_str()),
+                Some(s) => format!(
+                    "<AccelerateConfiguration xmlns=\"{NS}\"><Status>{}</Status></AccelerateConfiguration>",
+                    s.as_str()
+                ),
                 None => format!("<AccelerateConfiguration xmlns=\"{NS}\"/>"),
             }))
         }
         Method::GET if has("location") => {
             let b = s3.head_bucket(bucket)?;
-            let loc = if b.region.as_str() == "us-east-1" { String::new() } else { b.region.as_str().to_owned() };
-            Ok(xml_ok(format!("<LocationConstraint xmlns=\"{NS}\">{loc}</LocationConstraint>")))
+            let loc = if b.region.as_str() == "us-east-1" {
+                String::new()
+            } else {
+                b.region.as_str().to_owned()
+            };
+            Ok(xml_ok(format!(
+                "<LocationConstraint xmlns=\"{NS}\">{loc}</LocationConstraint>"
+            )))
         }
         Method::GET if has("uploads") => {
             let ups = s3.list_multipart_uploads(bucket)?;
-            let mut s = format!("<ListMultipartUploadsResult xmlns=\"{NS}\"><Bucket>{}</Bucket><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>", xml_escape(bucket));
+            let mut s = format!(
+                "<ListMultipartUploadsResult xmlns=\"{NS}\"><Bucket>{}</Bucket><MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>",
+                xml_escape(bucket)
+            );
             for u in ups {
                 let _ = write!(
                     s,
@@ -242,7 +322,8 @@ fn bucket_op(s3: &S3, ctx: &RequestContext, req: &Request, bucket: &str, m: &Met
                 None
             } else {
                 let doc = xml::parse(&body)?;
-                doc.text_of("LocationConstraint").map(|s| s.trim().to_owned())
+                doc.text_of("LocationConstraint")
+                    .map(|s| s.trim().to_owned())
             };
             s3.create_bucket(&ctx.region, bucket, location.as_deref())?;
             let mut r = empty(200);
@@ -262,7 +343,10 @@ fn bucket_op(s3: &S3, ctx: &RequestContext, req: &Request, bucket: &str, m: &Met
         Method::POST if has("delete") => {
             let doc = xml::parse(&body_of(req)?)?;
             let quiet = doc.text_of("Quiet").is_some_and(|v| v.trim() == "true");
-            let keys: Vec<String> = doc.all("Object").map(|o| o.text_of("Key").unwrap_or("").to_owned()).collect();
+            let keys: Vec<String> = doc
+                .all("Object")
+                .map(|o| o.text_of("Key").unwrap_or("").to_owned())
+                .collect();
             let (deleted, errors) = s3.delete_objects(bucket, &keys)?;
             let mut s = format!("<DeleteResult xmlns=\"{NS}\">");
             if !quiet {
@@ -271,7 +355,13 @@ fn bucket_op(s3: &S3, ctx: &RequestContext, req: &Request, bucket: &str, m: &Met
                 }
             }
             for e in errors {
-                let _ = write!(s, "<Error><Key>{}</Key><Code>{}</Code><Message>{}</Message></Error>", xml_escape(&e.key), e.code, xml_escape(&e.message));
+                let _ = write!(
+                    s,
+                    "<Error><Key>{}</Key><Code>{}</Code><Message>{}</Message></Error>",
+                    xml_escape(&e.key),
+                    e.code,
+                    xml_escape(&e.message)
+                );
             }
             s.push_str("</DeleteResult>");
             Ok(xml_ok(s))
@@ -284,7 +374,13 @@ fn list_objects(s3: &S3, bucket: &str, query: &Query) -> Result<Response> {
     let q = |n: &str| query.get(n);
     let v2 = q("list-type") == Some("2");
     let max_keys = match q("max-keys") {
-        Some(v) => Some(v.parse::<i64>().map_err(|_| Error::invalid_argument("Provided max-keys not an integer or within integer range", "max-keys", v))?),
+        Some(v) => Some(v.parse::<i64>().map_err(|_| {
+            Error::invalid_argument(
+                "Provided max-keys not an integer or within integer range",
+                "max-keys",
+                v,
+            )
+        })?),
         None => None,
     };
     let req = ListObjectsV2 {
@@ -292,35 +388,76 @@ fn list_objects(s3: &S3, bucket: &str, query: &Query) -> Result<Response> {
         prefix: q("prefix").unwrap_or("").to_owned(),
         delimiter: q("delimiter").map(str::to_owned),
         max_keys,
-        continuation_token: if v2 { q("continuation-token").map(str::to_owned) } else { None },
-        start_after: if v2 { q("start-after").map(str::to_owned) } else { q("marker").map(str::to_owned) },
+        continuation_token: if v2 {
+            q("continuation-token").map(str::to_owned)
+        } else {
+            None
+        },
+        start_after: if v2 {
+            q("start-after").map(str::to_owned)
+        } else {
+            q("marker").map(str::to_owned)
+        },
     };
     let out = s3.list_objects_v2(&req)?;
     let url = q("encoding-type") == Some("url");
-    let enc = |s: &str| if url { percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string() } else { s.to_owned() };
-    let mut s = format!("<ListBucketResult xmlns=\"{NS}\"><Name>{}</Name><Prefix>{}</Prefix>", xml_escape(bucket), xml_escape(&enc(&req.prefix)));
+    let enc = |s: &str| {
+        if url {
+            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+        } else {
+            s.to_owned()
+        }
+    };
+    let mut s = format!(
+        "<ListBucketResult xmlns=\"{NS}\"><Name>{}</Name><Prefix>{}</Prefix>",
+        xml_escape(bucket),
+        xml_escape(&enc(&req.prefix))
+    );
     if let Some(d) = &req.delimiter {
         let _ = write!(s, "<Delimiter>{}</Delimiter>", xml_escape(&enc(d)));
     }
-    let _ = write!(s, "<MaxKeys>{}</MaxKeys><IsTruncated>{}</IsTruncated>", out.max_keys, out.is_truncated);
+    let _ = write!(
+        s,
+        "<MaxKeys>{}</MaxKeys><IsTruncated>{}</IsTruncated>",
+        out.max_keys, out.is_truncated
+    );
     if url {
         s.push_str("<EncodingType>url</EncodingType>");
     }
     if v2 {
         let _ = write!(s, "<KeyCount>{}</KeyCount>", out.key_count);
         if let Some(t) = &req.continuation_token {
-            let _ = write!(s, "<ContinuationToken>{}</ContinuationToken>", xml_escape(t));
+            let _ = write!(
+                s,
+                "<ContinuationToken>{}</ContinuationToken>",
+                xml_escape(t)
+            );
         }
         if let Some(t) = &out.next_continuation_token {
-            let _ = write!(s, "<NextContinuationToken>{}</NextContinuationToken>", xml_escape(t));
+            let _ = write!(
+                s,
+                "<NextContinuationToken>{}</NextContinuationToken>",
+                xml_escape(t)
+            );
         }
         if let Some(a) = q("start-after") {
             let _ = write!(s, "<StartAfter>{}</StartAfter>", xml_escape(&enc(a)));
         }
     } else {
-        let _ = write!(s, "<Marker>{}</Marker>", xml_escape(q("marker").unwrap_or("")));
+        let _ = write!(
+            s,
+            "<Marker>{}</Marker>",
+            xml_escape(q("marker").unwrap_or(""))
+        );
         if out.is_truncated {
-            let last = out.contents.last().map(|c| c.key.clone()).into_iter().chain(out.common_prefixes.last().cloned()).max().unwrap_or_default();
+            let last = out
+                .contents
+                .last()
+                .map(|c| c.key.clone())
+                .into_iter()
+                .chain(out.common_prefixes.last().cloned())
+                .max()
+                .unwrap_or_default();
             let _ = write!(s, "<NextMarker>{}</NextMarker>", xml_escape(&last));
         }
     }
@@ -336,7 +473,11 @@ fn list_objects(s3: &S3, bucket: &str, query: &Query) -> Result<Response> {
         );
     }
     for p in &out.common_prefixes {
-        let _ = write!(s, "<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>", xml_escape(&enc(p)));
+        let _ = write!(
+            s,
+            "<CommonPrefixes><Prefix>{}</Prefix></CommonPrefixes>",
+            xml_escape(&enc(p))
+        );
     }
     s.push_str("</ListBucketResult>");
     Ok(xml_ok(s))
@@ -348,13 +489,22 @@ fn object_response(resp: &mut Response, info: &ObjectInfo) {
     set(resp, "accept-ranges", "bytes");
     set(resp, "content-type", info.content_type());
     let h = &info.headers;
-    for (name, v) in [("content-encoding", &h.content_encoding), ("content-disposition", &h.content_disposition), ("content-language", &h.content_language), ("cache-control", &h.cache_control), ("expires", &h.expires)] {
+    for (name, v) in [
+        ("content-encoding", &h.content_encoding),
+        ("content-disposition", &h.content_disposition),
+        ("content-language", &h.content_language),
+        ("cache-control", &h.cache_control),
+        ("expires", &h.expires),
+    ] {
         if let Some(v) = v {
             set(resp, name, v);
         }
     }
     for (k, v) in &info.metadata {
-        if let (Ok(n), Ok(v)) = (http::HeaderName::from_bytes(format!("x-amz-meta-{k}").as_bytes()), HeaderValue::from_str(v)) {
+        if let (Ok(n), Ok(v)) = (
+            http::HeaderName::from_bytes(format!("x-amz-meta-{k}").as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
             resp.headers_mut().insert(n, v);
         }
     }
@@ -372,21 +522,49 @@ fn object_response(resp: &mut Response, info: &ObjectInfo) {
 fn get_object(s3: &S3, req: &Request, bucket: &str, key: &str, query: &Query) -> Result<Response> {
     let q = |n: &str| query.get(n);
     let part_number = match q("partNumber") {
-        Some(v) => Some(v.parse::<u32>().map_err(|_| Error::invalid_argument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", v))?),
+        Some(v) => Some(v.parse::<u32>().map_err(|_| {
+            Error::invalid_argument(
+                "Part number must be an integer between 1 and 10000, inclusive",
+                "partNumber",
+                v,
+            )
+        })?),
         None => None,
     };
-    let g = GetObject { bucket: bucket.to_owned(), key: key.to_owned(), range: header(req.headers(), "range").map(str::to_owned), part_number, conditions: conditions(req.headers(), "") };
+    let g = GetObject {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        range: header(req.headers(), "range").map(str::to_owned),
+        part_number,
+        conditions: conditions(req.headers(), ""),
+    };
     let head = req.method() == Method::HEAD;
-    let out = if head { s3.head_object_output(&g)? } else { s3.get_object(&g)? };
+    let out = if head {
+        s3.head_object_output(&g)?
+    } else {
+        s3.get_object(&g)?
+    };
     let len = out.body.len();
-    let mut resp = if head { empty(if out.content_range.is_some() { 206 } else { 200 }) } else { http::Response::new(Body::Full(out.body)) };
+    let mut resp = if head {
+        empty(if out.content_range.is_some() {
+            206
+        } else {
+            200
+        })
+    } else {
+        http::Response::new(Body::Full(out.body))
+    };
     if out.content_range.is_some() {
         *resp.status_mut() = StatusCode::PARTIAL_CONTENT;
     }
     object_response(&mut resp, &out.info);
     set(&mut resp, "content-length", &len.to_string());
     if let Some((a, b, total)) = out.content_range {
-        set(&mut resp, "content-range", &format!("bytes {a}-{b}/{total}"));
+        set(
+            &mut resp,
+            "content-range",
+            &format!("bytes {a}-{b}/{total}"),
+        );
     }
     Ok(resp)
 }
@@ -395,15 +573,33 @@ fn copy_object(s3: &S3, req: &Request, bucket: &str, key: &str) -> Result<Respon
     let h = req.headers();
     let src = header(h, "x-amz-copy-source").unwrap_or("");
     let src = src.split('?').next().unwrap_or("");
-    let src = percent_decode_str(src).decode_utf8().map_err(|_| Error::invalid_argument("Invalid copy source encoding", "x-amz-copy-source", src))?.into_owned();
+    let src = percent_decode_str(src)
+        .decode_utf8()
+        .map_err(|_| {
+            Error::invalid_argument("Invalid copy source encoding", "x-amz-copy-source", src)
+        })?
+        .into_owned();
     let src = src.trim_start_matches('/');
-    let Some((sb, sk)) = src.split_once('/').filter(|(b, k)| !b.is_empty() && !k.is_empty()) else {
-        return Err(Error::invalid_argument("Copy Source must mention the source bucket and key: sourcebucket/sourcekey", "x-amz-copy-source", src));
+    let Some((sb, sk)) = src
+        .split_once('/')
+        .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+    else {
+        return Err(Error::invalid_argument(
+            "Copy Source must mention the source bucket and key: sourcebucket/sourcekey",
+            "x-amz-copy-source",
+            src,
+        ));
     };
     let replace = match header(h, "x-amz-metadata-directive") {
         Some("REPLACE") => Some(object_headers(h)),
         None | Some("COPY") => None,
-        Some(other) => return Err(Error::invalid_argument("Unknown metadata directive.", "x-amz-metadata-directive", other)),
+        Some(other) => {
+            return Err(Error::invalid_argument(
+                "Unknown metadata directive.",
+                "x-amz-metadata-directive",
+                other,
+            ));
+        }
     };
     let (etag, modified) = s3.copy_object(CopyObject {
         source_bucket: sb.to_owned(),
@@ -414,13 +610,19 @@ fn copy_object(s3: &S3, req: &Request, bucket: &str, key: &str) -> Result<Respon
         storage_class: storage_class(h)?,
         conditions: conditions(h, "x-amz-copy-source-"),
     })?;
-    Ok(xml_ok(format!("<CopyObjectResult xmlns=\"{NS}\"><ETag>{}</ETag><LastModified>{}</LastModified></CopyObjectResult>", xml_escape(&etag), to_rfc3339(modified))))
+    Ok(xml_ok(format!(
+        "<CopyObjectResult xmlns=\"{NS}\"><ETag>{}</ETag><LastModified>{}</LastModified></CopyObjectResult>",
+        xml_escape(&etag),
+        to_rfc3339(modified)
+    )))
 }
 
 fn list_parts(s3: &S3, bucket: &str, key: &str, query: &Query) -> Result<Response> {
     let q = |n: &str| query.get(n);
     let id = q("uploadId").unwrap_or("");
-    let marker: u32 = q("part-number-marker").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let marker: u32 = q("part-number-marker")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let max: Option<usize> = q("max-parts").and_then(|v| v.parse().ok());
     let (parts, truncated, class) = s3.list_parts(bucket, key, id, marker, max)?;
     let mut s = format!(
@@ -432,10 +634,21 @@ fn list_parts(s3: &S3, bucket: &str, key: &str, query: &Query) -> Result<Respons
         max.unwrap_or(1000)
     );
     if let Some(last) = parts.last().filter(|_| truncated) {
-        let _ = write!(s, "<NextPartNumberMarker>{}</NextPartNumberMarker>", last.part_number);
+        let _ = write!(
+            s,
+            "<NextPartNumberMarker>{}</NextPartNumberMarker>",
+            last.part_number
+        );
     }
     for p in parts {
-        let _ = write!(s, "<Part><PartNumber>{}</PartNumber><LastModified>{}</LastModified><ETag>{}</ETag><Size>{}</Size></Part>", p.part_number, to_rfc3339(p.last_modified), xml_escape(&p.etag), p.size);
+        let _ = write!(
+            s,
+            "<Part><PartNumber>{}</PartNumber><LastModified>{}</LastModified><ETag>{}</ETag><Size>{}</Size></Part>",
+            p.part_number,
+            to_rfc3339(p.last_modified),
+            xml_escape(&p.etag),
+            p.size
+        );
     }
     s.push_str("</ListPartsResult>");
     Ok(xml_ok(s))
@@ -447,7 +660,10 @@ fn restore(s3: &S3, req: &Request, bucket: &str, key: &str) -> Result<Response> 
         Some(d) => Some(d.trim().parse::<u32>().map_err(|_| Error::MalformedXml)?),
         None => None,
     };
-    let tier_text = doc.child("GlacierJobParameters").and_then(|g| g.text_of("Tier")).or_else(|| doc.text_of("Tier"));
+    let tier_text = doc
+        .child("GlacierJobParameters")
+        .and_then(|g| g.text_of("Tier"))
+        .or_else(|| doc.text_of("Tier"));
     let tier: Tier = match tier_text {
         Some(t) => t.trim().parse()?,
         None => Tier::Standard,
@@ -455,9 +671,16 @@ fn restore(s3: &S3, req: &Request, bucket: &str, key: &str) -> Result<Response> 
     let select = if doc.text_of("Type").map(str::trim) == Some("SELECT") {
         let params = doc.child("SelectParameters").ok_or(Error::MalformedXml)?;
         let sreq = xml::select_request(params)?;
-        let loc = doc.child("OutputLocation").and_then(|o| o.child("S3")).ok_or(Error::MalformedXml)?;
+        let loc = doc
+            .child("OutputLocation")
+            .and_then(|o| o.child("S3"))
+            .ok_or(Error::MalformedXml)?;
         let out = OutputLocation {
-            bucket: loc.text_of("BucketName").ok_or(Error::MalformedXml)?.trim().to_owned(),
+            bucket: loc
+                .text_of("BucketName")
+                .ok_or(Error::MalformedXml)?
+                .trim()
+                .to_owned(),
             prefix: loc.text_of("Prefix").unwrap_or("").to_owned(),
             storage_class: match loc.text_of("StorageClass") {
                 Some(c) => c.trim().parse()?,
@@ -468,7 +691,13 @@ fn restore(s3: &S3, req: &Request, bucket: &str, key: &str) -> Result<Response> 
     } else {
         None
     };
-    let outcome = s3.restore_object(RestoreObject { bucket: bucket.to_owned(), key: key.to_owned(), days, tier, select })?;
+    let outcome = s3.restore_object(RestoreObject {
+        bucket: bucket.to_owned(),
+        key: key.to_owned(),
+        days,
+        tier,
+        select,
+    })?;
     Ok(empty(match outcome {
         RestoreOutcome::Accepted => 202,
         RestoreOutcome::AlreadyRestored => 200,
@@ -478,7 +707,11 @@ fn restore(s3: &S3, req: &Request, bucket: &str, key: &str) -> Result<Response> 
 fn select(s3: &S3, req: &Request, bucket: &str, key: &str, query: &Query) -> Result<Response> {
     let q = |n: &str| query.get(n);
     if q("select-type") != Some("2") {
-        return Err(Error::invalid_argument("Invalid select type", "select-type", q("select-type").unwrap_or("")));
+        return Err(Error::invalid_argument(
+            "Invalid select type",
+            "select-type",
+            q("select-type").unwrap_or(""),
+        ));
     }
     let doc = xml::parse(&body_of(req)?)?;
     let sreq = xml::select_request(&doc)?;
@@ -495,7 +728,11 @@ pub fn encode_event(ev: &SelectEvent) -> Bytes {
     match ev {
         SelectEvent::Records(b) => event("Records", Some("application/octet-stream"), b),
         SelectEvent::Stats(s) => event("Stats", Some("text/xml"), s.to_xml("Stats").as_bytes()),
-        SelectEvent::Progress(s) => event("Progress", Some("text/xml"), s.to_xml("Progress").as_bytes()),
+        SelectEvent::Progress(s) => event(
+            "Progress",
+            Some("text/xml"),
+            s.to_xml("Progress").as_bytes(),
+        ),
         SelectEvent::Cont => event("Cont", None, b""),
         SelectEvent::End => event("End", None, b""),
         SelectEvent::Error(e) => error(e.code(), &e.message()),

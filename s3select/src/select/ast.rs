@@ -434,19 +434,31 @@ impl Expr {
         f(self);
         match self {
             Expr::Lit(_) | Expr::Path { .. } => {}
-            Expr::Neg(e) | Expr::Not(e) | Expr::IsNull(e, _) | Expr::IsMissing(e, _) | Expr::Cast(e, _) | Expr::Extract(_, e) => e.walk(f),
+            Expr::Neg(e)
+            | Expr::Not(e)
+            | Expr::IsNull(e, _)
+            | Expr::IsMissing(e, _)
+            | Expr::Cast(e, _)
+            | Expr::Extract(_, e) => e.walk(f),
             Expr::Binary(_, a, b) | Expr::DateAdd(_, a, b) | Expr::DateDiff(_, a, b) => {
                 a.walk(f);
                 b.walk(f);
             }
-            Expr::Like { expr, pattern, escape, .. } => {
+            Expr::Like {
+                expr,
+                pattern,
+                escape,
+                ..
+            } => {
                 expr.walk(f);
                 pattern.walk(f);
                 if let Some(e) = escape {
                     e.walk(f);
                 }
             }
-            Expr::Between { expr, low, high, .. } => {
+            Expr::Between {
+                expr, low, high, ..
+            } => {
                 expr.walk(f);
                 low.walk(f);
                 high.walk(f);
@@ -455,7 +467,11 @@ impl Expr {
                 expr.walk(f);
                 list.iter().for_each(|e| e.walk(f));
             }
-            Expr::Case { operand, whens, otherwise } => {
+            Expr::Case {
+                operand,
+                whens,
+                otherwise,
+            } => {
                 if let Some(o) = operand {
                     o.walk(f);
                 }
@@ -491,7 +507,11 @@ impl Expr {
 }
 
 fn ident(f: &mut fmt::Formatter<'_>, name: &str, quoted: bool) -> fmt::Result {
-    if quoted { write!(f, "\"{}\"", name.replace('"', "\"\"")) } else { f.write_str(name) }
+    if quoted {
+        write!(f, "\"{}\"", name.replace('"', "\"\""))
+    } else {
+        f.write_str(name)
+    }
 }
 
 fn steps(f: &mut fmt::Formatter<'_>, steps: &[PathStep]) -> fmt::Result {
@@ -526,22 +546,48 @@ impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Expr::Lit(l) => write!(f, "{l}"),
-            Expr::Path { root, quoted, steps: st } => {
+            Expr::Path {
+                root,
+                quoted,
+                steps: st,
+            } => {
                 ident(f, root, *quoted)?;
                 steps(f, st)
             }
             Expr::Neg(e) => write!(f, "(-{e})"),
             Expr::Not(e) => write!(f, "(NOT {e})"),
             Expr::Binary(op, a, b) => write!(f, "({a} {} {b})", op.symbol()),
-            Expr::Like { expr, pattern, escape, negated } => {
-                write!(f, "({expr} {}LIKE {pattern}", if *negated { "NOT " } else { "" })?;
+            Expr::Like {
+                expr,
+                pattern,
+                escape,
+                negated,
+            } => {
+                write!(
+                    f,
+                    "({expr} {}LIKE {pattern}",
+                    if *negated { "NOT " } else { "" }
+                )?;
                 if let Some(e) = escape {
                     write!(f, " ESCAPE {e}")?;
                 }
                 f.write_str(")")
             }
-            Expr::Between { expr, low, high, negated } => write!(f, "({expr} {}BETWEEN {low} AND {high})", if *negated { "NOT " } else { "" }),
-            Expr::In { expr, list, negated } => {
+            Expr::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => write!(
+                f,
+                "({expr} {}BETWEEN {low} AND {high})",
+                if *negated { "NOT " } else { "" }
+            ),
+            Expr::In {
+                expr,
+                list,
+                negated,
+            } => {
                 write!(f, "({expr} {}IN (", if *negated { "NOT " } else { "" })?;
                 for (i, e) in list.iter().enumerate() {
                     if i > 0 {
@@ -552,8 +598,14 @@ impl fmt::Display for Expr {
                 f.write_str("))")
             }
             Expr::IsNull(e, neg) => write!(f, "({e} IS {}NULL)", if *neg { "NOT " } else { "" }),
-            Expr::IsMissing(e, neg) => write!(f, "({e} IS {}MISSING)", if *neg { "NOT " } else { "" }),
-            Expr::Case { operand, whens, otherwise } => {
+            Expr::IsMissing(e, neg) => {
+                write!(f, "({e} IS {}MISSING)", if *neg { "NOT " } else { "" })
+            }
+            Expr::Case {
+                operand,
+                whens,
+                otherwise,
+            } => {
                 f.write_str("CASE")?;
                 if let Some(o) = operand {
                     write!(f, " {o}")?;

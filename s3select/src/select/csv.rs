@@ -40,7 +40,10 @@ pub struct CsvScanner {
 }
 
 fn too_long() -> Error {
-    Error::select("OverMaxRecordSize", "The length of a record in the input or result is greater than maxCharsPerRecord of 1 MB.")
+    Error::select(
+        "OverMaxRecordSize",
+        "The length of a record in the input or result is greater than maxCharsPerRecord of 1 MB.",
+    )
 }
 
 impl CsvScanner {
@@ -48,7 +51,15 @@ impl CsvScanner {
     /// a header line.
     pub fn new(cfg: &CsvInput, slots: &[Slot], star: bool, count_only: bool) -> CsvScanner {
         let delim = cfg.record_delimiter.last().copied().unwrap_or(b'\n');
-        let mut s = CsvScanner { cfg: cfg.clone(), delim, strip_cr: delim == b'\n', slot_cols: Vec::new(), need: 0, header: None, count_only, };
+        let mut s = CsvScanner {
+            cfg: cfg.clone(),
+            delim,
+            strip_cr: delim == b'\n',
+            slot_cols: Vec::new(),
+            need: 0,
+            header: None,
+            count_only,
+        };
         s.bind(slots, star);
         s
     }
@@ -58,10 +69,27 @@ impl CsvScanner {
             .iter()
             .map(|s| match s {
                 Slot::Position(n) => Some(n - 1),
-                Slot::Name { name, exact } => self.header.as_ref().and_then(|h| h.iter().position(|c| if *exact { c == name } else { c.eq_ignore_ascii_case(name) })),
+                Slot::Name { name, exact } => self.header.as_ref().and_then(|h| {
+                    h.iter().position(|c| {
+                        if *exact {
+                            c == name
+                        } else {
+                            c.eq_ignore_ascii_case(name)
+                        }
+                    })
+                }),
             })
             .collect();
-        self.need = if star { usize::MAX } else { self.slot_cols.iter().flatten().map(|c| c + 1).max().unwrap_or(0) };
+        self.need = if star {
+            usize::MAX
+        } else {
+            self.slot_cols
+                .iter()
+                .flatten()
+                .map(|c| c + 1)
+                .max()
+                .unwrap_or(0)
+        };
     }
 
     /// Whether records can be found by searching for the delimiter alone, so the input can be
@@ -77,21 +105,34 @@ impl CsvScanner {
 
     /// Consumes the header line if the input has one; returns the bytes consumed, or `None`
     /// when `data` does not yet hold a whole line and more may come.
-    pub fn read_header(&mut self, data: &[u8], last: bool, slots: &[Slot], star: bool) -> Result<Option<usize>> {
+    pub fn read_header(
+        &mut self,
+        data: &[u8],
+        last: bool,
+        slots: &[Slot],
+        star: bool,
+    ) -> Result<Option<usize>> {
         if self.cfg.file_header_info == FileHeaderInfo::None {
             return Ok(Some(0));
         }
         let mut pos = 0;
         loop {
             let mut fields = Vec::new();
-            let Some(end) = self.record_end(data, pos, last, &mut fields, usize::MAX)? else { return Ok(None) };
+            let Some(end) = self.record_end(data, pos, last, &mut fields, usize::MAX)? else {
+                return Ok(None);
+            };
             let rec = self.trim_record(&data[pos..end.0]);
             if rec.is_empty() && end.1 < data.len() || self.is_comment(rec) {
                 pos = end.1;
                 continue;
             }
             if self.cfg.file_header_info == FileHeaderInfo::Use {
-                self.header = Some(fields.iter().map(|f| field_value(&self.cfg, rec, *f).to_text()).collect());
+                self.header = Some(
+                    fields
+                        .iter()
+                        .map(|f| field_value(&self.cfg, rec, *f).to_text())
+                        .collect(),
+                );
             }
             self.bind(slots, star);
             return Ok(Some(end.1));
@@ -103,13 +144,24 @@ impl CsvScanner {
     }
 
     fn trim_record<'a>(&self, rec: &'a [u8]) -> &'a [u8] {
-        if self.strip_cr && rec.last() == Some(&b'\r') { &rec[..rec.len() - 1] } else { rec }
+        if self.strip_cr && rec.last() == Some(&b'\r') {
+            &rec[..rec.len() - 1]
+        } else {
+            rec
+        }
     }
 
     /// Finds the record starting at `pos`: `(end of content, start of next record)`, filling
     /// `fields` (offsets relative to `pos`) up to `need` fields. `None` if the record is not
     /// complete in `data` and more input may follow.
-    fn record_end(&self, data: &[u8], pos: usize, last: bool, fields: &mut Vec<Field>, need: usize) -> Result<Option<(usize, usize)>> {
+    fn record_end(
+        &self,
+        data: &[u8],
+        pos: usize,
+        last: bool,
+        fields: &mut Vec<Field>,
+        need: usize,
+    ) -> Result<Option<(usize, usize)>> {
         fields.clear();
         if !self.cfg.allow_quoted_record_delimiter {
             let (end, next) = match memchr(self.delim, &data[pos..]) {
@@ -132,7 +184,11 @@ impl CsvScanner {
             return Ok(Some((end, next)));
         }
         // Quote-aware: the record ends at the first delimiter outside quotes.
-        let (q, d, fd) = (self.cfg.quote_character, self.delim, self.cfg.field_delimiter);
+        let (q, d, fd) = (
+            self.cfg.quote_character,
+            self.delim,
+            self.cfg.field_delimiter,
+        );
         let esc = self.cfg.quote_escape_character;
         let mut i = pos;
         let mut field_start = pos;
@@ -147,7 +203,10 @@ impl CsvScanner {
                     return Ok(None);
                 }
                 if in_quotes {
-                    return Err(Error::select("CSVParsingError", "An error occurred while parsing the CSV file. Check the file and try again."));
+                    return Err(Error::select(
+                        "CSVParsingError",
+                        "An error occurred while parsing the CSV file. Check the file and try again.",
+                    ));
                 }
                 if fields.len() < need && !(i == pos && fields.is_empty()) {
                     fields.push(((field_start - pos) as u32, (i - pos) as u32, quoted));
@@ -199,8 +258,18 @@ impl CsvScanner {
     }
 
     /// Splits a record (without its delimiter) into fields.
-    fn split(&self, rec: &[u8], fields: &mut Vec<Field>, need: usize, more_follow: bool) -> Result<()> {
-        let (q, fd, esc) = (self.cfg.quote_character, self.cfg.field_delimiter, self.cfg.quote_escape_character);
+    fn split(
+        &self,
+        rec: &[u8],
+        fields: &mut Vec<Field>,
+        need: usize,
+        more_follow: bool,
+    ) -> Result<()> {
+        let (q, fd, esc) = (
+            self.cfg.quote_character,
+            self.cfg.field_delimiter,
+            self.cfg.quote_escape_character,
+        );
         let mut start = 0usize;
         while fields.len() < need {
             if rec.get(start) == Some(&q) {
@@ -209,9 +278,15 @@ impl CsvScanner {
                 loop {
                     let Some(off) = memchr2(q, esc, &rec[i..]) else {
                         return Err(if more_follow {
-                            Error::select("CSVEscapingRecordDelimiter", "A quoted record delimiter was found in the file. To allow quoted record delimiters, set AllowQuotedRecordDelimiter to 'TRUE'.")
+                            Error::select(
+                                "CSVEscapingRecordDelimiter",
+                                "A quoted record delimiter was found in the file. To allow quoted record delimiters, set AllowQuotedRecordDelimiter to 'TRUE'.",
+                            )
                         } else {
-                            Error::select("CSVParsingError", "An error occurred while parsing the CSV file. Check the file and try again.")
+                            Error::select(
+                                "CSVParsingError",
+                                "An error occurred while parsing the CSV file. Check the file and try again.",
+                            )
                         });
                     };
                     i += off;
@@ -251,7 +326,13 @@ impl CsvScanner {
 
     /// Runs every complete record of `data[..]` through `sink`; returns the bytes consumed.
     /// `limit_end`: records starting at or after this offset are not processed (scan ranges).
-    pub fn scan(&self, data: &[u8], last: bool, sink: &mut Sink<'_>, limit_end: Option<usize>) -> Result<usize> {
+    pub fn scan(
+        &self,
+        data: &[u8],
+        last: bool,
+        sink: &mut Sink<'_>,
+        limit_end: Option<usize>,
+    ) -> Result<usize> {
         if self.count_only && self.splittable() {
             return self.count(data, last, sink, limit_end);
         }
@@ -260,16 +341,32 @@ impl CsvScanner {
         let stop = limit_end.unwrap_or(usize::MAX);
         let star = self.need == usize::MAX;
         let writer_star = |out: &mut Vec<u8>, w: &Writer, rec: &[u8], fields: &[Field]| {
-            let vals: Vec<Value<'_>> = fields.iter().map(|f| field_value(&self.cfg, rec, *f)).collect();
+            let vals: Vec<Value<'_>> = fields
+                .iter()
+                .map(|f| field_value(&self.cfg, rec, *f))
+                .collect();
             let names: Vec<Cow<'_, str>> = (0..vals.len()).map(|i| self.column_name(i)).collect();
             w.write(out, names.iter().map(|n| n.as_ref()).zip(vals.iter()));
         };
         while pos < data.len() && pos < stop && !sink.done {
-            let Some((end, next)) = self.record_end(data, pos, last, &mut fields, self.need)? else { break };
+            let Some((end, next)) = self.record_end(data, pos, last, &mut fields, self.need)?
+            else {
+                break;
+            };
             let rec = self.trim_record(&data[pos..end]);
-            let rec = if self.cfg.allow_quoted_record_delimiter { &data[pos..end] } else { rec };
+            let rec = if self.cfg.allow_quoted_record_delimiter {
+                &data[pos..end]
+            } else {
+                rec
+            };
             if !rec.is_empty() && !self.is_comment(rec) {
-                let row = CsvRow { cfg: &self.cfg, rec, fields: &fields, slot_cols: &self.slot_cols, scanner: self };
+                let row = CsvRow {
+                    cfg: &self.cfg,
+                    rec,
+                    fields: &fields,
+                    slot_cols: &self.slot_cols,
+                    scanner: self,
+                };
                 if star {
                     sink.row(&row, &|out, w| writer_star(out, w, rec, &fields))?;
                 } else {
@@ -281,7 +378,13 @@ impl CsvScanner {
         Ok(pos)
     }
 
-    fn count(&self, data: &[u8], last: bool, sink: &mut Sink<'_>, limit_end: Option<usize>) -> Result<usize> {
+    fn count(
+        &self,
+        data: &[u8],
+        last: bool,
+        sink: &mut Sink<'_>,
+        limit_end: Option<usize>,
+    ) -> Result<usize> {
         let stop = limit_end.unwrap_or(usize::MAX).min(data.len());
         let mut n: i64 = 0;
         let mut pos = 0usize;
@@ -343,7 +446,13 @@ fn field_value<'a>(cfg: &CsvInput, rec: &'a [u8], (s, e, quoted): Field) -> Valu
     // Drop the opening quote, then copy up to the closing quote, unescaping.
     let inner = &raw[1.min(raw.len())..];
     match memchr2(q, esc, inner) {
-        Some(i) if inner[i] == q && (esc != q || inner.get(i + 1) != Some(&q)) && i + 1 == inner.len() => Value::Str(utf8(&inner[..i])),
+        Some(i)
+            if inner[i] == q
+                && (esc != q || inner.get(i + 1) != Some(&q))
+                && i + 1 == inner.len() =>
+        {
+            Value::Str(utf8(&inner[..i]))
+        }
         _ => {
             let mut out = Vec::with_capacity(inner.len());
             let mut i = 0;
@@ -390,7 +499,13 @@ struct CsvRow<'a, 's> {
 
 impl<'a> Row<'a> for CsvRow<'a, '_> {
     fn slot(&self, i: usize) -> Value<'a> {
-        match self.slot_cols.get(i).copied().flatten().and_then(|c| self.fields.get(c)) {
+        match self
+            .slot_cols
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|c| self.fields.get(c))
+        {
             Some(f) => field_value(self.cfg, self.rec, *f),
             None => Value::Missing,
         }
@@ -399,9 +514,24 @@ impl<'a> Row<'a> for CsvRow<'a, '_> {
     fn whole(&self) -> Value<'a> {
         let mut fields = Vec::new();
         // The whole record is rarely asked for; split it fully here.
-        if self.scanner.split(self.rec, &mut fields, usize::MAX, false).is_err() {
+        if self
+            .scanner
+            .split(self.rec, &mut fields, usize::MAX, false)
+            .is_err()
+        {
             return Value::Missing;
         }
-        Value::Struct(fields.iter().enumerate().map(|(i, f)| (Cow::Owned(self.scanner.column_name(i).into_owned()), field_value(self.cfg, self.rec, *f))).collect())
+        Value::Struct(
+            fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    (
+                        Cow::Owned(self.scanner.column_name(i).into_owned()),
+                        field_value(self.cfg, self.rec, *f),
+                    )
+                })
+                .collect(),
+        )
     }
 }

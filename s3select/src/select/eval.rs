@@ -83,7 +83,7 @@ pub enum BExpr {
     /// `a op b`
     Binary(BinOp, Box<BExpr>, Box<BExpr>),
     /// LIKE with a constant pattern.
-    LikeConst(Box<BExpr>, LikeMatcher, bool),
+    LikeConst(Box<BExpr>, Box<LikeMatcher>, bool),
     /// LIKE with a computed pattern.
     Like(Box<BExpr>, Box<BExpr>, Option<Box<BExpr>>, bool),
     /// BETWEEN.
@@ -124,7 +124,9 @@ pub struct Binder {
 }
 
 fn position_of(name: &str) -> Option<usize> {
-    name.strip_prefix('_').and_then(|n| n.parse::<usize>().ok()).filter(|n| *n >= 1)
+    name.strip_prefix('_')
+        .and_then(|n| n.parse::<usize>().ok())
+        .filter(|n| *n >= 1)
 }
 
 impl Binder {
@@ -147,7 +149,10 @@ impl Binder {
                 Some(PathStep::Field { name, quoted }) => {
                     let s = match position_of(name) {
                         Some(n) if !quoted => Slot::Position(n),
-                        _ => Slot::Name { name: name.clone(), exact: *quoted },
+                        _ => Slot::Name {
+                            name: name.clone(),
+                            exact: *quoted,
+                        },
                     };
                     BExpr::Slot(self.slot(s), steps[1..].to_vec())
                 }
@@ -156,7 +161,10 @@ impl Binder {
         } else {
             let s = match position_of(root) {
                 Some(n) if !quoted => Slot::Position(n),
-                _ => Slot::Name { name: root.to_owned(), exact: quoted },
+                _ => Slot::Name {
+                    name: root.to_owned(),
+                    exact: quoted,
+                },
             };
             BExpr::Slot(self.slot(s), steps.to_vec())
         }
@@ -179,34 +187,85 @@ pub fn bind_expr(b: &mut Binder, e: &Expr) -> Result<BExpr> {
     let bx = |b: &mut Binder, e: &Expr| -> Result<Box<BExpr>> { Ok(Box::new(bind_expr(b, e)?)) };
     Ok(match e {
         Expr::Lit(l) => BExpr::Lit(lit(l)),
-        Expr::Path { root, quoted, steps } => b.path(root, *quoted, steps),
+        Expr::Path {
+            root,
+            quoted,
+            steps,
+        } => b.path(root, *quoted, steps),
         Expr::Neg(e) => BExpr::Neg(bx(b, e)?),
         Expr::Not(e) => BExpr::Not(bx(b, e)?),
         Expr::Binary(op, l, r) => BExpr::Binary(*op, bx(b, l)?, bx(b, r)?),
-        Expr::Like { expr, pattern, escape, negated } => {
+        Expr::Like {
+            expr,
+            pattern,
+            escape,
+            negated,
+        } => {
             let esc = match escape.as_deref() {
                 None => Some(None),
                 Some(Expr::Lit(Literal::Str(s))) => Some(Some(s.as_str())),
                 Some(_) => None,
             };
             match (pattern.as_ref(), esc) {
-                (Expr::Lit(Literal::Str(p)), Some(esc)) => BExpr::LikeConst(bx(b, expr)?, LikeMatcher::new(p, esc)?, *negated),
-                _ => BExpr::Like(bx(b, expr)?, bx(b, pattern)?, escape.as_deref().map(|e| bx(b, e)).transpose()?, *negated),
+                (Expr::Lit(Literal::Str(p)), Some(esc)) => {
+                    BExpr::LikeConst(bx(b, expr)?, Box::new(LikeMatcher::new(p, esc)?), *negated)
+                }
+                _ => BExpr::Like(
+                    bx(b, expr)?,
+                    bx(b, pattern)?,
+                    escape.as_deref().map(|e| bx(b, e)).transpose()?,
+                    *negated,
+                ),
             }
         }
-        Expr::Between { expr, low, high, negated } => BExpr::Between(bx(b, expr)?, bx(b, low)?, bx(b, high)?, *negated),
-        Expr::In { expr, list, negated } => BExpr::In(bx(b, expr)?, list.iter().map(|e| bind_expr(b, e)).collect::<Result<_>>()?, *negated),
+        Expr::Between {
+            expr,
+            low,
+            high,
+            negated,
+        } => BExpr::Between(bx(b, expr)?, bx(b, low)?, bx(b, high)?, *negated),
+        Expr::In {
+            expr,
+            list,
+            negated,
+        } => BExpr::In(
+            bx(b, expr)?,
+            list.iter()
+                .map(|e| bind_expr(b, e))
+                .collect::<Result<_>>()?,
+            *negated,
+        ),
         Expr::IsNull(e, n) => BExpr::IsNull(bx(b, e)?, *n),
         Expr::IsMissing(e, n) => BExpr::IsMissing(bx(b, e)?, *n),
-        Expr::Case { operand, whens, otherwise } => BExpr::Case(
+        Expr::Case {
+            operand,
+            whens,
+            otherwise,
+        } => BExpr::Case(
             operand.as_deref().map(|e| bx(b, e)).transpose()?,
-            whens.iter().map(|(w, t)| Ok((bind_expr(b, w)?, bind_expr(b, t)?))).collect::<Result<_>>()?,
+            whens
+                .iter()
+                .map(|(w, t)| Ok((bind_expr(b, w)?, bind_expr(b, t)?)))
+                .collect::<Result<_>>()?,
             otherwise.as_deref().map(|e| bx(b, e)).transpose()?,
         ),
         Expr::Cast(e, t) => BExpr::Cast(bx(b, e)?, *t),
-        Expr::Call(f, args) => BExpr::Call(*f, args.iter().map(|e| bind_expr(b, e)).collect::<Result<_>>()?),
-        Expr::Substring(s, a, l) => BExpr::Substring(bx(b, s)?, bx(b, a)?, l.as_deref().map(|e| bx(b, e)).transpose()?),
-        Expr::Trim(spec, c, s) => BExpr::Trim(*spec, c.as_deref().map(|e| bx(b, e)).transpose()?, bx(b, s)?),
+        Expr::Call(f, args) => BExpr::Call(
+            *f,
+            args.iter()
+                .map(|e| bind_expr(b, e))
+                .collect::<Result<_>>()?,
+        ),
+        Expr::Substring(s, a, l) => BExpr::Substring(
+            bx(b, s)?,
+            bx(b, a)?,
+            l.as_deref().map(|e| bx(b, e)).transpose()?,
+        ),
+        Expr::Trim(spec, c, s) => BExpr::Trim(
+            *spec,
+            c.as_deref().map(|e| bx(b, e)).transpose()?,
+            bx(b, s)?,
+        ),
         Expr::Extract(p, e) => BExpr::Extract(*p, bx(b, e)?),
         Expr::DateAdd(p, n, t) => BExpr::DateAdd(*p, bx(b, n)?, bx(b, t)?),
         Expr::DateDiff(p, x, y) => BExpr::DateDiff(*p, bx(b, x)?, bx(b, y)?),
@@ -226,13 +285,20 @@ pub fn follow<'a>(v: Value<'a>, steps: &[PathStep]) -> Value<'a> {
             PathStep::Field { name, quoted } => cur.field(name, *quoted),
             PathStep::Key(k) => cur.field(k, true),
             PathStep::Index(n) => match cur {
-                Value::List(mut l) if *n >= 0 && (*n as usize) < l.len() => l.swap_remove(*n as usize),
+                Value::List(mut l) if *n >= 0 && (*n as usize) < l.len() => {
+                    l.swap_remove(*n as usize)
+                }
                 _ => Value::Missing,
             },
             PathStep::Wildcard => match cur {
                 Value::List(l) => {
                     let rest = &steps[i + 1..];
-                    return Value::List(l.into_iter().map(|x| follow(x, rest)).filter(|x| !matches!(x, Value::Missing)).collect());
+                    return Value::List(
+                        l.into_iter()
+                            .map(|x| follow(x, rest))
+                            .filter(|x| !matches!(x, Value::Missing))
+                            .collect(),
+                    );
                 }
                 _ => Value::Missing,
             },
@@ -257,7 +323,10 @@ fn truth(v: &Value<'_>) -> Result<Option<bool>> {
         Value::Null | Value::Missing => Ok(None),
         Value::Str(s) if s.eq_ignore_ascii_case("true") => Ok(Some(true)),
         Value::Str(s) if s.eq_ignore_ascii_case("false") => Ok(Some(false)),
-        _ => Err(Error::select("InvalidDataType", "The SQL expression contains a data type that is not valid.")),
+        _ => Err(Error::select(
+            "InvalidDataType",
+            "The SQL expression contains a data type that is not valid.",
+        )),
     }
 }
 
@@ -266,7 +335,10 @@ fn opt_bool(b: Option<bool>) -> Value<'static> {
 }
 
 fn overflow() -> Error {
-    Error::select("IntegerOverflow", "An integer overflow or underflow occurred in the SQL expression.")
+    Error::select(
+        "IntegerOverflow",
+        "An integer overflow or underflow occurred in the SQL expression.",
+    )
 }
 
 fn arith<'a>(op: BinOp, a: Value<'a>, b: Value<'a>, d: &dyn Dialect) -> Result<Value<'a>> {
@@ -281,7 +353,10 @@ fn arith<'a>(op: BinOp, a: Value<'a>, b: Value<'a>, d: &dyn Dialect) -> Result<V
         v => v.as_number(),
     };
     let (Some(x), Some(y)) = (num(&a), num(&b)) else {
-        return Err(Error::select("InvalidDataType", "The SQL expression contains a data type that is not valid."));
+        return Err(Error::select(
+            "InvalidDataType",
+            "The SQL expression contains a data type that is not valid.",
+        ));
     };
     Ok(match (x, y) {
         (Num::Int(x), Num::Int(y)) => Value::Int(match op {
@@ -290,13 +365,19 @@ fn arith<'a>(op: BinOp, a: Value<'a>, b: Value<'a>, d: &dyn Dialect) -> Result<V
             BinOp::Mul => x.checked_mul(y).ok_or_else(overflow)?,
             BinOp::Div => {
                 if y == 0 {
-                    return Err(Error::select("ExternalEvalException", "The query cannot be evaluated. Check the file and try again."));
+                    return Err(Error::select(
+                        "ExternalEvalException",
+                        "The query cannot be evaluated. Check the file and try again.",
+                    ));
                 }
                 x.checked_div(y).ok_or_else(overflow)?
             }
             _ => {
                 if y == 0 {
-                    return Err(Error::select("ExternalEvalException", "The query cannot be evaluated. Check the file and try again."));
+                    return Err(Error::select(
+                        "ExternalEvalException",
+                        "The query cannot be evaluated. Check the file and try again.",
+                    ));
                 }
                 x.checked_rem(y).ok_or_else(overflow)?
             }
@@ -316,13 +397,22 @@ fn arith<'a>(op: BinOp, a: Value<'a>, b: Value<'a>, d: &dyn Dialect) -> Result<V
 
 /// Evaluates `e` over `row`. `aggs` holds aggregate results when evaluating the projection of an
 /// aggregate query.
-pub fn eval<'a>(e: &'a BExpr, row: &dyn Row<'a>, d: &dyn Dialect, aggs: &'a [Value<'static>]) -> Result<Value<'a>> {
+pub fn eval<'a>(
+    e: &'a BExpr,
+    row: &dyn Row<'a>,
+    d: &dyn Dialect,
+    aggs: &'a [Value<'static>],
+) -> Result<Value<'a>> {
     let ev = |x: &'a BExpr| eval(x, row, d, aggs);
     Ok(match e {
         BExpr::Lit(v) => borrow_lit(v),
         BExpr::Slot(i, steps) => {
             let v = row.slot(*i);
-            if steps.is_empty() { v } else { follow(v, steps) }
+            if steps.is_empty() {
+                v
+            } else {
+                follow(v, steps)
+            }
         }
         BExpr::Record(steps) => follow(row.whole(), steps),
         BExpr::Agg(i) => aggs.get(*i).map(borrow_lit).unwrap_or(Value::Null),
@@ -333,7 +423,12 @@ pub fn eval<'a>(e: &'a BExpr, row: &dyn Row<'a>, d: &dyn Dialect, aggs: &'a [Val
             v => match v.as_number() {
                 Some(Num::Int(i)) => Value::Int(i.checked_neg().ok_or_else(overflow)?),
                 Some(Num::Float(f)) => Value::Float(-f),
-                None => return Err(Error::select("InvalidDataType", "The SQL expression contains a data type that is not valid.")),
+                None => {
+                    return Err(Error::select(
+                        "InvalidDataType",
+                        "The SQL expression contains a data type that is not valid.",
+                    ));
+                }
             },
         },
         BExpr::Not(x) => opt_bool(truth(&ev(x)?)?.map(|b| !b)),
@@ -361,7 +456,11 @@ pub fn eval<'a>(e: &'a BExpr, row: &dyn Row<'a>, d: &dyn Dialect, aggs: &'a [Val
                 _ => None,
             })
         }
-        BExpr::Binary(op @ (BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), l, r) => {
+        BExpr::Binary(
+            op @ (BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge),
+            l,
+            r,
+        ) => {
             let (a, b) = (ev(l)?, ev(r)?);
             if matches!(a, Value::Missing) || matches!(b, Value::Missing) {
                 return Ok(Value::Missing);
@@ -406,7 +505,9 @@ pub fn eval<'a>(e: &'a BExpr, row: &dyn Row<'a>, d: &dyn Dialect, aggs: &'a [Val
                 None => None,
             };
             match (s, p) {
-                (Some(s), Some(p)) => Value::Bool(LikeMatcher::new(&p, esc.as_deref())?.matches(&s) != *neg),
+                (Some(s), Some(p)) => {
+                    Value::Bool(LikeMatcher::new(&p, esc.as_deref())?.matches(&s) != *neg)
+                }
                 _ => Value::Null,
             }
         }
@@ -435,7 +536,11 @@ pub fn eval<'a>(e: &'a BExpr, row: &dyn Row<'a>, d: &dyn Dialect, aggs: &'a [Val
                     None => unknown = true,
                 }
             }
-            if unknown { Value::Null } else { Value::Bool(*neg) }
+            if unknown {
+                Value::Null
+            } else {
+                Value::Bool(*neg)
+            }
         }
         BExpr::IsNull(x, neg) => Value::Bool(ev(x)?.is_absent() != *neg),
         BExpr::IsMissing(x, neg) => Value::Bool(matches!(ev(x)?, Value::Missing) != *neg),
@@ -471,11 +576,20 @@ pub fn eval<'a>(e: &'a BExpr, row: &dyn Row<'a>, d: &dyn Dialect, aggs: &'a [Val
     })
 }
 
-fn call<'a>(f: Func, args: &'a [BExpr], row: &dyn Row<'a>, d: &dyn Dialect, aggs: &'a [Value<'static>]) -> Result<Value<'a>> {
+fn call<'a>(
+    f: Func,
+    args: &'a [BExpr],
+    row: &dyn Row<'a>,
+    d: &dyn Dialect,
+    aggs: &'a [Value<'static>],
+) -> Result<Value<'a>> {
     let arg = |i: usize| -> Result<Value<'a>> {
         match args.get(i) {
             Some(a) => eval(a, row, d, aggs),
-            None => Err(Error::select("EvaluatorInvalidArguments", "There is an incorrect number of arguments in the function call in the SQL expression.")),
+            None => Err(Error::select(
+                "EvaluatorInvalidArguments",
+                "There is an incorrect number of arguments in the function call in the SQL expression.",
+            )),
         }
     };
     Ok(match f {
@@ -502,7 +616,11 @@ fn call<'a>(f: Func, args: &'a [BExpr], row: &dyn Row<'a>, d: &dyn Dialect, aggs
         }
         Func::NullIf => {
             let (a, b) = (arg(0)?, arg(1)?);
-            if equals(&a, &b) == Some(true) { Value::Null } else { a }
+            if equals(&a, &b) == Some(true) {
+                Value::Null
+            } else {
+                a
+            }
         }
         Func::ToString => functions::to_string(&arg(0)?, &arg(1)?)?,
         Func::ToTimestamp => functions::to_timestamp(&arg(0)?)?,
@@ -529,7 +647,14 @@ pub struct Acc {
 impl Acc {
     /// A fresh accumulator.
     pub fn new(func: AggFunc) -> Acc {
-        Acc { func, count: 0, int_sum: 0, float_sum: 0.0, any_float: false, best: None }
+        Acc {
+            func,
+            count: 0,
+            int_sum: 0,
+            float_sum: 0.0,
+            any_float: false,
+            best: None,
+        }
     }
 
     /// Counts one row for `COUNT(*)`.
@@ -558,7 +683,12 @@ impl Acc {
                         self.any_float = true;
                         self.float_sum += f;
                     }
-                    None => return Err(Error::select("InvalidDataType", "The SQL expression contains a data type that is not valid.")),
+                    None => {
+                        return Err(Error::select(
+                            "InvalidDataType",
+                            "The SQL expression contains a data type that is not valid.",
+                        ));
+                    }
                 }
                 self.count += 1;
             }
@@ -566,8 +696,16 @@ impl Acc {
                 let replace = match &self.best {
                     None => true,
                     Some(b) => match compare(v, b) {
-                        Some(o) => (o == Ordering::Less) == (self.func == AggFunc::Min) && o != Ordering::Equal,
-                        None => return Err(Error::select("InvalidDataType", "The SQL expression contains a data type that is not valid.")),
+                        Some(o) => {
+                            (o == Ordering::Less) == (self.func == AggFunc::Min)
+                                && o != Ordering::Equal
+                        }
+                        None => {
+                            return Err(Error::select(
+                                "InvalidDataType",
+                                "The SQL expression contains a data type that is not valid.",
+                            ));
+                        }
                     },
                 };
                 if replace {
@@ -614,7 +752,9 @@ impl Acc {
                     Value::Int(i64::try_from(self.int_sum).map_err(|_| overflow())?)
                 }
             }
-            AggFunc::Avg => Value::Float((self.float_sum + self.int_sum as f64) / self.count as f64),
+            AggFunc::Avg => {
+                Value::Float((self.float_sum + self.int_sum as f64) / self.count as f64)
+            }
             AggFunc::Min | AggFunc::Max => self.best.clone().unwrap_or(Value::Null),
         })
     }

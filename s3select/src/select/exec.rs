@@ -86,7 +86,13 @@ enum Scanner {
 }
 
 impl Scanner {
-    fn scan(&self, data: &[u8], last: bool, sink: &mut Sink<'_>, limit_end: Option<usize>) -> Result<usize> {
+    fn scan(
+        &self,
+        data: &[u8],
+        last: bool,
+        sink: &mut Sink<'_>,
+        limit_end: Option<usize>,
+    ) -> Result<usize> {
         match self {
             Scanner::Csv(s) => s.scan(data, last, sink, limit_end),
             Scanner::Json(s) => s.scan(data, last, sink, limit_end),
@@ -121,9 +127,21 @@ impl Read for CountingReader {
     }
 }
 
+/// One thread's share of a window: consumed bytes (or the error), output, aggregates, rows.
+type PartResult = (Result<usize>, Vec<u8>, Vec<Acc>, u64);
+
 enum Source {
-    Plain { data: Bytes, pos: usize, stop: usize },
-    Decoded { reader: Box<dyn Read + Send>, buf: Vec<u8>, eof: bool, scanned: Arc<AtomicU64> },
+    Plain {
+        data: Bytes,
+        pos: usize,
+        stop: usize,
+    },
+    Decoded {
+        reader: Box<dyn Read + Send>,
+        buf: Vec<u8>,
+        eof: bool,
+        scanned: Arc<AtomicU64>,
+    },
     #[cfg(feature = "parquet")]
     Parquet(Box<super::parquet::ParquetSource>),
 }
@@ -145,18 +163,32 @@ pub struct SelectStream {
 
 impl std::fmt::Debug for SelectStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SelectStream").field("stats", &self.stats).field("finished", &self.finished).finish()
+        f.debug_struct("SelectStream")
+            .field("stats", &self.stats)
+            .field("finished", &self.finished)
+            .finish()
     }
 }
 
 fn count_only(plan: &Plan) -> bool {
-    plan.filter.is_none() && plan.slots.is_empty() && !plan.aggs.is_empty() && plan.aggs.iter().all(|(f, a)| *f == super::ast::AggFunc::Count && a.is_none())
+    plan.filter.is_none()
+        && plan.slots.is_empty()
+        && !plan.aggs.is_empty()
+        && plan
+            .aggs
+            .iter()
+            .all(|(f, a)| *f == super::ast::AggFunc::Count && a.is_none())
 }
 
 impl SelectStream {
     /// Starts `req` over `data`. Errors found before any output (parse, bind, request checks)
     /// are returned here.
-    pub fn start(data: Bytes, req: &SelectRequest, plan: Plan, opts: SelectOptions) -> Result<SelectStream> {
+    pub fn start(
+        data: Bytes,
+        req: &SelectRequest,
+        plan: Plan,
+        opts: SelectOptions,
+    ) -> Result<SelectStream> {
         req.validate()?;
         let plan = Arc::new(plan);
         let star = plan.items.is_none();
@@ -164,20 +196,31 @@ impl SelectStream {
         let stats = Stats::default();
         let (scanner, source) = match &req.input {
             #[cfg(feature = "parquet")]
-            InputFormat::Parquet => {
-                (None, Source::Parquet(Box::new(super::parquet::ParquetSource::open(data, &plan)?)))
-            }
+            InputFormat::Parquet => (
+                None,
+                Source::Parquet(Box::new(super::parquet::ParquetSource::open(data, &plan)?)),
+            ),
             #[cfg(not(feature = "parquet"))]
             InputFormat::Parquet => {
-                return Err(Error::select("InvalidDataSource", "The data source type is not valid. Only CSV, JSON, and Parquet are supported."));
+                return Err(Error::select(
+                    "InvalidDataSource",
+                    "The data source type is not valid. Only CSV, JSON, and Parquet are supported.",
+                ));
             }
             input => {
                 if !plan.from_path.is_empty() && matches!(input, InputFormat::Csv(_)) {
-                    return Err(Error::select("InvalidKeyPath", "Key path in the SQL expression is invalid."));
+                    return Err(Error::select(
+                        "InvalidKeyPath",
+                        "Key path in the SQL expression is invalid.",
+                    ));
                 }
                 let scanner = match input {
-                    InputFormat::Csv(c) => Scanner::Csv(CsvScanner::new(c, &plan.slots, star, count_only(&plan))),
-                    InputFormat::Json(t) => Scanner::Json(JsonScanner::new(*t, &plan.slots, count_only(&plan))),
+                    InputFormat::Csv(c) => {
+                        Scanner::Csv(CsvScanner::new(c, &plan.slots, star, count_only(&plan)))
+                    }
+                    InputFormat::Json(t) => {
+                        Scanner::Json(JsonScanner::new(*t, &plan.slots, count_only(&plan)))
+                    }
                     InputFormat::Parquet => return Err(Error::Internal),
                 };
                 let source = match req.compression {
@@ -194,23 +237,36 @@ impl SelectStream {
                                 None => data.len(),
                             };
                         }
-                        Source::Plain { data, pos, stop: stop as usize }
+                        Source::Plain {
+                            data,
+                            pos,
+                            stop: stop as usize,
+                        }
                     }
                     Compression::Gzip | Compression::Bzip2 => {
                         let scanned = Arc::new(AtomicU64::new(0));
-                        let inner = CountingReader { inner: std::io::Cursor::new(data), count: Arc::clone(&scanned) };
+                        let inner = CountingReader {
+                            inner: std::io::Cursor::new(data),
+                            count: Arc::clone(&scanned),
+                        };
                         let reader: Box<dyn Read + Send> = if req.compression == Compression::Gzip {
                             Box::new(flate2::read::MultiGzDecoder::new(inner))
                         } else {
                             Box::new(bzip2::read::MultiBzDecoder::new(inner))
                         };
-                        Source::Decoded { reader, buf: Vec::new(), eof: false, scanned }
+                        Source::Decoded {
+                            reader,
+                            buf: Vec::new(),
+                            eof: false,
+                            scanned,
+                        }
                     }
                 };
                 (Some(scanner), source)
             }
         };
-        let header_pending = matches!(&req.input, InputFormat::Csv(c) if c.file_header_info != FileHeaderInfo::None);
+        let header_pending =
+            matches!(&req.input, InputFormat::Csv(c) if c.file_header_info != FileHeaderInfo::None);
         let accs = plan.aggs.iter().map(|(f, _)| Acc::new(*f)).collect();
         Ok(SelectStream {
             plan,
@@ -252,10 +308,21 @@ impl SelectStream {
 
     /// Runs `slice` through the plan, on several threads when possible; returns (consumed,
     /// output, error).
-    fn process(&mut self, slice: &[u8], last: bool, limit_end: Option<usize>) -> (usize, Vec<u8>, Option<Error>) {
-        let Some(scanner) = self.scanner.clone() else { return (0, Vec::new(), Some(Error::Internal)) };
+    fn process(
+        &mut self,
+        slice: &[u8],
+        last: bool,
+        limit_end: Option<usize>,
+    ) -> (usize, Vec<u8>, Option<Error>) {
+        let Some(scanner) = self.scanner.clone() else {
+            return (0, Vec::new(), Some(Error::Internal));
+        };
         let plan = Arc::clone(&self.plan);
-        let parallel = self.threads > 1 && scanner.splittable() && plan.limit.is_none() && slice.len() >= MIN_PARALLEL && limit_end.is_none();
+        let parallel = self.threads > 1
+            && scanner.splittable()
+            && plan.limit.is_none()
+            && slice.len() >= MIN_PARALLEL
+            && limit_end.is_none();
         if !parallel {
             let mut sink = Sink::new(&plan);
             sink.emitted = self.emitted;
@@ -285,8 +352,16 @@ impl SelectStream {
             }
         }
         cuts.dedup();
-        let parts: Vec<(usize, usize, bool)> = (0..cuts.len()).map(|i| if i + 1 < cuts.len() { (cuts[i], cuts[i + 1], true) } else { (cuts[i], slice.len(), last) }).collect();
-        let results: Vec<(Result<usize>, Vec<u8>, Vec<Acc>, u64)> = std::thread::scope(|s| {
+        let parts: Vec<(usize, usize, bool)> = (0..cuts.len())
+            .map(|i| {
+                if i + 1 < cuts.len() {
+                    (cuts[i], cuts[i + 1], true)
+                } else {
+                    (cuts[i], slice.len(), last)
+                }
+            })
+            .collect();
+        let results: Vec<PartResult> = std::thread::scope(|s| {
             let handles: Vec<_> = parts
                 .iter()
                 .map(|&(a, b, l)| {
@@ -299,7 +374,13 @@ impl SelectStream {
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| (Err(Error::Internal), Vec::new(), Vec::new(), 0))).collect()
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| (Err(Error::Internal), Vec::new(), Vec::new(), 0))
+                })
+                .collect()
         });
         let mut out = Vec::new();
         let mut consumed = 0;
@@ -351,12 +432,17 @@ impl SelectStream {
                 }
                 let p = *pos;
                 if p >= data.len() || p >= stop || self.limit_reached() {
-                    self.stats.bytes_scanned = self.stats.bytes_scanned.max(self.stats.bytes_processed);
+                    self.stats.bytes_scanned =
+                        self.stats.bytes_scanned.max(self.stats.bytes_processed);
                     return Ok(false);
                 }
                 let end = (p + WINDOW).min(data.len());
                 let last = end == data.len();
-                let limit_end = if stop < data.len() { Some(stop - p) } else { None };
+                let limit_end = if stop < data.len() {
+                    Some(stop - p)
+                } else {
+                    None
+                };
                 let (consumed, out, err) = self.process(&data[p..end], last, limit_end);
                 self.push_records(out);
                 if let Some(e) = err {
@@ -384,7 +470,15 @@ impl SelectStream {
 
     fn step_decoded(&mut self) -> Result<bool> {
         let limit_reached = self.limit_reached();
-        let Source::Decoded { reader, buf, eof, scanned } = &mut self.source else { return Ok(false) };
+        let Source::Decoded {
+            reader,
+            buf,
+            eof,
+            scanned,
+        } = &mut self.source
+        else {
+            return Ok(false);
+        };
         if *eof && buf.is_empty() || limit_reached {
             return Ok(false);
         }
@@ -394,7 +488,10 @@ impl SelectStream {
                 Ok(0) => *eof = true,
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
                 Err(_) => {
-                    return Err(Error::select("TruncatedInput", "Object decompression failed. Check that the object is properly compressed using the format specified in the request."));
+                    return Err(Error::select(
+                        "TruncatedInput",
+                        "Object decompression failed. Check that the object is properly compressed using the format specified in the request.",
+                    ));
                 }
             }
         }
@@ -424,7 +521,11 @@ impl SelectStream {
         let used = start + consumed;
         self.stats.bytes_processed += used as u64;
         if let Source::Decoded { buf, .. } = &mut self.source {
-            *buf = if last { Vec::new() } else { data[used..].to_vec() };
+            *buf = if last {
+                Vec::new()
+            } else {
+                data[used..].to_vec()
+            };
         }
         if !last && used == 0 && data.len() >= WINDOW {
             return Err(Error::Internal);
@@ -435,7 +536,9 @@ impl SelectStream {
     #[cfg(feature = "parquet")]
     fn step_parquet(&mut self) -> Result<bool> {
         let plan = Arc::clone(&self.plan);
-        let Source::Parquet(src) = &mut self.source else { return Ok(false) };
+        let Source::Parquet(src) = &mut self.source else {
+            return Ok(false);
+        };
         if self.plan.limit.is_some_and(|l| self.emitted >= l) {
             return Ok(false);
         }

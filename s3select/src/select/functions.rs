@@ -12,11 +12,17 @@ use super::value::{Num, Timestamp, TsPrecision, Value, parse_number};
 use crate::error::{Error, Result};
 
 fn cast_failed() -> Error {
-    Error::select("CastFailed", "Attempt to convert from one data type to another using CAST failed in the SQL expression.")
+    Error::select(
+        "CastFailed",
+        "Attempt to convert from one data type to another using CAST failed in the SQL expression.",
+    )
 }
 
 fn bad_type() -> Error {
-    Error::select("IncorrectSqlFunctionArgumentType", "An incorrect argument type was specified in a function call in the SQL expression.")
+    Error::select(
+        "IncorrectSqlFunctionArgumentType",
+        "An incorrect argument type was specified in a function call in the SQL expression.",
+    )
 }
 
 /// The text of a scalar for string functions, or `None` for NULL/MISSING.
@@ -54,7 +60,9 @@ pub fn cast<'a>(v: Value<'a>, ty: CastType) -> Result<Value<'a>> {
             Value::Bool(b) => Value::Int(i64::from(b)),
             Value::Str(s) => match parse_number(&s) {
                 Some(Num::Int(i)) => Value::Int(i),
-                Some(Num::Float(f)) if f.is_finite() && f.abs() < 9.2e18 => Value::Int(f.trunc() as i64),
+                Some(Num::Float(f)) if f.is_finite() && f.abs() < 9.2e18 => {
+                    Value::Int(f.trunc() as i64)
+                }
                 _ => return Err(cast_failed()),
             },
             _ => return Err(cast_failed()),
@@ -98,8 +106,14 @@ pub fn cast<'a>(v: Value<'a>, ty: CastType) -> Result<Value<'a>> {
 }
 
 /// `SUBSTRING(s, start [, len])` with SQL's 1-based, clamped semantics.
-pub fn substring<'a>(s: &Value<'a>, start: &Value<'_>, len: Option<&Value<'_>>) -> Result<Value<'a>> {
-    let Some(s) = text(s)? else { return Ok(Value::Null) };
+pub fn substring<'a>(
+    s: &Value<'a>,
+    start: &Value<'_>,
+    len: Option<&Value<'_>>,
+) -> Result<Value<'a>> {
+    let Some(s) = text(s)? else {
+        return Ok(Value::Null);
+    };
     let int = |v: &Value<'_>| -> Result<Option<i64>> {
         match v {
             Value::Missing | Value::Null => Ok(None),
@@ -110,7 +124,9 @@ pub fn substring<'a>(s: &Value<'a>, start: &Value<'_>, len: Option<&Value<'_>>) 
             },
         }
     };
-    let Some(start) = int(start)? else { return Ok(Value::Null) };
+    let Some(start) = int(start)? else {
+        return Ok(Value::Null);
+    };
     let end = match len {
         Some(l) => match int(l)? {
             None => return Ok(Value::Null),
@@ -122,7 +138,11 @@ pub fn substring<'a>(s: &Value<'a>, start: &Value<'_>, len: Option<&Value<'_>>) 
     let from = start.max(1) as usize - 1;
     let out: String = match end {
         Some(e) if e <= 1 => String::new(),
-        Some(e) => s.chars().skip(from).take((e as usize - 1).saturating_sub(from)).collect(),
+        Some(e) => s
+            .chars()
+            .skip(from)
+            .take((e as usize - 1).saturating_sub(from))
+            .collect(),
         None => s.chars().skip(from).collect(),
     };
     Ok(Value::Str(Cow::Owned(out)))
@@ -130,7 +150,9 @@ pub fn substring<'a>(s: &Value<'a>, start: &Value<'_>, len: Option<&Value<'_>>) 
 
 /// `TRIM([spec] [chars] FROM s)`.
 pub fn trim<'a>(spec: TrimSpec, chars: Option<&Value<'_>>, s: &Value<'a>) -> Result<Value<'a>> {
-    let Some(s) = text(s)? else { return Ok(Value::Null) };
+    let Some(s) = text(s)? else {
+        return Ok(Value::Null);
+    };
     let set: Vec<char> = match chars {
         Some(c) => match text(c)? {
             Some(c) => c.chars().collect(),
@@ -157,7 +179,7 @@ pub enum LikeMatcher {
     /// `%abc`
     Suffix(String),
     /// `%abc%`
-    Contains(memmem::Finder<'static>),
+    Contains(Box<memmem::Finder<'static>>),
     /// Anything else.
     General(Vec<LikeTok>),
 }
@@ -182,7 +204,12 @@ impl LikeMatcher {
                 let mut cs = e.chars();
                 match (cs.next(), cs.next()) {
                     (Some(c), None) => Some(c),
-                    _ => return Err(Error::select("EvaluatorLikePatternInvalidEscapeSequence", "An argument given to the LIKE expression was not valid.")),
+                    _ => {
+                        return Err(Error::select(
+                            "EvaluatorLikePatternInvalidEscapeSequence",
+                            "An argument given to the LIKE expression was not valid.",
+                        ));
+                    }
                 }
             }
         };
@@ -191,8 +218,15 @@ impl LikeMatcher {
         while let Some(c) = it.next() {
             if Some(c) == esc {
                 match it.next() {
-                    Some(n) if n == '%' || n == '_' || Some(n) == esc => toks.push(LikeTok::Char(n)),
-                    _ => return Err(Error::select("EvaluatorLikePatternInvalidEscapeSequence", "An argument given to the LIKE expression was not valid.")),
+                    Some(n) if n == '%' || n == '_' || Some(n) == esc => {
+                        toks.push(LikeTok::Char(n))
+                    }
+                    _ => {
+                        return Err(Error::select(
+                            "EvaluatorLikePatternInvalidEscapeSequence",
+                            "An argument given to the LIKE expression was not valid.",
+                        ));
+                    }
                 }
             } else if c == '%' {
                 if toks.last() != Some(&LikeTok::Any) {
@@ -204,7 +238,17 @@ impl LikeMatcher {
                 toks.push(LikeTok::Char(c));
             }
         }
-        let lit = |t: &[LikeTok]| -> Option<String> { t.iter().map(|t| if let LikeTok::Char(c) = t { Some(*c) } else { None }).collect() };
+        let lit = |t: &[LikeTok]| -> Option<String> {
+            t.iter()
+                .map(|t| {
+                    if let LikeTok::Char(c) = t {
+                        Some(*c)
+                    } else {
+                        None
+                    }
+                })
+                .collect()
+        };
         let n = toks.len();
         Ok(if let Some(s) = lit(&toks) {
             LikeMatcher::Exact(s)
@@ -212,9 +256,13 @@ impl LikeMatcher {
             LikeMatcher::Prefix(lit(&toks[..n - 1]).unwrap_or_default())
         } else if n >= 1 && toks[0] == LikeTok::Any && lit(&toks[1..]).is_some() {
             LikeMatcher::Suffix(lit(&toks[1..]).unwrap_or_default())
-        } else if n >= 2 && toks[0] == LikeTok::Any && toks[n - 1] == LikeTok::Any && lit(&toks[1..n - 1]).is_some() {
+        } else if n >= 2
+            && toks[0] == LikeTok::Any
+            && toks[n - 1] == LikeTok::Any
+            && lit(&toks[1..n - 1]).is_some()
+        {
             let s = lit(&toks[1..n - 1]).unwrap_or_default();
-            LikeMatcher::Contains(memmem::Finder::new(s.as_bytes()).into_owned())
+            LikeMatcher::Contains(Box::new(memmem::Finder::new(s.as_bytes()).into_owned()))
         } else {
             LikeMatcher::General(toks)
         })
@@ -270,14 +318,21 @@ fn ts_arg(v: &Value<'_>) -> Result<Option<Timestamp>> {
     match v {
         Value::Missing | Value::Null => Ok(None),
         Value::Ts(t) => Ok(Some(*t)),
-        Value::Str(s) => Timestamp::parse(s).map(Some).ok_or_else(|| Error::select("ValueParseFailure", "Time stamp parse failure in the SQL expression.")),
+        Value::Str(s) => Timestamp::parse(s).map(Some).ok_or_else(|| {
+            Error::select(
+                "ValueParseFailure",
+                "Time stamp parse failure in the SQL expression.",
+            )
+        }),
         _ => Err(bad_type()),
     }
 }
 
 /// `EXTRACT(part FROM ts)`.
 pub fn extract(part: DatePart, v: &Value<'_>) -> Result<Value<'static>> {
-    let Some(t) = ts_arg(v)? else { return Ok(Value::Null) };
+    let Some(t) = ts_arg(v)? else {
+        return Ok(Value::Null);
+    };
     let d = t.dt;
     let off = d.offset().local_minus_utc();
     Ok(Value::Int(match part {
@@ -294,7 +349,9 @@ pub fn extract(part: DatePart, v: &Value<'_>) -> Result<Value<'static>> {
 
 /// `DATE_ADD(part, n, ts)`.
 pub fn date_add(part: DatePart, n: &Value<'_>, v: &Value<'_>) -> Result<Value<'static>> {
-    let Some(t) = ts_arg(v)? else { return Ok(Value::Null) };
+    let Some(t) = ts_arg(v)? else {
+        return Ok(Value::Null);
+    };
     let n = match n {
         Value::Missing | Value::Null => return Ok(Value::Null),
         other => match other.as_number() {
@@ -302,30 +359,63 @@ pub fn date_add(part: DatePart, n: &Value<'_>, v: &Value<'_>) -> Result<Value<'s
             _ => return Err(bad_type()),
         },
     };
-    let overflow = || Error::select("IntegerOverflow", "An integer overflow or underflow occurred in the SQL expression.");
+    let overflow = || {
+        Error::select(
+            "IntegerOverflow",
+            "An integer overflow or underflow occurred in the SQL expression.",
+        )
+    };
     let months = |m: i64| -> Result<DateTime<FixedOffset>> {
-        let r = if m >= 0 { t.dt.checked_add_months(Months::new(u32::try_from(m).map_err(|_| overflow())?)) } else { t.dt.checked_sub_months(Months::new(u32::try_from(-m).map_err(|_| overflow())?)) };
+        let r = if m >= 0 {
+            t.dt.checked_add_months(Months::new(u32::try_from(m).map_err(|_| overflow())?))
+        } else {
+            t.dt.checked_sub_months(Months::new(u32::try_from(-m).map_err(|_| overflow())?))
+        };
         r.ok_or_else(overflow)
     };
-    let secs = |s: i64| -> Result<DateTime<FixedOffset>> { ChronoDuration::try_seconds(s).and_then(|d| t.dt.checked_add_signed(d)).ok_or_else(overflow) };
-    let (dt, min_precision) = match part {
-        DatePart::Year => (months(n.checked_mul(12).ok_or_else(overflow)?)?, TsPrecision::Year),
-        DatePart::Month => (months(n)?, TsPrecision::Month),
-        DatePart::Day => (secs(n.checked_mul(86_400).ok_or_else(overflow)?)?, TsPrecision::Day),
-        DatePart::Hour => (secs(n.checked_mul(3600).ok_or_else(overflow)?)?, TsPrecision::Minute),
-        DatePart::Minute => (secs(n.checked_mul(60).ok_or_else(overflow)?)?, TsPrecision::Minute),
-        DatePart::Second => (secs(n)?, TsPrecision::Second),
-        DatePart::TimezoneHour | DatePart::TimezoneMinute => return Err(Error::select("InvalidArgument", "Invalid Argument")),
+    let secs = |s: i64| -> Result<DateTime<FixedOffset>> {
+        ChronoDuration::try_seconds(s)
+            .and_then(|d| t.dt.checked_add_signed(d))
+            .ok_or_else(overflow)
     };
-    Ok(Value::Ts(Timestamp { dt, precision: t.precision.max(min_precision) }))
+    let (dt, min_precision) = match part {
+        DatePart::Year => (
+            months(n.checked_mul(12).ok_or_else(overflow)?)?,
+            TsPrecision::Year,
+        ),
+        DatePart::Month => (months(n)?, TsPrecision::Month),
+        DatePart::Day => (
+            secs(n.checked_mul(86_400).ok_or_else(overflow)?)?,
+            TsPrecision::Day,
+        ),
+        DatePart::Hour => (
+            secs(n.checked_mul(3600).ok_or_else(overflow)?)?,
+            TsPrecision::Minute,
+        ),
+        DatePart::Minute => (
+            secs(n.checked_mul(60).ok_or_else(overflow)?)?,
+            TsPrecision::Minute,
+        ),
+        DatePart::Second => (secs(n)?, TsPrecision::Second),
+        DatePart::TimezoneHour | DatePart::TimezoneMinute => {
+            return Err(Error::select("InvalidArgument", "Invalid Argument"));
+        }
+    };
+    Ok(Value::Ts(Timestamp {
+        dt,
+        precision: t.precision.max(min_precision),
+    }))
 }
 
 /// `DATE_DIFF(part, a, b)`: whole `part`s from `a` to `b`.
 pub fn date_diff(part: DatePart, a: &Value<'_>, b: &Value<'_>) -> Result<Value<'static>> {
-    let (Some(a), Some(b)) = (ts_arg(a)?, ts_arg(b)?) else { return Ok(Value::Null) };
+    let (Some(a), Some(b)) = (ts_arg(a)?, ts_arg(b)?) else {
+        return Ok(Value::Null);
+    };
     let (x, y) = (a.dt.with_timezone(&Utc), b.dt.with_timezone(&Utc));
     let months = || {
-        let mut m = i64::from(y.year() - x.year()) * 12 + i64::from(y.month()) - i64::from(x.month());
+        let mut m =
+            i64::from(y.year() - x.year()) * 12 + i64::from(y.month()) - i64::from(x.month());
         let rest = |d: &DateTime<Utc>| (d.day(), d.hour(), d.minute(), d.second(), d.nanosecond());
         if m > 0 && rest(&y) < rest(&x) {
             m -= 1;
@@ -342,7 +432,9 @@ pub fn date_diff(part: DatePart, a: &Value<'_>, b: &Value<'_>) -> Result<Value<'
         DatePart::Hour => secs / 3600,
         DatePart::Minute => secs / 60,
         DatePart::Second => secs,
-        DatePart::TimezoneHour | DatePart::TimezoneMinute => return Err(Error::select("InvalidArgument", "Invalid Argument")),
+        DatePart::TimezoneHour | DatePart::TimezoneMinute => {
+            return Err(Error::select("InvalidArgument", "Invalid Argument"));
+        }
     }))
 }
 
@@ -351,7 +443,10 @@ pub fn utcnow(now: SystemTime) -> Value<'static> {
     let dt: DateTime<Utc> = now.into();
     let utc = FixedOffset::east_opt(0).map(|o| dt.with_timezone(&o));
     match utc {
-        Some(dt) => Value::Ts(Timestamp { dt, precision: TsPrecision::Fraction(3) }),
+        Some(dt) => Value::Ts(Timestamp {
+            dt,
+            precision: TsPrecision::Fraction(3),
+        }),
         None => Value::Null,
     }
 }
@@ -364,13 +459,30 @@ pub fn to_timestamp(v: &Value<'_>) -> Result<Value<'static>> {
     })
 }
 
-const MONTHS: [&str; 12] = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 
 /// `TO_STRING(ts, pattern)` with the documented pattern letters (`y M d a h H m s S n X x`
 /// and `'quoted text'`).
 pub fn to_string(v: &Value<'_>, pattern: &Value<'_>) -> Result<Value<'static>> {
-    let Some(t) = ts_arg(v)? else { return Ok(Value::Null) };
-    let Some(p) = text(pattern)? else { return Ok(Value::Null) };
+    let Some(t) = ts_arg(v)? else {
+        return Ok(Value::Null);
+    };
+    let Some(p) = text(pattern)? else {
+        return Ok(Value::Null);
+    };
     let d = t.dt;
     let chars: Vec<char> = p.chars().collect();
     let mut out = String::new();
@@ -382,7 +494,10 @@ pub fn to_string(v: &Value<'_>, pattern: &Value<'_>) -> Result<Value<'static>> {
             loop {
                 match chars.get(j) {
                     None => {
-                        return Err(Error::select("EvaluatorUnterminatedTimestampFormatPatternToken", "The timestamp format pattern contains an unterminated token in the SQL expression."));
+                        return Err(Error::select(
+                            "EvaluatorUnterminatedTimestampFormatPatternToken",
+                            "The timestamp format pattern contains an unterminated token in the SQL expression.",
+                        ));
                     }
                     Some('\'') if chars.get(j + 1) == Some(&'\'') => {
                         out.push('\'');
@@ -418,7 +533,11 @@ pub fn to_string(v: &Value<'_>, pattern: &Value<'_>) -> Result<Value<'static>> {
             }
             let sign = if off < 0 { '-' } else { '+' };
             let a = off.abs();
-            if colon { format!("{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60) } else { format!("{sign}{:02}{:02}", a / 3600, (a % 3600) / 60) }
+            if colon {
+                format!("{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60)
+            } else {
+                format!("{sign}{:02}{:02}", a / 3600, (a % 3600) / 60)
+            }
         };
         let s = match (c, n) {
             ('y', 2) => format!("{:02}", d.year().rem_euclid(100)),
@@ -450,10 +569,16 @@ pub fn to_string(v: &Value<'_>, pattern: &Value<'_>) -> Result<Value<'static>> {
             ('x', 2) => zone(false, false),
             ('x', 3) => zone(true, false),
             ('M' | 'd' | 'a' | 'h' | 'H' | 'm' | 's' | 'S' | 'n' | 'X' | 'x', _) => {
-                return Err(Error::select("EvaluatorInvalidTimestampFormatPattern", "The timestamp format string in the SQL expression is not valid."));
+                return Err(Error::select(
+                    "EvaluatorInvalidTimestampFormatPattern",
+                    "The timestamp format string in the SQL expression is not valid.",
+                ));
             }
             _ => {
-                return Err(Error::select("EvaluatorInvalidTimestampFormatPatternSymbol", "The timestamp format pattern contains a symbol in the SQL expression that is not valid."));
+                return Err(Error::select(
+                    "EvaluatorInvalidTimestampFormatPatternSymbol",
+                    "The timestamp format pattern contains a symbol in the SQL expression that is not valid.",
+                ));
             }
         };
         out.push_str(&s);
@@ -471,7 +596,13 @@ mod tests {
 
     #[test]
     fn substring_matches_the_documented_examples() {
-        let one = |a: i64, b: Option<i64>| match substring(&s("123456789"), &Value::Int(a), b.map(Value::Int).as_ref()).unwrap() {
+        let one = |a: i64, b: Option<i64>| match substring(
+            &s("123456789"),
+            &Value::Int(a),
+            b.map(Value::Int).as_ref(),
+        )
+        .unwrap()
+        {
             Value::Str(x) => x.into_owned(),
             other => panic!("{other:?}"),
         };
@@ -501,12 +632,29 @@ mod tests {
     #[test]
     fn dates() {
         let t = |x: &str| Value::Ts(Timestamp::parse(x).unwrap());
-        assert_eq!(date_diff(DatePart::Year, &t("2010-01-01T"), &t("2011-01-01T")).unwrap(), Value::Int(1));
-        assert_eq!(date_diff(DatePart::Month, &t("2010T"), &t("2010-05T")).unwrap(), Value::Int(4));
-        assert_eq!(date_diff(DatePart::Day, &t("2010-01-01T23:00Z"), &t("2010-01-02T01:00Z")).unwrap(), Value::Int(0));
+        assert_eq!(
+            date_diff(DatePart::Year, &t("2010-01-01T"), &t("2011-01-01T")).unwrap(),
+            Value::Int(1)
+        );
+        assert_eq!(
+            date_diff(DatePart::Month, &t("2010T"), &t("2010-05T")).unwrap(),
+            Value::Int(4)
+        );
+        assert_eq!(
+            date_diff(
+                DatePart::Day,
+                &t("2010-01-01T23:00Z"),
+                &t("2010-01-02T01:00Z")
+            )
+            .unwrap(),
+            Value::Int(0)
+        );
         let added = date_add(DatePart::Month, &Value::Int(1), &t("2010-01-31T")).unwrap();
         assert_eq!(added, Value::Ts(Timestamp::parse("2010-02-28T").unwrap()));
-        assert_eq!(extract(DatePart::TimezoneHour, &t("2017-01-02T03:04:05+07:08")).unwrap(), Value::Int(7));
+        assert_eq!(
+            extract(DatePart::TimezoneHour, &t("2017-01-02T03:04:05+07:08")).unwrap(),
+            Value::Int(7)
+        );
         let out = to_string(&t("1969-07-20T20:18:00Z"), &s("MMMM d, y hh:mm a 'UTC'")).unwrap();
         assert_eq!(out, Value::str("July 20, 1969 08:18 PM UTC"));
         assert!(to_string(&t("1969-07-20T20:18Z"), &s("'open")).is_err());
@@ -516,11 +664,20 @@ mod tests {
     #[test]
     fn casts() {
         assert_eq!(cast(s("12"), CastType::Int).unwrap(), Value::Int(12));
-        assert_eq!(cast(s(" 1.5 "), CastType::Float).unwrap(), Value::Float(1.5));
+        assert_eq!(
+            cast(s(" 1.5 "), CastType::Float).unwrap(),
+            Value::Float(1.5)
+        );
         assert!(cast(s("x"), CastType::Int).is_err());
-        assert_eq!(cast(Value::Int(3), CastType::String).unwrap(), Value::str("3"));
+        assert_eq!(
+            cast(Value::Int(3), CastType::String).unwrap(),
+            Value::str("3")
+        );
         assert_eq!(cast(s("TRUE"), CastType::Bool).unwrap(), Value::Bool(true));
         assert_eq!(cast(Value::Null, CastType::Int).unwrap(), Value::Null);
-        assert!(matches!(cast(s("2020-01-01T"), CastType::Timestamp).unwrap(), Value::Ts(_)));
+        assert!(matches!(
+            cast(s("2020-01-01T"), CastType::Timestamp).unwrap(),
+            Value::Ts(_)
+        ));
     }
 }

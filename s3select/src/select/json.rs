@@ -21,11 +21,17 @@ use crate::error::{Error, Result};
 pub const MAX_DEPTH: usize = 512;
 
 fn bad() -> Error {
-    Error::select("JSONParsingError", "Error parsing JSON file. Please check the file and try again.")
+    Error::select(
+        "JSONParsingError",
+        "Error parsing JSON file. Please check the file and try again.",
+    )
 }
 
 fn too_long() -> Error {
-    Error::select("OverMaxRecordSize", "The length of a record in the input or result is greater than maxCharsPerRecord of 1 MB.")
+    Error::select(
+        "OverMaxRecordSize",
+        "The length of a record in the input or result is greater than maxCharsPerRecord of 1 MB.",
+    )
 }
 
 fn ws(b: &[u8], mut i: usize) -> usize {
@@ -65,7 +71,9 @@ fn skip_string(b: &[u8], i: usize) -> Result<usize, Skip> {
 /// Returns the offset just past the JSON value starting at `i` (after whitespace).
 pub fn skip_value(b: &[u8], i: usize) -> Result<usize, Skip> {
     let i = ws(b, i);
-    let Some(&c) = b.get(i) else { return Err(Skip::Incomplete) };
+    let Some(&c) = b.get(i) else {
+        return Err(Skip::Incomplete);
+    };
     match c {
         b'"' => skip_string(b, i),
         b'{' | b'[' => {
@@ -97,7 +105,8 @@ pub fn skip_value(b: &[u8], i: usize) -> Result<usize, Skip> {
         }
         b'-' | b'0'..=b'9' | b't' | b'f' | b'n' => {
             let mut j = i;
-            while j < b.len() && !matches!(b[j], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+            while j < b.len() && !matches!(b[j], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+            {
                 j += 1;
             }
             // A scalar may end the input; callers that stream decide whether more could follow.
@@ -125,7 +134,9 @@ struct Validator<'a> {
 impl Validator<'_> {
     fn value(&mut self) -> bool {
         self.i = ws(self.b, self.i);
-        let Some(&c) = self.b.get(self.i) else { return false };
+        let Some(&c) = self.b.get(self.i) else {
+            return false;
+        };
         match c {
             b'{' | b'[' => {
                 self.depth += 1;
@@ -181,7 +192,11 @@ impl Validator<'_> {
                 }
             }
             _ => {
-                let mut p = Parser { b: self.b, i: self.i, depth: 0 };
+                let mut p = Parser {
+                    b: self.b,
+                    i: self.i,
+                    depth: 0,
+                };
                 let ok = p.number().is_ok();
                 self.i = p.i;
                 ok
@@ -190,7 +205,9 @@ impl Validator<'_> {
     }
 
     fn string(&mut self) -> bool {
-        let Ok(end) = skip_string(self.b, self.i) else { return false };
+        let Ok(end) = skip_string(self.b, self.i) else {
+            return false;
+        };
         let raw = &self.b[self.i + 1..end - 1];
         self.i = end;
         if raw.iter().any(|&c| c < 0x20) {
@@ -201,7 +218,13 @@ impl Validator<'_> {
             let j = k + o;
             match raw.get(j + 1) {
                 Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => k = j + 2,
-                Some(b'u') if raw.get(j + 2..j + 6).is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) => k = j + 6,
+                Some(b'u')
+                    if raw
+                        .get(j + 2..j + 6)
+                        .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+                {
+                    k = j + 6
+                }
                 _ => return false,
             }
         }
@@ -229,7 +252,9 @@ struct Parser<'a> {
 impl<'a> Parser<'a> {
     fn value(&mut self) -> Result<Value<'a>> {
         self.i = ws(self.b, self.i);
-        let Some(&c) = self.b.get(self.i) else { return Err(bad()) };
+        let Some(&c) = self.b.get(self.i) else {
+            return Err(bad());
+        };
         match c {
             b'{' => {
                 self.nest()?;
@@ -301,7 +326,11 @@ impl<'a> Parser<'a> {
 
     fn nest(&mut self) -> Result<()> {
         self.depth += 1;
-        if self.depth > MAX_DEPTH { Err(bad()) } else { Ok(()) }
+        if self.depth > MAX_DEPTH {
+            Err(bad())
+        } else {
+            Ok(())
+        }
     }
 
     fn word(&mut self, w: &[u8], v: Value<'a>) -> Result<Value<'a>> {
@@ -372,7 +401,9 @@ impl<'a> Parser<'a> {
             if raw.iter().any(|&c| c < 0x20) {
                 return Err(bad());
             }
-            return std::str::from_utf8(raw).map(Cow::Borrowed).map_err(|_| bad());
+            return std::str::from_utf8(raw)
+                .map(Cow::Borrowed)
+                .map_err(|_| bad());
         }
         let mut out = String::with_capacity(raw.len());
         let s = std::str::from_utf8(raw).map_err(|_| bad())?;
@@ -438,7 +469,11 @@ type FieldIndex = Vec<(usize, usize, usize, usize, bool)>;
 impl JsonScanner {
     /// A scanner for `kind`.
     pub fn new(kind: JsonType, slots: &[Slot], count_only: bool) -> JsonScanner {
-        JsonScanner { kind, slots: slots.to_vec(), count_only }
+        JsonScanner {
+            kind,
+            slots: slots.to_vec(),
+            count_only,
+        }
     }
 
     /// Whether records can be found by searching for newlines alone.
@@ -447,7 +482,13 @@ impl JsonScanner {
     }
 
     /// Runs every complete record of `data` through `sink`; returns the bytes consumed.
-    pub fn scan(&self, data: &[u8], last: bool, sink: &mut Sink<'_>, limit_end: Option<usize>) -> Result<usize> {
+    pub fn scan(
+        &self,
+        data: &[u8],
+        last: bool,
+        sink: &mut Sink<'_>,
+        limit_end: Option<usize>,
+    ) -> Result<usize> {
         let stop = limit_end.unwrap_or(usize::MAX);
         let index = RefCell::new(FieldIndex::new());
         let mut pos = 0;
@@ -478,7 +519,13 @@ impl JsonScanner {
                         break;
                     }
                     match skip_value(data, s) {
-                        Ok(e) if e == data.len() && !last && !matches!(data[s], b'{' | b'[' | b'"') => break,
+                        Ok(e)
+                            if e == data.len()
+                                && !last
+                                && !matches!(data[s], b'{' | b'[' | b'"') =>
+                        {
+                            break;
+                        }
                         Ok(e) => (s, e, e),
                         Err(Skip::Incomplete) if !last => {
                             if data.len() - s > MAX_RECORD_BYTES {
@@ -503,12 +550,19 @@ impl JsonScanner {
                 }
             } else if sink.plan.from_path.is_empty() {
                 index.borrow_mut().clear();
-                let row = RawRow { rec, slots: &self.slots, index: &index, indexed: std::cell::Cell::new(false) };
+                let row = RawRow {
+                    rec,
+                    slots: &self.slots,
+                    index: &index,
+                    indexed: std::cell::Cell::new(false),
+                };
                 // Validate the record once so malformed input fails even where fields go unused.
                 if !is_valid(rec) {
                     return Err(bad());
                 }
-                let star = |out: &mut Vec<u8>, w: &Writer| write_star(out, w, parse(rec).unwrap_or(Value::Missing));
+                let star = |out: &mut Vec<u8>, w: &Writer| {
+                    write_star(out, w, parse(rec).unwrap_or(Value::Missing))
+                };
                 sink.row(&row, &star)?;
             } else {
                 let v = parse(rec)?;
@@ -516,7 +570,10 @@ impl JsonScanner {
                     if sink.done {
                         break;
                     }
-                    let row = ValueRow { v: &item, slots: &self.slots };
+                    let row = ValueRow {
+                        v: &item,
+                        slots: &self.slots,
+                    };
                     let star = |out: &mut Vec<u8>, w: &Writer| write_star(out, w, item.clone());
                     sink.row(&row, &star)?;
                 }
@@ -536,7 +593,10 @@ pub fn expand<'a>(v: Value<'a>, path: &[super::ast::PathStep]) -> Vec<Value<'a>>
             x => vec![x],
         },
         Some(w) => match follow(v, &path[..w]) {
-            Value::List(items) => items.into_iter().flat_map(|x| expand(x, &path[w + 1..])).collect(),
+            Value::List(items) => items
+                .into_iter()
+                .flat_map(|x| expand(x, &path[w + 1..]))
+                .collect(),
             _ => Vec::new(),
         },
     }
@@ -586,7 +646,9 @@ impl RawRow<'_, '_> {
 
 impl<'a> Row<'a> for RawRow<'a, '_> {
     fn slot(&self, i: usize) -> Value<'a> {
-        let Some(Slot::Name { name, exact }) = self.slots.get(i) else { return Value::Missing };
+        let Some(Slot::Name { name, exact }) = self.slots.get(i) else {
+            return Value::Missing;
+        };
         if !self.indexed.get() {
             self.build_index();
             self.indexed.set(true);
@@ -596,7 +658,13 @@ impl<'a> Row<'a> for RawRow<'a, '_> {
             let key = &self.rec[ks..ke];
             let hit = if esc {
                 match parse(&self.rec[ks - 1..ke + 1]) {
-                    Ok(Value::Str(k)) => if *exact { k == name.as_str() } else { k.eq_ignore_ascii_case(name) },
+                    Ok(Value::Str(k)) => {
+                        if *exact {
+                            k == name.as_str()
+                        } else {
+                            k.eq_ignore_ascii_case(name)
+                        }
+                    }
                     _ => false,
                 }
             } else if *exact {
@@ -644,16 +712,37 @@ mod tests {
 
     #[test]
     fn parses_and_rejects() {
-        let v = parse(br#"{"a": [1, 2.5, "x\u00e9\n"], "b": {"c": null, "d": true}, "e": -0}"#).unwrap();
-        assert_eq!(v.field("a", true), Value::List(vec![Value::Int(1), Value::Float(2.5), Value::Str("x\u{e9}\n".into())]));
+        let v = parse(br#"{"a": [1, 2.5, "x\u00e9\n"], "b": {"c": null, "d": true}, "e": -0}"#)
+            .unwrap();
+        assert_eq!(
+            v.field("a", true),
+            Value::List(vec![
+                Value::Int(1),
+                Value::Float(2.5),
+                Value::Str("x\u{e9}\n".into())
+            ])
+        );
         assert_eq!(v.field("B", false).field("d", true), Value::Bool(true));
-        for bad in ["{", "[1,]", "{\"a\" 1}", "01", "\"\\x\"", "tru", "{} x", "\"a\u{1}\"", "1.", "-"] {
+        for bad in [
+            "{",
+            "[1,]",
+            "{\"a\" 1}",
+            "01",
+            "\"\\x\"",
+            "tru",
+            "{} x",
+            "\"a\u{1}\"",
+            "1.",
+            "-",
+        ] {
             assert!(parse(bad.as_bytes()).is_err(), "{bad}");
         }
         for bad in ["{\"a\": }", "[1 2]", "{\"a\":1,}", "\"\\q\""] {
             assert!(!is_valid(bad.as_bytes()), "{bad}");
         }
-        assert!(is_valid(br#" {"a": [1, -2.5e3, "x\u00e9", {"b": null}], "c": true} "#));
+        assert!(is_valid(
+            br#" {"a": [1, -2.5e3, "x\u00e9", {"b": null}], "c": true} "#
+        ));
         let deep = "[".repeat(600) + &"]".repeat(600);
         assert!(parse(deep.as_bytes()).is_err());
         assert_eq!(skip_value(b" {\"a\": \"}\"} rest", 0), Ok(11));

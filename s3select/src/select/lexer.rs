@@ -139,7 +139,11 @@ pub fn lex(sql: &str) -> Result<Vec<Token>> {
                 i += 2;
                 loop {
                     if i + 1 >= chars.len() {
-                        return Err(Error::parse("LexerInvalidChar", "The SQL expression contains a character that is not valid.", pos));
+                        return Err(Error::parse(
+                            "LexerInvalidChar",
+                            "The SQL expression contains a character that is not valid.",
+                            pos,
+                        ));
                     }
                     if chars[i] == '*' && chars[i + 1] == '/' {
                         i += 2;
@@ -155,7 +159,9 @@ pub fn lex(sql: &str) -> Result<Vec<Token>> {
                 col += 2;
                 continue;
             }
-            '(' | ')' | '[' | ']' | ',' | '.' | '*' | '+' | '-' | '/' | '%' | '=' if !(c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) => {
+            '(' | ')' | '[' | ']' | ',' | '.' | '*' | '+' | '-' | '/' | '%' | '='
+                if !(c == '.' && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit())) =>
+            {
                 let tok = match c {
                     '(' => Tok::LParen,
                     ')' => Tok::RParen,
@@ -183,7 +189,13 @@ pub fn lex(sql: &str) -> Result<Vec<Token>> {
                     ('>', _) => (Tok::Gt, 1),
                     ('!', Some('=')) => (Tok::Ne, 2),
                     ('|', Some('|')) => (Tok::Concat, 2),
-                    _ => return Err(Error::parse("LexerInvalidOperator", "The SQL expression contains an operator that is not valid.", pos)),
+                    _ => {
+                        return Err(Error::parse(
+                            "LexerInvalidOperator",
+                            "The SQL expression contains an operator that is not valid.",
+                            pos,
+                        ));
+                    }
                 };
                 push(tok, &mut out);
                 i += len;
@@ -193,7 +205,13 @@ pub fn lex(sql: &str) -> Result<Vec<Token>> {
                 i += 1;
                 loop {
                     match chars.get(i) {
-                        None => return Err(Error::parse("LexerInvalidLiteral", "The SQL expression contains a literal that is not valid.", pos)),
+                        None => {
+                            return Err(Error::parse(
+                                "LexerInvalidLiteral",
+                                "The SQL expression contains a literal that is not valid.",
+                                pos,
+                            ));
+                        }
                         Some('\'') if chars.get(i + 1) == Some(&'\'') => {
                             s.push('\'');
                             i += 2;
@@ -219,7 +237,13 @@ pub fn lex(sql: &str) -> Result<Vec<Token>> {
                 i += 1;
                 loop {
                     match chars.get(i) {
-                        None => return Err(Error::parse("LexerInvalidLiteral", "The SQL expression contains a literal that is not valid.", pos)),
+                        None => {
+                            return Err(Error::parse(
+                                "LexerInvalidLiteral",
+                                "The SQL expression contains a literal that is not valid.",
+                                pos,
+                            ));
+                        }
                         Some('"') if chars.get(i + 1) == Some(&'"') => {
                             s.push('"');
                             i += 2;
@@ -234,10 +258,20 @@ pub fn lex(sql: &str) -> Result<Vec<Token>> {
                         }
                     }
                 }
-                push(Tok::Ident { text: s, quoted: true }, &mut out);
+                push(
+                    Tok::Ident {
+                        text: s,
+                        quoted: true,
+                    },
+                    &mut out,
+                );
             }
             '`' => {
-                return Err(Error::parse("LexerInvalidIONLiteral", "The SQL expression contains an operator that is not valid.", pos));
+                return Err(Error::parse(
+                    "LexerInvalidIONLiteral",
+                    "The SQL expression contains an operator that is not valid.",
+                    pos,
+                ));
             }
             c if c.is_ascii_digit() || c == '.' => {
                 let mut s = String::new();
@@ -262,8 +296,14 @@ pub fn lex(sql: &str) -> Result<Vec<Token>> {
                     }
                     i += 1;
                 }
-                if chars.get(i).is_some_and(|d| d.is_alphabetic() || *d == '_') || s.ends_with(['e', 'E', '+', '-']) {
-                    return Err(Error::parse("LexerInvalidLiteral", "The SQL expression contains a literal that is not valid.", pos));
+                if chars.get(i).is_some_and(|d| d.is_alphabetic() || *d == '_')
+                    || s.ends_with(['e', 'E', '+', '-'])
+                {
+                    return Err(Error::parse(
+                        "LexerInvalidLiteral",
+                        "The SQL expression contains a literal that is not valid.",
+                        pos,
+                    ));
                 }
                 push(if float { Tok::Float(s) } else { Tok::Int(s) }, &mut out);
             }
@@ -277,13 +317,28 @@ pub fn lex(sql: &str) -> Result<Vec<Token>> {
                         break;
                     }
                 }
-                push(Tok::Ident { text: s, quoted: false }, &mut out);
+                push(
+                    Tok::Ident {
+                        text: s,
+                        quoted: false,
+                    },
+                    &mut out,
+                );
             }
-            _ => return Err(Error::parse("LexerInvalidChar", "The SQL expression contains a character that is not valid.", pos)),
+            _ => {
+                return Err(Error::parse(
+                    "LexerInvalidChar",
+                    "The SQL expression contains a character that is not valid.",
+                    pos,
+                ));
+            }
         }
         col += (i - start) as u32;
     }
-    out.push(Token { tok: Tok::Eof, pos: Position { line, column: col } });
+    out.push(Token {
+        tok: Tok::Eof,
+        pos: Position { line, column: col },
+    });
     Ok(out)
 }
 
@@ -294,8 +349,20 @@ mod tests {
     #[test]
     fn tokens_and_positions() {
         let t = lex("SELECT s.\"A b\", 'it''s' FROM S3Object s\nWHERE x <> 1.5e3").unwrap();
-        assert_eq!(t[0].tok, Tok::Ident { text: "SELECT".into(), quoted: false });
-        assert_eq!(t[3].tok, Tok::Ident { text: "A b".into(), quoted: true });
+        assert_eq!(
+            t[0].tok,
+            Tok::Ident {
+                text: "SELECT".into(),
+                quoted: false
+            }
+        );
+        assert_eq!(
+            t[3].tok,
+            Tok::Ident {
+                text: "A b".into(),
+                quoted: true
+            }
+        );
         assert_eq!(t[5].tok, Tok::Str("it's".into()));
         let ne = t.iter().find(|t| t.tok == Tok::Ne).unwrap();
         assert_eq!(ne.pos, Position { line: 2, column: 9 });

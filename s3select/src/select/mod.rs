@@ -24,14 +24,22 @@ use std::time::SystemTime;
 use bytes::Bytes;
 
 pub use exec::{SelectEvent, SelectOptions, SelectStream, Stats, run_to_end};
-pub use request::{Compression, CsvInput, CsvOutput, FileHeaderInfo, InputFormat, JsonType, OutputFormat, QuoteFields, ScanRange, SelectRequest};
+pub use request::{
+    Compression, CsvInput, CsvOutput, FileHeaderInfo, InputFormat, JsonType, OutputFormat,
+    QuoteFields, ScanRange, SelectRequest,
+};
 
 use crate::error::Result;
 
 /// Starts `req` over `data` at `now` (what `UTCNOW()` reads). Errors that S3 reports before
 /// streaming (request checks, SQL parse errors) are returned here; later ones arrive as a
 /// [`SelectEvent::Error`].
-pub fn select(data: Bytes, req: &SelectRequest, now: SystemTime, opts: SelectOptions) -> Result<SelectStream> {
+pub fn select(
+    data: Bytes,
+    req: &SelectRequest,
+    now: SystemTime,
+    opts: SelectOptions,
+) -> Result<SelectStream> {
     req.validate()?;
     let plan = plan::Plan::new(&req.expression, &req.output, eval::S3SelectDialect { now })?;
     SelectStream::start(data, req, plan, opts)

@@ -8,7 +8,11 @@
 use std::borrow::Cow;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type, TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType, TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type};
+use arrow_array::types::{
+    Date32Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
+    TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
+    TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+};
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
 use bytes::Bytes;
@@ -24,7 +28,10 @@ use super::value::{Timestamp, TsPrecision, Value};
 use crate::error::{Error, Result};
 
 fn parsing() -> Error {
-    Error::select("ParquetParsingError", "Error parsing the Parquet file. Please check the file and try again.")
+    Error::select(
+        "ParquetParsingError",
+        "Error parsing the Parquet file. Please check the file and try again.",
+    )
 }
 
 /// An open Parquet object being scanned.
@@ -50,15 +57,28 @@ impl ParquetSource {
         let find = |s: &Slot| -> Option<usize> {
             match s {
                 Slot::Position(n) => (*n <= names.len()).then(|| n - 1),
-                Slot::Name { name, exact } => names.iter().position(|c| if *exact { c == name } else { c.eq_ignore_ascii_case(name) }),
+                Slot::Name { name, exact } => names.iter().position(|c| {
+                    if *exact {
+                        c == name
+                    } else {
+                        c.eq_ignore_ascii_case(name)
+                    }
+                }),
             }
         };
         let file_cols: Vec<Option<usize>> = plan.slots.iter().map(find).collect();
-        let mut wanted: Vec<usize> = if plan.items.is_none() { (0..names.len()).collect() } else { file_cols.iter().flatten().copied().collect() };
+        let mut wanted: Vec<usize> = if plan.items.is_none() {
+            (0..names.len()).collect()
+        } else {
+            file_cols.iter().flatten().copied().collect()
+        };
         wanted.sort_unstable();
         wanted.dedup();
         // Projected batches hold the wanted columns in file order.
-        let slot_cols = file_cols.iter().map(|c| c.and_then(|c| wanted.iter().position(|w| *w == c))).collect();
+        let slot_cols = file_cols
+            .iter()
+            .map(|c| c.and_then(|c| wanted.iter().position(|w| *w == c)))
+            .collect();
         for &c in &wanted {
             check_type(schema.field(c).data_type())?;
         }
@@ -67,7 +87,12 @@ impl ParquetSource {
         let mut skipped = 0;
         let (mut scanned, mut processed, mut rows) = (0u64, 0u64, 0u64);
         for (i, rg) in meta.row_groups().iter().enumerate() {
-            let prunable = preds.iter().any(|(col, op, lit)| rg.columns().get(*col).and_then(|c| c.statistics()).is_some_and(|s| excluded(s, *op, *lit)));
+            let prunable = preds.iter().any(|(col, op, lit)| {
+                rg.columns()
+                    .get(*col)
+                    .and_then(|c| c.statistics())
+                    .is_some_and(|s| excluded(s, *op, *lit))
+            });
             if prunable {
                 skipped += 1;
                 continue;
@@ -82,12 +107,29 @@ impl ParquetSource {
             }
         }
         let mask = ProjectionMask::roots(builder.parquet_schema(), wanted.iter().copied());
-        let reader = builder.with_projection(mask).with_row_groups(groups).with_batch_size(8192).build().map_err(|_| parsing())?;
-        Ok(ParquetSource { reader, slot_cols, rows_total: rows, rows_read: 0, scanned_total: scanned, processed_total: processed, skipped_row_groups: skipped })
+        let reader = builder
+            .with_projection(mask)
+            .with_row_groups(groups)
+            .with_batch_size(8192)
+            .build()
+            .map_err(|_| parsing())?;
+        Ok(ParquetSource {
+            reader,
+            slot_cols,
+            rows_total: rows,
+            rows_read: 0,
+            scanned_total: scanned,
+            processed_total: processed,
+            skipped_row_groups: skipped,
+        })
     }
 
     fn share(&self, total: u64) -> u64 {
-        if self.rows_total == 0 { total } else { (total as u128 * self.rows_read as u128 / self.rows_total as u128) as u64 }
+        if self.rows_total == 0 {
+            total
+        } else {
+            (total as u128 * self.rows_read as u128 / self.rows_total as u128) as u64
+        }
     }
 
     /// Bytes of column chunks read so far.
@@ -105,22 +147,40 @@ impl ParquetSource {
         if sink.done {
             return Ok(false);
         }
-        let Some(batch) = self.reader.next() else { return Ok(false) };
+        let Some(batch) = self.reader.next() else {
+            return Ok(false);
+        };
         let batch = batch.map_err(|_| parsing())?;
         self.rows_read += batch.num_rows() as u64;
-        let names: Vec<String> = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+        let names: Vec<String> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
         let cols: Vec<ArrayRef> = batch.columns().to_vec();
         run_batch(&batch, &cols, &names, &self.slot_cols, sink)?;
         Ok(true)
     }
 }
 
-fn run_batch(batch: &RecordBatch, cols: &[ArrayRef], names: &[String], slot_cols: &[Option<usize>], sink: &mut Sink<'_>) -> Result<()> {
+fn run_batch(
+    batch: &RecordBatch,
+    cols: &[ArrayRef],
+    names: &[String],
+    slot_cols: &[Option<usize>],
+    sink: &mut Sink<'_>,
+) -> Result<()> {
     for r in 0..batch.num_rows() {
         if sink.done {
             break;
         }
-        let row = PqRow { cols, names, slot_cols, r };
+        let row = PqRow {
+            cols,
+            names,
+            slot_cols,
+            r,
+        };
         let star = |out: &mut Vec<u8>, w: &Writer| {
             let vals: Vec<Value<'_>> = (0..cols.len()).map(|c| cell(&cols[c], r)).collect();
             w.write(out, names.iter().map(String::as_str).zip(vals.iter()));
@@ -149,14 +209,20 @@ fn check_type(t: &DataType) -> Result<()> {
         | DataType::Date32
         | DataType::Timestamp(_, _)
         | DataType::Decimal128(_, _) => Ok(()),
-        _ => Err(Error::select("UnsupportedParquetType", "The specified Parquet type is not supported.")),
+        _ => Err(Error::select(
+            "UnsupportedParquetType",
+            "The specified Parquet type is not supported.",
+        )),
     }
 }
 
 fn ts(secs: i64, nanos: u32, precision: TsPrecision) -> Value<'static> {
     let utc = FixedOffset::east_opt(0);
     match (DateTime::from_timestamp(secs, nanos), utc) {
-        (Some(dt), Some(o)) => Value::Ts(Timestamp { dt: dt.with_timezone(&o), precision }),
+        (Some(dt), Some(o)) => Value::Ts(Timestamp {
+            dt: dt.with_timezone(&o),
+            precision,
+        }),
         _ => Value::Null,
     }
 }
@@ -177,32 +243,62 @@ fn cell<'a>(a: &'a ArrayRef, r: usize) -> Value<'a> {
         DataType::UInt32 => Value::Int(i64::from(a.as_primitive::<UInt32Type>().value(r))),
         DataType::UInt64 => {
             let v = a.as_primitive::<UInt64Type>().value(r);
-            i64::try_from(v).map(Value::Int).unwrap_or(Value::Float(v as f64))
+            i64::try_from(v)
+                .map(Value::Int)
+                .unwrap_or(Value::Float(v as f64))
         }
         DataType::Float32 => Value::Float(f64::from(a.as_primitive::<Float32Type>().value(r))),
         DataType::Float64 => Value::Float(a.as_primitive::<Float64Type>().value(r)),
         DataType::Utf8 => Value::Str(Cow::Borrowed(a.as_string::<i32>().value(r))),
         DataType::LargeUtf8 => Value::Str(Cow::Borrowed(a.as_string::<i64>().value(r))),
         DataType::Utf8View => Value::Str(Cow::Borrowed(a.as_string_view().value(r))),
-        DataType::Date32 => ts(i64::from(a.as_primitive::<Date32Type>().value(r)) * 86_400, 0, TsPrecision::Day),
+        DataType::Date32 => ts(
+            i64::from(a.as_primitive::<Date32Type>().value(r)) * 86_400,
+            0,
+            TsPrecision::Day,
+        ),
         DataType::Timestamp(unit, _) => match unit {
-            TimeUnit::Second => ts(a.as_primitive::<TimestampSecondType>().value(r), 0, TsPrecision::Second),
+            TimeUnit::Second => ts(
+                a.as_primitive::<TimestampSecondType>().value(r),
+                0,
+                TsPrecision::Second,
+            ),
             TimeUnit::Millisecond => {
                 let v = a.as_primitive::<TimestampMillisecondType>().value(r);
-                ts(v.div_euclid(1000), (v.rem_euclid(1000) * 1_000_000) as u32, TsPrecision::Fraction(3))
+                ts(
+                    v.div_euclid(1000),
+                    (v.rem_euclid(1000) * 1_000_000) as u32,
+                    TsPrecision::Fraction(3),
+                )
             }
             TimeUnit::Microsecond => {
                 let v = a.as_primitive::<TimestampMicrosecondType>().value(r);
-                ts(v.div_euclid(1_000_000), (v.rem_euclid(1_000_000) * 1000) as u32, TsPrecision::Fraction(6))
+                ts(
+                    v.div_euclid(1_000_000),
+                    (v.rem_euclid(1_000_000) * 1000) as u32,
+                    TsPrecision::Fraction(6),
+                )
             }
             TimeUnit::Nanosecond => {
                 let v = a.as_primitive::<TimestampNanosecondType>().value(r);
-                ts(v.div_euclid(1_000_000_000), v.rem_euclid(1_000_000_000) as u32, TsPrecision::Fraction(9))
+                ts(
+                    v.div_euclid(1_000_000_000),
+                    v.rem_euclid(1_000_000_000) as u32,
+                    TsPrecision::Fraction(9),
+                )
             }
         },
         DataType::Decimal128(_, scale) => {
-            let v = a.as_primitive::<arrow_array::types::Decimal128Type>().value(r);
-            if *scale == 0 { i64::try_from(v).map(Value::Int).unwrap_or(Value::Float(v as f64)) } else { Value::Float(v as f64 / 10f64.powi(i32::from(*scale))) }
+            let v = a
+                .as_primitive::<arrow_array::types::Decimal128Type>()
+                .value(r);
+            if *scale == 0 {
+                i64::try_from(v)
+                    .map(Value::Int)
+                    .unwrap_or(Value::Float(v as f64))
+            } else {
+                Value::Float(v as f64 / 10f64.powi(i32::from(*scale)))
+            }
         }
         _ => Value::Missing,
     }
@@ -224,7 +320,13 @@ impl<'a> Row<'a> for PqRow<'a> {
     }
 
     fn whole(&self) -> Value<'a> {
-        Value::Struct(self.names.iter().zip(self.cols).map(|(n, c)| (Cow::Borrowed(n.as_str()), cell(c, self.r))).collect())
+        Value::Struct(
+            self.names
+                .iter()
+                .zip(self.cols)
+                .map(|(n, c)| (Cow::Borrowed(n.as_str()), cell(c, self.r)))
+                .collect(),
+        )
     }
 }
 
@@ -234,7 +336,9 @@ fn predicates(filter: Option<&BExpr>, file_cols: &[Option<usize>]) -> Vec<(usize
     fn col(e: &BExpr, file_cols: &[Option<usize>]) -> Option<usize> {
         match e {
             BExpr::Slot(i, steps) if steps.is_empty() => file_cols.get(*i).copied().flatten(),
-            BExpr::Cast(x, CastType::Int | CastType::Float | CastType::Decimal) => col(x, file_cols),
+            BExpr::Cast(x, CastType::Int | CastType::Float | CastType::Decimal) => {
+                col(x, file_cols)
+            }
             _ => None,
         }
     }
@@ -260,7 +364,11 @@ fn predicates(filter: Option<&BExpr>, file_cols: &[Option<usize>]) -> Vec<(usize
                 walk(a, file_cols, out);
                 walk(b, file_cols, out);
             }
-            BExpr::Binary(op @ (BinOp::Eq | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge), a, b) => {
+            BExpr::Binary(
+                op @ (BinOp::Eq | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge),
+                a,
+                b,
+            ) => {
                 if let (Some(c), Some(v)) = (col(a, file_cols), num(b)) {
                     out.push((c, *op, v));
                 } else if let (Some(v), Some(c)) = (num(a), col(b, file_cols)) {
@@ -279,13 +387,24 @@ fn predicates(filter: Option<&BExpr>, file_cols: &[Option<usize>]) -> Vec<(usize
 /// Whether the statistics prove `column op lit` false for every row of the group.
 fn excluded(s: &Statistics, op: BinOp, lit: f64) -> bool {
     let (min, max) = match s {
-        Statistics::Int32(v) => (v.min_opt().map(|x| f64::from(*x)), v.max_opt().map(|x| f64::from(*x))),
-        Statistics::Int64(v) => (v.min_opt().map(|x| *x as f64), v.max_opt().map(|x| *x as f64)),
-        Statistics::Float(v) => (v.min_opt().map(|x| f64::from(*x)), v.max_opt().map(|x| f64::from(*x))),
+        Statistics::Int32(v) => (
+            v.min_opt().map(|x| f64::from(*x)),
+            v.max_opt().map(|x| f64::from(*x)),
+        ),
+        Statistics::Int64(v) => (
+            v.min_opt().map(|x| *x as f64),
+            v.max_opt().map(|x| *x as f64),
+        ),
+        Statistics::Float(v) => (
+            v.min_opt().map(|x| f64::from(*x)),
+            v.max_opt().map(|x| f64::from(*x)),
+        ),
         Statistics::Double(v) => (v.min_opt().copied(), v.max_opt().copied()),
         _ => (None, None),
     };
-    let (Some(min), Some(max)) = (min, max) else { return false };
+    let (Some(min), Some(max)) = (min, max) else {
+        return false;
+    };
     match op {
         BinOp::Eq => lit < min || lit > max,
         BinOp::Lt => min >= lit,

@@ -18,18 +18,71 @@ pub const MAX_DEPTH: usize = 64;
 
 /// Words that cannot be used as unquoted column names at the start of a path.
 const RESERVED: &[&str] = &[
-    "ALL", "AND", "ANY", "AS", "ASC", "AVG", "BETWEEN", "BY", "CASE", "CAST", "COUNT", "CROSS", "DESC", "DISTINCT", "ELSE", "END", "ESCAPE",
-    "EXCEPT", "EXISTS", "FALSE", "FROM", "FULL", "GROUP", "HAVING", "IN", "INNER", "INTERSECT", "IS", "JOIN", "LEFT", "LIKE", "LIMIT", "MAX",
-    "MIN", "MISSING", "NOT", "NULL", "ON", "OR", "ORDER", "OUTER", "RIGHT", "SELECT", "SUM", "THEN", "TRUE", "UNION", "WHEN", "WHERE",
+    "ALL",
+    "AND",
+    "ANY",
+    "AS",
+    "ASC",
+    "AVG",
+    "BETWEEN",
+    "BY",
+    "CASE",
+    "CAST",
+    "COUNT",
+    "CROSS",
+    "DESC",
+    "DISTINCT",
+    "ELSE",
+    "END",
+    "ESCAPE",
+    "EXCEPT",
+    "EXISTS",
+    "FALSE",
+    "FROM",
+    "FULL",
+    "GROUP",
+    "HAVING",
+    "IN",
+    "INNER",
+    "INTERSECT",
+    "IS",
+    "JOIN",
+    "LEFT",
+    "LIKE",
+    "LIMIT",
+    "MAX",
+    "MIN",
+    "MISSING",
+    "NOT",
+    "NULL",
+    "ON",
+    "OR",
+    "ORDER",
+    "OUTER",
+    "RIGHT",
+    "SELECT",
+    "SUM",
+    "THEN",
+    "TRUE",
+    "UNION",
+    "WHEN",
+    "WHERE",
 ];
 
 /// Parses a whole S3 Select statement.
 pub fn parse_query(sql: &str) -> Result<Query> {
     if sql.len() > MAX_EXPRESSION_BYTES {
-        return Err(Error::select("ExpressionTooLong", "The SQL expression is too long: The maximum byte-length for the SQL expression is 256 KB."));
+        return Err(Error::select(
+            "ExpressionTooLong",
+            "The SQL expression is too long: The maximum byte-length for the SQL expression is 256 KB.",
+        ));
     }
     let tokens = lex(sql)?;
-    let mut p = Parser { tokens, i: 0, depth: 0 };
+    let mut p = Parser {
+        tokens,
+        i: 0,
+        depth: 0,
+    };
     let q = p.query()?;
     Ok(q)
 }
@@ -37,7 +90,11 @@ pub fn parse_query(sql: &str) -> Result<Query> {
 /// Parses a single expression (for tests and other dialects).
 pub fn parse_expr(sql: &str) -> Result<Expr> {
     let tokens = lex(sql)?;
-    let mut p = Parser { tokens, i: 0, depth: 0 };
+    let mut p = Parser {
+        tokens,
+        i: 0,
+        depth: 0,
+    };
     let e = p.expr()?;
     p.expect_eof()?;
     Ok(e)
@@ -51,11 +108,24 @@ struct Parser {
 
 fn unexpected(t: &Token) -> Error {
     match &t.tok {
-        Tok::Ident { text, quoted: false } if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(text)) => {
-            Error::parse("ParseUnExpectedKeyword", "The SQL expression contains an unexpected keyword.", t.pos)
-        }
-        Tok::Eof => Error::parse("ParseUnexpectedToken", "The SQL expression contains an unexpected token.", t.pos),
-        _ => Error::parse("ParseUnexpectedToken", "The SQL expression contains an unexpected token.", t.pos),
+        Tok::Ident {
+            text,
+            quoted: false,
+        } if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(text)) => Error::parse(
+            "ParseUnExpectedKeyword",
+            "The SQL expression contains an unexpected keyword.",
+            t.pos,
+        ),
+        Tok::Eof => Error::parse(
+            "ParseUnexpectedToken",
+            "The SQL expression contains an unexpected token.",
+            t.pos,
+        ),
+        _ => Error::parse(
+            "ParseUnexpectedToken",
+            "The SQL expression contains an unexpected token.",
+            t.pos,
+        ),
     }
 }
 
@@ -100,53 +170,119 @@ impl Parser {
     }
 
     fn expect(&mut self, tok: &Tok, code: &'static str, message: &str) -> Result<()> {
-        if self.eat(tok) { Ok(()) } else { Err(Error::parse(code, message, self.pos())) }
+        if self.eat(tok) {
+            Ok(())
+        } else {
+            Err(Error::parse(code, message, self.pos()))
+        }
     }
 
     fn expect_kw(&mut self, kw: &str) -> Result<()> {
-        if self.eat_kw(kw) { Ok(()) } else { Err(Error::parse("ParseExpectedKeyword", "The expected keyword in the SQL expression was not found.", self.pos())) }
+        if self.eat_kw(kw) {
+            Ok(())
+        } else {
+            Err(Error::parse(
+                "ParseExpectedKeyword",
+                "The expected keyword in the SQL expression was not found.",
+                self.pos(),
+            ))
+        }
     }
 
     fn expect_eof(&mut self) -> Result<()> {
-        if matches!(self.peek().tok, Tok::Eof) { Ok(()) } else { Err(unexpected(self.peek())) }
+        if matches!(self.peek().tok, Tok::Eof) {
+            Ok(())
+        } else {
+            Err(unexpected(self.peek()))
+        }
     }
 
     fn query(&mut self) -> Result<Query> {
         if !self.eat_kw("SELECT") {
-            return Err(Error::parse("ParseUnsupportedSyntax", "The SQL expression contains unsupported syntax.", self.pos()));
+            return Err(Error::parse(
+                "ParseUnsupportedSyntax",
+                "The SQL expression contains unsupported syntax.",
+                self.pos(),
+            ));
         }
         if self.peek().tok.is_kw("DISTINCT") {
-            return Err(Error::parse("ParseUnsupportedSyntax", "The SQL expression contains unsupported syntax.", self.pos()));
+            return Err(Error::parse(
+                "ParseUnsupportedSyntax",
+                "The SQL expression contains unsupported syntax.",
+                self.pos(),
+            ));
         }
         let select = self.projection()?;
         if !self.eat_kw("FROM") {
-            return Err(Error::parse("ParseSelectMissingFrom", "The SQL expression contains a missing FROM after the SELECT list.", self.pos()));
+            return Err(Error::parse(
+                "ParseSelectMissingFrom",
+                "The SQL expression contains a missing FROM after the SELECT list.",
+                self.pos(),
+            ));
         }
         let from = self.from()?;
-        let where_clause = if self.eat_kw("WHERE") { Some(self.expr()?) } else { None };
+        let where_clause = if self.eat_kw("WHERE") {
+            Some(self.expr()?)
+        } else {
+            None
+        };
         if self.peek().tok.is_kw("GROUP") {
-            return Err(Error::parse("ParseUnsupportedLiteralsGroupBy", "The SQL expression contains an unsupported use of GROUP BY.", self.pos()));
+            return Err(Error::parse(
+                "ParseUnsupportedLiteralsGroupBy",
+                "The SQL expression contains an unsupported use of GROUP BY.",
+                self.pos(),
+            ));
         }
         if self.peek().tok.is_kw("ORDER") {
-            return Err(Error::parse("ParseUnsupportedSyntax", "The SQL expression contains unsupported syntax.", self.pos()));
+            return Err(Error::parse(
+                "ParseUnsupportedSyntax",
+                "The SQL expression contains unsupported syntax.",
+                self.pos(),
+            ));
         }
         let limit = if self.eat_kw("LIMIT") {
             let pos = self.pos();
             match self.bump().tok {
-                Tok::Int(s) => Some(s.parse::<u64>().map_err(|_| Error::parse("ParseExpectedNumber", "The expected number in the SQL expression was not found.", pos))?),
-                Tok::Minus => return Err(Error::select("EvaluatorNegativeLimit", "LIMIT must not be negative.")),
-                _ => return Err(Error::parse("ParseExpectedNumber", "The expected number in the SQL expression was not found.", pos)),
+                Tok::Int(s) => Some(s.parse::<u64>().map_err(|_| {
+                    Error::parse(
+                        "ParseExpectedNumber",
+                        "The expected number in the SQL expression was not found.",
+                        pos,
+                    )
+                })?),
+                Tok::Minus => {
+                    return Err(Error::select(
+                        "EvaluatorNegativeLimit",
+                        "LIMIT must not be negative.",
+                    ));
+                }
+                _ => {
+                    return Err(Error::parse(
+                        "ParseExpectedNumber",
+                        "The expected number in the SQL expression was not found.",
+                        pos,
+                    ));
+                }
             }
         } else {
             None
         };
         self.expect_eof()?;
-        Ok(Query { select, from, where_clause, limit })
+        Ok(Query {
+            select,
+            from,
+            where_clause,
+            limit,
+        })
     }
 
     fn projection(&mut self) -> Result<Projection> {
         if self.peek().tok.is_kw("FROM") {
-            return Err(Error::parse("ParseEmptySelect", "The SQL expression contains an empty SELECT clause.", self.pos()));
+            return Err(Error::parse(
+                "ParseEmptySelect",
+                "The SQL expression contains an empty SELECT clause.",
+                self.pos(),
+            ));
         }
         if self.eat(&Tok::Star) {
             if self.peek().tok == Tok::Comma {
@@ -159,8 +295,11 @@ impl Parser {
             return Ok(Projection::Star);
         }
         // `alias.*` alone means `*`.
-        if let (Tok::Ident { .. }, Tok::Dot, Tok::Star) = (self.peek_at(0).clone(), self.peek_at(1).clone(), self.peek_at(2).clone())
-            && !matches!(self.peek_at(3), Tok::Comma)
+        if let (Tok::Ident { .. }, Tok::Dot, Tok::Star) = (
+            self.peek_at(0).clone(),
+            self.peek_at(1).clone(),
+            self.peek_at(2).clone(),
+        ) && !matches!(self.peek_at(3), Tok::Comma)
         {
             self.i += 3;
             return Ok(Projection::Star);
@@ -198,33 +337,53 @@ impl Parser {
 
     fn alias_name(&mut self) -> Result<String> {
         match &self.peek().tok {
-            Tok::Ident { text, quoted } if *quoted || !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(text)) => {
+            Tok::Ident { text, quoted }
+                if *quoted || !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(text)) =>
+            {
                 let t = text.clone();
                 self.bump();
                 Ok(t)
             }
-            _ => Err(Error::parse("ParseExpectedIdentForAlias", "The expected identifier for the alias in the SQL expression was not found.", self.pos())),
+            _ => Err(Error::parse(
+                "ParseExpectedIdentForAlias",
+                "The expected identifier for the alias in the SQL expression was not found.",
+                self.pos(),
+            )),
         }
     }
 
     fn from(&mut self) -> Result<From> {
         let pos = self.pos();
         match self.bump().tok {
-            Tok::Ident { text, .. } if text.eq_ignore_ascii_case("S3Object") || text.eq_ignore_ascii_case("Object") => {}
-            _ => return Err(Error::parse("InvalidDataSource", "The data source type is not valid. Only CSV, JSON, and Parquet are supported.", pos)),
+            Tok::Ident { text, .. }
+                if text.eq_ignore_ascii_case("S3Object") || text.eq_ignore_ascii_case("Object") => {
+            }
+            _ => {
+                return Err(Error::parse(
+                    "InvalidDataSource",
+                    "The data source type is not valid. Only CSV, JSON, and Parquet are supported.",
+                    pos,
+                ));
+            }
         }
         let mut path = self.steps()?;
         if path.first() == Some(&PathStep::Wildcard) {
             path.remove(0);
         }
         if matches!(self.peek().tok, Tok::Comma) || self.peek().tok.is_kw("JOIN") {
-            return Err(Error::parse("ParseMalformedJoin", "JOIN is not supported in the SQL expression.", self.pos()));
+            return Err(Error::parse(
+                "ParseMalformedJoin",
+                "JOIN is not supported in the SQL expression.",
+                self.pos(),
+            ));
         }
         let alias = if self.eat_kw("AS") {
             Some(self.alias_name()?)
         } else {
             match &self.peek().tok {
-                Tok::Ident { text, quoted } if *quoted || !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(text)) => {
+                Tok::Ident { text, quoted }
+                    if *quoted || !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(text)) =>
+                {
                     let t = text.clone();
                     self.bump();
                     Some(t)
@@ -233,7 +392,11 @@ impl Parser {
             }
         };
         if matches!(self.peek().tok, Tok::Comma) || self.peek().tok.is_kw("JOIN") {
-            return Err(Error::parse("ParseMalformedJoin", "JOIN is not supported in the SQL expression.", self.pos()));
+            return Err(Error::parse(
+                "ParseMalformedJoin",
+                "JOIN is not supported in the SQL expression.",
+                self.pos(),
+            ));
         }
         Ok(From { path, alias })
     }
@@ -246,7 +409,9 @@ impl Parser {
                     self.bump();
                     let pos = self.pos();
                     match self.bump().tok {
-                        Tok::Ident { text, quoted } => steps.push(PathStep::Field { name: text, quoted }),
+                        Tok::Ident { text, quoted } => {
+                            steps.push(PathStep::Field { name: text, quoted })
+                        }
                         Tok::Star => {
                             return Err(Error::parse(
                                 "ParseInvalidContextForWildcardInSelectList",
@@ -254,7 +419,13 @@ impl Parser {
                                 pos,
                             ));
                         }
-                        _ => return Err(Error::parse("ParseInvalidPathComponent", "The SQL expression contains a path component that is not valid.", pos)),
+                        _ => {
+                            return Err(Error::parse(
+                                "ParseInvalidPathComponent",
+                                "The SQL expression contains a path component that is not valid.",
+                                pos,
+                            ));
+                        }
                     }
                 }
                 Tok::LBracket => {
@@ -262,13 +433,27 @@ impl Parser {
                     let pos = self.pos();
                     let step = match self.bump().tok {
                         Tok::Star => PathStep::Wildcard,
-                        Tok::Int(s) => PathStep::Index(
-                            s.parse().map_err(|_| Error::parse("ParseInvalidPathComponent", "The SQL expression contains a path component that is not valid.", pos))?,
-                        ),
+                        Tok::Int(s) => PathStep::Index(s.parse().map_err(|_| {
+                            Error::parse(
+                                "ParseInvalidPathComponent",
+                                "The SQL expression contains a path component that is not valid.",
+                                pos,
+                            )
+                        })?),
                         Tok::Str(s) => PathStep::Key(s),
-                        _ => return Err(Error::parse("ParseInvalidPathComponent", "The SQL expression contains a path component that is not valid.", pos)),
+                        _ => {
+                            return Err(Error::parse(
+                                "ParseInvalidPathComponent",
+                                "The SQL expression contains a path component that is not valid.",
+                                pos,
+                            ));
+                        }
                     };
-                    self.expect(&Tok::RBracket, "ParseExpectedTokenType", "The expected token in the SQL expression was not found.")?;
+                    self.expect(
+                        &Tok::RBracket,
+                        "ParseExpectedTokenType",
+                        "The expected token in the SQL expression was not found.",
+                    )?;
                     steps.push(step);
                 }
                 _ => return Ok(steps),
@@ -279,7 +464,10 @@ impl Parser {
     fn enter(&mut self) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(Error::select("MaxOperatorsExceeded", "Failed to parse SQL expression, try reducing complexity. For example, reduce number of operators used."));
+            return Err(Error::select(
+                "MaxOperatorsExceeded",
+                "Failed to parse SQL expression, try reducing complexity. For example, reduce number of operators used.",
+            ));
         }
         Ok(())
     }
@@ -343,9 +531,17 @@ impl Parser {
             if self.eat_kw("MISSING") {
                 return Ok(Expr::IsMissing(Box::new(l), negated));
             }
-            return Err(Error::parse("ParseExpectedKeyword", "The expected keyword in the SQL expression was not found.", self.pos()));
+            return Err(Error::parse(
+                "ParseExpectedKeyword",
+                "The expected keyword in the SQL expression was not found.",
+                self.pos(),
+            ));
         }
-        let negated = if self.peek().tok.is_kw("NOT") && (self.peek_at(1).is_kw("LIKE") || self.peek_at(1).is_kw("BETWEEN") || self.peek_at(1).is_kw("IN")) {
+        let negated = if self.peek().tok.is_kw("NOT")
+            && (self.peek_at(1).is_kw("LIKE")
+                || self.peek_at(1).is_kw("BETWEEN")
+                || self.peek_at(1).is_kw("IN"))
+        {
             self.bump();
             true
         } else {
@@ -353,23 +549,49 @@ impl Parser {
         };
         if self.eat_kw("LIKE") {
             let pattern = self.concat()?;
-            let escape = if self.eat_kw("ESCAPE") { Some(Box::new(self.concat()?)) } else { None };
-            return Ok(Expr::Like { expr: Box::new(l), pattern: Box::new(pattern), escape, negated });
+            let escape = if self.eat_kw("ESCAPE") {
+                Some(Box::new(self.concat()?))
+            } else {
+                None
+            };
+            return Ok(Expr::Like {
+                expr: Box::new(l),
+                pattern: Box::new(pattern),
+                escape,
+                negated,
+            });
         }
         if self.eat_kw("BETWEEN") {
             let low = self.concat()?;
             self.expect_kw("AND")?;
             let high = self.concat()?;
-            return Ok(Expr::Between { expr: Box::new(l), low: Box::new(low), high: Box::new(high), negated });
+            return Ok(Expr::Between {
+                expr: Box::new(l),
+                low: Box::new(low),
+                high: Box::new(high),
+                negated,
+            });
         }
         if self.eat_kw("IN") {
-            self.expect(&Tok::LParen, "ParseExpectedLeftParenValueConstructor", "The expected left parenthesis in the SQL expression was not found.")?;
+            self.expect(
+                &Tok::LParen,
+                "ParseExpectedLeftParenValueConstructor",
+                "The expected left parenthesis in the SQL expression was not found.",
+            )?;
             let mut list = vec![self.expr()?];
             while self.eat(&Tok::Comma) {
                 list.push(self.expr()?);
             }
-            self.expect(&Tok::RParen, "ParseExpectedTokenType", "The expected token in the SQL expression was not found.")?;
-            return Ok(Expr::In { expr: Box::new(l), list, negated });
+            self.expect(
+                &Tok::RParen,
+                "ParseExpectedTokenType",
+                "The expected token in the SQL expression was not found.",
+            )?;
+            return Ok(Expr::In {
+                expr: Box::new(l),
+                list,
+                negated,
+            });
         }
         Ok(l)
     }
@@ -438,14 +660,26 @@ impl Parser {
                     Err(_) => s
                         .parse::<f64>()
                         .map(|f| Expr::Lit(Literal::Float(f)))
-                        .map_err(|_| Error::parse("LexerInvalidLiteral", "The SQL expression contains a literal that is not valid.", t.pos)),
+                        .map_err(|_| {
+                            Error::parse(
+                                "LexerInvalidLiteral",
+                                "The SQL expression contains a literal that is not valid.",
+                                t.pos,
+                            )
+                        }),
                 }
             }
             Tok::Float(s) => {
                 self.bump();
                 s.parse::<f64>()
                     .map(|f| Expr::Lit(Literal::Float(f)))
-                    .map_err(|_| Error::parse("LexerInvalidLiteral", "The SQL expression contains a literal that is not valid.", t.pos))
+                    .map_err(|_| {
+                        Error::parse(
+                            "LexerInvalidLiteral",
+                            "The SQL expression contains a literal that is not valid.",
+                            t.pos,
+                        )
+                    })
             }
             Tok::Str(s) => {
                 self.bump();
@@ -454,15 +688,26 @@ impl Parser {
             Tok::LParen => {
                 self.bump();
                 let e = self.expr()?;
-                self.expect(&Tok::RParen, "ParseExpectedTokenType", "The expected token in the SQL expression was not found.")?;
+                self.expect(
+                    &Tok::RParen,
+                    "ParseExpectedTokenType",
+                    "The expected token in the SQL expression was not found.",
+                )?;
                 Ok(e)
             }
             Tok::Ident { text, quoted: true } => {
                 self.bump();
                 let steps = self.steps()?;
-                Ok(Expr::Path { root: text.clone(), quoted: true, steps })
+                Ok(Expr::Path {
+                    root: text.clone(),
+                    quoted: true,
+                    steps,
+                })
             }
-            Tok::Ident { text, quoted: false } => {
+            Tok::Ident {
+                text,
+                quoted: false,
+            } => {
                 let upper = text.to_ascii_uppercase();
                 match upper.as_str() {
                     "NULL" => {
@@ -484,24 +729,38 @@ impl Parser {
                 if *self.peek_at(1) == Tok::LParen {
                     return self.call(&upper);
                 }
-                if RESERVED.contains(&upper.as_str()) || matches!(upper.as_str(), "SELECT" | "FROM" | "WHERE") {
-                    return Err(if matches!(t.tok, Tok::Eof) {
-                        Error::parse("ParseExpectedExpression", "The expected SQL expression was not found.", t.pos)
-                    } else {
-                        Error::parse("ParseExpectedExpression", "The expected SQL expression was not found.", t.pos)
-                    });
+                if RESERVED.contains(&upper.as_str())
+                    || matches!(upper.as_str(), "SELECT" | "FROM" | "WHERE")
+                {
+                    return Err(Error::parse(
+                        "ParseExpectedExpression",
+                        "The expected SQL expression was not found.",
+                        t.pos,
+                    ));
                 }
                 self.bump();
                 let steps = self.steps()?;
-                Ok(Expr::Path { root: text.clone(), quoted: false, steps })
+                Ok(Expr::Path {
+                    root: text.clone(),
+                    quoted: false,
+                    steps,
+                })
             }
-            _ => Err(Error::parse("ParseExpectedExpression", "The expected SQL expression was not found.", t.pos)),
+            _ => Err(Error::parse(
+                "ParseExpectedExpression",
+                "The expected SQL expression was not found.",
+                t.pos,
+            )),
         }
     }
 
     fn case(&mut self) -> Result<Expr> {
         self.bump();
-        let operand = if self.peek().tok.is_kw("WHEN") { None } else { Some(Box::new(self.expr()?)) };
+        let operand = if self.peek().tok.is_kw("WHEN") {
+            None
+        } else {
+            Some(Box::new(self.expr()?))
+        };
         let mut whens = Vec::new();
         while self.eat_kw("WHEN") {
             let w = self.expr()?;
@@ -510,24 +769,56 @@ impl Parser {
             whens.push((w, t));
         }
         if whens.is_empty() {
-            return Err(Error::parse("ParseExpectedWhenClause", "The expected WHEN clause in the SQL expression was not found. CASE is not supported.", self.pos()));
+            return Err(Error::parse(
+                "ParseExpectedWhenClause",
+                "The expected WHEN clause in the SQL expression was not found. CASE is not supported.",
+                self.pos(),
+            ));
         }
-        let otherwise = if self.eat_kw("ELSE") { Some(Box::new(self.expr()?)) } else { None };
+        let otherwise = if self.eat_kw("ELSE") {
+            Some(Box::new(self.expr()?))
+        } else {
+            None
+        };
         self.expect_kw("END")?;
-        Ok(Expr::Case { operand, whens, otherwise })
+        Ok(Expr::Case {
+            operand,
+            whens,
+            otherwise,
+        })
     }
 
     fn cast(&mut self) -> Result<Expr> {
         self.bump();
-        self.expect(&Tok::LParen, "ParseExpectedLeftParenAfterCast", "The expected left parenthesis after CAST in the SQL expression was not found.")?;
+        self.expect(
+            &Tok::LParen,
+            "ParseExpectedLeftParenAfterCast",
+            "The expected left parenthesis after CAST in the SQL expression was not found.",
+        )?;
         let e = self.expr()?;
         if !self.eat_kw("AS") {
-            return Err(Error::parse("ParseCastArity", "The SQL expression CAST has incorrect arity.", self.pos()));
+            return Err(Error::parse(
+                "ParseCastArity",
+                "The SQL expression CAST has incorrect arity.",
+                self.pos(),
+            ));
         }
         let pos = self.pos();
         let ty = match self.bump().tok {
-            Tok::Ident { text, .. } => CastType::from_name(&text).ok_or_else(|| Error::parse("ParseExpectedTypeName", "The expected type name in the SQL expression was not found.", pos))?,
-            _ => return Err(Error::parse("ParseExpectedTypeName", "The expected type name in the SQL expression was not found.", pos)),
+            Tok::Ident { text, .. } => CastType::from_name(&text).ok_or_else(|| {
+                Error::parse(
+                    "ParseExpectedTypeName",
+                    "The expected type name in the SQL expression was not found.",
+                    pos,
+                )
+            })?,
+            _ => {
+                return Err(Error::parse(
+                    "ParseExpectedTypeName",
+                    "The expected type name in the SQL expression was not found.",
+                    pos,
+                ));
+            }
         };
         // Optional precision, as in DECIMAL(10, 2), is accepted and ignored.
         if self.eat(&Tok::LParen) {
@@ -535,12 +826,26 @@ impl Parser {
                 let p = self.pos();
                 match self.bump().tok {
                     Tok::Int(_) | Tok::Comma => {}
-                    _ => return Err(Error::parse("ParseInvalidTypeParam", "The SQL expression contains a parameter value that is not valid.", p)),
+                    _ => {
+                        return Err(Error::parse(
+                            "ParseInvalidTypeParam",
+                            "The SQL expression contains a parameter value that is not valid.",
+                            p,
+                        ));
+                    }
                 }
             }
-            self.expect(&Tok::RParen, "ParseExpectedTokenType", "The expected token in the SQL expression was not found.")?;
+            self.expect(
+                &Tok::RParen,
+                "ParseExpectedTokenType",
+                "The expected token in the SQL expression was not found.",
+            )?;
         }
-        self.expect(&Tok::RParen, "ParseExpectedRightParenBuiltinFunctionCall", "The expected right parenthesis character in the SQL expression was not found.")?;
+        self.expect(
+            &Tok::RParen,
+            "ParseExpectedRightParenBuiltinFunctionCall",
+            "The expected right parenthesis character in the SQL expression was not found.",
+        )?;
         Ok(Expr::Cast(Box::new(e), ty))
     }
 
@@ -549,17 +854,35 @@ impl Parser {
             self.bump();
             Ok(())
         } else if matches!(self.peek().tok, Tok::Eof) {
-            Err(Error::parse("ParseExpectedRightParenBuiltinFunctionCall", "The expected right parenthesis character in the SQL expression was not found.", self.pos()))
+            Err(Error::parse(
+                "ParseExpectedRightParenBuiltinFunctionCall",
+                "The expected right parenthesis character in the SQL expression was not found.",
+                self.pos(),
+            ))
         } else {
-            Err(Error::parse("ParseExpectedArgumentDelimiter", "The expected argument delimiter in the SQL expression was not found.", self.pos()))
+            Err(Error::parse(
+                "ParseExpectedArgumentDelimiter",
+                "The expected argument delimiter in the SQL expression was not found.",
+                self.pos(),
+            ))
         }
     }
 
     fn date_part(&mut self) -> Result<DatePart> {
         let pos = self.pos();
         match self.bump().tok {
-            Tok::Ident { text, .. } => DatePart::from_name(&text).ok_or_else(|| Error::parse("ParseExpectedDatePart", "The expected date part in the SQL expression was not found.", pos)),
-            _ => Err(Error::parse("ParseExpectedDatePart", "The expected date part in the SQL expression was not found.", pos)),
+            Tok::Ident { text, .. } => DatePart::from_name(&text).ok_or_else(|| {
+                Error::parse(
+                    "ParseExpectedDatePart",
+                    "The expected date part in the SQL expression was not found.",
+                    pos,
+                )
+            }),
+            _ => Err(Error::parse(
+                "ParseExpectedDatePart",
+                "The expected date part in the SQL expression was not found.",
+                pos,
+            )),
         }
     }
 
@@ -570,18 +893,30 @@ impl Parser {
         if let Some(agg) = AggFunc::from_name(name) {
             if self.eat(&Tok::Star) {
                 if agg != AggFunc::Count {
-                    return Err(Error::parse("ParseUnsupportedCallWithStar", "Only COUNT with (*) as a parameter is supported in the SQL expression.", name_pos));
+                    return Err(Error::parse(
+                        "ParseUnsupportedCallWithStar",
+                        "Only COUNT with (*) as a parameter is supported in the SQL expression.",
+                        name_pos,
+                    ));
                 }
                 self.close_call()?;
                 return Ok(Expr::Agg(agg, None));
             }
             let arg = self.expr()?;
             if matches!(self.peek().tok, Tok::Comma) {
-                return Err(Error::parse("ParseNonUnaryAgregateFunctionCall", "Only one argument is supported for aggregate functions in the SQL expression.", self.pos()));
+                return Err(Error::parse(
+                    "ParseNonUnaryAgregateFunctionCall",
+                    "Only one argument is supported for aggregate functions in the SQL expression.",
+                    self.pos(),
+                ));
             }
             self.close_call()?;
             if arg.has_aggregate() {
-                return Err(Error::parse("UnsupportedSqlStructure", "We encountered an unsupported SQL structure. Check the SQL Reference.", name_pos));
+                return Err(Error::parse(
+                    "UnsupportedSqlStructure",
+                    "We encountered an unsupported SQL structure. Check the SQL Reference.",
+                    name_pos,
+                ));
             }
             return Ok(Expr::Agg(agg, Some(Box::new(arg))));
         }
@@ -590,10 +925,18 @@ impl Parser {
                 let s = self.expr()?;
                 let from_kw = self.eat_kw("FROM");
                 if !from_kw {
-                    self.expect(&Tok::Comma, "ParseExpectedArgumentDelimiter", "The expected argument delimiter in the SQL expression was not found.")?;
+                    self.expect(
+                        &Tok::Comma,
+                        "ParseExpectedArgumentDelimiter",
+                        "The expected argument delimiter in the SQL expression was not found.",
+                    )?;
                 }
                 let a = self.expr()?;
-                let b = if (from_kw && self.eat_kw("FOR")) || (!from_kw && self.eat(&Tok::Comma)) { Some(Box::new(self.expr()?)) } else { None };
+                let b = if (from_kw && self.eat_kw("FOR")) || (!from_kw && self.eat(&Tok::Comma)) {
+                    Some(Box::new(self.expr()?))
+                } else {
+                    None
+                };
                 self.close_call()?;
                 Ok(Expr::Substring(Box::new(s), Box::new(a), b))
             }
@@ -610,16 +953,28 @@ impl Parser {
                 if self.eat_kw("FROM") {
                     let s = self.expr()?;
                     self.close_call()?;
-                    return Ok(Expr::Trim(spec.unwrap_or(TrimSpec::Both), None, Box::new(s)));
+                    return Ok(Expr::Trim(
+                        spec.unwrap_or(TrimSpec::Both),
+                        None,
+                        Box::new(s),
+                    ));
                 }
                 let first = self.expr()?;
                 if self.eat_kw("FROM") {
                     let s = self.expr()?;
                     self.close_call()?;
-                    return Ok(Expr::Trim(spec.unwrap_or(TrimSpec::Both), Some(Box::new(first)), Box::new(s)));
+                    return Ok(Expr::Trim(
+                        spec.unwrap_or(TrimSpec::Both),
+                        Some(Box::new(first)),
+                        Box::new(s),
+                    ));
                 }
                 if spec.is_some() {
-                    return Err(Error::parse("ParseExpectedKeyword", "The expected keyword in the SQL expression was not found.", self.pos()));
+                    return Err(Error::parse(
+                        "ParseExpectedKeyword",
+                        "The expected keyword in the SQL expression was not found.",
+                        self.pos(),
+                    ));
                 }
                 self.close_call()?;
                 Ok(Expr::Trim(TrimSpec::Both, None, Box::new(first)))
@@ -634,18 +989,38 @@ impl Parser {
             "DATE_ADD" | "DATE_DIFF" => {
                 let part = self.date_part()?;
                 if matches!(part, DatePart::TimezoneHour | DatePart::TimezoneMinute) {
-                    return Err(Error::parse("ParseExpectedDatePart", "The expected date part in the SQL expression was not found.", name_pos));
+                    return Err(Error::parse(
+                        "ParseExpectedDatePart",
+                        "The expected date part in the SQL expression was not found.",
+                        name_pos,
+                    ));
                 }
-                self.expect(&Tok::Comma, "ParseExpectedArgumentDelimiter", "The expected argument delimiter in the SQL expression was not found.")?;
+                self.expect(
+                    &Tok::Comma,
+                    "ParseExpectedArgumentDelimiter",
+                    "The expected argument delimiter in the SQL expression was not found.",
+                )?;
                 let a = self.expr()?;
-                self.expect(&Tok::Comma, "ParseExpectedArgumentDelimiter", "The expected argument delimiter in the SQL expression was not found.")?;
+                self.expect(
+                    &Tok::Comma,
+                    "ParseExpectedArgumentDelimiter",
+                    "The expected argument delimiter in the SQL expression was not found.",
+                )?;
                 let b = self.expr()?;
                 self.close_call()?;
-                Ok(if name == "DATE_ADD" { Expr::DateAdd(part, Box::new(a), Box::new(b)) } else { Expr::DateDiff(part, Box::new(a), Box::new(b)) })
+                Ok(if name == "DATE_ADD" {
+                    Expr::DateAdd(part, Box::new(a), Box::new(b))
+                } else {
+                    Expr::DateDiff(part, Box::new(a), Box::new(b))
+                })
             }
             _ => {
                 let Some(func) = Func::from_name(name) else {
-                    return Err(Error::parse("UnsupportedFunction", "We encountered an unsupported SQL function.", name_pos));
+                    return Err(Error::parse(
+                        "UnsupportedFunction",
+                        "We encountered an unsupported SQL function.",
+                        name_pos,
+                    ));
                 };
                 let mut args = Vec::new();
                 if !matches!(self.peek().tok, Tok::RParen) {
@@ -657,7 +1032,11 @@ impl Parser {
                 self.close_call()?;
                 let (min, max) = func.arity();
                 if args.len() < min || args.len() > max {
-                    return Err(Error::parse("EvaluatorInvalidArguments", "There is an incorrect number of arguments in the function call in the SQL expression.", name_pos));
+                    return Err(Error::parse(
+                        "EvaluatorInvalidArguments",
+                        "There is an incorrect number of arguments in the function call in the SQL expression.",
+                        name_pos,
+                    ));
                 }
                 Ok(Expr::Call(func, args))
             }
@@ -699,25 +1078,60 @@ mod tests {
     fn errors_carry_s3_codes_and_positions() {
         assert_eq!(code("SELECT FROM S3Object"), "ParseEmptySelect");
         assert_eq!(code("SELECT a"), "ParseSelectMissingFrom");
-        assert_eq!(code("SELECT *, a FROM S3Object"), "ParseAsteriskIsNotAloneInSelectList");
-        assert_eq!(code("SELECT SUM(*) FROM S3Object"), "ParseUnsupportedCallWithStar");
+        assert_eq!(
+            code("SELECT *, a FROM S3Object"),
+            "ParseAsteriskIsNotAloneInSelectList"
+        );
+        assert_eq!(
+            code("SELECT SUM(*) FROM S3Object"),
+            "ParseUnsupportedCallWithStar"
+        );
         assert_eq!(code("SELECT CAST(a) FROM S3Object"), "ParseCastArity");
-        assert_eq!(code("SELECT CAST(a AS blob) FROM S3Object"), "ParseExpectedTypeName");
-        assert_eq!(code("SELECT a FROM S3Object GROUP BY a"), "ParseUnsupportedLiteralsGroupBy");
-        assert_eq!(code("SELECT a FROM S3Object s, S3Object t"), "ParseMalformedJoin");
-        assert_eq!(code("SELECT a FROM S3Object WHERE"), "ParseExpectedExpression");
+        assert_eq!(
+            code("SELECT CAST(a AS blob) FROM S3Object"),
+            "ParseExpectedTypeName"
+        );
+        assert_eq!(
+            code("SELECT a FROM S3Object GROUP BY a"),
+            "ParseUnsupportedLiteralsGroupBy"
+        );
+        assert_eq!(
+            code("SELECT a FROM S3Object s, S3Object t"),
+            "ParseMalformedJoin"
+        );
+        assert_eq!(
+            code("SELECT a FROM S3Object WHERE"),
+            "ParseExpectedExpression"
+        );
         assert_eq!(code("SELECT FOO(a) FROM S3Object"), "UnsupportedFunction");
-        assert_eq!(code("SELECT a FROM S3Object LIMIT -1"), "EvaluatorNegativeLimit");
-        assert_eq!(code("SELECT a FROM S3Object s WHERE a = 1 )"), "ParseUnexpectedToken");
+        assert_eq!(
+            code("SELECT a FROM S3Object LIMIT -1"),
+            "EvaluatorNegativeLimit"
+        );
+        assert_eq!(
+            code("SELECT a FROM S3Object s WHERE a = 1 )"),
+            "ParseUnexpectedToken"
+        );
         match parse_query("SELECT a\nFROM S3Object WHERE a = = 1") {
-            Err(Error::Select { code, position: Some(p), .. }) => {
+            Err(Error::Select {
+                code,
+                position: Some(p),
+                ..
+            }) => {
                 assert_eq!(code, "ParseExpectedExpression");
                 assert_eq!((p.line, p.column), (2, 25));
             }
             other => panic!("{other:?}"),
         }
-        let deep = format!("SELECT {}1{} FROM S3Object", "(".repeat(500), ")".repeat(500));
+        let deep = format!(
+            "SELECT {}1{} FROM S3Object",
+            "(".repeat(500),
+            ")".repeat(500)
+        );
         assert_eq!(code(&deep), "MaxOperatorsExceeded");
-        assert_eq!(code(&format!("SELECT '{}' FROM S3Object", "x".repeat(300_000))), "ExpressionTooLong");
+        assert_eq!(
+            code(&format!("SELECT '{}' FROM S3Object", "x".repeat(300_000))),
+            "ExpressionTooLong"
+        );
     }
 }

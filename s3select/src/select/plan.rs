@@ -2,7 +2,9 @@
 //! writer that serialises result records.
 
 use super::ast::{AggFunc, Expr, PathStep, Projection, Query};
-use super::eval::{Acc, BExpr, Binder, Dialect, Row, S3SelectDialect, Slot, bind_expr, eval, keeps};
+use super::eval::{
+    Acc, BExpr, Binder, Dialect, Row, S3SelectDialect, Slot, bind_expr, eval, keeps,
+};
 use super::parser::parse_query;
 use super::request::{CsvOutput, OutputFormat, QuoteFields};
 use super::value::Value;
@@ -52,10 +54,20 @@ impl Plan {
 
     /// Binds a parsed query.
     pub fn from_query(q: &Query, output: &OutputFormat, dialect: S3SelectDialect) -> Result<Plan> {
-        let mut b = Binder { alias: q.from.alias.clone(), ..Default::default() };
-        let filter = q.where_clause.as_ref().map(|w| bind_expr(&mut b, w)).transpose()?;
+        let mut b = Binder {
+            alias: q.from.alias.clone(),
+            ..Default::default()
+        };
+        let filter = q
+            .where_clause
+            .as_ref()
+            .map(|w| bind_expr(&mut b, w))
+            .transpose()?;
         if !b.aggs.is_empty() {
-            return Err(Error::select("UnsupportedSqlStructure", "We encountered an unsupported SQL structure. Check the SQL Reference."));
+            return Err(Error::select(
+                "UnsupportedSqlStructure",
+                "We encountered an unsupported SQL structure. Check the SQL Reference.",
+            ));
         }
         let items = match &q.select {
             Projection::Star => None,
@@ -64,18 +76,39 @@ impl Plan {
                 let mut out = Vec::new();
                 for (i, it) in items.iter().enumerate() {
                     if any_agg && !it.expr.has_aggregate() && has_column(&it.expr) {
-                        return Err(Error::select("UnsupportedSqlStructure", "We encountered an unsupported SQL structure. Check the SQL Reference."));
+                        return Err(Error::select(
+                            "UnsupportedSqlStructure",
+                            "We encountered an unsupported SQL structure. Check the SQL Reference.",
+                        ));
                     }
-                    let name = it.alias.clone().unwrap_or_else(|| if any_agg { format!("_{}", i + 1) } else { item_name(&it.expr, i) });
+                    let name = it.alias.clone().unwrap_or_else(|| {
+                        if any_agg {
+                            format!("_{}", i + 1)
+                        } else {
+                            item_name(&it.expr, i)
+                        }
+                    });
                     out.push((name, bind_expr(&mut b, &it.expr)?));
                 }
                 Some(out)
             }
         };
         if items.is_none() && matches!(q.select, Projection::Star) && !b.aggs.is_empty() {
-            return Err(Error::select("UnsupportedSqlStructure", "We encountered an unsupported SQL structure. Check the SQL Reference."));
+            return Err(Error::select(
+                "UnsupportedSqlStructure",
+                "We encountered an unsupported SQL structure. Check the SQL Reference.",
+            ));
         }
-        Ok(Plan { slots: b.slots, filter, items, aggs: b.aggs, limit: q.limit, from_path: q.from.path.clone(), dialect, output: Writer::new(output) })
+        Ok(Plan {
+            slots: b.slots,
+            filter,
+            items,
+            aggs: b.aggs,
+            limit: q.limit,
+            from_path: q.from.path.clone(),
+            dialect,
+            output: Writer::new(output),
+        })
     }
 
     /// Whether this is an aggregate query (one result record).
@@ -108,7 +141,11 @@ impl Writer {
     }
 
     /// Writes one record of named values.
-    pub fn write<'v>(&self, out: &mut Vec<u8>, fields: impl Iterator<Item = (&'v str, &'v Value<'v>)>) {
+    pub fn write<'v>(
+        &self,
+        out: &mut Vec<u8>,
+        fields: impl Iterator<Item = (&'v str, &'v Value<'v>)>,
+    ) {
         match self {
             Writer::Json(delim) => {
                 out.push(b'{');
@@ -136,7 +173,13 @@ impl Writer {
                     let start = out.len();
                     v.write_text(out);
                     let needs = c.quote_fields == QuoteFields::Always
-                        || out[start..].iter().any(|&b| b == c.quote_character || b == b'\n' || b == b'\r' || c.field_delimiter.contains(&b) || c.record_delimiter.contains(&b));
+                        || out[start..].iter().any(|&b| {
+                            b == c.quote_character
+                                || b == b'\n'
+                                || b == b'\r'
+                                || c.field_delimiter.contains(&b)
+                                || c.record_delimiter.contains(&b)
+                        });
                     if needs {
                         let text = out.split_off(start);
                         out.push(c.quote_character);
@@ -173,7 +216,13 @@ pub struct Sink<'p> {
 impl<'p> Sink<'p> {
     /// A fresh sink.
     pub fn new(plan: &'p Plan) -> Sink<'p> {
-        Sink { plan, out: Vec::with_capacity(64 * 1024), accs: plan.aggs.iter().map(|(f, _)| Acc::new(*f)).collect(), emitted: 0, done: plan.limit == Some(0) }
+        Sink {
+            plan,
+            out: Vec::with_capacity(64 * 1024),
+            accs: plan.aggs.iter().map(|(f, _)| Acc::new(*f)).collect(),
+            emitted: 0,
+            done: plan.limit == Some(0),
+        }
     }
 
     /// Runs one record through the plan; `star` supplies the `SELECT *` fields.
@@ -208,11 +257,17 @@ impl<'p> Sink<'p> {
                 for (_, e) in items {
                     vals.push(eval(e, row, d, &[])?);
                 }
-                plan.output.write(&mut self.out, items.iter().map(|(n, _)| n.as_str()).zip(vals.iter()));
+                plan.output.write(
+                    &mut self.out,
+                    items.iter().map(|(n, _)| n.as_str()).zip(vals.iter()),
+                );
             }
         }
         if self.out.len() - start > MAX_RECORD_BYTES {
-            return Err(Error::select("OverMaxRecordSize", "The length of a record in the input or result is greater than maxCharsPerRecord of 1 MB."));
+            return Err(Error::select(
+                "OverMaxRecordSize",
+                "The length of a record in the input or result is greater than maxCharsPerRecord of 1 MB.",
+            ));
         }
         self.emitted += 1;
         if plan.limit.is_some_and(|l| self.emitted >= l) {
@@ -234,8 +289,14 @@ impl<'p> Sink<'p> {
         if self.plan.aggs.is_empty() || self.plan.limit == Some(0) {
             return Ok(());
         }
-        let results: Vec<Value<'static>> = self.accs.iter().map(|a| a.finish()).collect::<Result<_>>()?;
-        let Some(items) = &self.plan.items else { return Ok(()) };
+        let results: Vec<Value<'static>> = self
+            .accs
+            .iter()
+            .map(|a| a.finish())
+            .collect::<Result<_>>()?;
+        let Some(items) = &self.plan.items else {
+            return Ok(());
+        };
         struct NoRow;
         impl<'a> Row<'a> for NoRow {
             fn slot(&self, _: usize) -> Value<'a> {
@@ -249,7 +310,10 @@ impl<'p> Sink<'p> {
         for (_, e) in items {
             vals.push(eval(e, &NoRow, &self.plan.dialect, &results)?);
         }
-        self.plan.output.write(&mut self.out, items.iter().map(|(n, _)| n.as_str()).zip(vals.iter()));
+        self.plan.output.write(
+            &mut self.out,
+            items.iter().map(|(n, _)| n.as_str()).zip(vals.iter()),
+        );
         Ok(())
     }
 }

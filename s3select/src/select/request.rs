@@ -111,7 +111,13 @@ pub struct CsvOutput {
 
 impl Default for CsvOutput {
     fn default() -> Self {
-        CsvOutput { quote_fields: QuoteFields::AsNeeded, quote_escape_character: b'"', record_delimiter: b"\n".to_vec(), field_delimiter: b",".to_vec(), quote_character: b'"' }
+        CsvOutput {
+            quote_fields: QuoteFields::AsNeeded,
+            quote_escape_character: b'"',
+            record_delimiter: b"\n".to_vec(),
+            field_delimiter: b",".to_vec(),
+            quote_character: b'"',
+        }
     }
 }
 
@@ -140,7 +146,10 @@ impl ScanRange {
     /// The half-open byte range of an object of `size` bytes in which records must start.
     pub fn resolve(&self, size: u64) -> Result<(u64, u64)> {
         match (self.start, self.end) {
-            (Some(s), Some(e)) if s > e => Err(Error::select("InvalidScanRange", "The provided scan range is not valid.")),
+            (Some(s), Some(e)) if s > e => Err(Error::select(
+                "InvalidScanRange",
+                "The provided scan range is not valid.",
+            )),
             (Some(s), Some(e)) => Ok((s.min(size), e.saturating_add(1).min(size))),
             (Some(s), None) => Ok((s.min(size), size)),
             (None, Some(e)) => Ok((size.saturating_sub(e), size)),
@@ -184,31 +193,52 @@ impl SelectRequest {
 
     /// The same request answering JSON lines.
     pub fn json_output(mut self) -> Self {
-        self.output = OutputFormat::Json { record_delimiter: b"\n".to_vec() };
+        self.output = OutputFormat::Json {
+            record_delimiter: b"\n".to_vec(),
+        };
         self
     }
 
     /// Applies S3's request checks.
     pub fn validate(&self) -> Result<()> {
         if self.expression_type != "SQL" {
-            return Err(Error::select("InvalidExpressionType", "The ExpressionType is invalid. Only SQL expressions are supported."));
+            return Err(Error::select(
+                "InvalidExpressionType",
+                "The ExpressionType is invalid. Only SQL expressions are supported.",
+            ));
         }
         if self.expression.trim().is_empty() {
-            return Err(Error::select("MissingRequiredParameter", "The SelectRequest entity is missing a required parameter. Check the service documentation and try again."));
+            return Err(Error::select(
+                "MissingRequiredParameter",
+                "The SelectRequest entity is missing a required parameter. Check the service documentation and try again.",
+            ));
         }
         if let InputFormat::Csv(c) = &self.input {
-            if c.record_delimiter.is_empty() || c.record_delimiter.len() > 2 || (c.record_delimiter.len() == 2 && c.record_delimiter != b"\r\n") {
-                return Err(Error::select("InvalidRequestParameter", "The value of a parameter in SelectRequest element is invalid. Check the service API documentation and try again."));
+            if c.record_delimiter.is_empty()
+                || c.record_delimiter.len() > 2
+                || (c.record_delimiter.len() == 2 && c.record_delimiter != b"\r\n")
+            {
+                return Err(Error::select(
+                    "InvalidRequestParameter",
+                    "The value of a parameter in SelectRequest element is invalid. Check the service API documentation and try again.",
+                ));
             }
-            if c.field_delimiter == c.record_delimiter[0] || c.field_delimiter == c.quote_character {
-                return Err(Error::select("InvalidRequestParameter", "The value of a parameter in SelectRequest element is invalid. Check the service API documentation and try again."));
+            if c.field_delimiter == c.record_delimiter[0] || c.field_delimiter == c.quote_character
+            {
+                return Err(Error::select(
+                    "InvalidRequestParameter",
+                    "The value of a parameter in SelectRequest element is invalid. Check the service API documentation and try again.",
+                ));
             }
         }
         if let Some(r) = &self.scan_range {
             if let (Some(s), Some(e)) = (r.start, r.end)
                 && s > e
             {
-                return Err(Error::select("InvalidScanRange", "The provided scan range is not valid."));
+                return Err(Error::select(
+                    "InvalidScanRange",
+                    "The provided scan range is not valid.",
+                ));
             }
             let supported = match &self.input {
                 InputFormat::Csv(c) => !c.allow_quoted_record_delimiter,
@@ -216,11 +246,17 @@ impl SelectRequest {
                 InputFormat::Parquet => false,
             };
             if !supported || self.compression != Compression::None {
-                return Err(Error::select("UnsupportedScanRangeInput", "Scan range queries are not supported on this type of object."));
+                return Err(Error::select(
+                    "UnsupportedScanRangeInput",
+                    "Scan range queries are not supported on this type of object.",
+                ));
             }
         }
         if self.input == InputFormat::Parquet && self.compression != Compression::None {
-            return Err(Error::select("InvalidCompressionFormat", "The file is not in a supported compression format. Only GZIP and BZIP2 are supported."));
+            return Err(Error::select(
+                "InvalidCompressionFormat",
+                "The file is not in a supported compression format. Only GZIP and BZIP2 are supported.",
+            ));
         }
         Ok(())
     }

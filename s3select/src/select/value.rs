@@ -8,7 +8,9 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike};
+use chrono::{
+    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike,
+};
 
 /// How precise a timestamp is, which decides how it prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -44,21 +46,34 @@ impl Timestamp {
         let utc = FixedOffset::east_opt(0)?;
         let ymd = |y: i32, m: u32, d: u32| NaiveDate::from_ymd_opt(y, m, d);
         let b = s.as_bytes();
-        let num = |r: std::ops::Range<usize>| -> Option<u32> { s.get(r).filter(|x| x.bytes().all(|c| c.is_ascii_digit())).and_then(|x| x.parse().ok()) };
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            s.get(r)
+                .filter(|x| x.bytes().all(|c| c.is_ascii_digit()))
+                .and_then(|x| x.parse().ok())
+        };
         if b.len() == 5 && b[4] == b'T' {
             let d = ymd(num(0..4)? as i32, 1, 1)?;
-            return Some(Timestamp { dt: utc.from_utc_datetime(&d.and_time(NaiveTime::MIN)), precision: TsPrecision::Year });
+            return Some(Timestamp {
+                dt: utc.from_utc_datetime(&d.and_time(NaiveTime::MIN)),
+                precision: TsPrecision::Year,
+            });
         }
         if b.len() == 8 && b[4] == b'-' && b[7] == b'T' {
             let d = ymd(num(0..4)? as i32, num(5..7)?, 1)?;
-            return Some(Timestamp { dt: utc.from_utc_datetime(&d.and_time(NaiveTime::MIN)), precision: TsPrecision::Month });
+            return Some(Timestamp {
+                dt: utc.from_utc_datetime(&d.and_time(NaiveTime::MIN)),
+                precision: TsPrecision::Month,
+            });
         }
         if b.len() < 10 || b[4] != b'-' || b[7] != b'-' {
             return None;
         }
         let date = ymd(num(0..4)? as i32, num(5..7)?, num(8..10)?)?;
         if b.len() == 10 || (b.len() == 11 && b[10] == b'T') {
-            return Some(Timestamp { dt: utc.from_utc_datetime(&date.and_time(NaiveTime::MIN)), precision: TsPrecision::Day });
+            return Some(Timestamp {
+                dt: utc.from_utc_datetime(&date.and_time(NaiveTime::MIN)),
+                precision: TsPrecision::Day,
+            });
         }
         if b[10] != b'T' || b.len() < 17 || b[13] != b':' {
             return None;
@@ -90,7 +105,10 @@ impl Timestamp {
         }
         let offset = match s.get(i..)? {
             "Z" | "z" => utc,
-            tz if tz.len() == 6 && (tz.starts_with('+') || tz.starts_with('-')) && tz.as_bytes()[3] == b':' => {
+            tz if tz.len() == 6
+                && (tz.starts_with('+') || tz.starts_with('-'))
+                && tz.as_bytes()[3] == b':' =>
+            {
                 let oh: i32 = tz.get(1..3)?.parse().ok()?;
                 let om: i32 = tz.get(4..6)?.parse().ok()?;
                 if oh > 23 || om > 59 {
@@ -126,7 +144,15 @@ impl Timestamp {
             }
             _ => {}
         }
-        let _ = write!(s, "{:04}-{:02}-{:02}T{:02}:{:02}", d.year(), d.month(), d.day(), d.hour(), d.minute());
+        let _ = write!(
+            s,
+            "{:04}-{:02}-{:02}T{:02}:{:02}",
+            d.year(),
+            d.month(),
+            d.day(),
+            d.hour(),
+            d.minute()
+        );
         match self.precision {
             TsPrecision::Second => {
                 let _ = write!(s, ":{:02}", d.second());
@@ -194,7 +220,11 @@ impl<'a> Value<'a> {
             Value::Str(s) => Value::Str(Cow::Owned(s.into_owned())),
             Value::Ts(t) => Value::Ts(t),
             Value::List(l) => Value::List(l.into_iter().map(Value::into_owned).collect()),
-            Value::Struct(f) => Value::Struct(f.into_iter().map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned())).collect()),
+            Value::Struct(f) => Value::Struct(
+                f.into_iter()
+                    .map(|(k, v)| (Cow::Owned(k.into_owned()), v.into_owned()))
+                    .collect(),
+            ),
         }
     }
 
@@ -203,7 +233,13 @@ impl<'a> Value<'a> {
         match self {
             Value::Struct(fields) => fields
                 .iter()
-                .find(|(k, _)| if exact { k == name } else { k.eq_ignore_ascii_case(name) })
+                .find(|(k, _)| {
+                    if exact {
+                        k == name
+                    } else {
+                        k.eq_ignore_ascii_case(name)
+                    }
+                })
                 .map(|(_, v)| v.clone())
                 .unwrap_or(Value::Missing),
             _ => Value::Missing,
@@ -389,7 +425,11 @@ pub fn parse_number(s: &str) -> Option<Num> {
             let v = mant as i64;
             return Some(Num::Int(if neg { -v } else { v }));
         }
-        return t.parse::<i64>().ok().map(Num::Int).or_else(|| t.parse::<f64>().ok().map(Num::Float));
+        return t
+            .parse::<i64>()
+            .ok()
+            .map(Num::Int)
+            .or_else(|| t.parse::<f64>().ok().map(Num::Float));
     }
     if digits[i] == b'.' {
         let mut j = i + 1;
@@ -404,7 +444,10 @@ pub fn parse_number(s: &str) -> Option<Num> {
         }
         if j == digits.len() && ndig > 0 && ndig < 16 && frac_digits <= 22 {
             // Both the mantissa and 10^k are exact doubles here, so one division rounds correctly.
-            const POW10: [f64; 23] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+            const POW10: [f64; 23] = [
+                1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+                1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+            ];
             let v = mant as f64 / POW10[frac_digits as usize];
             return Some(Num::Float(if neg { -v } else { v }));
         }
@@ -425,12 +468,13 @@ pub fn compare(a: &Value<'_>, b: &Value<'_>) -> Option<Ordering> {
         (Value::Str(x), Value::Str(y)) => Some(x.as_ref().cmp(y.as_ref())),
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
         (Value::Ts(x), Value::Ts(y)) => Some(x.dt.cmp(&y.dt)),
-        (Value::Int(_) | Value::Float(_), Value::Str(_)) | (Value::Str(_), Value::Int(_) | Value::Float(_)) | (Value::Float(_), Value::Int(_) | Value::Float(_)) | (Value::Int(_), Value::Float(_)) => {
-            match (a.as_number()?, b.as_number()?) {
-                (Num::Int(x), Num::Int(y)) => Some(x.cmp(&y)),
-                (x, y) => x.f64().partial_cmp(&y.f64()),
-            }
-        }
+        (Value::Int(_) | Value::Float(_), Value::Str(_))
+        | (Value::Str(_), Value::Int(_) | Value::Float(_))
+        | (Value::Float(_), Value::Int(_) | Value::Float(_))
+        | (Value::Int(_), Value::Float(_)) => match (a.as_number()?, b.as_number()?) {
+            (Num::Int(x), Num::Int(y)) => Some(x.cmp(&y)),
+            (x, y) => x.f64().partial_cmp(&y.f64()),
+        },
         (Value::Ts(x), Value::Str(s)) => Timestamp::parse(s).map(|y| x.dt.cmp(&y.dt)),
         (Value::Str(s), Value::Ts(y)) => Timestamp::parse(s).map(|x| x.dt.cmp(&y.dt)),
         _ => None,
@@ -453,11 +497,24 @@ mod tests {
 
     #[test]
     fn timestamps_round_trip_their_precision() {
-        for s in ["2007T", "2007-02T", "2007-02-23T", "2007-02-23T12:14Z", "2007-02-23T12:14:33Z", "2007-02-23T12:14:33.079Z", "2007-02-23T12:14:33.079-08:00"] {
+        for s in [
+            "2007T",
+            "2007-02T",
+            "2007-02-23T",
+            "2007-02-23T12:14Z",
+            "2007-02-23T12:14:33Z",
+            "2007-02-23T12:14:33.079Z",
+            "2007-02-23T12:14:33.079-08:00",
+        ] {
             let t = Timestamp::parse(s).unwrap_or_else(|| panic!("{s}"));
             assert_eq!(t.to_iso(), s);
         }
-        assert_eq!(Timestamp::parse("2007-02-23").map(|t| t.to_iso()).as_deref(), Some("2007-02-23T"));
+        assert_eq!(
+            Timestamp::parse("2007-02-23")
+                .map(|t| t.to_iso())
+                .as_deref(),
+            Some("2007-02-23T")
+        );
         assert!(Timestamp::parse("2007-13-01T").is_none());
         assert!(Timestamp::parse("yesterday").is_none());
     }
@@ -472,14 +529,28 @@ mod tests {
         assert_eq!(parse_number("abc"), None);
         assert_eq!(parse_number("nan"), None);
         assert_eq!(parse_number("99999999999999999999"), Some(Num::Float(1e20)));
-        assert_eq!(compare(&Value::str("10"), &Value::Int(9)), Some(Ordering::Greater));
-        assert_eq!(compare(&Value::str("10"), &Value::str("9")), Some(Ordering::Less));
+        assert_eq!(
+            compare(&Value::str("10"), &Value::Int(9)),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(
+            compare(&Value::str("10"), &Value::str("9")),
+            Some(Ordering::Less)
+        );
     }
 
     #[test]
     fn json_output_escapes() {
         let mut out = Vec::new();
-        Value::Struct(vec![("a\"".into(), Value::str("x\ny")), ("m".into(), Value::Missing), ("n".into(), Value::Null)]).write_json(&mut out);
-        assert_eq!(String::from_utf8(out).unwrap(), r#"{"a\"":"x\ny","n":null}"#);
+        Value::Struct(vec![
+            ("a\"".into(), Value::str("x\ny")),
+            ("m".into(), Value::Missing),
+            ("n".into(), Value::Null),
+        ])
+        .write_json(&mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"a\"":"x\ny","n":null}"#
+        );
     }
 }

@@ -61,30 +61,65 @@ impl S3 {
         let now = self.now();
         self.settle(now);
         let mut st = self.state.write();
-        let b = st.buckets.get(&req.bucket).ok_or_else(|| Error::NoSuchBucket { bucket: req.bucket.clone() })?;
-        let o = b.objects.get(&req.key).ok_or_else(|| Error::NoSuchKey { key: req.key.clone() })?;
+        let b = st
+            .buckets
+            .get(&req.bucket)
+            .ok_or_else(|| Error::NoSuchBucket {
+                bucket: req.bucket.clone(),
+            })?;
+        let o = b.objects.get(&req.key).ok_or_else(|| Error::NoSuchKey {
+            key: req.key.clone(),
+        })?;
         let class = o.storage_class;
         if !class.is_archived() {
-            return Err(Error::InvalidObjectState { message: "Restore is not allowed for the object's current storage class".into(), storage_class: class.as_str().into() });
+            return Err(Error::InvalidObjectState {
+                message: "Restore is not allowed for the object's current storage class".into(),
+                storage_class: class.as_str().into(),
+            });
         }
         let wait = req.tier.duration(class)?;
         if let Some((select_req, output)) = req.select {
             select_req.validate()?;
-            if !matches!(select_req.input, InputFormat::Csv(_)) || select_req.compression != select::Compression::None {
-                return Err(Error::invalid_argument("Glacier Select queries uncompressed CSV objects only", "InputSerialization", ""));
+            if !matches!(select_req.input, InputFormat::Csv(_))
+                || select_req.compression != select::Compression::None
+            {
+                return Err(Error::invalid_argument(
+                    "Glacier Select queries uncompressed CSV objects only",
+                    "InputSerialization",
+                    "",
+                ));
             }
             // Parse now so a bad query fails the request, not the job.
-            select::plan::Plan::new(&select_req.expression, &select_req.output, select::eval::S3SelectDialect { now })?;
+            select::plan::Plan::new(
+                &select_req.expression,
+                &select_req.output,
+                select::eval::S3SelectDialect { now },
+            )?;
             if !st.buckets.contains_key(&output.bucket) {
-                return Err(Error::NoSuchBucket { bucket: output.bucket.clone() });
+                return Err(Error::NoSuchBucket {
+                    bucket: output.bucket.clone(),
+                });
             }
             let id = self.env.ids.upper_alnum(20);
-            st.jobs.push(SelectJob { id, source_bucket: req.bucket, source_key: req.key, due: now + wait, request: select_req, output });
+            st.jobs.push(SelectJob {
+                id,
+                source_bucket: req.bucket,
+                source_key: req.key,
+                due: now + wait,
+                request: select_req,
+                output,
+            });
             return Ok(RestoreOutcome::Accepted);
         }
         let days = match req.days {
             Some(d) if d >= 1 => d,
-            Some(d) => return Err(Error::invalid_argument("Days must be at least 1", "Days", &d.to_string())),
+            Some(d) => {
+                return Err(Error::invalid_argument(
+                    "Days must be at least 1",
+                    "Days",
+                    &d.to_string(),
+                ));
+            }
             None => return Err(Error::MalformedXml),
         };
         let b = st.buckets.get_mut(&req.bucket).ok_or(Error::Internal)?;
@@ -98,7 +133,11 @@ impl S3 {
                 Ok(RestoreOutcome::AlreadyRestored)
             }
             _ => {
-                o.restore = Some(Restore { tier: req.tier, completes: now + wait, days });
+                o.restore = Some(Restore {
+                    tier: req.tier,
+                    completes: now + wait,
+                    days,
+                });
                 Ok(RestoreOutcome::Accepted)
             }
         }
@@ -111,30 +150,55 @@ impl S3 {
         }
         let due: Vec<(SelectJob, Option<Bytes>)> = {
             let mut st = self.state.write();
-            let (due, rest): (Vec<SelectJob>, Vec<SelectJob>) = std::mem::take(&mut st.jobs).into_iter().partition(|j| j.due <= now);
+            let (due, rest): (Vec<SelectJob>, Vec<SelectJob>) = std::mem::take(&mut st.jobs)
+                .into_iter()
+                .partition(|j| j.due <= now);
             st.jobs = rest;
             due.into_iter()
                 .map(|j| {
-                    let data = st.buckets.get(&j.source_bucket).and_then(|b| b.objects.get(&j.source_key)).map(|o| o.data.clone());
+                    let data = st
+                        .buckets
+                        .get(&j.source_bucket)
+                        .and_then(|b| b.objects.get(&j.source_key))
+                        .map(|o| o.data.clone());
                     (j, data)
                 })
                 .collect()
         };
         for (job, data) in due {
             let result = match data {
-                None => Err(Error::NoSuchKey { key: job.source_key.clone() }),
-                Some(d) => select::select(d, &job.request, job.due, self.select_options).and_then(select::run_to_end),
+                None => Err(Error::NoSuchKey {
+                    key: job.source_key.clone(),
+                }),
+                Some(d) => select::select(d, &job.request, job.due, self.select_options)
+                    .and_then(select::run_to_end),
             };
             let prefix = job.output.prefix.trim_end_matches('/');
-            let base = if prefix.is_empty() { job.id.clone() } else { format!("{prefix}/{}", job.id) };
+            let base = if prefix.is_empty() {
+                job.id.clone()
+            } else {
+                format!("{prefix}/{}", job.id)
+            };
             let manifest = match &result {
-                Ok((_, stats)) => format!("Status=Succeeded\nBytesScanned={}\nBytesProcessed={}\nBytesReturned={}\n", stats.bytes_scanned, stats.bytes_processed, stats.bytes_returned),
-                Err(e) => format!("Status=Failed\nErrorCode={}\nErrorMessage={}\n", e.code(), e.message()),
+                Ok((_, stats)) => format!(
+                    "Status=Succeeded\nBytesScanned={}\nBytesProcessed={}\nBytesReturned={}\n",
+                    stats.bytes_scanned, stats.bytes_processed, stats.bytes_returned
+                ),
+                Err(e) => format!(
+                    "Status=Failed\nErrorCode={}\nErrorMessage={}\n",
+                    e.code(),
+                    e.message()
+                ),
             };
             let mut st = self.state.write();
-            let Some(b) = st.buckets.get_mut(&job.output.bucket) else { continue };
+            let Some(b) = st.buckets.get_mut(&job.output.bucket) else {
+                continue;
+            };
             let mut put = |key: String, data: Bytes, content_type: &str| {
-                let headers = super::model::ObjectHeaders { content_type: Some(content_type.to_owned()), ..Default::default() };
+                let headers = super::model::ObjectHeaders {
+                    content_type: Some(content_type.to_owned()),
+                    ..Default::default()
+                };
                 b.objects.insert(
                     key,
                     StoredObject {
@@ -151,14 +215,27 @@ impl S3 {
                 );
             };
             if let Ok((out, _)) = result {
-                put(format!("{base}/results/{}.csv", job.id), Bytes::from(out), "text/csv");
+                put(
+                    format!("{base}/results/{}.csv", job.id),
+                    Bytes::from(out),
+                    "text/csv",
+                );
             }
-            put(format!("{base}/job.txt"), Bytes::from(manifest), "text/plain");
+            put(
+                format!("{base}/job.txt"),
+                Bytes::from(manifest),
+                "text/plain",
+            );
         }
     }
 
     /// SelectObjectContent: starts the query; the stream yields the event sequence.
-    pub fn select_object_content(&self, bucket: &str, key: &str, req: &SelectRequest) -> Result<SelectStream> {
+    pub fn select_object_content(
+        &self,
+        bucket: &str,
+        key: &str,
+        req: &SelectRequest,
+    ) -> Result<SelectStream> {
         let now = self.now();
         self.settle(now);
         let data = self.with_object(bucket, key, |o| {
@@ -175,7 +252,12 @@ impl S3 {
     }
 
     /// SelectObjectContent run to the end: the records and the final stats.
-    pub fn select_object_content_to_end(&self, bucket: &str, key: &str, req: &SelectRequest) -> Result<(Vec<u8>, Stats)> {
+    pub fn select_object_content_to_end(
+        &self,
+        bucket: &str,
+        key: &str,
+        req: &SelectRequest,
+    ) -> Result<(Vec<u8>, Stats)> {
         select::run_to_end(self.select_object_content(bucket, key, req)?)
     }
 }

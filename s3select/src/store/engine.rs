@@ -12,7 +12,10 @@ use nubis_core::{Env, Region};
 use parking_lot::RwLock;
 
 use super::conditions::{Conditions, resolve_range};
-use super::model::{MAX_PUT_SIZE, ObjectHeaders, ObjectInfo, StorageClass, StoredObject, etag_of, validate_bucket_name, validate_key, validate_metadata};
+use super::model::{
+    MAX_PUT_SIZE, ObjectHeaders, ObjectInfo, StorageClass, StoredObject, etag_of,
+    validate_bucket_name, validate_key, validate_metadata,
+};
 use crate::error::{Error, Result};
 
 /// A bucket's Transfer Acceleration state.
@@ -90,7 +93,12 @@ pub struct PutObject {
 impl PutObject {
     /// A request to store `body` at `bucket`/`key`.
     pub fn new(bucket: &str, key: &str, body: Bytes) -> Self {
-        PutObject { bucket: bucket.to_owned(), key: key.to_owned(), body, ..Default::default() }
+        PutObject {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            body,
+            ..Default::default()
+        }
     }
 
     /// The same request with a storage class.
@@ -118,7 +126,11 @@ pub struct GetObject {
 impl GetObject {
     /// A request for the whole object.
     pub fn new(bucket: &str, key: &str) -> Self {
-        GetObject { bucket: bucket.to_owned(), key: key.to_owned(), ..Default::default() }
+        GetObject {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            ..Default::default()
+        }
     }
 }
 
@@ -166,8 +178,15 @@ pub struct DeleteError {
 impl S3 {
     /// An empty store.
     pub fn new(env: Env) -> S3 {
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
-        S3 { env, state: RwLock::new(State::default()), select_options: crate::select::SelectOptions { threads } }
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(8);
+        S3 {
+            env,
+            state: RwLock::new(State::default()),
+            select_options: crate::select::SelectOptions { threads },
+        }
     }
 
     /// The same store with other S3 Select execution options.
@@ -196,18 +215,26 @@ impl S3 {
         let target = match location {
             None | Some("") => {
                 if *region != Region::US_EAST_1 {
-                    return Err(Error::IllegalLocationConstraint { location: "unspecified".into() });
+                    return Err(Error::IllegalLocationConstraint {
+                        location: "unspecified".into(),
+                    });
                 }
                 Region::US_EAST_1
             }
             Some("us-east-1") => {
-                return Err(Error::InvalidLocationConstraint { message: "The specified location-constraint is not valid".into() });
+                return Err(Error::InvalidLocationConstraint {
+                    message: "The specified location-constraint is not valid".into(),
+                });
             }
             Some("EU") => Region::new("eu-west-1").map_err(|_| Error::Internal)?,
             Some(loc) => {
-                let r = Region::new(loc).map_err(|_| Error::InvalidLocationConstraint { message: "The specified location-constraint is not valid".into() })?;
+                let r = Region::new(loc).map_err(|_| Error::InvalidLocationConstraint {
+                    message: "The specified location-constraint is not valid".into(),
+                })?;
                 if r != *region {
-                    return Err(Error::IllegalLocationConstraint { location: loc.to_owned() });
+                    return Err(Error::IllegalLocationConstraint {
+                        location: loc.to_owned(),
+                    });
                 }
                 r
             }
@@ -220,9 +247,20 @@ impl S3 {
             if b.region == Region::US_EAST_1 && target == Region::US_EAST_1 {
                 return Ok(());
             }
-            return Err(Error::BucketAlreadyOwnedByYou { bucket: name.to_owned() });
+            return Err(Error::BucketAlreadyOwnedByYou {
+                bucket: name.to_owned(),
+            });
         }
-        st.buckets.insert(name.to_owned(), Bucket { region: target, created: now, objects: BTreeMap::new(), uploads: BTreeMap::new(), accelerate: None });
+        st.buckets.insert(
+            name.to_owned(),
+            Bucket {
+                region: target,
+                created: now,
+                objects: BTreeMap::new(),
+                uploads: BTreeMap::new(),
+                accelerate: None,
+            },
+        );
         Ok(())
     }
 
@@ -230,17 +268,27 @@ impl S3 {
     pub fn head_bucket(&self, name: &str) -> Result<BucketInfo> {
         self.settle(self.now());
         let st = self.state.read();
-        let b = st.buckets.get(name).ok_or_else(|| Error::NoSuchBucket { bucket: name.to_owned() })?;
-        Ok(BucketInfo { name: name.to_owned(), region: b.region.clone(), created: b.created })
+        let b = st.buckets.get(name).ok_or_else(|| Error::NoSuchBucket {
+            bucket: name.to_owned(),
+        })?;
+        Ok(BucketInfo {
+            name: name.to_owned(),
+            region: b.region.clone(),
+            created: b.created,
+        })
     }
 
     /// DeleteBucket: only an empty bucket.
     pub fn delete_bucket(&self, name: &str) -> Result<()> {
         self.settle(self.now());
         let mut st = self.state.write();
-        let b = st.buckets.get(name).ok_or_else(|| Error::NoSuchBucket { bucket: name.to_owned() })?;
+        let b = st.buckets.get(name).ok_or_else(|| Error::NoSuchBucket {
+            bucket: name.to_owned(),
+        })?;
         if !b.objects.is_empty() {
-            return Err(Error::BucketNotEmpty { bucket: name.to_owned() });
+            return Err(Error::BucketNotEmpty {
+                bucket: name.to_owned(),
+            });
         }
         st.buckets.remove(name);
         Ok(())
@@ -250,13 +298,25 @@ impl S3 {
     pub fn list_buckets(&self) -> Vec<BucketInfo> {
         self.settle(self.now());
         let st = self.state.read();
-        st.buckets.iter().map(|(n, b)| BucketInfo { name: n.clone(), region: b.region.clone(), created: b.created }).collect()
+        st.buckets
+            .iter()
+            .map(|(n, b)| BucketInfo {
+                name: n.clone(),
+                region: b.region.clone(),
+                created: b.created,
+            })
+            .collect()
     }
 
     /// PutBucketAccelerateConfiguration.
     pub fn put_bucket_accelerate(&self, name: &str, status: AccelerateStatus) -> Result<()> {
         let mut st = self.state.write();
-        let b = st.buckets.get_mut(name).ok_or_else(|| Error::NoSuchBucket { bucket: name.to_owned() })?;
+        let b = st
+            .buckets
+            .get_mut(name)
+            .ok_or_else(|| Error::NoSuchBucket {
+                bucket: name.to_owned(),
+            })?;
         if name.contains('.') {
             return Err(Error::InvalidRequest { message: "S3 Transfer Acceleration is not supported for buckets with periods (.) in their names".into() });
         }
@@ -267,7 +327,9 @@ impl S3 {
     /// GetBucketAccelerateConfiguration: `None` if never set.
     pub fn get_bucket_accelerate(&self, name: &str) -> Result<Option<AccelerateStatus>> {
         let st = self.state.read();
-        let b = st.buckets.get(name).ok_or_else(|| Error::NoSuchBucket { bucket: name.to_owned() })?;
+        let b = st.buckets.get(name).ok_or_else(|| Error::NoSuchBucket {
+            bucket: name.to_owned(),
+        })?;
         Ok(b.accelerate)
     }
 
@@ -275,8 +337,12 @@ impl S3 {
     pub fn check_accelerate(&self, name: &str) -> Result<()> {
         match self.get_bucket_accelerate(name)? {
             Some(AccelerateStatus::Enabled) => Ok(()),
-            Some(AccelerateStatus::Suspended) => Err(Error::InvalidRequest { message: "S3 Transfer Acceleration is disabled on this bucket".into() }),
-            None => Err(Error::InvalidRequest { message: "S3 Transfer Acceleration is not configured on this bucket".into() }),
+            Some(AccelerateStatus::Suspended) => Err(Error::InvalidRequest {
+                message: "S3 Transfer Acceleration is disabled on this bucket".into(),
+            }),
+            None => Err(Error::InvalidRequest {
+                message: "S3 Transfer Acceleration is not configured on this bucket".into(),
+            }),
         }
     }
 
@@ -285,7 +351,10 @@ impl S3 {
         validate_key(&req.key)?;
         validate_metadata(&req.metadata)?;
         if req.body.len() as u64 > MAX_PUT_SIZE {
-            return Err(Error::EntityTooLarge { size: req.body.len() as u64, max: MAX_PUT_SIZE });
+            return Err(Error::EntityTooLarge {
+                size: req.body.len() as u64,
+                max: MAX_PUT_SIZE,
+            });
         }
         if let Some(md5) = &req.content_md5 {
             check_md5(md5, &req.body)?;
@@ -305,15 +374,29 @@ impl S3 {
             restore: None,
         };
         let mut st = self.state.write();
-        let b = st.buckets.get_mut(&req.bucket).ok_or_else(|| Error::NoSuchBucket { bucket: req.bucket.clone() })?;
+        let b = st
+            .buckets
+            .get_mut(&req.bucket)
+            .ok_or_else(|| Error::NoSuchBucket {
+                bucket: req.bucket.clone(),
+            })?;
         b.objects.insert(req.key, obj);
         Ok(etag)
     }
 
-    pub(crate) fn with_object<T>(&self, bucket: &str, key: &str, f: impl FnOnce(&StoredObject) -> Result<T>) -> Result<T> {
+    pub(crate) fn with_object<T>(
+        &self,
+        bucket: &str,
+        key: &str,
+        f: impl FnOnce(&StoredObject) -> Result<T>,
+    ) -> Result<T> {
         let st = self.state.read();
-        let b = st.buckets.get(bucket).ok_or_else(|| Error::NoSuchBucket { bucket: bucket.to_owned() })?;
-        let o = b.objects.get(key).ok_or_else(|| Error::NoSuchKey { key: key.to_owned() })?;
+        let b = st.buckets.get(bucket).ok_or_else(|| Error::NoSuchBucket {
+            bucket: bucket.to_owned(),
+        })?;
+        let o = b.objects.get(key).ok_or_else(|| Error::NoSuchKey {
+            key: key.to_owned(),
+        })?;
         f(o)
     }
 
@@ -338,21 +421,43 @@ impl S3 {
         self.settle(now);
         self.with_object(&req.bucket, &req.key, |o| {
             req.conditions.check(&o.etag, o.last_modified)?;
-            if body && o.storage_class.is_archived() && !o.restore.as_ref().is_some_and(|r| r.readable(now)) {
-                return Err(Error::InvalidObjectState { message: "The operation is not valid for the object's storage class".into(), storage_class: o.storage_class.as_str().into() });
+            if body
+                && o.storage_class.is_archived()
+                && !o.restore.as_ref().is_some_and(|r| r.readable(now))
+            {
+                return Err(Error::InvalidObjectState {
+                    message: "The operation is not valid for the object's storage class".into(),
+                    storage_class: o.storage_class.as_str().into(),
+                });
             }
             let size = o.data.len() as u64;
             let mut info = o.info(&req.key, now);
             let range = match (req.part_number, &req.range) {
-                (Some(_), Some(_)) => return Err(Error::InvalidRequest { message: "Cannot specify both Range header and partNumber query parameter".into() }),
+                (Some(_), Some(_)) => {
+                    return Err(Error::InvalidRequest {
+                        message: "Cannot specify both Range header and partNumber query parameter"
+                            .into(),
+                    });
+                }
                 (Some(n), None) => {
-                    let sizes: Vec<u64> = if o.part_sizes.is_empty() { vec![size] } else { o.part_sizes.clone() };
+                    let sizes: Vec<u64> = if o.part_sizes.is_empty() {
+                        vec![size]
+                    } else {
+                        o.part_sizes.clone()
+                    };
                     if n == 0 || n as usize > sizes.len() {
-                        return Err(Error::InvalidRange { size, range: format!("partNumber={n}") });
+                        return Err(Error::InvalidRange {
+                            size,
+                            range: format!("partNumber={n}"),
+                        });
                     }
                     let first: u64 = sizes[..n as usize - 1].iter().sum();
                     let len = sizes[n as usize - 1];
-                    if len == 0 { None } else { Some((first, first + len - 1)) }
+                    if len == 0 {
+                        None
+                    } else {
+                        Some((first, first + len - 1))
+                    }
                 }
                 (None, Some(r)) => resolve_range(r, size)?,
                 (None, None) => None,
@@ -361,8 +466,16 @@ impl S3 {
                 info.parts_count = Some(1);
             }
             Ok(match range {
-                Some((a, b)) => GetObjectOutput { info, body: o.data.slice(a as usize..b as usize + 1), content_range: Some((a, b, size)) },
-                None => GetObjectOutput { info, body: o.data.clone(), content_range: None },
+                Some((a, b)) => GetObjectOutput {
+                    info,
+                    body: o.data.slice(a as usize..b as usize + 1),
+                    content_range: Some((a, b, size)),
+                },
+                None => GetObjectOutput {
+                    info,
+                    body: o.data.clone(),
+                    content_range: None,
+                },
             })
         })
     }
@@ -371,24 +484,42 @@ impl S3 {
     pub fn delete_object(&self, bucket: &str, key: &str) -> Result<()> {
         self.settle(self.now());
         let mut st = self.state.write();
-        let b = st.buckets.get_mut(bucket).ok_or_else(|| Error::NoSuchBucket { bucket: bucket.to_owned() })?;
+        let b = st
+            .buckets
+            .get_mut(bucket)
+            .ok_or_else(|| Error::NoSuchBucket {
+                bucket: bucket.to_owned(),
+            })?;
         b.objects.remove(key);
         Ok(())
     }
 
     /// DeleteObjects (at most 1000 keys): the keys deleted and the failures.
-    pub fn delete_objects(&self, bucket: &str, keys: &[String]) -> Result<(Vec<String>, Vec<DeleteError>)> {
+    pub fn delete_objects(
+        &self,
+        bucket: &str,
+        keys: &[String],
+    ) -> Result<(Vec<String>, Vec<DeleteError>)> {
         if keys.len() > 1000 || keys.is_empty() {
             return Err(Error::MalformedXml);
         }
         self.settle(self.now());
         let mut st = self.state.write();
-        let b = st.buckets.get_mut(bucket).ok_or_else(|| Error::NoSuchBucket { bucket: bucket.to_owned() })?;
+        let b = st
+            .buckets
+            .get_mut(bucket)
+            .ok_or_else(|| Error::NoSuchBucket {
+                bucket: bucket.to_owned(),
+            })?;
         let mut deleted = Vec::new();
         let mut errors = Vec::new();
         for k in keys {
             if k.is_empty() || k.len() > super::model::MAX_KEY_LEN {
-                errors.push(DeleteError { key: k.clone(), code: "InvalidArgument".into(), message: "Invalid key".into() });
+                errors.push(DeleteError {
+                    key: k.clone(),
+                    code: "InvalidArgument".into(),
+                    message: "Invalid key".into(),
+                });
                 continue;
             }
             b.objects.remove(k);
@@ -406,16 +537,29 @@ impl S3 {
         let src = st
             .buckets
             .get(&req.source_bucket)
-            .ok_or_else(|| Error::NoSuchBucket { bucket: req.source_bucket.clone() })?
+            .ok_or_else(|| Error::NoSuchBucket {
+                bucket: req.source_bucket.clone(),
+            })?
             .objects
             .get(&req.source_key)
-            .ok_or_else(|| Error::NoSuchKey { key: req.source_key.clone() })?
+            .ok_or_else(|| Error::NoSuchKey {
+                key: req.source_key.clone(),
+            })?
             .clone();
-        req.conditions.check_copy_source(&src.etag, src.last_modified)?;
-        if src.storage_class.is_archived() && !src.restore.as_ref().is_some_and(|r| r.readable(now)) {
-            return Err(Error::InvalidObjectState { message: "Operation is not valid for the source object's storage class".into(), storage_class: src.storage_class.as_str().into() });
+        req.conditions
+            .check_copy_source(&src.etag, src.last_modified)?;
+        if src.storage_class.is_archived() && !src.restore.as_ref().is_some_and(|r| r.readable(now))
+        {
+            return Err(Error::InvalidObjectState {
+                message: "Operation is not valid for the source object's storage class".into(),
+                storage_class: src.storage_class.as_str().into(),
+            });
         }
-        if req.source_bucket == req.bucket && req.source_key == req.key && req.replace_metadata.is_none() && req.storage_class.is_none_or(|c| c == src.storage_class) {
+        if req.source_bucket == req.bucket
+            && req.source_key == req.key
+            && req.replace_metadata.is_none()
+            && req.storage_class.is_none_or(|c| c == src.storage_class)
+        {
             return Err(Error::InvalidRequest {
                 message: "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.".into(),
             });
@@ -440,7 +584,12 @@ impl S3 {
             part_sizes: Vec::new(),
             restore: None,
         };
-        let b = st.buckets.get_mut(&req.bucket).ok_or_else(|| Error::NoSuchBucket { bucket: req.bucket.clone() })?;
+        let b = st
+            .buckets
+            .get_mut(&req.bucket)
+            .ok_or_else(|| Error::NoSuchBucket {
+                bucket: req.bucket.clone(),
+            })?;
         b.objects.insert(req.key, obj);
         Ok((etag, now))
     }
@@ -449,7 +598,9 @@ impl S3 {
 /// Checks a base64 `Content-MD5` against `body`.
 pub fn check_md5(b64: &str, body: &[u8]) -> Result<()> {
     use base64::Engine as _;
-    let d = base64::engine::general_purpose::STANDARD.decode(b64.trim()).map_err(|_| Error::InvalidDigest)?;
+    let d = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .map_err(|_| Error::InvalidDigest)?;
     if d.len() != 16 {
         return Err(Error::InvalidDigest);
     }

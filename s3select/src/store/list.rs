@@ -62,12 +62,19 @@ impl S3 {
     pub fn list_objects_v2(&self, req: &ListObjectsV2) -> Result<ListObjectsV2Output> {
         let max_keys = match req.max_keys {
             None => 1000,
-            Some(n) if n < 0 => return Err(Error::invalid_argument("Argument maxKeys must be an integer between 0 and 2147483647", "maxKeys", &n.to_string())),
+            Some(n) if n < 0 => {
+                return Err(Error::invalid_argument(
+                    "Argument maxKeys must be an integer between 0 and 2147483647",
+                    "maxKeys",
+                    &n.to_string(),
+                ));
+            }
             Some(n) => (n as usize).min(1000),
         };
         let after = match &req.continuation_token {
             Some(t) => {
-                let (bucket, key): (String, String) = nubis_core::page::decode(TOKEN_TAG, t).map_err(|_| Error::InvalidContinuationToken)?;
+                let (bucket, key): (String, String) = nubis_core::page::decode(TOKEN_TAG, t)
+                    .map_err(|_| Error::InvalidContinuationToken)?;
                 if bucket != req.bucket {
                     return Err(Error::InvalidContinuationToken);
                 }
@@ -77,11 +84,22 @@ impl S3 {
         };
         self.settle(self.now());
         let st = self.state.read();
-        let b = st.buckets.get(&req.bucket).ok_or_else(|| Error::NoSuchBucket { bucket: req.bucket.clone() })?;
-        let mut out = ListObjectsV2Output { max_keys, ..Default::default() };
+        let b = st
+            .buckets
+            .get(&req.bucket)
+            .ok_or_else(|| Error::NoSuchBucket {
+                bucket: req.bucket.clone(),
+            })?;
+        let mut out = ListObjectsV2Output {
+            max_keys,
+            ..Default::default()
+        };
         let delim = req.delimiter.as_deref().filter(|d| !d.is_empty());
         let start = after.clone().unwrap_or_default();
-        let range = b.objects.range::<String, _>((std::ops::Bound::Excluded(start.clone()), std::ops::Bound::Unbounded));
+        let range = b.objects.range::<String, _>((
+            std::ops::Bound::Excluded(start.clone()),
+            std::ops::Bound::Unbounded,
+        ));
         let mut last: Option<String> = None;
         for (key, o) in range {
             if after.is_none() && key.is_empty() {
@@ -93,10 +111,16 @@ impl S3 {
                 }
                 continue;
             }
-            let cp = delim.and_then(|d| key[req.prefix.len()..].find(d).map(|i| key[..req.prefix.len() + i + d.len()].to_owned()));
+            let cp = delim.and_then(|d| {
+                key[req.prefix.len()..]
+                    .find(d)
+                    .map(|i| key[..req.prefix.len() + i + d.len()].to_owned())
+            });
             if let Some(cp) = &cp {
                 // A prefix already returned (on this page or a previous one).
-                if out.common_prefixes.last() == Some(cp) || after.as_deref().is_some_and(|a| a.starts_with(cp.as_str())) {
+                if out.common_prefixes.last() == Some(cp)
+                    || after.as_deref().is_some_and(|a| a.starts_with(cp.as_str()))
+                {
                     continue;
                 }
             }
@@ -111,7 +135,13 @@ impl S3 {
                 }
                 None => {
                     last = Some(key.clone());
-                    out.contents.push(ListedObject { key: key.clone(), size: o.data.len() as u64, etag: o.etag.clone(), last_modified: o.last_modified, storage_class: o.storage_class });
+                    out.contents.push(ListedObject {
+                        key: key.clone(),
+                        size: o.data.len() as u64,
+                        etag: o.etag.clone(),
+                        last_modified: o.last_modified,
+                        storage_class: o.storage_class,
+                    });
                 }
             }
             out.key_count += 1;
@@ -119,7 +149,10 @@ impl S3 {
         if out.is_truncated
             && let Some(l) = last
         {
-            out.next_continuation_token = Some(nubis_core::page::encode(TOKEN_TAG, &(req.bucket.clone(), l)));
+            out.next_continuation_token = Some(nubis_core::page::encode(
+                TOKEN_TAG,
+                &(req.bucket.clone(), l),
+            ));
         }
         Ok(out)
     }

@@ -10,7 +10,10 @@ pub mod restore;
 
 pub use archive::{OutputLocation, RestoreObject};
 pub use conditions::Conditions;
-pub use engine::{AccelerateStatus, BucketInfo, CopyObject, DeleteError, GetObject, GetObjectOutput, PutObject, S3};
+pub use engine::{
+    AccelerateStatus, BucketInfo, CopyObject, DeleteError, GetObject, GetObjectOutput, PutObject,
+    S3,
+};
 pub use list::{ListObjectsV2, ListObjectsV2Output, ListedObject};
 pub use model::{ObjectHeaders, ObjectInfo, StorageClass};
 pub use multipart::{CreateMultipartUpload, PartInfo, UploadInfo};

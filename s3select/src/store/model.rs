@@ -76,7 +76,11 @@ impl FromStr for StorageClass {
             "GLACIER" => StorageClass::Glacier,
             "DEEP_ARCHIVE" => StorageClass::DeepArchive,
             "GLACIER_IR" => StorageClass::GlacierIr,
-            other => return Err(Error::InvalidStorageClass { class: other.to_owned() }),
+            other => {
+                return Err(Error::InvalidStorageClass {
+                    class: other.to_owned(),
+                });
+            }
         })
     }
 }
@@ -124,7 +128,10 @@ pub struct ObjectInfo {
 impl ObjectInfo {
     /// The content type S3 answers with.
     pub fn content_type(&self) -> &str {
-        self.headers.content_type.as_deref().unwrap_or("binary/octet-stream")
+        self.headers
+            .content_type
+            .as_deref()
+            .unwrap_or("binary/octet-stream")
     }
 }
 
@@ -137,12 +144,19 @@ pub const MAX_METADATA_SIZE: usize = 2 * 1024;
 
 /// Checks a bucket name against S3's rules for general-purpose buckets.
 pub fn validate_bucket_name(name: &str) -> Result<()> {
-    let bad = || Err(Error::InvalidBucketName { bucket: name.to_owned() });
+    let bad = || {
+        Err(Error::InvalidBucketName {
+            bucket: name.to_owned(),
+        })
+    };
     let b = name.as_bytes();
     if b.len() < 3 || b.len() > 63 {
         return bad();
     }
-    if !b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'.' || *c == b'-') {
+    if !b
+        .iter()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'.' || *c == b'-')
+    {
         return bad();
     }
     let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
@@ -153,12 +167,18 @@ pub fn validate_bucket_name(name: &str) -> Result<()> {
         return bad();
     }
     // An IP address is not a bucket name.
-    if name.split('.').count() == 4 && name.split('.').all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|c| c.is_ascii_digit())) {
+    if name.split('.').count() == 4
+        && name
+            .split('.')
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|c| c.is_ascii_digit()))
+    {
         return bad();
     }
     const BAD_PREFIXES: [&str; 4] = ["xn--", "sthree-", "sthree-configurator", "amzn-s3-demo-"];
     const BAD_SUFFIXES: [&str; 4] = ["-s3alias", "--ol-s3", ".mrap", "--x-s3"];
-    if BAD_PREFIXES.iter().any(|p| name.starts_with(p)) || BAD_SUFFIXES.iter().any(|s| name.ends_with(s)) {
+    if BAD_PREFIXES.iter().any(|p| name.starts_with(p))
+        || BAD_SUFFIXES.iter().any(|s| name.ends_with(s))
+    {
         return bad();
     }
     Ok(())
@@ -167,7 +187,11 @@ pub fn validate_bucket_name(name: &str) -> Result<()> {
 /// Checks a key's length.
 pub fn validate_key(key: &str) -> Result<()> {
     if key.is_empty() {
-        return Err(Error::invalid_argument("A key must be specified", "key", ""));
+        return Err(Error::invalid_argument(
+            "A key must be specified",
+            "key",
+            "",
+        ));
     }
     if key.len() > MAX_KEY_LEN {
         return Err(Error::KeyTooLong { len: key.len() });
@@ -178,7 +202,11 @@ pub fn validate_key(key: &str) -> Result<()> {
 /// Checks the user metadata size (keys and values, UTF-8 bytes).
 pub fn validate_metadata(metadata: &BTreeMap<String, String>) -> Result<()> {
     let size: usize = metadata.iter().map(|(k, v)| k.len() + v.len()).sum();
-    if size > MAX_METADATA_SIZE { Err(Error::MetadataTooLarge { size }) } else { Ok(()) }
+    if size > MAX_METADATA_SIZE {
+        Err(Error::MetadataTooLarge { size })
+    } else {
+        Ok(())
+    }
 }
 
 /// The MD5 digest of `data`.
@@ -241,7 +269,19 @@ mod tests {
         for ok in ["abc", "my-bucket.data", "a1b2c3", "x".repeat(63).as_str()] {
             assert!(validate_bucket_name(ok).is_ok(), "{ok}");
         }
-        for bad in ["ab", "ABC", "a..b", "-abc", "abc-", "192.168.5.4", "xn--abc", "a_b", "abc-s3alias", "a.-b", &"x".repeat(64)] {
+        for bad in [
+            "ab",
+            "ABC",
+            "a..b",
+            "-abc",
+            "abc-",
+            "192.168.5.4",
+            "xn--abc",
+            "a_b",
+            "abc-s3alias",
+            "a.-b",
+            &"x".repeat(64),
+        ] {
             assert!(validate_bucket_name(bad).is_err(), "{bad}");
         }
     }

@@ -7,7 +7,9 @@ use std::time::SystemTime;
 use bytes::{Bytes, BytesMut};
 
 use super::engine::{S3, check_md5};
-use super::model::{ObjectHeaders, StorageClass, StoredObject, md5, multipart_etag, validate_key, validate_metadata};
+use super::model::{
+    ObjectHeaders, StorageClass, StoredObject, md5, multipart_etag, validate_key, validate_metadata,
+};
 use crate::error::{Error, Result};
 
 /// The smallest part allowed except the last (5 MiB).
@@ -84,26 +86,68 @@ impl S3 {
         let now = self.now();
         let id = self.env.ids.hex(64);
         let mut st = self.state.write();
-        let b = st.buckets.get_mut(&req.bucket).ok_or_else(|| Error::NoSuchBucket { bucket: req.bucket.clone() })?;
-        b.uploads.insert(id.clone(), Upload { key: req.key, initiated: now, headers: req.headers, metadata: req.metadata, storage_class: req.storage_class, parts: BTreeMap::new() });
+        let b = st
+            .buckets
+            .get_mut(&req.bucket)
+            .ok_or_else(|| Error::NoSuchBucket {
+                bucket: req.bucket.clone(),
+            })?;
+        b.uploads.insert(
+            id.clone(),
+            Upload {
+                key: req.key,
+                initiated: now,
+                headers: req.headers,
+                metadata: req.metadata,
+                storage_class: req.storage_class,
+                parts: BTreeMap::new(),
+            },
+        );
         Ok(id)
     }
 
-    fn upload_mut<'s>(st: &'s mut super::engine::State, bucket: &str, key: &str, upload_id: &str) -> Result<&'s mut Upload> {
-        let b = st.buckets.get_mut(bucket).ok_or_else(|| Error::NoSuchBucket { bucket: bucket.to_owned() })?;
+    fn upload_mut<'s>(
+        st: &'s mut super::engine::State,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<&'s mut Upload> {
+        let b = st
+            .buckets
+            .get_mut(bucket)
+            .ok_or_else(|| Error::NoSuchBucket {
+                bucket: bucket.to_owned(),
+            })?;
         match b.uploads.get_mut(upload_id) {
             Some(u) if u.key == key => Ok(u),
-            _ => Err(Error::NoSuchUpload { upload_id: upload_id.to_owned() }),
+            _ => Err(Error::NoSuchUpload {
+                upload_id: upload_id.to_owned(),
+            }),
         }
     }
 
     /// UploadPart; returns the part's ETag.
-    pub fn upload_part(&self, bucket: &str, key: &str, upload_id: &str, part_number: u32, body: Bytes, content_md5: Option<&str>) -> Result<String> {
+    pub fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        body: Bytes,
+        content_md5: Option<&str>,
+    ) -> Result<String> {
         if !(1..=MAX_PART_NUMBER).contains(&part_number) {
-            return Err(Error::invalid_argument("Part number must be an integer between 1 and 10000, inclusive", "partNumber", &part_number.to_string()));
+            return Err(Error::invalid_argument(
+                "Part number must be an integer between 1 and 10000, inclusive",
+                "partNumber",
+                &part_number.to_string(),
+            ));
         }
         if body.len() as u64 > MAX_PART_SIZE {
-            return Err(Error::EntityTooLarge { size: body.len() as u64, max: MAX_PART_SIZE });
+            return Err(Error::EntityTooLarge {
+                size: body.len() as u64,
+                max: MAX_PART_SIZE,
+            });
         }
         if let Some(m) = content_md5 {
             check_md5(m, &body)?;
@@ -113,12 +157,26 @@ impl S3 {
         let etag = format!("\"{}\"", nubis_core::ids::hex(&digest));
         let mut st = self.state.write();
         let u = Self::upload_mut(&mut st, bucket, key, upload_id)?;
-        u.parts.insert(part_number, Part { data: body, etag: etag.clone(), md5: digest, last_modified: now });
+        u.parts.insert(
+            part_number,
+            Part {
+                data: body,
+                etag: etag.clone(),
+                md5: digest,
+                last_modified: now,
+            },
+        );
         Ok(etag)
     }
 
     /// CompleteMultipartUpload with `(part number, ETag)` pairs; returns the object's ETag.
-    pub fn complete_multipart_upload(&self, bucket: &str, key: &str, upload_id: &str, parts: &[(u32, String)]) -> Result<String> {
+    pub fn complete_multipart_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[(u32, String)],
+    ) -> Result<String> {
         let now = self.now();
         let mut st = self.state.write();
         let u = Self::upload_mut(&mut st, bucket, key, upload_id)?.clone();
@@ -130,12 +188,18 @@ impl S3 {
         }
         let mut chosen = Vec::with_capacity(parts.len());
         for (i, (n, etag)) in parts.iter().enumerate() {
-            let p = u.parts.get(n).ok_or(Error::InvalidPart { part_number: *n })?;
+            let p = u
+                .parts
+                .get(n)
+                .ok_or(Error::InvalidPart { part_number: *n })?;
             if p.etag.trim_matches('"') != etag.trim_matches('"') {
                 return Err(Error::InvalidPart { part_number: *n });
             }
             if i + 1 < parts.len() && (p.data.len() as u64) < MIN_PART_SIZE {
-                return Err(Error::EntityTooSmall { size: p.data.len() as u64, min: MIN_PART_SIZE });
+                return Err(Error::EntityTooSmall {
+                    size: p.data.len() as u64,
+                    min: MIN_PART_SIZE,
+                });
             }
             chosen.push(p);
         }
@@ -156,7 +220,12 @@ impl S3 {
             part_sizes: chosen.iter().map(|p| p.data.len() as u64).collect(),
             restore: None,
         };
-        let b = st.buckets.get_mut(bucket).ok_or_else(|| Error::NoSuchBucket { bucket: bucket.to_owned() })?;
+        let b = st
+            .buckets
+            .get_mut(bucket)
+            .ok_or_else(|| Error::NoSuchBucket {
+                bucket: bucket.to_owned(),
+            })?;
         b.uploads.remove(upload_id);
         b.objects.insert(key.to_owned(), obj);
         Ok(etag)
@@ -173,25 +242,51 @@ impl S3 {
     }
 
     /// ListParts after `marker`, at most `max_parts` (default 1000): parts and whether truncated.
-    pub fn list_parts(&self, bucket: &str, key: &str, upload_id: &str, marker: u32, max_parts: Option<usize>) -> Result<(Vec<PartInfo>, bool, StorageClass)> {
+    pub fn list_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        marker: u32,
+        max_parts: Option<usize>,
+    ) -> Result<(Vec<PartInfo>, bool, StorageClass)> {
         let mut st = self.state.write();
         let u = Self::upload_mut(&mut st, bucket, key, upload_id)?;
         let max = max_parts.unwrap_or(1000).min(1000);
         let all: Vec<PartInfo> = u
             .parts
             .range(marker.saturating_add(1)..)
-            .map(|(n, p)| PartInfo { part_number: *n, etag: p.etag.clone(), size: p.data.len() as u64, last_modified: p.last_modified })
+            .map(|(n, p)| PartInfo {
+                part_number: *n,
+                etag: p.etag.clone(),
+                size: p.data.len() as u64,
+                last_modified: p.last_modified,
+            })
             .collect();
         let truncated = all.len() > max;
-        Ok((all.into_iter().take(max).collect(), truncated, u.storage_class))
+        Ok((
+            all.into_iter().take(max).collect(),
+            truncated,
+            u.storage_class,
+        ))
     }
 
     /// ListMultipartUploads, in key order.
     pub fn list_multipart_uploads(&self, bucket: &str) -> Result<Vec<UploadInfo>> {
         let st = self.state.read();
-        let b = st.buckets.get(bucket).ok_or_else(|| Error::NoSuchBucket { bucket: bucket.to_owned() })?;
-        let mut v: Vec<UploadInfo> =
-            b.uploads.iter().map(|(id, u)| UploadInfo { key: u.key.clone(), upload_id: id.clone(), initiated: u.initiated, storage_class: u.storage_class }).collect();
+        let b = st.buckets.get(bucket).ok_or_else(|| Error::NoSuchBucket {
+            bucket: bucket.to_owned(),
+        })?;
+        let mut v: Vec<UploadInfo> = b
+            .uploads
+            .iter()
+            .map(|(id, u)| UploadInfo {
+                key: u.key.clone(),
+                upload_id: id.clone(),
+                initiated: u.initiated,
+                storage_class: u.storage_class,
+            })
+            .collect();
         v.sort_by(|a, b| (&a.key, a.initiated).cmp(&(&b.key, b.initiated)));
         Ok(v)
     }

@@ -50,7 +50,9 @@ impl Tier {
             (StorageClass::DeepArchive, Tier::Bulk) => 48 * HOUR,
             (StorageClass::DeepArchive, Tier::Expedited) => {
                 return Err(Error::InvalidObjectState {
-                    message: "Expedited retrievals are not available for the DEEP_ARCHIVE storage class".into(),
+                    message:
+                        "Expedited retrievals are not available for the DEEP_ARCHIVE storage class"
+                            .into(),
                     storage_class: class.as_str().into(),
                 });
             }
@@ -93,7 +95,10 @@ impl Restore {
     /// When the restored copy goes away: `days` after completion, rounded up to midnight UTC.
     pub fn expires(&self) -> SystemTime {
         let end = self.completes + Duration::from_secs(u64::from(self.days) * 86_400);
-        let secs = end.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let secs = end
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         let rounded = secs.div_ceil(86_400) * 86_400;
         UNIX_EPOCH + Duration::from_secs(rounded)
     }
@@ -120,7 +125,10 @@ impl Restore {
         } else if self.expired(now) {
             None
         } else {
-            Some(format!("ongoing-request=\"false\", expiry-date=\"{}\"", nubis_core::clock::to_http_date(self.expires())))
+            Some(format!(
+                "ongoing-request=\"false\", expiry-date=\"{}\"",
+                nubis_core::clock::to_http_date(self.expires())
+            ))
         }
     }
 }
@@ -143,11 +151,18 @@ mod tests {
     fn restore_lifecycle_on_the_clock() {
         let clock = ManualClock::at_default_epoch();
         let start = clock.now();
-        let r = Restore { tier: Tier::Standard, completes: start + Tier::Standard.duration(StorageClass::Glacier).unwrap(), days: 2 };
+        let r = Restore {
+            tier: Tier::Standard,
+            completes: start + Tier::Standard.duration(StorageClass::Glacier).unwrap(),
+            days: 2,
+        };
         assert_eq!(r.header(start).as_deref(), Some("ongoing-request=\"true\""));
         clock.advance(Duration::from_secs(5 * 3600));
         let h = r.header(clock.now()).unwrap();
-        assert_eq!(h, "ongoing-request=\"false\", expiry-date=\"Sun, 04 Jan 2026 00:00:00 GMT\"");
+        assert_eq!(
+            h,
+            "ongoing-request=\"false\", expiry-date=\"Sun, 04 Jan 2026 00:00:00 GMT\""
+        );
         assert!(r.readable(clock.now()));
         clock.advance(Duration::from_secs(3 * 86_400));
         assert!(r.expired(clock.now()));
