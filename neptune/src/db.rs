@@ -36,7 +36,11 @@ pub struct DbOptions {
 
 impl Default for DbOptions {
     fn default() -> Self {
-        DbOptions { default_cardinality: Cardinality::Set, string_ids: true, query_timeout: Duration::from_millis(120_000) }
+        DbOptions {
+            default_cardinality: Cardinality::Set,
+            string_ids: true,
+            query_timeout: Duration::from_millis(120_000),
+        }
     }
 }
 
@@ -74,7 +78,16 @@ pub struct Database {
 impl Database {
     /// An empty database.
     pub fn new(clock: SharedClock, ids: IdGen, opts: DbOptions) -> Self {
-        Database { state: Mutex::new(State { graph: Arc::new(Graph::new()), version: 0, log: VecDeque::new() }), clock, ids, opts }
+        Database {
+            state: Mutex::new(State {
+                graph: Arc::new(Graph::new()),
+                version: 0,
+                log: VecDeque::new(),
+            }),
+            clock,
+            ids,
+            opts,
+        }
     }
 
     /// The options.
@@ -113,7 +126,13 @@ impl Database {
     }
 
     /// Runs a Gremlin script as one atomic request.
-    pub fn execute(&self, query: &str, bindings: &HashMap<String, Value>, request_id: &str, timeout: Option<Duration>) -> Result<QueryResult> {
+    pub fn execute(
+        &self,
+        query: &str,
+        bindings: &HashMap<String, Value>,
+        request_id: &str,
+        timeout: Option<Duration>,
+    ) -> Result<QueryResult> {
         let script = parse(query)?;
         let deadline = self.clock.now() + timeout.unwrap_or(self.opts.query_timeout);
         let mut attempt = 0;
@@ -122,7 +141,8 @@ impl Database {
                 let s = self.state.lock();
                 (Arc::clone(&s.graph), s.version)
             };
-            let (values, graph, wrote) = self.run_script(query, &script, bindings, request_id, base, deadline)?;
+            let (values, graph, wrote) =
+                self.run_script(query, &script, bindings, request_id, base, deadline)?;
             if !wrote {
                 return Ok(QueryResult { values, graph });
             }
@@ -131,13 +151,21 @@ impl Database {
             let mut s = self.state.lock();
             if s.version != version {
                 let oldest = s.log.front().map(|(v, _)| *v).unwrap_or(u64::MAX);
-                let conflict = oldest > version + 1 || s.log.iter().filter(|(v, _)| *v > version).any(|(_, t)| overlaps(t, &touched));
+                let conflict = oldest > version + 1
+                    || s.log
+                        .iter()
+                        .filter(|(v, _)| *v > version)
+                        .any(|(_, t)| overlaps(t, &touched));
                 if conflict {
-                    return Err(Error::ConcurrentModification(format!("another request modified the same elements while request {request_id} ran")));
+                    return Err(Error::ConcurrentModification(format!(
+                        "another request modified the same elements while request {request_id} ran"
+                    )));
                 }
                 attempt += 1;
                 if attempt > MAX_RETRIES {
-                    return Err(Error::ConcurrentModification(format!("request {request_id} kept losing to concurrent writers")));
+                    return Err(Error::ConcurrentModification(format!(
+                        "request {request_id} kept losing to concurrent writers"
+                    )));
                 }
                 continue;
             }
@@ -154,15 +182,34 @@ impl Database {
         }
     }
 
-    fn run_script(&self, src: &str, script: &crate::gremlin::parse::Script, bindings: &HashMap<String, Value>, request_id: &str, base: Arc<Graph>, deadline: std::time::SystemTime) -> Result<(Vec<Value>, Arc<Graph>, bool)> {
+    fn run_script(
+        &self,
+        src: &str,
+        script: &crate::gremlin::parse::Script,
+        bindings: &HashMap<String, Value>,
+        request_id: &str,
+        base: Arc<Graph>,
+        deadline: std::time::SystemTime,
+    ) -> Result<(Vec<Value>, Arc<Graph>, bool)> {
         let mut vars = bindings.clone();
         let mut graph = base;
         let mut wrote = false;
         let mut last = Vec::new();
-        let opts = ExecOptions { default_cardinality: self.opts.default_cardinality, string_ids: self.opts.string_ids };
+        let opts = ExecOptions {
+            default_cardinality: self.opts.default_cardinality,
+            string_ids: self.opts.string_ids,
+        };
         for (var, expr) in &script.statements {
             let compiled = compile(src, expr, &vars)?;
-            let mut cx = Cx::new(graph, Arc::clone(&self.clock), Some(deadline), request_id.to_owned(), self.ids.clone(), compiled.needs_path, opts.clone());
+            let mut cx = Cx::new(
+                graph,
+                Arc::clone(&self.clock),
+                Some(deadline),
+                request_id.to_owned(),
+                self.ids.clone(),
+                compiled.needs_path,
+                opts.clone(),
+            );
             cx.read_only = compiled.read_only;
             cx.check_deadline()?;
             if let Some((init, _)) = &compiled.sack {
@@ -181,7 +228,11 @@ impl Database {
                     }
                     None => Trav::seed(),
                 };
-                let it = run(&cx, &compiled.traversal.steps, Box::new(std::iter::once(Ok(seed))));
+                let it = run(
+                    &cx,
+                    &compiled.traversal.steps,
+                    Box::new(std::iter::once(Ok(seed))),
+                );
                 collect(it, compiled.terminal)?
             };
             wrote |= cx.wrote();
@@ -239,9 +290,16 @@ fn collect(it: crate::gremlin::exec::It<'_>, terminal: Terminal) -> Result<Vec<V
             let mut it = it;
             match it.next().transpose()? {
                 Some(t) => vec![t.obj],
-                None => return Err(Error::Evaluation("The traversal has no more results (next() on an empty traversal)".into())),
+                None => {
+                    return Err(Error::Evaluation(
+                        "The traversal has no more results (next() on an empty traversal)".into(),
+                    ));
+                }
             }
         }
-        Terminal::Next(Some(n)) => it.take(n as usize).map(|r| r.map(|t| t.obj)).collect::<Result<_>>()?,
+        Terminal::Next(Some(n)) => it
+            .take(n as usize)
+            .map(|r| r.map(|t| t.obj))
+            .collect::<Result<_>>()?,
     })
 }

@@ -54,7 +54,9 @@ pub enum Error {
     #[error("Operation failed due to conflicting concurrent operations (please retry), {0}")]
     ConcurrentModification(String),
     /// The query ran past its timeout on the engine's clock.
-    #[error("A timeout occurred within the script or was otherwise cancelled directly during evaluation of [{request_id}]")]
+    #[error(
+        "A timeout occurred within the script or was otherwise cancelled directly during evaluation of [{request_id}]"
+    )]
     TimeLimitExceeded {
         /// The request that timed out.
         request_id: String,
@@ -72,8 +74,18 @@ impl Error {
     pub fn malformed(query: &str, span: Span, message: impl Into<String>) -> Self {
         let upto = query.get(..span.start.min(query.len())).unwrap_or("");
         let line = upto.matches('\n').count() + 1;
-        let column = upto.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-        Error::Malformed { message: message.into(), span, line, column }
+        let column = upto
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count())
+            .unwrap_or(0)
+            + 1;
+        Error::Malformed {
+            message: message.into(),
+            span,
+            line,
+            column,
+        }
     }
 }
 
@@ -94,7 +106,9 @@ impl ServiceError for Error {
 
     fn status(&self) -> u16 {
         match self {
-            Error::ConcurrentModification(_) | Error::TimeLimitExceeded { .. } | Error::Evaluation(_) => 500,
+            Error::ConcurrentModification(_)
+            | Error::TimeLimitExceeded { .. }
+            | Error::Evaluation(_) => 500,
             _ => 400,
         }
     }
@@ -110,7 +124,10 @@ mod tests {
     #[test]
     fn malformed_reports_line_and_column() {
         let e = Error::malformed("g.V()\n .foo()", Span::new(8, 11), "unknown step 'foo'");
-        assert_eq!(e.to_string(), "unknown step 'foo' at position 8 (line 2, column 3)");
+        assert_eq!(
+            e.to_string(),
+            "unknown step 'foo' at position 8 (line 2, column 3)"
+        );
         assert_eq!(e.code(), "MalformedQueryException");
     }
 }

@@ -23,6 +23,7 @@
 
 pub mod db;
 pub mod error;
+pub mod generate;
 pub mod gremlin;
 pub mod loader;
 pub mod store;
@@ -63,7 +64,13 @@ impl Neptune {
 
     /// An engine with explicit database options.
     pub fn with_options(env: Env, opts: DbOptions) -> Self {
-        Neptune { env: env.for_engine("neptune"), opts, regions: Mutex::new(HashMap::new()), loaders: Mutex::new(HashMap::new()), source: Mutex::new(None) }
+        Neptune {
+            env: env.for_engine("neptune"),
+            opts,
+            regions: Mutex::new(HashMap::new()),
+            loaders: Mutex::new(HashMap::new()),
+            source: Mutex::new(None),
+        }
     }
 
     /// The environment.
@@ -74,7 +81,13 @@ impl Neptune {
     /// The database of `region`.
     pub fn region(&self, region: &Region) -> Arc<Database> {
         let mut r = self.regions.lock();
-        Arc::clone(r.entry(region.clone()).or_insert_with(|| Arc::new(Database::new(Arc::clone(&self.env.clock), self.env.ids.fork(region.as_str()), self.opts.clone()))))
+        Arc::clone(r.entry(region.clone()).or_insert_with(|| {
+            Arc::new(Database::new(
+                Arc::clone(&self.env.clock),
+                self.env.ids.fork(region.as_str()),
+                self.opts.clone(),
+            ))
+        }))
     }
 
     /// Sets where the bulk loader reads `s3://` sources from (the facade wires its S3 engine).
@@ -87,11 +100,18 @@ impl Neptune {
         let db = self.region(region);
         let source = self.source.lock().clone();
         let mut l = self.loaders.lock();
-        let entry = l.entry(region.clone()).or_insert_with(|| Arc::new(Loader::new(db, self.env.clone())));
+        let entry = l
+            .entry(region.clone())
+            .or_insert_with(|| Arc::new(Loader::new(db, self.env.clone())));
         if let Some(s) = source {
             entry.set_source(s);
         }
         Arc::clone(entry)
+    }
+
+    /// Regions with a database.
+    pub fn region_count(&self) -> usize {
+        self.regions.lock().len()
     }
 
     /// Drops every graph and load job.

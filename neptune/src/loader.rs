@@ -45,17 +45,29 @@ impl MemorySource {
 
     /// Stores an object.
     pub fn put(&self, bucket: &str, key: &str, body: impl Into<Vec<u8>>) {
-        self.objects.lock().insert((bucket.to_owned(), key.to_owned()), body.into());
+        self.objects
+            .lock()
+            .insert((bucket.to_owned(), key.to_owned()), body.into());
     }
 }
 
 impl ObjectSource for MemorySource {
     fn list(&self, bucket: &str, prefix: &str) -> std::result::Result<Vec<String>, String> {
-        Ok(self.objects.lock().keys().filter(|(b, k)| b == bucket && k.starts_with(prefix)).map(|(_, k)| k.clone()).collect())
+        Ok(self
+            .objects
+            .lock()
+            .keys()
+            .filter(|(b, k)| b == bucket && k.starts_with(prefix))
+            .map(|(_, k)| k.clone())
+            .collect())
     }
 
     fn get(&self, bucket: &str, key: &str) -> std::result::Result<Vec<u8>, String> {
-        self.objects.lock().get(&(bucket.to_owned(), key.to_owned())).cloned().ok_or_else(|| format!("The specified key does not exist: s3://{bucket}/{key}"))
+        self.objects
+            .lock()
+            .get(&(bucket.to_owned(), key.to_owned()))
+            .cloned()
+            .ok_or_else(|| format!("The specified key does not exist: s3://{bucket}/{key}"))
     }
 }
 
@@ -137,7 +149,12 @@ pub struct Loader {
 impl Loader {
     /// A loader writing into `db`.
     pub fn new(db: Arc<Database>, env: Env) -> Self {
-        Loader { db, env, source: Mutex::new(None), jobs: Mutex::new(indexmap::IndexMap::new()) }
+        Loader {
+            db,
+            env,
+            source: Mutex::new(None),
+            jobs: Mutex::new(indexmap::IndexMap::new()),
+        }
     }
 
     /// Sets the object source.
@@ -148,13 +165,28 @@ impl Loader {
     /// Starts (and, in this engine, runs to completion) a load; returns its id.
     pub fn start(&self, req: LoadRequest) -> Result<String> {
         if !req.format.eq_ignore_ascii_case("csv") {
-            return Err(Error::Loader(format!("Invalid format: {}. Supported formats for Gremlin data are: csv", req.format)));
+            return Err(Error::Loader(format!(
+                "Invalid format: {}. Supported formats for Gremlin data are: csv",
+                req.format
+            )));
         }
         let (bucket, prefix) = parse_s3(&req.source)?;
-        let source = self.source.lock().clone().ok_or_else(|| Error::Loader("No S3 source is configured for the loader".into()))?;
+        let source = self
+            .source
+            .lock()
+            .clone()
+            .ok_or_else(|| Error::Loader("No S3 source is configured for the loader".into()))?;
         let id = self.env.ids.uuid();
         let start = self.env.clock.now_millis();
-        let mut job = LoadJob { id: id.clone(), request: req.clone(), status: "LOAD_IN_PROGRESS", stats: LoadStats::default(), start_time: start / 1000, total_time: 0, files: 0 };
+        let mut job = LoadJob {
+            id: id.clone(),
+            request: req.clone(),
+            status: "LOAD_IN_PROGRESS",
+            stats: LoadStats::default(),
+            start_time: start / 1000,
+            total_time: 0,
+            files: 0,
+        };
         match source.list(&bucket, &prefix) {
             Ok(keys) if keys.is_empty() => job.status = "LOAD_FAILED",
             Ok(keys) => {
@@ -211,7 +243,9 @@ impl Loader {
                 Ok(())
             }
             Some(_) => Ok(()),
-            None => Err(Error::Loader(format!("Load id {id} does not exist or is not active"))),
+            None => Err(Error::Loader(format!(
+                "Load id {id} does not exist or is not active"
+            ))),
         }
     }
 }
@@ -228,10 +262,16 @@ fn merge_stats(into: &mut LoadStats, s: LoadStats) {
 }
 
 fn parse_s3(src: &str) -> Result<(String, String)> {
-    let rest = src.strip_prefix("s3://").ok_or_else(|| Error::Loader(format!("Invalid source: {src}. The source must be an S3 URI (s3://bucket/key)")))?;
+    let rest = src.strip_prefix("s3://").ok_or_else(|| {
+        Error::Loader(format!(
+            "Invalid source: {src}. The source must be an S3 URI (s3://bucket/key)"
+        ))
+    })?;
     let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
     if bucket.is_empty() {
-        return Err(Error::Loader(format!("Invalid source: {src}. The source must name a bucket")));
+        return Err(Error::Loader(format!(
+            "Invalid source: {src}. The source must name a bucket"
+        )));
     }
     Ok((bucket.to_owned(), key.to_owned()))
 }
@@ -259,7 +299,12 @@ enum Col {
     Label,
     From,
     To,
-    Prop { name: String, ty: Ty, array: bool, card: Option<Cardinality> },
+    Prop {
+        name: String,
+        ty: Ty,
+        array: bool,
+        card: Option<Cardinality>,
+    },
     Ignored,
 }
 
@@ -276,11 +321,14 @@ fn parse_header(fields: &[String]) -> std::result::Result<Vec<Col>, String> {
             _ => {
                 let (name, spec) = f.rsplit_once(':').unwrap_or((f, "String"));
                 let (spec, card) = match spec.split_once('(') {
-                    Some((t, c)) => (t, match c.trim_end_matches(')').to_ascii_lowercase().as_str() {
-                        "single" => Some(Cardinality::Single),
-                        "set" => Some(Cardinality::Set),
-                        other => return Err(format!("Invalid cardinality: {other}")),
-                    }),
+                    Some((t, c)) => (
+                        t,
+                        match c.trim_end_matches(')').to_ascii_lowercase().as_str() {
+                            "single" => Some(Cardinality::Single),
+                            "set" => Some(Cardinality::Set),
+                            other => return Err(format!("Invalid cardinality: {other}")),
+                        },
+                    ),
                     None => (spec, None),
                 };
                 let (spec, array) = match spec.strip_suffix("[]") {
@@ -300,7 +348,12 @@ fn parse_header(fields: &[String]) -> std::result::Result<Vec<Col>, String> {
                 if name.is_empty() {
                     Col::Ignored
                 } else {
-                    Col::Prop { name: name.to_owned(), ty, array, card }
+                    Col::Prop {
+                        name: name.to_owned(),
+                        ty,
+                        array,
+                        card,
+                    }
                 }
             }
         });
@@ -326,7 +379,11 @@ fn parse_typed(ty: Ty, s: &str) -> Option<Value> {
 }
 
 /// Splits one CSV record starting at `pos`; returns the fields and the next position.
-fn next_record(data: &[u8], mut pos: usize, fields: &mut Vec<String>) -> std::result::Result<usize, String> {
+fn next_record(
+    data: &[u8],
+    mut pos: usize,
+    fields: &mut Vec<String>,
+) -> std::result::Result<usize, String> {
     fields.clear();
     let mut cur: Vec<u8> = Vec::new();
     let mut in_quotes = false;
@@ -346,7 +403,10 @@ fn next_record(data: &[u8], mut pos: usize, fields: &mut Vec<String>) -> std::re
         } else {
             match c {
                 b'"' if cur.is_empty() => in_quotes = true,
-                b',' => fields.push(String::from_utf8(std::mem::take(&mut cur)).map_err(|_| "Invalid UTF-8 in field".to_owned())?),
+                b',' => fields.push(
+                    String::from_utf8(std::mem::take(&mut cur))
+                        .map_err(|_| "Invalid UTF-8 in field".to_owned())?,
+                ),
                 b'\n' => {
                     pos += 1;
                     break;
@@ -374,7 +434,12 @@ pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> Lo
             "DATATYPE_MISMATCH" => stats.datatype_mismatch_errors += 1,
             _ => stats.insert_errors += 1,
         }
-        stats.errors.push(LoadError { code, message, file: file.to_owned(), record });
+        stats.errors.push(LoadError {
+            code,
+            message,
+            file: file.to_owned(),
+            record,
+        });
     };
     let mut pos = match next_record(data, 0, &mut fields) {
         Ok(p) => p,
@@ -390,9 +455,15 @@ pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> Lo
             return stats;
         }
     };
-    let edge = cols.iter().any(|c| matches!(c, Col::From)) && cols.iter().any(|c| matches!(c, Col::To));
+    let edge =
+        cols.iter().any(|c| matches!(c, Col::From)) && cols.iter().any(|c| matches!(c, Col::To));
     if !edge && !cols.iter().any(|c| matches!(c, Col::Id)) {
-        err(&mut stats, "PARSING_ERROR", "A vertex file needs an ~id column".into(), 1);
+        err(
+            &mut stats,
+            "PARSING_ERROR",
+            "A vertex file needs an ~id column".into(),
+            1,
+        );
         return stats;
     }
     let mut line: u64 = 1;
@@ -415,7 +486,12 @@ pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> Lo
         }
         stats.total_records += 1;
         if fields.len() != cols.len() {
-            err(&mut stats, "PARSING_ERROR", format!("Expected {} fields but found {}", cols.len(), fields.len()), line);
+            err(
+                &mut stats,
+                "PARSING_ERROR",
+                format!("Expected {} fields but found {}", cols.len(), fields.len()),
+                line,
+            );
             if req.fail_on_error {
                 break;
             }
@@ -430,12 +506,22 @@ pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> Lo
                 Col::Label if !f.is_empty() => labels = Some(f.as_str()),
                 Col::From => from = Some(f.as_str()),
                 Col::To => to = Some(f.as_str()),
-                Col::Prop { ty, array, name, .. } if !f.is_empty() => {
-                    let parts: Vec<&str> = if *array { f.split(';').collect() } else { vec![f.as_str()] };
+                Col::Prop {
+                    ty, array, name, ..
+                } if !f.is_empty() => {
+                    let parts: Vec<&str> = if *array {
+                        f.split(';').collect()
+                    } else {
+                        vec![f.as_str()]
+                    };
                     for p in parts {
                         match parse_typed(*ty, p) {
                             Some(v) => props.push((i, v)),
-                            None => bad = Some(format!("Invalid value '{p}' for property {name} of type {ty:?}")),
+                            None => {
+                                bad = Some(format!(
+                                    "Invalid value '{p}' for property {name} of type {ty:?}"
+                                ))
+                            }
                         }
                     }
                 }
@@ -449,7 +535,11 @@ pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> Lo
             }
             continue;
         }
-        let result = if edge { load_edge(g, id, labels, from, to, &cols, &props) } else { load_vertex(g, id, labels, &cols, &props, req) };
+        let result = if edge {
+            load_edge(g, id, labels, from, to, &cols, &props)
+        } else {
+            load_vertex(g, id, labels, &cols, &props, req)
+        };
         match result {
             Ok(true) => {
                 if edge {
@@ -472,21 +562,44 @@ pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> Lo
 
 type RowResult = std::result::Result<bool, (&'static str, String)>;
 
-fn load_vertex(g: &mut Graph, id: Option<&str>, labels: Option<&str>, cols: &[Col], props: &[(usize, Value)], req: &LoadRequest) -> RowResult {
-    let Some(id) = id else { return Err(("PARSING_ERROR", "Missing ~id".into())) };
+fn load_vertex(
+    g: &mut Graph,
+    id: Option<&str>,
+    labels: Option<&str>,
+    cols: &[Col],
+    props: &[(usize, Value)],
+    req: &LoadRequest,
+) -> RowResult {
+    let Some(id) = id else {
+        return Err(("PARSING_ERROR", "Missing ~id".into()));
+    };
     let idv = Value::str(id);
     let (v, fresh) = match g.vertex_by_id(&idv) {
         Some(v) => (v, false),
         None => {
-            let ls: Vec<&str> = labels.unwrap_or("vertex").split(';').filter(|l| !l.is_empty()).collect();
-            (g.add_vertex(idv, &ls).map_err(|e| ("INSERT_ERROR", e.to_string()))?, true)
+            let ls: Vec<&str> = labels
+                .unwrap_or("vertex")
+                .split(';')
+                .filter(|l| !l.is_empty())
+                .collect();
+            (
+                g.add_vertex(idv, &ls)
+                    .map_err(|e| ("INSERT_ERROR", e.to_string()))?,
+                true,
+            )
         }
     };
     for (i, val) in props {
         if let Some(Col::Prop { name, card, .. }) = cols.get(*i) {
             let card = card.unwrap_or(Cardinality::Set);
-            let card = if card == Cardinality::Single && !fresh && !req.update_single_cardinality_properties {
-                let has = g.symbols().lookup(name).is_some_and(|k| !g.vertex_prop(v, k).is_empty());
+            let card = if card == Cardinality::Single
+                && !fresh
+                && !req.update_single_cardinality_properties
+            {
+                let has = g
+                    .symbols()
+                    .lookup(name)
+                    .is_some_and(|k| !g.vertex_prop(v, k).is_empty());
                 if has {
                     continue;
                 }
@@ -494,18 +607,37 @@ fn load_vertex(g: &mut Graph, id: Option<&str>, labels: Option<&str>, cols: &[Co
             } else {
                 card
             };
-            g.set_vertex_property(v, card, name, val.clone(), vec![]).map_err(|e| ("INSERT_ERROR", e.to_string()))?;
+            g.set_vertex_property(v, card, name, val.clone(), vec![])
+                .map_err(|e| ("INSERT_ERROR", e.to_string()))?;
         }
     }
     Ok(fresh)
 }
 
-fn load_edge(g: &mut Graph, id: Option<&str>, label: Option<&str>, from: Option<&str>, to: Option<&str>, cols: &[Col], props: &[(usize, Value)]) -> RowResult {
-    let (Some(f), Some(t)) = (from, to) else { return Err(("PARSING_ERROR", "Missing ~from or ~to".into())) };
-    let (Some(s), Some(d)) = (g.vertex_by_id(&Value::str(f)), g.vertex_by_id(&Value::str(t))) else {
-        return Err(("FROM_OR_TO_VERTEX_ARE_MISSING", format!("Vertex {f} or {t} does not exist")));
+fn load_edge(
+    g: &mut Graph,
+    id: Option<&str>,
+    label: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+    cols: &[Col],
+    props: &[(usize, Value)],
+) -> RowResult {
+    let (Some(f), Some(t)) = (from, to) else {
+        return Err(("PARSING_ERROR", "Missing ~from or ~to".into()));
     };
-    let Some(label) = label else { return Err(("PARSING_ERROR", "Missing ~label".into())) };
+    let (Some(s), Some(d)) = (
+        g.vertex_by_id(&Value::str(f)),
+        g.vertex_by_id(&Value::str(t)),
+    ) else {
+        return Err((
+            "FROM_OR_TO_VERTEX_ARE_MISSING",
+            format!("Vertex {f} or {t} does not exist"),
+        ));
+    };
+    let Some(label) = label else {
+        return Err(("PARSING_ERROR", "Missing ~label".into()));
+    };
     let idv = match id {
         Some(i) => Value::str(i),
         None => return Err(("PARSING_ERROR", "Missing ~id".into())),
@@ -513,10 +645,13 @@ fn load_edge(g: &mut Graph, id: Option<&str>, label: Option<&str>, from: Option<
     if g.edge_by_id(&idv).is_some() {
         return Ok(false);
     }
-    let e = g.add_edge(idv, label, s, d).map_err(|e| ("INSERT_ERROR", e.to_string()))?;
+    let e = g
+        .add_edge(idv, label, s, d)
+        .map_err(|e| ("INSERT_ERROR", e.to_string()))?;
     for (i, val) in props {
         if let Some(Col::Prop { name, .. }) = cols.get(*i) {
-            g.set_edge_property(e, name, val.clone()).map_err(|e| ("INSERT_ERROR", e.to_string()))?;
+            g.set_edge_property(e, name, val.clone())
+                .map_err(|e| ("INSERT_ERROR", e.to_string()))?;
         }
     }
     Ok(true)
@@ -524,18 +659,33 @@ fn load_edge(g: &mut Graph, id: Option<&str>, label: Option<&str>, from: Option<
 
 /// Loader request fields from `POST /loader`'s JSON body.
 pub fn parse_request(body: &serde_json::Value) -> Result<LoadRequest> {
-    let get = |k: &str| body.get(k).and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_bool().map(|b| b.to_string())));
-    let source = get("source").ok_or_else(|| Error::MissingParameter("Required parameter 'source' is missing".into()))?;
-    let format = get("format").ok_or_else(|| Error::MissingParameter("Required parameter 'format' is missing".into()))?;
+    let get = |k: &str| {
+        body.get(k).and_then(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .or_else(|| v.as_bool().map(|b| b.to_string()))
+        })
+    };
+    let source = get("source")
+        .ok_or_else(|| Error::MissingParameter("Required parameter 'source' is missing".into()))?;
+    let format = get("format")
+        .ok_or_else(|| Error::MissingParameter("Required parameter 'format' is missing".into()))?;
     let flag = |k: &str, default: bool| -> Result<bool> {
         match get(k).map(|s| s.to_ascii_uppercase()) {
             None => Ok(default),
             Some(s) if s == "TRUE" => Ok(true),
             Some(s) if s == "FALSE" => Ok(false),
-            Some(s) => Err(Error::InvalidParameter(format!("Invalid value for parameter '{k}': {s}. Allowed values are TRUE and FALSE"))),
+            Some(s) => Err(Error::InvalidParameter(format!(
+                "Invalid value for parameter '{k}': {s}. Allowed values are TRUE and FALSE"
+            ))),
         }
     };
-    Ok(LoadRequest { source, format, fail_on_error: flag("failOnError", true)?, update_single_cardinality_properties: flag("updateSingleCardinalityProperties", false)? })
+    Ok(LoadRequest {
+        source,
+        format,
+        fail_on_error: flag("failOnError", true)?,
+        update_single_cardinality_properties: flag("updateSingleCardinalityProperties", false)?,
+    })
 }
 
 /// Job ids and summaries keyed by id (for `GET /loader`).
@@ -546,7 +696,12 @@ mod tests {
     use super::*;
 
     fn req(fail: bool) -> LoadRequest {
-        LoadRequest { source: "s3://b/k".into(), format: "csv".into(), fail_on_error: fail, update_single_cardinality_properties: false }
+        LoadRequest {
+            source: "s3://b/k".into(),
+            format: "csv".into(),
+            fail_on_error: fail,
+            update_single_cardinality_properties: false,
+        }
     }
 
     #[test]

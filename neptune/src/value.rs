@@ -136,7 +136,10 @@ impl Value {
 
     /// Whether this is a number.
     pub fn is_number(&self) -> bool {
-        matches!(self, Value::Int(_) | Value::Long(_) | Value::Float(_) | Value::Double(_))
+        matches!(
+            self,
+            Value::Int(_) | Value::Long(_) | Value::Float(_) | Value::Double(_)
+        )
     }
 
     /// The string inside a string value.
@@ -205,7 +208,9 @@ impl Value {
             return num_cmp(self, other) == Some(Ordering::Equal);
         }
         match (self, other) {
-            (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.gremlin_eq(y)),
+            (Value::List(a), Value::List(b)) => {
+                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.gremlin_eq(y))
+            }
             _ => self == other,
         }
     }
@@ -254,19 +259,27 @@ impl Value {
             (a, b) if a.is_number() => match num_cmp(a, b) {
                 Some(o) => o,
                 // NaN sorts after every other number.
-                None => a.as_f64().map(f64::is_nan).cmp(&b.as_f64().map(f64::is_nan)),
+                None => a
+                    .as_f64()
+                    .map(f64::is_nan)
+                    .cmp(&b.as_f64().map(f64::is_nan)),
             },
             (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
             (Value::Date(a), Value::Date(b)) => a.cmp(b),
             (Value::Str(a), Value::Str(b)) => a.cmp(b),
             (Value::Token(a), Value::Token(b)) => a.cmp(b),
             (Value::Vertex(a), Value::Vertex(b)) | (Value::Edge(a), Value::Edge(b)) => a.cmp(b),
-            (Value::VertexProperty(a), Value::VertexProperty(b)) => a.id.cmp(&b.id).then_with(|| a.value.order(&b.value)),
-            (Value::Property(a), Value::Property(b)) => a.key.cmp(&b.key).then_with(|| a.value.order(&b.value)),
+            (Value::VertexProperty(a), Value::VertexProperty(b)) => {
+                a.id.cmp(&b.id).then_with(|| a.value.order(&b.value))
+            }
+            (Value::Property(a), Value::Property(b)) => {
+                a.key.cmp(&b.key).then_with(|| a.value.order(&b.value))
+            }
             (Value::Path(a), Value::Path(b)) => seq_order(&a.objects, &b.objects),
             (Value::List(a), Value::List(b)) => seq_order(a, b),
             (Value::Set(a), Value::Set(b)) => {
-                let (x, y): (Vec<Value>, Vec<Value>) = (a.iter().cloned().collect(), b.iter().cloned().collect());
+                let (x, y): (Vec<Value>, Vec<Value>) =
+                    (a.iter().cloned().collect(), b.iter().cloned().collect());
                 seq_order(&x, &y)
             }
             (Value::Map(a), Value::Map(b)) => {
@@ -349,7 +362,11 @@ pub fn arith(op: Arith, a: &Value, b: &Value) -> Option<Value> {
         Arith::Mul => x * y,
         Arith::Div => x / y,
     };
-    Some(if rank == 2 { Value::Float(r as f32) } else { Value::Double(r) })
+    Some(if rank == 2 {
+        Value::Float(r as f32)
+    } else {
+        Value::Double(r)
+    })
 }
 
 impl PartialEq for Value {
@@ -365,9 +382,13 @@ impl PartialEq for Value {
             (Value::Date(a), Value::Date(b)) => a == b,
             (Value::List(a), Value::List(b)) => a == b,
             (Value::Set(a), Value::Set(b)) => a.len() == b.len() && a.iter().all(|x| b.contains(x)),
-            (Value::Map(a), Value::Map(b)) => a.len() == b.len() && a.iter().all(|(k, v)| b.get(k) == Some(v)),
+            (Value::Map(a), Value::Map(b)) => {
+                a.len() == b.len() && a.iter().all(|(k, v)| b.get(k) == Some(v))
+            }
             (Value::Vertex(a), Value::Vertex(b)) | (Value::Edge(a), Value::Edge(b)) => a == b,
-            (Value::VertexProperty(a), Value::VertexProperty(b)) => a.vertex == b.vertex && a.id == b.id && a.key == b.key,
+            (Value::VertexProperty(a), Value::VertexProperty(b)) => {
+                a.vertex == b.vertex && a.id == b.id && a.key == b.key
+            }
             (Value::Property(a), Value::Property(b)) => a == b,
             (Value::Path(a), Value::Path(b)) => a.objects == b.objects,
             (Value::Token(a), Value::Token(b)) => a == b,
@@ -394,7 +415,11 @@ impl Hash for Value {
             Value::List(l) => l.hash(state),
             // Sets and maps hash order-independently, matching their equality.
             Value::Set(s) => unordered_hash(s.iter().map(hash_one), state),
-            Value::Map(m) => unordered_hash(m.iter().map(|(k, v)| hash_one(k) ^ hash_one(v).rotate_left(17)), state),
+            Value::Map(m) => unordered_hash(
+                m.iter()
+                    .map(|(k, v)| hash_one(k) ^ hash_one(v).rotate_left(17)),
+                state,
+            ),
             Value::Vertex(v) | Value::Edge(v) => v.hash(state),
             Value::VertexProperty(p) => {
                 p.vertex.hash(state);
@@ -470,16 +495,40 @@ mod tests {
 
     #[test]
     fn arithmetic_promotes() {
-        assert_eq!(arith(Arith::Add, &Value::Int(1), &Value::Int(2)), Some(Value::Int(3)));
-        assert_eq!(arith(Arith::Add, &Value::Int(i32::MAX), &Value::Int(1)), Some(Value::Long(i64::from(i32::MAX) + 1)));
-        assert_eq!(arith(Arith::Mul, &Value::Int(2), &Value::Double(1.5)), Some(Value::Double(3.0)));
+        assert_eq!(
+            arith(Arith::Add, &Value::Int(1), &Value::Int(2)),
+            Some(Value::Int(3))
+        );
+        assert_eq!(
+            arith(Arith::Add, &Value::Int(i32::MAX), &Value::Int(1)),
+            Some(Value::Long(i64::from(i32::MAX) + 1))
+        );
+        assert_eq!(
+            arith(Arith::Mul, &Value::Int(2), &Value::Double(1.5)),
+            Some(Value::Double(3.0))
+        );
         assert_eq!(arith(Arith::Div, &Value::Int(2), &Value::Int(0)), None);
     }
 
     #[test]
     fn order_is_total_across_types() {
-        let mut v = vec![Value::str("b"), Value::Int(3), Value::Null, Value::Double(1.5), Value::Bool(true)];
+        let mut v = vec![
+            Value::str("b"),
+            Value::Int(3),
+            Value::Null,
+            Value::Double(1.5),
+            Value::Bool(true),
+        ];
         v.sort_by(|a, b| a.order(b));
-        assert_eq!(v, vec![Value::Null, Value::Bool(true), Value::Double(1.5), Value::Int(3), Value::str("b")]);
+        assert_eq!(
+            v,
+            vec![
+                Value::Null,
+                Value::Bool(true),
+                Value::Double(1.5),
+                Value::Int(3),
+                Value::str("b")
+            ]
+        );
     }
 }

@@ -11,7 +11,11 @@ pub enum Expect {
     /// `the result should have a count of N`.
     Count(usize),
     /// A table of results (`ordered`, `unordered`, or `of`).
-    Table { ordered: bool, of: bool, rows: Vec<String> },
+    Table {
+        ordered: bool,
+        of: bool,
+        rows: Vec<String>,
+    },
     /// `the traversal will raise an error [with message containing text of "…"]`.
     Error(Option<String>),
 }
@@ -33,7 +37,10 @@ pub struct Scenario {
 
 fn unquote(s: &str) -> String {
     let s = s.trim();
-    let s = s.strip_prefix('"').and_then(|x| x.strip_suffix('"')).unwrap_or(s);
+    let s = s
+        .strip_prefix('"')
+        .and_then(|x| x.strip_suffix('"'))
+        .unwrap_or(s);
     s.replace("\\\"", "\"")
 }
 
@@ -62,7 +69,18 @@ pub fn parse(text: &str) -> Vec<Scenario> {
         if let Some(name) = line.strip_prefix("Scenario:") {
             let mut tags = feature_tags.clone();
             tags.append(&mut pending_tags);
-            out.push(Scenario { name: name.trim().to_owned(), tags, graph: "empty".into(), initializer: None, params: Vec::new(), traversal: None, iterate_next: false, expect: Expect::None, graph_counts: Vec::new(), nothing_because: None });
+            out.push(Scenario {
+                name: name.trim().to_owned(),
+                tags,
+                graph: "empty".into(),
+                initializer: None,
+                params: Vec::new(),
+                traversal: None,
+                iterate_next: false,
+                expect: Expect::None,
+                graph_counts: Vec::new(),
+                nothing_because: None,
+            });
             continue;
         }
         let Some(sc) = out.last_mut() else { continue };
@@ -92,7 +110,10 @@ pub fn parse(text: &str) -> Vec<Scenario> {
             continue;
         }
         let step = line.split_once(' ').map(|x| x.1).unwrap_or("");
-        if let Some(g) = step.strip_prefix("the ").and_then(|s| s.strip_suffix(" graph")) {
+        if let Some(g) = step
+            .strip_prefix("the ")
+            .and_then(|s| s.strip_suffix(" graph"))
+        {
             sc.graph = g.to_owned();
         } else if step.starts_with("the graph initializer of") {
             pending_doc = Some("init");
@@ -102,7 +123,10 @@ pub fn parse(text: &str) -> Vec<Scenario> {
             if let Some((name, val)) = rest.split_once(" defined as ") {
                 sc.params.push((name.trim().to_owned(), unquote(val)));
             } else if let Some((name, val)) = rest.split_once(" of ") {
-                sc.params.push((name.trim().to_owned(), format!("c[predicate parameter {}]", val.trim())));
+                sc.params.push((
+                    name.trim().to_owned(),
+                    format!("c[predicate parameter {}]", val.trim()),
+                ));
             }
         } else if step.starts_with("iterated next") {
             sc.iterate_next = true;
@@ -112,13 +136,20 @@ pub fn parse(text: &str) -> Vec<Scenario> {
             sc.expect = Expect::Count(n.trim().parse().unwrap_or(0));
         } else if let Some(kind) = step.strip_prefix("the result should be ") {
             let kind = kind.trim();
-            sc.expect = Expect::Table { ordered: kind == "ordered", of: kind == "of", rows: Vec::new() };
+            sc.expect = Expect::Table {
+                ordered: kind == "ordered",
+                of: kind == "of",
+                rows: Vec::new(),
+            };
         } else if step.starts_with("the traversal will raise an error") {
-            let msg = step.split_once("containing text of ").map(|(_, m)| unquote(m));
+            let msg = step
+                .split_once("containing text of ")
+                .map(|(_, m)| unquote(m));
             sc.expect = Expect::Error(msg);
         } else if let Some(rest) = step.strip_prefix("the graph should return ") {
             if let Some((n, q)) = rest.split_once(" for count of ") {
-                sc.graph_counts.push((n.trim().parse().unwrap_or(0), unquote(q)));
+                sc.graph_counts
+                    .push((n.trim().parse().unwrap_or(0), unquote(q)));
             }
         } else if step.starts_with("nothing should happen because") {
             pending_doc = Some("nothing");

@@ -27,10 +27,22 @@ use gherkin::{Expect, Scenario};
 
 /// Tags naming features this engine does not provide, with the reason.
 const SKIP_TAGS: &[(&str, &str)] = &[
-    ("@GraphComputerOnly", "needs a GraphComputer (OLAP); Neptune runs Gremlin OLTP only"),
-    ("@AllowNullPropertyValues", "the graph does not store null property values (as Neptune)"),
-    ("@WithPartitionStrategy", "PartitionStrategy is not supported (Neptune does not offer it)"),
-    ("@TinkerServiceRegistry", "call() services are TinkerGraph-specific"),
+    (
+        "@GraphComputerOnly",
+        "needs a GraphComputer (OLAP); Neptune runs Gremlin OLTP only",
+    ),
+    (
+        "@AllowNullPropertyValues",
+        "the graph does not store null property values (as Neptune)",
+    ),
+    (
+        "@WithPartitionStrategy",
+        "PartitionStrategy is not supported (Neptune does not offer it)",
+    ),
+    (
+        "@TinkerServiceRegistry",
+        "call() services are TinkerGraph-specific",
+    ),
     ("@RemoteOnly", "needs a remote connection fixture"),
 ];
 
@@ -53,7 +65,11 @@ fn main() {
             eprintln!("cannot read {}", file.display());
             continue;
         };
-        let rel = file.strip_prefix(&dir).unwrap_or(file).display().to_string();
+        let rel = file
+            .strip_prefix(&dir)
+            .unwrap_or(file)
+            .display()
+            .to_string();
         for sc in gherkin::parse(&text) {
             if filter.as_deref().is_some_and(|f| !sc.name.contains(f)) {
                 continue;
@@ -82,7 +98,9 @@ enum Outcome {
 }
 
 fn collect_features(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -119,7 +137,12 @@ fn graph_file(name: &str) -> &str {
 /// Builds a graph from GraphSON 3 adjacency lines.
 fn load_graphson(text: &str) -> Result<Graph, String> {
     let mut g = Graph::new();
-    let lines: Vec<serde_json::Value> = text.lines().filter(|l| !l.trim().is_empty()).map(serde_json::from_str).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
     for l in &lines {
         let id = graphson::read(&l["id"]).map_err(|e| e.to_string())?;
         let label = l["label"].as_str().unwrap_or("vertex");
@@ -128,10 +151,18 @@ fn load_graphson(text: &str) -> Result<Graph, String> {
             for (k, vals) in props {
                 for p in vals.as_array().into_iter().flatten() {
                     let val = graphson::read(&p["value"]).map_err(|e| e.to_string())?;
-                    let pid = g.set_vertex_property(v, Cardinality::List, k, val, vec![]).map_err(|e| e.to_string())?;
+                    let pid = g
+                        .set_vertex_property(v, Cardinality::List, k, val, vec![])
+                        .map_err(|e| e.to_string())?;
                     if let Some(meta) = p["properties"].as_object() {
                         for (mk, mv) in meta {
-                            g.set_meta_property(v, pid, mk, graphson::read(mv).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+                            g.set_meta_property(
+                                v,
+                                pid,
+                                mk,
+                                graphson::read(mv).map_err(|e| e.to_string())?,
+                            )
+                            .map_err(|e| e.to_string())?;
                         }
                     }
                 }
@@ -148,7 +179,8 @@ fn load_graphson(text: &str) -> Result<Graph, String> {
                 let d = g.vertex_by_id(&dst).ok_or("missing in vertex")?;
                 let eid = g.add_edge(id, label, s, d).map_err(|e| e.to_string())?;
                 for (k, v) in e["properties"].as_object().into_iter().flatten() {
-                    g.set_edge_property(eid, k, graphson::read(v).map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+                    g.set_edge_property(eid, k, graphson::read(v).map_err(|e| e.to_string())?)
+                        .map_err(|e| e.to_string())?;
                 }
             }
         }
@@ -160,19 +192,36 @@ fn new_db() -> Database {
     // The system clock bounds runaway traversals with the per-query timeout.
     let env = Env::default();
     // TinkerGraph semantics for the TinkerPop suite: single cardinality, ids as given.
-    Database::new(env.clock.clone(), env.ids.clone(), DbOptions { default_cardinality: Cardinality::Single, string_ids: false, query_timeout: std::time::Duration::from_secs(10) })
+    Database::new(
+        env.clock.clone(),
+        env.ids.clone(),
+        DbOptions {
+            default_cardinality: Cardinality::Single,
+            string_ids: false,
+            query_timeout: std::time::Duration::from_secs(10),
+        },
+    )
 }
 
-fn run_scenario(sc: &Scenario, data: Option<&Path>, graphs: &mut HashMap<String, Option<Graph>>) -> Outcome {
+fn run_scenario(
+    sc: &Scenario,
+    data: Option<&Path>,
+    graphs: &mut HashMap<String, Option<Graph>>,
+) -> Outcome {
     for tag in &sc.tags {
         if let Some((_, why)) = SKIP_TAGS.iter().find(|(t, _)| t == tag) {
             return Outcome::Skip(why.to_string());
         }
     }
     if let Some(why) = &sc.nothing_because {
-        return Outcome::Skip(format!("the suite marks it as not applicable: {}", why.lines().next().unwrap_or("").trim()));
+        return Outcome::Skip(format!(
+            "the suite marks it as not applicable: {}",
+            why.lines().next().unwrap_or("").trim()
+        ));
     }
-    let Some(traversal) = &sc.traversal else { return Outcome::Skip("no traversal".into()) };
+    let Some(traversal) = &sc.traversal else {
+        return Outcome::Skip("no traversal".into());
+    };
     let db = new_db();
     match sc.graph.as_str() {
         "empty" => {}
@@ -184,7 +233,11 @@ fn run_scenario(sc: &Scenario, data: Option<&Path>, graphs: &mut HashMap<String,
             });
             match g {
                 Some(g) => db.publish(g.clone()),
-                None => return Outcome::Skip(format!("graph '{name}' not found under the data directory")),
+                None => {
+                    return Outcome::Skip(format!(
+                        "graph '{name}' not found under the data directory"
+                    ));
+                }
             }
         }
     }
@@ -200,16 +253,22 @@ fn run_scenario(sc: &Scenario, data: Option<&Path>, graphs: &mut HashMap<String,
             Ok(v) => {
                 bindings.insert(name.clone(), v);
             }
-            Err(notation::Unsupported(why)) => return Outcome::Skip(format!("parameter {name}: {why}")),
+            Err(notation::Unsupported(why)) => {
+                return Outcome::Skip(format!("parameter {name}: {why}"));
+            }
         }
     }
     let result = db.execute(traversal, &bindings, "scenario", None);
     match (&sc.expect, result) {
         (Expect::Error(text), Err(e)) => match text {
-            Some(t) if !e.to_string().contains(t.as_str()) => Outcome::Fail(format!("error '{e}' does not contain '{t}'")),
+            Some(t) if !e.to_string().contains(t.as_str()) => {
+                Outcome::Fail(format!("error '{e}' does not contain '{t}'"))
+            }
             _ => Outcome::Pass,
         },
-        (Expect::Error(_), Ok(r)) => Outcome::Fail(format!("expected an error, got {} results", r.values.len())),
+        (Expect::Error(_), Ok(r)) => {
+            Outcome::Fail(format!("expected an error, got {} results", r.values.len()))
+        }
         (_, Err(e)) => Outcome::Fail(format!("error: {e}")),
         (expect, Ok(r)) => {
             // Serialise as a client would receive the results.
@@ -238,7 +297,11 @@ fn run_scenario(sc: &Scenario, data: Option<&Path>, graphs: &mut HashMap<String,
                     if got.len() == *n {
                         Ok(())
                     } else {
-                        Err(format!("expected {n} results, got {}: {}", got.len(), show(&got)))
+                        Err(format!(
+                            "expected {n} results, got {}: {}",
+                            got.len(),
+                            show(&got)
+                        ))
                     }
                 }
                 Expect::Table { ordered, of, rows } => compare(&r.graph, *ordered, *of, rows, &got),
@@ -251,7 +314,12 @@ fn run_scenario(sc: &Scenario, data: Option<&Path>, graphs: &mut HashMap<String,
             for (n, q) in &sc.graph_counts {
                 match db.execute(q, &bindings, "check", None) {
                     Ok(r) if r.values.len() == *n => {}
-                    Ok(r) => return Outcome::Fail(format!("graph should return {n} results for {q}, got {}", show(&canon_all(&r.graph, &r.values)))),
+                    Ok(r) => {
+                        return Outcome::Fail(format!(
+                            "graph should return {n} results for {q}, got {}",
+                            show(&canon_all(&r.graph, &r.values))
+                        ));
+                    }
                     Err(e) => return Outcome::Fail(format!("graph check {q} failed: {e}")),
                 }
             }
@@ -266,15 +334,30 @@ fn canon_all(g: &Arc<Graph>, vals: &[Value]) -> Vec<String> {
 
 fn show(v: &[String]) -> String {
     let s = v.join(", ");
-    if s.len() > 300 { format!("[{}…]", &s[..s.char_indices().nth(300).map(|(i, _)| i).unwrap_or(s.len())]) } else { format!("[{s}]") }
+    if s.len() > 300 {
+        format!(
+            "[{}…]",
+            &s[..s.char_indices().nth(300).map(|(i, _)| i).unwrap_or(s.len())]
+        )
+    } else {
+        format!("[{s}]")
+    }
 }
 
-fn compare(g: &Arc<Graph>, ordered: bool, of: bool, rows: &[String], got: &[String]) -> Result<(), String> {
+fn compare(
+    g: &Arc<Graph>,
+    ordered: bool,
+    of: bool,
+    rows: &[String],
+    got: &[String],
+) -> Result<(), String> {
     let mut want = Vec::new();
     for r in rows {
         match notation::parse(r, g) {
             Ok(v) => want.push(notation::canon(g, &v)),
-            Err(notation::Unsupported(why)) => return Err(format!("cannot read expected value {r}: {why}")),
+            Err(notation::Unsupported(why)) => {
+                return Err(format!("cannot read expected value {r}: {why}"));
+            }
         }
     }
     if of {
@@ -284,10 +367,22 @@ fn compare(g: &Arc<Graph>, ordered: bool, of: bool, rows: &[String], got: &[Stri
         };
     }
     if ordered {
-        return if want == got { Ok(()) } else { Err(format!("expected {} got {}", show(&want), show(got))) };
+        return if want == got {
+            Ok(())
+        } else {
+            Err(format!("expected {} got {}", show(&want), show(got)))
+        };
     }
     let (mut a, mut b) = (want.clone(), got.to_vec());
     a.sort();
     b.sort();
-    if a == b { Ok(()) } else { Err(format!("expected (any order) {} got {}", show(&want), show(got))) }
+    if a == b {
+        Ok(())
+    } else {
+        Err(format!(
+            "expected (any order) {} got {}",
+            show(&want),
+            show(got)
+        ))
+    }
 }

@@ -15,7 +15,11 @@ pub struct Unsupported(pub String);
 
 fn vertex_named(g: &Graph, name: &str) -> Option<u32> {
     let k = g.symbols().lookup("name")?;
-    g.vertex_ids().find(|v| g.vertex_prop(*v, k).iter().any(|p| p.value == Value::str(name)))
+    g.vertex_ids().find(|v| {
+        g.vertex_prop(*v, k)
+            .iter()
+            .any(|p| p.value == Value::str(name))
+    })
 }
 
 fn split_top(s: &str) -> Vec<String> {
@@ -69,12 +73,18 @@ pub fn parse(s: &str, g: &Graph) -> Result<Value, Unsupported> {
         return Ok(Value::Bool(s == "true"));
     }
     if let Some(name) = inner("v[") {
-        let v = vertex_named(g, name).map(Value::Vertex).unwrap_or_else(|| Value::str(&format!("missing vertex {name}")));
+        let v = vertex_named(g, name)
+            .map(Value::Vertex)
+            .unwrap_or_else(|| Value::str(&format!("missing vertex {name}")));
         return Ok(elem_suffix(g, v, suffix));
     }
     if let Some(spec) = inner("e[") {
-        let (a, rest) = spec.split_once('-').ok_or_else(|| Unsupported(format!("bad edge {s}")))?;
-        let (label, b) = rest.split_once("->").ok_or_else(|| Unsupported(format!("bad edge {s}")))?;
+        let (a, rest) = spec
+            .split_once('-')
+            .ok_or_else(|| Unsupported(format!("bad edge {s}")))?;
+        let (label, b) = rest
+            .split_once("->")
+            .ok_or_else(|| Unsupported(format!("bad edge {s}")))?;
         let (va, vb) = (vertex_named(g, a), vertex_named(g, b));
         let mut found = None;
         if let (Some(va), Some(vb)) = (va, vb) {
@@ -87,18 +97,29 @@ pub fn parse(s: &str, g: &Graph) -> Result<Value, Unsupported> {
                 });
             }
         }
-        let v = found.map(Value::Edge).unwrap_or_else(|| Value::str(&format!("missing edge {spec}")));
+        let v = found
+            .map(Value::Edge)
+            .unwrap_or_else(|| Value::str(&format!("missing edge {spec}")));
         return Ok(elem_suffix(g, v, suffix));
     }
     if let Some(spec) = inner("vp[") {
-        let (a, rest) = spec.split_once('-').ok_or_else(|| Unsupported(format!("bad vertex property {s}")))?;
-        let (key, val) = rest.split_once("->").ok_or_else(|| Unsupported(format!("bad vertex property {s}")))?;
+        let (a, rest) = spec
+            .split_once('-')
+            .ok_or_else(|| Unsupported(format!("bad vertex property {s}")))?;
+        let (key, val) = rest
+            .split_once("->")
+            .ok_or_else(|| Unsupported(format!("bad vertex property {s}")))?;
         let value = parse(val, g)?;
         let v = vertex_named(g, a);
         let k = g.symbols().lookup(key);
         if let (Some(v), Some(k)) = (v, k) {
             if let Some(p) = g.vertex_prop(v, k).iter().find(|p| p.value == value) {
-                return Ok(Value::VertexProperty(Arc::new(VertexPropertyValue { vertex: v, key: Arc::from(key), id: p.id, value })));
+                return Ok(Value::VertexProperty(Arc::new(VertexPropertyValue {
+                    vertex: v,
+                    key: Arc::from(key),
+                    id: p.id,
+                    value,
+                })));
             }
         }
         return Ok(Value::str(&format!("missing vertex property {spec}")));
@@ -121,7 +142,9 @@ pub fn parse(s: &str, g: &Graph) -> Result<Value, Unsupported> {
         return Ok(Value::str(x));
     }
     if let Some(x) = inner("dt[") {
-        return parse_datetime(x).map(Value::Date).ok_or_else(|| Unsupported(format!("bad date {s}")));
+        return parse_datetime(x)
+            .map(Value::Date)
+            .ok_or_else(|| Unsupported(format!("bad date {s}")));
     }
     if let Some(x) = inner("t[") {
         return Ok(Value::Token(match x {
@@ -133,30 +156,59 @@ pub fn parse(s: &str, g: &Graph) -> Result<Value, Unsupported> {
         }));
     }
     if let Some(x) = inner("D[") {
-        return Ok(Value::Token(if x == "OUT" || x == "from" { Token::Out } else { Token::In }));
+        return Ok(Value::Token(if x == "OUT" || x == "from" {
+            Token::Out
+        } else {
+            Token::In
+        }));
     }
     if let Some(x) = inner("M[") {
-        return Ok(Value::str(if x == "outV" { MERGE_OUT_V } else { MERGE_IN_V }));
+        return Ok(Value::str(if x == "outV" {
+            MERGE_OUT_V
+        } else {
+            MERGE_IN_V
+        }));
     }
     if let Some(c) = inner("c[") {
         if c.starts_with("predicate parameter") {
-            return Err(Unsupported("predicate-valued parameters cannot be bound as request bindings".into()));
+            return Err(Unsupported(
+                "predicate-valued parameters cannot be bound as request bindings".into(),
+            ));
         }
-        return Err(Unsupported("lambdas are not supported (Neptune rejects Groovy closures)".into()));
+        return Err(Unsupported(
+            "lambdas are not supported (Neptune rejects Groovy closures)".into(),
+        ));
     }
     if let Some(items) = inner("l[") {
-        return Ok(Value::list(split_top(items).iter().map(|i| parse(i, g)).collect::<Result<_, _>>()?));
+        return Ok(Value::list(
+            split_top(items)
+                .iter()
+                .map(|i| parse(i, g))
+                .collect::<Result<_, _>>()?,
+        ));
     }
     if let Some(items) = inner("s[") {
-        return Ok(Value::Set(Arc::new(split_top(items).iter().map(|i| parse(i, g)).collect::<Result<_, _>>()?)));
+        return Ok(Value::Set(Arc::new(
+            split_top(items)
+                .iter()
+                .map(|i| parse(i, g))
+                .collect::<Result<_, _>>()?,
+        )));
     }
     if let Some(items) = inner("p[") {
-        let objects = split_top(items).iter().map(|i| parse(i, g)).collect::<Result<Vec<_>, _>>()?;
+        let objects = split_top(items)
+            .iter()
+            .map(|i| parse(i, g))
+            .collect::<Result<Vec<_>, _>>()?;
         let labels = vec![Vec::new(); objects.len()];
-        return Ok(Value::Path(Arc::new(nubis_neptune::value::PathValue { objects, labels })));
+        return Ok(Value::Path(Arc::new(nubis_neptune::value::PathValue {
+            objects,
+            labels,
+        })));
     }
     if let Some(json) = inner("m[") {
-        let j: serde_json::Value = serde_json::from_str(json).map_err(|e| Unsupported(format!("bad map {s}: {e}")))?;
+        let j: serde_json::Value =
+            serde_json::from_str(json).map_err(|e| Unsupported(format!("bad map {s}: {e}")))?;
         return from_json(&j, g);
     }
     Ok(Value::str(s))
@@ -171,7 +223,11 @@ fn from_json(j: &serde_json::Value, g: &Graph) -> Result<Value, Unsupported> {
             None => Value::Double(n.as_f64().unwrap_or(0.0)),
         },
         serde_json::Value::String(s) => parse(s, g)?,
-        serde_json::Value::Array(a) => Value::list(a.iter().map(|x| from_json(x, g)).collect::<Result<_, _>>()?),
+        serde_json::Value::Array(a) => Value::list(
+            a.iter()
+                .map(|x| from_json(x, g))
+                .collect::<Result<_, _>>()?,
+        ),
         serde_json::Value::Object(o) => {
             let mut m = Map::new();
             for (k, v) in o {
@@ -193,22 +249,40 @@ pub fn canon(g: &Graph, v: &Value) -> String {
         Value::Double(d) => format!("d[{d:?}].d"),
         Value::Str(s) => s.to_string(),
         Value::Date(ms) => format!("dt[{ms}]"),
-        Value::List(l) => format!("l[{}]", l.iter().map(|x| canon(g, x)).collect::<Vec<_>>().join(",")),
+        Value::List(l) => format!(
+            "l[{}]",
+            l.iter().map(|x| canon(g, x)).collect::<Vec<_>>().join(",")
+        ),
         Value::Set(s) => {
             let mut items: Vec<String> = s.iter().map(|x| canon(g, x)).collect();
             items.sort();
             format!("s[{}]", items.join(","))
         }
         Value::Map(m) => {
-            let mut items: Vec<String> = m.iter().map(|(k, x)| format!("{}:{}", canon(g, k), canon(g, x))).collect();
+            let mut items: Vec<String> = m
+                .iter()
+                .map(|(k, x)| format!("{}:{}", canon(g, k), canon(g, x)))
+                .collect();
             items.sort();
             format!("m[{{{}}}]", items.join(","))
         }
-        Value::Vertex(i) => format!("v[{}]", g.vertices_id(*i).map(|id| canon(g, &id)).unwrap_or_default()),
+        Value::Vertex(i) => format!(
+            "v[{}]",
+            g.vertices_id(*i)
+                .map(|id| canon(g, &id))
+                .unwrap_or_default()
+        ),
         Value::Edge(e) => format!("e[{}]", canon(g, &g.edge_user_id(*e))),
         Value::VertexProperty(p) => format!("vp[{}-{}->{}]", p.vertex, p.key, canon(g, &p.value)),
         Value::Property(p) => format!("p[{}->{}]", p.key, canon(g, &p.value)),
-        Value::Path(p) => format!("p[{}]", p.objects.iter().map(|x| canon(g, x)).collect::<Vec<_>>().join(",")),
+        Value::Path(p) => format!(
+            "p[{}]",
+            p.objects
+                .iter()
+                .map(|x| canon(g, x))
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
         Value::Token(t) => format!("t[{}]", t.name()),
     }
 }

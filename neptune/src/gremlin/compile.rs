@@ -48,26 +48,52 @@ pub struct Compiled {
 
 /// Compiles one statement.
 pub fn compile(src: &str, expr: &Expr, bindings: &HashMap<String, Value>) -> Result<Compiled> {
-    let mut c = Compiler { src, bindings, mutating: false, needs_path: false };
+    let mut c = Compiler {
+        src,
+        bindings,
+        mutating: false,
+        needs_path: false,
+    };
     let Expr::Chain(segs) = expr else {
         return Err(c.err(expr.span(), "a query must be a traversal starting with 'g'"));
     };
-    let Some(first) = segs.first() else { return Err(c.err(expr.span(), "empty traversal")) };
+    let Some(first) = segs.first() else {
+        return Err(c.err(expr.span(), "empty traversal"));
+    };
     if first.name != "g" || first.args.is_some() {
-        return Err(c.err(first.span, format!("a query must start with the traversal source 'g', not '{}'", first.name)));
+        return Err(c.err(
+            first.span,
+            format!(
+                "a query must start with the traversal source 'g', not '{}'",
+                first.name
+            ),
+        ));
     }
-    let mut out = Compiled { sack: None, side_effects: Vec::new(), read_only: false, traversal: Traversal::default(), terminal: Terminal::ToList, mutating: false, needs_path: false };
+    let mut out = Compiled {
+        sack: None,
+        side_effects: Vec::new(),
+        read_only: false,
+        traversal: Traversal::default(),
+        terminal: Terminal::ToList,
+        mutating: false,
+        needs_path: false,
+    };
     let mut i = 1;
     while let Some(seg) = segs.get(i) {
         let args = seg.args.as_deref().unwrap_or(&[]);
         match seg.name.as_str() {
             "withSack" => {
-                let init = c.arg(args.first().ok_or_else(|| c.err(seg.span, "withSack() needs an initial value"))?)?;
+                let init = c.arg(
+                    args.first()
+                        .ok_or_else(|| c.err(seg.span, "withSack() needs an initial value"))?,
+                )?;
                 let op = args.get(1).map(|a| c.operator(a)).transpose()?;
                 out.sack = Some((init, op));
             }
             "withSideEffect" => {
-                let (Some(k), Some(v)) = (args.first(), args.get(1)) else { return Err(c.err(seg.span, "withSideEffect() needs a key and a value")) };
+                let (Some(k), Some(v)) = (args.first(), args.get(1)) else {
+                    return Err(c.err(seg.span, "withSideEffect() needs a key and a value"));
+                };
                 out.side_effects.push((c.string(k)?, c.value(v)?));
             }
             "withStrategies" => {
@@ -76,7 +102,15 @@ pub fn compile(src: &str, expr: &Expr, bindings: &HashMap<String, Value>) -> Res
                     match name.as_deref() {
                         Some("ReadOnlyStrategy") => out.read_only = true,
                         Some("SeedStrategy") | Some("ProductiveByStrategy") => {}
-                        _ => return Err(c.err(a.span(), format!("the strategy {} is not supported", name.unwrap_or_default()))),
+                        _ => {
+                            return Err(c.err(
+                                a.span(),
+                                format!(
+                                    "the strategy {} is not supported",
+                                    name.unwrap_or_default()
+                                ),
+                            ));
+                        }
                     }
                 }
             }
@@ -86,7 +120,10 @@ pub fn compile(src: &str, expr: &Expr, bindings: &HashMap<String, Value>) -> Res
         i += 1;
     }
     let mut end = segs.len();
-    if let Some(last) = segs.last().filter(|s| segs.len() > i + 1 || is_terminal(&s.name)) {
+    if let Some(last) = segs
+        .last()
+        .filter(|s| segs.len() > i + 1 || is_terminal(&s.name))
+    {
         if let Some(t) = terminal(last, &c)? {
             out.terminal = t;
             end -= 1;
@@ -96,12 +133,23 @@ pub fn compile(src: &str, expr: &Expr, bindings: &HashMap<String, Value>) -> Res
     if body.is_empty() {
         return Err(c.err(first.span, "the traversal has no start step"));
     }
-    if !matches!(body[0].name.as_str(), "V" | "E" | "addV" | "addE" | "inject" | "mergeV" | "mergeE" | "call" | "union" | "io") {
-        return Err(c.err(body[0].span, format!("'{}' is not a start step of a traversal source", body[0].name)));
+    if !matches!(
+        body[0].name.as_str(),
+        "V" | "E" | "addV" | "addE" | "inject" | "mergeV" | "mergeE" | "call" | "union" | "io"
+    ) {
+        return Err(c.err(
+            body[0].span,
+            format!(
+                "'{}' is not a start step of a traversal source",
+                body[0].name
+            ),
+        ));
     }
     out.traversal = c.steps(body)?;
     if out.read_only && c.mutating {
-        return Err(Error::Evaluation("The provided traversal has a mutating step and thus is not read only".into()));
+        return Err(Error::Evaluation(
+            "The provided traversal has a mutating step and thus is not read only".into(),
+        ));
     }
     out.mutating = c.mutating;
     out.needs_path = c.needs_path;
@@ -109,7 +157,10 @@ pub fn compile(src: &str, expr: &Expr, bindings: &HashMap<String, Value>) -> Res
 }
 
 fn is_terminal(name: &str) -> bool {
-    matches!(name, "toList" | "next" | "iterate" | "toSet" | "hasNext" | "tryNext" | "toBulkSet")
+    matches!(
+        name,
+        "toList" | "next" | "iterate" | "toSet" | "hasNext" | "tryNext" | "toBulkSet"
+    )
 }
 
 fn terminal(seg: &Segment, c: &Compiler<'_>) -> Result<Option<Terminal>> {
@@ -130,19 +181,114 @@ fn terminal(seg: &Segment, c: &Compiler<'_>) -> Result<Option<Terminal>> {
 
 fn strategy_name(e: &Expr) -> Option<String> {
     match e {
-        Expr::Chain(segs) => segs.iter().find(|s| s.name.ends_with("Strategy")).map(|s| s.name.clone()),
+        Expr::Chain(segs) => segs
+            .iter()
+            .find(|s| s.name.ends_with("Strategy"))
+            .map(|s| s.name.clone()),
         _ => None,
     }
 }
 
 /// The step names an anonymous traversal may start with without `__.`.
 const STEP_NAMES: &[&str] = &[
-    "V", "E", "addV", "addE", "property", "drop", "has", "hasLabel", "hasId", "hasNot", "hasKey", "hasValue", "is", "out", "in", "both", "outE", "inE", "bothE", "outV",
-    "inV", "bothV", "otherV", "values", "properties", "valueMap", "elementMap", "propertyMap", "id", "label", "key", "value", "as", "select", "project", "where", "filter", "not", "and",
-    "or", "order", "limit", "range", "skip", "tail", "count", "sum", "min", "max", "mean", "group", "groupCount", "dedup", "path", "simplePath", "cyclicPath", "repeat", "loops",
-    "union", "coalesce", "choose", "optional", "local", "map", "flatMap", "fold", "unfold", "constant", "identity", "sideEffect", "aggregate", "store", "cap", "math", "coin",
-    "sample", "barrier", "mergeV", "mergeE", "sack", "inject", "index", "toUpper", "toLower", "length", "trim", "lTrim", "rTrim", "reverse", "concat", "split", "substring",
-    "replace", "asString", "fail", "emit", "until", "times",
+    "V",
+    "E",
+    "addV",
+    "addE",
+    "property",
+    "drop",
+    "has",
+    "hasLabel",
+    "hasId",
+    "hasNot",
+    "hasKey",
+    "hasValue",
+    "is",
+    "out",
+    "in",
+    "both",
+    "outE",
+    "inE",
+    "bothE",
+    "outV",
+    "inV",
+    "bothV",
+    "otherV",
+    "values",
+    "properties",
+    "valueMap",
+    "elementMap",
+    "propertyMap",
+    "id",
+    "label",
+    "key",
+    "value",
+    "as",
+    "select",
+    "project",
+    "where",
+    "filter",
+    "not",
+    "and",
+    "or",
+    "order",
+    "limit",
+    "range",
+    "skip",
+    "tail",
+    "count",
+    "sum",
+    "min",
+    "max",
+    "mean",
+    "group",
+    "groupCount",
+    "dedup",
+    "path",
+    "simplePath",
+    "cyclicPath",
+    "repeat",
+    "loops",
+    "union",
+    "coalesce",
+    "choose",
+    "optional",
+    "local",
+    "map",
+    "flatMap",
+    "fold",
+    "unfold",
+    "constant",
+    "identity",
+    "sideEffect",
+    "aggregate",
+    "store",
+    "cap",
+    "math",
+    "coin",
+    "sample",
+    "barrier",
+    "mergeV",
+    "mergeE",
+    "sack",
+    "inject",
+    "index",
+    "toUpper",
+    "toLower",
+    "length",
+    "trim",
+    "lTrim",
+    "rTrim",
+    "reverse",
+    "concat",
+    "split",
+    "substring",
+    "replace",
+    "asString",
+    "fail",
+    "emit",
+    "until",
+    "times",
 ];
 
 struct Compiler<'a> {
@@ -160,21 +306,42 @@ impl Compiler<'_> {
     /// A child traversal: `__.a().b()`, `a().b()`, or (for `where`/`has`) a bare token.
     fn traversal(&mut self, e: &Expr) -> Result<Traversal> {
         match e {
-            Expr::Chain(segs) if segs.first().is_some_and(|s| s.name == "__" && s.args.is_none()) => {
+            Expr::Chain(segs)
+                if segs
+                    .first()
+                    .is_some_and(|s| s.name == "__" && s.args.is_none()) =>
+            {
                 if segs.len() == 1 {
                     return Ok(Traversal::default());
                 }
                 self.steps(&segs[1..])
             }
-            Expr::Chain(segs) if segs.first().is_some_and(|s| s.args.is_some() && STEP_NAMES.contains(&s.name.as_str())) => self.steps(segs),
-            Expr::Closure(span) => Err(self.err(*span, "Groovy closures (lambdas) are not supported; use an anonymous traversal")),
-            other => Err(self.err(other.span(), format!("expected a traversal but found '{other}'"))),
+            Expr::Chain(segs)
+                if segs
+                    .first()
+                    .is_some_and(|s| s.args.is_some() && STEP_NAMES.contains(&s.name.as_str())) =>
+            {
+                self.steps(segs)
+            }
+            Expr::Closure(span) => Err(self.err(
+                *span,
+                "Groovy closures (lambdas) are not supported; use an anonymous traversal",
+            )),
+            other => Err(self.err(
+                other.span(),
+                format!("expected a traversal but found '{other}'"),
+            )),
         }
     }
 
     fn is_traversal(&self, e: &Expr) -> bool {
         match e {
-            Expr::Chain(segs) => segs.first().is_some_and(|s| (s.name == "__" && s.args.is_none()) || (s.args.is_some() && STEP_NAMES.contains(&s.name.as_str()) && !self.is_pred(e))),
+            Expr::Chain(segs) => segs.first().is_some_and(|s| {
+                (s.name == "__" && s.args.is_none())
+                    || (s.args.is_some()
+                        && STEP_NAMES.contains(&s.name.as_str())
+                        && !self.is_pred(e))
+            }),
             _ => false,
         }
     }
@@ -183,7 +350,9 @@ impl Compiler<'_> {
     fn value(&mut self, e: &Expr) -> Result<Value> {
         match e {
             Expr::Lit(v, _) => Ok(v.clone()),
-            Expr::List(items, _) => Ok(Value::list(items.iter().map(|i| self.value(i)).collect::<Result<_>>()?)),
+            Expr::List(items, _) => Ok(Value::list(
+                items.iter().map(|i| self.value(i)).collect::<Result<_>>()?,
+            )),
             Expr::Map(pairs, _) => {
                 let mut m = Map::new();
                 for (k, v) in pairs {
@@ -206,8 +375,12 @@ impl Compiler<'_> {
                 ["true"] => return Ok(Value::Bool(true)),
                 ["false"] => return Ok(Value::Bool(false)),
                 ["null"] => return Ok(Value::Null),
-                [name] if self.bindings.contains_key(*name) => return Ok(self.bindings.get(*name).cloned().unwrap_or(Value::Null)),
-                ["T", t] | [t] if token(t).is_some() => return Ok(Value::Token(token(t).unwrap_or(Token::Id))),
+                [name] if self.bindings.contains_key(*name) => {
+                    return Ok(self.bindings.get(*name).cloned().unwrap_or(Value::Null));
+                }
+                ["T", t] | [t] if token(t).is_some() => {
+                    return Ok(Value::Token(token(t).unwrap_or(Token::Id)));
+                }
                 ["Direction", "OUT" | "from"] | ["OUT"] => return Ok(Value::Token(Token::Out)),
                 ["Direction", "IN" | "to"] | ["IN"] => return Ok(Value::Token(Token::In)),
                 ["Merge", "outV"] => return Ok(Value::str(super::exec::MERGE_OUT_V)),
@@ -232,8 +405,13 @@ impl Compiler<'_> {
                 return match args {
                     [] => Ok(Value::Date(0)),
                     [a] => match self.value(a)? {
-                        Value::Str(s) => parse_datetime(&s).map(Value::Date).ok_or_else(|| self.err(a.span(), format!("invalid datetime '{s}'"))),
-                        v => v.as_i64().map(Value::Date).ok_or_else(|| self.err(a.span(), "invalid date")),
+                        Value::Str(s) => parse_datetime(&s)
+                            .map(Value::Date)
+                            .ok_or_else(|| self.err(a.span(), format!("invalid datetime '{s}'"))),
+                        v => v
+                            .as_i64()
+                            .map(Value::Date)
+                            .ok_or_else(|| self.err(a.span(), "invalid date")),
                     },
                     _ => Err(self.err(seg.span, "datetime() takes one argument")),
                 };
@@ -245,7 +423,10 @@ impl Compiler<'_> {
     fn string(&mut self, e: &Expr) -> Result<Arc<str>> {
         match self.value(e)? {
             Value::Str(s) => Ok(s),
-            other => Err(self.err(e.span(), format!("expected a string but found {}", other.type_name()))),
+            other => Err(self.err(
+                e.span(),
+                format!("expected a string but found {}", other.type_name()),
+            )),
         }
     }
 
@@ -262,7 +443,12 @@ impl Compiler<'_> {
                         }
                     }
                 }
-                other => return Err(self.err(a.span(), format!("expected a string but found {}", other.type_name()))),
+                other => {
+                    return Err(self.err(
+                        a.span(),
+                        format!("expected a string but found {}", other.type_name()),
+                    ));
+                }
             }
         }
         Ok(out)
@@ -275,22 +461,30 @@ impl Compiler<'_> {
                 Some(_) => Ok(u64::MAX),
                 None => Err(self.err(*s, "expected an integer")),
             },
-            Expr::Chain(segs) if segs.len() == 1 && segs[0].args.is_none() => match self.bindings.get(&segs[0].name).and_then(Value::as_i64) {
-                Some(n) if n >= 0 => Ok(n as u64),
-                Some(_) => Ok(u64::MAX),
-                None => Err(self.err(e.span(), "expected an integer")),
-            },
+            Expr::Chain(segs) if segs.len() == 1 && segs[0].args.is_none() => {
+                match self.bindings.get(&segs[0].name).and_then(Value::as_i64) {
+                    Some(n) if n >= 0 => Ok(n as u64),
+                    Some(_) => Ok(u64::MAX),
+                    None => Err(self.err(e.span(), "expected an integer")),
+                }
+            }
             _ => Err(self.err(e.span(), "expected an integer")),
         }
     }
 
     fn arg(&mut self, e: &Expr) -> Result<Arg> {
-        if self.is_traversal(e) { Ok(Arg::Trav(self.traversal(e)?)) } else { Ok(Arg::Const(self.value(e)?)) }
+        if self.is_traversal(e) {
+            Ok(Arg::Trav(self.traversal(e)?))
+        } else {
+            Ok(Arg::Const(self.value(e)?))
+        }
     }
 
     fn enum_name<'e>(&self, e: &'e Expr) -> Option<&'e str> {
         match e {
-            Expr::Chain(segs) if segs.iter().all(|s| s.args.is_none()) && segs.len() <= 2 => segs.last().map(|s| s.name.as_str()),
+            Expr::Chain(segs) if segs.iter().all(|s| s.args.is_none()) && segs.len() <= 2 => {
+                segs.last().map(|s| s.name.as_str())
+            }
             _ => None,
         }
     }
@@ -329,12 +523,16 @@ impl Compiler<'_> {
     }
 
     fn pred(&mut self, e: &Expr) -> Result<Pred> {
-        let Expr::Chain(segs) = e else { return Err(self.err(e.span(), "expected a predicate")) };
+        let Expr::Chain(segs) = e else {
+            return Err(self.err(e.span(), "expected a predicate"));
+        };
         let segs = match segs.first() {
             Some(s) if (s.name == "P" || s.name == "TextP") && s.args.is_none() => &segs[1..],
             _ => &segs[..],
         };
-        let Some(first) = segs.first() else { return Err(self.err(e.span(), "expected a predicate")) };
+        let Some(first) = segs.first() else {
+            return Err(self.err(e.span(), "expected a predicate"));
+        };
         let mut p = self.pred_call(first)?;
         for seg in &segs[1..] {
             let args = seg.args.as_deref().unwrap_or(&[]);
@@ -342,7 +540,12 @@ impl Compiler<'_> {
                 ("and", [a]) => Pred::And(Box::new(p), Box::new(self.pred(a)?)),
                 ("or", [a]) => Pred::Or(Box::new(p), Box::new(self.pred(a)?)),
                 ("negate", []) => Pred::Not(Box::new(p)),
-                _ => return Err(self.err(seg.span, format!("'{}' is not a predicate method", seg.name))),
+                _ => {
+                    return Err(self.err(
+                        seg.span,
+                        format!("'{}' is not a predicate method", seg.name),
+                    ));
+                }
             };
         }
         Ok(p)
@@ -399,7 +602,8 @@ impl Compiler<'_> {
             "notContaining" => Pred::Containing(text(self)?, true),
             "regex" | "notRegex" => {
                 let pattern = text(self)?;
-                let regex = regex_lite::Regex::new(&pattern).map_err(|e| self.err(seg.span, format!("invalid regular expression: {e}")))?;
+                let regex = regex_lite::Regex::new(&pattern)
+                    .map_err(|e| self.err(seg.span, format!("invalid regular expression: {e}")))?;
                 Pred::Regex(Arc::new(Rx { pattern, regex }), seg.name == "notRegex")
             }
             "not" => match args {
@@ -415,7 +619,9 @@ impl Compiler<'_> {
         match args {
             [a] if self.is_pred(a) => self.pred(a),
             [a] => match self.value(a)? {
-                v @ (Value::List(_) | Value::Set(_)) => Ok(Pred::Within(v.as_items().unwrap_or_default())),
+                v @ (Value::List(_) | Value::Set(_)) => {
+                    Ok(Pred::Within(v.as_items().unwrap_or_default()))
+                }
                 v => Ok(Pred::Eq(v)),
             },
             _ => {
@@ -442,17 +648,26 @@ impl Compiler<'_> {
             [a] if dir_of(self, a).is_some() => Ok((By::Identity, dir_of(self, a))),
             [a] | [a, _] => {
                 let dir = match args.get(1) {
-                    Some(d) => Some(dir_of(self, d).ok_or_else(|| self.err(d.span(), "expected an Order (asc, desc, shuffle)"))?),
+                    Some(d) => Some(dir_of(self, d).ok_or_else(|| {
+                        self.err(d.span(), "expected an Order (asc, desc, shuffle)")
+                    })?),
                     None => None,
                 };
                 let by = match self.enum_name(a) {
                     Some("keys") if !self.bindings.contains_key("keys") => By::Column(Column::Keys),
-                    Some("values") if !self.bindings.contains_key("values") => By::Column(Column::Values),
+                    Some("values") if !self.bindings.contains_key("values") => {
+                        By::Column(Column::Values)
+                    }
                     _ if self.is_traversal(a) => By::Trav(self.traversal(a)?),
                     _ => match self.value(a)? {
                         Value::Str(s) => By::Key(s),
                         Value::Token(t) => By::Token(t),
-                        _ => return Err(self.err(a.span(), "by() takes a key, a token, a column or a traversal")),
+                        _ => {
+                            return Err(self.err(
+                                a.span(),
+                                "by() takes a key, a token, a column or a traversal",
+                            ));
+                        }
                     },
                 };
                 Ok((by, dir))
@@ -480,8 +695,26 @@ impl Compiler<'_> {
 
 /// Predicate names (`P.*`, `TextP.*`).
 const PRED_NAMES: &[&str] = &[
-    "eq", "neq", "lt", "lte", "gt", "gte", "inside", "outside", "between", "within", "without", "startingWith", "notStartingWith", "endingWith", "notEndingWith", "containing",
-    "notContaining", "regex", "notRegex", "not",
+    "eq",
+    "neq",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "inside",
+    "outside",
+    "between",
+    "within",
+    "without",
+    "startingWith",
+    "notStartingWith",
+    "endingWith",
+    "notEndingWith",
+    "containing",
+    "notContaining",
+    "regex",
+    "notRegex",
+    "not",
 ];
 
 fn token(name: &str) -> Option<Token> {
@@ -556,8 +789,14 @@ mod tests {
     #[test]
     fn dates_parse() {
         assert_eq!(parse_datetime("1970-01-02"), Some(86_400_000));
-        assert_eq!(parse_datetime("2023-08-01T00:00:00Z"), Some(1_690_848_000_000));
-        assert_eq!(parse_datetime("2023-08-01T02:00:00+02:00"), Some(1_690_848_000_000));
+        assert_eq!(
+            parse_datetime("2023-08-01T00:00:00Z"),
+            Some(1_690_848_000_000)
+        );
+        assert_eq!(
+            parse_datetime("2023-08-01T02:00:00+02:00"),
+            Some(1_690_848_000_000)
+        );
         assert_eq!(parse_datetime("nope"), None);
     }
 

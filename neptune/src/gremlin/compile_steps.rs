@@ -22,11 +22,19 @@ pub(super) fn cardinality_name(name: &str) -> Option<Cardinality> {
 }
 
 impl Compiler<'_> {
-    pub(super) fn step(&mut self, seg: &Segment, steps: &mut Vec<Step>, pending: &mut Option<Loop>) -> Result<()> {
+    pub(super) fn step(
+        &mut self,
+        seg: &Segment,
+        steps: &mut Vec<Step>,
+        pending: &mut Option<Loop>,
+    ) -> Result<()> {
         let args: &[Expr] = seg.args.as_deref().unwrap_or(&[]);
         let span = seg.span;
         if seg.args.is_none() {
-            return Err(self.err(span, format!("'{}' must be called as a step: {}()", seg.name, seg.name)));
+            return Err(self.err(
+                span,
+                format!("'{}' must be called as a step: {}()", seg.name, seg.name),
+            ));
         }
         let name = seg.name.as_str();
         let scoped = |c: &Self| -> (Scope, &[Expr]) {
@@ -44,21 +52,36 @@ impl Compiler<'_> {
                         other => ids.push(other),
                     }
                 }
-                if name == "V" { Step::V(ids) } else { Step::E(ids) }
+                if name == "V" {
+                    Step::V(ids)
+                } else {
+                    Step::E(ids)
+                }
             }
             "inject" => Step::Inject(args.iter().map(|a| self.value(a)).collect::<Result<_>>()?),
             "addV" => {
                 self.mutating = true;
                 match args {
-                    [] => Step::AddV { label: Arg::Const(Value::str("vertex")), id: None },
-                    [a] => Step::AddV { label: self.arg(a)?, id: None },
+                    [] => Step::AddV {
+                        label: Arg::Const(Value::str("vertex")),
+                        id: None,
+                    },
+                    [a] => Step::AddV {
+                        label: self.arg(a)?,
+                        id: None,
+                    },
                     _ => return Err(self.err(span, "addV() takes at most one label")),
                 }
             }
             "addE" => {
                 self.mutating = true;
                 match args {
-                    [a] => Step::AddE { label: self.arg(a)?, from: None, to: None, id: None },
+                    [a] => Step::AddE {
+                        label: self.arg(a)?,
+                        from: None,
+                        to: None,
+                        id: None,
+                    },
                     _ => return Err(self.err(span, "addE() takes one label")),
                 }
             }
@@ -68,16 +91,29 @@ impl Compiler<'_> {
                     [a] => match self.value(a)? {
                         Value::Str(label) => {
                             self.needs_path = true;
-                            Arg::Trav(Traversal { steps: vec![Step::Select { pop: Pop::Last, keys: vec![label], by: vec![] }] })
+                            Arg::Trav(Traversal {
+                                steps: vec![Step::Select {
+                                    pop: Pop::Last,
+                                    keys: vec![label],
+                                    by: vec![],
+                                }],
+                            })
                         }
                         v => Arg::Const(v),
                     },
                     _ => return Err(self.err(span, format!("{name}() takes one argument"))),
                 };
-                let last = steps.iter_mut().rev().find(|s| !matches!(s, Step::Property { .. }));
+                let last = steps
+                    .iter_mut()
+                    .rev()
+                    .find(|s| !matches!(s, Step::Property { .. }));
                 match last {
                     Some(Step::AddE { from, to, .. }) => {
-                        if name == "from" { *from = Some(target) } else { *to = Some(target) }
+                        if name == "from" {
+                            *from = Some(target)
+                        } else {
+                            *to = Some(target)
+                        }
                         return Ok(());
                     }
                     Some(Step::PathFilter { from, to, .. }) => {
@@ -88,35 +124,62 @@ impl Compiler<'_> {
                             },
                             _ => None,
                         };
-                        if name == "from" { *from = label } else { *to = label }
+                        if name == "from" {
+                            *from = label
+                        } else {
+                            *to = label
+                        }
                         return Ok(());
                     }
-                    _ => return Err(self.err(span, format!("{name}() must follow addE(), simplePath() or cyclicPath()"))),
+                    _ => {
+                        return Err(self.err(
+                            span,
+                            format!("{name}() must follow addE(), simplePath() or cyclicPath()"),
+                        ));
+                    }
                 }
             }
             "property" => {
                 self.mutating = true;
-                let (card, rest) = match args.first().and_then(|a| self.enum_name(a)).and_then(cardinality_name) {
+                let (card, rest) = match args
+                    .first()
+                    .and_then(|a| self.enum_name(a))
+                    .and_then(cardinality_name)
+                {
                     Some(c) if args.len() >= 3 => (Some(c), &args[1..]),
                     _ => (None, args),
                 };
                 match rest {
                     [m] => {
-                        let Value::Map(map) = self.value(m)? else { return Err(self.err(m.span(), "property() takes a key and a value, or a map")) };
+                        let Value::Map(map) = self.value(m)? else {
+                            return Err(
+                                self.err(m.span(), "property() takes a key and a value, or a map")
+                            );
+                        };
                         for (k, v) in map.iter() {
-                            steps.push(Step::Property { card, key: Arg::Const(k.clone()), value: Arg::Const(v.clone()), meta: vec![] });
+                            steps.push(Step::Property {
+                                card,
+                                key: Arg::Const(k.clone()),
+                                value: Arg::Const(v.clone()),
+                                meta: vec![],
+                            });
                         }
                         return Ok(());
                     }
                     [k, v, meta @ ..] => {
                         if meta.len() % 2 != 0 {
-                            return Err(self.err(span, "property() meta-properties come in key/value pairs"));
+                            return Err(self
+                                .err(span, "property() meta-properties come in key/value pairs"));
                         }
                         let key = self.arg(k)?;
                         let value = self.arg(v)?;
-                        if key == Arg::Const(Value::Token(crate::value::Token::Id)) && meta.is_empty() {
+                        if key == Arg::Const(Value::Token(crate::value::Token::Id))
+                            && meta.is_empty()
+                        {
                             match steps.last_mut() {
-                                Some(Step::AddV { id, .. }) | Some(Step::AddE { id, .. }) if id.is_none() => {
+                                Some(Step::AddV { id, .. }) | Some(Step::AddE { id, .. })
+                                    if id.is_none() =>
+                                {
                                     *id = Some(value);
                                     return Ok(());
                                 }
@@ -127,7 +190,12 @@ impl Compiler<'_> {
                         for pair in meta.chunks(2) {
                             m.push((self.value(&pair[0])?, self.arg(&pair[1])?));
                         }
-                        Step::Property { card, key, value, meta: m }
+                        Step::Property {
+                            card,
+                            key,
+                            value,
+                            meta: m,
+                        }
                     }
                     _ => return Err(self.err(span, "property() takes a key and a value")),
                 }
@@ -138,12 +206,21 @@ impl Compiler<'_> {
             }
             "has" => match args {
                 [k] => Step::Has(self.has_key(k)?, HasTest::Exists),
-                [k, t] if self.is_traversal(t) => Step::Has(self.has_key(k)?, HasTest::Trav(self.traversal(t)?)),
-                [k, v] => Step::Has(self.has_key(k)?, HasTest::Pred(self.pred_or_eq(std::slice::from_ref(v))?)),
+                [k, t] if self.is_traversal(t) => {
+                    Step::Has(self.has_key(k)?, HasTest::Trav(self.traversal(t)?))
+                }
+                [k, v] => Step::Has(
+                    self.has_key(k)?,
+                    HasTest::Pred(self.pred_or_eq(std::slice::from_ref(v))?),
+                ),
                 [l, k, v] => {
                     let label = self.pred_or_eq(std::slice::from_ref(l))?;
                     let key = self.string(k)?;
-                    let test = if self.is_traversal(v) { HasTest::Trav(self.traversal(v)?) } else { HasTest::Pred(self.pred_or_eq(std::slice::from_ref(v))?) };
+                    let test = if self.is_traversal(v) {
+                        HasTest::Trav(self.traversal(v)?)
+                    } else {
+                        HasTest::Pred(self.pred_or_eq(std::slice::from_ref(v))?)
+                    };
                     Step::HasLabelKey(label, key, test)
                 }
                 _ => return Err(self.err(span, "has() takes one to three arguments")),
@@ -166,7 +243,11 @@ impl Compiler<'_> {
                     "in" => Direction::In,
                     _ => Direction::Both,
                 };
-                Step::Adjacent { dir, labels: self.strings(args)?, edges: name.ends_with('E') }
+                Step::Adjacent {
+                    dir,
+                    labels: self.strings(args)?,
+                    edges: name.ends_with('E'),
+                }
             }
             "outV" => Step::EdgeVertex(Direction::Out),
             "inV" => Step::EdgeVertex(Direction::In),
@@ -178,11 +259,21 @@ impl Compiler<'_> {
             "values" => Step::Values(self.strings(args)?),
             "properties" => Step::Properties(self.strings(args)?),
             "valueMap" => {
-                let (tokens, rest) = match args.first() {
-                    Some(Expr::Lit(Value::Bool(b), _)) => (*b, &args[1..]),
+                let first = match args.first() {
+                    Some(a @ (Expr::Lit(..) | Expr::Chain(_))) if !self.is_traversal(a) => {
+                        self.value(a).ok()
+                    }
+                    _ => None,
+                };
+                let (tokens, rest) = match first {
+                    Some(Value::Bool(b)) => (b, &args[1..]),
                     _ => (false, args),
                 };
-                Step::ValueMap { keys: self.strings(rest)?, tokens, by: vec![] }
+                Step::ValueMap {
+                    keys: self.strings(rest)?,
+                    tokens,
+                    by: vec![],
+                }
             }
             "elementMap" => Step::ElementMap(self.strings(args)?),
             "propertyMap" => Step::PropertyMap(self.strings(args)?),
@@ -195,13 +286,19 @@ impl Compiler<'_> {
                 Step::As(self.strings(args)?)
             }
             "select" => self.select(args, span)?,
-            "project" if !args.is_empty() => Step::Project { keys: self.strings(args)?, by: vec![] },
+            "project" if !args.is_empty() => Step::Project {
+                keys: self.strings(args)?,
+                by: vec![],
+            },
             "by" => {
                 let (by, dir) = self.by(args, span)?;
                 return self.attach_by(steps, by, dir, span);
             }
             "with" => {
-                match (steps.last_mut(), args.first().and_then(|a| self.enum_name(a))) {
+                match (
+                    steps.last_mut(),
+                    args.first().and_then(|a| self.enum_name(a)),
+                ) {
                     (Some(Step::ValueMap { tokens, .. }), Some("tokens")) => *tokens = true,
                     (Some(_), Some(_)) => {}
                     _ => return Err(self.err(span, "with() must follow a step it configures")),
@@ -211,31 +308,63 @@ impl Compiler<'_> {
             "where" => self.where_step(args, span)?,
             "filter" => Step::Filter(self.one_trav(args, span)?),
             "not" => Step::Not(self.one_trav(args, span)?),
-            "and" => Step::And(args.iter().map(|a| self.traversal(a)).collect::<Result<_>>()?),
-            "or" => Step::Or(args.iter().map(|a| self.traversal(a)).collect::<Result<_>>()?),
-            "order" => Step::Order { scope: scoped(self).0, by: vec![] },
+            "and" => Step::And(
+                args.iter()
+                    .map(|a| self.traversal(a))
+                    .collect::<Result<_>>()?,
+            ),
+            "or" => Step::Or(
+                args.iter()
+                    .map(|a| self.traversal(a))
+                    .collect::<Result<_>>()?,
+            ),
+            "order" => Step::Order {
+                scope: scoped(self).0,
+                by: vec![],
+            },
             "limit" => {
                 let (scope, rest) = scoped(self);
-                let [n] = rest else { return Err(self.err(span, "limit() takes a count")) };
-                Step::Range { scope, lo: 0, hi: Some(self.count(n)?) }
+                let [n] = rest else {
+                    return Err(self.err(span, "limit() takes a count"));
+                };
+                Step::Range {
+                    scope,
+                    lo: 0,
+                    hi: Some(self.count(n)?),
+                }
             }
             "skip" => {
                 let (scope, rest) = scoped(self);
-                let [n] = rest else { return Err(self.err(span, "skip() takes a count")) };
-                Step::Range { scope, lo: self.count(n)?, hi: None }
+                let [n] = rest else {
+                    return Err(self.err(span, "skip() takes a count"));
+                };
+                Step::Range {
+                    scope,
+                    lo: self.count(n)?,
+                    hi: None,
+                }
             }
             "range" => {
                 let (scope, rest) = scoped(self);
-                let [lo, hi] = rest else { return Err(self.err(span, "range() takes a low and a high bound")) };
+                let [lo, hi] = rest else {
+                    return Err(self.err(span, "range() takes a low and a high bound"));
+                };
                 let lo_n = self.count(lo)?;
                 let hi_n = match hi {
                     Expr::Lit(v, _) if v.as_i64() == Some(-1) => None,
                     _ => Some(self.count(hi)?),
                 };
                 if hi_n.is_some_and(|h| h < lo_n) {
-                    return Err(crate::error::Error::InvalidParameter(format!("Not a legal range: [{lo_n}, {}]", hi_n.unwrap_or(0))));
+                    return Err(crate::error::Error::InvalidParameter(format!(
+                        "Not a legal range: [{lo_n}, {}]",
+                        hi_n.unwrap_or(0)
+                    )));
                 }
-                Step::Range { scope, lo: lo_n, hi: hi_n }
+                Step::Range {
+                    scope,
+                    lo: lo_n,
+                    hi: hi_n,
+                }
             }
             "tail" => {
                 let (scope, rest) = scoped(self);
@@ -251,14 +380,24 @@ impl Compiler<'_> {
             "min" => Step::Min(scoped(self).0),
             "max" => Step::Max(scoped(self).0),
             "mean" => Step::Mean(scoped(self).0),
-            "group" => Step::Group { side: args.first().map(|a| self.string(a)).transpose()?, by: vec![] },
-            "groupCount" => Step::GroupCount { side: args.first().map(|a| self.string(a)).transpose()?, by: None },
+            "group" => Step::Group {
+                side: args.first().map(|a| self.string(a)).transpose()?,
+                by: vec![],
+            },
+            "groupCount" => Step::GroupCount {
+                side: args.first().map(|a| self.string(a)).transpose()?,
+                by: None,
+            },
             "dedup" => {
                 let (scope, rest) = scoped(self);
                 if !rest.is_empty() {
                     self.needs_path = true;
                 }
-                Step::Dedup { scope, labels: self.strings(rest)?, by: None }
+                Step::Dedup {
+                    scope,
+                    labels: self.strings(rest)?,
+                    by: None,
+                }
             }
             "path" => {
                 self.needs_path = true;
@@ -266,7 +405,12 @@ impl Compiler<'_> {
             }
             "simplePath" | "cyclicPath" => {
                 self.needs_path = true;
-                Step::PathFilter { simple: name == "simplePath", from: None, to: None, by: None }
+                Step::PathFilter {
+                    simple: name == "simplePath",
+                    from: None,
+                    to: None,
+                    by: None,
+                }
             }
             "repeat" => {
                 let mut l = pending.take().unwrap_or_default();
@@ -280,10 +424,20 @@ impl Compiler<'_> {
                 }
                 Step::Repeat(Box::new(l))
             }
-            "times" | "until" | "emit" => return self.loop_modulator(name, args, span, steps, pending),
+            "times" | "until" | "emit" => {
+                return self.loop_modulator(name, args, span, steps, pending);
+            }
             "loops" => Step::Loops(args.first().map(|a| self.string(a)).transpose()?),
-            "union" => Step::Union(args.iter().map(|a| self.traversal(a)).collect::<Result<_>>()?),
-            "coalesce" => Step::Coalesce(args.iter().map(|a| self.traversal(a)).collect::<Result<_>>()?),
+            "union" => Step::Union(
+                args.iter()
+                    .map(|a| self.traversal(a))
+                    .collect::<Result<_>>()?,
+            ),
+            "coalesce" => Step::Coalesce(
+                args.iter()
+                    .map(|a| self.traversal(a))
+                    .collect::<Result<_>>()?,
+            ),
             "choose" => self.choose(args, span)?,
             "option" => return self.option(args, span, steps),
             "optional" => Step::Optional(self.one_trav(args, span)?),
@@ -293,7 +447,11 @@ impl Compiler<'_> {
             "fold" => match args {
                 [] => Step::Fold,
                 [seed, op] => Step::FoldWith(self.value(seed)?, self.operator(op)?),
-                _ => return Err(self.err(span, "fold() takes no arguments or a seed and an operator")),
+                _ => {
+                    return Err(
+                        self.err(span, "fold() takes no arguments or a seed and an operator")
+                    );
+                }
             },
             "unfold" => Step::Unfold,
             "constant" => match args {
@@ -304,9 +462,15 @@ impl Compiler<'_> {
             "sideEffect" => Step::SideEffect(self.one_trav(args, span)?),
             "aggregate" | "store" => {
                 let (scope, rest) = scoped(self);
-                let [k] = rest else { return Err(self.err(span, format!("{name}() takes a side-effect key"))) };
+                let [k] = rest else {
+                    return Err(self.err(span, format!("{name}() takes a side-effect key")));
+                };
                 let scope = if name == "store" { Scope::Local } else { scope };
-                Step::Aggregate { scope, key: self.string(k)?, by: None }
+                Step::Aggregate {
+                    scope,
+                    key: self.string(k)?,
+                    by: None,
+                }
             }
             "cap" if !args.is_empty() => Step::Cap(self.strings(args)?),
             "math" => match args {
@@ -316,7 +480,10 @@ impl Compiler<'_> {
                     if expr.variables().iter().any(|v| v != "_") {
                         self.needs_path = true;
                     }
-                    Step::Math { expr: Arc::new(expr), by: vec![] }
+                    Step::Math {
+                        expr: Arc::new(expr),
+                        by: vec![],
+                    }
                 }
                 _ => return Err(self.err(span, "math() takes an expression")),
             },
@@ -329,8 +496,14 @@ impl Compiler<'_> {
             },
             "sample" => {
                 let (scope, rest) = scoped(self);
-                let [n] = rest else { return Err(self.err(span, "sample() takes a count")) };
-                Step::Sample { scope, n: self.count(n)?, by: None }
+                let [n] = rest else {
+                    return Err(self.err(span, "sample() takes a count"));
+                };
+                Step::Sample {
+                    scope,
+                    n: self.count(n)?,
+                    by: None,
+                }
             }
             "barrier" => Step::Barrier,
             "mergeV" | "mergeE" => {
@@ -340,8 +513,15 @@ impl Compiler<'_> {
                     [a] => Some(self.arg(a)?),
                     _ => return Err(self.err(span, format!("{name}() takes at most one argument"))),
                 };
-                let m = Box::new(Merge { search, ..Merge::default() });
-                if name == "mergeV" { Step::MergeV(m) } else { Step::MergeE(m) }
+                let m = Box::new(Merge {
+                    search,
+                    ..Merge::default()
+                });
+                if name == "mergeV" {
+                    Step::MergeV(m)
+                } else {
+                    Step::MergeE(m)
+                }
             }
             "sack" => match args {
                 [] => Step::SackGet,
@@ -349,7 +529,8 @@ impl Compiler<'_> {
                 _ => return Err(self.err(span, "sack() takes an operator")),
             },
             "index" => Step::Index,
-            "toUpper" | "toLower" | "length" | "trim" | "lTrim" | "rTrim" | "reverse" | "asString" | "concat" | "split" | "substring" | "replace" => {
+            "toUpper" | "toLower" | "length" | "trim" | "lTrim" | "rTrim" | "reverse"
+            | "asString" | "concat" | "split" | "substring" | "replace" => {
                 let func = match name {
                     "toUpper" => Func::ToUpper,
                     "toLower" => Func::ToLower,
@@ -368,7 +549,11 @@ impl Compiler<'_> {
                 let fargs = rest.iter().map(|a| self.arg(a)).collect::<Result<_>>()?;
                 Step::Func(func, fargs, scope)
             }
-            "fail" => Step::Fail(args.first().map(|a| self.string(a).map(|s| s.to_string())).transpose()?),
+            "fail" => Step::Fail(
+                args.first()
+                    .map(|a| self.string(a).map(|s| s.to_string()))
+                    .transpose()?,
+            ),
             other => return Err(self.err(span, format!("unknown step '{other}'"))),
         };
         steps.push(step);
@@ -381,7 +566,13 @@ impl Compiler<'_> {
             Value::Null => Ok(HasKey::Prop(Arc::from("\u{0}null"))),
             Value::Str(s) => Ok(HasKey::Prop(s)),
             Value::Token(t) => Ok(HasKey::Token(t)),
-            other => Err(self.err(e.span(), format!("has() key must be a string or a token, not {}", other.type_name()))),
+            other => Err(self.err(
+                e.span(),
+                format!(
+                    "has() key must be a string or a token, not {}",
+                    other.type_name()
+                ),
+            )),
         }
     }
 
@@ -401,8 +592,12 @@ impl Compiler<'_> {
             _ => (Pop::Last, args),
         };
         match rest {
-            [a] if self.enum_name(a) == Some("keys") && !self.bindings.contains_key("keys") => Ok(Step::SelectColumn(Column::Keys)),
-            [a] if self.enum_name(a) == Some("values") && !self.bindings.contains_key("values") => Ok(Step::SelectColumn(Column::Values)),
+            [a] if self.enum_name(a) == Some("keys") && !self.bindings.contains_key("keys") => {
+                Ok(Step::SelectColumn(Column::Keys))
+            }
+            [a] if self.enum_name(a) == Some("values") && !self.bindings.contains_key("values") => {
+                Ok(Step::SelectColumn(Column::Values))
+            }
             [a] if self.is_traversal(a) => {
                 self.needs_path = true;
                 Ok(Step::SelectTrav(pop, self.traversal(a)?))
@@ -410,7 +605,11 @@ impl Compiler<'_> {
             [] => Err(self.err(span, "select() needs at least one key")),
             keys => {
                 self.needs_path = true;
-                Ok(Step::Select { pop, keys: self.strings(keys)?, by: vec![] })
+                Ok(Step::Select {
+                    pop,
+                    keys: self.strings(keys)?,
+                    by: vec![],
+                })
             }
         }
     }
@@ -419,16 +618,27 @@ impl Compiler<'_> {
         match args {
             [p] if self.is_pred(p) => {
                 self.needs_path = true;
-                Ok(Step::Where(Where::Pred { start: None, pred: self.pred(p)?, by: vec![] }))
+                Ok(Step::Where(Where::Pred {
+                    start: None,
+                    pred: self.pred(p)?,
+                    by: vec![],
+                }))
             }
             [s, p] => {
                 self.needs_path = true;
                 let start = Some(self.string(s)?);
-                Ok(Step::Where(Where::Pred { start, pred: self.pred(p)?, by: vec![] }))
+                Ok(Step::Where(Where::Pred {
+                    start,
+                    pred: self.pred(p)?,
+                    by: vec![],
+                }))
             }
             [t] => {
                 let t = self.traversal(t)?;
-                if t.steps.iter().any(|s| matches!(s, Step::As(_) | Step::Select { .. })) {
+                if t.steps
+                    .iter()
+                    .any(|s| matches!(s, Step::As(_) | Step::Select { .. }))
+                {
                     self.needs_path = true;
                 }
                 Ok(Step::Where(Where::Trav(t)))
@@ -437,13 +647,27 @@ impl Compiler<'_> {
         }
     }
 
-    fn attach_by(&mut self, steps: &mut [Step], by: By, dir: Option<OrderDir>, span: crate::error::Span) -> Result<()> {
+    fn attach_by(
+        &mut self,
+        steps: &mut [Step],
+        by: By,
+        dir: Option<OrderDir>,
+        span: crate::error::Span,
+    ) -> Result<()> {
         let err = |c: &Self| c.err(span, "by() must follow a step it modulates");
-        let Some(last) = steps.last_mut() else { return Err(err(self)) };
+        let Some(last) = steps.last_mut() else {
+            return Err(err(self));
+        };
         match last {
             Step::Order { by: list, .. } => list.push((by, dir.unwrap_or(OrderDir::Asc))),
-            _ if dir.is_some() => return Err(self.err(span, "an Order in by() only applies to order()")),
-            Step::Select { by: list, .. } | Step::Project { by: list, .. } | Step::Path(list) | Step::Math { by: list, .. } | Step::ValueMap { by: list, .. } => list.push(by),
+            _ if dir.is_some() => {
+                return Err(self.err(span, "an Order in by() only applies to order()"));
+            }
+            Step::Select { by: list, .. }
+            | Step::Project { by: list, .. }
+            | Step::Path(list)
+            | Step::Math { by: list, .. }
+            | Step::ValueMap { by: list, .. } => list.push(by),
             Step::Where(Where::Pred { by: list, .. }) => list.push(by),
             Step::Group { by: list, .. } => {
                 if list.len() >= 2 {
@@ -451,19 +675,33 @@ impl Compiler<'_> {
                 }
                 list.push(by)
             }
-            Step::GroupCount { by: b, .. } | Step::Dedup { by: b, .. } | Step::Aggregate { by: b, .. } | Step::SackSet(_, b) | Step::PathFilter { by: b, .. } | Step::Sample { by: b, .. } => *b = Some(by),
+            Step::GroupCount { by: b, .. }
+            | Step::Dedup { by: b, .. }
+            | Step::Aggregate { by: b, .. }
+            | Step::SackSet(_, b)
+            | Step::PathFilter { by: b, .. }
+            | Step::Sample { by: b, .. } => *b = Some(by),
             Step::SelectTrav(..) => {}
             _ => return Err(err(self)),
         }
         Ok(())
     }
 
-    fn loop_modulator(&mut self, name: &str, args: &[Expr], span: crate::error::Span, steps: &mut [Step], pending: &mut Option<Loop>) -> Result<()> {
+    fn loop_modulator(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        span: crate::error::Span,
+        steps: &mut [Step],
+        pending: &mut Option<Loop>,
+    ) -> Result<()> {
         let after = matches!(steps.last(), Some(Step::Repeat(_)));
         let cond = match (name, args) {
             ("times", _) => None,
             (_, []) => Some(Traversal::default()),
-            (_, [a]) if self.is_pred(a) => Some(Traversal { steps: vec![Step::Is(self.pred(a)?)] }),
+            (_, [a]) if self.is_pred(a) => Some(Traversal {
+                steps: vec![Step::Is(self.pred(a)?)],
+            }),
             (_, [a]) => Some(self.traversal(a)?),
             _ => return Err(self.err(span, format!("{name}() takes one argument"))),
         };
@@ -487,7 +725,15 @@ impl Compiler<'_> {
             "times" => {
                 if !after {
                     // `times(n)` before `repeat` behaves like `until(loops().is(n))` before it.
-                    target.until = Some((Traversal { steps: vec![Step::Loops(None), Step::Is(Pred::Gte(Value::Int(times.unwrap_or(0) as i32)))] }, true));
+                    target.until = Some((
+                        Traversal {
+                            steps: vec![
+                                Step::Loops(None),
+                                Step::Is(Pred::Gte(Value::Int(times.unwrap_or(0) as i32))),
+                            ],
+                        },
+                        true,
+                    ));
                 } else {
                     target.times = times;
                 }
@@ -519,12 +765,23 @@ impl Compiler<'_> {
         })))
     }
 
-    fn option(&mut self, args: &[Expr], span: crate::error::Span, steps: &mut [Step]) -> Result<()> {
-        let Some(last) = steps.last_mut() else { return Err(self.err(span, "option() must follow choose(), mergeV() or mergeE()")) };
+    fn option(
+        &mut self,
+        args: &[Expr],
+        span: crate::error::Span,
+        steps: &mut [Step],
+    ) -> Result<()> {
+        let Some(last) = steps.last_mut() else {
+            return Err(self.err(span, "option() must follow choose(), mergeV() or mergeE()"));
+        };
         match last {
             Step::Choose(c) => {
-                let Choose::Options(_, opts) = c.as_mut() else { return Err(self.err(span, "option() needs choose(selector)")) };
-                let [k, t] = args else { return Err(self.err(span, "option() takes a key and a traversal")) };
+                let Choose::Options(_, opts) = c.as_mut() else {
+                    return Err(self.err(span, "option() needs choose(selector)"));
+                };
+                let [k, t] = args else {
+                    return Err(self.err(span, "option() takes a key and a traversal"));
+                };
                 let key = match self.enum_name(k) {
                     Some("none") if !self.bindings.contains_key("none") => OptionKey::None,
                     Some("any") if !self.bindings.contains_key("any") => OptionKey::Any,
@@ -535,14 +792,23 @@ impl Compiler<'_> {
                 opts.push((key, body));
             }
             Step::MergeV(m) | Step::MergeE(m) => {
-                let [k, v] = args else { return Err(self.err(span, "option() takes a Merge token and a map or traversal")) };
+                let [k, v] = args else {
+                    return Err(
+                        self.err(span, "option() takes a Merge token and a map or traversal")
+                    );
+                };
                 let value = self.arg(v)?;
                 match self.enum_name(k) {
                     Some("onCreate") => m.on_create = Some(value),
                     Some("onMatch") => m.on_match = Some(value),
                     Some("outV") => m.out_v = Some(value),
                     Some("inV") => m.in_v = Some(value),
-                    _ => return Err(self.err(k.span(), "expected Merge.onCreate, Merge.onMatch, Merge.outV or Merge.inV")),
+                    _ => {
+                        return Err(self.err(
+                            k.span(),
+                            "expected Merge.onCreate, Merge.onMatch, Merge.outV or Merge.inV",
+                        ));
+                    }
                 }
             }
             _ => return Err(self.err(span, "option() must follow choose(), mergeV() or mergeE()")),

@@ -38,16 +38,45 @@ pub fn write(g: &Graph, v: &Value) -> Json {
         Value::Double(d) => typed("g:Double", float_json(*d)),
         Value::Str(s) => Json::String(s.to_string()),
         Value::Date(ms) => typed("g:Date", json!(ms)),
-        Value::List(l) => typed("g:List", Json::Array(l.iter().map(|x| write(g, x)).collect())),
-        Value::Set(s) => typed("g:Set", Json::Array(s.iter().map(|x| write(g, x)).collect())),
-        Value::Map(m) => typed("g:Map", Json::Array(m.iter().flat_map(|(k, v)| [write(g, k), write(g, v)]).collect())),
+        Value::List(l) => typed(
+            "g:List",
+            Json::Array(l.iter().map(|x| write(g, x)).collect()),
+        ),
+        Value::Set(s) => typed(
+            "g:Set",
+            Json::Array(s.iter().map(|x| write(g, x)).collect()),
+        ),
+        Value::Map(m) => typed(
+            "g:Map",
+            Json::Array(
+                m.iter()
+                    .flat_map(|(k, v)| [write(g, k), write(g, v)])
+                    .collect(),
+            ),
+        ),
         Value::Vertex(i) => {
-            let id = g.vertices.get(*i as usize).map(|r| write(g, &r.id)).unwrap_or(Json::Null);
-            typed("g:Vertex", json!({ "id": id, "label": g.vertex_label(*i).to_string() }))
+            let id = g
+                .vertices
+                .get(*i as usize)
+                .map(|r| write(g, &r.id))
+                .unwrap_or(Json::Null);
+            typed(
+                "g:Vertex",
+                json!({ "id": id, "label": g.vertex_label(*i).to_string() }),
+            )
         }
         Value::Edge(e) => {
-            let (s, d, l) = (g.e_src.get(*e as usize).copied().unwrap_or(0), g.e_dst.get(*e as usize).copied().unwrap_or(0), g.e_label.get(*e as usize).copied().unwrap_or(0));
-            let vid = |v: u32| g.vertices.get(v as usize).map(|r| write(g, &r.id)).unwrap_or(Json::Null);
+            let (s, d, l) = (
+                g.e_src.get(*e as usize).copied().unwrap_or(0),
+                g.e_dst.get(*e as usize).copied().unwrap_or(0),
+                g.e_label.get(*e as usize).copied().unwrap_or(0),
+            );
+            let vid = |v: u32| {
+                g.vertices
+                    .get(v as usize)
+                    .map(|r| write(g, &r.id))
+                    .unwrap_or(Json::Null)
+            };
             typed(
                 "g:Edge",
                 json!({
@@ -60,13 +89,33 @@ pub fn write(g: &Graph, v: &Value) -> Json {
                 }),
             )
         }
-        Value::VertexProperty(p) => typed("g:VertexProperty", json!({ "id": typed("g:Int64", json!(p.id)), "value": write(g, &p.value), "label": p.key.to_string() })),
-        Value::Property(p) => typed("g:Property", json!({ "key": p.key.to_string(), "value": write(g, &p.value) })),
+        Value::VertexProperty(p) => typed(
+            "g:VertexProperty",
+            json!({ "id": typed("g:Int64", json!(p.id)), "value": write(g, &p.value), "label": p.key.to_string() }),
+        ),
+        Value::Property(p) => typed(
+            "g:Property",
+            json!({ "key": p.key.to_string(), "value": write(g, &p.value) }),
+        ),
         Value::Path(p) => {
-            let labels = p.labels.iter().map(|ls| typed("g:Set", Json::Array(ls.iter().map(|l| Json::String(l.to_string())).collect()))).collect();
-            typed("g:Path", json!({ "labels": typed("g:List", Json::Array(labels)), "objects": typed("g:List", Json::Array(p.objects.iter().map(|o| write(g, o)).collect())) }))
+            let labels = p
+                .labels
+                .iter()
+                .map(|ls| {
+                    typed(
+                        "g:Set",
+                        Json::Array(ls.iter().map(|l| Json::String(l.to_string())).collect()),
+                    )
+                })
+                .collect();
+            typed(
+                "g:Path",
+                json!({ "labels": typed("g:List", Json::Array(labels)), "objects": typed("g:List", Json::Array(p.objects.iter().map(|o| write(g, o)).collect())) }),
+            )
         }
-        Value::Token(t @ (Token::In | Token::Out)) => typed("g:Direction", Json::String(t.name().into())),
+        Value::Token(t @ (Token::In | Token::Out)) => {
+            typed("g:Direction", Json::String(t.name().into()))
+        }
         Value::Token(t) => typed("g:T", Json::String(t.name().into())),
     }
 }
@@ -102,15 +151,28 @@ pub fn read(j: &Json) -> Result<Value> {
                 }
             };
             match t.as_str() {
-                "g:Int32" => Value::Int(v.as_i64().and_then(|i| i32::try_from(i).ok()).ok_or_else(bad)?),
+                "g:Int32" => Value::Int(
+                    v.as_i64()
+                        .and_then(|i| i32::try_from(i).ok())
+                        .ok_or_else(bad)?,
+                ),
                 "g:Int64" => Value::Long(v.as_i64().ok_or_else(bad)?),
                 "g:Double" | "g:BigDecimal" => Value::Double(num(v)?),
                 "g:Float" => Value::Float(num(v)? as f32),
                 "g:Date" | "g:Timestamp" => Value::Date(v.as_i64().ok_or_else(bad)?),
                 "g:UUID" => Value::str(v.as_str().ok_or_else(bad)?),
                 "g:List" | "g:Set" => {
-                    let items = v.as_array().ok_or_else(bad)?.iter().map(read).collect::<Result<Vec<_>>>()?;
-                    if t == "g:Set" { Value::Set(Arc::new(items.into_iter().collect())) } else { Value::list(items) }
+                    let items = v
+                        .as_array()
+                        .ok_or_else(bad)?
+                        .iter()
+                        .map(read)
+                        .collect::<Result<Vec<_>>>()?;
+                    if t == "g:Set" {
+                        Value::Set(Arc::new(items.into_iter().collect()))
+                    } else {
+                        Value::list(items)
+                    }
                 }
                 "g:Map" => {
                     let items = v.as_array().ok_or_else(bad)?;
@@ -135,7 +197,11 @@ pub fn read(j: &Json) -> Result<Value> {
                     _ => return Err(bad()),
                 },
                 "g:Vertex" | "g:Edge" => read(v.get("id").ok_or_else(bad)?)?,
-                other => return Err(Error::InvalidParameter(format!("unsupported GraphSON type {other}"))),
+                other => {
+                    return Err(Error::InvalidParameter(format!(
+                        "unsupported GraphSON type {other}"
+                    )));
+                }
             }
         }
     })
@@ -149,7 +215,10 @@ mod tests {
     fn round_trips_typed_values() {
         let g = Graph::new();
         let mut m = Map::new();
-        m.insert(Value::str("a"), Value::list(vec![Value::Int(1), Value::Long(2), Value::Double(1.5)]));
+        m.insert(
+            Value::str("a"),
+            Value::list(vec![Value::Int(1), Value::Long(2), Value::Double(1.5)]),
+        );
         m.insert(Value::Token(Token::Id), Value::Null);
         let v = Value::map(m);
         let j = write(&g, &v);

@@ -262,15 +262,28 @@ pub enum Step {
     /// `E(ids…)`.
     E(Vec<Arg>),
     /// Index lookup planned from `V().has(…)`: candidates for `key = value`.
-    VIndex { label: Option<Arc<str>>, key: Option<(Arc<str>, Value)> },
+    VIndex {
+        label: Option<Arc<str>>,
+        key: Option<(Arc<str>, Value)>,
+    },
     /// `inject(…)`.
     Inject(Vec<Value>),
     /// `addV(label)`, with `property(T.id, …)` folded in.
     AddV { label: Arg, id: Option<Arg> },
     /// `addE(label).from(…).to(…)`, with `property(T.id, …)` folded in.
-    AddE { label: Arg, from: Option<Arg>, to: Option<Arg>, id: Option<Arg> },
+    AddE {
+        label: Arg,
+        from: Option<Arg>,
+        to: Option<Arg>,
+        id: Option<Arg>,
+    },
     /// `property([card,] key, value, meta…)`.
-    Property { card: Option<Cardinality>, key: Arg, value: Arg, meta: Vec<(Value, Arg)> },
+    Property {
+        card: Option<Cardinality>,
+        key: Arg,
+        value: Arg,
+        meta: Vec<(Value, Arg)>,
+    },
     /// `drop()`.
     Drop,
     /// `has(key, test)`.
@@ -290,7 +303,11 @@ pub enum Step {
     /// `is(P)`.
     Is(Pred),
     /// `out/in/both` (edges false) or `outE/inE/bothE` (edges true).
-    Adjacent { dir: Direction, labels: Vec<Arc<str>>, edges: bool },
+    Adjacent {
+        dir: Direction,
+        labels: Vec<Arc<str>>,
+        edges: bool,
+    },
     /// `outV/inV/bothV`.
     EdgeVertex(Direction),
     /// `otherV()`.
@@ -300,7 +317,11 @@ pub enum Step {
     /// `properties(keys…)`.
     Properties(Vec<Arc<str>>),
     /// `valueMap([true,] keys…)` and `with(WithOptions.tokens)`.
-    ValueMap { keys: Vec<Arc<str>>, tokens: bool, by: Vec<By> },
+    ValueMap {
+        keys: Vec<Arc<str>>,
+        tokens: bool,
+        by: Vec<By>,
+    },
     /// `elementMap(keys…)`.
     ElementMap(Vec<Arc<str>>),
     /// `propertyMap(keys…)`.
@@ -316,7 +337,11 @@ pub enum Step {
     /// `as(labels…)`.
     As(Vec<Arc<str>>),
     /// `select(keys…)` with `Pop` and `by`.
-    Select { pop: Pop, keys: Vec<Arc<str>>, by: Vec<By> },
+    Select {
+        pop: Pop,
+        keys: Vec<Arc<str>>,
+        by: Vec<By>,
+    },
     /// `select(traversal)`.
     SelectTrav(Pop, Traversal),
     /// `select(Column.keys)`.
@@ -334,9 +359,16 @@ pub enum Step {
     /// `or(t…)`.
     Or(Vec<Traversal>),
     /// `order([local]).by(…)`.
-    Order { scope: Scope, by: Vec<(By, OrderDir)> },
+    Order {
+        scope: Scope,
+        by: Vec<(By, OrderDir)>,
+    },
     /// `range`, `limit`, `skip` (`hi` of `None` is unbounded).
-    Range { scope: Scope, lo: u64, hi: Option<u64> },
+    Range {
+        scope: Scope,
+        lo: u64,
+        hi: Option<u64>,
+    },
     /// `tail([scope,] n)`.
     Tail { scope: Scope, n: u64 },
     /// `count`.
@@ -352,13 +384,25 @@ pub enum Step {
     /// `group([side]).by(key).by(value)`.
     Group { side: Option<Arc<str>>, by: Vec<By> },
     /// `groupCount([side]).by(key)`.
-    GroupCount { side: Option<Arc<str>>, by: Option<By> },
+    GroupCount {
+        side: Option<Arc<str>>,
+        by: Option<By>,
+    },
     /// `dedup([scope,] labels…).by(…)`.
-    Dedup { scope: Scope, labels: Vec<Arc<str>>, by: Option<By> },
+    Dedup {
+        scope: Scope,
+        labels: Vec<Arc<str>>,
+        by: Option<By>,
+    },
     /// `path().by(…)`.
     Path(Vec<By>),
     /// `simplePath()` (`simple`) or `cyclicPath()`, optionally `from(a).to(b)` and `by(…)`.
-    PathFilter { simple: bool, from: Option<Arc<str>>, to: Option<Arc<str>>, by: Option<By> },
+    PathFilter {
+        simple: bool,
+        from: Option<Arc<str>>,
+        to: Option<Arc<str>>,
+        by: Option<By>,
+    },
     /// `repeat(…)`.
     Repeat(Box<Loop>),
     /// `loops([name])`.
@@ -390,15 +434,26 @@ pub enum Step {
     /// `sideEffect(t)`.
     SideEffect(Traversal),
     /// `aggregate([scope,] key)` (`store` is local aggregate).
-    Aggregate { scope: Scope, key: Arc<str>, by: Option<By> },
+    Aggregate {
+        scope: Scope,
+        key: Arc<str>,
+        by: Option<By>,
+    },
     /// `cap(keys…)`.
     Cap(Vec<Arc<str>>),
     /// `math(expr).by(…)`.
-    Math { expr: Arc<super::math::MathExpr>, by: Vec<By> },
+    Math {
+        expr: Arc<super::math::MathExpr>,
+        by: Vec<By>,
+    },
     /// `coin(p)`.
     Coin(f64),
     /// `sample([scope,] n)`.
-    Sample { scope: Scope, n: u64, by: Option<By> },
+    Sample {
+        scope: Scope,
+        n: u64,
+        by: Option<By>,
+    },
     /// `barrier()`.
     Barrier,
     /// `mergeV(…)`.

@@ -75,34 +75,52 @@ pub fn lex(src: &str) -> Result<Vec<Token>> {
                     i += 1;
                 }
                 if i >= bytes.len() {
-                    return Err(Error::malformed(src, Span::new(start, src.len()), "unterminated comment"));
+                    return Err(Error::malformed(
+                        src,
+                        Span::new(start, src.len()),
+                        "unterminated comment",
+                    ));
                 }
                 i += 2;
                 continue;
             }
             b'\'' | b'"' => {
                 let (s, end) = lex_string(src, i)?;
-                out.push(Token { tok: Tok::Str(s), span: Span::new(start, end) });
+                out.push(Token {
+                    tok: Tok::Str(s),
+                    span: Span::new(start, end),
+                });
                 i = end;
                 continue;
             }
             b'0'..=b'9' => {
                 let (v, end) = lex_number(src, i, false)?;
-                out.push(Token { tok: Tok::Num(v), span: Span::new(start, end) });
+                out.push(Token {
+                    tok: Tok::Num(v),
+                    span: Span::new(start, end),
+                });
                 i = end;
                 continue;
             }
             b'-' if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
                 let (v, end) = lex_number(src, i + 1, true)?;
-                out.push(Token { tok: Tok::Num(v), span: Span::new(start, end) });
+                out.push(Token {
+                    tok: Tok::Num(v),
+                    span: Span::new(start, end),
+                });
                 i = end;
                 continue;
             }
             c if c.is_ascii_alphabetic() || c == b'_' || c == b'$' => {
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'$') {
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'$')
+                {
                     i += 1;
                 }
-                out.push(Token { tok: Tok::Ident(src[start..i].to_owned()), span: Span::new(start, i) });
+                out.push(Token {
+                    tok: Tok::Ident(src[start..i].to_owned()),
+                    span: Span::new(start, i),
+                });
                 continue;
             }
             _ => {}
@@ -121,10 +139,17 @@ pub fn lex(src: &str) -> Result<Vec<Token>> {
             b'=' => Tok::Assign,
             _ => {
                 let ch = src[i..].chars().next().unwrap_or('?');
-                return Err(Error::malformed(src, Span::new(i, i + ch.len_utf8()), format!("unexpected character '{ch}'")));
+                return Err(Error::malformed(
+                    src,
+                    Span::new(i, i + ch.len_utf8()),
+                    format!("unexpected character '{ch}'"),
+                ));
             }
         };
-        out.push(Token { tok, span: Span::new(start, start + 1) });
+        out.push(Token {
+            tok,
+            span: Span::new(start, start + 1),
+        });
         i += 1;
     }
     Ok(out)
@@ -157,13 +182,29 @@ fn lex_string(src: &str, start: usize) -> Result<(String, usize)> {
                 let code = u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32);
                 match code {
                     Some(c) if hex.len() == 4 => out.push(c),
-                    _ => return Err(Error::malformed(src, Span::new(pos, pos + 6), "invalid unicode escape")),
+                    _ => {
+                        return Err(Error::malformed(
+                            src,
+                            Span::new(pos, pos + 6),
+                            "invalid unicode escape",
+                        ));
+                    }
                 }
             }
-            other => return Err(Error::malformed(src, Span::new(pos, pos + 2), format!("invalid escape '\\{other}'"))),
+            other => {
+                return Err(Error::malformed(
+                    src,
+                    Span::new(pos, pos + 2),
+                    format!("invalid escape '\\{other}'"),
+                ));
+            }
         }
     }
-    Err(Error::malformed(src, Span::new(start, src.len()), "unterminated string literal"))
+    Err(Error::malformed(
+        src,
+        Span::new(start, src.len()),
+        "unterminated string literal",
+    ))
 }
 
 fn lex_number(src: &str, start: usize, negative: bool) -> Result<(Value, usize)> {
@@ -196,13 +237,27 @@ fn lex_number(src: &str, start: usize, negative: bool) -> Result<(Value, usize)>
     let text = format!("{}{}", if negative { "-" } else { "" }, &src[start..i]);
     let span_start = if negative { start - 1 } else { start };
     let suffix = bytes.get(i).copied().filter(u8::is_ascii_alphabetic);
-    let bad = |what: &str| Error::malformed(src, Span::new(span_start, i + 1), format!("invalid {what} literal '{text}'"));
+    let bad = |what: &str| {
+        Error::malformed(
+            src,
+            Span::new(span_start, i + 1),
+            format!("invalid {what} literal '{text}'"),
+        )
+    };
     let value = match suffix.map(|c| c.to_ascii_lowercase()) {
-        Some(b'l') | Some(b'g') | Some(b'n') if !is_float => Value::Long(text.parse().map_err(|_| bad("long"))?),
+        Some(b'l') | Some(b'g') | Some(b'n') if !is_float => {
+            Value::Long(text.parse().map_err(|_| bad("long"))?)
+        }
         Some(b'i') if !is_float => Value::Int(text.parse().map_err(|_| bad("integer"))?),
         Some(b'd') | Some(b'm') => Value::Double(text.parse().map_err(|_| bad("double"))?),
         Some(b'f') => Value::Float(text.parse().map_err(|_| bad("float"))?),
-        Some(_) => return Err(Error::malformed(src, Span::new(span_start, i + 1), format!("invalid number suffix in '{}'", &src[span_start..=i]))),
+        Some(_) => {
+            return Err(Error::malformed(
+                src,
+                Span::new(span_start, i + 1),
+                format!("invalid number suffix in '{}'", &src[span_start..=i]),
+            ));
+        }
         None if is_float => Value::Double(text.parse().map_err(|_| bad("double"))?),
         None => match text.parse::<i32>() {
             Ok(n) => Value::Int(n),
@@ -210,8 +265,15 @@ fn lex_number(src: &str, start: usize, negative: bool) -> Result<(Value, usize)>
         },
     };
     let end = if suffix.is_some() { i + 1 } else { i };
-    if bytes.get(end).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_') {
-        return Err(Error::malformed(src, Span::new(span_start, end + 1), "invalid number literal"));
+    if bytes
+        .get(end)
+        .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
+    {
+        return Err(Error::malformed(
+            src,
+            Span::new(span_start, end + 1),
+            "invalid number literal",
+        ));
     }
     Ok((value, end))
 }
@@ -226,23 +288,36 @@ mod tests {
 
     #[test]
     fn numbers_carry_groovy_types() {
-        assert_eq!(toks("1 2L 1.5 1.5d 2f -3 4i"), vec![
-            Tok::Num(Value::Int(1)),
-            Tok::Num(Value::Long(2)),
-            Tok::Num(Value::Double(1.5)),
-            Tok::Num(Value::Double(1.5)),
-            Tok::Num(Value::Float(2.0)),
-            Tok::Num(Value::Int(-3)),
-            Tok::Num(Value::Int(4)),
-        ]);
-        assert_eq!(toks("3000000000"), vec![Tok::Num(Value::Long(3_000_000_000))]);
+        assert_eq!(
+            toks("1 2L 1.5 1.5d 2f -3 4i"),
+            vec![
+                Tok::Num(Value::Int(1)),
+                Tok::Num(Value::Long(2)),
+                Tok::Num(Value::Double(1.5)),
+                Tok::Num(Value::Double(1.5)),
+                Tok::Num(Value::Float(2.0)),
+                Tok::Num(Value::Int(-3)),
+                Tok::Num(Value::Int(4)),
+            ]
+        );
+        assert_eq!(
+            toks("3000000000"),
+            vec![Tok::Num(Value::Long(3_000_000_000))]
+        );
     }
 
     #[test]
     fn strings_unescape_and_errors_have_positions() {
-        assert_eq!(toks(r#"'a\'b' "c\n""#), vec![Tok::Str("a'b".into()), Tok::Str("c\n".into())]);
+        assert_eq!(
+            toks(r#"'a\'b' "c\n""#),
+            vec![Tok::Str("a'b".into()), Tok::Str("c\n".into())]
+        );
         let e = lex("g.V('abc").unwrap_err();
-        assert!(e.to_string().contains("unterminated string literal at position 4"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("unterminated string literal at position 4"),
+            "{e}"
+        );
         assert!(lex("g.V() # x").is_err());
         assert!(lex("12abc").is_err());
     }

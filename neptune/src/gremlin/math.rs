@@ -21,7 +21,10 @@ pub enum MathExpr {
     Call(String, Box<MathExpr>),
 }
 
-const FUNCS: &[&str] = &["abs", "sqrt", "cbrt", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "log", "log10", "log2", "ceil", "floor", "signum"];
+const FUNCS: &[&str] = &[
+    "abs", "sqrt", "cbrt", "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh",
+    "exp", "log", "log10", "log2", "ceil", "floor", "signum",
+];
 
 impl MathExpr {
     /// Parses `src`.
@@ -114,7 +117,10 @@ impl P<'_> {
     }
 
     fn err(&self, what: &str) -> Error {
-        Error::InvalidParameter(format!("Invalid math expression '{}': {what} at position {}", self.src, self.i))
+        Error::InvalidParameter(format!(
+            "Invalid math expression '{}': {what} at position {}",
+            self.src, self.i
+        ))
     }
 
     fn prec(op: char) -> Option<(u8, bool)> {
@@ -131,7 +137,9 @@ impl P<'_> {
         loop {
             self.ws();
             let Some(&op) = self.t.get(self.i) else { break };
-            let Some((p, right)) = Self::prec(op) else { break };
+            let Some((p, right)) = Self::prec(op) else {
+                break;
+            };
             if p < min {
                 break;
             }
@@ -160,7 +168,9 @@ impl P<'_> {
 
     fn atom(&mut self) -> Result<MathExpr> {
         self.ws();
-        let Some(&c) = self.t.get(self.i) else { return Err(self.err("unexpected end")) };
+        let Some(&c) = self.t.get(self.i) else {
+            return Err(self.err("unexpected end"));
+        };
         if c == '(' {
             self.i += 1;
             let e = self.expr(0)?;
@@ -173,15 +183,26 @@ impl P<'_> {
         }
         if c.is_ascii_digit() || c == '.' {
             let start = self.i;
-            while self.t.get(self.i).is_some_and(|c| c.is_ascii_digit() || *c == '.') {
+            while self
+                .t
+                .get(self.i)
+                .is_some_and(|c| c.is_ascii_digit() || *c == '.')
+            {
                 self.i += 1;
             }
             let s: String = self.t[start..self.i].iter().collect();
-            return s.parse().map(MathExpr::Num).map_err(|_| self.err("invalid number"));
+            return s
+                .parse()
+                .map(MathExpr::Num)
+                .map_err(|_| self.err("invalid number"));
         }
         if c.is_alphabetic() || c == '_' {
             let start = self.i;
-            while self.t.get(self.i).is_some_and(|c| c.is_alphanumeric() || *c == '_') {
+            while self
+                .t
+                .get(self.i)
+                .is_some_and(|c| c.is_alphanumeric() || *c == '_')
+            {
                 self.i += 1;
             }
             let name: String = self.t[start..self.i].iter().collect();

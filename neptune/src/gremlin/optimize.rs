@@ -10,7 +10,9 @@ use super::ir::{HasKey, HasTest, Pred, Step};
 
 /// Rewrites `steps` in place.
 pub fn optimize(steps: &mut [Step]) {
-    let Some(Step::V(ids)) = steps.first() else { return };
+    let Some(Step::V(ids)) = steps.first() else {
+        return;
+    };
     if !ids.is_empty() {
         return;
     }
@@ -18,13 +20,25 @@ pub fn optimize(steps: &mut [Step]) {
     let mut key = None;
     for s in steps.iter().skip(1) {
         match s {
-            Step::HasLabel(Pred::Eq(crate::value::Value::Str(l))) if label.is_none() => label = Some(l.clone()),
-            Step::Has(HasKey::Prop(k), HasTest::Pred(Pred::Eq(v))) if key.is_none() => key = Some((k.clone(), v.clone())),
-            Step::HasLabelKey(Pred::Eq(crate::value::Value::Str(l)), k, HasTest::Pred(Pred::Eq(v))) if key.is_none() => {
+            Step::HasLabel(Pred::Eq(crate::value::Value::Str(l))) if label.is_none() => {
+                label = Some(l.clone())
+            }
+            Step::Has(HasKey::Prop(k), HasTest::Pred(Pred::Eq(v))) if key.is_none() => {
+                key = Some((k.clone(), v.clone()))
+            }
+            Step::HasLabelKey(
+                Pred::Eq(crate::value::Value::Str(l)),
+                k,
+                HasTest::Pred(Pred::Eq(v)),
+            ) if key.is_none() => {
                 label.get_or_insert_with(|| l.clone());
                 key = Some((k.clone(), v.clone()));
             }
-            Step::Has(..) | Step::HasLabel(_) | Step::HasLabelKey(..) | Step::HasId(_) | Step::HasNot(_) => {}
+            Step::Has(..)
+            | Step::HasLabel(_)
+            | Step::HasLabelKey(..)
+            | Step::HasId(_)
+            | Step::HasNot(_) => {}
             _ => break,
         }
     }

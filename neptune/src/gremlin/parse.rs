@@ -69,7 +69,9 @@ pub fn parse(src: &str) -> Result<Script> {
             break;
         }
         let mut var = None;
-        if let (Some(Tok::Ident(name)), Some(Tok::Assign)) = (p.peek(), p.toks.get(p.pos + 1).map(|t| &t.tok)) {
+        if let (Some(Tok::Ident(name)), Some(Tok::Assign)) =
+            (p.peek(), p.toks.get(p.pos + 1).map(|t| &t.tok))
+        {
             var = Some(name.clone());
             p.pos += 2;
         }
@@ -80,7 +82,11 @@ pub fn parse(src: &str) -> Result<Script> {
         }
     }
     if statements.is_empty() {
-        return Err(Error::malformed(src, Span::new(0, src.len()), "empty query"));
+        return Err(Error::malformed(
+            src,
+            Span::new(0, src.len()),
+            "empty query",
+        ));
     }
     Ok(Script { statements })
 }
@@ -100,7 +106,10 @@ impl Parser<'_> {
     }
 
     fn span(&self) -> Span {
-        self.toks.get(self.pos).map(|t| t.span).unwrap_or(Span::new(self.src.len(), self.src.len()))
+        self.toks
+            .get(self.pos)
+            .map(|t| t.span)
+            .unwrap_or(Span::new(self.src.len(), self.src.len()))
     }
 
     fn eat(&mut self, t: &Tok) -> bool {
@@ -114,22 +123,43 @@ impl Parser<'_> {
 
     fn unexpected(&self, wanted: &str) -> Error {
         match self.toks.get(self.pos) {
-            Some(t) => Error::malformed(self.src, t.span, format!("expected {wanted} but found '{}'", &self.src[t.span.start..t.span.end])),
-            None => Error::malformed(self.src, self.span(), format!("expected {wanted} but the query ended")),
+            Some(t) => Error::malformed(
+                self.src,
+                t.span,
+                format!(
+                    "expected {wanted} but found '{}'",
+                    &self.src[t.span.start..t.span.end]
+                ),
+            ),
+            None => Error::malformed(
+                self.src,
+                self.span(),
+                format!("expected {wanted} but the query ended"),
+            ),
         }
     }
 
     fn expect(&mut self, t: &Tok, wanted: &str) -> Result<Span> {
         let s = self.span();
-        if self.eat(t) { Ok(s) } else { Err(self.unexpected(wanted)) }
+        if self.eat(t) {
+            Ok(s)
+        } else {
+            Err(self.unexpected(wanted))
+        }
     }
 
     fn expr(&mut self, depth: usize) -> Result<Expr> {
         if depth > MAX_DEPTH {
-            return Err(Error::malformed(self.src, self.span(), "query nested too deeply"));
+            return Err(Error::malformed(
+                self.src,
+                self.span(),
+                "query nested too deeply",
+            ));
         }
         let start = self.span();
-        let Some(tok) = self.peek().cloned() else { return Err(self.unexpected("an expression")) };
+        let Some(tok) = self.peek().cloned() else {
+            return Err(self.unexpected("an expression"));
+        };
         match tok {
             Tok::Str(s) => {
                 self.pos += 1;
@@ -153,7 +183,11 @@ impl Parser<'_> {
                         break;
                     }
                 }
-                let end = self.toks.get(self.pos.saturating_sub(1)).map(|t| t.span.end).unwrap_or(start.end);
+                let end = self
+                    .toks
+                    .get(self.pos.saturating_sub(1))
+                    .map(|t| t.span.end)
+                    .unwrap_or(start.end);
                 Ok(Expr::Closure(Span::new(start.start, end)))
             }
             Tok::Ident(_) => self.chain(depth),
@@ -163,7 +197,11 @@ impl Parser<'_> {
 
     fn maybe_chain_on_literal(&mut self, lit: Expr) -> Result<Expr> {
         if self.peek() == Some(&Tok::Dot) {
-            return Err(Error::malformed(self.src, self.span(), "method calls on literals are not supported"));
+            return Err(Error::malformed(
+                self.src,
+                self.span(),
+                "method calls on literals are not supported",
+            ));
         }
         Ok(lit)
     }
@@ -190,13 +228,19 @@ impl Parser<'_> {
             } else {
                 name
             };
-            let mut end = self.toks.get(self.pos - 1).map(|t| t.span.end).unwrap_or(span.end);
+            let mut end = self
+                .toks
+                .get(self.pos - 1)
+                .map(|t| t.span.end)
+                .unwrap_or(span.end);
             let args = if self.eat(&Tok::LParen) {
                 let mut args = Vec::new();
                 if !self.eat(&Tok::RParen) {
                     loop {
                         // Groovy named arguments (`new SeedStrategy(seed: 1)`): the name is dropped.
-                        if let (Some(Tok::Ident(_)), Some(Tok::Colon)) = (self.peek(), self.toks.get(self.pos + 1).map(|t| &t.tok)) {
+                        if let (Some(Tok::Ident(_)), Some(Tok::Colon)) =
+                            (self.peek(), self.toks.get(self.pos + 1).map(|t| &t.tok))
+                        {
                             self.pos += 2;
                         }
                         args.push(self.expr(depth + 1)?);
@@ -206,7 +250,11 @@ impl Parser<'_> {
                         self.expect(&Tok::Comma, "',' or ')'")?;
                     }
                 }
-                end = self.toks.get(self.pos - 1).map(|t| t.span.end).unwrap_or(end);
+                end = self
+                    .toks
+                    .get(self.pos - 1)
+                    .map(|t| t.span.end)
+                    .unwrap_or(end);
                 Some(args)
             } else {
                 None
@@ -221,7 +269,11 @@ impl Parser<'_> {
             } else {
                 args
             };
-            segs.push(Segment { name, args, span: Span::new(span.start, end) });
+            segs.push(Segment {
+                name,
+                args,
+                span: Span::new(span.start, end),
+            });
             if !self.eat(&Tok::Dot) {
                 break;
             }
@@ -235,7 +287,11 @@ impl Parser<'_> {
             let end = self.expect(&Tok::RBracket, "']'")?;
             return Ok(Expr::Map(Vec::new(), Span::new(start.start, end.end)));
         }
-        if let Some(end) = self.peek().filter(|t| **t == Tok::RBracket).map(|_| self.span()) {
+        if let Some(end) = self
+            .peek()
+            .filter(|t| **t == Tok::RBracket)
+            .map(|_| self.span())
+        {
             self.pos += 1;
             return Ok(Expr::List(Vec::new(), Span::new(start.start, end.end)));
         }
@@ -266,7 +322,10 @@ impl Parser<'_> {
             self.expect(&Tok::RParen, "')'")?;
             return Ok(e);
         }
-        if let (Some(Tok::Ident(name)), Some(Tok::Colon)) = (self.peek().cloned(), self.toks.get(self.pos + 1).map(|t| &t.tok)) {
+        if let (Some(Tok::Ident(name)), Some(Tok::Colon)) = (
+            self.peek().cloned(),
+            self.toks.get(self.pos + 1).map(|t| &t.tok),
+        ) {
             let span = self.span();
             self.pos += 1;
             return Ok(Expr::Lit(Value::str(&name), span));
@@ -373,10 +432,19 @@ mod tests {
     #[test]
     fn parses_chains_lists_and_maps() {
         let s = parse("g.V().has('age', P.gt(30)).out(\"knows\").values('name')").unwrap();
-        let Expr::Chain(segs) = &s.statements[0].1 else { panic!("not a chain") };
-        assert_eq!(segs.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), vec!["g", "V", "has", "out", "values"]);
+        let Expr::Chain(segs) = &s.statements[0].1 else {
+            panic!("not a chain")
+        };
+        assert_eq!(
+            segs.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+            vec!["g", "V", "has", "out", "values"]
+        );
         let s = parse("g.inject([1, 2], [a: 1, (T.id): 'x'], [:])").unwrap();
-        assert_eq!(s.to_string(), "g.inject([1, 2], ('a'): 1, (T.id): 'x'], [:])".replace("inject([1, 2], (", "inject([1, 2], [("));
+        assert_eq!(
+            s.to_string(),
+            "g.inject([1, 2], ('a'): 1, (T.id): 'x'], [:])"
+                .replace("inject([1, 2], (", "inject([1, 2], [(")
+        );
     }
 
     #[test]
@@ -391,7 +459,11 @@ mod tests {
 
     #[test]
     fn round_trips() {
-        for q in ["g.V().has('name', within('a', 'b')).limit(2L)", "x = g.V(1).as('a'); g.V().select('a').by(__.values('n'))", "g.inject(1.5d, -3, 'it\\'s')"] {
+        for q in [
+            "g.V().has('name', within('a', 'b')).limit(2L)",
+            "x = g.V(1).as('a'); g.V().select('a').by(__.values('n'))",
+            "g.inject(1.5d, -3, 'it\\'s')",
+        ] {
             let a = parse(q).unwrap();
             let b = parse(&a.to_string()).unwrap();
             assert_eq!(a.to_string(), b.to_string());

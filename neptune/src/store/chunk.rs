@@ -17,7 +17,10 @@ pub struct ChunkVec<T: Clone> {
 
 impl<T: Clone> Default for ChunkVec<T> {
     fn default() -> Self {
-        ChunkVec { chunks: Vec::new(), len: 0 }
+        ChunkVec {
+            chunks: Vec::new(),
+            len: 0,
+        }
     }
 }
 
@@ -45,7 +48,9 @@ impl<T: Clone> ChunkVec<T> {
 
     /// The element at `i`, copying its chunk first if a snapshot shares it.
     pub fn get_mut(&mut self, i: usize) -> Option<&mut T> {
-        self.chunks.get_mut(i / CHUNK).and_then(|c| Arc::make_mut(c).get_mut(i % CHUNK))
+        self.chunks
+            .get_mut(i / CHUNK)
+            .and_then(|c| Arc::make_mut(c).get_mut(i % CHUNK))
     }
 
     /// Appends `v`.
@@ -66,7 +71,11 @@ impl<T: Clone> ChunkVec<T> {
 
     /// Approximate heap bytes held (chunk storage only).
     pub fn heap_bytes(&self) -> usize {
-        self.chunks.iter().map(|c| c.capacity() * std::mem::size_of::<T>()).sum::<usize>() + self.chunks.capacity() * 8
+        self.chunks
+            .iter()
+            .map(|c| c.capacity() * std::mem::size_of::<T>())
+            .sum::<usize>()
+            + self.chunks.capacity() * 8
     }
 }
 

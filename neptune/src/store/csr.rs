@@ -44,7 +44,10 @@ impl Csr {
             }
             row.clear();
             row.extend((a..b).map(|i| (label_of(edges[i]), nbrs[i], edges[i])));
-            if row.windows(2).all(|w| (w[0].0, w[0].1, w[0].2) <= (w[1].0, w[1].1, w[1].2)) {
+            if row
+                .windows(2)
+                .all(|w| (w[0].0, w[0].1, w[0].2) <= (w[1].0, w[1].1, w[1].2))
+            {
                 continue;
             }
             row.sort_unstable();
@@ -53,7 +56,11 @@ impl Csr {
                 edges[a + i] = *e;
             }
         }
-        Csr { offsets, nbrs, edges }
+        Csr {
+            offsets,
+            nbrs,
+            edges,
+        }
     }
 
     fn range(&self, v: u32) -> (usize, usize) {
@@ -75,7 +82,10 @@ impl Csr {
     #[inline]
     pub fn neighbours(&self, v: u32) -> impl Iterator<Item = (u32, u32)> + '_ {
         let (a, b) = self.range(v);
-        self.nbrs[a..b].iter().copied().zip(self.edges[a..b].iter().copied())
+        self.nbrs[a..b]
+            .iter()
+            .copied()
+            .zip(self.edges[a..b].iter().copied())
     }
 
     /// The neighbour slice of `v`'s row (for counting and fast expansion).
@@ -86,12 +96,20 @@ impl Csr {
     }
 
     /// `(neighbour, edge)` pairs of `v`'s row with edge label `label`.
-    pub fn neighbours_with_label<'a>(&'a self, v: u32, label: Sym, label_of: &dyn Fn(u32) -> Sym) -> impl Iterator<Item = (u32, u32)> + 'a {
+    pub fn neighbours_with_label<'a>(
+        &'a self,
+        v: u32,
+        label: Sym,
+        label_of: &dyn Fn(u32) -> Sym,
+    ) -> impl Iterator<Item = (u32, u32)> + 'a {
         let (a, b) = self.range(v);
         let row = &self.edges[a..b];
         let lo = row.partition_point(|e| label_of(*e) < label);
         let hi = row.partition_point(|e| label_of(*e) <= label);
-        self.nbrs[a + lo..a + hi].iter().copied().zip(self.edges[a + lo..a + hi].iter().copied())
+        self.nbrs[a + lo..a + hi]
+            .iter()
+            .copied()
+            .zip(self.edges[a + lo..a + hi].iter().copied())
     }
 
     /// Vertices with rows.
@@ -115,8 +133,14 @@ mod tests {
         let lab = |e: u32| labels[e as usize];
         let csr = Csr::build(3, &[(0, 2, 0), (0, 1, 1), (0, 1, 2), (1, 2, 3)], &lab);
         assert_eq!(csr.degree(0), 3);
-        assert_eq!(csr.neighbours_with_label(0, 1, &lab).collect::<Vec<_>>(), vec![(1, 2), (2, 0)]);
-        assert_eq!(csr.neighbours_with_label(0, 0, &lab).collect::<Vec<_>>(), vec![(1, 1)]);
+        assert_eq!(
+            csr.neighbours_with_label(0, 1, &lab).collect::<Vec<_>>(),
+            vec![(1, 2), (2, 0)]
+        );
+        assert_eq!(
+            csr.neighbours_with_label(0, 0, &lab).collect::<Vec<_>>(),
+            vec![(1, 1)]
+        );
         assert_eq!(csr.neighbours(2).count(), 0);
         assert_eq!(csr.neighbours(7).count(), 0);
     }

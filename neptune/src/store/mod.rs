@@ -80,7 +80,10 @@ impl Interner {
 
     /// The string of `sym`.
     pub fn name(&self, sym: Sym) -> Arc<str> {
-        self.names.get(sym as usize).cloned().unwrap_or_else(|| Arc::from(""))
+        self.names
+            .get(sym as usize)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(""))
     }
 }
 
@@ -132,7 +135,10 @@ pub struct Overlay<K, V> {
 
 impl<K: std::hash::Hash + Eq + Clone, V: Clone> Default for Overlay<K, V> {
     fn default() -> Self {
-        Overlay { base: Arc::new(HashMap::new()), delta: HashMap::new() }
+        Overlay {
+            base: Arc::new(HashMap::new()),
+            delta: HashMap::new(),
+        }
     }
 }
 
@@ -158,7 +164,10 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> Overlay<K, V> {
     /// A mutable value for `k`, copied from the base (or `default`) into the delta.
     pub fn entry_mut(&mut self, k: K, default: impl FnOnce() -> V) -> &mut V {
         let base = &self.base;
-        let slot = self.delta.entry(k.clone()).or_insert_with(|| base.get(&k).cloned());
+        let slot = self
+            .delta
+            .entry(k.clone())
+            .or_insert_with(|| base.get(&k).cloned());
         slot.get_or_insert_with(default)
     }
 
@@ -255,12 +264,20 @@ impl Graph {
 
     /// Every live vertex, in insertion order.
     pub fn vertex_ids(&self) -> impl Iterator<Item = u32> + '_ {
-        self.vertices.iter().enumerate().filter(|(_, r)| r.alive).map(|(i, _)| i as u32)
+        self.vertices
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.alive)
+            .map(|(i, _)| i as u32)
     }
 
     /// Every live edge, in insertion order.
     pub fn edge_ids(&self) -> impl Iterator<Item = u32> + '_ {
-        self.e_label.iter().enumerate().filter(|(_, l)| **l != DEAD).map(|(i, _)| i as u32)
+        self.e_label
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| **l != DEAD)
+            .map(|(i, _)| i as u32)
     }
 
     /// The user id of vertex `v` (also for dropped vertices' slots: `None`).
@@ -270,12 +287,18 @@ impl Graph {
 
     /// The vertex with user id `id`.
     pub fn vertex_by_id(&self, id: &Value) -> Option<u32> {
-        self.v_index.get(id).copied().filter(|v| self.vertex(*v).is_some())
+        self.v_index
+            .get(id)
+            .copied()
+            .filter(|v| self.vertex(*v).is_some())
     }
 
     /// The edge with user id `id`.
     pub fn edge_by_id(&self, id: &Value) -> Option<u32> {
-        self.e_index.get(id).copied().filter(|e| self.edge_alive(*e))
+        self.e_index
+            .get(id)
+            .copied()
+            .filter(|e| self.edge_alive(*e))
     }
 
     /// Whether edge `e` exists.
@@ -291,7 +314,11 @@ impl Graph {
         if l == DEAD {
             return None;
         }
-        Some((*self.e_src.get(e as usize)?, *self.e_dst.get(e as usize)?, l))
+        Some((
+            *self.e_src.get(e as usize)?,
+            *self.e_dst.get(e as usize)?,
+            l,
+        ))
     }
 
     /// An edge's user id.
@@ -311,20 +338,35 @@ impl Graph {
     pub fn vertex_label(&self, v: u32) -> Arc<str> {
         match self.vertex(v) {
             Some(r) if r.labels.len() == 1 => self.syms.name(r.labels[0]),
-            Some(r) => Arc::from(r.labels.iter().map(|l| self.syms.name(*l).to_string()).collect::<Vec<_>>().join("::")),
+            Some(r) => Arc::from(
+                r.labels
+                    .iter()
+                    .map(|l| self.syms.name(*l).to_string())
+                    .collect::<Vec<_>>()
+                    .join("::"),
+            ),
             None => Arc::from(""),
         }
     }
 
     /// The values of a vertex property.
     pub fn vertex_prop(&self, v: u32, key: Sym) -> &[VProp] {
-        self.vertex(v).and_then(|r| r.props.iter().find(|(k, _)| *k == key)).map(|(_, p)| p.as_slice()).unwrap_or(&[])
+        self.vertex(v)
+            .and_then(|r| r.props.iter().find(|(k, _)| *k == key))
+            .map(|(_, p)| p.as_slice())
+            .unwrap_or(&[])
     }
 
     /// Calls `f(neighbour, edge)` for each edge of `v` in `dir` whose label is in `labels`
     /// (all labels if empty).
     #[inline]
-    pub fn for_each_adjacent(&self, v: u32, dir: Direction, labels: &[Sym], f: &mut dyn FnMut(u32, u32)) {
+    pub fn for_each_adjacent(
+        &self,
+        v: u32,
+        dir: Direction,
+        labels: &[Sym],
+        f: &mut dyn FnMut(u32, u32),
+    ) {
         match dir {
             Direction::Out => self.adjacent_one(v, &self.out_csr, true, labels, f),
             Direction::In => self.adjacent_one(v, &self.in_csr, false, labels, f),
@@ -335,7 +377,14 @@ impl Graph {
         }
     }
 
-    fn adjacent_one(&self, v: u32, csr: &Csr, out: bool, labels: &[Sym], f: &mut dyn FnMut(u32, u32)) {
+    fn adjacent_one(
+        &self,
+        v: u32,
+        csr: &Csr,
+        out: bool,
+        labels: &[Sym],
+        f: &mut dyn FnMut(u32, u32),
+    ) {
         let check = self.dead_edges > 0;
         let label_of = |e: u32| self.e_label.get(e as usize).copied().unwrap_or(DEAD);
         if labels.is_empty() {
@@ -356,7 +405,9 @@ impl Graph {
         if let Some(rec) = self.vertices.get(v as usize) {
             let delta = if out { &rec.out_delta } else { &rec.in_delta };
             for a in delta {
-                if (labels.is_empty() || labels.contains(&a.label)) && (!check || label_of(a.eid) != DEAD) {
+                if (labels.is_empty() || labels.contains(&a.label))
+                    && (!check || label_of(a.eid) != DEAD)
+                {
                     f(a.nbr, a.eid);
                 }
             }
@@ -368,7 +419,16 @@ impl Graph {
         if self.dead_edges == 0 && labels.is_empty() {
             let rec = self.vertices.get(v as usize);
             let d = |csr: &Csr, out: bool| {
-                csr.degree(v) + rec.map(|r| if out { r.out_delta.len() } else { r.in_delta.len() }).unwrap_or(0)
+                csr.degree(v)
+                    + rec
+                        .map(|r| {
+                            if out {
+                                r.out_delta.len()
+                            } else {
+                                r.in_delta.len()
+                            }
+                        })
+                        .unwrap_or(0)
             };
             return match dir {
                 Direction::Out => d(&self.out_csr, true),
@@ -383,25 +443,81 @@ impl Graph {
 
     /// Candidate vertices carrying `label` (a superset; callers re-check).
     pub fn label_candidates(&self, label: Sym) -> &[u32] {
-        self.label_index.get(&label).map(Vec::as_slice).unwrap_or(&[])
+        self.label_index
+            .get(&label)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// Candidate vertices with property `key` = `value` (a superset; callers re-check).
     pub fn prop_candidates(&self, key: Sym, value: &Value) -> &[u32] {
-        self.prop_index.get(&(key, value.clone())).map(Vec::as_slice).unwrap_or(&[])
+        self.prop_index
+            .get(&(key, value.clone()))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// A shortest path from `a` to `b` following edges in `dir` with labels in `labels` (all if
+    /// empty), by breadth-first search; the vertices on it, `a` first.
+    pub fn shortest_path(
+        &self,
+        a: u32,
+        b: u32,
+        dir: Direction,
+        labels: &[Sym],
+    ) -> Option<Vec<u32>> {
+        if self.vertex(a).is_none() || self.vertex(b).is_none() {
+            return None;
+        }
+        let mut prev: HashMap<u32, u32> = HashMap::new();
+        prev.insert(a, a);
+        let mut frontier = vec![a];
+        while !frontier.is_empty() && !prev.contains_key(&b) {
+            let mut next = Vec::new();
+            for &v in &frontier {
+                self.for_each_adjacent(v, dir, labels, &mut |n, _| {
+                    if let std::collections::hash_map::Entry::Vacant(e) = prev.entry(n) {
+                        e.insert(v);
+                        next.push(n);
+                    }
+                });
+            }
+            frontier = next;
+        }
+        prev.get(&b)?;
+        let mut path = vec![b];
+        let mut cur = b;
+        while cur != a {
+            cur = *prev.get(&cur)?;
+            path.push(cur);
+        }
+        path.reverse();
+        Some(path)
     }
 
     /// Bytes held, by part.
     pub fn memory(&self) -> MemoryReport {
         let vsize = std::mem::size_of::<VertexRec>();
         let vertices = self.vertices.heap_bytes()
-            + self.vertices.iter().map(|r| r.labels.capacity() * 4 + r.props.capacity() * 32 + (r.out_delta.capacity() + r.in_delta.capacity()) * 12).sum::<usize>()
+            + self
+                .vertices
+                .iter()
+                .map(|r| {
+                    r.labels.capacity() * 4
+                        + r.props.capacity() * 32
+                        + (r.out_delta.capacity() + r.in_delta.capacity()) * 12
+                })
+                .sum::<usize>()
             + self.v_index.base_len() * (std::mem::size_of::<Value>() + 4 + 8)
             + 0 * vsize;
         MemoryReport {
             adjacency: self.out_csr.heap_bytes() + self.in_csr.heap_bytes(),
-            edge_columns: self.e_src.heap_bytes() + self.e_dst.heap_bytes() + self.e_label.heap_bytes(),
-            edge_ids_and_props: self.e_ids.heap_bytes() + self.e_props.heap_bytes() + self.e_index.base_len() * (std::mem::size_of::<Value>() + 4 + 8),
+            edge_columns: self.e_src.heap_bytes()
+                + self.e_dst.heap_bytes()
+                + self.e_label.heap_bytes(),
+            edge_ids_and_props: self.e_ids.heap_bytes()
+                + self.e_props.heap_bytes()
+                + self.e_index.base_len() * (std::mem::size_of::<Value>() + 4 + 8),
             vertices,
         }
     }

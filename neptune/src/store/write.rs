@@ -25,7 +25,10 @@ impl Graph {
     /// Adds a vertex with user id `id` and `labels`.
     pub fn add_vertex(&mut self, id: Value, labels: &[&str]) -> Result<u32> {
         if self.vertex_by_id(&id).is_some() {
-            return Err(Error::ConstraintViolation(format!("Vertex with id already exists: {}", display_id(&id))));
+            return Err(Error::ConstraintViolation(format!(
+                "Vertex with id already exists: {}",
+                display_id(&id)
+            )));
         }
         let v = self.vertices.len() as u32;
         let mut syms: Vec<Sym> = Vec::with_capacity(labels.len().max(1));
@@ -43,7 +46,14 @@ impl Graph {
         }
         self.v_index.insert(id.clone(), v);
         self.touched.push(u64::from(v));
-        self.vertices.push(VertexRec { id, labels: syms, props: Vec::new(), alive: true, out_delta: Vec::new(), in_delta: Vec::new() });
+        self.vertices.push(VertexRec {
+            id,
+            labels: syms,
+            props: Vec::new(),
+            alive: true,
+            out_delta: Vec::new(),
+            in_delta: Vec::new(),
+        });
         self.live_vertices += 1;
         Ok(v)
     }
@@ -51,14 +61,20 @@ impl Graph {
     /// Adds an edge `src -label-> dst` with user id `id`.
     pub fn add_edge(&mut self, id: Value, label: &str, src: u32, dst: u32) -> Result<u32> {
         if self.edge_by_id(&id).is_some() {
-            return Err(Error::ConstraintViolation(format!("Edge with id already exists: {}", display_id(&id))));
+            return Err(Error::ConstraintViolation(format!(
+                "Edge with id already exists: {}",
+                display_id(&id)
+            )));
         }
         if self.vertex(src).is_none() || self.vertex(dst).is_none() {
-            return Err(Error::ConstraintViolation("Edge endpoints must be existing vertices".into()));
+            return Err(Error::ConstraintViolation(
+                "Edge endpoints must be existing vertices".into(),
+            ));
         }
         let l = self.syms.intern(label);
         let e = self.e_label.len() as u32;
-        self.touched.extend([u64::from(e) | EDGE_BIT, u64::from(src), u64::from(dst)]);
+        self.touched
+            .extend([u64::from(e) | EDGE_BIT, u64::from(src), u64::from(dst)]);
         self.e_src.push(src);
         self.e_dst.push(dst);
         self.e_label.push(l);
@@ -66,10 +82,18 @@ impl Graph {
         self.e_ids.push(id);
         self.e_props.push(None);
         if let Some(r) = self.vertices.get_mut(src as usize) {
-            r.out_delta.push(Adj { label: l, nbr: dst, eid: e });
+            r.out_delta.push(Adj {
+                label: l,
+                nbr: dst,
+                eid: e,
+            });
         }
         if let Some(r) = self.vertices.get_mut(dst as usize) {
-            r.in_delta.push(Adj { label: l, nbr: src, eid: e });
+            r.in_delta.push(Adj {
+                label: l,
+                nbr: src,
+                eid: e,
+            });
         }
         self.live_edges += 1;
         self.delta_edges += 1;
@@ -77,7 +101,14 @@ impl Graph {
     }
 
     /// Sets a vertex property with `card`; returns the property's id.
-    pub fn set_vertex_property(&mut self, v: u32, card: Cardinality, key: &str, value: Value, meta: Vec<(Sym, Value)>) -> Result<u64> {
+    pub fn set_vertex_property(
+        &mut self,
+        v: u32,
+        card: Cardinality,
+        key: &str,
+        value: Value,
+        meta: Vec<(Sym, Value)>,
+    ) -> Result<u64> {
         if self.vertex(v).is_none() {
             return Err(Error::Evaluation(format!("The vertex does not exist: {v}")));
         }
@@ -85,7 +116,10 @@ impl Graph {
         self.touched.push(u64::from(v));
         let pid = self.next_prop_id;
         self.next_prop_id += 1;
-        let rec = self.vertices.get_mut(v as usize).ok_or_else(|| Error::Evaluation("missing vertex".into()))?;
+        let rec = self
+            .vertices
+            .get_mut(v as usize)
+            .ok_or_else(|| Error::Evaluation("missing vertex".into()))?;
         let slot = match rec.props.iter().position(|(kk, _)| *kk == k) {
             Some(i) => i,
             None => {
@@ -104,7 +138,11 @@ impl Graph {
             }
             Cardinality::List => {}
         }
-        values.push(VProp { id: pid, value: value.clone(), meta });
+        values.push(VProp {
+            id: pid,
+            value: value.clone(),
+            meta,
+        });
         let cands = self.prop_index.entry_mut((k, value), Vec::new);
         if cands.last() != Some(&v) {
             cands.push(v);
@@ -116,7 +154,10 @@ impl Graph {
     pub fn set_meta_property(&mut self, v: u32, pid: u64, key: &str, value: Value) -> Result<()> {
         let k = self.syms.intern(key);
         self.touched.push(u64::from(v));
-        let rec = self.vertices.get_mut(v as usize).ok_or_else(|| Error::Evaluation("missing vertex".into()))?;
+        let rec = self
+            .vertices
+            .get_mut(v as usize)
+            .ok_or_else(|| Error::Evaluation("missing vertex".into()))?;
         for (_, vals) in rec.props.iter_mut() {
             if let Some(p) = vals.iter_mut().find(|p| p.id == pid) {
                 p.meta.retain(|(mk, _)| *mk != k);
@@ -124,7 +165,9 @@ impl Graph {
                 return Ok(());
             }
         }
-        Err(Error::Evaluation("The vertex property does not exist".into()))
+        Err(Error::Evaluation(
+            "The vertex property does not exist".into(),
+        ))
     }
 
     /// Removes every value of `key` from `v` (or only the one with id `pid`).
@@ -161,7 +204,10 @@ impl Graph {
         }
         let k = self.syms.intern(key);
         self.touched.push(u64::from(e) | EDGE_BIT);
-        let slot = self.e_props.get_mut(e as usize).ok_or_else(|| Error::Evaluation("missing edge".into()))?;
+        let slot = self
+            .e_props
+            .get_mut(e as usize)
+            .ok_or_else(|| Error::Evaluation("missing edge".into()))?;
         let props = slot.get_or_insert_with(Default::default);
         match props.iter_mut().find(|(kk, _)| *kk == k) {
             Some(p) => p.1 = value,
@@ -184,7 +230,8 @@ impl Graph {
             return;
         }
         if let Some((s, d, _)) = self.edge(e) {
-            self.touched.extend([u64::from(e) | EDGE_BIT, u64::from(s), u64::from(d)]);
+            self.touched
+                .extend([u64::from(e) | EDGE_BIT, u64::from(s), u64::from(d)]);
         }
         if let Some(l) = self.e_label.get_mut(e as usize) {
             *l = DEAD;
@@ -229,7 +276,9 @@ impl Graph {
     /// Folds delta edges into the CSR if enough have accumulated.
     pub fn maybe_compact(&mut self) {
         let base = self.e_label.len() - self.delta_edges;
-        if self.delta_edges >= MIN_COMPACT_DELTA.max(base / 4) || self.dead_edges > MIN_COMPACT_DELTA.max(base / 4) {
+        if self.delta_edges >= MIN_COMPACT_DELTA.max(base / 4)
+            || self.dead_edges > MIN_COMPACT_DELTA.max(base / 4)
+        {
             self.compact();
         }
     }
@@ -238,7 +287,13 @@ impl Graph {
     pub fn compact(&mut self) {
         let nv = self.vertices.len();
         let mut triples: Vec<(u32, u32, u32)> = Vec::with_capacity(self.live_edges);
-        for (e, ((s, d), l)) in self.e_src.iter().zip(self.e_dst.iter()).zip(self.e_label.iter()).enumerate() {
+        for (e, ((s, d), l)) in self
+            .e_src
+            .iter()
+            .zip(self.e_dst.iter())
+            .zip(self.e_label.iter())
+            .enumerate()
+        {
             if *l != DEAD {
                 triples.push((*s, *d, e as u32));
             }
@@ -253,7 +308,10 @@ impl Graph {
         self.out_csr = Arc::new(out);
         self.in_csr = Arc::new(inn);
         for v in 0..nv {
-            let has_delta = self.vertices.get(v).is_some_and(|r| !r.out_delta.is_empty() || !r.in_delta.is_empty());
+            let has_delta = self
+                .vertices
+                .get(v)
+                .is_some_and(|r| !r.out_delta.is_empty() || !r.in_delta.is_empty());
             if has_delta && let Some(r) = self.vertices.get_mut(v) {
                 r.out_delta = Vec::new();
                 r.in_delta = Vec::new();
@@ -323,7 +381,10 @@ mod tests {
     #[test]
     fn ids_are_unique_and_drop_cascades() {
         let (mut g, [a, _, c]) = triangle();
-        assert!(matches!(g.add_vertex(Value::str("a"), &["x"]), Err(Error::ConstraintViolation(_))));
+        assert!(matches!(
+            g.add_vertex(Value::str("a"), &["x"]),
+            Err(Error::ConstraintViolation(_))
+        ));
         g.drop_vertex(a);
         assert_eq!(g.edge_count(), 1);
         assert!(g.vertex_by_id(&Value::str("a")).is_none());
@@ -334,13 +395,17 @@ mod tests {
     #[test]
     fn cardinalities() {
         let (mut g, [a, ..]) = triangle();
-        g.set_vertex_property(a, Cardinality::Set, "k", Value::Int(1), vec![]).unwrap();
-        g.set_vertex_property(a, Cardinality::Set, "k", Value::Int(1), vec![]).unwrap();
+        g.set_vertex_property(a, Cardinality::Set, "k", Value::Int(1), vec![])
+            .unwrap();
+        g.set_vertex_property(a, Cardinality::Set, "k", Value::Int(1), vec![])
+            .unwrap();
         let k = g.symbols().lookup("k").unwrap();
         assert_eq!(g.vertex_prop(a, k).len(), 1);
-        g.set_vertex_property(a, Cardinality::List, "k", Value::Int(1), vec![]).unwrap();
+        g.set_vertex_property(a, Cardinality::List, "k", Value::Int(1), vec![])
+            .unwrap();
         assert_eq!(g.vertex_prop(a, k).len(), 2);
-        g.set_vertex_property(a, Cardinality::Single, "k", Value::Int(2), vec![]).unwrap();
+        g.set_vertex_property(a, Cardinality::Single, "k", Value::Int(2), vec![])
+            .unwrap();
         assert_eq!(g.vertex_prop(a, k).len(), 1);
         assert_eq!(g.prop_candidates(k, &Value::Int(2)), &[a]);
     }

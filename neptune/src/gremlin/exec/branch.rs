@@ -28,7 +28,13 @@ pub fn select_one(cx: &Cx, t: &Trav, key: &str, pop: Pop) -> Option<Value> {
             Pop::Mixed => Value::list(found),
         });
     }
-    cx.side.borrow().get(key).cloned().map(|v| if pop == Pop::All { Value::list(vec![v]) } else { v })
+    cx.side.borrow().get(key).cloned().map(|v| {
+        if pop == Pop::All {
+            Value::list(vec![v])
+        } else {
+            v
+        }
+    })
 }
 
 fn by_at(cx: &Cx, by: &[By], i: usize, t: &Trav, v: Value) -> Result<Option<Value>> {
@@ -42,20 +48,30 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
     match step {
         Step::Select { pop, keys, by } => map(it, move |t| {
             if keys.len() == 1 {
-                let Some(v) = select_one(cx, &t, &keys[0], *pop) else { return Ok(None) };
+                let Some(v) = select_one(cx, &t, &keys[0], *pop) else {
+                    return Ok(None);
+                };
                 return Ok(by_at(cx, by, 0, &t, v)?.map(|v| t.to(cx, v)));
             }
             let mut m = Map::new();
             for (i, k) in keys.iter().enumerate() {
-                let Some(v) = select_one(cx, &t, k, *pop) else { return Ok(None) };
-                let Some(v) = by_at(cx, by, i, &t, v)? else { return Ok(None) };
+                let Some(v) = select_one(cx, &t, k, *pop) else {
+                    return Ok(None);
+                };
+                let Some(v) = by_at(cx, by, i, &t, v)? else {
+                    return Ok(None);
+                };
                 m.insert(Value::Str(Arc::clone(k)), v);
             }
             Ok(Some(t.to(cx, Value::map(m))))
         }),
         Step::SelectTrav(pop, tr) => map(it, move |t| {
-            let Some(k) = sub(cx, tr, t.clone()).next().transpose()? else { return Ok(None) };
-            let Value::Str(key) = k.obj else { return Ok(None) };
+            let Some(k) = sub(cx, tr, t.clone()).next().transpose()? else {
+                return Ok(None);
+            };
+            let Value::Str(key) = k.obj else {
+                return Ok(None);
+            };
             Ok(select_one(cx, &t, &key, *pop).map(|v| t.to(cx, v)))
         }),
         Step::SelectColumn(c) => map(it, move |t| Ok(column(&t.obj, *c).map(|v| t.to(cx, v)))),
@@ -93,16 +109,33 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
                 for (i, o) in p.objects.iter_mut().enumerate() {
                     match cx.by(&by[i % by.len()], &t.with_obj(o.clone()))? {
                         Some(v) => *o = v,
-                        None => return Err(Error::Evaluation(format!("The provided traverser does not map to a value: {}", o.type_name()))),
+                        None => {
+                            return Err(Error::Evaluation(format!(
+                                "The provided traverser does not map to a value: {}",
+                                o.type_name()
+                            )));
+                        }
                     }
                 }
             }
             Ok(Some(t.to(cx, Value::Path(Arc::new(p)))))
         }),
-        Step::PathFilter { simple, from, to, by } => keep(it, move |t| {
+        Step::PathFilter {
+            simple,
+            from,
+            to,
+            by,
+        } => keep(it, move |t| {
             let p = t.path_value();
-            let start = from.as_ref().and_then(|f| p.labels.iter().position(|ls| ls.iter().any(|l| l == f))).unwrap_or(0);
-            let end = to.as_ref().and_then(|f| p.labels.iter().rposition(|ls| ls.iter().any(|l| l == f))).map(|e| e + 1).unwrap_or(p.objects.len());
+            let start = from
+                .as_ref()
+                .and_then(|f| p.labels.iter().position(|ls| ls.iter().any(|l| l == f)))
+                .unwrap_or(0);
+            let end = to
+                .as_ref()
+                .and_then(|f| p.labels.iter().rposition(|ls| ls.iter().any(|l| l == f)))
+                .map(|e| e + 1)
+                .unwrap_or(p.objects.len());
             let mut seen = std::collections::HashSet::new();
             let mut is_simple = true;
             for o in p.objects.get(start..end.max(start)).unwrap_or(&[]) {
@@ -120,7 +153,13 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
         Step::Repeat(l) => repeat(cx, l, it),
         Step::Loops(name) => map(it, move |t| {
             let n = match name {
-                Some(n) => t.loops.iter().rev().find(|(l, _)| l.as_deref() == Some(&**n)).map(|(_, c)| *c).unwrap_or(0),
+                Some(n) => t
+                    .loops
+                    .iter()
+                    .rev()
+                    .find(|(l, _)| l.as_deref() == Some(&**n))
+                    .map(|(_, c)| *c)
+                    .unwrap_or(0),
                 None => t.loops.last().map(|(_, c)| *c).unwrap_or(0),
             };
             Ok(Some(t.with_obj(Value::Int(n as i32))))
@@ -133,7 +172,9 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
                 if state.is_none() {
                     let all: Result<Vec<Trav>> = input.take()?.collect();
                     state = Some(match all {
-                        Ok(all) => Box::new(ts.iter().flat_map(move |tr| super::run(cx, &tr.steps, Box::new(all.clone().into_iter().map(Ok))))),
+                        Ok(all) => Box::new(ts.iter().flat_map(move |tr| {
+                            super::run(cx, &tr.steps, Box::new(all.clone().into_iter().map(Ok)))
+                        })),
                         Err(e) => Box::new(std::iter::once(Err(e))),
                     });
                 }
@@ -160,7 +201,12 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
                 Err(e) => Box::new(std::iter::once(Err(e))),
             }
         })),
-        Step::Map(tr) => map(it, move |t| Ok(sub(cx, tr, t.clone()).next().transpose()?.map(|r| t.to(cx, r.obj)))),
+        Step::Map(tr) => map(it, move |t| {
+            Ok(sub(cx, tr, t.clone())
+                .next()
+                .transpose()?
+                .map(|r| t.to(cx, r.obj)))
+        }),
         Step::SideEffect(tr) => map(it, move |t| {
             for r in sub(cx, tr, t.clone()) {
                 r?;
@@ -172,14 +218,26 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             let unproductive = std::cell::Cell::new(false);
             let resolve = |name: &str| -> Result<f64> {
                 let idx = vars.iter().position(|v| v == name).unwrap_or(0);
-                let raw = if name == "_" { Some(t.obj.clone()) } else { select_one(cx, &t, name, Pop::Last) };
-                let Some(raw) = raw else { return Err(Error::Evaluation(format!("The variable {name} for math() step must resolve to a Number"))) };
+                let raw = if name == "_" {
+                    Some(t.obj.clone())
+                } else {
+                    select_one(cx, &t, name, Pop::Last)
+                };
+                let Some(raw) = raw else {
+                    return Err(Error::Evaluation(format!(
+                        "The variable {name} for math() step must resolve to a Number"
+                    )));
+                };
                 match by_at(cx, by, idx, &t, raw)? {
                     None => {
                         unproductive.set(true);
                         Ok(0.0)
                     }
-                    Some(v) => v.as_f64().ok_or_else(|| Error::Evaluation(format!("The variable {name} for math() step must resolve to a Number"))),
+                    Some(v) => v.as_f64().ok_or_else(|| {
+                        Error::Evaluation(format!(
+                            "The variable {name} for math() step must resolve to a Number"
+                        ))
+                    }),
                 }
             };
             let r = expr.eval(&resolve)?;
@@ -197,14 +255,20 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
                 Some(b) => cx.by(b, &t)?,
                 None => Some(t.obj.clone()),
             };
-            let Some(operand) = operand else { return Ok(Some(t)) };
+            let Some(operand) = operand else {
+                return Ok(Some(t));
+            };
             let cur = t.sack.take().unwrap_or(Value::Null);
             t.sack = Some(super::reduce::operate(*op, cur, operand)?);
             Ok(Some(t))
         }),
         Step::Index => map(it, move |t| {
             let items = t.obj.as_items().unwrap_or_else(|| vec![t.obj.clone()]);
-            let out = items.into_iter().enumerate().map(|(i, v)| Value::list(vec![v, Value::Int(i as i32)])).collect();
+            let out = items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| Value::list(vec![v, Value::Int(i as i32)]))
+                .collect();
             Ok(Some(t.to(cx, Value::list(out))))
         }),
         Step::Func(f, args, scope) => map(it, move |t| {
@@ -214,7 +278,11 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             }
             let local = *scope == crate::gremlin::ir::Scope::Local;
             let v = match (&t.obj, local) {
-                (Value::List(l), true) => Value::list(l.iter().map(|x| func(*f, x, &params, true)).collect::<Result<_>>()?),
+                (Value::List(l), true) => Value::list(
+                    l.iter()
+                        .map(|x| func(*f, x, &params, true))
+                        .collect::<Result<_>>()?,
+                ),
                 (obj, _) => func(*f, obj, &params, local)?,
             };
             Ok(Some(t.to(cx, v)))
@@ -241,10 +309,14 @@ fn where_(cx: &Cx, w: &Where, t: &Trav) -> Result<bool> {
                 }
             }
             let (end, body) = match rest.last() {
-                Some(Step::As(l)) if l.len() == 1 && !t.labelled(&l[0]).is_empty() => (Some(&l[0]), &rest[..rest.len() - 1]),
+                Some(Step::As(l)) if l.len() == 1 && !t.labelled(&l[0]).is_empty() => {
+                    (Some(&l[0]), &rest[..rest.len() - 1])
+                }
                 _ => (None, rest),
             };
-            let body_t = Traversal { steps: body.to_vec() };
+            let body_t = Traversal {
+                steps: body.to_vec(),
+            };
             let want = end.and_then(|e| select_one(cx, t, e, Pop::Last));
             for r in sub(cx, &body_t, t2) {
                 let r = r?;
@@ -261,15 +333,21 @@ fn where_(cx: &Cx, w: &Where, t: &Trav) -> Result<bool> {
                 None => Some(t.obj.clone()),
             };
             let Some(lhs) = lhs else { return Ok(false) };
-            let Some(lhs) = by_at(cx, by, 0, t, lhs)? else { return Ok(false) };
+            let Some(lhs) = by_at(cx, by, 0, t, lhs)? else {
+                return Ok(false);
+            };
             let resolve = |v: &Value| -> Result<Option<Value>> {
-                let Value::Str(label) = v else { return Ok(Some(v.clone())) };
+                let Value::Str(label) = v else {
+                    return Ok(Some(v.clone()));
+                };
                 match select_one(cx, t, label, Pop::Last) {
                     Some(x) => by_at(cx, by, 1, t, x),
                     None => Ok(None),
                 }
             };
-            let Some(p) = resolve_pred(pred, &resolve)? else { return Ok(false) };
+            let Some(p) = resolve_pred(pred, &resolve)? else {
+                return Ok(false);
+            };
             Ok(test(&p, &lhs))
         }
     }
@@ -278,14 +356,46 @@ fn where_(cx: &Cx, w: &Where, t: &Trav) -> Result<bool> {
 fn resolve_pred(p: &Pred, f: &dyn Fn(&Value) -> Result<Option<Value>>) -> Result<Option<Pred>> {
     let one = |v: &Value| f(v);
     Ok(Some(match p {
-        Pred::Eq(v) => Pred::Eq(match one(v)? { Some(x) => x, None => return Ok(None) }),
-        Pred::Neq(v) => Pred::Neq(match one(v)? { Some(x) => x, None => return Ok(None) }),
-        Pred::Lt(v) => Pred::Lt(match one(v)? { Some(x) => x, None => return Ok(None) }),
-        Pred::Lte(v) => Pred::Lte(match one(v)? { Some(x) => x, None => return Ok(None) }),
-        Pred::Gt(v) => Pred::Gt(match one(v)? { Some(x) => x, None => return Ok(None) }),
-        Pred::Gte(v) => Pred::Gte(match one(v)? { Some(x) => x, None => return Ok(None) }),
-        Pred::Within(vs) => Pred::Within(vs.iter().map(one).collect::<Result<Vec<_>>>()?.into_iter().flatten().collect()),
-        Pred::Without(vs) => Pred::Without(vs.iter().map(one).collect::<Result<Vec<_>>>()?.into_iter().flatten().collect()),
+        Pred::Eq(v) => Pred::Eq(match one(v)? {
+            Some(x) => x,
+            None => return Ok(None),
+        }),
+        Pred::Neq(v) => Pred::Neq(match one(v)? {
+            Some(x) => x,
+            None => return Ok(None),
+        }),
+        Pred::Lt(v) => Pred::Lt(match one(v)? {
+            Some(x) => x,
+            None => return Ok(None),
+        }),
+        Pred::Lte(v) => Pred::Lte(match one(v)? {
+            Some(x) => x,
+            None => return Ok(None),
+        }),
+        Pred::Gt(v) => Pred::Gt(match one(v)? {
+            Some(x) => x,
+            None => return Ok(None),
+        }),
+        Pred::Gte(v) => Pred::Gte(match one(v)? {
+            Some(x) => x,
+            None => return Ok(None),
+        }),
+        Pred::Within(vs) => Pred::Within(
+            vs.iter()
+                .map(one)
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .flatten()
+                .collect(),
+        ),
+        Pred::Without(vs) => Pred::Without(
+            vs.iter()
+                .map(one)
+                .collect::<Result<Vec<_>>>()?
+                .into_iter()
+                .flatten()
+                .collect(),
+        ),
         Pred::And(a, b) => match (resolve_pred(a, f)?, resolve_pred(b, f)?) {
             (Some(a), Some(b)) => Pred::And(Box::new(a), Box::new(b)),
             _ => return Ok(None),
@@ -306,10 +416,18 @@ fn choose(cx: &Cx, c: &Choose, t: Trav) -> Result<Vec<Trav>> {
     let branch = |tr: &Traversal, t: Trav| -> Result<Vec<Trav>> { sub(cx, tr, t).collect() };
     match c {
         Choose::IfThen(cond, a, b) => {
-            if any(cx, cond, &t)? { branch(a, t) } else { branch(b, t) }
+            if any(cx, cond, &t)? {
+                branch(a, t)
+            } else {
+                branch(b, t)
+            }
         }
         Choose::IfPred(p, a, b) => {
-            if test(p, &t.obj) { branch(a, t) } else { branch(b, t) }
+            if test(p, &t.obj) {
+                branch(a, t)
+            } else {
+                branch(b, t)
+            }
         }
         Choose::Options(sel, opts) => {
             let key = sub(cx, sel, t.clone()).next().transpose()?.map(|r| r.obj);
@@ -396,7 +514,13 @@ fn exit(mut t: Trav) -> Trav {
     t
 }
 
-fn enter(cx: &Cx, l: &Loop, t: Trav, queue: &mut VecDeque<Trav>, out: &mut VecDeque<Result<Trav>>) -> Result<()> {
+fn enter(
+    cx: &Cx,
+    l: &Loop,
+    t: Trav,
+    queue: &mut VecDeque<Trav>,
+    out: &mut VecDeque<Result<Trav>>,
+) -> Result<()> {
     if let Some((cond, true)) = &l.until {
         if any(cx, cond, &t)? {
             out.push_back(Ok(exit(t)));
@@ -412,7 +536,13 @@ fn enter(cx: &Cx, l: &Loop, t: Trav, queue: &mut VecDeque<Trav>, out: &mut VecDe
     Ok(())
 }
 
-fn after_body(cx: &Cx, l: &Loop, t: Trav, queue: &mut VecDeque<Trav>, out: &mut VecDeque<Result<Trav>>) -> Result<()> {
+fn after_body(
+    cx: &Cx,
+    l: &Loop,
+    t: Trav,
+    queue: &mut VecDeque<Trav>,
+    out: &mut VecDeque<Result<Trav>>,
+) -> Result<()> {
     let n = t.loops.last().map(|x| x.1).unwrap_or(0);
     if let Some(times) = l.times {
         if n >= times {
@@ -441,7 +571,9 @@ fn after_body(cx: &Cx, l: &Loop, t: Trav, queue: &mut VecDeque<Trav>, out: &mut 
         }
     }
     if l.times.is_none() && l.until.is_none() && t.loops.last().is_some_and(|x| x.1 > 10_000) {
-        return Err(Error::Evaluation("repeat() ran more than 10000 loops without until() or times()".into()));
+        return Err(Error::Evaluation(
+            "repeat() ran more than 10000 loops without until() or times()".into(),
+        ));
     }
     queue.push_back(t);
     Ok(())
@@ -469,9 +601,20 @@ fn func(f: Func, v: &Value, params: &[Value], local: bool) -> Result<Value> {
         match v {
             Value::Str(s) => Ok(s),
             Value::Null => Ok(""),
-            other if f == Func::Concat => Err(Error::Evaluation(format!("String concat() can only take string as argument, encountered {}", other.type_name()))),
-            other if local => Err(Error::Evaluation(format!("The {}(local) step can only take string or list of strings, encountered {}", func_name(f), other.type_name()))),
-            other => Err(Error::Evaluation(format!("The {}() step can only take string as argument, encountered {}", func_name(f), other.type_name()))),
+            other if f == Func::Concat => Err(Error::Evaluation(format!(
+                "String concat() can only take string as argument, encountered {}",
+                other.type_name()
+            ))),
+            other if local => Err(Error::Evaluation(format!(
+                "The {}(local) step can only take string or list of strings, encountered {}",
+                func_name(f),
+                other.type_name()
+            ))),
+            other => Err(Error::Evaluation(format!(
+                "The {}() step can only take string as argument, encountered {}",
+                func_name(f),
+                other.type_name()
+            ))),
         }
     };
     if matches!(v, Value::Null) && !matches!(f, Func::Concat | Func::AsString) {
@@ -490,14 +633,25 @@ fn func(f: Func, v: &Value, params: &[Value], local: bool) -> Result<Value> {
             other => other.clone(),
         },
         Func::AsString => Value::str(&display(v)),
-        Func::Concat if matches!(v, Value::Null) && params.iter().all(|p| matches!(p, Value::Null)) => Value::Null,
+        Func::Concat
+            if matches!(v, Value::Null) && params.iter().all(|p| matches!(p, Value::Null)) =>
+        {
+            Value::Null
+        }
         Func::Concat => {
-            let mut out = if matches!(v, Value::Null) { String::new() } else { s()?.to_owned() };
+            let mut out = if matches!(v, Value::Null) {
+                String::new()
+            } else {
+                s()?.to_owned()
+            };
             for p in params {
                 match p {
                     Value::Str(x) => out.push_str(x),
                     Value::Null => {}
-                    Value::List(l) => l.iter().filter_map(Value::as_str).for_each(|x| out.push_str(x)),
+                    Value::List(l) => l
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .for_each(|x| out.push_str(x)),
                     other => out.push_str(&display(other)),
                 }
             }
@@ -506,7 +660,11 @@ fn func(f: Func, v: &Value, params: &[Value], local: bool) -> Result<Value> {
         Func::Split => {
             let sep = params.first().and_then(Value::as_str).unwrap_or(" ");
             let x = s()?;
-            let parts: Vec<Value> = if sep.is_empty() { x.chars().map(|c| Value::str(&c.to_string())).collect() } else { x.split(sep).map(Value::str).collect() };
+            let parts: Vec<Value> = if sep.is_empty() {
+                x.chars().map(|c| Value::str(&c.to_string())).collect()
+            } else {
+                x.split(sep).map(Value::str).collect()
+            };
             Value::list(parts)
         }
         Func::Substring => {
@@ -514,11 +672,24 @@ fn func(f: Func, v: &Value, params: &[Value], local: bool) -> Result<Value> {
             let n = chars.len() as i64;
             let norm = |i: i64| if i < 0 { (n + i).max(0) } else { i.min(n) } as usize;
             let start = norm(params.first().and_then(Value::as_i64).unwrap_or(0));
-            let end = params.get(1).and_then(Value::as_i64).map(norm).unwrap_or(n as usize);
-            Value::str(&chars.get(start..end.max(start)).unwrap_or(&[]).iter().collect::<String>())
+            let end = params
+                .get(1)
+                .and_then(Value::as_i64)
+                .map(norm)
+                .unwrap_or(n as usize);
+            Value::str(
+                &chars
+                    .get(start..end.max(start))
+                    .unwrap_or(&[])
+                    .iter()
+                    .collect::<String>(),
+            )
         }
         Func::Replace => {
-            let (from, to) = (params.first().and_then(Value::as_str).unwrap_or(""), params.get(1).and_then(Value::as_str).unwrap_or(""));
+            let (from, to) = (
+                params.first().and_then(Value::as_str).unwrap_or(""),
+                params.get(1).and_then(Value::as_str).unwrap_or(""),
+            );
             Value::str(&s()?.replace(from, to))
         }
     })
@@ -541,5 +712,11 @@ pub fn display(v: &Value) -> String {
 
 /// Adds numbers for `sum()`.
 pub fn add(a: &Value, b: &Value) -> Result<Value> {
-    arith(Arith::Add, a, b).ok_or_else(|| Error::Evaluation(format!("Cannot add {} and {}", a.type_name(), b.type_name())))
+    arith(Arith::Add, a, b).ok_or_else(|| {
+        Error::Evaluation(format!(
+            "Cannot add {} and {}",
+            a.type_name(),
+            b.type_name()
+        ))
+    })
 }

@@ -41,16 +41,32 @@ fn resolve_ids(cx: &Cx, t: &Trav, ids: &[Arg], edges: bool) -> Result<Vec<u32>> 
             (Value::Vertex(i), false) | (Value::Edge(i), true) => out.push(*i),
             (Value::Null, _) => {}
             _ => {
-                let found = key_variants(&v).iter().find_map(|k| if edges { g.edge_by_id(k) } else { g.vertex_by_id(k) });
+                let found = key_variants(&v).iter().find_map(|k| {
+                    if edges {
+                        g.edge_by_id(k)
+                    } else {
+                        g.vertex_by_id(k)
+                    }
+                });
                 let found = found.or_else(|| {
                     // Ids also match by their text: a number finds the vertex whose id is its
                     // string (Neptune), and a string of digits the vertex with that number.
                     let s = Value::str(&crate::store::write::display_id(&v));
                     let alt = match &v {
-                        Value::Str(t) => t.parse::<i64>().ok().map(|n| key_variants(&Value::Long(n))).unwrap_or_default(),
+                        Value::Str(t) => t
+                            .parse::<i64>()
+                            .ok()
+                            .map(|n| key_variants(&Value::Long(n)))
+                            .unwrap_or_default(),
                         _ => vec![s],
                     };
-                    alt.iter().find_map(|k| if edges { g.edge_by_id(k) } else { g.vertex_by_id(k) })
+                    alt.iter().find_map(|k| {
+                        if edges {
+                            g.edge_by_id(k)
+                        } else {
+                            g.vertex_by_id(k)
+                        }
+                    })
                 });
                 out.extend(found);
             }
@@ -78,7 +94,13 @@ pub fn vertices<'a>(cx: &'a Cx, it: It<'a>, ids: &'a [Arg]) -> It<'a> {
             }));
         }
         match resolve_ids(cx, &t, ids, false) {
-            Ok(vs) => Box::new(vs.into_iter().filter(|v| cx.g().vertex(*v).is_some()).map(move |v| Ok(t.to(cx, Value::Vertex(v)))).collect::<Vec<_>>().into_iter()),
+            Ok(vs) => Box::new(
+                vs.into_iter()
+                    .filter(|v| cx.g().vertex(*v).is_some())
+                    .map(move |v| Ok(t.to(cx, Value::Vertex(v))))
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            ),
             Err(e) => Box::new(std::iter::once(Err(e))),
         }
     }))
@@ -105,19 +127,33 @@ pub fn edges<'a>(cx: &'a Cx, it: It<'a>, ids: &'a [Arg]) -> It<'a> {
             }));
         }
         match resolve_ids(cx, &t, ids, true) {
-            Ok(es) => Box::new(es.into_iter().filter(|e| cx.g().edge_alive(*e)).map(move |e| Ok(t.to(cx, Value::Edge(e)))).collect::<Vec<_>>().into_iter()),
+            Ok(es) => Box::new(
+                es.into_iter()
+                    .filter(|e| cx.g().edge_alive(*e))
+                    .map(move |e| Ok(t.to(cx, Value::Edge(e))))
+                    .collect::<Vec<_>>()
+                    .into_iter(),
+            ),
             Err(e) => Box::new(std::iter::once(Err(e))),
         }
     }))
 }
 
 /// `V()` planned onto the label or property index.
-pub fn vindex<'a>(cx: &'a Cx, it: It<'a>, label: Option<&'a str>, key: Option<&'a (Arc<str>, Value)>) -> It<'a> {
+pub fn vindex<'a>(
+    cx: &'a Cx,
+    it: It<'a>,
+    label: Option<&'a str>,
+    key: Option<&'a (Arc<str>, Value)>,
+) -> It<'a> {
     flat(cx, it, move |cx, t| {
         let g = cx.g();
         let mut cands: Vec<u32> = match key {
             Some((k, v)) => match g.symbols().lookup(k) {
-                Some(ks) => key_variants(v).iter().flat_map(|kv| g.prop_candidates(ks, kv).iter().copied()).collect(),
+                Some(ks) => key_variants(v)
+                    .iter()
+                    .flat_map(|kv| g.prop_candidates(ks, kv).iter().copied())
+                    .collect(),
                 None => Vec::new(),
             },
             None => match label.and_then(|l| g.symbols().lookup(l)) {
@@ -127,24 +163,48 @@ pub fn vindex<'a>(cx: &'a Cx, it: It<'a>, label: Option<&'a str>, key: Option<&'
         };
         cands.sort_unstable();
         cands.dedup();
-        let live: Vec<u32> = cands.into_iter().filter(|v| g.vertex(*v).is_some()).collect();
+        let live: Vec<u32> = cands
+            .into_iter()
+            .filter(|v| g.vertex(*v).is_some())
+            .collect();
         drop(g);
         // The `has` steps after the lookup re-check each candidate.
-        Ok(live.into_iter().map(|v| t.to(cx, Value::Vertex(v))).collect::<Vec<_>>())
+        Ok(live
+            .into_iter()
+            .map(|v| t.to(cx, Value::Vertex(v)))
+            .collect::<Vec<_>>())
     })
 }
 
 /// `out/in/both[E](labels…)`.
-pub fn adjacent<'a>(cx: &'a Cx, it: It<'a>, dir: Direction, labels: &'a [Arc<str>], edges: bool) -> It<'a> {
+pub fn adjacent<'a>(
+    cx: &'a Cx,
+    it: It<'a>,
+    dir: Direction,
+    labels: &'a [Arc<str>],
+    edges: bool,
+) -> It<'a> {
     flat(cx, it, move |cx, t| {
         let Value::Vertex(v) = t.obj else {
-            return Err(Error::Evaluation(format!("The step requires a vertex but found {}", t.obj.type_name())));
+            return Err(Error::Evaluation(format!(
+                "The step requires a vertex but found {}",
+                t.obj.type_name()
+            )));
         };
         let g = cx.g();
-        let syms: Vec<u32> = labels.iter().filter_map(|l| g.symbols().lookup(l)).collect();
+        let syms: Vec<u32> = labels
+            .iter()
+            .filter_map(|l| g.symbols().lookup(l))
+            .collect();
         let mut out = Vec::new();
         if labels.is_empty() || !syms.is_empty() {
-            g.for_each_adjacent(v, dir, &syms, &mut |n, e| out.push(if edges { Value::Edge(e) } else { Value::Vertex(n) }));
+            g.for_each_adjacent(v, dir, &syms, &mut |n, e| {
+                out.push(if edges {
+                    Value::Edge(e)
+                } else {
+                    Value::Vertex(n)
+                })
+            });
         }
         drop(g);
         for _ in 0..out.len() / 64 {
@@ -155,14 +215,25 @@ pub fn adjacent<'a>(cx: &'a Cx, it: It<'a>, dir: Direction, labels: &'a [Arc<str
 }
 
 /// `out().count()` folded: sums degrees.
-pub fn count_adjacent<'a>(cx: &'a Cx, it: It<'a>, dir: Direction, labels: &'a [Arc<str>]) -> It<'a> {
+pub fn count_adjacent<'a>(
+    cx: &'a Cx,
+    it: It<'a>,
+    dir: Direction,
+    labels: &'a [Arc<str>],
+) -> It<'a> {
     super::barrier(it, move |all| {
         let g = cx.g();
-        let syms: Vec<u32> = labels.iter().filter_map(|l| g.symbols().lookup(l)).collect();
+        let syms: Vec<u32> = labels
+            .iter()
+            .filter_map(|l| g.symbols().lookup(l))
+            .collect();
         let mut n: i64 = 0;
         for t in &all {
             let Value::Vertex(v) = t.obj else {
-                return Err(Error::Evaluation(format!("The step requires a vertex but found {}", t.obj.type_name())));
+                return Err(Error::Evaluation(format!(
+                    "The step requires a vertex but found {}",
+                    t.obj.type_name()
+                )));
             };
             if labels.is_empty() || !syms.is_empty() {
                 n += g.degree(v, dir, &syms) as i64;
@@ -206,7 +277,13 @@ fn id_test(p: &Pred, id: &Value) -> bool {
         return true;
     }
     let text = |v: &Value| Value::str(&crate::store::write::display_id(v));
-    let as_text = |v: &Value| if matches!(v, Value::Null) { Value::Null } else { text(v) };
+    let as_text = |v: &Value| {
+        if matches!(v, Value::Null) {
+            Value::Null
+        } else {
+            text(v)
+        }
+    };
     let p2 = match p {
         Pred::Eq(v) => Pred::Eq(as_text(v)),
         Pred::Neq(v) => Pred::Neq(as_text(v)),
@@ -251,7 +328,11 @@ fn labels_of(cx: &Cx, obj: &Value) -> Vec<Value> {
     let g = cx.g();
     match obj {
         Value::Vertex(v) => match g.vertex(*v) {
-            Some(r) if r.labels.len() > 1 => r.labels.iter().map(|l| Value::Str(g.symbols().name(*l))).collect(),
+            Some(r) if r.labels.len() > 1 => r
+                .labels
+                .iter()
+                .map(|l| Value::Str(g.symbols().name(*l)))
+                .collect(),
             Some(_) => vec![Value::Str(g.vertex_label(*v))],
             None => vec![],
         },
@@ -263,7 +344,10 @@ fn labels_of(cx: &Cx, obj: &Value) -> Vec<Value> {
 }
 
 fn is_element(v: &Value) -> bool {
-    matches!(v, Value::Vertex(_) | Value::Edge(_) | Value::VertexProperty(_))
+    matches!(
+        v,
+        Value::Vertex(_) | Value::Edge(_) | Value::VertexProperty(_)
+    )
 }
 
 /// The `has` family and `is`.
@@ -272,11 +356,17 @@ pub fn has(cx: &Cx, step: &Step, t: &Trav) -> Result<bool> {
     Ok(match step {
         Step::Is(p) => test(p, obj),
         Step::HasLabel(p) => labels_of(cx, obj).iter().any(|l| test(p, l)),
-        Step::HasId(p) => cx.elem_id(obj).is_some_and(|id| id_test(&ids_in_pred(cx, p), &id)),
+        Step::HasId(p) => cx
+            .elem_id(obj)
+            .is_some_and(|id| id_test(&ids_in_pred(cx, p), &id)),
         Step::HasNot(k) => is_element(obj) && cx.prop_values(obj, k).is_empty(),
         Step::HasKey(p) => cx.token_value(obj, Token::Key).is_some_and(|k| test(p, &k)),
-        Step::HasValue(p) => cx.token_value(obj, Token::Value).is_some_and(|v| test(p, &v)),
-        Step::Has(HasKey::Prop(k), tst) => is_element(obj) && has_test(cx, tst, &cx.prop_values(obj, k), t)?,
+        Step::HasValue(p) => cx
+            .token_value(obj, Token::Value)
+            .is_some_and(|v| test(p, &v)),
+        Step::Has(HasKey::Prop(k), tst) => {
+            is_element(obj) && has_test(cx, tst, &cx.prop_values(obj, k), t)?
+        }
         Step::Has(HasKey::Token(tok), tst) => {
             let vals: Vec<Value> = match tok {
                 Token::Label => labels_of(cx, obj),
@@ -288,7 +378,10 @@ pub fn has(cx: &Cx, step: &Step, t: &Trav) -> Result<bool> {
             };
             has_test(cx, tst, &vals, t)?
         }
-        Step::HasLabelKey(lp, k, tst) => labels_of(cx, obj).iter().any(|l| test(lp, l)) && has_test(cx, tst, &cx.prop_values(obj, k), t)?,
+        Step::HasLabelKey(lp, k, tst) => {
+            labels_of(cx, obj).iter().any(|l| test(lp, l))
+                && has_test(cx, tst, &cx.prop_values(obj, k), t)?
+        }
         _ => true,
     })
 }

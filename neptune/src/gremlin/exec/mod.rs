@@ -59,24 +59,46 @@ pub struct Trav {
 impl Trav {
     /// The traverser a root traversal starts from (carries nothing).
     pub fn seed() -> Trav {
-        Trav { obj: Value::Null, path: None, loops: Vec::new(), sack: None, seed: true }
+        Trav {
+            obj: Value::Null,
+            path: None,
+            loops: Vec::new(),
+            sack: None,
+            seed: true,
+        }
     }
 
     /// A traverser moved on to `obj`, its path extended when paths are kept.
     pub fn to(&self, cx: &Cx, obj: Value) -> Trav {
         let path = if cx.needs_path {
             let prev = if self.seed { None } else { self.path.clone() };
-            Some(Rc::new(PathNode { obj: obj.clone(), labels: Vec::new(), prev }))
+            Some(Rc::new(PathNode {
+                obj: obj.clone(),
+                labels: Vec::new(),
+                prev,
+            }))
         } else {
             None
         };
-        Trav { obj, path, loops: self.loops.clone(), sack: self.sack.clone(), seed: false }
+        Trav {
+            obj,
+            path,
+            loops: self.loops.clone(),
+            sack: self.sack.clone(),
+            seed: false,
+        }
     }
 
     /// The same traverser holding a different object, path unchanged (for steps that transform
     /// values without TinkerPop recording them, such as reducing barriers).
     pub fn with_obj(&self, obj: Value) -> Trav {
-        Trav { obj, path: self.path.clone(), loops: self.loops.clone(), sack: self.sack.clone(), seed: false }
+        Trav {
+            obj,
+            path: self.path.clone(),
+            loops: self.loops.clone(),
+            sack: self.sack.clone(),
+            seed: false,
+        }
     }
 
     fn label(&mut self, labels: &[Arc<str>]) {
@@ -89,7 +111,11 @@ impl Trav {
                 ls.push(Arc::clone(l));
             }
         }
-        self.path = Some(Rc::new(PathNode { obj, labels: ls, prev }));
+        self.path = Some(Rc::new(PathNode {
+            obj,
+            labels: ls,
+            prev,
+        }));
     }
 
     /// The path as a value.
@@ -153,14 +179,24 @@ pub struct Cx {
 
 impl std::fmt::Debug for Cx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cx").field("request_id", &self.request_id).finish()
+        f.debug_struct("Cx")
+            .field("request_id", &self.request_id)
+            .finish()
     }
 }
 
 impl Cx {
     /// A context over `graph`.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(graph: Arc<Graph>, clock: SharedClock, deadline: Option<SystemTime>, request_id: String, ids: IdGen, needs_path: bool, opts: ExecOptions) -> Cx {
+    pub fn new(
+        graph: Arc<Graph>,
+        clock: SharedClock,
+        deadline: Option<SystemTime>,
+        request_id: String,
+        ids: IdGen,
+        needs_path: bool,
+        opts: ExecOptions,
+    ) -> Cx {
         let seed = ids.next_u64() | 1;
         Cx {
             graph: RefCell::new(graph),
@@ -187,10 +223,15 @@ impl Cx {
     /// The graph for writing (copied from the snapshot on first write).
     pub fn gw(&self) -> Result<RefMut<'_, Graph>> {
         if self.read_only {
-            return Err(Error::Evaluation("The provided traversal has a mutating step and thus is not read only".into()));
+            return Err(Error::Evaluation(
+                "The provided traversal has a mutating step and thus is not read only".into(),
+            ));
         }
         self.wrote.set(true);
-        let b = self.graph.try_borrow_mut().map_err(|_| Error::Evaluation("the graph is busy".into()))?;
+        let b = self
+            .graph
+            .try_borrow_mut()
+            .map_err(|_| Error::Evaluation("the graph is busy".into()))?;
         Ok(RefMut::map(b, |a| Arc::make_mut(a)))
     }
 
@@ -219,7 +260,9 @@ impl Cx {
     pub fn check_deadline(&self) -> Result<()> {
         if let Some(d) = self.deadline {
             if self.clock.now() >= d {
-                return Err(Error::TimeLimitExceeded { request_id: self.request_id.clone() });
+                return Err(Error::TimeLimitExceeded {
+                    request_id: self.request_id.clone(),
+                });
             }
         }
         Ok(())
@@ -266,11 +309,32 @@ impl Cx {
     /// the one value).
     pub fn prop_values(&self, v: &Value, key: &str) -> Vec<Value> {
         let g = self.g();
-        let Some(k) = g.symbols().lookup(key) else { return Vec::new() };
+        let Some(k) = g.symbols().lookup(key) else {
+            return Vec::new();
+        };
         match v {
-            Value::Vertex(i) => g.vertex_prop(*i, k).iter().map(|p| p.value.clone()).collect(),
-            Value::Edge(e) => g.edge_props(*e).iter().filter(|(kk, _)| *kk == k).map(|(_, v)| v.clone()).collect(),
-            Value::VertexProperty(p) => g.vertex_prop(p.vertex, g.symbols().lookup(&p.key).unwrap_or(u32::MAX)).iter().filter(|vp| vp.id == p.id).flat_map(|vp| vp.meta.iter().filter(|(mk, _)| *mk == k).map(|(_, v)| v.clone())).collect(),
+            Value::Vertex(i) => g
+                .vertex_prop(*i, k)
+                .iter()
+                .map(|p| p.value.clone())
+                .collect(),
+            Value::Edge(e) => g
+                .edge_props(*e)
+                .iter()
+                .filter(|(kk, _)| *kk == k)
+                .map(|(_, v)| v.clone())
+                .collect(),
+            Value::VertexProperty(p) => g
+                .vertex_prop(p.vertex, g.symbols().lookup(&p.key).unwrap_or(u32::MAX))
+                .iter()
+                .filter(|vp| vp.id == p.id)
+                .flat_map(|vp| {
+                    vp.meta
+                        .iter()
+                        .filter(|(mk, _)| *mk == k)
+                        .map(|(_, v)| v.clone())
+                })
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -282,26 +346,56 @@ impl Cx {
         let wanted = |k: u32| keys.is_empty() || keys.iter().any(|x| syms.lookup(x) == Some(k));
         match v {
             Value::Vertex(i) => {
-                let Some(r) = g.vertex(*i) else { return Vec::new() };
+                let Some(r) = g.vertex(*i) else {
+                    return Vec::new();
+                };
                 let mut out = Vec::new();
                 // Properties come in the order the keys were asked for, else in insertion order.
-                let order: Vec<u32> = if keys.is_empty() { r.props.iter().map(|(k, _)| *k).collect() } else { keys.iter().filter_map(|k| syms.lookup(k)).collect() };
+                let order: Vec<u32> = if keys.is_empty() {
+                    r.props.iter().map(|(k, _)| *k).collect()
+                } else {
+                    keys.iter().filter_map(|k| syms.lookup(k)).collect()
+                };
                 for k in order {
                     if let Some((_, vals)) = r.props.iter().find(|(kk, _)| *kk == k) {
                         for p in vals {
-                            out.push(Value::VertexProperty(Arc::new(VertexPropertyValue { vertex: *i, key: syms.name(k), id: p.id, value: p.value.clone() })));
+                            out.push(Value::VertexProperty(Arc::new(VertexPropertyValue {
+                                vertex: *i,
+                                key: syms.name(k),
+                                id: p.id,
+                                value: p.value.clone(),
+                            })));
                         }
                     }
                 }
                 out
             }
-            Value::Edge(e) => g.edge_props(*e).iter().filter(|(k, _)| wanted(*k)).map(|(k, val)| Value::Property(Arc::new(PropertyValue { edge: Some(*e), key: syms.name(*k), value: val.clone() }))).collect(),
+            Value::Edge(e) => g
+                .edge_props(*e)
+                .iter()
+                .filter(|(k, _)| wanted(*k))
+                .map(|(k, val)| {
+                    Value::Property(Arc::new(PropertyValue {
+                        edge: Some(*e),
+                        key: syms.name(*k),
+                        value: val.clone(),
+                    }))
+                })
+                .collect(),
             Value::VertexProperty(p) => {
                 let key = syms.lookup(&p.key).unwrap_or(u32::MAX);
                 g.vertex_prop(p.vertex, key)
                     .iter()
                     .filter(|vp| vp.id == p.id)
-                    .flat_map(|vp| vp.meta.iter().filter(|(k, _)| wanted(*k)).map(|(k, val)| Value::Property(Arc::new(PropertyValue { edge: None, key: syms.name(*k), value: val.clone() }))))
+                    .flat_map(|vp| {
+                        vp.meta.iter().filter(|(k, _)| wanted(*k)).map(|(k, val)| {
+                            Value::Property(Arc::new(PropertyValue {
+                                edge: None,
+                                key: syms.name(*k),
+                                value: val.clone(),
+                            }))
+                        })
+                    })
                     .collect()
             }
             _ => Vec::new(),
@@ -312,7 +406,10 @@ impl Cx {
     pub fn arg(&self, a: &Arg, t: &Trav) -> Result<Option<Value>> {
         match a {
             Arg::Const(v) => Ok(Some(v.clone())),
-            Arg::Trav(tr) => sub(self, tr, t.clone()).next().transpose().map(|o| o.map(|t| t.obj)),
+            Arg::Trav(tr) => sub(self, tr, t.clone())
+                .next()
+                .transpose()
+                .map(|o| o.map(|t| t.obj)),
         }
     }
 
@@ -366,7 +463,9 @@ pub fn run<'a>(cx: &'a Cx, steps: &'a [Step], mut it: It<'a>) -> It<'a> {
     let mut i = 0;
     while i < steps.len() {
         // Count folding: `out().count()` sums degrees instead of making a traverser per edge.
-        if let (Step::Adjacent { dir, labels, .. }, Some(Step::Count(Scope::Global))) = (&steps[i], steps.get(i + 1)) {
+        if let (Step::Adjacent { dir, labels, .. }, Some(Step::Count(Scope::Global))) =
+            (&steps[i], steps.get(i + 1))
+        {
             if !cx.needs_path {
                 it = filter::count_adjacent(cx, it, *dir, labels);
                 i += 2;
@@ -386,7 +485,10 @@ pub fn sub<'a>(cx: &'a Cx, t: &'a Traversal, start: Trav) -> It<'a> {
 
 /// Whether a child traversal produces anything from `t`.
 pub fn any(cx: &Cx, t: &Traversal, start: &Trav) -> Result<bool> {
-    sub(cx, t, start.clone()).next().transpose().map(|o| o.is_some())
+    sub(cx, t, start.clone())
+        .next()
+        .transpose()
+        .map(|o| o.is_some())
 }
 
 /// Wraps a barrier: `f` runs on the first pull, with the whole input.
@@ -411,12 +513,14 @@ pub fn flat<'a, I>(cx: &'a Cx, it: It<'a>, f: impl Fn(&'a Cx, Trav) -> Result<I>
 where
     I: IntoIterator<Item = Trav> + 'a,
 {
-    Box::new(it.flat_map(move |r| -> Box<dyn Iterator<Item = Result<Trav>> + 'a> {
-        match r.and_then(|t| f(cx, t)) {
-            Ok(items) => Box::new(items.into_iter().map(Ok)),
-            Err(e) => Box::new(std::iter::once(Err(e))),
-        }
-    }))
+    Box::new(
+        it.flat_map(move |r| -> Box<dyn Iterator<Item = Result<Trav>> + 'a> {
+            match r.and_then(|t| f(cx, t)) {
+                Ok(items) => Box::new(items.into_iter().map(Ok)),
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            }
+        }),
+    )
 }
 
 /// Keeps the traversers for which `f` is true.
@@ -444,30 +548,66 @@ fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
         S::VIndex { label, key } => filter::vindex(cx, it, label.as_deref(), key.as_ref()),
         S::Inject(vals) => Box::new(it.flat_map(move |r| -> It<'a> {
             match r {
-                Ok(t) if t.seed => Box::new(vals.iter().map(move |v| Ok(t.to(cx, v.clone()))).collect::<Vec<_>>().into_iter()),
-                other => Box::new(std::iter::once(other).chain(vals.iter().map(|v| Ok(Trav::seed().to(cx, v.clone()))).collect::<Vec<_>>())),
+                Ok(t) if t.seed => Box::new(
+                    vals.iter()
+                        .map(move |v| Ok(t.to(cx, v.clone())))
+                        .collect::<Vec<_>>()
+                        .into_iter(),
+                ),
+                other => Box::new(
+                    std::iter::once(other).chain(
+                        vals.iter()
+                            .map(|v| Ok(Trav::seed().to(cx, v.clone())))
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
             }
         })),
-        S::Has(..) | S::HasLabelKey(..) | S::HasLabel(_) | S::HasId(_) | S::HasNot(_) | S::HasKey(_) | S::HasValue(_) | S::Is(_) => keep(it, move |t| filter::has(cx, step, t)),
+        S::Has(..)
+        | S::HasLabelKey(..)
+        | S::HasLabel(_)
+        | S::HasId(_)
+        | S::HasNot(_)
+        | S::HasKey(_)
+        | S::HasValue(_)
+        | S::Is(_) => keep(it, move |t| filter::has(cx, step, t)),
         S::Adjacent { dir, labels, edges } => filter::adjacent(cx, it, *dir, labels, *edges),
         S::EdgeVertex(dir) => flat(cx, it, move |cx, t| {
-            let ends = match (&t.obj, cx.g().edge(match &t.obj {
-                Value::Edge(e) => *e,
-                _ => u32::MAX,
-            })) {
+            let ends = match (
+                &t.obj,
+                cx.g().edge(match &t.obj {
+                    Value::Edge(e) => *e,
+                    _ => u32::MAX,
+                }),
+            ) {
                 (Value::Edge(_), Some((s, d, _))) => match dir {
                     Direction::Out => vec![s],
                     Direction::In => vec![d],
                     Direction::Both => vec![s, d],
                 },
                 (Value::Edge(_), None) => vec![],
-                (other, _) => return Err(Error::Evaluation(format!("{} is not an edge", other.type_name()))),
+                (other, _) => {
+                    return Err(Error::Evaluation(format!(
+                        "{} is not an edge",
+                        other.type_name()
+                    )));
+                }
             };
-            Ok(ends.into_iter().map(|v| t.to(cx, Value::Vertex(v))).collect::<Vec<_>>())
+            Ok(ends
+                .into_iter()
+                .map(|v| t.to(cx, Value::Vertex(v)))
+                .collect::<Vec<_>>())
         }),
         S::OtherV => map(it, move |t| {
-            let Value::Edge(e) = t.obj else { return Err(Error::Evaluation(format!("{} is not an edge", t.obj.type_name()))) };
-            let Some((s, d, _)) = cx.g().edge(e) else { return Ok(None) };
+            let Value::Edge(e) = t.obj else {
+                return Err(Error::Evaluation(format!(
+                    "{} is not an edge",
+                    t.obj.type_name()
+                )));
+            };
+            let Some((s, d, _)) = cx.g().edge(e) else {
+                return Ok(None);
+            };
             let p = t.path_value();
             let prev = p.objects.iter().rev().nth(1).cloned();
             let other = if prev == Some(Value::Vertex(s)) { d } else { s };
@@ -475,19 +615,40 @@ fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
         }),
         S::Values(keys) => flat(cx, it, move |cx, t| {
             let vals: Vec<Value> = match &t.obj {
-                Value::Map(m) => keys.iter().filter_map(|k| m.get(&Value::Str(Arc::clone(k))).cloned()).collect(),
-                obj => cx.properties(obj, keys).into_iter().filter_map(|p| cx.token_value(&p, Token::Value)).collect(),
+                Value::Map(m) => keys
+                    .iter()
+                    .filter_map(|k| m.get(&Value::Str(Arc::clone(k))).cloned())
+                    .collect(),
+                obj => cx
+                    .properties(obj, keys)
+                    .into_iter()
+                    .filter_map(|p| cx.token_value(&p, Token::Value))
+                    .collect(),
             };
             Ok(vals.into_iter().map(|v| t.to(cx, v)).collect::<Vec<_>>())
         }),
-        S::Properties(keys) => flat(cx, it, move |cx, t| Ok(cx.properties(&t.obj, keys).into_iter().map(|p| t.to(cx, p)).collect::<Vec<_>>())),
-        S::ValueMap { keys, tokens, by } => map(it, move |t| Ok(Some(t.to(cx, reduce::value_map(cx, &t, keys, *tokens, by)?)))),
-        S::ElementMap(keys) => map(it, move |t| Ok(Some(t.to(cx, reduce::element_map(cx, &t.obj, keys)?)))),
+        S::Properties(keys) => flat(cx, it, move |cx, t| {
+            Ok(cx
+                .properties(&t.obj, keys)
+                .into_iter()
+                .map(|p| t.to(cx, p))
+                .collect::<Vec<_>>())
+        }),
+        S::ValueMap { keys, tokens, by } => map(it, move |t| {
+            Ok(Some(
+                t.to(cx, reduce::value_map(cx, &t, keys, *tokens, by)?),
+            ))
+        }),
+        S::ElementMap(keys) => map(it, move |t| {
+            Ok(Some(t.to(cx, reduce::element_map(cx, &t.obj, keys)?)))
+        }),
         S::PropertyMap(keys) => map(it, move |t| {
             let mut m = Map::new();
             for p in cx.properties(&t.obj, keys) {
                 if let Some(Value::Str(k)) = cx.token_value(&p, Token::Key) {
-                    let e = m.entry(Value::Str(k)).or_insert_with(|| Value::list(vec![]));
+                    let e = m
+                        .entry(Value::Str(k))
+                        .or_insert_with(|| Value::list(vec![]));
                     if let Value::List(l) = e {
                         Arc::make_mut(l).push(p);
                     }
@@ -497,14 +658,24 @@ fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
         }),
         S::Id => map(it, move |t| match cx.token_value(&t.obj, Token::Id) {
             Some(v) => Ok(Some(t.to(cx, v))),
-            None => Err(Error::Evaluation(format!("id() needs an element, not {}", t.obj.type_name()))),
+            None => Err(Error::Evaluation(format!(
+                "id() needs an element, not {}",
+                t.obj.type_name()
+            ))),
         }),
         S::Label => map(it, move |t| match cx.token_value(&t.obj, Token::Label) {
             Some(v) => Ok(Some(t.to(cx, v))),
-            None => Err(Error::Evaluation(format!("label() needs an element, not {}", t.obj.type_name()))),
+            None => Err(Error::Evaluation(format!(
+                "label() needs an element, not {}",
+                t.obj.type_name()
+            ))),
         }),
-        S::Key => map(it, move |t| Ok(cx.token_value(&t.obj, Token::Key).map(|v| t.to(cx, v)))),
-        S::Value => map(it, move |t| Ok(cx.token_value(&t.obj, Token::Value).map(|v| t.to(cx, v)))),
+        S::Key => map(it, move |t| {
+            Ok(cx.token_value(&t.obj, Token::Key).map(|v| t.to(cx, v)))
+        }),
+        S::Value => map(it, move |t| {
+            Ok(cx.token_value(&t.obj, Token::Value).map(|v| t.to(cx, v)))
+        }),
         S::As(labels) => Box::new(it.map(move |r| {
             r.map(|mut t| {
                 t.label(labels);
@@ -517,7 +688,10 @@ fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             let items: Vec<Value> = match &t.obj {
                 Value::List(l) => l.as_ref().clone(),
                 Value::Set(s) => s.iter().cloned().collect(),
-                Value::Map(m) => m.iter().map(|(k, v)| Value::map(Map::from_iter([(k.clone(), v.clone())]))).collect(),
+                Value::Map(m) => m
+                    .iter()
+                    .map(|(k, v)| Value::map(Map::from_iter([(k.clone(), v.clone())])))
+                    .collect(),
                 Value::Path(p) => p.objects.clone(),
                 other => vec![other.clone()],
             };
@@ -525,8 +699,18 @@ fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
         }),
         S::Coin(p) => keep(it, move |_| Ok(cx.random() < *p)),
         S::Barrier => barrier(it, Ok),
-        S::Fail(msg) => map(it, move |_| Err(Error::Evaluation(msg.clone().unwrap_or_else(|| "fail() step triggered".into())))),
-        S::AddV { .. } | S::AddE { .. } | S::Property { .. } | S::Drop | S::MergeV(_) | S::MergeE(_) => mutate::apply(cx, step, it),
+        S::Fail(msg) => map(it, move |_| {
+            Err(Error::Evaluation(
+                msg.clone()
+                    .unwrap_or_else(|| "fail() step triggered".into()),
+            ))
+        }),
+        S::AddV { .. }
+        | S::AddE { .. }
+        | S::Property { .. }
+        | S::Drop
+        | S::MergeV(_)
+        | S::MergeE(_) => mutate::apply(cx, step, it),
         _ => branch::apply(cx, step, it),
     }
 }

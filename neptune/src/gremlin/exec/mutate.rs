@@ -25,7 +25,12 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             let v = cx.gw()?.add_vertex(id, &split_labels(&label))?;
             Ok(Some(t.to(cx, Value::Vertex(v))))
         }),
-        Step::AddE { label, from, to, id } => map(it, move |t| {
+        Step::AddE {
+            label,
+            from,
+            to,
+            id,
+        } => map(it, move |t| {
             let label = label_of(cx, label, &t)?;
             let src = match from {
                 Some(a) => vertex_arg(cx, a, &t, "Out")?,
@@ -39,16 +44,35 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             let e = cx.gw()?.add_edge(id, &label, src, dst)?;
             Ok(Some(t.to(cx, Value::Edge(e))))
         }),
-        Step::Property { card, key, value, meta } => map(it, move |t| {
+        Step::Property {
+            card,
+            key,
+            value,
+            meta,
+        } => map(it, move |t| {
             let key = match cx.arg(key, &t)? {
                 Some(Value::Str(k)) => k,
-                Some(Value::Token(tok)) => return Err(Error::InvalidParameter(format!("Property key can not be a hidden key: ~{}", tok.name()))),
-                other => return Err(Error::InvalidParameter(format!("Property key must be a string, not {}", other.map(|v| v.type_name()).unwrap_or("null")))),
+                Some(Value::Token(tok)) => {
+                    return Err(Error::InvalidParameter(format!(
+                        "Property key can not be a hidden key: ~{}",
+                        tok.name()
+                    )));
+                }
+                other => {
+                    return Err(Error::InvalidParameter(format!(
+                        "Property key must be a string, not {}",
+                        other.map(|v| v.type_name()).unwrap_or("null")
+                    )));
+                }
             };
             let value = cx.arg(value, &t)?.unwrap_or(Value::Null);
             let mut metas = Vec::new();
             for (k, a) in meta {
-                let Value::Str(k) = k else { return Err(Error::InvalidParameter("meta-property keys must be strings".into())) };
+                let Value::Str(k) = k else {
+                    return Err(Error::InvalidParameter(
+                        "meta-property keys must be strings".into(),
+                    ));
+                };
                 metas.push((Arc::clone(k), cx.arg(a, &t)?.unwrap_or(Value::Null)));
             }
             set_property(cx, &t.obj, *card, &key, value, metas)?;
@@ -84,7 +108,9 @@ fn user_id(cx: &Cx, id: &Option<Arg>, t: &Trav) -> Result<Value> {
     };
     Ok(match v {
         Value::Null => cx.new_id(),
-        Value::Str(ref s) if s.is_empty() => return Err(Error::InvalidParameter("An id can not be empty".into())),
+        Value::Str(ref s) if s.is_empty() => {
+            return Err(Error::InvalidParameter("An id can not be empty".into()));
+        }
         v if cx.opts.string_ids => Value::str(&display_id(&v)),
         v => v,
     })
@@ -102,18 +128,39 @@ fn find_vertex(cx: &Cx, v: &Value) -> Option<u32> {
         Value::Vertex(i) => cx.g().vertex(*i).map(|_| *i),
         other => {
             let g = cx.g();
-            g.vertex_by_id(other).or_else(|| if cx.opts.string_ids { g.vertex_by_id(&Value::str(&display_id(other))) } else { None })
+            g.vertex_by_id(other).or_else(|| {
+                if cx.opts.string_ids {
+                    g.vertex_by_id(&Value::str(&display_id(other)))
+                } else {
+                    None
+                }
+            })
         }
     }
 }
 
 fn vertex_arg(cx: &Cx, a: &Arg, t: &Trav, end: &str) -> Result<u32> {
-    let v = cx.arg(a, t)?.ok_or_else(|| Error::Evaluation(format!("{end} Vertex not specified")))?;
-    find_vertex(cx, &v).ok_or_else(|| Error::Evaluation(format!("The {} vertex does not exist: {}", end.to_lowercase(), display_id(&v))))
+    let v = cx
+        .arg(a, t)?
+        .ok_or_else(|| Error::Evaluation(format!("{end} Vertex not specified")))?;
+    find_vertex(cx, &v).ok_or_else(|| {
+        Error::Evaluation(format!(
+            "The {} vertex does not exist: {}",
+            end.to_lowercase(),
+            display_id(&v)
+        ))
+    })
 }
 
 /// Sets a property on a vertex, edge or vertex property (meta-property).
-fn set_property(cx: &Cx, obj: &Value, card: Option<Cardinality>, key: &str, value: Value, meta: Vec<(Arc<str>, Value)>) -> Result<()> {
+fn set_property(
+    cx: &Cx,
+    obj: &Value,
+    card: Option<Cardinality>,
+    key: &str,
+    value: Value,
+    meta: Vec<(Arc<str>, Value)>,
+) -> Result<()> {
     match obj {
         Value::Vertex(v) => {
             let mut g = cx.gw()?;
@@ -125,7 +172,13 @@ fn set_property(cx: &Cx, obj: &Value, card: Option<Cardinality>, key: &str, valu
                 return Ok(());
             }
             let meta = meta.into_iter().map(|(k, v)| (g.intern(&k), v)).collect();
-            g.set_vertex_property(*v, card.unwrap_or(cx.opts.default_cardinality), key, value, meta)?;
+            g.set_vertex_property(
+                *v,
+                card.unwrap_or(cx.opts.default_cardinality),
+                key,
+                value,
+                meta,
+            )?;
             Ok(())
         }
         Value::Edge(e) => {
@@ -142,7 +195,10 @@ fn set_property(cx: &Cx, obj: &Value, card: Option<Cardinality>, key: &str, valu
             let mut g = cx.gw()?;
             g.set_meta_property(p.vertex, p.id, key, value)
         }
-        other => Err(Error::Evaluation(format!("property() needs an element, not {}", other.type_name()))),
+        other => Err(Error::Evaluation(format!(
+            "property() needs an element, not {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -158,10 +214,16 @@ fn drop_value(cx: &Cx, v: &Value) -> Result<()> {
         }
         Value::Property(p) => {
             let mut g = cx.gw()?;
-            let Some(k) = g.symbols().lookup(&p.key) else { return Ok(()) };
+            let Some(k) = g.symbols().lookup(&p.key) else {
+                return Ok(());
+            };
             match p.edge {
                 Some(e) => g.remove_edge_property(e, k),
-                None => return Err(Error::Evaluation("dropping meta-properties through properties() is not supported".into())),
+                None => {
+                    return Err(Error::Evaluation(
+                        "dropping meta-properties through properties() is not supported".into(),
+                    ));
+                }
             }
         }
         _ => {}
@@ -180,7 +242,10 @@ fn merge_map(cx: &Cx, a: &Option<Arg>, t: &Trav, what: &str) -> Result<Option<Ma
             check_hidden(&m)?;
             Ok(Some(m.as_ref().clone()))
         }
-        Some(other) => Err(Error::Evaluation(format!("{what} must be a Map but was {}", other.type_name()))),
+        Some(other) => Err(Error::Evaluation(format!(
+            "{what} must be a Map but was {}",
+            other.type_name()
+        ))),
     }
 }
 
@@ -198,12 +263,18 @@ fn search_map_raw(cx: &Cx, m: &Merge, t: &Trav) -> Result<Map> {
                 let _ = other;
                 Ok(Map::new())
             }
-            other => Err(Error::Evaluation(format!("traversal argument for merge step must yield an iterable type, encountered {}", other.type_name()))),
+            other => Err(Error::Evaluation(format!(
+                "traversal argument for merge step must yield an iterable type, encountered {}",
+                other.type_name()
+            ))),
         },
         Some(a) => match cx.arg(a, t)? {
             Some(Value::Map(m)) => Ok(m.as_ref().clone()),
             None | Some(Value::Null) => Ok(Map::new()),
-            Some(other) => Err(Error::Evaluation(format!("traversal argument for merge step must yield an iterable type, encountered {}", other.type_name()))),
+            Some(other) => Err(Error::Evaluation(format!(
+                "traversal argument for merge step must yield an iterable type, encountered {}",
+                other.type_name()
+            ))),
         },
     }
 }
@@ -217,8 +288,12 @@ impl Trav {
 fn vertex_matches(cx: &Cx, v: u32, search: &Map) -> bool {
     let vv = Value::Vertex(v);
     search.iter().all(|(k, want)| match k {
-        Value::Token(Token::Id) => cx.elem_id(&vv).is_some_and(|id| id.gremlin_eq(want) || display_id(&id) == display_id(want)),
-        Value::Token(Token::Label) => cx.elem_label(&vv).is_some_and(|l| Value::Str(l).gremlin_eq(want)),
+        Value::Token(Token::Id) => cx
+            .elem_id(&vv)
+            .is_some_and(|id| id.gremlin_eq(want) || display_id(&id) == display_id(want)),
+        Value::Token(Token::Label) => cx
+            .elem_label(&vv)
+            .is_some_and(|l| Value::Str(l).gremlin_eq(want)),
         Value::Str(key) => cx.prop_values(&vv, key).iter().any(|x| x.gremlin_eq(want)),
         _ => false,
     })
@@ -240,12 +315,16 @@ fn check_hidden(m: &Map) -> Result<()> {
     for (k, v) in m {
         if let Value::Str(s) = k {
             if s.starts_with('~') {
-                return Err(Error::InvalidParameter(format!("Property key can not be a hidden key: {s}")));
+                return Err(Error::InvalidParameter(format!(
+                    "Property key can not be a hidden key: {s}"
+                )));
             }
         }
         if let (Value::Token(Token::Label), Value::Str(l)) = (k, v) {
             if l.starts_with('~') {
-                return Err(Error::InvalidParameter(format!("Label can not be a hidden key: {l}")));
+                return Err(Error::InvalidParameter(format!(
+                    "Label can not be a hidden key: {l}"
+                )));
             }
         }
     }
@@ -256,7 +335,9 @@ fn check_override(search: &Map, create: &Map) -> Result<()> {
     for (k, v) in create {
         if let Some(sv) = search.get(k) {
             if sv != v {
-                return Err(Error::Evaluation("option(onCreate) cannot override values from merge() argument".into()));
+                return Err(Error::Evaluation(
+                    "option(onCreate) cannot override values from merge() argument".into(),
+                ));
             }
         }
     }
@@ -267,21 +348,31 @@ fn merge_v(cx: &Cx, m: &Merge, t: Trav) -> Result<Vec<Trav>> {
     let search = search_map(cx, m, &t)?;
     for k in search.keys() {
         if !matches!(k, Value::Str(_) | Value::Token(Token::Id | Token::Label)) {
-            return Err(Error::InvalidParameter(format!("mergeV() keys must be strings, T.id or T.label, not {}", k.type_name())));
+            return Err(Error::InvalidParameter(format!(
+                "mergeV() keys must be strings, T.id or T.label, not {}",
+                k.type_name()
+            )));
         }
     }
     let candidates: Vec<u32> = match search.get(&Value::Token(Token::Id)) {
         Some(id) => find_vertex(cx, id).into_iter().collect(),
         None => cx.g().vertex_ids().collect(),
     };
-    let found: Vec<u32> = candidates.into_iter().filter(|v| vertex_matches(cx, *v, &search)).collect();
+    let found: Vec<u32> = candidates
+        .into_iter()
+        .filter(|v| vertex_matches(cx, *v, &search))
+        .collect();
     if !found.is_empty() {
         let on_match = merge_map(cx, &m.on_match, &t, "onMatch")?;
         let mut out = Vec::new();
         for v in found {
             if let Some(om) = &on_match {
-                if om.contains_key(&Value::Token(Token::Id)) || om.contains_key(&Value::Token(Token::Label)) {
-                    return Err(Error::InvalidParameter("option(onMatch) cannot contain T.id or T.label".into()));
+                if om.contains_key(&Value::Token(Token::Id))
+                    || om.contains_key(&Value::Token(Token::Label))
+                {
+                    return Err(Error::InvalidParameter(
+                        "option(onMatch) cannot contain T.id or T.label".into(),
+                    ));
                 }
                 apply_props(cx, &Value::Vertex(v), om, Cardinality::Single)?;
             }
@@ -303,7 +394,14 @@ fn merge_v(cx: &Cx, m: &Merge, t: Trav) -> Result<Vec<Trav>> {
         Some(_) => return Err(Error::InvalidParameter("T.label must be a string".into())),
         None => "vertex".into(),
     };
-    let id = user_id(cx, &create.get(&Value::Token(Token::Id)).cloned().map(Arg::Const), &t)?;
+    let id = user_id(
+        cx,
+        &create
+            .get(&Value::Token(Token::Id))
+            .cloned()
+            .map(Arg::Const),
+        &t,
+    )?;
     let v = cx.gw()?.add_vertex(id, &split_labels(&label))?;
     apply_props(cx, &Value::Vertex(v), &create, Cardinality::Single)?;
     Ok(vec![t.to(cx, Value::Vertex(v))])
@@ -312,14 +410,30 @@ fn merge_v(cx: &Cx, m: &Merge, t: Trav) -> Result<Vec<Trav>> {
 fn merge_e(cx: &Cx, m: &Merge, t: Trav) -> Result<Vec<Trav>> {
     let search = search_map(cx, m, &t)?;
     let resolve_end = |map: &Map, tok: Token| -> Result<Option<Value>> {
-        let Some(v) = map.get(&Value::Token(tok)) else { return Ok(None) };
-        let placeholder = if tok == Token::Out { MERGE_OUT_V } else { MERGE_IN_V };
+        let Some(v) = map.get(&Value::Token(tok)) else {
+            return Ok(None);
+        };
+        let placeholder = if tok == Token::Out {
+            MERGE_OUT_V
+        } else {
+            MERGE_IN_V
+        };
         if v.as_str() == Some(placeholder) {
             let opt = if tok == Token::Out { &m.out_v } else { &m.in_v };
-            let Some(a) = opt else { return Err(Error::Evaluation(format!("{} requires option(Merge.{}V)", "mergeE()", if tok == Token::Out { "out" } else { "in" }))) };
+            let Some(a) = opt else {
+                return Err(Error::Evaluation(format!(
+                    "{} requires option(Merge.{}V)",
+                    "mergeE()",
+                    if tok == Token::Out { "out" } else { "in" }
+                )));
+            };
             return match cx.arg(a, &t)? {
                 Some(Value::Map(mm)) => {
-                    let found: Vec<u32> = cx.g().vertex_ids().filter(|v| vertex_matches(cx, *v, &mm)).collect();
+                    let found: Vec<u32> = cx
+                        .g()
+                        .vertex_ids()
+                        .filter(|v| vertex_matches(cx, *v, &mm))
+                        .collect();
                     Ok(found.first().map(|v| Value::Vertex(*v)))
                 }
                 other => Ok(other),
@@ -349,13 +463,20 @@ fn merge_e(cx: &Cx, m: &Merge, t: Trav) -> Result<Vec<Trav>> {
         };
         drop(g);
         for e in cands {
-            let Some((s, d, l)) = cx.g().edge(e) else { continue };
+            let Some((s, d, l)) = cx.g().edge(e) else {
+                continue;
+            };
             let ok = search.iter().all(|(k, want)| match k {
-                Value::Token(Token::Id) => cx.elem_id(&Value::Edge(e)).is_some_and(|id| id.gremlin_eq(want)),
+                Value::Token(Token::Id) => cx
+                    .elem_id(&Value::Edge(e))
+                    .is_some_and(|id| id.gremlin_eq(want)),
                 Value::Token(Token::Label) => Value::Str(cx.g().symbols().name(l)).gremlin_eq(want),
                 Value::Token(Token::Out) => src.flatten() == Some(s),
                 Value::Token(Token::In) => dst.flatten() == Some(d),
-                Value::Str(key) => cx.prop_values(&Value::Edge(e), key).iter().any(|x| x.gremlin_eq(want)),
+                Value::Str(key) => cx
+                    .prop_values(&Value::Edge(e), key)
+                    .iter()
+                    .any(|x| x.gremlin_eq(want)),
                 _ => false,
             });
             if ok {
@@ -387,9 +508,20 @@ fn merge_e(cx: &Cx, m: &Merge, t: Trav) -> Result<Vec<Trav>> {
         let name = if tok == Token::Out { "Out" } else { "In" };
         match known {
             Some(Some(v)) => Ok(v),
-            Some(None) => Err(Error::Evaluation(format!("Vertex id could not be resolved from mergeE: {}", create.get(&Value::Token(tok)).map(display_id).unwrap_or_default()))),
+            Some(None) => Err(Error::Evaluation(format!(
+                "Vertex id could not be resolved from mergeE: {}",
+                create
+                    .get(&Value::Token(tok))
+                    .map(display_id)
+                    .unwrap_or_default()
+            ))),
             None => match resolve_end(&create, tok)? {
-                Some(v) => find_vertex(cx, &v).ok_or_else(|| Error::Evaluation(format!("Vertex id could not be resolved from mergeE: {}", display_id(&v)))),
+                Some(v) => find_vertex(cx, &v).ok_or_else(|| {
+                    Error::Evaluation(format!(
+                        "Vertex id could not be resolved from mergeE: {}",
+                        display_id(&v)
+                    ))
+                }),
                 None => Err(Error::Evaluation(format!("{name} Vertex not specified"))),
             },
         }
@@ -401,7 +533,14 @@ fn merge_e(cx: &Cx, m: &Merge, t: Trav) -> Result<Vec<Trav>> {
         Some(_) => return Err(Error::InvalidParameter("T.label must be a string".into())),
         None => "edge".into(),
     };
-    let id = user_id(cx, &create.get(&Value::Token(Token::Id)).cloned().map(Arg::Const), &t)?;
+    let id = user_id(
+        cx,
+        &create
+            .get(&Value::Token(Token::Id))
+            .cloned()
+            .map(Arg::Const),
+        &t,
+    )?;
     let e = cx.gw()?.add_edge(id, &label, s, d)?;
     apply_props(cx, &Value::Edge(e), &create, Cardinality::Single)?;
     Ok(vec![t.to(cx, Value::Edge(e))])

@@ -14,15 +14,26 @@ use crate::value::{Arith, Map, Token, Value, arith};
 
 pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
     match step {
-        Step::Order { scope: Scope::Global, by } => barrier(it, move |all| order(cx, all, by)),
-        Step::Order { scope: Scope::Local, by } => map(it, move |t| {
+        Step::Order {
+            scope: Scope::Global,
+            by,
+        } => barrier(it, move |all| order(cx, all, by)),
+        Step::Order {
+            scope: Scope::Local,
+            by,
+        } => map(it, move |t| {
             let v = match &t.obj {
                 Value::List(l) => {
                     let items: Vec<Trav> = l.iter().map(|v| t.with_obj(v.clone())).collect();
                     Value::list(order(cx, items, by)?.into_iter().map(|x| x.obj).collect())
                 }
                 Value::Map(m) => {
-                    let items: Vec<Trav> = m.iter().map(|(k, v)| t.with_obj(Value::map(Map::from_iter([(k.clone(), v.clone())])))).collect();
+                    let items: Vec<Trav> = m
+                        .iter()
+                        .map(|(k, v)| {
+                            t.with_obj(Value::map(Map::from_iter([(k.clone(), v.clone())])))
+                        })
+                        .collect();
                     let mut out = Map::new();
                     for x in order(cx, items, by)? {
                         if let Value::Map(e) = x.obj {
@@ -35,7 +46,11 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             };
             Ok(Some(t.with_obj(v)))
         }),
-        Step::Range { scope: Scope::Global, lo, hi } => {
+        Step::Range {
+            scope: Scope::Global,
+            lo,
+            hi,
+        } => {
             let (lo, hi) = (*lo as usize, hi.map(|h| h as usize));
             let it = it.skip(lo);
             match hi {
@@ -43,17 +58,34 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
                 None => Box::new(it),
             }
         }
-        Step::Range { scope: Scope::Local, lo, hi } => map(it, move |t| Ok(local_range(&t.obj, *lo as usize, hi.map(|h| h as usize)).map(|v| t.with_obj(v)))),
-        Step::Tail { scope: Scope::Global, n } => barrier(it, move |all| {
+        Step::Range {
+            scope: Scope::Local,
+            lo,
+            hi,
+        } => map(it, move |t| {
+            Ok(local_range(&t.obj, *lo as usize, hi.map(|h| h as usize)).map(|v| t.with_obj(v)))
+        }),
+        Step::Tail {
+            scope: Scope::Global,
+            n,
+        } => barrier(it, move |all| {
             let skip = all.len().saturating_sub(*n as usize);
             Ok(all.into_iter().skip(skip).collect())
         }),
-        Step::Tail { scope: Scope::Local, n } => map(it, move |t| {
+        Step::Tail {
+            scope: Scope::Local,
+            n,
+        } => map(it, move |t| {
             let len = t.obj.as_items().map(|v| v.len()).unwrap_or(0);
             let lo = len.saturating_sub(*n as usize);
-            Ok(local_range(&t.obj, lo, if *n == 1 { Some(lo + 1) } else { None }).map(|v| t.with_obj(v)))
+            Ok(
+                local_range(&t.obj, lo, if *n == 1 { Some(lo + 1) } else { None })
+                    .map(|v| t.with_obj(v)),
+            )
         }),
-        Step::Count(Scope::Global) => barrier(it, |all| Ok(vec![Trav::seed().with_obj(Value::Long(all.len() as i64))])),
+        Step::Count(Scope::Global) => barrier(it, |all| {
+            Ok(vec![Trav::seed().with_obj(Value::Long(all.len() as i64))])
+        }),
         Step::Count(Scope::Local) => map(it, move |t| {
             let n = match &t.obj {
                 Value::List(l) => l.len(),
@@ -72,7 +104,14 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
                 _ => 3,
             };
             if *s == Scope::Global {
-                barrier(it, move |all| Ok(aggregate_values(kind, all.into_iter().map(|t| t.obj).collect())?.map(|v| Trav::seed().with_obj(v)).into_iter().collect()))
+                barrier(it, move |all| {
+                    Ok(
+                        aggregate_values(kind, all.into_iter().map(|t| t.obj).collect())?
+                            .map(|v| Trav::seed().with_obj(v))
+                            .into_iter()
+                            .collect(),
+                    )
+                })
             } else {
                 map(it, move |t| {
                     let items = t.obj.as_items().unwrap_or_else(|| vec![t.obj.clone()]);
@@ -84,8 +123,14 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             let m = group(cx, &all, by)?;
             emit_or_store(cx, side, all, Value::map(m))
         }),
-        Step::GroupCount { side: Some(key), by } => {
-            cx.side.borrow_mut().entry(Arc::clone(key)).or_insert_with(|| Value::map(Map::new()));
+        Step::GroupCount {
+            side: Some(key),
+            by,
+        } => {
+            cx.side
+                .borrow_mut()
+                .entry(Arc::clone(key))
+                .or_insert_with(|| Value::map(Map::new()));
             map(it, move |t| {
                 let k = match by {
                     Some(b) => cx.by(b, &t)?,
@@ -119,7 +164,11 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             }
             emit_or_store(cx, side, all, Value::map(m))
         }),
-        Step::Dedup { scope: Scope::Global, labels, by } => {
+        Step::Dedup {
+            scope: Scope::Global,
+            labels,
+            by,
+        } => {
             let mut seen: HashSet<Value> = HashSet::new();
             Box::new(it.filter_map(move |r| {
                 let t = match r {
@@ -127,7 +176,12 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
                     Err(e) => return Some(Err(e)),
                 };
                 let key = if !labels.is_empty() {
-                    Some(Value::list(labels.iter().map(|l| select_one(cx, &t, l, Pop::Last).unwrap_or(Value::Null)).collect()))
+                    Some(Value::list(
+                        labels
+                            .iter()
+                            .map(|l| select_one(cx, &t, l, Pop::Last).unwrap_or(Value::Null))
+                            .collect(),
+                    ))
                 } else {
                     match by {
                         Some(b) => match cx.by(b, &t) {
@@ -141,17 +195,29 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
                 if seen.insert(key) { Some(Ok(t)) } else { None }
             }))
         }
-        Step::Dedup { scope: Scope::Local, .. } => map(it, move |t| {
+        Step::Dedup {
+            scope: Scope::Local,
+            ..
+        } => map(it, move |t| {
             let v = match &t.obj {
                 Value::List(l) => {
                     let mut seen = HashSet::new();
-                    Value::list(l.iter().filter(|v| seen.insert((*v).clone())).cloned().collect())
+                    Value::list(
+                        l.iter()
+                            .filter(|v| seen.insert((*v).clone()))
+                            .cloned()
+                            .collect(),
+                    )
                 }
                 other => other.clone(),
             };
             Ok(Some(t.with_obj(v)))
         }),
-        Step::Fold => barrier(it, |all| Ok(vec![Trav::seed().with_obj(Value::list(all.into_iter().map(|t| t.obj).collect()))])),
+        Step::Fold => barrier(it, |all| {
+            Ok(vec![Trav::seed().with_obj(Value::list(
+                all.into_iter().map(|t| t.obj).collect(),
+            ))])
+        }),
         Step::FoldWith(seed, op) => barrier(it, move |all| {
             let mut acc = seed.clone();
             for t in all {
@@ -159,17 +225,31 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             }
             Ok(vec![Trav::seed().with_obj(acc)])
         }),
-        Step::Aggregate { scope: Scope::Global, key, by } => barrier(it, move |all| {
+        Step::Aggregate {
+            scope: Scope::Global,
+            key,
+            by,
+        } => barrier(it, move |all| {
             for t in &all {
                 push_side(cx, key, by, t)?;
             }
             if all.is_empty() {
-                cx.side.borrow_mut().entry(Arc::clone(key)).or_insert_with(|| Value::list(vec![]));
+                cx.side
+                    .borrow_mut()
+                    .entry(Arc::clone(key))
+                    .or_insert_with(|| Value::list(vec![]));
             }
             Ok(all)
         }),
-        Step::Aggregate { scope: Scope::Local, key, by } => {
-            cx.side.borrow_mut().entry(Arc::clone(key)).or_insert_with(|| Value::list(vec![]));
+        Step::Aggregate {
+            scope: Scope::Local,
+            key,
+            by,
+        } => {
+            cx.side
+                .borrow_mut()
+                .entry(Arc::clone(key))
+                .or_insert_with(|| Value::list(vec![]));
             map(it, move |t| {
                 push_side(cx, key, by, &t)?;
                 Ok(Some(t))
@@ -179,13 +259,28 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             drop(all);
             let side = cx.side.borrow();
             let v = if keys.len() == 1 {
-                side.get(&keys[0]).cloned().unwrap_or_else(|| Value::list(vec![]))
+                side.get(&keys[0])
+                    .cloned()
+                    .unwrap_or_else(|| Value::list(vec![]))
             } else {
-                Value::map(keys.iter().map(|k| (Value::Str(Arc::clone(k)), side.get(k).cloned().unwrap_or(Value::Null))).collect())
+                Value::map(
+                    keys.iter()
+                        .map(|k| {
+                            (
+                                Value::Str(Arc::clone(k)),
+                                side.get(k).cloned().unwrap_or(Value::Null),
+                            )
+                        })
+                        .collect(),
+                )
             };
             Ok(vec![Trav::seed().with_obj(v)])
         }),
-        Step::Sample { scope: Scope::Global, n, by } => barrier(it, move |all| {
+        Step::Sample {
+            scope: Scope::Global,
+            n,
+            by,
+        } => barrier(it, move |all| {
             let mut weighted: Vec<(f64, Trav)> = Vec::new();
             for t in all {
                 let w = match by {
@@ -209,14 +304,22 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             }
             Ok(out)
         }),
-        Step::Sample { scope: Scope::Local, n, .. } => map(it, move |t| {
+        Step::Sample {
+            scope: Scope::Local,
+            n,
+            ..
+        } => map(it, move |t| {
             let mut items = t.obj.as_items().unwrap_or_else(|| vec![t.obj.clone()]);
             let mut out = Vec::new();
             while out.len() < *n as usize && !items.is_empty() {
                 let i = (cx.random() * items.len() as f64) as usize;
                 out.push(items.swap_remove(i.min(items.len() - 1)));
             }
-            Ok(Some(t.with_obj(if *n == 1 && t.obj.as_items().is_none() { out.into_iter().next().unwrap_or(Value::Null) } else { Value::list(out) })))
+            Ok(Some(t.with_obj(if *n == 1 && t.obj.as_items().is_none() {
+                out.into_iter().next().unwrap_or(Value::Null)
+            } else {
+                Value::list(out)
+            })))
         }),
         other => {
             let msg = format!("the step {other:?} cannot run here");
@@ -232,7 +335,9 @@ fn push_side(cx: &Cx, key: &Arc<str>, by: &Option<By>, t: &Trav) -> Result<()> {
     };
     let Some(v) = v else { return Ok(()) };
     let mut side = cx.side.borrow_mut();
-    let e = side.entry(Arc::clone(key)).or_insert_with(|| Value::list(vec![]));
+    let e = side
+        .entry(Arc::clone(key))
+        .or_insert_with(|| Value::list(vec![]));
     match e {
         Value::List(l) => Arc::make_mut(l).push(v),
         Value::Set(s) => {
@@ -252,7 +357,9 @@ fn emit_or_store(cx: &Cx, side: &Option<Arc<str>>, all: Vec<Trav>, v: Value) -> 
                     let old = Arc::make_mut(old);
                     for (key, val) in new.iter() {
                         match (old.get_mut(key), val) {
-                            (Some(Value::List(a)), Value::List(b)) => Arc::make_mut(a).extend(b.iter().cloned()),
+                            (Some(Value::List(a)), Value::List(b)) => {
+                                Arc::make_mut(a).extend(b.iter().cloned())
+                            }
                             (Some(slot), v) => *slot = v.clone(),
                             (None, v) => {
                                 old.insert(key.clone(), v.clone());
@@ -283,7 +390,13 @@ fn local_range(v: &Value, lo: usize, hi: Option<usize>) -> Option<Value> {
         }
         Value::Map(m) => {
             let end = hi.unwrap_or(m.len()).min(m.len());
-            Value::map(m.iter().skip(lo).take(end.saturating_sub(lo)).map(|(k, v)| (k.clone(), v.clone())).collect())
+            Value::map(
+                m.iter()
+                    .skip(lo)
+                    .take(end.saturating_sub(lo))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            )
         }
         other => other.clone(),
     })
@@ -291,7 +404,11 @@ fn local_range(v: &Value, lo: usize, hi: Option<usize>) -> Option<Value> {
 
 /// Sorts traversers by the `by` comparators.
 fn order(cx: &Cx, all: Vec<Trav>, by: &[(By, OrderDir)]) -> Result<Vec<Trav>> {
-    let by: Vec<(By, OrderDir)> = if by.is_empty() { vec![(By::Identity, OrderDir::Asc)] } else { by.to_vec() };
+    let by: Vec<(By, OrderDir)> = if by.is_empty() {
+        vec![(By::Identity, OrderDir::Asc)]
+    } else {
+        by.to_vec()
+    };
     let mut keyed: Vec<(Vec<Value>, Trav)> = Vec::with_capacity(all.len());
     for t in all {
         let mut keys = Vec::with_capacity(by.len());
@@ -319,7 +436,11 @@ fn order(cx: &Cx, all: Vec<Trav>, by: &[(By, OrderDir)]) -> Result<Vec<Trav>> {
     keyed.sort_by(|(a, _), (b, _)| {
         for (i, (_, dir)) in by.iter().enumerate() {
             let o = a[i].order(&b[i]);
-            let o = if *dir == OrderDir::Desc { o.reverse() } else { o };
+            let o = if *dir == OrderDir::Desc {
+                o.reverse()
+            } else {
+                o
+            };
             if o != Ordering::Equal {
                 return o;
             }
@@ -330,7 +451,10 @@ fn order(cx: &Cx, all: Vec<Trav>, by: &[(By, OrderDir)]) -> Result<Vec<Trav>> {
 }
 
 fn aggregate_values(kind: u8, items: Vec<Value>) -> Result<Option<Value>> {
-    let items: Vec<Value> = items.into_iter().filter(|v| !matches!(v, Value::Null)).collect();
+    let items: Vec<Value> = items
+        .into_iter()
+        .filter(|v| !matches!(v, Value::Null))
+        .collect();
     if items.is_empty() {
         return Ok(None);
     }
@@ -339,7 +463,11 @@ fn aggregate_values(kind: u8, items: Vec<Value>) -> Result<Option<Value>> {
             let mut acc: Option<Value> = None;
             for v in &items {
                 if !v.is_number() {
-                    return Err(Error::Evaluation(format!("{} requires numbers but found {}", if kind == 0 { "sum()" } else { "mean()" }, v.type_name())));
+                    return Err(Error::Evaluation(format!(
+                        "{} requires numbers but found {}",
+                        if kind == 0 { "sum()" } else { "mean()" },
+                        v.type_name()
+                    )));
                 }
                 acc = Some(match acc {
                     None => v.clone(),
@@ -361,10 +489,18 @@ fn aggregate_values(kind: u8, items: Vec<Value>) -> Result<Option<Value>> {
                     Some(b) => {
                         let ord = match v.compare(&b) {
                             Some(o) => o,
-                            None if v.is_number() != b.is_number() || v.type_name() != b.type_name() => v.order(&b),
+                            None if v.is_number() != b.is_number()
+                                || v.type_name() != b.type_name() =>
+                            {
+                                v.order(&b)
+                            }
                             None => Ordering::Equal,
                         };
-                        let take = if kind == 1 { ord == Ordering::Less } else { ord == Ordering::Greater };
+                        let take = if kind == 1 {
+                            ord == Ordering::Less
+                        } else {
+                            ord == Ordering::Greater
+                        };
                         if take { v } else { b }
                     }
                 });
@@ -382,7 +518,21 @@ fn aggregate_values(kind: u8, items: Vec<Value>) -> Result<Option<Value>> {
 
 /// Whether a value traversal already reduces (so `group` need not fold its result).
 fn reduces(t: &Traversal) -> bool {
-    matches!(t.steps.last(), Some(Step::Count(Scope::Global) | Step::Sum(Scope::Global) | Step::Min(Scope::Global) | Step::Max(Scope::Global) | Step::Mean(Scope::Global) | Step::Fold | Step::FoldWith(..) | Step::Group { side: None, .. } | Step::GroupCount { side: None, .. } | Step::Cap(_)))
+    matches!(
+        t.steps.last(),
+        Some(
+            Step::Count(Scope::Global)
+                | Step::Sum(Scope::Global)
+                | Step::Min(Scope::Global)
+                | Step::Max(Scope::Global)
+                | Step::Mean(Scope::Global)
+                | Step::Fold
+                | Step::FoldWith(..)
+                | Step::Group { side: None, .. }
+                | Step::GroupCount { side: None, .. }
+                | Step::Cap(_)
+        )
+    )
 }
 
 fn group(cx: &Cx, all: &[Trav], by: &[By]) -> Result<Map> {
@@ -392,7 +542,11 @@ fn group(cx: &Cx, all: &[Trav], by: &[By]) -> Result<Map> {
             Some(b) => cx.by(b, t)?,
             None => Some(t.obj.clone()),
         };
-        let Some(key) = key else { return Err(Error::Evaluation("The provided traverser does not map to a value for group() key".into())) };
+        let Some(key) = key else {
+            return Err(Error::Evaluation(
+                "The provided traverser does not map to a value for group() key".into(),
+            ));
+        };
         groups.entry(key).or_default().push(t.clone());
     }
     let mut m = Map::new();
@@ -401,8 +555,14 @@ fn group(cx: &Cx, all: &[Trav], by: &[By]) -> Result<Map> {
             None | Some(By::Identity) => Value::list(ts.into_iter().map(|t| t.obj).collect()),
             Some(By::Trav(tr)) => {
                 let input: super::It<'_> = Box::new(ts.into_iter().map(Ok));
-                let out: Vec<Value> = super::run(cx, &tr.steps, input).map(|r| r.map(|t| t.obj)).collect::<Result<_>>()?;
-                if reduces(tr) { out.into_iter().next().unwrap_or(Value::Null) } else { Value::list(out) }
+                let out: Vec<Value> = super::run(cx, &tr.steps, input)
+                    .map(|r| r.map(|t| t.obj))
+                    .collect::<Result<_>>()?;
+                if reduces(tr) {
+                    out.into_iter().next().unwrap_or(Value::Null)
+                } else {
+                    Value::list(out)
+                }
             }
             Some(b) => {
                 let mut out = Vec::new();
@@ -419,7 +579,15 @@ fn group(cx: &Cx, all: &[Trav], by: &[By]) -> Result<Map> {
 
 /// Applies a reducing operator.
 pub fn operate(op: Operator, acc: Value, v: Value) -> Result<Value> {
-    let num = |a: Arith| arith(a, &acc, &v).ok_or_else(|| Error::Evaluation(format!("Operator {op:?} needs numbers but got {} and {}", acc.type_name(), v.type_name())));
+    let num = |a: Arith| {
+        arith(a, &acc, &v).ok_or_else(|| {
+            Error::Evaluation(format!(
+                "Operator {op:?} needs numbers but got {} and {}",
+                acc.type_name(),
+                v.type_name()
+            ))
+        })
+    };
     Ok(match op {
         Operator::Sum => num(Arith::Add)?,
         Operator::Minus => num(Arith::Sub)?,
@@ -440,8 +608,12 @@ pub fn operate(op: Operator, acc: Value, v: Value) -> Result<Value> {
             }
         }
         Operator::Assign => v,
-        Operator::And => Value::Bool(matches!(acc, Value::Bool(true)) && matches!(v, Value::Bool(true))),
-        Operator::Or => Value::Bool(matches!(acc, Value::Bool(true)) || matches!(v, Value::Bool(true))),
+        Operator::And => {
+            Value::Bool(matches!(acc, Value::Bool(true)) && matches!(v, Value::Bool(true)))
+        }
+        Operator::Or => {
+            Value::Bool(matches!(acc, Value::Bool(true)) || matches!(v, Value::Bool(true)))
+        }
         Operator::AddAll if matches!(acc, Value::Map(_)) => match (acc, v) {
             (Value::Map(mut a), Value::Map(b)) => {
                 Arc::make_mut(&mut a).extend(b.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -470,15 +642,25 @@ pub fn value_map(cx: &Cx, t: &Trav, keys: &[Arc<str>], tokens: bool, by: &[By]) 
                 m.insert(Value::Token(Token::Label), Value::Str(l));
             } else {
                 m.insert(Value::Token(Token::Key), Value::Str(l));
-                m.insert(Value::Token(Token::Value), cx.token_value(obj, Token::Value).unwrap_or(Value::Null));
+                m.insert(
+                    Value::Token(Token::Value),
+                    cx.token_value(obj, Token::Value).unwrap_or(Value::Null),
+                );
             }
         }
     }
     let is_vertex = matches!(obj, Value::Vertex(_));
     for p in cx.properties(obj, keys) {
-        let (Some(Value::Str(k)), Some(v)) = (cx.token_value(&p, Token::Key), cx.token_value(&p, Token::Value)) else { continue };
+        let (Some(Value::Str(k)), Some(v)) = (
+            cx.token_value(&p, Token::Key),
+            cx.token_value(&p, Token::Value),
+        ) else {
+            continue;
+        };
         if is_vertex {
-            let e = m.entry(Value::Str(k)).or_insert_with(|| Value::list(vec![]));
+            let e = m
+                .entry(Value::Str(k))
+                .or_insert_with(|| Value::list(vec![]));
             if let Value::List(l) = e {
                 Arc::make_mut(l).push(v);
             }
@@ -503,7 +685,12 @@ pub fn value_map(cx: &Cx, t: &Trav, keys: &[Arc<str>], tokens: bool, by: &[By]) 
 /// `elementMap()`.
 pub fn element_map(cx: &Cx, obj: &Value, keys: &[Arc<str>]) -> Result<Value> {
     let mut m = Map::new();
-    let Some(id) = cx.elem_id(obj) else { return Err(Error::Evaluation(format!("elementMap() needs an element, not {}", obj.type_name()))) };
+    let Some(id) = cx.elem_id(obj) else {
+        return Err(Error::Evaluation(format!(
+            "elementMap() needs an element, not {}",
+            obj.type_name()
+        )));
+    };
     m.insert(Value::Token(Token::Id), id);
     if let Value::VertexProperty(p) = obj {
         m.insert(Value::Token(Token::Key), Value::Str(Arc::clone(&p.key)));
@@ -517,14 +704,23 @@ pub fn element_map(cx: &Cx, obj: &Value, keys: &[Arc<str>]) -> Result<Value> {
             for (tok, v) in [(Token::In, d), (Token::Out, s)] {
                 let vv = Value::Vertex(v);
                 let mut end = Map::new();
-                end.insert(Value::Token(Token::Id), cx.elem_id(&vv).unwrap_or(Value::Null));
-                end.insert(Value::Token(Token::Label), cx.elem_label(&vv).map(Value::Str).unwrap_or(Value::Null));
+                end.insert(
+                    Value::Token(Token::Id),
+                    cx.elem_id(&vv).unwrap_or(Value::Null),
+                );
+                end.insert(
+                    Value::Token(Token::Label),
+                    cx.elem_label(&vv).map(Value::Str).unwrap_or(Value::Null),
+                );
                 m.insert(Value::Token(tok), Value::map(end));
             }
         }
     }
     for p in cx.properties(obj, keys) {
-        if let (Some(k), Some(v)) = (cx.token_value(&p, Token::Key), cx.token_value(&p, Token::Value)) {
+        if let (Some(k), Some(v)) = (
+            cx.token_value(&p, Token::Key),
+            cx.token_value(&p, Token::Value),
+        ) {
             m.entry(k).or_insert(v);
         }
     }
