@@ -14,12 +14,20 @@ use crate::error::{Error, Result};
 use crate::value::validation_message;
 
 fn input<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
-    let body = if body.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { body };
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        body
+    };
     serde_json::from_slice(body).map_err(|e| {
         let msg = e.to_string();
         match validation_message(&msg) {
             Some(v) => Error::Validation(v),
-            None => Error::Serialization(if e.is_data() { "Start of structure or map found where not expected".to_owned() } else { msg }),
+            None => Error::Serialization(if e.is_data() {
+                "Start of structure or map found where not expected".to_owned()
+            } else {
+                msg
+            }),
         }
     })
 }
@@ -41,7 +49,9 @@ pub fn dispatch(db: &RegionDb, op: &str, body: &[u8]) -> Result<Vec<u8>> {
         "UpdateTimeToLive" => output(&db.update_time_to_live(input(body)?)?),
         "DescribeTimeToLive" => output(&db.describe_time_to_live(input(body)?)?),
         "TagResource" => db.tag_resource(input(body)?).map(|_| EMPTY_OBJECT.to_vec()),
-        "UntagResource" => db.untag_resource(input(body)?).map(|_| EMPTY_OBJECT.to_vec()),
+        "UntagResource" => db
+            .untag_resource(input(body)?)
+            .map(|_| EMPTY_OBJECT.to_vec()),
         "ListTagsOfResource" => output(&db.list_tags_of_resource(input(body)?)?),
         "DescribeLimits" => output(&db.describe_limits()),
         "DescribeEndpoints" => output(&db.describe_endpoints()),
@@ -78,7 +88,9 @@ pub fn error_body(err: &Error) -> serde_json::Value {
     let mut v = serde_json::json!({ "__type": format!("{prefix}{}", err.code()), "message": err.message() });
     match err {
         Error::ConditionalCheckFailed { item: Some(item) } => v["Item"] = serde_json::json!(item),
-        Error::TransactionCanceled { reasons } => v["CancellationReasons"] = serde_json::json!(reasons),
+        Error::TransactionCanceled { reasons } => {
+            v["CancellationReasons"] = serde_json::json!(reasons)
+        }
         _ => {}
     }
     v

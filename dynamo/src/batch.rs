@@ -12,13 +12,12 @@ use crate::capacity::{self, Usage};
 use crate::engine::RegionDb;
 use crate::error::{Error, Result};
 use crate::expr::{self, Ctx, Sources};
-use crate::items::{EMPTY, plan_put, write_usage};
+use crate::items::{plan_put, write_usage};
 use crate::legacy;
 use crate::model::ConsumedCapacity;
 use crate::model_data::*;
 use crate::table::Actor;
 use crate::validate::{self as v, Shape};
-use crate::value::Item;
 
 /// The most keys one BatchGetItem reads.
 pub const MAX_BATCH_GET: usize = 100;
@@ -38,19 +37,31 @@ impl RegionDb {
     pub fn batch_get_item(&self, input: BatchGetItemInput) -> Result<BatchGetItemOutput> {
         let mut s = Shape::new();
         s.required("requestItems", &input.request_items);
-        s.one_of("returnConsumedCapacity", &input.return_consumed_capacity, v::RETURN_CONSUMED);
+        s.one_of(
+            "returnConsumedCapacity",
+            &input.return_consumed_capacity,
+            v::RETURN_CONSUMED,
+        );
         if let Some(r) = &input.request_items {
             s.len("requestItems", Some(r.len()), 1, 100, "{}");
             for (name, ka) in r {
                 s.name_rules("requestItems.key", name, 3, 255);
-                s.len(&format!("requestItems.{name}.member.keys"), Some(ka.keys.len()), 1, 100, "[]");
+                s.len(
+                    &format!("requestItems.{name}.member.keys"),
+                    Some(ka.keys.len()),
+                    1,
+                    100,
+                    "[]",
+                );
             }
         }
         s.finish()?;
         let request = input.request_items.unwrap_or_default();
         let total: usize = request.values().map(|k| k.keys.len()).sum();
         if total > MAX_BATCH_GET {
-            return Err(Error::validation("Too many items requested for the BatchGetItem call"));
+            return Err(Error::validation(
+                "Too many items requested for the BatchGetItem call",
+            ));
         }
         let mut out = BatchGetItemOutput::default();
         let mut bytes = 0usize;
@@ -79,12 +90,17 @@ impl RegionDb {
             for k in &ka.keys {
                 let key = st.def.schema.key_of_key(k)?;
                 if !seen.insert(key.clone()) {
-                    return Err(Error::validation("Provided list of item keys contains duplicates"));
+                    return Err(Error::validation(
+                        "Provided list of item keys contains duplicates",
+                    ));
                 }
                 keys.push((key, k));
             }
             let consistent = ka.consistent_read.unwrap_or(false);
-            let ctx = Ctx { names: ka.expression_attribute_names.as_ref(), values: None };
+            let ctx = Ctx {
+                names: ka.expression_attribute_names.as_ref(),
+                values: None,
+            };
             let mut usage = Usage::read(0.0);
             let mut found = Vec::new();
             let mut unprocessed = Vec::new();
@@ -94,7 +110,8 @@ impl RegionDb {
                     continue;
                 }
                 let item = st.items.get(&key);
-                usage.table += capacity::read_units(item.map_or(0, |s| s.size as usize), consistent);
+                usage.table +=
+                    capacity::read_units(item.map_or(0, |s| s.size as usize), consistent);
                 if let Some(s) = item {
                     bytes += s.size as usize;
                     found.push(match &projection {
@@ -104,15 +121,27 @@ impl RegionDb {
                 }
             }
             self.charge(&t, &st, &usage)?;
-            if let Some(c) = capacity::consumed(input.return_consumed_capacity.as_deref(), name, &usage) {
+            if let Some(c) =
+                capacity::consumed(input.return_consumed_capacity.as_deref(), name, &usage)
+            {
                 consumed.push(c);
             }
             out.responses.insert(name.clone(), found);
             if !unprocessed.is_empty() {
-                out.unprocessed_keys.insert(name.clone(), KeysAndAttributes { keys: unprocessed, ..ka.clone() });
+                out.unprocessed_keys.insert(
+                    name.clone(),
+                    KeysAndAttributes {
+                        keys: unprocessed,
+                        ..ka.clone()
+                    },
+                );
             }
         }
-        if input.return_consumed_capacity.as_deref().is_some_and(|m| m != "NONE") {
+        if input
+            .return_consumed_capacity
+            .as_deref()
+            .is_some_and(|m| m != "NONE")
+        {
             out.consumed_capacity = Some(consumed);
         }
         Ok(out)
@@ -122,13 +151,27 @@ impl RegionDb {
     pub fn batch_write_item(&self, input: BatchWriteItemInput) -> Result<BatchWriteItemOutput> {
         let mut s = Shape::new();
         s.required("requestItems", &input.request_items);
-        s.one_of("returnConsumedCapacity", &input.return_consumed_capacity, v::RETURN_CONSUMED);
-        s.one_of("returnItemCollectionMetrics", &input.return_item_collection_metrics, v::RETURN_METRICS);
+        s.one_of(
+            "returnConsumedCapacity",
+            &input.return_consumed_capacity,
+            v::RETURN_CONSUMED,
+        );
+        s.one_of(
+            "returnItemCollectionMetrics",
+            &input.return_item_collection_metrics,
+            v::RETURN_METRICS,
+        );
         if let Some(r) = &input.request_items {
             s.len("requestItems", Some(r.len()), 1, 25, "{}");
             for (name, reqs) in r {
                 s.name_rules("requestItems.key", name, 3, 255);
-                s.len(&format!("requestItems.{name}.member"), Some(reqs.len()), 1, 25, "[]");
+                s.len(
+                    &format!("requestItems.{name}.member"),
+                    Some(reqs.len()),
+                    1,
+                    25,
+                    "[]",
+                );
             }
         }
         s.finish()?;
@@ -161,7 +204,9 @@ impl RegionDb {
                         }
                     };
                     if !seen.insert(p.0.clone()) {
-                        return Err(Error::validation("Provided list of item keys contains duplicates"));
+                        return Err(Error::validation(
+                            "Provided list of item keys contains duplicates",
+                        ));
                     }
                     planned.push(p);
                 }
@@ -184,28 +229,33 @@ impl RegionDb {
                     None => None,
                 };
                 let old = st.items.get(&key).cloned();
-                usage.add(&write_usage(&st, old.as_ref(), new.as_ref().map(|(s, _)| s), input.return_consumed_capacity.as_deref() == Some("INDEXES")));
+                usage.add(&write_usage(
+                    &st,
+                    old.as_ref(),
+                    new.as_ref().map(|(s, _)| s),
+                    input.return_consumed_capacity.as_deref() == Some("INDEXES"),
+                ));
                 st.apply(key, new, now, Actor::User);
             }
             if st.def.ttl_attribute.is_some() {
                 t.refresh_due(&st);
             }
-            if let Some(c) = capacity::consumed(input.return_consumed_capacity.as_deref(), &name, &usage) {
+            if let Some(c) =
+                capacity::consumed(input.return_consumed_capacity.as_deref(), &name, &usage)
+            {
                 consumed.push(c);
             }
         }
-        if input.return_consumed_capacity.as_deref().is_some_and(|m| m != "NONE") {
+        if input
+            .return_consumed_capacity
+            .as_deref()
+            .is_some_and(|m| m != "NONE")
+        {
             out.consumed_capacity = Some(consumed);
         }
         if input.return_item_collection_metrics.as_deref() == Some("SIZE") {
             out.item_collection_metrics = Some(HashMap::new());
         }
-        let _ = &*EMPTY;
         Ok(out)
     }
-}
-
-/// Keys as items, for error reporting.
-pub fn key_items(keys: &[Item]) -> Vec<Item> {
-    keys.to_vec()
 }

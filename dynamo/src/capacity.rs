@@ -39,12 +39,20 @@ pub struct Usage {
 impl Usage {
     /// Read usage on the table.
     pub fn read(units: f64) -> Usage {
-        Usage { table: units, indexes: Vec::new(), read: true }
+        Usage {
+            table: units,
+            indexes: Vec::new(),
+            read: true,
+        }
     }
 
     /// Write usage on the table.
     pub fn write(units: f64) -> Usage {
-        Usage { table: units, indexes: Vec::new(), read: false }
+        Usage {
+            table: units,
+            indexes: Vec::new(),
+            read: false,
+        }
     }
 
     /// The total.
@@ -75,9 +83,17 @@ impl Usage {
 
 fn cap(read: bool, units: f64) -> Capacity {
     if read {
-        Capacity { read_capacity_units: Some(units), capacity_units: Some(units), ..Default::default() }
+        Capacity {
+            read_capacity_units: Some(units),
+            capacity_units: Some(units),
+            ..Default::default()
+        }
     } else {
-        Capacity { write_capacity_units: Some(units), capacity_units: Some(units), ..Default::default() }
+        Capacity {
+            write_capacity_units: Some(units),
+            capacity_units: Some(units),
+            ..Default::default()
+        }
     }
 }
 
@@ -88,7 +104,11 @@ pub fn consumed(mode: Option<&str>, table: &str, usage: &Usage) -> Option<Consum
         return None;
     }
     let total = usage.total();
-    let mut c = ConsumedCapacity { table_name: table.to_owned(), capacity_units: total, ..Default::default() };
+    let mut c = ConsumedCapacity {
+        table_name: table.to_owned(),
+        capacity_units: total,
+        ..Default::default()
+    };
     if usage.read {
         c.read_capacity_units = Some(total);
     } else {
@@ -141,7 +161,9 @@ impl Bucket {
         let max = rate * BURST_SECS;
         self.level = match self.last_ms {
             None => max,
-            Some(last) => (self.level + now_ms.saturating_sub(last) as f64 / 1000.0 * rate).min(max),
+            Some(last) => {
+                (self.level + now_ms.saturating_sub(last) as f64 / 1000.0 * rate).min(max)
+            }
         };
         self.last_ms = Some(now_ms);
         if self.level < units {
@@ -170,7 +192,10 @@ mod tests {
         for _ in 0..300 {
             b.take(0, 1.0, 1.0).unwrap();
         }
-        assert_eq!(b.take(0, 1.0, 1.0), Err(Error::ProvisionedThroughputExceeded));
+        assert_eq!(
+            b.take(0, 1.0, 1.0),
+            Err(Error::ProvisionedThroughputExceeded)
+        );
         b.take(1000, 1.0, 1.0).unwrap();
     }
 }

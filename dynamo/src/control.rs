@@ -27,18 +27,34 @@ fn invalid(msg: impl std::fmt::Display) -> Error {
     Error::Validation(format!("{P}{msg}"))
 }
 
-fn parse_schema(elems: &[KeySchemaElement], defs: &[AttributeDefinition], index: Option<&str>) -> Result<Schema> {
-    let ty_of = |name: &str| defs.iter().find(|d| d.attribute_name == name).and_then(|d| KeyType::parse(&d.attribute_type));
-    let first = elems.first().ok_or_else(|| invalid("Invalid KeySchema: KeySchema is empty"))?;
+fn parse_schema(
+    elems: &[KeySchemaElement],
+    defs: &[AttributeDefinition],
+    index: Option<&str>,
+) -> Result<Schema> {
+    let ty_of = |name: &str| {
+        defs.iter()
+            .find(|d| d.attribute_name == name)
+            .and_then(|d| KeyType::parse(&d.attribute_type))
+    };
+    let first = elems
+        .first()
+        .ok_or_else(|| invalid("Invalid KeySchema: KeySchema is empty"))?;
     if first.key_type != "HASH" {
-        return Err(Error::validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type"));
+        return Err(Error::validation(
+            "Invalid KeySchema: The first KeySchemaElement is not a HASH key type",
+        ));
     }
     if let Some(second) = elems.get(1) {
         if second.key_type != "RANGE" {
-            return Err(Error::validation("Invalid KeySchema: The second KeySchemaElement is not a RANGE key type"));
+            return Err(Error::validation(
+                "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type",
+            ));
         }
         if second.attribute_name == first.attribute_name {
-            return Err(Error::validation("Both the Hash Key and the Range Key element in the KeySchema have the same name"));
+            return Err(Error::validation(
+                "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+            ));
         }
     }
     let attr = |e: &KeySchemaElement| -> Result<KeyAttr> {
@@ -54,9 +70,15 @@ fn parse_schema(elems: &[KeySchemaElement], defs: &[AttributeDefinition], index:
                 defs.iter().map(|d| d.attribute_name.as_str()).collect::<Vec<_>>().join(", ")
             )),
         })?;
-        Ok(KeyAttr { name: e.attribute_name.clone(), ty })
+        Ok(KeyAttr {
+            name: e.attribute_name.clone(),
+            ty,
+        })
     };
-    Ok(Schema { hash: attr(first)?, range: elems.get(1).map(attr).transpose()? })
+    Ok(Schema {
+        hash: attr(first)?,
+        range: elems.get(1).map(attr).transpose()?,
+    })
 }
 
 fn parse_projection(p: &Option<Projection>, index: &str) -> Result<(Projection, ProjKind)> {
@@ -72,7 +94,11 @@ fn parse_projection(p: &Option<Projection>, index: &str) -> Result<(Projection, 
         Some("KEYS_ONLY") => ProjKind::KeysOnly,
         Some("INCLUDE") => match &p.non_key_attributes {
             Some(v) if !v.is_empty() => ProjKind::Include(v.clone()),
-            _ => return Err(invalid(format!("NonKeyAttributes must be specified when ProjectionType is INCLUDE for index: {index}"))),
+            _ => {
+                return Err(invalid(format!(
+                    "NonKeyAttributes must be specified when ProjectionType is INCLUDE for index: {index}"
+                )));
+            }
         },
         Some(other) => return Err(invalid(format!("Unknown ProjectionType: {other}"))),
         None => return Err(invalid("Unknown ProjectionType: null")),
@@ -80,17 +106,37 @@ fn parse_projection(p: &Option<Projection>, index: &str) -> Result<(Projection, 
     Ok((p, kind))
 }
 
-fn throughput(t: &Option<ProvisionedThroughput>, provisioned: bool, index: Option<&str>) -> Result<(i64, i64)> {
+fn throughput(
+    t: &Option<ProvisionedThroughput>,
+    provisioned: bool,
+    index: Option<&str>,
+) -> Result<(i64, i64)> {
     match (provisioned, t) {
-        (true, Some(ProvisionedThroughput { read_capacity_units: Some(r), write_capacity_units: Some(w) })) => Ok((*r, *w)),
-        (true, Some(_)) => Err(invalid("ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED")),
+        (
+            true,
+            Some(ProvisionedThroughput {
+                read_capacity_units: Some(r),
+                write_capacity_units: Some(w),
+            }),
+        ) => Ok((*r, *w)),
+        (true, Some(_)) => Err(invalid(
+            "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+        )),
         (true, None) => Err(match index {
-            Some(ix) => invalid(format!("ProvisionedThroughput must be specified for index: {ix}")),
-            None => invalid("ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED"),
+            Some(ix) => invalid(format!(
+                "ProvisionedThroughput must be specified for index: {ix}"
+            )),
+            None => invalid(
+                "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+            ),
         }),
         (false, Some(_)) => Err(match index {
-            Some(ix) => invalid(format!("ProvisionedThroughput should not be specified for index: {ix} when BillingMode is PAY_PER_REQUEST")),
-            None => invalid("Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST"),
+            Some(ix) => invalid(format!(
+                "ProvisionedThroughput should not be specified for index: {ix} when BillingMode is PAY_PER_REQUEST"
+            )),
+            None => invalid(
+                "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+            ),
         }),
         (false, None) => Ok((0, 0)),
     }
@@ -98,17 +144,37 @@ fn throughput(t: &Option<ProvisionedThroughput>, provisioned: bool, index: Optio
 
 fn throughput_shape(s: &mut Shape, member: &str, t: &Option<ProvisionedThroughput>) {
     if let Some(t) = t {
-        s.range(&format!("{member}.readCapacityUnits"), t.read_capacity_units, 1, i64::MAX);
-        s.range(&format!("{member}.writeCapacityUnits"), t.write_capacity_units, 1, i64::MAX);
+        s.range(
+            &format!("{member}.readCapacityUnits"),
+            t.read_capacity_units,
+            1,
+            i64::MAX,
+        );
+        s.range(
+            &format!("{member}.writeCapacityUnits"),
+            t.write_capacity_units,
+            1,
+            i64::MAX,
+        );
     }
 }
 
 impl RegionDb {
     fn table_arn(&self, name: &str) -> String {
-        format!("arn:aws:dynamodb:{}:{}:table/{name}", self.region.as_str(), self.env.account.as_str())
+        format!(
+            "arn:aws:dynamodb:{}:{}:table/{name}",
+            self.region.as_str(),
+            self.env.account.as_str()
+        )
     }
 
-    fn build_gsi(&self, g: &GlobalSecondaryIndex, defs: &[AttributeDefinition], provisioned: bool, table: &str) -> Result<IndexDef> {
+    fn build_gsi(
+        &self,
+        g: &GlobalSecondaryIndex,
+        defs: &[AttributeDefinition],
+        provisioned: bool,
+        table: &str,
+    ) -> Result<IndexDef> {
         let schema = parse_schema(&g.key_schema, defs, Some(&g.index_name))?;
         let (projection, proj) = parse_projection(&g.projection, &g.index_name)?;
         let (rcu, wcu) = throughput(&g.provisioned_throughput, provisioned, Some(&g.index_name))?;
@@ -128,7 +194,9 @@ impl RegionDb {
 
     fn new_stream(&self, def: &TableDef, view_type: &str) -> Arc<Mutex<StreamLog>> {
         let now = self.now_ms();
-        let label = nubis_core::clock::to_rfc3339(self.env.clock.now()).trim_end_matches('Z').to_owned();
+        let label = nubis_core::clock::to_rfc3339(self.env.clock.now())
+            .trim_end_matches('Z')
+            .to_owned();
         let log = Arc::new(Mutex::new(StreamLog {
             arn: format!("{}/stream/{label}", def.arn),
             label,
@@ -155,12 +223,34 @@ impl RegionDb {
         s.table_name("tableName", &input.table_name);
         s.required("attributeDefinitions", &input.attribute_definitions);
         s.required("keySchema", &input.key_schema);
-        s.len("keySchema", input.key_schema.as_ref().map(Vec::len), 1, 2, "the key schema");
-        s.one_of("billingMode", &input.billing_mode, &["PROVISIONED", "PAY_PER_REQUEST"]);
-        s.one_of("tableClass", &input.table_class, &["STANDARD", "STANDARD_INFREQUENT_ACCESS"]);
-        throughput_shape(&mut s, "provisionedThroughput", &input.provisioned_throughput);
+        s.len(
+            "keySchema",
+            input.key_schema.as_ref().map(Vec::len),
+            1,
+            2,
+            "the key schema",
+        );
+        s.one_of(
+            "billingMode",
+            &input.billing_mode,
+            &["PROVISIONED", "PAY_PER_REQUEST"],
+        );
+        s.one_of(
+            "tableClass",
+            &input.table_class,
+            &["STANDARD", "STANDARD_INFREQUENT_ACCESS"],
+        );
+        throughput_shape(
+            &mut s,
+            "provisionedThroughput",
+            &input.provisioned_throughput,
+        );
         if let Some(ss) = &input.stream_specification {
-            s.one_of("streamSpecification.streamViewType", &ss.stream_view_type, STREAM_VIEW_TYPES);
+            s.one_of(
+                "streamSpecification.streamViewType",
+                &ss.stream_view_type,
+                STREAM_VIEW_TYPES,
+            );
         }
         s.finish()?;
         let name = input.table_name.unwrap_or_default();
@@ -169,7 +259,10 @@ impl RegionDb {
         let mut seen = HashSet::new();
         for d in &defs {
             if !seen.insert(d.attribute_name.as_str()) {
-                return Err(invalid(format!("Duplicate AttributeName found: {}", d.attribute_name)));
+                return Err(invalid(format!(
+                    "Duplicate AttributeName found: {}",
+                    d.attribute_name
+                )));
             }
             if KeyType::parse(&d.attribute_type).is_none() {
                 return Err(Error::validation(format!(
@@ -190,10 +283,14 @@ impl RegionDb {
                 return Err(invalid("List of LocalSecondaryIndexes is empty"));
             }
             if lsis.len() > 5 {
-                return Err(invalid("Number of LocalSecondaryIndexes exceeds per-table limit of 5"));
+                return Err(invalid(
+                    "Number of LocalSecondaryIndexes exceeds per-table limit of 5",
+                ));
             }
             if schema.range.is_none() {
-                return Err(invalid("Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex"));
+                return Err(invalid(
+                    "Table KeySchema does not have a range key, which is required when specifying a LocalSecondaryIndex",
+                ));
             }
             for l in lsis {
                 if !index_names.insert(l.index_name.clone()) {
@@ -207,7 +304,10 @@ impl RegionDb {
                     )));
                 }
                 if ix_schema.range.is_none() {
-                    return Err(invalid(format!("Index KeySchema does not have a range key for index: {}", l.index_name)));
+                    return Err(invalid(format!(
+                        "Index KeySchema does not have a range key for index: {}",
+                        l.index_name
+                    )));
                 }
                 used.extend(ix_schema.names().map(str::to_owned));
                 let (projection, proj) = parse_projection(&l.projection, &l.index_name)?;
@@ -230,7 +330,9 @@ impl RegionDb {
                 return Err(invalid("List of GlobalSecondaryIndexes is empty"));
             }
             if gsis.len() > 20 {
-                return Err(invalid("GlobalSecondaryIndex count exceeds the per-table limit of 20"));
+                return Err(invalid(
+                    "GlobalSecondaryIndex count exceeds the per-table limit of 20",
+                ));
             }
             for g in gsis {
                 if !index_names.insert(g.index_name.clone()) {
@@ -249,12 +351,16 @@ impl RegionDb {
         let stream_spec = match &input.stream_specification {
             Some(ss) if ss.stream_enabled => {
                 if ss.stream_view_type.is_none() {
-                    return Err(invalid("StreamViewType is required when StreamEnabled is true"));
+                    return Err(invalid(
+                        "StreamViewType is required when StreamEnabled is true",
+                    ));
                 }
                 Some(ss.clone())
             }
             Some(ss) if ss.stream_view_type.is_some() => {
-                return Err(invalid("StreamViewType cannot be specified when StreamEnabled is false"));
+                return Err(invalid(
+                    "StreamViewType cannot be specified when StreamEnabled is false",
+                ));
             }
             _ => None,
         };
@@ -266,7 +372,12 @@ impl RegionDb {
             schema,
             attribute_definitions: defs,
             key_schema,
-            billing_mode: if provisioned { "PROVISIONED" } else { "PAY_PER_REQUEST" }.to_owned(),
+            billing_mode: if provisioned {
+                "PROVISIONED"
+            } else {
+                "PAY_PER_REQUEST"
+            }
+            .to_owned(),
             rcu,
             wcu,
             created: now,
@@ -274,13 +385,20 @@ impl RegionDb {
             ttl_attribute: None,
             tags: input.tags.unwrap_or_default(),
             table_class: input.table_class.unwrap_or_else(|| "STANDARD".to_owned()),
-            sse: input.sse_specification.filter(|s| s.enabled == Some(true)).map(|s| SseDescription {
-                status: "ENABLED".to_owned(),
-                sse_type: "KMS".to_owned(),
-                kms_master_key_arn: s
-                    .kms_master_key_id
-                    .unwrap_or_else(|| format!("arn:aws:kms:{}:{}:key/aws/dynamodb", self.region.as_str(), self.env.account.as_str())),
-            }),
+            sse: input
+                .sse_specification
+                .filter(|s| s.enabled == Some(true))
+                .map(|s| SseDescription {
+                    status: "ENABLED".to_owned(),
+                    sse_type: "KMS".to_owned(),
+                    kms_master_key_arn: s.kms_master_key_id.unwrap_or_else(|| {
+                        format!(
+                            "arn:aws:kms:{}:{}:key/aws/dynamodb",
+                            self.region.as_str(),
+                            self.env.account.as_str()
+                        )
+                    }),
+                }),
             deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
             on_demand: input.on_demand_throughput,
             pay_per_request_since: if provisioned { None } else { Some(now) },
@@ -290,13 +408,24 @@ impl RegionDb {
         };
         let mut tables = self.tables.write();
         if tables.contains_key(&name) {
-            return Err(Error::ResourceInUse(format!("Table already exists: {name}")));
+            return Err(Error::ResourceInUse(format!(
+                "Table already exists: {name}"
+            )));
         }
-        let stream = stream_spec.as_ref().map(|ss| self.new_stream(&def, ss.stream_view_type.as_deref().unwrap_or("KEYS_ONLY")));
+        let stream = stream_spec
+            .as_ref()
+            .map(|ss| self.new_stream(&def, ss.stream_view_type.as_deref().unwrap_or("KEYS_ONLY")));
         let state = TableState {
             def,
             items: OrdMap::new(),
-            indexes: indexes.into_iter().map(|def| IndexState { def, map: OrdMap::new(), bytes: 0 }).collect(),
+            indexes: indexes
+                .into_iter()
+                .map(|def| IndexState {
+                    def,
+                    map: OrdMap::new(),
+                    bytes: 0,
+                })
+                .collect(),
             bytes: 0,
             stream,
             ttl: Default::default(),
@@ -304,7 +433,9 @@ impl RegionDb {
         let mut desc = describe(&state);
         desc.table_status = "CREATING".to_owned();
         tables.insert(name, Table::new(state));
-        Ok(TableDescriptionOutput { table_description: Some(desc) })
+        Ok(TableDescriptionOutput {
+            table_description: Some(desc),
+        })
     }
 
     /// DescribeTable.
@@ -314,7 +445,9 @@ impl RegionDb {
         s.finish()?;
         let t = self.table_named(input.table_name.as_deref().unwrap_or_default())?;
         let st = t.state.read();
-        Ok(DescribeTableOutput { table: Some(describe(&st)) })
+        Ok(DescribeTableOutput {
+            table: Some(describe(&st)),
+        })
     }
 
     /// ListTables.
@@ -328,11 +461,21 @@ impl RegionDb {
         let limit = input.limit.unwrap_or(100) as usize;
         let names = self.table_names();
         let start = input.exclusive_start_table_name.as_deref();
-        let rest: Vec<String> = names.into_iter().filter(|n| start.is_none_or(|s| n.as_str() > s)).collect();
+        let rest: Vec<String> = names
+            .into_iter()
+            .filter(|n| start.is_none_or(|s| n.as_str() > s))
+            .collect();
         let more = rest.len() > limit;
         let table_names: Vec<String> = rest.into_iter().take(limit).collect();
-        let last_evaluated_table_name = if more { table_names.last().cloned() } else { None };
-        Ok(ListTablesOutput { table_names, last_evaluated_table_name })
+        let last_evaluated_table_name = if more {
+            table_names.last().cloned()
+        } else {
+            None
+        };
+        Ok(ListTablesOutput {
+            table_names,
+            last_evaluated_table_name,
+        })
     }
 
     /// DeleteTable.
@@ -342,10 +485,16 @@ impl RegionDb {
         s.finish()?;
         let name = input.table_name.unwrap_or_default();
         let mut tables = self.tables.write();
-        let t = tables.get(&name).cloned().ok_or_else(|| Error::table_not_found_named(&name))?;
+        let t = tables
+            .get(&name)
+            .cloned()
+            .ok_or_else(|| Error::table_not_found_named(&name))?;
         let st = t.state.read();
         if st.def.deletion_protection {
-            return Err(Error::validation(format!("Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.: {}", st.def.arn)));
+            return Err(Error::validation(format!(
+                "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.: {}",
+                st.def.arn
+            )));
         }
         if let Some(stream) = &st.stream {
             let mut s = stream.lock();
@@ -356,7 +505,9 @@ impl RegionDb {
         desc.table_status = "DELETING".to_owned();
         drop(st);
         tables.remove(&name);
-        Ok(TableDescriptionOutput { table_description: Some(desc) })
+        Ok(TableDescriptionOutput {
+            table_description: Some(desc),
+        })
     }
 
     /// UpdateTable: throughput, billing mode, GSI create/update/delete, streams, class,
@@ -364,11 +515,27 @@ impl RegionDb {
     pub fn update_table(&self, input: UpdateTableInput) -> Result<TableDescriptionOutput> {
         let mut s = Shape::new();
         s.table_name("tableName", &input.table_name);
-        s.one_of("billingMode", &input.billing_mode, &["PROVISIONED", "PAY_PER_REQUEST"]);
-        s.one_of("tableClass", &input.table_class, &["STANDARD", "STANDARD_INFREQUENT_ACCESS"]);
-        throughput_shape(&mut s, "provisionedThroughput", &input.provisioned_throughput);
+        s.one_of(
+            "billingMode",
+            &input.billing_mode,
+            &["PROVISIONED", "PAY_PER_REQUEST"],
+        );
+        s.one_of(
+            "tableClass",
+            &input.table_class,
+            &["STANDARD", "STANDARD_INFREQUENT_ACCESS"],
+        );
+        throughput_shape(
+            &mut s,
+            "provisionedThroughput",
+            &input.provisioned_throughput,
+        );
         if let Some(ss) = &input.stream_specification {
-            s.one_of("streamSpecification.streamViewType", &ss.stream_view_type, STREAM_VIEW_TYPES);
+            s.one_of(
+                "streamSpecification.streamViewType",
+                &ss.stream_view_type,
+                STREAM_VIEW_TYPES,
+            );
         }
         s.finish()?;
         if input.provisioned_throughput.is_none()
@@ -412,36 +579,67 @@ impl RegionDb {
             }
             next.def.rcu = r;
             next.def.wcu = w;
-        } else if input.billing_mode.as_deref() == Some("PROVISIONED") && st.def.billing_mode != "PROVISIONED" {
-            return Err(invalid("ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED"));
+        } else if input.billing_mode.as_deref() == Some("PROVISIONED")
+            && st.def.billing_mode != "PROVISIONED"
+        {
+            return Err(invalid(
+                "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+            ));
         }
         if !provisioned {
             next.def.rcu = 0;
             next.def.wcu = 0;
         }
-        let defs = input.attribute_definitions.clone().unwrap_or_else(|| next.def.attribute_definitions.clone());
+        let defs = input
+            .attribute_definitions
+            .clone()
+            .unwrap_or_else(|| next.def.attribute_definitions.clone());
         for u in input.global_secondary_index_updates.iter().flatten() {
             match (&u.create, &u.update, &u.delete) {
                 (Some(c), None, None) => {
                     if next.indexes.iter().any(|i| i.def.name == c.index_name) {
-                        return Err(Error::validation(format!("Attempting to create an index which already exists: {}", c.index_name)));
+                        return Err(Error::validation(format!(
+                            "Attempting to create an index which already exists: {}",
+                            c.index_name
+                        )));
                     }
                     if next.indexes.iter().filter(|i| i.def.global).count() >= 20 {
-                        return Err(invalid("GlobalSecondaryIndex count exceeds the per-table limit of 20"));
+                        return Err(invalid(
+                            "GlobalSecondaryIndex count exceeds the per-table limit of 20",
+                        ));
                     }
                     let ix = self.build_gsi(c, &defs, provisioned, &next.def.name)?;
                     for d in &defs {
-                        if !next.def.attribute_definitions.iter().any(|x| x.attribute_name == d.attribute_name) {
+                        if !next
+                            .def
+                            .attribute_definitions
+                            .iter()
+                            .any(|x| x.attribute_name == d.attribute_name)
+                        {
                             next.def.attribute_definitions.push(d.clone());
                         }
                     }
                     // Backfill at once: the index is ACTIVE when UpdateTable returns.
-                    let mut state = IndexState { def: ix, map: OrdMap::new(), bytes: 0 };
+                    let mut state = IndexState {
+                        def: ix,
+                        map: OrdMap::new(),
+                        bytes: 0,
+                    };
                     for (k, v) in next.items.iter() {
-                        if let Ok(Some((pk, sk))) = state.def.schema.index_key_of(&v.item, &state.def.name) {
+                        if let Ok(Some((pk, sk))) =
+                            state.def.schema.index_key_of(&v.item, &state.def.name)
+                        {
                             let projected = next.project(&state.def, &v.item);
                             state.bytes += crate::value::item_size(&projected) as u64;
-                            state.map.insert(crate::key::IKey { h: pk.hash(), pk, sk, base: k.clone() }, projected);
+                            state.map.insert(
+                                crate::key::IKey {
+                                    h: pk.hash(),
+                                    pk,
+                                    sk,
+                                    base: k.clone(),
+                                },
+                                projected,
+                            );
                         }
                     }
                     next.indexes.push(state);
@@ -451,16 +649,29 @@ impl RegionDb {
                         .indexes
                         .iter_mut()
                         .find(|i| i.def.global && i.def.name == up.index_name)
-                        .ok_or_else(|| Error::ResourceNotFound(format!("Requested resource not found: Index: {} not found", up.index_name)))?;
-                    let (r, w) = throughput(&up.provisioned_throughput, provisioned, Some(&up.index_name))?;
+                        .ok_or_else(|| {
+                            Error::ResourceNotFound(format!(
+                                "Requested resource not found: Index: {} not found",
+                                up.index_name
+                            ))
+                        })?;
+                    let (r, w) = throughput(
+                        &up.provisioned_throughput,
+                        provisioned,
+                        Some(&up.index_name),
+                    )?;
                     ix.def.rcu = r;
                     ix.def.wcu = w;
                 }
                 (None, None, Some(d)) => {
                     let before = next.indexes.len();
-                    next.indexes.retain(|i| !(i.def.global && i.def.name == d.index_name));
+                    next.indexes
+                        .retain(|i| !(i.def.global && i.def.name == d.index_name));
                     if next.indexes.len() == before {
-                        return Err(Error::ResourceNotFound(format!("Requested resource not found: Index: {} not found", d.index_name)));
+                        return Err(Error::ResourceNotFound(format!(
+                            "Requested resource not found: Index: {} not found",
+                            d.index_name
+                        )));
                     }
                 }
                 _ => {
@@ -473,10 +684,22 @@ impl RegionDb {
         if let Some(ss) = &input.stream_specification {
             let currently = next.stream.is_some();
             match (ss.stream_enabled, currently) {
-                (true, true) => return Err(Error::validation(format!("Table already has an enabled stream: {}", next.def.arn))),
-                (false, false) => return Err(Error::validation(format!("Table already has no stream enabled: {}", next.def.arn))),
+                (true, true) => {
+                    return Err(Error::validation(format!(
+                        "Table already has an enabled stream: {}",
+                        next.def.arn
+                    )));
+                }
+                (false, false) => {
+                    return Err(Error::validation(format!(
+                        "Table already has no stream enabled: {}",
+                        next.def.arn
+                    )));
+                }
                 (true, false) => {
-                    let vt = ss.stream_view_type.clone().ok_or_else(|| invalid("StreamViewType is required when StreamEnabled is true"))?;
+                    let vt = ss.stream_view_type.clone().ok_or_else(|| {
+                        invalid("StreamViewType is required when StreamEnabled is true")
+                    })?;
                     next.stream = Some(self.new_stream(&next.def, &vt));
                     next.def.stream_spec = Some(ss.clone());
                 }
@@ -503,137 +726,19 @@ impl RegionDb {
             next.def.sse = (sse.enabled == Some(true)).then(|| SseDescription {
                 status: "ENABLED".to_owned(),
                 sse_type: "KMS".to_owned(),
-                kms_master_key_arn: sse
-                    .kms_master_key_id
-                    .clone()
-                    .unwrap_or_else(|| format!("arn:aws:kms:{}:{}:key/aws/dynamodb", self.region.as_str(), self.env.account.as_str())),
+                kms_master_key_arn: sse.kms_master_key_id.clone().unwrap_or_else(|| {
+                    format!(
+                        "arn:aws:kms:{}:{}:key/aws/dynamodb",
+                        self.region.as_str(),
+                        self.env.account.as_str()
+                    )
+                }),
             });
         }
         *st = next;
-        Ok(TableDescriptionOutput { table_description: Some(describe(&st)) })
-    }
-
-    /// UpdateTimeToLive.
-    pub fn update_time_to_live(&self, input: UpdateTimeToLiveInput) -> Result<UpdateTimeToLiveOutput> {
-        let mut s = Shape::new();
-        s.table_name("tableName", &input.table_name);
-        s.required("timeToLiveSpecification", &input.time_to_live_specification);
-        if let Some(spec) = &input.time_to_live_specification {
-            s.name_rules("timeToLiveSpecification.attributeName", &spec.attribute_name, 1, 255);
-        }
-        s.finish()?;
-        let spec = input.time_to_live_specification.unwrap_or_default();
-        let t = self.table_named(input.table_name.as_deref().unwrap_or_default())?;
-        let mut st = t.state.write();
-        match (&st.def.ttl_attribute, spec.enabled) {
-            (Some(_), true) => return Err(Error::validation("TimeToLive is already enabled")),
-            (None, false) => return Err(Error::validation("TimeToLive is already disabled")),
-            (Some(a), false) if *a != spec.attribute_name => {
-                return Err(Error::validation("The attribute name provided does not match the attribute name of the table's TTL"));
-            }
-            _ => {}
-        }
-        st.def.ttl_attribute = spec.enabled.then(|| spec.attribute_name.clone());
-        st.rebuild_ttl();
-        t.refresh_due(&st);
-        Ok(UpdateTimeToLiveOutput { time_to_live_specification: Some(spec) })
-    }
-
-    /// DescribeTimeToLive.
-    pub fn describe_time_to_live(&self, input: TableNameInput) -> Result<DescribeTimeToLiveOutput> {
-        let mut s = Shape::new();
-        s.table_name("tableName", &input.table_name);
-        s.finish()?;
-        let t = self.table_named(input.table_name.as_deref().unwrap_or_default())?;
-        let st = t.state.read();
-        let d = match &st.def.ttl_attribute {
-            Some(a) => TimeToLiveDescription { time_to_live_status: "ENABLED".to_owned(), attribute_name: Some(a.clone()) },
-            None => TimeToLiveDescription { time_to_live_status: "DISABLED".to_owned(), attribute_name: None },
-        };
-        Ok(DescribeTimeToLiveOutput { time_to_live_description: Some(d) })
-    }
-
-    fn table_by_arn(&self, arn: &str) -> Result<Arc<Table>> {
-        let not_found = || Error::ResourceNotFound(format!("Requested resource not found: ResourcArn: {arn} not found"));
-        let prefix = format!("arn:aws:dynamodb:{}:{}:table/", self.region.as_str(), self.env.account.as_str());
-        let Some(rest) = arn.strip_prefix(&prefix) else {
-            return Err(Error::validation(format!("Invalid TableArn: Invalid ResourceArn provided as input {arn}")));
-        };
-        let name = rest.split('/').next().unwrap_or_default();
-        self.tables.read().get(name).cloned().ok_or_else(not_found)
-    }
-
-    /// TagResource.
-    pub fn tag_resource(&self, input: TagResourceInput) -> Result<()> {
-        let mut s = Shape::new();
-        s.required("resourceArn", &input.resource_arn);
-        s.required("tags", &input.tags);
-        s.finish()?;
-        let tags = input.tags.unwrap_or_default();
-        if tags.is_empty() {
-            return Err(Error::validation("Atleast one Tag needs to be provided as Input."));
-        }
-        let t = self.table_by_arn(input.resource_arn.as_deref().unwrap_or_default())?;
-        let mut st = t.state.write();
-        for tag in tags {
-            if tag.key.is_empty() || tag.key.len() > 128 || tag.value.len() > 256 || tag.key.starts_with("aws:") {
-                return Err(Error::validation(format!("{P}Invalid tag key or value: {}", tag.key)));
-            }
-            match st.def.tags.iter_mut().find(|t| t.key == tag.key) {
-                Some(existing) => existing.value = tag.value,
-                None => st.def.tags.push(tag),
-            }
-        }
-        if st.def.tags.len() > 50 {
-            return Err(Error::LimitExceeded("The number of tags on the resource exceeds the limit of 50".to_owned()));
-        }
-        Ok(())
-    }
-
-    /// UntagResource.
-    pub fn untag_resource(&self, input: UntagResourceInput) -> Result<()> {
-        let mut s = Shape::new();
-        s.required("resourceArn", &input.resource_arn);
-        s.required("tagKeys", &input.tag_keys);
-        s.finish()?;
-        let keys = input.tag_keys.unwrap_or_default();
-        if keys.is_empty() {
-            return Err(Error::validation("Atleast one Tag Key needs to be provided as Input."));
-        }
-        let t = self.table_by_arn(input.resource_arn.as_deref().unwrap_or_default())?;
-        t.state.write().def.tags.retain(|t| !keys.contains(&t.key));
-        Ok(())
-    }
-
-    /// ListTagsOfResource.
-    pub fn list_tags_of_resource(&self, input: ListTagsInput) -> Result<ListTagsOutput> {
-        let mut s = Shape::new();
-        s.required("resourceArn", &input.resource_arn);
-        s.finish()?;
-        let t = self.table_by_arn(input.resource_arn.as_deref().unwrap_or_default())?;
-        let mut tags = t.state.read().def.tags.clone();
-        tags.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(ListTagsOutput { tags, next_token: None })
-    }
-
-    /// DescribeLimits: the default quotas of an AWS account.
-    pub fn describe_limits(&self) -> DescribeLimitsOutput {
-        DescribeLimitsOutput {
-            account_max_read_capacity_units: 80_000,
-            account_max_write_capacity_units: 80_000,
-            table_max_read_capacity_units: 40_000,
-            table_max_write_capacity_units: 40_000,
-        }
-    }
-
-    /// DescribeEndpoints: the regional endpoint.
-    pub fn describe_endpoints(&self) -> DescribeEndpointsOutput {
-        DescribeEndpointsOutput {
-            endpoints: vec![Endpoint {
-                address: format!("dynamodb.{}.{}", self.region.as_str(), self.region.partition().dns_suffix()),
-                cache_period_in_minutes: 1440,
-            }],
-        }
+        Ok(TableDescriptionOutput {
+            table_description: Some(describe(&st)),
+        })
     }
 }
 
@@ -666,8 +771,18 @@ pub fn describe(st: &TableState) -> TableDescription {
         index_arn: i.def.arn.clone(),
         on_demand_throughput: i.def.on_demand.clone(),
     };
-    let lsis: Vec<IndexDescription> = st.indexes.iter().filter(|i| !i.def.global).map(index_desc).collect();
-    let gsis: Vec<IndexDescription> = st.indexes.iter().filter(|i| i.def.global).map(index_desc).collect();
+    let lsis: Vec<IndexDescription> = st
+        .indexes
+        .iter()
+        .filter(|i| !i.def.global)
+        .map(index_desc)
+        .collect();
+    let gsis: Vec<IndexDescription> = st
+        .indexes
+        .iter()
+        .filter(|i| i.def.global)
+        .map(index_desc)
+        .collect();
     let stream = st.stream.as_ref().map(|s| s.lock());
     TableDescription {
         attribute_definitions: def.attribute_definitions.clone(),
@@ -692,7 +807,9 @@ pub fn describe(st: &TableState) -> TableDescription {
         global_table_version: None,
         replicas: None,
         sse_description: def.sse.clone(),
-        table_class_summary: (def.table_class != "STANDARD").then(|| TableClassSummary { table_class: def.table_class.clone() }),
+        table_class_summary: (def.table_class != "STANDARD").then(|| TableClassSummary {
+            table_class: def.table_class.clone(),
+        }),
         deletion_protection_enabled: def.deletion_protection,
         on_demand_throughput: def.on_demand.clone(),
     }

@@ -55,12 +55,17 @@ impl Table {
     /// Wraps a state.
     pub fn new(state: TableState) -> Arc<Table> {
         let due = state.next_expiry().unwrap_or(i64::MAX);
-        Arc::new(Table { state: RwLock::new(state), ttl_due: AtomicI64::new(due), buckets: Mutex::new(Default::default()) })
+        Arc::new(Table {
+            state: RwLock::new(state),
+            ttl_due: AtomicI64::new(due),
+            buckets: Mutex::new(Default::default()),
+        })
     }
 
     /// Recomputes the TTL due time after a write under the lock.
     pub fn refresh_due(&self, state: &TableState) {
-        self.ttl_due.store(state.next_expiry().unwrap_or(i64::MAX), Ordering::Relaxed);
+        self.ttl_due
+            .store(state.next_expiry().unwrap_or(i64::MAX), Ordering::Relaxed);
     }
 }
 
@@ -92,7 +97,13 @@ impl Dynamo {
 
     /// An engine with options.
     pub fn with_config(env: Env, config: Config) -> Dynamo {
-        Dynamo { inner: Arc::new(Inner { env: env.for_engine("dynamodb"), config, regions: RwLock::new(HashMap::new()) }) }
+        Dynamo {
+            inner: Arc::new(Inner {
+                env: env.for_engine("dynamodb"),
+                config,
+                regions: RwLock::new(HashMap::new()),
+            }),
+        }
     }
 
     /// The environment.
@@ -138,14 +149,24 @@ impl RegionDb {
     /// The table, for data-plane operations (DynamoDB's terse not-found message), with TTL
     /// expiry brought up to date.
     pub fn table(&self, name: &str) -> Result<Arc<Table>> {
-        let t = self.tables.read().get(name).cloned().ok_or_else(Error::table_not_found)?;
+        let t = self
+            .tables
+            .read()
+            .get(name)
+            .cloned()
+            .ok_or_else(Error::table_not_found)?;
         self.sweep(&t);
         Ok(t)
     }
 
     /// The table, for control-plane operations (the message names the table).
     pub fn table_named(&self, name: &str) -> Result<Arc<Table>> {
-        let t = self.tables.read().get(name).cloned().ok_or_else(|| Error::table_not_found_named(name))?;
+        let t = self
+            .tables
+            .read()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::table_not_found_named(name))?;
         self.sweep(&t);
         Ok(t)
     }

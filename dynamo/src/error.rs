@@ -57,7 +57,9 @@ pub enum Error {
     #[error("{0}")]
     IdempotentParameterMismatch(String),
     /// `ProvisionedThroughputExceededException`.
-    #[error("The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.")]
+    #[error(
+        "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API."
+    )]
     ProvisionedThroughputExceeded,
     /// `LimitExceededException`.
     #[error("{0}")]
@@ -92,7 +94,9 @@ impl Error {
 
     /// `ResourceNotFoundException` for a control-plane request on a missing table.
     pub fn table_not_found_named(name: &str) -> Error {
-        Error::ResourceNotFound(format!("Requested resource not found: Table: {name} not found"))
+        Error::ResourceNotFound(format!(
+            "Requested resource not found: Table: {name} not found"
+        ))
     }
 }
 

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use http::HeaderValue;
 use nubis_core::ServiceError;
-use nubis_wire::{Protocol, Request, RequestContext, Response, Service, ServiceDescriptor, response, with_crc32};
+use nubis_wire::{
+    Protocol, Request, RequestContext, Response, Service, ServiceDescriptor, response, with_crc32,
+};
 
 use crate::engine::Dynamo;
 use crate::error::Error;
@@ -32,14 +34,20 @@ impl DynamoService {
         let op = ctx.operation.as_deref().unwrap_or_default();
         let db = self.engine.region(&ctx.region);
         let result = if req.method() != http::Method::POST {
-            Err(Error::Serialization("Only POST requests are accepted".into()))
+            Err(Error::Serialization(
+                "Only POST requests are accepted".into(),
+            ))
         } else {
             crate::api::dispatch(&db, op, req.body())
         };
         let resp = match result {
             Ok(body) => response(Protocol::AwsJson1_0, 200, body),
             Err(e) => {
-                let mut r = response(Protocol::AwsJson1_0, e.status(), crate::api::error_body(&e).to_string());
+                let mut r = response(
+                    Protocol::AwsJson1_0,
+                    e.status(),
+                    crate::api::error_body(&e).to_string(),
+                );
                 if let Ok(v) = HeaderValue::from_str(e.code()) {
                     r.headers_mut().insert("x-amzn-errortype", v);
                 }
@@ -98,7 +106,10 @@ mod tests {
     }
 
     fn req(body: &str) -> Request {
-        http::Request::builder().method("POST").body(bytes::Bytes::from(body.to_owned())).unwrap_or_default()
+        http::Request::builder()
+            .method("POST")
+            .body(bytes::Bytes::from(body.to_owned()))
+            .unwrap_or_default()
     }
 
     #[test]
@@ -108,11 +119,20 @@ mod tests {
         assert_eq!(r.status(), 400);
         assert!(r.headers().contains_key("x-amz-crc32"));
         let body: serde_json::Value = serde_json::from_slice(r.body().as_bytes().unwrap()).unwrap();
-        assert_eq!(body["__type"], "com.amazon.coral.validate#UnknownOperationException");
+        assert_eq!(
+            body["__type"],
+            "com.amazon.coral.validate#UnknownOperationException"
+        );
         let r = s.handle(&ctx("ListTables"), &req("{}"));
         assert_eq!(r.status(), 200);
-        let r = s.handle(&ctx("GetItem"), &req("{\"TableName\":\"x\",\"Key\":{\"a\":{\"S\":\"b\"}}}"));
+        let r = s.handle(
+            &ctx("GetItem"),
+            &req("{\"TableName\":\"x\",\"Key\":{\"a\":{\"S\":\"b\"}}}"),
+        );
         let body: serde_json::Value = serde_json::from_slice(r.body().as_bytes().unwrap()).unwrap();
-        assert_eq!(body["__type"], "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException");
+        assert_eq!(
+            body["__type"],
+            "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"
+        );
     }
 }

@@ -35,10 +35,19 @@ pub fn plan_put(st: &TableState, item: Arc<Item>) -> Result<(PKey, Stored, Prepa
     let key = st.def.schema.key_of_item(&item)?;
     let size = item_size(&item);
     if size > MAX_ITEM_SIZE {
-        return Err(Error::validation("One or more parameter values were invalid: Item size has exceeded the maximum allowed size"));
+        return Err(Error::validation(
+            "One or more parameter values were invalid: Item size has exceeded the maximum allowed size",
+        ));
     }
     let prepared = st.prepare(&item)?;
-    Ok((key, Stored { item, size: size as u32 }, prepared))
+    Ok((
+        key,
+        Stored {
+            item,
+            size: size as u32,
+        },
+        prepared,
+    ))
 }
 
 /// Rejects an update that touches a key attribute.
@@ -60,7 +69,13 @@ pub fn check_update_keys(update: &Update, schema: &Schema, ctx: &Ctx<'_>) -> Res
 }
 
 /// Applies an update to the current item (or the bare key) and checks the result.
-pub fn plan_update(st: &TableState, key: &PKey, old: Option<&Stored>, update: &Update, ctx: &Ctx<'_>) -> Result<(Stored, Prepared)> {
+pub fn plan_update(
+    st: &TableState,
+    key: &PKey,
+    old: Option<&Stored>,
+    update: &Update,
+    ctx: &Ctx<'_>,
+) -> Result<(Stored, Prepared)> {
     let mut item = match old {
         Some(o) => (*o.item).clone(),
         None => key.to_item(&st.def.schema),
@@ -69,35 +84,63 @@ pub fn plan_update(st: &TableState, key: &PKey, old: Option<&Stored>, update: &U
     validate_item(&item)?;
     let size = item_size(&item);
     if size > MAX_ITEM_SIZE {
-        return Err(Error::validation("Item size to update has exceeded the maximum allowed size"));
+        return Err(Error::validation(
+            "Item size to update has exceeded the maximum allowed size",
+        ));
     }
     let prepared = st.prepare(&item)?;
-    Ok((Stored { item: Arc::new(item), size: size as u32 }, prepared))
+    Ok((
+        Stored {
+            item: Arc::new(item),
+            size: size as u32,
+        },
+        prepared,
+    ))
 }
 
 /// Evaluates a condition; on failure, the error carries the item if `return_old` is set.
-pub fn check_condition(cond: Option<&Cond>, old: Option<&Stored>, ctx: &Ctx<'_>, return_old: bool) -> Result<()> {
+pub fn check_condition(
+    cond: Option<&Cond>,
+    old: Option<&Stored>,
+    ctx: &Ctx<'_>,
+    return_old: bool,
+) -> Result<()> {
     if let Some(c) = cond {
         let item = old.map_or(&*EMPTY, |o| &*o.item);
         if !expr::eval::eval(c, item, ctx) {
-            return Err(Error::ConditionalCheckFailed { item: if return_old { old.map(|o| Arc::clone(&o.item)) } else { None } });
+            return Err(Error::ConditionalCheckFailed {
+                item: if return_old {
+                    old.map(|o| Arc::clone(&o.item))
+                } else {
+                    None
+                },
+            });
         }
     }
     Ok(())
 }
 
 /// Write usage of a change: the larger item on the table, and each index whose entry changed.
-pub fn write_usage(st: &TableState, old: Option<&Stored>, new: Option<&Stored>, with_indexes: bool) -> Usage {
+pub fn write_usage(
+    st: &TableState,
+    old: Option<&Stored>,
+    new: Option<&Stored>,
+    with_indexes: bool,
+) -> Usage {
     let size = old.map_or(0, |o| o.size).max(new.map_or(0, |n| n.size));
     let mut u = Usage::write(capacity::write_units(size as usize));
     if with_indexes {
         for ix in &st.indexes {
-            let key_of = |s: Option<&Stored>| s.and_then(|s| ix.def.schema.index_key_of(&s.item, "").ok().flatten());
+            let key_of = |s: Option<&Stored>| {
+                s.and_then(|s| ix.def.schema.index_key_of(&s.item, "").ok().flatten())
+            };
             let (a, b) = (key_of(old), key_of(new));
             if a.is_none() && b.is_none() {
                 continue;
             }
-            let projected = new.or(old).map_or(0, |s| item_size(&st.project(&ix.def, &s.item)));
+            let projected = new
+                .or(old)
+                .map_or(0, |s| item_size(&st.project(&ix.def, &s.item)));
             let mut units = capacity::write_units(projected);
             if a.is_some() && b.is_some() && a != b {
                 units *= 2.0;
@@ -112,17 +155,36 @@ fn wants_indexes(mode: &Option<String>) -> bool {
     mode.as_deref() == Some("INDEXES")
 }
 
-fn item_metrics(mode: &Option<String>, st: &TableState, key: &PKey) -> Option<crate::model::ItemCollectionMetrics> {
+fn item_metrics(
+    mode: &Option<String>,
+    st: &TableState,
+    key: &PKey,
+) -> Option<crate::model::ItemCollectionMetrics> {
     if mode.as_deref() != Some("SIZE") || !st.indexes.iter().any(|i| !i.def.global) {
         return None;
     }
     let mut k = Item::new();
     k.insert(st.def.schema.hash.name.clone(), key.pk.to_value());
-    let lo = PKey { h: key.h, pk: key.pk.clone(), sk: crate::key::Sk::Min };
-    let hi = PKey { h: key.h, pk: key.pk.clone(), sk: crate::key::Sk::Max };
-    let bytes: u64 = st.items.range(lo..=hi).map(|(_, s)| u64::from(s.size)).sum();
+    let lo = PKey {
+        h: key.h,
+        pk: key.pk.clone(),
+        sk: crate::key::Sk::Min,
+    };
+    let hi = PKey {
+        h: key.h,
+        pk: key.pk.clone(),
+        sk: crate::key::Sk::Max,
+    };
+    let bytes: u64 = st
+        .items
+        .range(lo..=hi)
+        .map(|(_, s)| u64::from(s.size))
+        .sum();
     let gb = bytes as f64 / (1024.0 * 1024.0 * 1024.0);
-    Some(crate::model::ItemCollectionMetrics { item_collection_key: k, size_estimate_range_gb: vec![gb.floor(), gb.floor() + 1.0] })
+    Some(crate::model::ItemCollectionMetrics {
+        item_collection_key: k,
+        size_estimate_range_gb: vec![gb.floor(), gb.floor() + 1.0],
+    })
 }
 
 impl RegionDb {
@@ -145,10 +207,17 @@ impl RegionDb {
         let mut s = Shape::new();
         s.table_name("tableName", &input.table_name);
         s.required("key", &input.key);
-        s.one_of("returnConsumedCapacity", &input.return_consumed_capacity, v::RETURN_CONSUMED);
+        s.one_of(
+            "returnConsumedCapacity",
+            &input.return_consumed_capacity,
+            v::RETURN_CONSUMED,
+        );
         s.finish()?;
         legacy::check_params(
-            &[("ProjectionExpression", input.projection_expression.is_some())],
+            &[(
+                "ProjectionExpression",
+                input.projection_expression.is_some(),
+            )],
             &[("AttributesToGet", input.attributes_to_get.is_some())],
             input.expression_attribute_names.is_some(),
             false,
@@ -165,19 +234,35 @@ impl RegionDb {
         };
         let t = self.table(input.table_name.as_deref().unwrap_or_default())?;
         let st = t.state.read();
-        let key = st.def.schema.key_of_key(input.key.as_ref().unwrap_or(&EMPTY))?;
+        let key = st
+            .def
+            .schema
+            .key_of_key(input.key.as_ref().unwrap_or(&EMPTY))?;
         let found = st.items.get(&key).cloned();
         let consistent = input.consistent_read.unwrap_or(false);
-        let usage = Usage::read(capacity::read_units(found.as_ref().map_or(0, |s| s.size as usize), consistent));
+        let usage = Usage::read(capacity::read_units(
+            found.as_ref().map_or(0, |s| s.size as usize),
+            consistent,
+        ));
         self.charge(&t, &st, &usage)?;
-        let consumed = capacity::consumed(input.return_consumed_capacity.as_deref(), &st.def.name, &usage);
+        let consumed = capacity::consumed(
+            input.return_consumed_capacity.as_deref(),
+            &st.def.name,
+            &usage,
+        );
         drop(st);
-        let ctx = Ctx { names: input.expression_attribute_names.as_ref(), values: None };
+        let ctx = Ctx {
+            names: input.expression_attribute_names.as_ref(),
+            values: None,
+        };
         let item = found.map(|s| match &projection {
             Some(p) => Arc::new(expr::eval::project(&s.item, p, &ctx)),
             None => s.item,
         });
-        Ok(GetItemOutput { item, consumed_capacity: consumed })
+        Ok(GetItemOutput {
+            item,
+            consumed_capacity: consumed,
+        })
     }
 
     /// PutItem.
@@ -186,35 +271,86 @@ impl RegionDb {
         s.table_name("tableName", &input.table_name);
         s.required("item", &input.item);
         s.one_of("returnValues", &input.return_values, v::RETURN_VALUES);
-        s.one_of("returnConsumedCapacity", &input.return_consumed_capacity, v::RETURN_CONSUMED);
-        s.one_of("returnItemCollectionMetrics", &input.return_item_collection_metrics, v::RETURN_METRICS);
-        s.one_of("returnValuesOnConditionCheckFailure", &input.return_values_on_condition_check_failure, v::RETURN_ON_FAILURE);
-        s.one_of("conditionalOperator", &input.conditional_operator, v::CONDITIONAL_OPERATORS);
+        s.one_of(
+            "returnConsumedCapacity",
+            &input.return_consumed_capacity,
+            v::RETURN_CONSUMED,
+        );
+        s.one_of(
+            "returnItemCollectionMetrics",
+            &input.return_item_collection_metrics,
+            v::RETURN_METRICS,
+        );
+        s.one_of(
+            "returnValuesOnConditionCheckFailure",
+            &input.return_values_on_condition_check_failure,
+            v::RETURN_ON_FAILURE,
+        );
+        s.one_of(
+            "conditionalOperator",
+            &input.conditional_operator,
+            v::CONDITIONAL_OPERATORS,
+        );
         s.finish()?;
-        if !matches!(input.return_values.as_deref(), None | Some("NONE") | Some("ALL_OLD")) {
-            return Err(Error::validation("ReturnValues can only be ALL_OLD or NONE"));
+        if !matches!(
+            input.return_values.as_deref(),
+            None | Some("NONE") | Some("ALL_OLD")
+        ) {
+            return Err(Error::validation(
+                "ReturnValues can only be ALL_OLD or NONE",
+            ));
         }
-        let cond = self.write_condition(&input.condition_expression, &input.expected, &input.conditional_operator, &input.expression_attribute_names, &input.expression_attribute_values, None)?.0;
-        let ctx = Ctx { names: input.expression_attribute_names.as_ref(), values: input.expression_attribute_values.as_ref() };
-        let return_old_on_fail = input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
+        let cond = self
+            .write_condition(
+                &input.condition_expression,
+                &input.expected,
+                &input.conditional_operator,
+                &input.expression_attribute_names,
+                &input.expression_attribute_values,
+                None,
+            )?
+            .0;
+        let ctx = Ctx {
+            names: input.expression_attribute_names.as_ref(),
+            values: input.expression_attribute_values.as_ref(),
+        };
+        let return_old_on_fail =
+            input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
         let t = self.table(input.table_name.as_deref().unwrap_or_default())?;
         let item = Arc::new(input.item.unwrap_or_default());
         let mut st = t.state.write();
         let (key, stored, prepared) = plan_put(&st, item)?;
         let old = st.items.get(&key).cloned();
         check_condition(cond.as_ref(), old.as_ref(), &ctx, return_old_on_fail)?;
-        let usage = write_usage(&st, old.as_ref(), Some(&stored), wants_indexes(&input.return_consumed_capacity));
+        let usage = write_usage(
+            &st,
+            old.as_ref(),
+            Some(&stored),
+            wants_indexes(&input.return_consumed_capacity),
+        );
         self.charge(&t, &st, &usage)?;
         let now = self.now_ms();
         st.apply(key.clone(), Some((stored, prepared)), now, Actor::User);
         if st.def.ttl_attribute.is_some() {
             t.refresh_due(&st);
         }
-        let consumed = capacity::consumed(input.return_consumed_capacity.as_deref(), &st.def.name, &usage);
+        let consumed = capacity::consumed(
+            input.return_consumed_capacity.as_deref(),
+            &st.def.name,
+            &usage,
+        );
         let metrics = item_metrics(&input.return_item_collection_metrics, &st, &key);
         drop(st);
-        let attributes = if input.return_values.as_deref() == Some("ALL_OLD") { old.map(|o| o.item) } else { None };
-        Ok(WriteItemOutput { attributes, consumed_capacity: consumed, item_collection_metrics: metrics })
+        let attributes = if input.return_values.as_deref() == Some("ALL_OLD") {
+            old.map(|o| o.item)
+        } else {
+            None
+        };
+        Ok(WriteItemOutput {
+            attributes,
+            consumed_capacity: consumed,
+            item_collection_metrics: metrics,
+        })
     }
 
     /// Compiles the condition of a write (expression or legacy `Expected`), and the update
@@ -235,7 +371,10 @@ impl RegionDb {
         exprs.push(("ConditionExpression", condition.is_some()));
         legacy::check_params(
             &exprs,
-            &[("Expected", expected.is_some()), ("ConditionalOperator", conditional_operator.is_some())],
+            &[
+                ("Expected", expected.is_some()),
+                ("ConditionalOperator", conditional_operator.is_some()),
+            ],
             names.is_some(),
             values.is_some(),
         )?;
@@ -260,33 +399,91 @@ impl RegionDb {
         s.table_name("tableName", &input.table_name);
         s.required("key", &input.key);
         s.one_of("returnValues", &input.return_values, v::RETURN_VALUES);
-        s.one_of("returnConsumedCapacity", &input.return_consumed_capacity, v::RETURN_CONSUMED);
-        s.one_of("returnItemCollectionMetrics", &input.return_item_collection_metrics, v::RETURN_METRICS);
-        s.one_of("returnValuesOnConditionCheckFailure", &input.return_values_on_condition_check_failure, v::RETURN_ON_FAILURE);
-        s.one_of("conditionalOperator", &input.conditional_operator, v::CONDITIONAL_OPERATORS);
+        s.one_of(
+            "returnConsumedCapacity",
+            &input.return_consumed_capacity,
+            v::RETURN_CONSUMED,
+        );
+        s.one_of(
+            "returnItemCollectionMetrics",
+            &input.return_item_collection_metrics,
+            v::RETURN_METRICS,
+        );
+        s.one_of(
+            "returnValuesOnConditionCheckFailure",
+            &input.return_values_on_condition_check_failure,
+            v::RETURN_ON_FAILURE,
+        );
+        s.one_of(
+            "conditionalOperator",
+            &input.conditional_operator,
+            v::CONDITIONAL_OPERATORS,
+        );
         s.finish()?;
-        if !matches!(input.return_values.as_deref(), None | Some("NONE") | Some("ALL_OLD")) {
-            return Err(Error::validation("ReturnValues can only be ALL_OLD or NONE"));
+        if !matches!(
+            input.return_values.as_deref(),
+            None | Some("NONE") | Some("ALL_OLD")
+        ) {
+            return Err(Error::validation(
+                "ReturnValues can only be ALL_OLD or NONE",
+            ));
         }
-        let cond = self.write_condition(&input.condition_expression, &input.expected, &input.conditional_operator, &input.expression_attribute_names, &input.expression_attribute_values, None)?.0;
-        let ctx = Ctx { names: input.expression_attribute_names.as_ref(), values: input.expression_attribute_values.as_ref() };
+        let cond = self
+            .write_condition(
+                &input.condition_expression,
+                &input.expected,
+                &input.conditional_operator,
+                &input.expression_attribute_names,
+                &input.expression_attribute_values,
+                None,
+            )?
+            .0;
+        let ctx = Ctx {
+            names: input.expression_attribute_names.as_ref(),
+            values: input.expression_attribute_values.as_ref(),
+        };
         let t = self.table(input.table_name.as_deref().unwrap_or_default())?;
         let mut st = t.state.write();
-        let key = st.def.schema.key_of_key(input.key.as_ref().unwrap_or(&EMPTY))?;
+        let key = st
+            .def
+            .schema
+            .key_of_key(input.key.as_ref().unwrap_or(&EMPTY))?;
         let old = st.items.get(&key).cloned();
-        check_condition(cond.as_ref(), old.as_ref(), &ctx, input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD"))?;
-        let usage = write_usage(&st, old.as_ref(), None, wants_indexes(&input.return_consumed_capacity));
+        check_condition(
+            cond.as_ref(),
+            old.as_ref(),
+            &ctx,
+            input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD"),
+        )?;
+        let usage = write_usage(
+            &st,
+            old.as_ref(),
+            None,
+            wants_indexes(&input.return_consumed_capacity),
+        );
         self.charge(&t, &st, &usage)?;
         let now = self.now_ms();
         st.apply(key.clone(), None, now, Actor::User);
         if st.def.ttl_attribute.is_some() {
             t.refresh_due(&st);
         }
-        let consumed = capacity::consumed(input.return_consumed_capacity.as_deref(), &st.def.name, &usage);
+        let consumed = capacity::consumed(
+            input.return_consumed_capacity.as_deref(),
+            &st.def.name,
+            &usage,
+        );
         let metrics = item_metrics(&input.return_item_collection_metrics, &st, &key);
         drop(st);
-        let attributes = if input.return_values.as_deref() == Some("ALL_OLD") { old.map(|o| o.item) } else { None };
-        Ok(WriteItemOutput { attributes, consumed_capacity: consumed, item_collection_metrics: metrics })
+        let attributes = if input.return_values.as_deref() == Some("ALL_OLD") {
+            old.map(|o| o.item)
+        } else {
+            None
+        };
+        Ok(WriteItemOutput {
+            attributes,
+            consumed_capacity: consumed,
+            item_collection_metrics: metrics,
+        })
     }
 
     /// UpdateItem.
@@ -295,10 +492,26 @@ impl RegionDb {
         s.table_name("tableName", &input.table_name);
         s.required("key", &input.key);
         s.one_of("returnValues", &input.return_values, v::RETURN_VALUES);
-        s.one_of("returnConsumedCapacity", &input.return_consumed_capacity, v::RETURN_CONSUMED);
-        s.one_of("returnItemCollectionMetrics", &input.return_item_collection_metrics, v::RETURN_METRICS);
-        s.one_of("returnValuesOnConditionCheckFailure", &input.return_values_on_condition_check_failure, v::RETURN_ON_FAILURE);
-        s.one_of("conditionalOperator", &input.conditional_operator, v::CONDITIONAL_OPERATORS);
+        s.one_of(
+            "returnConsumedCapacity",
+            &input.return_consumed_capacity,
+            v::RETURN_CONSUMED,
+        );
+        s.one_of(
+            "returnItemCollectionMetrics",
+            &input.return_item_collection_metrics,
+            v::RETURN_METRICS,
+        );
+        s.one_of(
+            "returnValuesOnConditionCheckFailure",
+            &input.return_values_on_condition_check_failure,
+            v::RETURN_ON_FAILURE,
+        );
+        s.one_of(
+            "conditionalOperator",
+            &input.conditional_operator,
+            v::CONDITIONAL_OPERATORS,
+        );
         s.finish()?;
         if input.update_expression.is_some() && input.attribute_updates.is_some() {
             return Err(Error::validation(
@@ -313,20 +526,38 @@ impl RegionDb {
             &input.expression_attribute_values,
             Some(&input.update_expression),
         )?;
-        let ctx = Ctx { names: input.expression_attribute_names.as_ref(), values: input.expression_attribute_values.as_ref() };
+        let ctx = Ctx {
+            names: input.expression_attribute_names.as_ref(),
+            values: input.expression_attribute_values.as_ref(),
+        };
         let t = self.table(input.table_name.as_deref().unwrap_or_default())?;
         let mut st = t.state.write();
         let update = match (&compiled.update, &input.attribute_updates) {
             (Some(u), _) => u.clone(),
-            (None, Some(a)) => legacy::attribute_updates(a, &st.def.schema.names().collect::<Vec<_>>())?,
+            (None, Some(a)) => {
+                legacy::attribute_updates(a, &st.def.schema.names().collect::<Vec<_>>())?
+            }
             (None, None) => Update::default(),
         };
         check_update_keys(&update, &st.def.schema, &ctx)?;
-        let key = st.def.schema.key_of_key(input.key.as_ref().unwrap_or(&EMPTY))?;
+        let key = st
+            .def
+            .schema
+            .key_of_key(input.key.as_ref().unwrap_or(&EMPTY))?;
         let old = st.items.get(&key).cloned();
-        check_condition(cond.as_ref(), old.as_ref(), &ctx, input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD"))?;
+        check_condition(
+            cond.as_ref(),
+            old.as_ref(),
+            &ctx,
+            input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD"),
+        )?;
         let (stored, prepared) = plan_update(&st, &key, old.as_ref(), &update, &ctx)?;
-        let usage = write_usage(&st, old.as_ref(), Some(&stored), wants_indexes(&input.return_consumed_capacity));
+        let usage = write_usage(
+            &st,
+            old.as_ref(),
+            Some(&stored),
+            wants_indexes(&input.return_consumed_capacity),
+        );
         self.charge(&t, &st, &usage)?;
         let new_item = Arc::clone(&stored.item);
         let now = self.now_ms();
@@ -334,17 +565,32 @@ impl RegionDb {
         if st.def.ttl_attribute.is_some() {
             t.refresh_due(&st);
         }
-        let consumed = capacity::consumed(input.return_consumed_capacity.as_deref(), &st.def.name, &usage);
+        let consumed = capacity::consumed(
+            input.return_consumed_capacity.as_deref(),
+            &st.def.name,
+            &usage,
+        );
         let metrics = item_metrics(&input.return_item_collection_metrics, &st, &key);
         drop(st);
         let attributes = match input.return_values.as_deref() {
             Some("ALL_OLD") => old.map(|o| o.item),
             Some("ALL_NEW") => Some(new_item),
-            Some("UPDATED_OLD") => old.map(|o| Arc::new(expr::eval::project(&o.item, &updated_paths(&update), &ctx))).filter(|i| !i.is_empty()),
-            Some("UPDATED_NEW") => Some(Arc::new(expr::eval::project(&new_item, &updated_paths(&update), &ctx))).filter(|i| !i.is_empty()),
+            Some("UPDATED_OLD") => old
+                .map(|o| Arc::new(expr::eval::project(&o.item, &updated_paths(&update), &ctx)))
+                .filter(|i| !i.is_empty()),
+            Some("UPDATED_NEW") => Some(Arc::new(expr::eval::project(
+                &new_item,
+                &updated_paths(&update),
+                &ctx,
+            )))
+            .filter(|i| !i.is_empty()),
             _ => None,
         };
-        Ok(WriteItemOutput { attributes, consumed_capacity: consumed, item_collection_metrics: metrics })
+        Ok(WriteItemOutput {
+            attributes,
+            consumed_capacity: consumed,
+            item_collection_metrics: metrics,
+        })
     }
 }
 
@@ -354,7 +600,9 @@ pub fn updated_paths(update: &Update) -> Vec<Path> {
         .actions
         .iter()
         .map(|a| match a {
-            Action::Set(p, _) | Action::Remove(p) | Action::Add(p, _) | Action::Delete(p, _) => p.clone(),
+            Action::Set(p, _) | Action::Remove(p) | Action::Add(p, _) | Action::Delete(p, _) => {
+                p.clone()
+            }
         })
         .collect()
 }

@@ -140,7 +140,11 @@ pub struct PKey {
 impl PKey {
     /// A key from its parts.
     pub fn new(pk: KeyVal, sk: Option<KeyVal>) -> PKey {
-        PKey { h: pk.hash(), pk, sk: sk.map_or(Sk::Min, Sk::Val) }
+        PKey {
+            h: pk.hash(),
+            pk,
+            sk: sk.map_or(Sk::Min, Sk::Val),
+        }
     }
 
     /// The key as attributes, under the schema's names.
@@ -157,7 +161,11 @@ impl PKey {
 /// A key value below every real key value (range-bound sentinel).
 pub fn min_keyval() -> KeyVal {
     // The most negative number DynamoDB can store; `N` sorts before `S` and `B`.
-    KeyVal::N("-9.9999999999999999999999999999999999999E+125".parse().unwrap_or(Number::ZERO))
+    KeyVal::N(
+        "-9.9999999999999999999999999999999999999E+125"
+            .parse()
+            .unwrap_or(Number::ZERO),
+    )
 }
 
 /// A key value above every real key value: binary sorts last, and no stored key (at most
@@ -169,12 +177,20 @@ pub fn max_keyval() -> KeyVal {
 impl PKey {
     /// Below every stored key with partition hash `h`.
     pub fn lowest(h: u64) -> PKey {
-        PKey { h, pk: min_keyval(), sk: Sk::Min }
+        PKey {
+            h,
+            pk: min_keyval(),
+            sk: Sk::Min,
+        }
     }
 
     /// Above every stored key with partition hash `h`.
     pub fn highest(h: u64) -> PKey {
-        PKey { h, pk: max_keyval(), sk: Sk::Max }
+        PKey {
+            h,
+            pk: max_keyval(),
+            sk: Sk::Max,
+        }
     }
 }
 
@@ -213,10 +229,14 @@ fn empty_key_error(v: &AttributeValue, name: &str) -> Option<Error> {
 
 fn check_sizes(pk: &KeyVal, sk: Option<&KeyVal>) -> Result<(), Error> {
     if pk.size() > MAX_HASH_KEY {
-        return Err(Error::validation("One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes"));
+        return Err(Error::validation(
+            "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes",
+        ));
     }
     if sk.is_some_and(|s| s.size() > MAX_RANGE_KEY) {
-        return Err(Error::validation("One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes"));
+        return Err(Error::validation(
+            "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes",
+        ));
     }
     Ok(())
 }
@@ -225,9 +245,12 @@ impl Schema {
     /// The key of an item being written (PutItem): every key attribute present, right type.
     pub fn key_of_item(&self, item: &Item) -> Result<PKey, Error> {
         let get = |a: &KeyAttr| -> Result<KeyVal, Error> {
-            let v = item
-                .get(&a.name)
-                .ok_or_else(|| Error::validation(format!("One or more parameter values were invalid: Missing the key {} in the item", a.name)))?;
+            let v = item.get(&a.name).ok_or_else(|| {
+                Error::validation(format!(
+                    "One or more parameter values were invalid: Missing the key {} in the item",
+                    a.name
+                ))
+            })?;
             if let Some(e) = empty_key_error(v, &a.name) {
                 return Err(e);
             }
@@ -268,9 +291,15 @@ impl Schema {
 
     /// An index key of an item: `Ok(None)` when the item lacks an index key attribute (sparse
     /// index), an error when the attribute has the wrong type.
-    pub fn index_key_of(&self, item: &Item, index_name: &str) -> Result<Option<(KeyVal, Sk)>, Error> {
+    pub fn index_key_of(
+        &self,
+        item: &Item,
+        index_name: &str,
+    ) -> Result<Option<(KeyVal, Sk)>, Error> {
         let get = |a: &KeyAttr| -> Result<Option<KeyVal>, Error> {
-            let Some(v) = item.get(&a.name) else { return Ok(None) };
+            let Some(v) = item.get(&a.name) else {
+                return Ok(None);
+            };
             if let Some(e) = empty_key_error(v, &a.name) {
                 return Err(e);
             }
@@ -283,7 +312,9 @@ impl Schema {
                 ))
             })
         };
-        let Some(pk) = get(&self.hash)? else { return Ok(None) };
+        let Some(pk) = get(&self.hash)? else {
+            return Ok(None);
+        };
         let sk = match &self.range {
             Some(r) => match get(r)? {
                 Some(v) => Sk::Val(v),
@@ -320,7 +351,16 @@ mod tests {
     use super::*;
 
     fn schema() -> Schema {
-        Schema { hash: KeyAttr { name: "pk".into(), ty: KeyType::S }, range: Some(KeyAttr { name: "sk".into(), ty: KeyType::N }) }
+        Schema {
+            hash: KeyAttr {
+                name: "pk".into(),
+                ty: KeyType::S,
+            },
+            range: Some(KeyAttr {
+                name: "sk".into(),
+                ty: KeyType::N,
+            }),
+        }
     }
 
     #[test]
@@ -328,7 +368,10 @@ mod tests {
         let s = schema();
         let mut item = Item::new();
         item.insert("pk".into(), AttributeValue::s("a"));
-        assert_eq!(s.key_of_item(&item).unwrap_err().to_string(), "One or more parameter values were invalid: Missing the key sk in the item");
+        assert_eq!(
+            s.key_of_item(&item).unwrap_err().to_string(),
+            "One or more parameter values were invalid: Missing the key sk in the item"
+        );
         item.insert("sk".into(), AttributeValue::s("x"));
         assert_eq!(
             s.key_of_item(&item).unwrap_err().to_string(),
@@ -338,7 +381,10 @@ mod tests {
         let k = s.key_of_item(&item).unwrap();
         assert_eq!(k.to_item(&s), item);
         item.insert("other".into(), AttributeValue::int(1));
-        assert_eq!(s.key_of_key(&item).unwrap_err().to_string(), "The provided key element does not match the schema");
+        assert_eq!(
+            s.key_of_key(&item).unwrap_err().to_string(),
+            "The provided key element does not match the schema"
+        );
     }
 
     #[test]
@@ -346,8 +392,14 @@ mod tests {
         let a1 = PKey::new(KeyVal::S("a".into()), Some(KeyVal::N(Number::from_i64(1))));
         let a2 = PKey::new(KeyVal::S("a".into()), Some(KeyVal::N(Number::from_i64(2))));
         assert!(a1 < a2);
-        let lo = PKey { sk: Sk::Min, ..a1.clone() };
-        let hi = PKey { sk: Sk::Max, ..a1.clone() };
+        let lo = PKey {
+            sk: Sk::Min,
+            ..a1.clone()
+        };
+        let hi = PKey {
+            sk: Sk::Max,
+            ..a1.clone()
+        };
         assert!(lo < a1 && a2 < hi);
     }
 }

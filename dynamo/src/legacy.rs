@@ -27,7 +27,12 @@ fn check_value(v: &AttributeValue) -> Result<()> {
 /// Rejects a request that mixes expression and legacy parameters, or gives placeholders without
 /// expressions, with DynamoDB's messages. `value_exprs` are the expression members that may use
 /// `ExpressionAttributeValues` (all but ProjectionExpression).
-pub fn check_params(exprs: &[(&str, bool)], legacy: &[(&str, bool)], names: bool, values: bool) -> Result<()> {
+pub fn check_params(
+    exprs: &[(&str, bool)],
+    legacy: &[(&str, bool)],
+    names: bool,
+    values: bool,
+) -> Result<()> {
     let used: Vec<&str> = exprs.iter().filter(|(_, u)| *u).map(|(n, _)| *n).collect();
     let legacy_used: Vec<&str> = legacy.iter().filter(|(_, u)| *u).map(|(n, _)| *n).collect();
     if !used.is_empty() && !legacy_used.is_empty() {
@@ -38,9 +43,14 @@ pub fn check_params(exprs: &[(&str, bool)], legacy: &[(&str, bool)], names: bool
         )));
     }
     if names && used.is_empty() {
-        return Err(Error::validation("ExpressionAttributeNames can only be specified when using expressions"));
+        return Err(Error::validation(
+            "ExpressionAttributeNames can only be specified when using expressions",
+        ));
     }
-    let value_exprs: Vec<&(&str, bool)> = exprs.iter().filter(|(n, _)| *n != "ProjectionExpression").collect();
+    let value_exprs: Vec<&(&str, bool)> = exprs
+        .iter()
+        .filter(|(n, _)| *n != "ProjectionExpression")
+        .collect();
     if values && !value_exprs.is_empty() && value_exprs.iter().all(|(_, u)| !*u) {
         let names: Vec<&str> = value_exprs.iter().map(|(n, _)| *n).collect();
         let verb = if names.len() > 1 { "are" } else { "is" };
@@ -54,7 +64,9 @@ pub fn check_params(exprs: &[(&str, bool)], legacy: &[(&str, bool)], names: bool
 
 fn arity(op: &str) -> Option<(usize, usize)> {
     Some(match op {
-        "EQ" | "NE" | "LE" | "LT" | "GE" | "GT" | "CONTAINS" | "NOT_CONTAINS" | "BEGINS_WITH" => (1, 1),
+        "EQ" | "NE" | "LE" | "LT" | "GE" | "GT" | "CONTAINS" | "NOT_CONTAINS" | "BEGINS_WITH" => {
+            (1, 1)
+        }
         "NULL" | "NOT_NULL" => (0, 0),
         "IN" => (1, usize::MAX),
         "BETWEEN" => (2, 2),
@@ -70,7 +82,9 @@ pub fn comparison(name: &str, op: &str, args: &[AttributeValue]) -> Result<Cond>
         ))
     })?;
     if args.len() < min || args.len() > max {
-        return Err(Error::validation(format!("{P}Invalid number of argument(s) for the {op} ComparisonOperator")));
+        return Err(Error::validation(format!(
+            "{P}Invalid number of argument(s) for the {op} ComparisonOperator"
+        )));
     }
     for a in args {
         check_value(a)?;
@@ -79,7 +93,10 @@ pub fn comparison(name: &str, op: &str, args: &[AttributeValue]) -> Result<Cond>
         if ops.contains(&v.value_type()) {
             Ok(())
         } else {
-            Err(Error::validation(format!("{P}ComparisonOperator {op} is not valid for {} AttributeValue type", v.value_type())))
+            Err(Error::validation(format!(
+                "{P}ComparisonOperator {op} is not valid for {} AttributeValue type",
+                v.value_type()
+            )))
         }
     };
     let p = Operand::Path(path(name));
@@ -104,7 +121,10 @@ pub fn comparison(name: &str, op: &str, args: &[AttributeValue]) -> Result<Cond>
         }
         "NOT_CONTAINS" => {
             scalar(&args[0], &[ValueType::S, ValueType::N, ValueType::B])?;
-            Cond::Not(Box::new(Cond::Call("contains".into(), vec![p, lit(&args[0])])))
+            Cond::Not(Box::new(Cond::Call(
+                "contains".into(),
+                vec![p, lit(&args[0])],
+            )))
         }
         "BEGINS_WITH" => {
             scalar(&args[0], &[ValueType::S, ValueType::B])?;
@@ -113,13 +133,17 @@ pub fn comparison(name: &str, op: &str, args: &[AttributeValue]) -> Result<Cond>
         "IN" => {
             let t = args[0].value_type();
             if args.iter().any(|a| a.value_type() != t) {
-                return Err(Error::validation(format!("{P}AttributeValues inside AttributeValueList must be of same type")));
+                return Err(Error::validation(format!(
+                    "{P}AttributeValues inside AttributeValueList must be of same type"
+                )));
             }
             Cond::In(p, args.iter().map(lit).collect())
         }
         _ => {
             if args[0].value_type() != args[1].value_type() {
-                return Err(Error::validation(format!("{P}AttributeValues inside AttributeValueList must be of same type")));
+                return Err(Error::validation(format!(
+                    "{P}AttributeValues inside AttributeValueList must be of same type"
+                )));
             }
             scalar(&args[0], &[ValueType::S, ValueType::N, ValueType::B])?;
             if crate::expr::eval::compare(&args[0], &args[1]) == Some(std::cmp::Ordering::Greater) {
@@ -142,7 +166,13 @@ fn combine(conds: Vec<Cond>, op: Option<&str>) -> Result<Option<Cond>> {
             )));
         }
     };
-    Ok(conds.into_iter().reduce(|a, b| if or { Cond::Or(Box::new(a), Box::new(b)) } else { Cond::And(Box::new(a), Box::new(b)) }))
+    Ok(conds.into_iter().reduce(|a, b| {
+        if or {
+            Cond::Or(Box::new(a), Box::new(b))
+        } else {
+            Cond::And(Box::new(a), Box::new(b))
+        }
+    }))
 }
 
 fn sorted<T>(m: &HashMap<String, T>) -> Vec<(&String, &T)> {
@@ -152,15 +182,27 @@ fn sorted<T>(m: &HashMap<String, T>) -> Vec<(&String, &T)> {
 }
 
 /// `Expected` (with `ConditionalOperator`) as a condition.
-pub fn expected(exp: &HashMap<String, ExpectedAttributeValue>, op: Option<&str>) -> Result<Option<Cond>> {
+pub fn expected(
+    exp: &HashMap<String, ExpectedAttributeValue>,
+    op: Option<&str>,
+) -> Result<Option<Cond>> {
     let mut conds = Vec::new();
     for (name, e) in sorted(exp) {
-        let c = match (&e.comparison_operator, e.exists, &e.value, &e.attribute_value_list) {
+        let c = match (
+            &e.comparison_operator,
+            e.exists,
+            &e.value,
+            &e.attribute_value_list,
+        ) {
             (Some(_), Some(_), _, _) => {
-                return Err(Error::validation(format!("{P}Exists and ComparisonOperator cannot be used together for Attribute: {name}")));
+                return Err(Error::validation(format!(
+                    "{P}Exists and ComparisonOperator cannot be used together for Attribute: {name}"
+                )));
             }
             (Some(_), None, Some(_), Some(_)) => {
-                return Err(Error::validation(format!("{P}Value and AttributeValueList cannot be used together for Attribute: {name}")));
+                return Err(Error::validation(format!(
+                    "{P}Value and AttributeValueList cannot be used together for Attribute: {name}"
+                )));
             }
             (Some(cop), None, v, list) => {
                 let args: Vec<AttributeValue> = match (v, list) {
@@ -171,18 +213,27 @@ pub fn expected(exp: &HashMap<String, ExpectedAttributeValue>, op: Option<&str>)
                 comparison(name, cop, &args)?
             }
             (None, _, _, Some(_)) => {
-                return Err(Error::validation(format!("{P}AttributeValueList can only be used with a ComparisonOperator for Attribute: {name}")));
+                return Err(Error::validation(format!(
+                    "{P}AttributeValueList can only be used with a ComparisonOperator for Attribute: {name}"
+                )));
             }
             (None, Some(false), Some(_), None) => {
-                return Err(Error::validation(format!("{P}Value cannot be used when Exists is false for Attribute: {name}")));
+                return Err(Error::validation(format!(
+                    "{P}Value cannot be used when Exists is false for Attribute: {name}"
+                )));
             }
-            (None, Some(false), None, None) => Cond::Call("attribute_not_exists".into(), vec![Operand::Path(path(name))]),
+            (None, Some(false), None, None) => Cond::Call(
+                "attribute_not_exists".into(),
+                vec![Operand::Path(path(name))],
+            ),
             (None, _, Some(v), None) => {
                 check_value(v)?;
                 Cond::Cmp(CmpOp::Eq, Operand::Path(path(name)), lit(v))
             }
             (None, _, None, None) => {
-                return Err(Error::validation(format!("{P}Value must be provided when Exists is true for Attribute: {name}")));
+                return Err(Error::validation(format!(
+                    "{P}Value must be provided when Exists is true for Attribute: {name}"
+                )));
             }
         };
         conds.push(c);
@@ -197,17 +248,26 @@ pub fn conditions(m: &HashMap<String, Condition>, op: Option<&str>) -> Result<Op
         let cop = c.comparison_operator.as_deref().ok_or_else(|| {
             Error::validation("1 validation error detected: Value null at 'comparisonOperator' failed to satisfy constraint: Member must not be null".to_owned())
         })?;
-        conds.push(comparison(name, cop, c.attribute_value_list.as_deref().unwrap_or_default())?);
+        conds.push(comparison(
+            name,
+            cop,
+            c.attribute_value_list.as_deref().unwrap_or_default(),
+        )?);
     }
     combine(conds, op)
 }
 
 /// `AttributeUpdates` as an update; `key` names the key attributes, which may not be updated.
-pub fn attribute_updates(m: &HashMap<String, AttributeValueUpdate>, key: &[&str]) -> Result<Update> {
+pub fn attribute_updates(
+    m: &HashMap<String, AttributeValueUpdate>,
+    key: &[&str],
+) -> Result<Update> {
     let mut actions = Vec::new();
     for (name, u) in sorted(m) {
         if key.contains(&name.as_str()) {
-            return Err(Error::validation(format!("{P}Cannot update attribute {name}. This attribute is part of the key")));
+            return Err(Error::validation(format!(
+                "{P}Cannot update attribute {name}. This attribute is part of the key"
+            )));
         }
         if let Some(v) = &u.value {
             check_value(v)?;
@@ -216,20 +276,44 @@ pub fn attribute_updates(m: &HashMap<String, AttributeValueUpdate>, key: &[&str]
         let action = match (u.action.as_deref().unwrap_or("PUT"), &u.value) {
             ("PUT", Some(v)) => Action::Set(p, SetValue::Operand(lit(v))),
             ("PUT", None) | ("ADD", None) => {
-                return Err(Error::validation(format!("{P}Only DELETE action is allowed when no attribute value is specified")));
+                return Err(Error::validation(format!(
+                    "{P}Only DELETE action is allowed when no attribute value is specified"
+                )));
             }
             ("DELETE", None) => Action::Remove(p),
             ("DELETE", Some(v)) => match v.value_type() {
                 ValueType::Ss | ValueType::Ns | ValueType::Bs => Action::Delete(p, lit(v)),
-                t => return Err(Error::validation(format!("{P}DELETE action with value is not supported for the type {t}"))),
+                t => {
+                    return Err(Error::validation(format!(
+                        "{P}DELETE action with value is not supported for the type {t}"
+                    )));
+                }
             },
             ("ADD", Some(v)) => match v.value_type() {
-                ValueType::N | ValueType::Ss | ValueType::Ns | ValueType::Bs => Action::Add(p, lit(v)),
-                ValueType::L => {
-                    let existing = Operand::Call("if_not_exists".into(), vec![Operand::Path(p.clone()), Operand::Literal(AttributeValue::L(vec![]))]);
-                    Action::Set(p, SetValue::Operand(Operand::Call("list_append".into(), vec![existing, lit(v)])))
+                ValueType::N | ValueType::Ss | ValueType::Ns | ValueType::Bs => {
+                    Action::Add(p, lit(v))
                 }
-                t => return Err(Error::validation(format!("{P}ADD action is not supported for the type {t}"))),
+                ValueType::L => {
+                    let existing = Operand::Call(
+                        "if_not_exists".into(),
+                        vec![
+                            Operand::Path(p.clone()),
+                            Operand::Literal(AttributeValue::L(vec![])),
+                        ],
+                    );
+                    Action::Set(
+                        p,
+                        SetValue::Operand(Operand::Call(
+                            "list_append".into(),
+                            vec![existing, lit(v)],
+                        )),
+                    )
+                }
+                t => {
+                    return Err(Error::validation(format!(
+                        "{P}ADD action is not supported for the type {t}"
+                    )));
+                }
             },
             (other, _) => {
                 return Err(Error::validation(format!(
@@ -239,7 +323,10 @@ pub fn attribute_updates(m: &HashMap<String, AttributeValueUpdate>, key: &[&str]
         };
         actions.push(action);
     }
-    Ok(Update { actions, repeated_clause: None })
+    Ok(Update {
+        actions,
+        repeated_clause: None,
+    })
 }
 
 /// `AttributesToGet` as a projection.
@@ -247,7 +334,9 @@ pub fn attributes_to_get(names: &[String]) -> Result<Vec<Path>> {
     let mut seen = std::collections::HashSet::new();
     for n in names {
         if !seen.insert(n) {
-            return Err(Error::validation(format!("{P}Duplicate value in attribute name: {n}")));
+            return Err(Error::validation(format!(
+                "{P}Duplicate value in attribute name: {n}"
+            )));
         }
     }
     Ok(names.iter().map(|n| path(n)).collect())

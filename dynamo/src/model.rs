@@ -46,7 +46,14 @@ impl<T> Skip for Option<T> {
 macro_rules! never_skip {
     ($($t:ty),*) => { $(impl Skip for $t {})* };
 }
-never_skip!(String, i64, f64, bool, Projection, ProvisionedThroughputDescription);
+never_skip!(
+    String,
+    i64,
+    f64,
+    bool,
+    Projection,
+    ProvisionedThroughputDescription
+);
 impl<T> Skip for Vec<T> {}
 impl<K, V> Skip for HashMap<K, V> {}
 

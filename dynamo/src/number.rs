@@ -30,10 +30,14 @@ pub enum NumberError {
     #[error("Attempting to store more than 38 significant digits in a Number")]
     TooPrecise,
     /// Magnitude above 9.99…E+125.
-    #[error("Number overflow. Attempting to store a number with magnitude larger than supported range")]
+    #[error(
+        "Number overflow. Attempting to store a number with magnitude larger than supported range"
+    )]
     Overflow,
     /// Magnitude below 1E-130.
-    #[error("Number underflow. Attempting to store a number with magnitude smaller than supported range")]
+    #[error(
+        "Number underflow. Attempting to store a number with magnitude smaller than supported range"
+    )]
     Underflow,
 }
 
@@ -51,14 +55,18 @@ fn digit_count(m: u128) -> u32 {
 
 impl Number {
     /// Zero.
-    pub const ZERO: Number = Number { neg: false, mantissa: 0, exponent: 0 };
+    pub const ZERO: Number = Number {
+        neg: false,
+        mantissa: 0,
+        exponent: 0,
+    };
 
     /// Builds a number from parts, normalizing and checking DynamoDB's limits.
     fn build(neg: bool, mut mantissa: u128, mut exponent: i32) -> Result<Number, NumberError> {
         if mantissa == 0 {
             return Ok(Number::ZERO);
         }
-        while mantissa % 10 == 0 {
+        while mantissa.is_multiple_of(10) {
             mantissa /= 10;
             exponent += 1;
         }
@@ -72,7 +80,11 @@ impl Number {
         if mantissa >= MANTISSA_LIMIT {
             return Err(NumberError::TooPrecise);
         }
-        Ok(Number { neg, mantissa, exponent })
+        Ok(Number {
+            neg,
+            mantissa,
+            exponent,
+        })
     }
 
     /// The number for an integer.
@@ -122,7 +134,14 @@ impl Number {
 
     /// The negation.
     pub fn neg(&self) -> Number {
-        if self.is_zero() { *self } else { Number { neg: !self.neg, ..*self } }
+        if self.is_zero() {
+            *self
+        } else {
+            Number {
+                neg: !self.neg,
+                ..*self
+            }
+        }
     }
 
     /// The exact sum, or DynamoDB's error when it cannot be stored.
@@ -169,11 +188,13 @@ impl Number {
             (false, true) => return Ordering::Greater,
             _ => {}
         }
-        self.adjusted_exponent().cmp(&other.adjusted_exponent()).then_with(|| {
-            // Same leading power of ten: compare the digit strings padded to equal length.
-            let pad = |n: &Number| n.mantissa * 10u128.pow(MAX_DIGITS - n.digits());
-            pad(self).cmp(&pad(other))
-        })
+        self.adjusted_exponent()
+            .cmp(&other.adjusted_exponent())
+            .then_with(|| {
+                // Same leading power of ten: compare the digit strings padded to equal length.
+                let pad = |n: &Number| n.mantissa * 10u128.pow(MAX_DIGITS - n.digits());
+                pad(self).cmp(&pad(other))
+            })
     }
 }
 
@@ -257,7 +278,10 @@ impl FromStr for Number {
             i += 1;
             let rest = &t[i..];
             let e: i64 = rest.parse().map_err(|_| bad())?;
-            if !rest.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'+') {
+            if !rest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'-' || b == b'+')
+            {
                 return Err(bad());
             }
             exponent = exponent.saturating_add(e.clamp(-100_000, 100_000));
@@ -327,19 +351,37 @@ mod tests {
         assert_eq!(n("+7").to_string(), "7");
         assert_eq!(n(".5").to_string(), "0.5");
         assert_eq!(n("5.").to_string(), "5");
-        assert_eq!(n("100000000000000000000000000000000000000000").to_string(), "100000000000000000000000000000000000000000");
+        assert_eq!(
+            n("100000000000000000000000000000000000000000").to_string(),
+            "100000000000000000000000000000000000000000"
+        );
     }
 
     #[test]
     fn rejects_with_dynamodb_messages() {
-        assert_eq!("abc".parse::<Number>().unwrap_err().to_string(), "The parameter cannot be converted to a numeric value: abc");
-        for s in ["", "-", "1e", "1.2.3", "e5", "1e5x", "0x10", "NaN", "Infinity"] {
-            assert!(matches!(s.parse::<Number>(), Err(NumberError::NotNumeric(_))), "{s}");
+        assert_eq!(
+            "abc".parse::<Number>().unwrap_err().to_string(),
+            "The parameter cannot be converted to a numeric value: abc"
+        );
+        for s in [
+            "", "-", "1e", "1.2.3", "e5", "1e5x", "0x10", "NaN", "Infinity",
+        ] {
+            assert!(
+                matches!(s.parse::<Number>(), Err(NumberError::NotNumeric(_))),
+                "{s}"
+            );
         }
-        assert_eq!("1.23456789012345678901234567890123456789".parse::<Number>(), Err(NumberError::TooPrecise));
+        assert_eq!(
+            "1.23456789012345678901234567890123456789".parse::<Number>(),
+            Err(NumberError::TooPrecise)
+        );
         assert_eq!("1E126".parse::<Number>(), Err(NumberError::Overflow));
         assert_eq!("1E-131".parse::<Number>(), Err(NumberError::Underflow));
-        assert!("9.9999999999999999999999999999999999999E+125".parse::<Number>().is_ok());
+        assert!(
+            "9.9999999999999999999999999999999999999E+125"
+                .parse::<Number>()
+                .is_ok()
+        );
         assert!("1E-130".parse::<Number>().is_ok());
         assert!("-1E-130".parse::<Number>().is_ok());
     }
@@ -358,8 +400,14 @@ mod tests {
     fn adds_exactly() {
         assert_eq!(n("0.1").checked_add(&n("0.2")).unwrap(), n("0.3"));
         assert_eq!(n("5").checked_sub(&n("7.5")).unwrap(), n("-2.5"));
-        assert_eq!(n("1E100").checked_add(&n("1E-100")), Err(NumberError::TooPrecise));
-        assert_eq!(n("9.9999999999999999999999999999999999999E+125").checked_add(&n("1E+125")), Err(NumberError::Overflow));
+        assert_eq!(
+            n("1E100").checked_add(&n("1E-100")),
+            Err(NumberError::TooPrecise)
+        );
+        assert_eq!(
+            n("9.9999999999999999999999999999999999999E+125").checked_add(&n("1E+125")),
+            Err(NumberError::Overflow)
+        );
         assert_eq!(n("1E100").checked_sub(&n("1E100")).unwrap(), Number::ZERO);
     }
 

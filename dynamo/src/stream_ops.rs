@@ -57,7 +57,10 @@ pub struct GetRecordsInput {
 }
 
 impl RegionDb {
-    fn stream(&self, arn: &str) -> Result<std::sync::Arc<parking_lot::Mutex<crate::streams::StreamLog>>> {
+    fn stream(
+        &self,
+        arn: &str,
+    ) -> Result<std::sync::Arc<parking_lot::Mutex<crate::streams::StreamLog>>> {
         let now = self.now_ms();
         let mut streams = self.streams.write();
         // Closed streams disappear once their last records have aged out.
@@ -69,7 +72,11 @@ impl RegionDb {
             .iter()
             .find(|s| s.lock().arn == arn)
             .cloned()
-            .ok_or_else(|| Error::ResourceNotFound(format!("Requested resource not found: Stream: {arn} not found")))
+            .ok_or_else(|| {
+                Error::ResourceNotFound(format!(
+                    "Requested resource not found: Stream: {arn} not found"
+                ))
+            })
     }
 
     /// ListStreams.
@@ -90,7 +97,9 @@ impl RegionDb {
             })
             .collect();
         let start = input.exclusive_start_stream_arn.as_deref();
-        let from = start.and_then(|a| all.iter().position(|v| v["StreamArn"] == a)).map_or(0, |i| i + 1);
+        let from = start
+            .and_then(|a| all.iter().position(|v| v["StreamArn"] == a))
+            .map_or(0, |i| i + 1);
         let limit = input.limit.unwrap_or(100) as usize;
         let page: Vec<Value> = all.iter().skip(from).take(limit).cloned().collect();
         let mut out = json!({ "Streams": page });
@@ -124,7 +133,16 @@ impl RegionDb {
         s.required("streamArn", &input.stream_arn);
         s.required("shardId", &input.shard_id);
         s.required("shardIteratorType", &input.shard_iterator_type);
-        s.one_of("shardIteratorType", &input.shard_iterator_type, &["TRIM_HORIZON", "LATEST", "AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"]);
+        s.one_of(
+            "shardIteratorType",
+            &input.shard_iterator_type,
+            &[
+                "TRIM_HORIZON",
+                "LATEST",
+                "AT_SEQUENCE_NUMBER",
+                "AFTER_SEQUENCE_NUMBER",
+            ],
+        );
         s.finish()?;
         let arn = input.stream_arn.unwrap_or_default();
         let log = self.stream(&arn)?;
@@ -159,7 +177,11 @@ impl RegionDb {
             )));
         }
         if seq > log.next_seq {
-            return Err(Error::validation(format!("Invalid SequenceNumber {} for shard {}", seq_str(seq.saturating_sub(1)), log.shard_id)));
+            return Err(Error::validation(format!(
+                "Invalid SequenceNumber {} for shard {}",
+                seq_str(seq.saturating_sub(1)),
+                log.shard_id
+            )));
         }
         Ok(json!({ "ShardIterator": Iterator { arn, seq, issued_ms: now }.encode() }))
     }
@@ -175,7 +197,9 @@ impl RegionDb {
         if it.issued_ms + ITERATOR_TTL_MS <= now {
             return Err(Error::ExpiredIterator(format!(
                 "Iterator expired. The iterator was created at time {} while right now it is {}.",
-                nubis_core::clock::to_rfc3339(nubis_core::clock::from_epoch_seconds_f64(it.issued_ms as f64 / 1000.0)),
+                nubis_core::clock::to_rfc3339(nubis_core::clock::from_epoch_seconds_f64(
+                    it.issued_ms as f64 / 1000.0
+                )),
                 nubis_core::clock::to_rfc3339(self.env.clock.now())
             )));
         }
@@ -183,16 +207,36 @@ impl RegionDb {
         let mut log = log.lock();
         log.trim(now);
         if it.seq < log.trim_horizon() {
-            return Err(Error::TrimmedDataAccess("Attempted to access data that is beyond the trim horizon".into()));
+            return Err(Error::TrimmedDataAccess(
+                "Attempted to access data that is beyond the trim horizon".into(),
+            ));
         }
         let limit = input.limit.unwrap_or(1000) as usize;
-        let records: Vec<Value> = log.records.iter().filter(|r| r.seq >= it.seq).take(limit).map(|r| log.record_json(r)).collect();
-        let next = log.records.iter().filter(|r| r.seq >= it.seq).nth(limit).map_or(log.next_seq, |r| r.seq);
+        let records: Vec<Value> = log
+            .records
+            .iter()
+            .filter(|r| r.seq >= it.seq)
+            .take(limit)
+            .map(|r| log.record_json(r))
+            .collect();
+        let next = log
+            .records
+            .iter()
+            .filter(|r| r.seq >= it.seq)
+            .nth(limit)
+            .map_or(log.next_seq, |r| r.seq);
         let next = if records.is_empty() { it.seq } else { next };
         let mut out = json!({ "Records": records });
         // A closed shard that has been read to the end has no next iterator.
         if log.enabled || next < log.next_seq {
-            out["NextShardIterator"] = json!(Iterator { arn: it.arn, seq: next, issued_ms: now }.encode());
+            out["NextShardIterator"] = json!(
+                Iterator {
+                    arn: it.arn,
+                    seq: next,
+                    issued_ms: now
+                }
+                .encode()
+            );
         }
         Ok(out)
     }

@@ -97,18 +97,38 @@ pub struct StreamLog {
 
 impl StreamLog {
     /// Appends a record.
-    pub fn push(&mut self, kind: EventKind, keys: Item, old: Option<Arc<Item>>, new: Option<Arc<Item>>, at_ms: u64, actor: Actor) {
+    pub fn push(
+        &mut self,
+        kind: EventKind,
+        keys: Item,
+        old: Option<Arc<Item>>,
+        new: Option<Arc<Item>>,
+        at_ms: u64,
+        actor: Actor,
+    ) {
         if !self.enabled {
             return;
         }
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.records.push_back(Record { seq, at_ms, kind, keys, old, new, actor });
+        self.records.push_back(Record {
+            seq,
+            at_ms,
+            kind,
+            keys,
+            old,
+            new,
+            actor,
+        });
     }
 
     /// Drops records older than the retention period.
     pub fn trim(&mut self, now_ms: u64) {
-        while self.records.front().is_some_and(|r| r.at_ms + RETENTION_MS <= now_ms) {
+        while self
+            .records
+            .front()
+            .is_some_and(|r| r.at_ms + RETENTION_MS <= now_ms)
+        {
             self.records.pop_front();
         }
     }
@@ -152,7 +172,8 @@ impl StreamLog {
             "dynamodb": d,
         });
         if r.actor == Actor::Ttl {
-            rec["userIdentity"] = json!({ "PrincipalId": "dynamodb.amazonaws.com", "Type": "Service" });
+            rec["userIdentity"] =
+                json!({ "PrincipalId": "dynamodb.amazonaws.com", "Type": "Service" });
         }
         rec
     }
@@ -161,7 +182,8 @@ impl StreamLog {
     pub fn description(&self) -> Value {
         let mut range = json!({ "StartingSequenceNumber": seq_str(self.first_seq) });
         if !self.enabled {
-            range["EndingSequenceNumber"] = json!(seq_str(self.next_seq.saturating_sub(1).max(self.first_seq)));
+            range["EndingSequenceNumber"] =
+                json!(seq_str(self.next_seq.saturating_sub(1).max(self.first_seq)));
         }
         json!({
             "StreamArn": self.arn,
@@ -200,8 +222,13 @@ impl Iterator {
 
     /// Decodes an iterator string.
     pub fn decode(s: &str) -> Result<Iterator, Error> {
-        let (arn, seq, issued_ms): (String, u64, u64) = nubis_core::page::decode("ShardIterator", s)
-            .map_err(|_| Error::validation("Invalid ShardIterator"))?;
-        Ok(Iterator { arn, seq, issued_ms })
+        let (arn, seq, issued_ms): (String, u64, u64) =
+            nubis_core::page::decode("ShardIterator", s)
+                .map_err(|_| Error::validation("Invalid ShardIterator"))?;
+        Ok(Iterator {
+            arn,
+            seq,
+            issued_ms,
+        })
     }
 }

@@ -15,7 +15,10 @@ use parking_lot::Mutex;
 
 use crate::error::Error;
 use crate::key::{IKey, KeyVal, PKey, Schema, Sk};
-use crate::model::{AttributeDefinition, KeySchemaElement, OnDemandThroughput, Projection, SseDescription, StreamSpecification, Tag};
+use crate::model::{
+    AttributeDefinition, KeySchemaElement, OnDemandThroughput, Projection, SseDescription,
+    StreamSpecification, Tag,
+};
 use crate::streams::{EventKind, StreamLog};
 use crate::value::{AttributeValue, Item};
 
@@ -164,7 +167,10 @@ fn ttl_of(item: &Item, attr: &Option<String>) -> Option<i64> {
 impl TableState {
     /// Computes and checks the index keys of an item about to be written.
     pub fn prepare(&self, item: &Item) -> Result<Prepared, Error> {
-        self.indexes.iter().map(|ix| ix.def.schema.index_key_of(item, &ix.def.name)).collect()
+        self.indexes
+            .iter()
+            .map(|ix| ix.def.schema.index_key_of(item, &ix.def.name))
+            .collect()
     }
 
     /// The projected copy of `item` an index stores.
@@ -176,15 +182,30 @@ impl TableState {
                     ProjKind::Include(v) => v,
                     _ => &[],
                 };
-                let keep = |k: &str| self.def.schema.names().any(|n| n == k) || ix.schema.names().any(|n| n == k) || extra.iter().any(|e| e == k);
-                Arc::new(item.iter().filter(|(k, _)| keep(k)).map(|(k, v)| (k.clone(), v.clone())).collect())
+                let keep = |k: &str| {
+                    self.def.schema.names().any(|n| n == k)
+                        || ix.schema.names().any(|n| n == k)
+                        || extra.iter().any(|e| e == k)
+                };
+                Arc::new(
+                    item.iter()
+                        .filter(|(k, _)| keep(k))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                )
             }
         }
     }
 
     /// Writes (`Some`) or deletes (`None`) the item at `key`, updating indexes, counters, the
     /// TTL queue and the stream. Returns the previous item. Cannot fail.
-    pub fn apply(&mut self, key: PKey, new: Option<(Stored, Prepared)>, now_ms: u64, actor: Actor) -> Option<Stored> {
+    pub fn apply(
+        &mut self,
+        key: PKey,
+        new: Option<(Stored, Prepared)>,
+        now_ms: u64,
+        actor: Actor,
+    ) -> Option<Stored> {
         let old = match &new {
             Some((s, _)) => self.items.insert(key.clone(), s.clone()),
             None => self.items.remove(&key),
@@ -202,25 +223,43 @@ impl TableState {
             if let Some(o) = &old
                 && let Ok(Some((pk, sk))) = self.indexes[i].def.schema.index_key_of(&o.item, "")
             {
-                let ik = IKey { h: pk.hash(), pk, sk, base: key.clone() };
+                let ik = IKey {
+                    h: pk.hash(),
+                    pk,
+                    sk,
+                    base: key.clone(),
+                };
                 if let Some(prev) = self.indexes[i].map.remove(&ik) {
-                    self.indexes[i].bytes = self.indexes[i].bytes.saturating_sub(crate::value::item_size(&prev) as u64);
+                    self.indexes[i].bytes = self.indexes[i]
+                        .bytes
+                        .saturating_sub(crate::value::item_size(&prev) as u64);
                 }
             }
             if let Some((s, prepared)) = &new
                 && let Some(Some((pk, sk))) = prepared.get(i)
             {
                 let projected = self.project(&self.indexes[i].def, &s.item);
-                let ik = IKey { h: pk.hash(), pk: pk.clone(), sk: sk.clone(), base: key.clone() };
+                let ik = IKey {
+                    h: pk.hash(),
+                    pk: pk.clone(),
+                    sk: sk.clone(),
+                    base: key.clone(),
+                };
                 self.indexes[i].bytes += crate::value::item_size(&projected) as u64;
                 self.indexes[i].map.insert(ik, projected);
             }
         }
         if self.def.ttl_attribute.is_some() {
-            if let Some(t) = old.as_ref().and_then(|o| ttl_of(&o.item, &self.def.ttl_attribute)) {
+            if let Some(t) = old
+                .as_ref()
+                .and_then(|o| ttl_of(&o.item, &self.def.ttl_attribute))
+            {
                 self.ttl.remove(&(t, key.clone()));
             }
-            if let Some(t) = new.as_ref().and_then(|(s, _)| ttl_of(&s.item, &self.def.ttl_attribute)) {
+            if let Some(t) = new
+                .as_ref()
+                .and_then(|(s, _)| ttl_of(&s.item, &self.def.ttl_attribute))
+            {
                 self.ttl.insert((t, key.clone()));
             }
         }
@@ -231,7 +270,14 @@ impl TableState {
                 (Some(_), None) => EventKind::Remove,
             };
             let keys = key.to_item(&self.def.schema);
-            stream.lock().push(kind, keys, old.as_ref().map(|o| Arc::clone(&o.item)), new.as_ref().map(|(s, _)| Arc::clone(&s.item)), now_ms, actor);
+            stream.lock().push(
+                kind,
+                keys,
+                old.as_ref().map(|o| Arc::clone(&o.item)),
+                new.as_ref().map(|(s, _)| Arc::clone(&s.item)),
+                now_ms,
+                actor,
+            );
         }
         old
     }
@@ -258,7 +304,12 @@ impl TableState {
     /// deletions. Returns how many.
     pub fn expire(&mut self, now_ms: u64) -> usize {
         let now = (now_ms / 1000) as i64;
-        let due: Vec<(i64, PKey)> = self.ttl.iter().take_while(|(t, _)| *t <= now).cloned().collect();
+        let due: Vec<(i64, PKey)> = self
+            .ttl
+            .iter()
+            .take_while(|(t, _)| *t <= now)
+            .cloned()
+            .collect();
         let mut n = 0;
         for (t, key) in due {
             self.ttl.remove(&(t, key.clone()));

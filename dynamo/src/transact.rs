@@ -38,6 +38,9 @@ enum Kind {
     Update,
 }
 
+/// A planned change: table, key, new item (or deletion), and whether it writes at all.
+type Plan = (String, PKey, Option<(Stored, Prepared)>, bool);
+
 struct Prepared1<'a> {
     kind: Kind,
     action: &'a TransactAction,
@@ -50,36 +53,74 @@ fn fingerprint(input: &TransactWriteItemsInput) -> u64 {
     copy.client_request_token = None;
     // Through `Value`, whose maps are sorted, so equal requests hash equally whatever the
     // iteration order of their hash maps.
-    serde_json::to_value(&copy).map(|v| v.to_string()).unwrap_or_default().hash(&mut h);
+    serde_json::to_value(&copy)
+        .map(|v| v.to_string())
+        .unwrap_or_default()
+        .hash(&mut h);
     h.finish()
 }
 
 fn reason(e: &Error) -> CancellationReason {
     match e {
-        Error::ConditionalCheckFailed { item } => {
-            CancellationReason { code: "ConditionalCheckFailed".into(), message: Some("The conditional request failed".into()), item: item.clone() }
-        }
-        Error::ProvisionedThroughputExceeded => {
-            CancellationReason { code: "ProvisionedThroughputExceeded".into(), message: Some(e.to_string()), item: None }
-        }
-        other => CancellationReason { code: "ValidationError".into(), message: Some(other.to_string()), item: None },
+        Error::ConditionalCheckFailed { item } => CancellationReason {
+            code: "ConditionalCheckFailed".into(),
+            message: Some("The conditional request failed".into()),
+            item: item.clone(),
+        },
+        Error::ProvisionedThroughputExceeded => CancellationReason {
+            code: "ProvisionedThroughputExceeded".into(),
+            message: Some(e.to_string()),
+            item: None,
+        },
+        other => CancellationReason {
+            code: "ValidationError".into(),
+            message: Some(other.to_string()),
+            item: None,
+        },
     }
 }
 
 fn none_reason() -> CancellationReason {
-    CancellationReason { code: "None".into(), message: None, item: None }
+    CancellationReason {
+        code: "None".into(),
+        message: None,
+        item: None,
+    }
 }
 
 impl RegionDb {
     /// TransactWriteItems.
-    pub fn transact_write_items(&self, input: TransactWriteItemsInput) -> Result<TransactWriteItemsOutput> {
+    pub fn transact_write_items(
+        &self,
+        input: TransactWriteItemsInput,
+    ) -> Result<TransactWriteItemsOutput> {
         let mut s = Shape::new();
         s.required("transactItems", &input.transact_items);
-        s.len("transactItems", input.transact_items.as_ref().map(Vec::len), 1, MAX_ACTIONS, "[...]");
-        s.one_of("returnConsumedCapacity", &input.return_consumed_capacity, v::RETURN_CONSUMED);
-        s.one_of("returnItemCollectionMetrics", &input.return_item_collection_metrics, v::RETURN_METRICS);
+        s.len(
+            "transactItems",
+            input.transact_items.as_ref().map(Vec::len),
+            1,
+            MAX_ACTIONS,
+            "[...]",
+        );
+        s.one_of(
+            "returnConsumedCapacity",
+            &input.return_consumed_capacity,
+            v::RETURN_CONSUMED,
+        );
+        s.one_of(
+            "returnItemCollectionMetrics",
+            &input.return_item_collection_metrics,
+            v::RETURN_METRICS,
+        );
         if let Some(t) = &input.client_request_token {
-            s.len("clientRequestToken", Some(t.len()), 1, 36, &format!("'{t}'"));
+            s.len(
+                "clientRequestToken",
+                Some(t.len()),
+                1,
+                36,
+                &format!("'{t}'"),
+            );
         }
         s.finish()?;
         let now = self.now_ms();
@@ -107,7 +148,11 @@ impl RegionDb {
         result
     }
 
-    fn transact_write_inner(&self, input: &TransactWriteItemsInput, now: u64) -> Result<TransactWriteItemsOutput> {
+    fn transact_write_inner(
+        &self,
+        input: &TransactWriteItemsInput,
+        now: u64,
+    ) -> Result<TransactWriteItemsOutput> {
         let items = input.transact_items.as_deref().unwrap_or_default();
         let mut actions = Vec::with_capacity(items.len());
         for it in items {
@@ -124,16 +169,26 @@ impl RegionDb {
             };
             let mut s = Shape::new();
             s.table_name("transactItems.member.tableName", &a.table_name);
-            s.one_of("transactItems.member.returnValuesOnConditionCheckFailure", &a.return_values_on_condition_check_failure, v::RETURN_ON_FAILURE);
+            s.one_of(
+                "transactItems.member.returnValuesOnConditionCheckFailure",
+                &a.return_values_on_condition_check_failure,
+                v::RETURN_ON_FAILURE,
+            );
             match kind {
                 Kind::Put => s.required("transactItems.member.put.item", &a.item),
                 Kind::Update => {
                     s.required("transactItems.member.update.key", &a.key);
-                    s.required("transactItems.member.update.updateExpression", &a.update_expression);
+                    s.required(
+                        "transactItems.member.update.updateExpression",
+                        &a.update_expression,
+                    );
                 }
                 Kind::Check => {
                     s.required("transactItems.member.conditionCheck.key", &a.key);
-                    s.required("transactItems.member.conditionCheck.conditionExpression", &a.condition_expression);
+                    s.required(
+                        "transactItems.member.conditionCheck.conditionExpression",
+                        &a.condition_expression,
+                    );
                 }
                 Kind::Delete => s.required("transactItems.member.delete.key", &a.key),
             }
@@ -145,46 +200,77 @@ impl RegionDb {
                 values: a.expression_attribute_values.as_ref(),
                 ..Default::default()
             })?;
-            actions.push(Prepared1 { kind, action: a, compiled });
+            actions.push(Prepared1 {
+                kind,
+                action: a,
+                compiled,
+            });
         }
         // Lock every table, in name order.
-        let mut names: Vec<&str> = actions.iter().map(|a| a.action.table_name.as_deref().unwrap_or_default()).collect();
+        let mut names: Vec<&str> = actions
+            .iter()
+            .map(|a| a.action.table_name.as_deref().unwrap_or_default())
+            .collect();
         names.sort_unstable();
         names.dedup();
-        let tables: Vec<(&str, Arc<Table>)> = names.iter().map(|n| self.table(n).map(|t| (*n, t))).collect::<Result<_>>()?;
-        let mut guards: BTreeMap<&str, _> = tables.iter().map(|(n, t)| (*n, t.state.write())).collect();
+        let tables: Vec<(&str, Arc<Table>)> = names
+            .iter()
+            .map(|n| self.table(n).map(|t| (*n, t)))
+            .collect::<Result<_>>()?;
+        let mut guards: BTreeMap<&str, _> =
+            tables.iter().map(|(n, t)| (*n, t.state.write())).collect();
 
         let mut seen: HashSet<(String, PKey)> = HashSet::new();
-        let mut plans: Vec<(String, PKey, Option<(Stored, Prepared)>, bool)> = Vec::new();
+        let mut plans: Vec<Plan> = Vec::new();
         let mut reasons = Vec::with_capacity(actions.len());
         let mut failed = false;
         let mut usages: BTreeMap<String, Usage> = BTreeMap::new();
         for p in &actions {
             let a = p.action;
             let name = a.table_name.clone().unwrap_or_default();
-            let Some(st) = guards.get(name.as_str()) else { return Err(Error::table_not_found()) };
-            let ctx = Ctx { names: a.expression_attribute_names.as_ref(), values: a.expression_attribute_values.as_ref() };
+            let Some(st) = guards.get(name.as_str()) else {
+                return Err(Error::table_not_found());
+            };
+            let ctx = Ctx {
+                names: a.expression_attribute_names.as_ref(),
+                values: a.expression_attribute_values.as_ref(),
+            };
             let key = match p.kind {
                 Kind::Put => plan_put(st, Arc::new(a.item.clone().unwrap_or_default()))?.0,
                 _ => st.def.schema.key_of_key(a.key.as_ref().unwrap_or(&EMPTY))?,
             };
             if !seen.insert((name.clone(), key.clone())) {
-                return Err(Error::validation("Transaction request cannot include multiple operations on one item"));
+                return Err(Error::validation(
+                    "Transaction request cannot include multiple operations on one item",
+                ));
             }
             if let Some(u) = &p.compiled.update {
                 check_update_keys(u, &st.def.schema, &ctx)?;
             }
             let old = st.items.get(&key).cloned();
             let outcome = (|| -> Result<Option<(Stored, Prepared)>> {
-                let return_old = a.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
-                check_condition(p.compiled.condition.as_ref(), old.as_ref(), &ctx, return_old)?;
+                let return_old =
+                    a.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD");
+                check_condition(
+                    p.compiled.condition.as_ref(),
+                    old.as_ref(),
+                    &ctx,
+                    return_old,
+                )?;
                 Ok(match p.kind {
                     Kind::Check | Kind::Delete => None,
                     Kind::Put => {
-                        let (_, stored, prepared) = plan_put(st, Arc::new(a.item.clone().unwrap_or_default()))?;
+                        let (_, stored, prepared) =
+                            plan_put(st, Arc::new(a.item.clone().unwrap_or_default()))?;
                         Some((stored, prepared))
                     }
-                    Kind::Update => Some(plan_update(st, &key, old.as_ref(), p.compiled.update.as_ref().unwrap_or(&Default::default()), &ctx)?),
+                    Kind::Update => Some(plan_update(
+                        st,
+                        &key,
+                        old.as_ref(),
+                        p.compiled.update.as_ref().unwrap_or(&Default::default()),
+                        &ctx,
+                    )?),
                 })
             })();
             match outcome {
@@ -192,11 +278,17 @@ impl RegionDb {
                     reasons.push(none_reason());
                     let with_ix = input.return_consumed_capacity.as_deref() == Some("INDEXES");
                     let u = if p.kind == Kind::Check {
-                        Usage::read(capacity::read_units(old.as_ref().map_or(0, |s| s.size as usize), true))
+                        Usage::read(capacity::read_units(
+                            old.as_ref().map_or(0, |s| s.size as usize),
+                            true,
+                        ))
                     } else {
                         write_usage(st, old.as_ref(), new.as_ref().map(|(s, _)| s), with_ix)
                     };
-                    usages.entry(name.clone()).or_insert_with(|| Usage::write(0.0)).add(&u.scaled(2.0));
+                    usages
+                        .entry(name.clone())
+                        .or_insert_with(|| Usage::write(0.0))
+                        .add(&u.scaled(2.0));
                     plans.push((name, key, new, p.kind != Kind::Check));
                 }
                 Err(e) => {
@@ -224,20 +316,41 @@ impl RegionDb {
             }
         }
         drop(guards);
-        let consumed: Vec<ConsumedCapacity> =
-            usages.iter().filter_map(|(n, u)| capacity::consumed(input.return_consumed_capacity.as_deref(), n, u)).collect();
+        let consumed: Vec<ConsumedCapacity> = usages
+            .iter()
+            .filter_map(|(n, u)| {
+                capacity::consumed(input.return_consumed_capacity.as_deref(), n, u)
+            })
+            .collect();
         Ok(TransactWriteItemsOutput {
-            consumed_capacity: (input.return_consumed_capacity.as_deref().is_some_and(|m| m != "NONE")).then_some(consumed),
+            consumed_capacity: (input
+                .return_consumed_capacity
+                .as_deref()
+                .is_some_and(|m| m != "NONE"))
+            .then_some(consumed),
             item_collection_metrics: None,
         })
     }
 
     /// TransactGetItems.
-    pub fn transact_get_items(&self, input: TransactGetItemsInput) -> Result<TransactGetItemsOutput> {
+    pub fn transact_get_items(
+        &self,
+        input: TransactGetItemsInput,
+    ) -> Result<TransactGetItemsOutput> {
         let mut s = Shape::new();
         s.required("transactItems", &input.transact_items);
-        s.len("transactItems", input.transact_items.as_ref().map(Vec::len), 1, MAX_ACTIONS, "[...]");
-        s.one_of("returnConsumedCapacity", &input.return_consumed_capacity, v::RETURN_CONSUMED);
+        s.len(
+            "transactItems",
+            input.transact_items.as_ref().map(Vec::len),
+            1,
+            MAX_ACTIONS,
+            "[...]",
+        );
+        s.one_of(
+            "returnConsumedCapacity",
+            &input.return_consumed_capacity,
+            v::RETURN_CONSUMED,
+        );
         s.finish()?;
         let items = input.transact_items.unwrap_or_default();
         let mut gets = Vec::with_capacity(items.len());
@@ -256,38 +369,61 @@ impl RegionDb {
             })?;
             gets.push((g, compiled));
         }
-        let mut names: Vec<&str> = gets.iter().map(|(g, _)| g.table_name.as_deref().unwrap_or_default()).collect();
+        let mut names: Vec<&str> = gets
+            .iter()
+            .map(|(g, _)| g.table_name.as_deref().unwrap_or_default())
+            .collect();
         names.sort_unstable();
         names.dedup();
-        let tables: Vec<(&str, Arc<Table>)> = names.iter().map(|n| self.table(n).map(|t| (*n, t))).collect::<Result<_>>()?;
+        let tables: Vec<(&str, Arc<Table>)> = names
+            .iter()
+            .map(|n| self.table(n).map(|t| (*n, t)))
+            .collect::<Result<_>>()?;
         let guards: BTreeMap<&str, _> = tables.iter().map(|(n, t)| (*n, t.state.read())).collect();
         let mut responses = Vec::with_capacity(gets.len());
         let mut usages: BTreeMap<String, Usage> = BTreeMap::new();
         let mut seen = HashSet::new();
         for (g, compiled) in &gets {
             let name = g.table_name.as_deref().unwrap_or_default();
-            let Some(st) = guards.get(name) else { return Err(Error::table_not_found()) };
+            let Some(st) = guards.get(name) else {
+                return Err(Error::table_not_found());
+            };
             let key = st.def.schema.key_of_key(g.key.as_ref().unwrap_or(&EMPTY))?;
             if !seen.insert((name.to_owned(), key.clone())) {
-                return Err(Error::validation("Transaction request cannot include multiple operations on one item"));
+                return Err(Error::validation(
+                    "Transaction request cannot include multiple operations on one item",
+                ));
             }
             let found = st.items.get(&key);
             usages
                 .entry(name.to_owned())
                 .or_insert_with(|| Usage::read(0.0))
-                .add(&Usage::read(2.0 * capacity::read_units(found.map_or(0, |s| s.size as usize), true)));
-            let ctx = Ctx { names: g.expression_attribute_names.as_ref(), values: None };
+                .add(&Usage::read(
+                    2.0 * capacity::read_units(found.map_or(0, |s| s.size as usize), true),
+                ));
+            let ctx = Ctx {
+                names: g.expression_attribute_names.as_ref(),
+                values: None,
+            };
             let item = found.map(|s| match &compiled.projection {
                 Some(p) => Arc::new(expr::eval::project(&s.item, p, &ctx)),
                 None => Arc::clone(&s.item),
             });
             responses.push(ItemResponse { item });
         }
-        let consumed: Vec<ConsumedCapacity> =
-            usages.iter().filter_map(|(n, u)| capacity::consumed(input.return_consumed_capacity.as_deref(), n, u)).collect();
+        let consumed: Vec<ConsumedCapacity> = usages
+            .iter()
+            .filter_map(|(n, u)| {
+                capacity::consumed(input.return_consumed_capacity.as_deref(), n, u)
+            })
+            .collect();
         Ok(TransactGetItemsOutput {
             responses: Some(responses),
-            consumed_capacity: (input.return_consumed_capacity.as_deref().is_some_and(|m| m != "NONE")).then_some(consumed),
+            consumed_capacity: (input
+                .return_consumed_capacity
+                .as_deref()
+                .is_some_and(|m| m != "NONE"))
+            .then_some(consumed),
         })
     }
 }

@@ -24,7 +24,9 @@ impl Shape {
 
     /// Records a violation.
     pub fn push(&mut self, value: &str, member: &str, constraint: &str) {
-        self.errors.push(format!("Value {value} at '{member}' failed to satisfy constraint: {constraint}"));
+        self.errors.push(format!(
+            "Value {value} at '{member}' failed to satisfy constraint: {constraint}"
+        ));
     }
 
     /// A required member.
@@ -44,14 +46,29 @@ impl Shape {
 
     /// An index name: 3–255 characters of `[a-zA-Z0-9_.-]`.
     pub fn name_rules(&mut self, member: &str, s: &str, min: usize, max: usize) {
-        if !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-') {
-            self.push(&show(s), member, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
+        if !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-')
+        {
+            self.push(
+                &show(s),
+                member,
+                "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+            );
         }
         if s.len() < min {
-            self.push(&show(s), member, &format!("Member must have length greater than or equal to {min}"));
+            self.push(
+                &show(s),
+                member,
+                &format!("Member must have length greater than or equal to {min}"),
+            );
         }
         if s.len() > max {
-            self.push(&show(s), member, &format!("Member must have length less than or equal to {max}"));
+            self.push(
+                &show(s),
+                member,
+                &format!("Member must have length less than or equal to {max}"),
+            );
         }
     }
 
@@ -60,7 +77,14 @@ impl Shape {
         if let Some(s) = v
             && !allowed.contains(&s.as_str())
         {
-            self.push(&show(s), member, &format!("Member must satisfy enum value set: [{}]", allowed.join(", ")));
+            self.push(
+                &show(s),
+                member,
+                &format!(
+                    "Member must satisfy enum value set: [{}]",
+                    allowed.join(", ")
+                ),
+            );
         }
     }
 
@@ -68,9 +92,17 @@ impl Shape {
     pub fn range(&mut self, member: &str, v: Option<i64>, min: i64, max: i64) {
         if let Some(n) = v {
             if n < min {
-                self.push(&format!("'{n}'"), member, &format!("Member must have value greater than or equal to {min}"));
+                self.push(
+                    &format!("'{n}'"),
+                    member,
+                    &format!("Member must have value greater than or equal to {min}"),
+                );
             } else if n > max {
-                self.push(&format!("'{n}'"), member, &format!("Member must have value less than or equal to {max}"));
+                self.push(
+                    &format!("'{n}'"),
+                    member,
+                    &format!("Member must have value less than or equal to {max}"),
+                );
             }
         }
     }
@@ -79,9 +111,17 @@ impl Shape {
     pub fn len(&mut self, member: &str, n: Option<usize>, min: usize, max: usize, shown: &str) {
         if let Some(n) = n {
             if n < min {
-                self.push(shown, member, &format!("Member must have length greater than or equal to {min}"));
+                self.push(
+                    shown,
+                    member,
+                    &format!("Member must have length greater than or equal to {min}"),
+                );
             } else if n > max {
-                self.push(shown, member, &format!("Member must have length less than or equal to {max}"));
+                self.push(
+                    shown,
+                    member,
+                    &format!("Member must have length less than or equal to {max}"),
+                );
             }
         }
     }
@@ -90,8 +130,14 @@ impl Shape {
     pub fn finish(self) -> Result<(), Error> {
         match self.errors.len() {
             0 => Ok(()),
-            1 => Err(Error::Validation(format!("1 validation error detected: {}", self.errors[0]))),
-            n => Err(Error::Validation(format!("{n} validation errors detected: {}", self.errors.join("; ")))),
+            1 => Err(Error::Validation(format!(
+                "1 validation error detected: {}",
+                self.errors[0]
+            ))),
+            n => Err(Error::Validation(format!(
+                "{n} validation errors detected: {}",
+                self.errors.join("; ")
+            ))),
         }
     }
 }
@@ -107,7 +153,12 @@ pub const RETURN_ON_FAILURE: &[&str] = &["ALL_OLD", "NONE"];
 /// `ConditionalOperator` values.
 pub const CONDITIONAL_OPERATORS: &[&str] = &["AND", "OR"];
 /// `Select` values.
-pub const SELECT: &[&str] = &["ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES", "SPECIFIC_ATTRIBUTES", "COUNT"];
+pub const SELECT: &[&str] = &[
+    "ALL_ATTRIBUTES",
+    "ALL_PROJECTED_ATTRIBUTES",
+    "SPECIFIC_ATTRIBUTES",
+    "COUNT",
+];
 
 #[cfg(test)]
 mod tests {
@@ -123,6 +174,11 @@ mod tests {
         );
         let mut s = Shape::new();
         s.table_name("tableName", &Some("a!".into()));
-        assert!(s.finish().unwrap_err().to_string().starts_with("2 validation errors detected: Value 'a!' at 'tableName'"));
+        assert!(
+            s.finish()
+                .unwrap_err()
+                .to_string()
+                .starts_with("2 validation errors detected: Value 'a!' at 'tableName'")
+        );
     }
 }

@@ -241,7 +241,10 @@ fn validate_depth(v: &AttributeValue, depth: usize) -> Result<(), String> {
                 return Err(format!("{P}An string set  may not be empty"));
             }
             if has_dups(s) {
-                return Err(format!("{P}Input collection [{}] contains duplicates.", s.join(", ")));
+                return Err(format!(
+                    "{P}Input collection [{}] contains duplicates.",
+                    s.join(", ")
+                ));
             }
         }
         AttributeValue::Ns(s) => {
@@ -250,7 +253,10 @@ fn validate_depth(v: &AttributeValue, depth: usize) -> Result<(), String> {
             }
             if has_dups(s) {
                 let shown: Vec<String> = s.iter().map(Number::to_string).collect();
-                return Err(format!("{P}Input collection [{}] contains duplicates.", shown.join(", ")));
+                return Err(format!(
+                    "{P}Input collection [{}] contains duplicates.",
+                    shown.join(", ")
+                ));
             }
         }
         AttributeValue::Bs(s) => {
@@ -261,7 +267,11 @@ fn validate_depth(v: &AttributeValue, depth: usize) -> Result<(), String> {
                 return Err(format!("{P}Input collection contains duplicates"));
             }
         }
-        AttributeValue::Null(false) => return Err(format!("{P}Null attribute value types must have the value of true")),
+        AttributeValue::Null(false) => {
+            return Err(format!(
+                "{P}Null attribute value types must have the value of true"
+            ));
+        }
         AttributeValue::M(m) => {
             if depth >= MAX_DEPTH {
                 return Err("Nesting Levels have exceeded supported limits".to_owned());
@@ -303,7 +313,8 @@ fn number_size(n: &Number) -> usize {
     // DynamoDB stores numbers as base-100 digits plus an exponent byte (and a sign byte when
     // negative); how the digits pair up depends on the decimal point's position.
     let digits = n.digits() as usize;
-    let aligned_extra = usize::from(digits.is_multiple_of(2) && n.adjusted_exponent().rem_euclid(2) == 0);
+    let aligned_extra =
+        usize::from(digits.is_multiple_of(2) && n.adjusted_exponent().rem_euclid(2) == 0);
     1 + digits.div_ceil(2) + aligned_extra + usize::from(n.is_negative())
 }
 
@@ -318,7 +329,12 @@ pub fn value_size(v: &AttributeValue) -> usize {
         AttributeValue::Bs(s) => s.iter().map(Vec::len).sum(),
         AttributeValue::Null(_) | AttributeValue::Bool(_) => 1,
         AttributeValue::L(l) => 3 + l.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
-        AttributeValue::M(m) => 3 + m.iter().map(|(k, v)| 1 + k.len() + value_size(v)).sum::<usize>(),
+        AttributeValue::M(m) => {
+            3 + m
+                .iter()
+                .map(|(k, v)| 1 + k.len() + value_size(v))
+                .sum::<usize>()
+        }
     }
 }
 
@@ -338,8 +354,12 @@ impl Serialize for AttributeValue {
             AttributeValue::N(v) => m.serialize_entry("N", &v.to_string())?,
             AttributeValue::B(v) => m.serialize_entry("B", &B64.encode(v))?,
             AttributeValue::Ss(v) => m.serialize_entry("SS", v)?,
-            AttributeValue::Ns(v) => m.serialize_entry("NS", &v.iter().map(Number::to_string).collect::<Vec<_>>())?,
-            AttributeValue::Bs(v) => m.serialize_entry("BS", &v.iter().map(|b| B64.encode(b)).collect::<Vec<_>>())?,
+            AttributeValue::Ns(v) => {
+                m.serialize_entry("NS", &v.iter().map(Number::to_string).collect::<Vec<_>>())?
+            }
+            AttributeValue::Bs(v) => {
+                m.serialize_entry("BS", &v.iter().map(|b| B64.encode(b)).collect::<Vec<_>>())?
+            }
             AttributeValue::M(v) => m.serialize_entry("M", v)?,
             AttributeValue::L(v) => m.serialize_entry("L", v)?,
             AttributeValue::Null(v) => m.serialize_entry("NULL", v)?,
@@ -358,7 +378,8 @@ fn parse_number<E: de::Error>(s: &str) -> Result<Number, E> {
 }
 
 fn decode_b64<E: de::Error>(s: &str) -> Result<Vec<u8>, E> {
-    B64.decode(s).map_err(|_| E::custom("only base-64-encoded strings are convertible to bytes"))
+    B64.decode(s)
+        .map_err(|_| E::custom("only base-64-encoded strings are convertible to bytes"))
 }
 
 struct AvVisitor;
@@ -387,11 +408,17 @@ impl<'de> Visitor<'de> for AvVisitor {
                 "SS" => Some(AttributeValue::Ss(map.next_value()?)),
                 "NS" => {
                     let v: Vec<std::borrow::Cow<'de, str>> = map.next_value()?;
-                    Some(AttributeValue::Ns(v.iter().map(|s| parse_number(s)).collect::<Result<_, _>>()?))
+                    Some(AttributeValue::Ns(
+                        v.iter()
+                            .map(|s| parse_number(s))
+                            .collect::<Result<_, _>>()?,
+                    ))
                 }
                 "BS" => {
                     let v: Vec<std::borrow::Cow<'de, str>> = map.next_value()?;
-                    Some(AttributeValue::Bs(v.iter().map(|s| decode_b64(s)).collect::<Result<_, _>>()?))
+                    Some(AttributeValue::Bs(
+                        v.iter().map(|s| decode_b64(s)).collect::<Result<_, _>>()?,
+                    ))
                 }
                 "M" => Some(AttributeValue::M(map.next_value()?)),
                 "L" => Some(AttributeValue::L(map.next_value()?)),
@@ -437,7 +464,8 @@ mod tests {
     use super::*;
 
     fn av(json: &str) -> Result<AttributeValue, String> {
-        serde_json::from_str(json).map_err(|e| validation_message(&e.to_string()).unwrap_or_else(|| e.to_string()))
+        serde_json::from_str(json)
+            .map_err(|e| validation_message(&e.to_string()).unwrap_or_else(|| e.to_string()))
     }
 
     #[test]
@@ -463,13 +491,23 @@ mod tests {
             av(r#"{"S":"a","N":"1"}"#).unwrap_err(),
             "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
         );
-        assert_eq!(av("{}").unwrap_err(), "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes");
-        assert_eq!(av(r#"{"N":"x"}"#).unwrap_err(), "The parameter cannot be converted to a numeric value: x");
+        assert_eq!(
+            av("{}").unwrap_err(),
+            "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+        );
+        assert_eq!(
+            av(r#"{"N":"x"}"#).unwrap_err(),
+            "The parameter cannot be converted to a numeric value: x"
+        );
         assert_eq!(
             validate(&av(r#"{"SS":[]}"#).unwrap()).unwrap_err(),
             "One or more parameter values were invalid: An string set  may not be empty"
         );
-        assert!(validate(&av(r#"{"SS":["a","a"]}"#).unwrap()).unwrap_err().contains("contains duplicates"));
+        assert!(
+            validate(&av(r#"{"SS":["a","a"]}"#).unwrap())
+                .unwrap_err()
+                .contains("contains duplicates")
+        );
         assert!(validate(&AttributeValue::Null(false)).is_err());
         let mut deep = AttributeValue::S("x".into());
         for _ in 0..40 {

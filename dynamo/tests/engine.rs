@@ -64,7 +64,11 @@ fn crud_and_conditions() {
     let (db, _) = db();
     music(&db);
     put(&db, "Acme", "Happy Day", 2020);
-    let got = ok(&db, "GetItem", json!({"TableName": "Music", "Key": {"Artist": {"S": "Acme"}, "SongTitle": {"S": "Happy Day"}}}));
+    let got = ok(
+        &db,
+        "GetItem",
+        json!({"TableName": "Music", "Key": {"Artist": {"S": "Acme"}, "SongTitle": {"S": "Happy Day"}}}),
+    );
     assert_eq!(got["Item"]["Year"]["N"], "2020");
 
     let (code, msg) = err(
@@ -73,7 +77,13 @@ fn crud_and_conditions() {
         json!({"TableName": "Music", "Item": {"Artist": {"S": "Acme"}, "SongTitle": {"S": "Happy Day"}},
                "ConditionExpression": "attribute_not_exists(Artist)", "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}),
     );
-    assert_eq!((code.as_str(), msg.as_str()), ("ConditionalCheckFailedException", "The conditional request failed"));
+    assert_eq!(
+        (code.as_str(), msg.as_str()),
+        (
+            "ConditionalCheckFailedException",
+            "The conditional request failed"
+        )
+    );
 
     let up = ok(
         &db,
@@ -93,7 +103,10 @@ fn crud_and_conditions() {
                "UpdateExpression": "SET Artist = :v", "ExpressionAttributeValues": {":v": {"S": "x"}}}),
     );
     assert_eq!(code, "ValidationException");
-    assert_eq!(msg, "One or more parameter values were invalid: Cannot update attribute Artist. This attribute is part of the key");
+    assert_eq!(
+        msg,
+        "One or more parameter values were invalid: Cannot update attribute Artist. This attribute is part of the key"
+    );
 
     let del = ok(
         &db,
@@ -101,7 +114,11 @@ fn crud_and_conditions() {
         json!({"TableName": "Music", "Key": {"Artist": {"S": "Acme"}, "SongTitle": {"S": "Happy Day"}}, "ReturnValues": "ALL_OLD"}),
     );
     assert_eq!(del["Attributes"]["Plays"]["N"], "1");
-    let got = ok(&db, "GetItem", json!({"TableName": "Music", "Key": {"Artist": {"S": "Acme"}, "SongTitle": {"S": "Happy Day"}}}));
+    let got = ok(
+        &db,
+        "GetItem",
+        json!({"TableName": "Music", "Key": {"Artist": {"S": "Acme"}, "SongTitle": {"S": "Happy Day"}}}),
+    );
     assert!(got.get("Item").is_none());
 }
 
@@ -110,16 +127,46 @@ fn validation_messages() {
     let (db, _) = db();
     music(&db);
     let cases = [
-        (json!({"TableName": "Music", "Item": {"Artist": {"S": "a"}}}), "One or more parameter values were invalid: Missing the key SongTitle in the item"),
-        (json!({"TableName": "Music", "Item": {"Artist": {"S": "a"}, "SongTitle": {"N": "1"}}}), "One or more parameter values were invalid: Type mismatch for key SongTitle expected: S actual: N"),
-        (json!({"TableName": "Music", "Item": {"Artist": {"S": "a"}, "SongTitle": {"S": "b"}, "Year": {"S": "x"}}}), "One or more parameter values were invalid: Type mismatch for Index Key Year Expected: N Actual: S IndexName: ByYear"),
-        (json!({"TableName": "Music", "Item": {"Artist": {"S": "a"}, "SongTitle": {"S": "b"}, "x": {"N": "1e200"}}}), "Number overflow. Attempting to store a number with magnitude larger than supported range"),
-        (json!({"TableName": "Music", "Item": {"Artist": {"S": "a"}, "SongTitle": {"S": "b"}}, "ConditionExpression": "a = :v", "ExpressionAttributeValues": {":v": {"S": "x"}, ":w": {"S": "y"}}}), "Value provided in ExpressionAttributeValues unused in expressions: keys: {:w}"),
-        (json!({"TableName": "Music", "Item": {"Artist": {"S": "a"}, "SongTitle": {"S": "b"}}, "ConditionExpression": "a = "}), "Invalid ConditionExpression: Syntax error; token: \"<EOF>\", near: \"=\""),
-        (json!({"TableName": "Music", "Item": {"Artist": {"S": ""}, "SongTitle": {"S": "b"}}}), "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: Artist"),
-        (json!({"Item": {}}), "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null"),
-        (json!({"TableName": "Music", "Item": {"Artist": {"S": "a"}, "SongTitle": {"S": "b"}}, "ReturnValues": "ALL_NEW"}), "ReturnValues can only be ALL_OLD or NONE"),
-        (json!({"TableName": "Music", "Item": {"Artist": {"S": "a"}, "SongTitle": {"S": "b"}}, "Expected": {"x": {"Exists": false}}, "ConditionExpression": "attribute_exists(x)"}), "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}"),
+        (
+            json!({"TableName": "Music", "Item": {"Artist": {"S": "a"}}}),
+            "One or more parameter values were invalid: Missing the key SongTitle in the item",
+        ),
+        (
+            json!({"TableName": "Music", "Item": {"Artist": {"S": "a"}, "SongTitle": {"N": "1"}}}),
+            "One or more parameter values were invalid: Type mismatch for key SongTitle expected: S actual: N",
+        ),
+        (
+            json!({"TableName": "Music", "Item": {"Artist": {"S": "a"}, "SongTitle": {"S": "b"}, "Year": {"S": "x"}}}),
+            "One or more parameter values were invalid: Type mismatch for Index Key Year Expected: N Actual: S IndexName: ByYear",
+        ),
+        (
+            json!({"TableName": "Music", "Item": {"Artist": {"S": "a"}, "SongTitle": {"S": "b"}, "x": {"N": "1e200"}}}),
+            "Number overflow. Attempting to store a number with magnitude larger than supported range",
+        ),
+        (
+            json!({"TableName": "Music", "Item": {"Artist": {"S": "a"}, "SongTitle": {"S": "b"}}, "ConditionExpression": "a = :v", "ExpressionAttributeValues": {":v": {"S": "x"}, ":w": {"S": "y"}}}),
+            "Value provided in ExpressionAttributeValues unused in expressions: keys: {:w}",
+        ),
+        (
+            json!({"TableName": "Music", "Item": {"Artist": {"S": "a"}, "SongTitle": {"S": "b"}}, "ConditionExpression": "a = "}),
+            "Invalid ConditionExpression: Syntax error; token: \"<EOF>\", near: \"=\"",
+        ),
+        (
+            json!({"TableName": "Music", "Item": {"Artist": {"S": ""}, "SongTitle": {"S": "b"}}}),
+            "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: Artist",
+        ),
+        (
+            json!({"Item": {}}),
+            "1 validation error detected: Value null at 'tableName' failed to satisfy constraint: Member must not be null",
+        ),
+        (
+            json!({"TableName": "Music", "Item": {"Artist": {"S": "a"}, "SongTitle": {"S": "b"}}, "ReturnValues": "ALL_NEW"}),
+            "ReturnValues can only be ALL_OLD or NONE",
+        ),
+        (
+            json!({"TableName": "Music", "Item": {"Artist": {"S": "a"}, "SongTitle": {"S": "b"}}, "Expected": {"x": {"Exists": false}}, "ConditionExpression": "attribute_exists(x)"}),
+            "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {Expected} Expression parameters: {ConditionExpression}",
+        ),
     ];
     for (body, want) in cases {
         let (code, msg) = err(&db, "PutItem", body.clone());
@@ -127,11 +174,26 @@ fn validation_messages() {
         assert_eq!(msg, want, "{body}");
     }
     let big = "x".repeat(400 * 1024);
-    let (_, msg) = err(&db, "PutItem", json!({"TableName": "Music", "Item": {"Artist": {"S": "a"}, "SongTitle": {"S": "b"}, "big": {"S": big}}}));
-    assert_eq!(msg, "One or more parameter values were invalid: Item size has exceeded the maximum allowed size");
-    let (code, _) = err(&db, "GetItem", json!({"TableName": "Nope", "Key": {"a": {"S": "b"}}}));
+    let (_, msg) = err(
+        &db,
+        "PutItem",
+        json!({"TableName": "Music", "Item": {"Artist": {"S": "a"}, "SongTitle": {"S": "b"}, "big": {"S": big}}}),
+    );
+    assert_eq!(
+        msg,
+        "One or more parameter values were invalid: Item size has exceeded the maximum allowed size"
+    );
+    let (code, _) = err(
+        &db,
+        "GetItem",
+        json!({"TableName": "Nope", "Key": {"a": {"S": "b"}}}),
+    );
     assert_eq!(code, "ResourceNotFoundException");
-    let (code, _) = err(&db, "PutItem", json!({"TableName": "Music", "Item": {"Artist": {"S": "a", "N": "1"}}}));
+    let (code, _) = err(
+        &db,
+        "PutItem",
+        json!({"TableName": "Music", "Item": {"Artist": {"S": "a", "N": "1"}}}),
+    );
     assert_eq!(code, "ValidationException");
     let (code, _) = err(&db, "PutItem", json!([1, 2]));
     assert_eq!(code, "SerializationException");
@@ -189,12 +251,19 @@ fn query_scan_pagination_and_indexes() {
         json!({"TableName": "Music", "IndexName": "ByYear", "ConsistentRead": true, "KeyConditionExpression": "#y = :y",
                "ExpressionAttributeNames": {"#y": "Year"}, "ExpressionAttributeValues": {":y": {"N": "2001"}}}),
     );
-    assert_eq!(msg, "Consistent reads are not supported on global secondary indexes");
+    assert_eq!(
+        msg,
+        "Consistent reads are not supported on global secondary indexes"
+    );
 
     // Parallel scan covers everything exactly once.
     let mut total = 0;
     for seg in 0..4 {
-        let s = ok(&db, "Scan", json!({"TableName": "Music", "Segment": seg, "TotalSegments": 4, "Select": "COUNT"}));
+        let s = ok(
+            &db,
+            "Scan",
+            json!({"TableName": "Music", "Segment": seg, "TotalSegments": 4, "Select": "COUNT"}),
+        );
         total += s["Count"].as_i64().unwrap();
     }
     assert_eq!(total, 31);
@@ -206,7 +275,11 @@ fn query_scan_pagination_and_indexes() {
     );
     assert_eq!(f["ScannedCount"], 31);
     assert_eq!(f["Count"], 21);
-    let (_, msg) = err(&db, "Query", json!({"TableName": "Music", "KeyConditionExpression": "SongTitle = :s", "ExpressionAttributeValues": {":s": {"S": "x"}}}));
+    let (_, msg) = err(
+        &db,
+        "Query",
+        json!({"TableName": "Music", "KeyConditionExpression": "SongTitle = :s", "ExpressionAttributeValues": {":s": {"S": "x"}}}),
+    );
     assert_eq!(msg, "Query condition missed key schema element: Artist");
     // Legacy parameters.
     let l = ok(
@@ -224,9 +297,17 @@ fn one_megabyte_pages() {
     music(&db);
     let blob = "y".repeat(100 * 1024);
     for i in 0..25 {
-        ok(&db, "PutItem", json!({"TableName": "Music", "Item": {"Artist": {"S": "A"}, "SongTitle": {"S": format!("{i:02}")}, "blob": {"S": blob}}}));
+        ok(
+            &db,
+            "PutItem",
+            json!({"TableName": "Music", "Item": {"Artist": {"S": "A"}, "SongTitle": {"S": format!("{i:02}")}, "blob": {"S": blob}}}),
+        );
     }
-    let q = ok(&db, "Query", json!({"TableName": "Music", "KeyConditionExpression": "Artist = :a", "ExpressionAttributeValues": {":a": {"S": "A"}}}));
+    let q = ok(
+        &db,
+        "Query",
+        json!({"TableName": "Music", "KeyConditionExpression": "Artist = :a", "ExpressionAttributeValues": {":a": {"S": "A"}}}),
+    );
     assert_eq!(q["Count"], 11);
     assert!(q.get("LastEvaluatedKey").is_some());
 }
@@ -238,15 +319,28 @@ fn batches_and_transactions() {
     let writes: Vec<Value> = (0..25)
         .map(|i| json!({"PutRequest": {"Item": {"Artist": {"S": "T"}, "SongTitle": {"S": format!("s{i}")}}}}))
         .collect();
-    let w = ok(&db, "BatchWriteItem", json!({"RequestItems": {"Music": writes}}));
+    let w = ok(
+        &db,
+        "BatchWriteItem",
+        json!({"RequestItems": {"Music": writes}}),
+    );
     assert_eq!(w["UnprocessedItems"], json!({}));
-    let keys: Vec<Value> = (0..10).map(|i| json!({"Artist": {"S": "T"}, "SongTitle": {"S": format!("s{i}")}})).collect();
-    let g = ok(&db, "BatchGetItem", json!({"RequestItems": {"Music": {"Keys": keys}}}));
+    let keys: Vec<Value> = (0..10)
+        .map(|i| json!({"Artist": {"S": "T"}, "SongTitle": {"S": format!("s{i}")}}))
+        .collect();
+    let g = ok(
+        &db,
+        "BatchGetItem",
+        json!({"RequestItems": {"Music": {"Keys": keys}}}),
+    );
     assert_eq!(g["Responses"]["Music"].as_array().unwrap().len(), 10);
     let dup = json!({"RequestItems": {"Music": [
         {"DeleteRequest": {"Key": {"Artist": {"S": "T"}, "SongTitle": {"S": "s1"}}}},
         {"DeleteRequest": {"Key": {"Artist": {"S": "T"}, "SongTitle": {"S": "s1"}}}}]}});
-    assert_eq!(err(&db, "BatchWriteItem", dup).1, "Provided list of item keys contains duplicates");
+    assert_eq!(
+        err(&db, "BatchWriteItem", dup).1,
+        "Provided list of item keys contains duplicates"
+    );
 
     // A transaction whose second action fails writes nothing.
     let (code, msg) = err(
@@ -258,8 +352,15 @@ fn batches_and_transactions() {
                                 "ConditionExpression": "attribute_not_exists(Artist)"}}]}),
     );
     assert_eq!(code, "TransactionCanceledException");
-    assert_eq!(msg, "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]");
-    let got = ok(&db, "GetItem", json!({"TableName": "Music", "Key": {"Artist": {"S": "X"}, "SongTitle": {"S": "new"}}}));
+    assert_eq!(
+        msg,
+        "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]"
+    );
+    let got = ok(
+        &db,
+        "GetItem",
+        json!({"TableName": "Music", "Key": {"Artist": {"S": "X"}, "SongTitle": {"S": "new"}}}),
+    );
     assert!(got.get("Item").is_none());
 
     let tx = json!({"ClientRequestToken": "tok-1", "TransactItems": [
@@ -267,11 +368,21 @@ fn batches_and_transactions() {
                     "ExpressionAttributeValues": {":one": {"N": "1"}}}}]});
     ok(&db, "TransactWriteItems", tx.clone());
     ok(&db, "TransactWriteItems", tx.clone());
-    let got = ok(&db, "GetItem", json!({"TableName": "Music", "Key": {"Artist": {"S": "T"}, "SongTitle": {"S": "s1"}}}));
-    assert_eq!(got["Item"]["n"]["N"], "1", "an idempotent retry must not apply twice");
+    let got = ok(
+        &db,
+        "GetItem",
+        json!({"TableName": "Music", "Key": {"Artist": {"S": "T"}, "SongTitle": {"S": "s1"}}}),
+    );
+    assert_eq!(
+        got["Item"]["n"]["N"], "1",
+        "an idempotent retry must not apply twice"
+    );
     let mut other = tx.clone();
     other["TransactItems"][0]["Update"]["ExpressionAttributeValues"][":one"] = json!({"N": "2"});
-    assert_eq!(err(&db, "TransactWriteItems", other).0, "IdempotentParameterMismatchException");
+    assert_eq!(
+        err(&db, "TransactWriteItems", other).0,
+        "IdempotentParameterMismatchException"
+    );
     let tg = ok(
         &db,
         "TransactGetItems",
@@ -286,33 +397,87 @@ fn batches_and_transactions() {
 fn streams_and_ttl() {
     let (db, clock) = db();
     music(&db);
-    ok(&db, "UpdateTimeToLive", json!({"TableName": "Music", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "exp"}}));
+    ok(
+        &db,
+        "UpdateTimeToLive",
+        json!({"TableName": "Music", "TimeToLiveSpecification": {"Enabled": true, "AttributeName": "exp"}}),
+    );
     let now = 1_767_225_600i64;
-    ok(&db, "PutItem", json!({"TableName": "Music", "Item": {"Artist": {"S": "A"}, "SongTitle": {"S": "t"}, "exp": {"N": (now + 60).to_string()}}}));
+    ok(
+        &db,
+        "PutItem",
+        json!({"TableName": "Music", "Item": {"Artist": {"S": "A"}, "SongTitle": {"S": "t"}, "exp": {"N": (now + 60).to_string()}}}),
+    );
     put(&db, "A", "keep", 1999);
-    ok(&db, "UpdateItem", json!({"TableName": "Music", "Key": {"Artist": {"S": "A"}, "SongTitle": {"S": "keep"}}, "UpdateExpression": "SET x = :x", "ExpressionAttributeValues": {":x": {"BOOL": true}}}));
+    ok(
+        &db,
+        "UpdateItem",
+        json!({"TableName": "Music", "Key": {"Artist": {"S": "A"}, "SongTitle": {"S": "keep"}}, "UpdateExpression": "SET x = :x", "ExpressionAttributeValues": {":x": {"BOOL": true}}}),
+    );
     clock.advance(Duration::from_secs(61));
-    let got = ok(&db, "GetItem", json!({"TableName": "Music", "Key": {"Artist": {"S": "A"}, "SongTitle": {"S": "t"}}}));
+    let got = ok(
+        &db,
+        "GetItem",
+        json!({"TableName": "Music", "Key": {"Artist": {"S": "A"}, "SongTitle": {"S": "t"}}}),
+    );
     assert!(got.get("Item").is_none(), "expired by TTL");
 
     let desc = ok(&db, "DescribeTable", json!({"TableName": "Music"}));
-    let arn = desc["Table"]["LatestStreamArn"].as_str().unwrap().to_owned();
+    let arn = desc["Table"]["LatestStreamArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let ds = ok(&db, "DescribeStream", json!({"StreamArn": arn}));
-    let shard = ds["StreamDescription"]["Shards"][0]["ShardId"].as_str().unwrap().to_owned();
-    let it = ok(&db, "GetShardIterator", json!({"StreamArn": arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"}));
-    let recs = ok(&db, "GetRecords", json!({"ShardIterator": it["ShardIterator"]}));
-    let names: Vec<&str> = recs["Records"].as_array().unwrap().iter().map(|r| r["eventName"].as_str().unwrap()).collect();
+    let shard = ds["StreamDescription"]["Shards"][0]["ShardId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let it = ok(
+        &db,
+        "GetShardIterator",
+        json!({"StreamArn": arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"}),
+    );
+    let recs = ok(
+        &db,
+        "GetRecords",
+        json!({"ShardIterator": it["ShardIterator"]}),
+    );
+    let names: Vec<&str> = recs["Records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["eventName"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["INSERT", "INSERT", "MODIFY", "REMOVE"]);
     let ttl_rec = &recs["Records"][3];
     assert_eq!(ttl_rec["userIdentity"]["Type"], "Service");
-    assert_eq!(recs["Records"][2]["dynamodb"]["OldImage"]["Year"]["N"], "1999");
+    assert_eq!(
+        recs["Records"][2]["dynamodb"]["OldImage"]["Year"]["N"],
+        "1999"
+    );
     // Records age out after 24 hours.
     clock.advance(Duration::from_secs(24 * 3600));
-    let it = ok(&db, "GetShardIterator", json!({"StreamArn": arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"}));
-    let recs = ok(&db, "GetRecords", json!({"ShardIterator": it["ShardIterator"]}));
+    let it = ok(
+        &db,
+        "GetShardIterator",
+        json!({"StreamArn": arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"}),
+    );
+    let recs = ok(
+        &db,
+        "GetRecords",
+        json!({"ShardIterator": it["ShardIterator"]}),
+    );
     assert_eq!(recs["Records"], json!([]));
     clock.advance(Duration::from_secs(16 * 60));
-    assert_eq!(err(&db, "GetRecords", json!({"ShardIterator": it["ShardIterator"]})).0, "ExpiredIteratorException");
+    assert_eq!(
+        err(
+            &db,
+            "GetRecords",
+            json!({"ShardIterator": it["ShardIterator"]})
+        )
+        .0,
+        "ExpiredIteratorException"
+    );
 }
 
 #[test]
@@ -322,55 +487,147 @@ fn control_plane() {
     assert_eq!(err(&db, "CreateTable", json!({
         "TableName": "Music", "AttributeDefinitions": [{"AttributeName": "a", "AttributeType": "S"}],
         "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}], "BillingMode": "PAY_PER_REQUEST"})).0, "ResourceInUseException");
-    let (_, msg) = err(&db, "CreateTable", json!({
+    let (_, msg) = err(
+        &db,
+        "CreateTable",
+        json!({
         "TableName": "Tab2", "AttributeDefinitions": [{"AttributeName": "a", "AttributeType": "S"}],
-        "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}]}));
-    assert_eq!(msg, "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED");
-    ok(&db, "CreateTable", json!({
+        "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}]}),
+    );
+    assert_eq!(
+        msg,
+        "One or more parameter values were invalid: ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED"
+    );
+    ok(
+        &db,
+        "CreateTable",
+        json!({
         "TableName": "Tab2", "AttributeDefinitions": [{"AttributeName": "a", "AttributeType": "S"}],
-        "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}], "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}}));
+        "KeySchema": [{"AttributeName": "a", "KeyType": "HASH"}], "ProvisionedThroughput": {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}}),
+    );
     let l = ok(&db, "ListTables", json!({"Limit": 1}));
     assert_eq!(l["TableNames"], json!(["Music"]));
     assert_eq!(l["LastEvaluatedTableName"], "Music");
-    let l = ok(&db, "ListTables", json!({"ExclusiveStartTableName": "Music"}));
+    let l = ok(
+        &db,
+        "ListTables",
+        json!({"ExclusiveStartTableName": "Music"}),
+    );
     assert_eq!(l["TableNames"], json!(["Tab2"]));
-    ok(&db, "UpdateTable", json!({"TableName": "Tab2", "BillingMode": "PAY_PER_REQUEST"}));
-    let arn = ok(&db, "DescribeTable", json!({"TableName": "Tab2"}))["Table"]["TableArn"].as_str().unwrap().to_owned();
-    ok(&db, "TagResource", json!({"ResourceArn": arn, "Tags": [{"Key": "env", "Value": "test"}]}));
-    assert_eq!(ok(&db, "ListTagsOfResource", json!({"ResourceArn": arn}))["Tags"], json!([{"Key": "env", "Value": "test"}]));
+    ok(
+        &db,
+        "UpdateTable",
+        json!({"TableName": "Tab2", "BillingMode": "PAY_PER_REQUEST"}),
+    );
+    let arn = ok(&db, "DescribeTable", json!({"TableName": "Tab2"}))["Table"]["TableArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ok(
+        &db,
+        "TagResource",
+        json!({"ResourceArn": arn, "Tags": [{"Key": "env", "Value": "test"}]}),
+    );
+    assert_eq!(
+        ok(&db, "ListTagsOfResource", json!({"ResourceArn": arn}))["Tags"],
+        json!([{"Key": "env", "Value": "test"}])
+    );
     ok(&db, "DeleteTable", json!({"TableName": "Tab2"}));
-    assert_eq!(err(&db, "DescribeTable", json!({"TableName": "Tab2"})).1, "Requested resource not found: Table: Tab2 not found");
-    assert_eq!(err(&db, "Frobnicate", json!({})).0, "UnknownOperationException");
+    assert_eq!(
+        err(&db, "DescribeTable", json!({"TableName": "Tab2"})).1,
+        "Requested resource not found: Table: Tab2 not found"
+    );
+    assert_eq!(
+        err(&db, "Frobnicate", json!({})).0,
+        "UnknownOperationException"
+    );
 }
 
 #[test]
 fn partiql() {
     let (db, _) = db();
     music(&db);
-    ok(&db, "ExecuteStatement", json!({"Statement": "INSERT INTO Music VALUE {'Artist': 'A', 'SongTitle': 's1', 'Year': 2001}"}));
-    ok(&db, "ExecuteStatement", json!({"Statement": "INSERT INTO \"Music\" VALUE {'Artist': ?, 'SongTitle': ?}", "Parameters": [{"S": "A"}, {"S": "s2"}]}));
-    let (code, _) = err(&db, "ExecuteStatement", json!({"Statement": "INSERT INTO Music VALUE {'Artist': 'A', 'SongTitle': 's1'}"}));
+    ok(
+        &db,
+        "ExecuteStatement",
+        json!({"Statement": "INSERT INTO Music VALUE {'Artist': 'A', 'SongTitle': 's1', 'Year': 2001}"}),
+    );
+    ok(
+        &db,
+        "ExecuteStatement",
+        json!({"Statement": "INSERT INTO \"Music\" VALUE {'Artist': ?, 'SongTitle': ?}", "Parameters": [{"S": "A"}, {"S": "s2"}]}),
+    );
+    let (code, _) = err(
+        &db,
+        "ExecuteStatement",
+        json!({"Statement": "INSERT INTO Music VALUE {'Artist': 'A', 'SongTitle': 's1'}"}),
+    );
     assert_eq!(code, "DuplicateItemException");
-    let r = ok(&db, "ExecuteStatement", json!({"Statement": "SELECT SongTitle FROM Music WHERE Artist = 'A' AND SongTitle >= 's2'"}));
+    let r = ok(
+        &db,
+        "ExecuteStatement",
+        json!({"Statement": "SELECT SongTitle FROM Music WHERE Artist = 'A' AND SongTitle >= 's2'"}),
+    );
     assert_eq!(r["Items"], json!([{"SongTitle": {"S": "s2"}}]));
-    ok(&db, "ExecuteStatement", json!({"Statement": "UPDATE Music SET Plays = 5 WHERE Artist = 'A' AND SongTitle = 's1'"}));
-    let r = ok(&db, "ExecuteStatement", json!({"Statement": "SELECT * FROM Music WHERE Plays > 4"}));
+    ok(
+        &db,
+        "ExecuteStatement",
+        json!({"Statement": "UPDATE Music SET Plays = 5 WHERE Artist = 'A' AND SongTitle = 's1'"}),
+    );
+    let r = ok(
+        &db,
+        "ExecuteStatement",
+        json!({"Statement": "SELECT * FROM Music WHERE Plays > 4"}),
+    );
     assert_eq!(r["Items"][0]["Plays"]["N"], "5");
-    let (code, msg) = err(&db, "ExecuteStatement", json!({"Statement": "UPDATE Music SET Plays = 5 WHERE Artist = 'A'"}));
-    assert_eq!((code.as_str(), msg.as_str()), ("ValidationException", "Where clause does not contain a mandatory equality on all key attributes"));
-    let b = ok(&db, "BatchExecuteStatement", json!({"Statements": [
+    let (code, msg) = err(
+        &db,
+        "ExecuteStatement",
+        json!({"Statement": "UPDATE Music SET Plays = 5 WHERE Artist = 'A'"}),
+    );
+    assert_eq!(
+        (code.as_str(), msg.as_str()),
+        (
+            "ValidationException",
+            "Where clause does not contain a mandatory equality on all key attributes"
+        )
+    );
+    let b = ok(
+        &db,
+        "BatchExecuteStatement",
+        json!({"Statements": [
         {"Statement": "SELECT * FROM Music WHERE Artist = 'A' AND SongTitle = 's1'"},
-        {"Statement": "INSERT INTO Music VALUE {'Artist': 'A', 'SongTitle': 's1'}"}]}));
+        {"Statement": "INSERT INTO Music VALUE {'Artist': 'A', 'SongTitle': 's1'}"}]}),
+    );
     assert_eq!(b["Responses"][0]["Item"]["Plays"]["N"], "5");
     assert_eq!(b["Responses"][1]["Error"]["Code"], "DuplicateItem");
-    let (code, msg) = err(&db, "ExecuteTransaction", json!({"TransactStatements": [
+    let (code, msg) = err(
+        &db,
+        "ExecuteTransaction",
+        json!({"TransactStatements": [
         {"Statement": "DELETE FROM Music WHERE Artist = 'A' AND SongTitle = 's2'"},
-        {"Statement": "INSERT INTO Music VALUE {'Artist': 'A', 'SongTitle': 's1'}"}]}));
+        {"Statement": "INSERT INTO Music VALUE {'Artist': 'A', 'SongTitle': 's1'}"}]}),
+    );
     assert_eq!(code, "TransactionCanceledException");
     assert!(msg.ends_with("[None, DuplicateItem]"), "{msg}");
-    ok(&db, "ExecuteStatement", json!({"Statement": "DELETE FROM Music WHERE Artist = 'A' AND SongTitle = 's2'"}));
-    let r = ok(&db, "ExecuteStatement", json!({"Statement": "SELECT * FROM Music"}));
+    ok(
+        &db,
+        "ExecuteStatement",
+        json!({"Statement": "DELETE FROM Music WHERE Artist = 'A' AND SongTitle = 's2'"}),
+    );
+    let r = ok(
+        &db,
+        "ExecuteStatement",
+        json!({"Statement": "SELECT * FROM Music"}),
+    );
     assert_eq!(r["Items"].as_array().unwrap().len(), 1);
-    let (_, msg) = err(&db, "ExecuteStatement", json!({"Statement": "SELEC * FROM Music"}));
-    assert!(msg.starts_with("Statement wasn't well formed, can't be processed"), "{msg}");
+    let (_, msg) = err(
+        &db,
+        "ExecuteStatement",
+        json!({"Statement": "SELEC * FROM Music"}),
+    );
+    assert!(
+        msg.starts_with("Statement wasn't well formed, can't be processed"),
+        "{msg}"
+    );
 }

@@ -12,17 +12,28 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 fn name() -> impl Strategy<Value = Name> {
-    prop_oneof!["x_[a-z0-9]{0,4}".prop_map(Name::Plain), "#[a-z0-9]{1,4}".prop_map(Name::Placeholder)]
+    prop_oneof![
+        "x_[a-z0-9]{0,4}".prop_map(Name::Plain),
+        "#[a-z0-9]{1,4}".prop_map(Name::Placeholder)
+    ]
 }
 
 fn path() -> impl Strategy<Value = Path> {
-    (name(), prop::collection::vec(prop_oneof![name().prop_map(PathElem::Attr), (0u32..50).prop_map(PathElem::Index)], 0..3)).prop_map(
-        |(first, rest)| {
+    (
+        name(),
+        prop::collection::vec(
+            prop_oneof![
+                name().prop_map(PathElem::Attr),
+                (0u32..50).prop_map(PathElem::Index)
+            ],
+            0..3,
+        ),
+    )
+        .prop_map(|(first, rest)| {
             let mut v = vec![PathElem::Attr(first)];
             v.extend(rest);
             Path(v)
-        },
-    )
+        })
 }
 
 fn value() -> impl Strategy<Value = Operand> {
@@ -34,7 +45,14 @@ fn operand() -> impl Strategy<Value = Operand> {
 }
 
 fn cmp_op() -> impl Strategy<Value = CmpOp> {
-    prop_oneof![Just(CmpOp::Eq), Just(CmpOp::Ne), Just(CmpOp::Lt), Just(CmpOp::Le), Just(CmpOp::Gt), Just(CmpOp::Ge)]
+    prop_oneof![
+        Just(CmpOp::Eq),
+        Just(CmpOp::Ne),
+        Just(CmpOp::Lt),
+        Just(CmpOp::Le),
+        Just(CmpOp::Gt),
+        Just(CmpOp::Ge)
+    ]
 }
 
 fn cond() -> impl Strategy<Value = Cond> {
@@ -43,7 +61,8 @@ fn cond() -> impl Strategy<Value = Cond> {
         (operand(), operand(), operand()).prop_map(|(a, b, c)| Cond::Between(a, b, c)),
         (operand(), prop::collection::vec(operand(), 1..4)).prop_map(|(a, l)| Cond::In(a, l)),
         path().prop_map(|p| Cond::Call("attribute_exists".into(), vec![Operand::Path(p)])),
-        (path(), value()).prop_map(|(p, v)| Cond::Call("begins_with".into(), vec![Operand::Path(p), v])),
+        (path(), value())
+            .prop_map(|(p, v)| Cond::Call("begins_with".into(), vec![Operand::Path(p), v])),
     ];
     leaf.prop_recursive(4, 24, 2, |inner| {
         prop_oneof![
@@ -58,7 +77,8 @@ fn set_value() -> impl Strategy<Value = SetValue> {
     let simple = prop_oneof![
         path().prop_map(Operand::Path),
         value(),
-        (path(), value()).prop_map(|(p, v)| Operand::Call("if_not_exists".into(), vec![Operand::Path(p), v])),
+        (path(), value())
+            .prop_map(|(p, v)| Operand::Call("if_not_exists".into(), vec![Operand::Path(p), v])),
         (value(), value()).prop_map(|(a, b)| Operand::Call("list_append".into(), vec![a, b])),
     ];
     prop_oneof![
@@ -75,13 +95,19 @@ fn update() -> impl Strategy<Value = Update> {
         prop::collection::vec((path(), value()), 0..2),
         prop::collection::vec((path(), value()), 0..2),
     )
-        .prop_filter("an update has at least one action", |(a, b, c, d)| a.len() + b.len() + c.len() + d.len() > 0)
+        .prop_filter("an update has at least one action", |(a, b, c, d)| {
+            a.len() + b.len() + c.len() + d.len() > 0
+        })
         .prop_map(|(sets, removes, adds, deletes)| {
-            let mut actions: Vec<Action> = sets.into_iter().map(|(p, v)| Action::Set(p, v)).collect();
+            let mut actions: Vec<Action> =
+                sets.into_iter().map(|(p, v)| Action::Set(p, v)).collect();
             actions.extend(removes.into_iter().map(Action::Remove));
             actions.extend(adds.into_iter().map(|(p, v)| Action::Add(p, v)));
             actions.extend(deletes.into_iter().map(|(p, v)| Action::Delete(p, v)));
-            Update { actions, repeated_clause: None }
+            Update {
+                actions,
+                repeated_clause: None,
+            }
         })
 }
 
@@ -141,7 +167,13 @@ fn op() -> impl Strategy<Value = Op> {
 fn call(db: &RegionDb, op: &str, body: Value) -> Result<Value, String> {
     dispatch(db, op, body.to_string().as_bytes())
         .map(|b| serde_json::from_slice(&b).unwrap_or(Value::Null))
-        .map_err(|e| if nubis_core::ServiceError::code(&e) == "ValidationException" { e.to_string() } else { nubis_core::ServiceError::code(&e).to_owned() })
+        .map_err(|e| {
+            if nubis_core::ServiceError::code(&e) == "ValidationException" {
+                e.to_string()
+            } else {
+                nubis_core::ServiceError::code(&e).to_owned()
+            }
+        })
 }
 
 fn key(pk: u8, sk: u8) -> Value {

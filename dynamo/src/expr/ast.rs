@@ -254,5 +254,9 @@ pub fn clause_of(a: &Action) -> &'static str {
 
 /// Prints a projection expression.
 pub fn print_projection(paths: &[Path]) -> String {
-    paths.iter().map(Path::to_string).collect::<Vec<_>>().join(", ")
+    paths
+        .iter()
+        .map(Path::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

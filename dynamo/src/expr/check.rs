@@ -46,8 +46,13 @@ fn set(slot: &mut Option<String>, msg: impl FnOnce() -> String) {
     }
 }
 
-const COND_FUNCS: [(&str, usize); 5] =
-    [("attribute_exists", 1), ("attribute_not_exists", 1), ("attribute_type", 2), ("begins_with", 2), ("contains", 2)];
+const COND_FUNCS: [(&str, usize); 5] = [
+    ("attribute_exists", 1),
+    ("attribute_not_exists", 1),
+    ("attribute_type", 2),
+    ("begins_with", 2),
+    ("contains", 2),
+];
 const UPDATE_FUNCS: [(&str, usize); 2] = [("if_not_exists", 2), ("list_append", 2)];
 
 /// Renders a resolved path as DynamoDB's messages do: `[a, b, [2]]`.
@@ -57,15 +62,25 @@ pub fn path_str(p: &[String]) -> String {
 
 impl<'a> Checker<'a> {
     /// A checker over a request's placeholder maps.
-    pub fn new(names: Option<&'a HashMap<String, String>>, values: Option<&'a HashMap<String, AttributeValue>>) -> Self {
-        Checker { names, values, used_names: HashSet::new(), used_values: HashSet::new() }
+    pub fn new(
+        names: Option<&'a HashMap<String, String>>,
+        values: Option<&'a HashMap<String, AttributeValue>>,
+    ) -> Self {
+        Checker {
+            names,
+            values,
+            used_names: HashSet::new(),
+            used_values: HashSet::new(),
+        }
     }
 
     fn name(&mut self, n: &Name, e: &mut Errors) -> Option<String> {
         match n {
             Name::Plain(s) => {
                 if is_reserved(s) {
-                    set(&mut e.reserved, || format!("Attribute name is a reserved keyword; reserved keyword: {s}"));
+                    set(&mut e.reserved, || {
+                        format!("Attribute name is a reserved keyword; reserved keyword: {s}")
+                    });
                 }
                 Some(s.clone())
             }
@@ -76,7 +91,9 @@ impl<'a> Checker<'a> {
                 }
                 None => {
                     set(&mut e.undefined_name, || {
-                        format!("An expression attribute name used in the document path is not defined; attribute name: {p}")
+                        format!(
+                            "An expression attribute name used in the document path is not defined; attribute name: {p}"
+                        )
                     });
                     None
                 }
@@ -97,7 +114,10 @@ impl<'a> Checker<'a> {
     /// The statically known type of an operand (values only).
     fn operand_type(&self, o: &Operand) -> Option<ValueType> {
         match o {
-            Operand::Value(v) => self.values.and_then(|m| m.get(v)).map(AttributeValue::value_type),
+            Operand::Value(v) => self
+                .values
+                .and_then(|m| m.get(v))
+                .map(AttributeValue::value_type),
             Operand::Literal(v) => Some(v.value_type()),
             Operand::Call(name, _) if name == "size" => Some(ValueType::N),
             _ => None,
@@ -122,7 +142,9 @@ impl<'a> Checker<'a> {
                     self.used_values.insert(v.clone());
                 } else {
                     set(&mut e.undefined_value, || {
-                        format!("An expression attribute value used in expression is not defined; attribute value: {v}")
+                        format!(
+                            "An expression attribute value used in expression is not defined; attribute value: {v}"
+                        )
                     });
                 }
             }
@@ -136,9 +158,15 @@ impl<'a> Checker<'a> {
                 } else if name == "size" {
                     self.size_call(args, e);
                 } else if COND_FUNCS.iter().any(|(f, _)| f == name) {
-                    set(&mut e.misused, || format!("The function is not allowed to be used this way in an expression; function: {name}"));
+                    set(&mut e.misused, || {
+                        format!(
+                            "The function is not allowed to be used this way in an expression; function: {name}"
+                        )
+                    });
                 } else {
-                    set(&mut e.unknown_fn, || format!("Invalid function name; function: {name}"));
+                    set(&mut e.unknown_fn, || {
+                        format!("Invalid function name; function: {name}")
+                    });
                 }
             }
         }
@@ -147,38 +175,58 @@ impl<'a> Checker<'a> {
     fn size_call(&mut self, args: &[Operand], e: &mut Errors) {
         if args.len() != 1 {
             set(&mut e.count, || {
-                format!("Incorrect number of operands for operator or function; operator or function: size, number of operands: {}", args.len())
+                format!(
+                    "Incorrect number of operands for operator or function; operator or function: size, number of operands: {}",
+                    args.len()
+                )
             });
             return;
         }
         if let Some(t) = self.operand_type(&args[0])
             && matches!(t, ValueType::N | ValueType::Bool | ValueType::Null)
         {
-            set(&mut e.types, || format!("Incorrect operand type for operator or function; operator or function: size, operand type: {t}"));
+            set(&mut e.types, || {
+                format!(
+                    "Incorrect operand type for operator or function; operator or function: size, operand type: {t}"
+                )
+            });
         }
     }
 
     fn update_call(&mut self, name: &str, args: &[Operand], e: &mut Errors) {
         let Some(&(_, n)) = UPDATE_FUNCS.iter().find(|(f, _)| *f == name) else {
-            set(&mut e.unknown_fn, || format!("Invalid function name; function: {name}"));
+            set(&mut e.unknown_fn, || {
+                format!("Invalid function name; function: {name}")
+            });
             return;
         };
         if args.len() != n {
             set(&mut e.types, || {
-                format!("Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {}", args.len())
+                format!(
+                    "Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {}",
+                    args.len()
+                )
             });
             return;
         }
         if name == "if_not_exists" {
             if !matches!(args[0], Operand::Path(_)) {
-                set(&mut e.types, || format!("Operator or function requires a document path; operator or function: {name}"));
+                set(&mut e.types, || {
+                    format!(
+                        "Operator or function requires a document path; operator or function: {name}"
+                    )
+                });
             }
         } else {
             for a in args {
                 if let Some(t) = self.operand_type(a)
                     && t != ValueType::L
                 {
-                    set(&mut e.types, || format!("Incorrect operand type for operator or function; operator or function: {name}, operand type: {t}"));
+                    set(&mut e.types, || {
+                        format!(
+                            "Incorrect operand type for operator or function; operator or function: {name}, operand type: {t}"
+                        )
+                    });
                 }
             }
         }
@@ -241,16 +289,23 @@ impl<'a> Checker<'a> {
                     self.operand(a, e, false);
                 }
                 if name == "size" {
-                    set(&mut e.misused, || "The function is not allowed to be used this way in an expression; function: size".to_owned());
+                    set(&mut e.misused, || {
+                        "The function is not allowed to be used this way in an expression; function: size".to_owned()
+                    });
                     return;
                 }
                 let Some(&(_, n)) = COND_FUNCS.iter().find(|(f, _)| f == name) else {
-                    set(&mut e.unknown_fn, || format!("Invalid function name; function: {name}"));
+                    set(&mut e.unknown_fn, || {
+                        format!("Invalid function name; function: {name}")
+                    });
                     return;
                 };
                 if args.len() != n {
                     set(&mut e.count, || {
-                        format!("Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {}", args.len())
+                        format!(
+                            "Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {}",
+                            args.len()
+                        )
                     });
                     return;
                 }
@@ -261,25 +316,38 @@ impl<'a> Checker<'a> {
 
     fn cond_call_types(&mut self, name: &str, args: &[Operand], e: &mut Errors) {
         match name {
-            "attribute_exists" | "attribute_not_exists" => {
-                if !matches!(args[0], Operand::Path(_)) {
-                    set(&mut e.types, || format!("Operator or function requires a document path; operator or function: {name}"));
-                }
+            "attribute_exists" | "attribute_not_exists" if !matches!(args[0], Operand::Path(_)) => {
+                set(&mut e.types, || {
+                    format!(
+                        "Operator or function requires a document path; operator or function: {name}"
+                    )
+                });
             }
             "attribute_type" => {
                 if !matches!(args[0], Operand::Path(_)) {
-                    set(&mut e.types, || format!("Operator or function requires a document path; operator or function: {name}"));
+                    set(&mut e.types, || {
+                        format!(
+                            "Operator or function requires a document path; operator or function: {name}"
+                        )
+                    });
                     return;
                 }
                 match self.value_of(&args[1]) {
-                    Some(AttributeValue::S(t)) => {
-                        if ValueType::parse(t).is_none() {
-                            set(&mut e.types, || format!("Invalid attribute type name found; type: {t}, valid types: {{B,NULL,SS,BOOL,L,BS,N,NS,S,M}}"));
-                        }
+                    Some(AttributeValue::S(t)) if ValueType::parse(t).is_none() => {
+                        set(&mut e.types, || {
+                            format!(
+                                "Invalid attribute type name found; type: {t}, valid types: {{B,NULL,SS,BOOL,L,BS,N,NS,S,M}}"
+                            )
+                        });
                     }
+                    Some(AttributeValue::S(_)) => {}
                     Some(other) => {
                         let t = other.value_type();
-                        set(&mut e.types, || format!("Incorrect operand type for operator or function; operator or function: {name}, operand type: {t}"));
+                        set(&mut e.types, || {
+                            format!(
+                                "Incorrect operand type for operator or function; operator or function: {name}, operand type: {t}"
+                            )
+                        });
                     }
                     None => {}
                 }
@@ -290,7 +358,11 @@ impl<'a> Checker<'a> {
                         && t != ValueType::S
                         && t != ValueType::B
                     {
-                        set(&mut e.types, || format!("Incorrect operand type for operator or function; operator or function: {name}, operand type: {t}"));
+                        set(&mut e.types, || {
+                            format!(
+                                "Incorrect operand type for operator or function; operator or function: {name}, operand type: {t}"
+                            )
+                        });
                     }
                 }
             }
@@ -317,7 +389,9 @@ impl<'a> Checker<'a> {
     pub fn check_update(&mut self, u: &Update) -> Result<(), String> {
         let mut e = Errors::default();
         if let Some(clause) = u.repeated_clause {
-            set(&mut e.section, || format!("The \"{clause}\" section can only be used once in an update expression;"));
+            set(&mut e.section, || {
+                format!("The \"{clause}\" section can only be used once in an update expression;")
+            });
         }
         let mut paths: Vec<Vec<String>> = Vec::new();
         for a in &u.actions {
@@ -329,13 +403,19 @@ impl<'a> Checker<'a> {
                         SetValue::Plus(x, y) | SetValue::Minus(x, y) => {
                             self.operand(x, &mut e, true);
                             self.operand(y, &mut e, true);
-                            let op = if matches!(v, SetValue::Plus(..)) { "+" } else { "-" };
+                            let op = if matches!(v, SetValue::Plus(..)) {
+                                "+"
+                            } else {
+                                "-"
+                            };
                             for o in [x, y] {
                                 if let Some(t) = self.operand_type(o)
                                     && t != ValueType::N
                                 {
                                     set(&mut e.types, || {
-                                        format!("Incorrect operand type for operator or function; operator or function: {op}, operand type: {t}")
+                                        format!(
+                                            "Incorrect operand type for operator or function; operator or function: {op}, operand type: {t}"
+                                        )
                                     });
                                 }
                             }
@@ -347,10 +427,14 @@ impl<'a> Checker<'a> {
                 Action::Add(p, v) | Action::Delete(p, v) => {
                     self.operand(v, &mut e, true);
                     if let Some(t) = self.operand_type(v) {
-                        let ok = matches!(t, ValueType::Ss | ValueType::Ns | ValueType::Bs) || (clause == "ADD" && t == ValueType::N);
+                        let ok = matches!(t, ValueType::Ss | ValueType::Ns | ValueType::Bs)
+                            || (clause == "ADD" && t == ValueType::N);
                         if !ok {
                             set(&mut e.types, || {
-                                format!("Incorrect operand type for operator or function; operator: {clause}, operand type: {}", t.long_name())
+                                format!(
+                                    "Incorrect operand type for operator or function; operator: {clause}, operand type: {}",
+                                    t.long_name()
+                                )
                             });
                         }
                     }

@@ -57,7 +57,11 @@ pub fn resolve<'i>(item: &'i Item, path: &Path, ctx: &Ctx<'_>) -> Option<&'i Att
 }
 
 /// The value of an operand, if it has one.
-pub fn operand<'i>(o: &'i Operand, item: &'i Item, ctx: &Ctx<'i>) -> Option<Cow<'i, AttributeValue>> {
+pub fn operand<'i>(
+    o: &'i Operand,
+    item: &'i Item,
+    ctx: &Ctx<'i>,
+) -> Option<Cow<'i, AttributeValue>> {
     match o {
         Operand::Path(p) => resolve(item, p, ctx).map(Cow::Borrowed),
         Operand::Value(v) => ctx.value(v).map(Cow::Borrowed),
@@ -99,7 +103,9 @@ fn cmp(op: CmpOp, a: Option<&AttributeValue>, b: Option<&AttributeValue>) -> boo
         CmpOp::Eq => matches!((a, b), (Some(x), Some(y)) if x == y),
         CmpOp::Ne => !matches!((a, b), (Some(x), Some(y)) if x == y),
         _ => {
-            let (Some(x), Some(y)) = (a, b) else { return false };
+            let (Some(x), Some(y)) = (a, b) else {
+                return false;
+            };
             match compare(x, y) {
                 Some(o) => match op {
                     CmpOp::Lt => o == Ordering::Less,
@@ -126,7 +132,9 @@ pub fn begins_with(a: &AttributeValue, b: &AttributeValue) -> bool {
 pub fn contains(a: &AttributeValue, b: &AttributeValue) -> bool {
     match (a, b) {
         (AttributeValue::S(x), AttributeValue::S(y)) => x.contains(y.as_str()),
-        (AttributeValue::B(x), AttributeValue::B(y)) => y.is_empty() || x.windows(y.len()).any(|w| w == y.as_slice()),
+        (AttributeValue::B(x), AttributeValue::B(y)) => {
+            y.is_empty() || x.windows(y.len()).any(|w| w == y.as_slice())
+        }
         (AttributeValue::Ss(x), AttributeValue::S(y)) => x.contains(y),
         (AttributeValue::Ns(x), AttributeValue::N(y)) => x.contains(y),
         (AttributeValue::Bs(x), AttributeValue::B(y)) => x.contains(y),
@@ -146,15 +154,22 @@ pub fn eval(c: &Cond, item: &Item, ctx: &Ctx<'_>) -> bool {
             cmp(*op, x.as_deref(), y.as_deref())
         }
         Cond::Between(a, lo, hi) => {
-            let (Some(v), Some(lo), Some(hi)) = (operand(a, item, ctx), operand(lo, item, ctx), operand(hi, item, ctx)) else {
+            let (Some(v), Some(lo), Some(hi)) = (
+                operand(a, item, ctx),
+                operand(lo, item, ctx),
+                operand(hi, item, ctx),
+            ) else {
                 return false;
             };
             matches!(compare(&v, &lo), Some(Ordering::Greater | Ordering::Equal))
                 && matches!(compare(&v, &hi), Some(Ordering::Less | Ordering::Equal))
         }
         Cond::In(a, list) => {
-            let Some(v) = operand(a, item, ctx) else { return false };
-            list.iter().any(|x| operand(x, item, ctx).is_some_and(|x| *x == *v))
+            let Some(v) = operand(a, item, ctx) else {
+                return false;
+            };
+            list.iter()
+                .any(|x| operand(x, item, ctx).is_some_and(|x| *x == *v))
         }
         Cond::Call(name, args) => {
             let arg = |i: usize| args.get(i).and_then(|a| operand(a, item, ctx));
@@ -162,10 +177,14 @@ pub fn eval(c: &Cond, item: &Item, ctx: &Ctx<'_>) -> bool {
                 "attribute_exists" => arg(0).is_some(),
                 "attribute_not_exists" => arg(0).is_none(),
                 "attribute_type" => match (arg(0), arg(1)) {
-                    (Some(v), Some(t)) => t.as_s().and_then(ValueType::parse) == Some(v.value_type()),
+                    (Some(v), Some(t)) => {
+                        t.as_s().and_then(ValueType::parse) == Some(v.value_type())
+                    }
                     _ => false,
                 },
-                "begins_with" => matches!((arg(0), arg(1)), (Some(a), Some(b)) if begins_with(&a, &b)),
+                "begins_with" => {
+                    matches!((arg(0), arg(1)), (Some(a), Some(b)) if begins_with(&a, &b))
+                }
                 "contains" => matches!((arg(0), arg(1)), (Some(a), Some(b)) if contains(&a, &b)),
                 _ => false,
             }
@@ -201,9 +220,13 @@ pub fn project(item: &Item, paths: &[Path], ctx: &Ctx<'_>) -> Item {
     let mut all: Vec<Vec<Step>> = paths.iter().filter_map(|p| steps(p, ctx)).collect();
     all.sort();
     for s in &all {
-        let Some((Step::Key(first), rest)) = s.split_first() else { continue };
+        let Some((Step::Key(first), rest)) = s.split_first() else {
+            continue;
+        };
         let Some(src) = item.get(first) else { continue };
-        let Some(v) = extract(src, rest) else { continue };
+        let Some(v) = extract(src, rest) else {
+            continue;
+        };
         match out.get_mut(first) {
             Some(existing) => merge(existing, v),
             None => {
@@ -215,7 +238,9 @@ pub fn project(item: &Item, paths: &[Path], ctx: &Ctx<'_>) -> Item {
 }
 
 fn extract(v: &AttributeValue, rest: &[Step]) -> Option<AttributeValue> {
-    let Some((step, tail)) = rest.split_first() else { return Some(v.clone()) };
+    let Some((step, tail)) = rest.split_first() else {
+        return Some(v.clone());
+    };
     match (step, v) {
         (Step::Key(k), AttributeValue::M(m)) => {
             let inner = extract(m.get(k)?, tail)?;

@@ -126,7 +126,11 @@ pub fn lex(input: &str) -> Result<Vec<Token>, LexError> {
                     return Err(lex_error(input, &out, i, c));
                 }
                 let text = input[i..end].to_owned();
-                let tok = if c == '#' { Tok::Name(text) } else { Tok::Value(text) };
+                let tok = if c == '#' {
+                    Tok::Name(text)
+                } else {
+                    Tok::Value(text)
+                };
                 out.push(Token { tok, start: i, end });
                 continue;
             }
@@ -140,7 +144,11 @@ pub fn lex(input: &str) -> Result<Vec<Token>, LexError> {
                         break;
                     }
                 }
-                out.push(Token { tok: Tok::Int(input[i..end].to_owned()), start: i, end });
+                out.push(Token {
+                    tok: Tok::Int(input[i..end].to_owned()),
+                    start: i,
+                    end,
+                });
                 continue;
             }
             c if is_ident_start(c) => {
@@ -153,7 +161,11 @@ pub fn lex(input: &str) -> Result<Vec<Token>, LexError> {
                         break;
                     }
                 }
-                out.push(Token { tok: Tok::Ident(input[i..end].to_owned()), start: i, end });
+                out.push(Token {
+                    tok: Tok::Ident(input[i..end].to_owned()),
+                    start: i,
+                    end,
+                });
                 continue;
             }
             _ => return Err(lex_error(input, &out, i, c)),
@@ -161,13 +173,20 @@ pub fn lex(input: &str) -> Result<Vec<Token>, LexError> {
         chars.next();
         out.push(Token { tok, start: i, end });
     }
-    out.push(Token { tok: Tok::Eof, start: input.len(), end: input.len() });
+    out.push(Token {
+        tok: Tok::Eof,
+        start: input.len(),
+        end: input.len(),
+    });
     Ok(out)
 }
 
 fn lex_error(input: &str, out: &[Token], at: usize, c: char) -> LexError {
     let from = out.last().map(|t| t.start).unwrap_or(at);
-    LexError { token: c.to_string(), near: input[from..at + c.len_utf8()].to_owned() }
+    LexError {
+        token: c.to_string(),
+        near: input[from..at + c.len_utf8()].to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -176,7 +195,11 @@ mod tests {
 
     #[test]
     fn lexes() {
-        let toks: Vec<Tok> = lex("#a.b[2] <> :v AND size(x)>=:y").unwrap().into_iter().map(|t| t.tok).collect();
+        let toks: Vec<Tok> = lex("#a.b[2] <> :v AND size(x)>=:y")
+            .unwrap()
+            .into_iter()
+            .map(|t| t.tok)
+            .collect();
         assert_eq!(toks[0], Tok::Name("#a".into()));
         assert_eq!(toks[3], Tok::LBracket);
         assert_eq!(toks[4], Tok::Int("2".into()));

@@ -24,7 +24,11 @@ pub struct SyntaxError {
 
 impl std::fmt::Display for SyntaxError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Syntax error; token: \"{}\", near: \"{}\"", self.token, self.near)
+        write!(
+            f,
+            "Syntax error; token: \"{}\", near: \"{}\"",
+            self.token, self.near
+        )
     }
 }
 
@@ -42,8 +46,16 @@ const KEYWORDS: [&str; 5] = ["AND", "OR", "NOT", "BETWEEN", "IN"];
 
 impl<'a> Parser<'a> {
     fn new(input: &'a str) -> PResult<Self> {
-        let toks = lex(input).map_err(|e| SyntaxError { token: e.token, near: e.near })?;
-        Ok(Parser { input, toks, pos: 0, depth: 0 })
+        let toks = lex(input).map_err(|e| SyntaxError {
+            token: e.token,
+            near: e.near,
+        })?;
+        Ok(Parser {
+            input,
+            toks,
+            pos: 0,
+            depth: 0,
+        })
     }
 
     fn peek(&self) -> &Tok {
@@ -73,14 +85,20 @@ impl<'a> Parser<'a> {
         let prev = i.checked_sub(1).map(|p| &self.toks[p]);
         if cur.tok == Tok::Eof {
             let near = prev.map(|p| &self.input[p.start..p.end]).unwrap_or("");
-            return SyntaxError { token: "<EOF>".to_owned(), near: near.to_owned() };
+            return SyntaxError {
+                token: "<EOF>".to_owned(),
+                near: near.to_owned(),
+            };
         }
         let from = prev.map(|p| p.start).unwrap_or(cur.start);
         let to = match self.toks.get(i + 1) {
             Some(n) if n.tok != Tok::Eof => n.end,
             _ => cur.end,
         };
-        SyntaxError { token: self.input[cur.start..cur.end].to_owned(), near: self.input[from..to].to_owned() }
+        SyntaxError {
+            token: self.input[cur.start..cur.end].to_owned(),
+            near: self.input[from..to].to_owned(),
+        }
     }
 
     fn expect(&mut self, t: Tok) -> PResult<()> {
@@ -94,11 +112,19 @@ impl<'a> Parser<'a> {
 
     fn enter(&mut self) -> PResult<()> {
         self.depth += 1;
-        if self.depth > MAX_NESTING { Err(self.error()) } else { Ok(()) }
+        if self.depth > MAX_NESTING {
+            Err(self.error())
+        } else {
+            Ok(())
+        }
     }
 
     fn end(&self) -> PResult<()> {
-        if *self.peek() == Tok::Eof { Ok(()) } else { Err(self.error()) }
+        if *self.peek() == Tok::Eof {
+            Ok(())
+        } else {
+            Err(self.error())
+        }
     }
 
     // ---- conditions
@@ -284,7 +310,10 @@ impl<'a> Parser<'a> {
                 }
             }
             if *self.peek() == Tok::Eof {
-                return Ok(Update { actions, repeated_clause });
+                return Ok(Update {
+                    actions,
+                    repeated_clause,
+                });
             }
         }
     }
@@ -317,7 +346,11 @@ impl<'a> Parser<'a> {
                     }
                     _ => return Err(self.error()),
                 };
-                Ok(if clause == "ADD" { Action::Add(path, v) } else { Action::Delete(path, v) })
+                Ok(if clause == "ADD" {
+                    Action::Add(path, v)
+                } else {
+                    Action::Delete(path, v)
+                })
             }
         }
     }
@@ -360,13 +393,19 @@ mod tests {
         let c = parse_condition("(a = :a OR b = :b) AND c BETWEEN :x AND :y").unwrap();
         assert!(matches!(c, Cond::And(..)));
         let c = parse_condition("a.b[1].#c IN (:a, :b) and attribute_exists(x)").unwrap();
-        assert_eq!(c.to_string(), "(a.b[1].#c IN (:a, :b)) AND (attribute_exists(x))");
+        assert_eq!(
+            c.to_string(),
+            "(a.b[1].#c IN (:a, :b)) AND (attribute_exists(x))"
+        );
     }
 
     #[test]
     fn syntax_errors_name_token_and_neighbourhood() {
         let e = parse_condition("foo").unwrap_err();
-        assert_eq!(e.to_string(), r#"Syntax error; token: "<EOF>", near: "foo""#);
+        assert_eq!(
+            e.to_string(),
+            r#"Syntax error; token: "<EOF>", near: "foo""#
+        );
         let e = parse_condition("attribute_not_exists(").unwrap_err();
         assert_eq!(e.to_string(), r#"Syntax error; token: "<EOF>", near: "(""#);
         let e = parse_update("SET a = :a,").unwrap_err();
@@ -378,9 +417,15 @@ mod tests {
 
     #[test]
     fn updates() {
-        let u = parse_update("set a = a + :one, b = list_append(b, :l) remove c[2], d ADD e :s DELETE f :t").unwrap();
+        let u = parse_update(
+            "set a = a + :one, b = list_append(b, :l) remove c[2], d ADD e :s DELETE f :t",
+        )
+        .unwrap();
         assert_eq!(u.actions.len(), 6);
-        assert_eq!(u.to_string(), "SET a = a + :one, b = list_append(b, :l) REMOVE c[2], d ADD e :s DELETE f :t");
+        assert_eq!(
+            u.to_string(),
+            "SET a = a + :one, b = list_append(b, :l) REMOVE c[2], d ADD e :s DELETE f :t"
+        );
         assert!(parse_update("SET").is_err());
         assert!(parse_update("a = :b").is_err());
     }

@@ -595,7 +595,15 @@ mod tests {
     fn sorted_and_found() {
         assert!(RESERVED.windows(2).all(|w| w[0] < w[1]));
         assert_eq!(RESERVED.len(), 573);
-        for w in ["name", "Status", "DATA", "key", "value", "timestamp", "year"] {
+        for w in [
+            "name",
+            "Status",
+            "DATA",
+            "key",
+            "value",
+            "timestamp",
+            "year",
+        ] {
             assert!(is_reserved(w), "{w}");
         }
         for w in ["pk", "sk", "price_2", "Artist"] {

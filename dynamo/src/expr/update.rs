@@ -15,7 +15,9 @@ use crate::value::{AttributeValue, Item};
 pub struct UpdateError(pub String);
 
 fn missing() -> UpdateError {
-    UpdateError("The provided expression refers to an attribute that does not exist in the item".to_owned())
+    UpdateError(
+        "The provided expression refers to an attribute that does not exist in the item".to_owned(),
+    )
 }
 
 fn bad_type() -> UpdateError {
@@ -23,7 +25,9 @@ fn bad_type() -> UpdateError {
 }
 
 fn bad_path() -> UpdateError {
-    UpdateError("The document path provided in the update expression is invalid for update".to_owned())
+    UpdateError(
+        "The document path provided in the update expression is invalid for update".to_owned(),
+    )
 }
 
 fn number_err(e: crate::number::NumberError) -> UpdateError {
@@ -33,14 +37,18 @@ fn number_err(e: crate::number::NumberError) -> UpdateError {
 fn set_operand(o: &Operand, item: &Item, ctx: &Ctx<'_>) -> Result<AttributeValue, UpdateError> {
     match o {
         Operand::Call(name, args) if name == "if_not_exists" => {
-            let (Some(Operand::Path(p)), Some(default)) = (args.first(), args.get(1)) else { return Err(bad_type()) };
+            let (Some(Operand::Path(p)), Some(default)) = (args.first(), args.get(1)) else {
+                return Err(bad_type());
+            };
             match resolve(item, p, ctx) {
                 Some(v) => Ok(v.clone()),
                 None => set_operand(default, item, ctx),
             }
         }
         Operand::Call(name, args) if name == "list_append" => {
-            let (Some(a), Some(b)) = (args.first(), args.get(1)) else { return Err(bad_type()) };
+            let (Some(a), Some(b)) = (args.first(), args.get(1)) else {
+                return Err(bad_type());
+            };
             match (set_operand(a, item, ctx)?, set_operand(b, item, ctx)?) {
                 (AttributeValue::L(mut x), AttributeValue::L(y)) => {
                     x.extend(y);
@@ -49,14 +57,20 @@ fn set_operand(o: &Operand, item: &Item, ctx: &Ctx<'_>) -> Result<AttributeValue
                 _ => Err(bad_type()),
             }
         }
-        _ => operand(o, item, ctx).map(|v| v.into_owned()).ok_or_else(missing),
+        _ => operand(o, item, ctx)
+            .map(|v| v.into_owned())
+            .ok_or_else(missing),
     }
 }
 
 fn arith(a: AttributeValue, b: AttributeValue, plus: bool) -> Result<AttributeValue, UpdateError> {
     match (a, b) {
         (AttributeValue::N(x), AttributeValue::N(y)) => {
-            let r = if plus { x.checked_add(&y) } else { x.checked_sub(&y) };
+            let r = if plus {
+                x.checked_add(&y)
+            } else {
+                x.checked_sub(&y)
+            };
             r.map(AttributeValue::N).map_err(number_err)
         }
         _ => Err(bad_type()),
@@ -79,14 +93,26 @@ pub fn apply(update: &Update, item: &mut Item, ctx: &Ctx<'_>) -> Result<(), Upda
             Action::Set(p, v) => {
                 let value = match v {
                     SetValue::Operand(o) => set_operand(o, item, ctx)?,
-                    SetValue::Plus(x, y) => arith(set_operand(x, item, ctx)?, set_operand(y, item, ctx)?, true)?,
-                    SetValue::Minus(x, y) => arith(set_operand(x, item, ctx)?, set_operand(y, item, ctx)?, false)?,
+                    SetValue::Plus(x, y) => {
+                        arith(set_operand(x, item, ctx)?, set_operand(y, item, ctx)?, true)?
+                    }
+                    SetValue::Minus(x, y) => arith(
+                        set_operand(x, item, ctx)?,
+                        set_operand(y, item, ctx)?,
+                        false,
+                    )?,
                 };
                 Planned::Set(steps(p, ctx).ok_or_else(bad_path)?, value)
             }
             Action::Remove(p) => Planned::Remove(steps(p, ctx).ok_or_else(bad_path)?),
-            Action::Add(p, v) => Planned::Add(steps(p, ctx).ok_or_else(bad_path)?, set_operand(v, item, ctx)?),
-            Action::Delete(p, v) => Planned::Delete(steps(p, ctx).ok_or_else(bad_path)?, set_operand(v, item, ctx)?),
+            Action::Add(p, v) => Planned::Add(
+                steps(p, ctx).ok_or_else(bad_path)?,
+                set_operand(v, item, ctx)?,
+            ),
+            Action::Delete(p, v) => Planned::Delete(
+                steps(p, ctx).ok_or_else(bad_path)?,
+                set_operand(v, item, ctx)?,
+            ),
         });
     }
     let mut removes: Vec<Vec<Step>> = Vec::new();
@@ -96,21 +122,44 @@ pub fn apply(update: &Update, item: &mut Item, ctx: &Ctx<'_>) -> Result<(), Upda
             Planned::Remove(path) => removes.push(path),
             Planned::Add(path, v) => {
                 let new = match (get(item, &path)?, v) {
-                    (None, v @ (AttributeValue::N(_) | AttributeValue::Ss(_) | AttributeValue::Ns(_) | AttributeValue::Bs(_))) => v,
-                    (Some(AttributeValue::N(x)), AttributeValue::N(y)) => AttributeValue::N(x.checked_add(&y).map_err(number_err)?),
-                    (Some(AttributeValue::Ss(x)), AttributeValue::Ss(y)) => AttributeValue::Ss(union(x, y)),
-                    (Some(AttributeValue::Ns(x)), AttributeValue::Ns(y)) => AttributeValue::Ns(union(x, y)),
-                    (Some(AttributeValue::Bs(x)), AttributeValue::Bs(y)) => AttributeValue::Bs(union(x, y)),
+                    (
+                        None,
+                        v @ (AttributeValue::N(_)
+                        | AttributeValue::Ss(_)
+                        | AttributeValue::Ns(_)
+                        | AttributeValue::Bs(_)),
+                    ) => v,
+                    (Some(AttributeValue::N(x)), AttributeValue::N(y)) => {
+                        AttributeValue::N(x.checked_add(&y).map_err(number_err)?)
+                    }
+                    (Some(AttributeValue::Ss(x)), AttributeValue::Ss(y)) => {
+                        AttributeValue::Ss(union(x, y))
+                    }
+                    (Some(AttributeValue::Ns(x)), AttributeValue::Ns(y)) => {
+                        AttributeValue::Ns(union(x, y))
+                    }
+                    (Some(AttributeValue::Bs(x)), AttributeValue::Bs(y)) => {
+                        AttributeValue::Bs(union(x, y))
+                    }
                     _ => return Err(bad_type()),
                 };
                 assign(item, &path, new)?;
             }
             Planned::Delete(path, v) => {
                 let new = match (get(item, &path)?, v) {
-                    (None, AttributeValue::Ss(_) | AttributeValue::Ns(_) | AttributeValue::Bs(_)) => continue,
-                    (Some(AttributeValue::Ss(x)), AttributeValue::Ss(y)) => minus(x, &y).map(AttributeValue::Ss),
-                    (Some(AttributeValue::Ns(x)), AttributeValue::Ns(y)) => minus(x, &y).map(AttributeValue::Ns),
-                    (Some(AttributeValue::Bs(x)), AttributeValue::Bs(y)) => minus(x, &y).map(AttributeValue::Bs),
+                    (
+                        None,
+                        AttributeValue::Ss(_) | AttributeValue::Ns(_) | AttributeValue::Bs(_),
+                    ) => continue,
+                    (Some(AttributeValue::Ss(x)), AttributeValue::Ss(y)) => {
+                        minus(x, &y).map(AttributeValue::Ss)
+                    }
+                    (Some(AttributeValue::Ns(x)), AttributeValue::Ns(y)) => {
+                        minus(x, &y).map(AttributeValue::Ns)
+                    }
+                    (Some(AttributeValue::Bs(x)), AttributeValue::Bs(y)) => {
+                        minus(x, &y).map(AttributeValue::Bs)
+                    }
                     _ => return Err(bad_type()),
                 };
                 match new {
@@ -143,7 +192,9 @@ fn minus<T: PartialEq + Clone>(x: Vec<T>, y: &[T]) -> Option<Vec<T>> {
 }
 
 fn get(item: &Item, path: &[Step]) -> Result<Option<AttributeValue>, UpdateError> {
-    let Some((Step::Key(first), rest)) = path.split_first() else { return Err(bad_path()) };
+    let Some((Step::Key(first), rest)) = path.split_first() else {
+        return Err(bad_path());
+    };
     let mut cur = match item.get(first) {
         Some(v) => v,
         None => return Ok(None),
@@ -165,7 +216,9 @@ fn get(item: &Item, path: &[Step]) -> Result<Option<AttributeValue>, UpdateError
 }
 
 fn assign(item: &mut Item, path: &[Step], v: AttributeValue) -> Result<(), UpdateError> {
-    let Some((Step::Key(first), rest)) = path.split_first() else { return Err(bad_path()) };
+    let Some((Step::Key(first), rest)) = path.split_first() else {
+        return Err(bad_path());
+    };
     if rest.is_empty() {
         item.insert(first.clone(), v);
         return Ok(());
@@ -196,12 +249,16 @@ fn assign(item: &mut Item, path: &[Step], v: AttributeValue) -> Result<(), Updat
 }
 
 fn remove(item: &mut Item, path: &[Step]) {
-    let Some((Step::Key(first), rest)) = path.split_first() else { return };
+    let Some((Step::Key(first), rest)) = path.split_first() else {
+        return;
+    };
     let Some((last, middle)) = rest.split_last() else {
         item.remove(first);
         return;
     };
-    let Some(mut cur) = item.get_mut(first) else { return };
+    let Some(mut cur) = item.get_mut(first) else {
+        return;
+    };
     for s in middle {
         cur = match (s, cur) {
             (Step::Key(k), AttributeValue::M(m)) => match m.get_mut(k) {
@@ -219,10 +276,8 @@ fn remove(item: &mut Item, path: &[Step]) {
         (Step::Key(k), AttributeValue::M(m)) => {
             m.remove(k);
         }
-        (Step::Index(i), AttributeValue::L(l)) => {
-            if *i < l.len() {
-                l.remove(*i);
-            }
+        (Step::Index(i), AttributeValue::L(l)) if *i < l.len() => {
+            l.remove(*i);
         }
         _ => {}
     }

@@ -20,7 +20,10 @@ pub enum Tok {
     Eof,
 }
 
-const SYMS: [&str; 22] = ["<<", ">>", "<=", ">=", "<>", "!=", "(", ")", "[", "]", "{", "}", ",", ".", ":", "=", "<", ">", "*", ";", "+", "-"];
+const SYMS: [&str; 22] = [
+    "<<", ">>", "<=", ">=", "<>", "!=", "(", ")", "[", "]", "{", "}", ",", ".", ":", "=", "<", ">",
+    "*", ";", "+", "-",
+];
 
 /// Splits a statement into tokens; the error names the offending character.
 pub fn lex(input: &str) -> Result<Vec<Tok>, String> {
@@ -39,7 +42,16 @@ pub fn lex(input: &str) -> Result<Vec<Tok>, String> {
             i += 1;
             loop {
                 match b.get(i) {
-                    None => return Err(format!("unterminated {} literal", if quote == b'\'' { "string" } else { "identifier" })),
+                    None => {
+                        return Err(format!(
+                            "unterminated {} literal",
+                            if quote == b'\'' {
+                                "string"
+                            } else {
+                                "identifier"
+                            }
+                        ));
+                    }
                     Some(&q) if q == quote => {
                         if b.get(i + 1) == Some(&quote) {
                             s.push(quote);
@@ -56,15 +68,28 @@ pub fn lex(input: &str) -> Result<Vec<Tok>, String> {
                 }
             }
             let s = String::from_utf8(s).map_err(|_| "invalid UTF-8".to_owned())?;
-            out.push(if quote == b'\'' { Tok::Str(s) } else { Tok::Quoted(s) });
+            out.push(if quote == b'\'' {
+                Tok::Str(s)
+            } else {
+                Tok::Quoted(s)
+            });
             continue;
         }
-        let neg_num = c == b'-' && b.get(i + 1).is_some_and(u8::is_ascii_digit) && !matches!(out.last(), Some(Tok::Num(_) | Tok::Ident(_) | Tok::Quoted(_) | Tok::Sym(")") | Tok::Sym("]")));
+        let neg_num = c == b'-'
+            && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+            && !matches!(
+                out.last(),
+                Some(Tok::Num(_) | Tok::Ident(_) | Tok::Quoted(_) | Tok::Sym(")") | Tok::Sym("]"))
+            );
         if c.is_ascii_digit() || neg_num {
             let start = i;
             i += 1;
             while i < b.len()
-                && (b[i].is_ascii_digit() || b[i] == b'.' || b[i] == b'e' || b[i] == b'E' || ((b[i] == b'-' || b[i] == b'+') && (b[i - 1] == b'e' || b[i - 1] == b'E')))
+                && (b[i].is_ascii_digit()
+                    || b[i] == b'.'
+                    || b[i] == b'e'
+                    || b[i] == b'E'
+                    || ((b[i] == b'-' || b[i] == b'+') && (b[i - 1] == b'e' || b[i - 1] == b'E')))
             {
                 i += 1;
             }

@@ -100,7 +100,9 @@ fn malformed(msg: &str) -> Error {
     if msg.starts_with("Number of parameters") {
         Error::validation(msg)
     } else {
-        Error::validation(format!("Statement wasn't well formed, can't be processed: {msg}"))
+        Error::validation(format!(
+            "Statement wasn't well formed, can't be processed: {msg}"
+        ))
     }
 }
 
@@ -130,13 +132,20 @@ fn key_and_rest(cond: Option<&Cond>, schema: &Schema) -> Result<(Item, Option<Co
     let mut key = Item::new();
     let mut used = Vec::new();
     for name in schema.names() {
-        let found = parts.iter().enumerate().find_map(|(i, c)| equality(c, name).map(|v| (i, v)));
+        let found = parts
+            .iter()
+            .enumerate()
+            .find_map(|(i, c)| equality(c, name).map(|v| (i, v)));
         match found {
             Some((i, v)) => {
                 key.insert(name.to_owned(), v.clone());
                 used.push(i);
             }
-            None => return Err(Error::validation("Where clause does not contain a mandatory equality on all key attributes")),
+            None => {
+                return Err(Error::validation(
+                    "Where clause does not contain a mandatory equality on all key attributes",
+                ));
+            }
         }
     }
     let rest = parts
@@ -156,7 +165,12 @@ fn and(a: Cond, b: Option<Cond>) -> Cond {
 }
 
 fn exists(attr: &str) -> Cond {
-    Cond::Call("attribute_exists".into(), vec![Operand::Path(Path(vec![PathElem::Attr(Name::Plain(attr.to_owned()))]))])
+    Cond::Call(
+        "attribute_exists".into(),
+        vec![Operand::Path(Path(vec![PathElem::Attr(Name::Plain(
+            attr.to_owned(),
+        ))]))],
+    )
 }
 
 fn not_exists(attr: &str) -> Cond {
@@ -174,13 +188,26 @@ impl RegionDb {
                 .iter()
                 .find(|i| i.def.name == ix)
                 .map(|i| i.def.schema.clone())
-                .ok_or_else(|| Error::validation(format!("The table does not have the specified index: {ix}"))),
+                .ok_or_else(|| {
+                    Error::validation(format!("The table does not have the specified index: {ix}"))
+                }),
         }
     }
 
-    fn run(&self, st: Statement, consistent: Option<bool>, limit: Option<i64>, next: Option<&str>) -> Result<ExecuteStatementOutput> {
+    fn run(
+        &self,
+        st: Statement,
+        consistent: Option<bool>,
+        limit: Option<i64>,
+        next: Option<&str>,
+    ) -> Result<ExecuteStatementOutput> {
         match st {
-            Statement::Select { table, index, projection, cond } => {
+            Statement::Select {
+                table,
+                index,
+                projection,
+                cond,
+            } => {
                 let schema = self.schema_of(&table, index.as_deref())?;
                 let mut sub = Subst::default();
                 let projection_expression = projection.map(|ps| {
@@ -192,14 +219,25 @@ impl RegionDb {
                         .collect::<Vec<_>>()
                         .join(", ")
                 });
-                let start: Option<Item> =
-                    next.map(|t| nubis_core::page::decode("ExecuteStatement", t).map_err(|_| Error::validation("Invalid NextToken"))).transpose()?;
-                let hash_eq = cond.as_ref().and_then(|c| conjuncts(c).into_iter().find_map(|p| equality(p, &schema.hash.name)).cloned());
+                let start: Option<Item> = next
+                    .map(|t| {
+                        nubis_core::page::decode("ExecuteStatement", t)
+                            .map_err(|_| Error::validation("Invalid NextToken"))
+                    })
+                    .transpose()?;
+                let hash_eq = cond.as_ref().and_then(|c| {
+                    conjuncts(c)
+                        .into_iter()
+                        .find_map(|p| equality(p, &schema.hash.name))
+                        .cloned()
+                });
                 let out = match hash_eq {
                     Some(v) => {
                         let kc = Cond::Cmp(
                             CmpOp::Eq,
-                            Operand::Path(Path(vec![PathElem::Attr(Name::Plain(schema.hash.name.clone()))])),
+                            Operand::Path(Path(vec![PathElem::Attr(Name::Plain(
+                                schema.hash.name.clone(),
+                            ))])),
                             Operand::Literal(v),
                         );
                         let key_condition_expression = Some(sub.cond_str(&kc));
@@ -236,14 +274,20 @@ impl RegionDb {
                 };
                 Ok(ExecuteStatementOutput {
                     items: out.items,
-                    next_token: out.last_evaluated_key.as_ref().map(|k| nubis_core::page::encode("ExecuteStatement", k)),
+                    next_token: out
+                        .last_evaluated_key
+                        .as_ref()
+                        .map(|k| nubis_core::page::encode("ExecuteStatement", k)),
                     last_evaluated_key: out.last_evaluated_key,
                     consumed_capacity: None,
                 })
             }
             write => {
                 self.write_input(write)?.run(self)?;
-                Ok(ExecuteStatementOutput { items: Some(Vec::new()), ..Default::default() })
+                Ok(ExecuteStatementOutput {
+                    items: Some(Vec::new()),
+                    ..Default::default()
+                })
             }
         }
     }
@@ -263,11 +307,18 @@ impl RegionDb {
                     ..Default::default()
                 }))
             }
-            Statement::Update { table, actions, cond } => {
+            Statement::Update {
+                table,
+                actions,
+                cond,
+            } => {
                 let schema = self.schema_of(&table, None)?;
                 let (key, rest) = key_and_rest(cond.as_ref(), &schema)?;
                 let mut sub = Subst::default();
-                let mut update = Update { actions, repeated_clause: None };
+                let mut update = Update {
+                    actions,
+                    repeated_clause: None,
+                };
                 for a in &mut update.actions {
                     match a {
                         Action::Set(p, v) => {
@@ -312,43 +363,74 @@ impl RegionDb {
                     ..Default::default()
                 }))
             }
-            Statement::Select { .. } => Err(Error::validation("A read cannot be executed as a write")),
+            Statement::Select { .. } => {
+                Err(Error::validation("A read cannot be executed as a write"))
+            }
         }
     }
 
     /// ExecuteStatement.
-    pub fn execute_statement(&self, input: ExecuteStatementInput) -> Result<ExecuteStatementOutput> {
+    pub fn execute_statement(
+        &self,
+        input: ExecuteStatementInput,
+    ) -> Result<ExecuteStatementOutput> {
         let stmt = input.statement.as_deref().ok_or_else(|| {
             Error::validation("1 validation error detected: Value null at 'statement' failed to satisfy constraint: Member must not be null")
         })?;
-        let st = parse::parse(stmt, input.parameters.as_deref().unwrap_or_default()).map_err(|m| malformed(&m))?;
-        self.run(st, input.consistent_read, input.limit, input.next_token.as_deref())
+        let st = parse::parse(stmt, input.parameters.as_deref().unwrap_or_default())
+            .map_err(|m| malformed(&m))?;
+        self.run(
+            st,
+            input.consistent_read,
+            input.limit,
+            input.next_token.as_deref(),
+        )
     }
 
     /// BatchExecuteStatement: up to 25 statements, each on its own; reads must name a full key.
-    pub fn batch_execute_statement(&self, input: BatchExecuteStatementInput) -> Result<BatchExecuteStatementOutput> {
+    pub fn batch_execute_statement(
+        &self,
+        input: BatchExecuteStatementInput,
+    ) -> Result<BatchExecuteStatementOutput> {
         let stmts = input.statements.unwrap_or_default();
         if stmts.is_empty() || stmts.len() > 25 {
             return Err(Error::validation(format!(
                 "1 validation error detected: Value at 'statements' failed to satisfy constraint: Member must have length {} 25",
-                if stmts.is_empty() { "greater than or equal to 1 and less than or equal to" } else { "less than or equal to" }
+                if stmts.is_empty() {
+                    "greater than or equal to 1 and less than or equal to"
+                } else {
+                    "less than or equal to"
+                }
             )));
         }
         let mut responses = Vec::with_capacity(stmts.len());
         for s in stmts {
-            let parsed = parse::parse(s.statement.as_deref().unwrap_or_default(), s.parameters.as_deref().unwrap_or_default());
+            let parsed = parse::parse(
+                s.statement.as_deref().unwrap_or_default(),
+                s.parameters.as_deref().unwrap_or_default(),
+            );
             let table = match &parsed {
-                Ok(Statement::Select { table, .. } | Statement::Insert { table, .. } | Statement::Update { table, .. } | Statement::Delete { table, .. }) => {
-                    Some(table.clone())
-                }
+                Ok(
+                    Statement::Select { table, .. }
+                    | Statement::Insert { table, .. }
+                    | Statement::Update { table, .. }
+                    | Statement::Delete { table, .. },
+                ) => Some(table.clone()),
                 Err(_) => None,
             };
             let result = parsed.map_err(|m| malformed(&m)).and_then(|st| match st {
-                Statement::Select { table, index: None, projection, cond } => {
+                Statement::Select {
+                    table,
+                    index: None,
+                    projection,
+                    cond,
+                } => {
                     let schema = self.schema_of(&table, None)?;
                     let (key, rest) = key_and_rest(cond.as_ref(), &schema)?;
                     if rest.is_some() {
-                        return Err(Error::validation("Batch reads must select one item by its full primary key"));
+                        return Err(Error::validation(
+                            "Batch reads must select one item by its full primary key",
+                        ));
                     }
                     let mut sub = Subst::default();
                     let projection_expression = projection.map(|ps| {
@@ -370,19 +452,35 @@ impl RegionDb {
                     })?;
                     Ok(out.item)
                 }
-                Statement::Select { .. } => Err(Error::validation("Batch reads cannot use an index")),
+                Statement::Select { .. } => {
+                    Err(Error::validation("Batch reads cannot use an index"))
+                }
                 write => self.write_input(write)?.run(self).map(|_| None),
             });
             responses.push(match result {
-                Ok(item) => BatchStatementResponse { table_name: table, item, error: None },
-                Err(e) => BatchStatementResponse { table_name: table, item: None, error: Some(statement_error(&e)) },
+                Ok(item) => BatchStatementResponse {
+                    table_name: table,
+                    item,
+                    error: None,
+                },
+                Err(e) => BatchStatementResponse {
+                    table_name: table,
+                    item: None,
+                    error: Some(statement_error(&e)),
+                },
             });
         }
-        Ok(BatchExecuteStatementOutput { responses, consumed_capacity: None })
+        Ok(BatchExecuteStatementOutput {
+            responses,
+            consumed_capacity: None,
+        })
     }
 
     /// ExecuteTransaction: all reads (a TransactGetItems) or all writes (a TransactWriteItems).
-    pub fn execute_transaction(&self, input: ExecuteTransactionInput) -> Result<ExecuteTransactionOutput> {
+    pub fn execute_transaction(
+        &self,
+        input: ExecuteTransactionInput,
+    ) -> Result<ExecuteTransactionOutput> {
         let stmts = input.transact_statements.unwrap_or_default();
         if stmts.is_empty() || stmts.len() > 100 {
             return Err(Error::validation(
@@ -391,16 +489,35 @@ impl RegionDb {
         }
         let parsed: Vec<Statement> = stmts
             .iter()
-            .map(|s| parse::parse(s.statement.as_deref().unwrap_or_default(), s.parameters.as_deref().unwrap_or_default()).map_err(|m| malformed(&m)))
+            .map(|s| {
+                parse::parse(
+                    s.statement.as_deref().unwrap_or_default(),
+                    s.parameters.as_deref().unwrap_or_default(),
+                )
+                .map_err(|m| malformed(&m))
+            })
             .collect::<Result<_>>()?;
-        let reads = parsed.iter().filter(|s| matches!(s, Statement::Select { .. })).count();
+        let reads = parsed
+            .iter()
+            .filter(|s| matches!(s, Statement::Select { .. }))
+            .count();
         if reads != 0 && reads != parsed.len() {
-            return Err(Error::validation("Transaction must contain either all reads or all writes"));
+            return Err(Error::validation(
+                "Transaction must contain either all reads or all writes",
+            ));
         }
         if reads > 0 {
             let mut items = Vec::new();
             for st in parsed {
-                let Statement::Select { table, projection, cond, .. } = st else { continue };
+                let Statement::Select {
+                    table,
+                    projection,
+                    cond,
+                    ..
+                } = st
+                else {
+                    continue;
+                };
                 let schema = self.schema_of(&table, None)?;
                 let (key, _) = key_and_rest(cond.as_ref(), &schema)?;
                 let mut sub = Subst::default();
@@ -414,20 +531,40 @@ impl RegionDb {
                         .join(", ")
                 });
                 items.push(TransactGetItem {
-                    get: Some(TransactGet { table_name: Some(table), key: Some(key), projection_expression, expression_attribute_names: sub.names() }),
+                    get: Some(TransactGet {
+                        table_name: Some(table),
+                        key: Some(key),
+                        projection_expression,
+                        expression_attribute_names: sub.names(),
+                    }),
                 });
             }
-            let out = self.transact_get_items(TransactGetItemsInput { transact_items: Some(items), return_consumed_capacity: None })?;
-            return Ok(ExecuteTransactionOutput { responses: out.responses, consumed_capacity: None });
+            let out = self.transact_get_items(TransactGetItemsInput {
+                transact_items: Some(items),
+                return_consumed_capacity: None,
+            })?;
+            return Ok(ExecuteTransactionOutput {
+                responses: out.responses,
+                consumed_capacity: None,
+            });
         }
         let mut inserts = Vec::new();
         let mut items = Vec::new();
         for st in parsed {
             inserts.push(matches!(st, Statement::Insert { .. }));
             items.push(match self.write_input(st)? {
-                Write::Put(a) => TransactWriteItem { put: Some(a), ..Default::default() },
-                Write::Update(a) => TransactWriteItem { update: Some(a), ..Default::default() },
-                Write::Delete(a) => TransactWriteItem { delete: Some(a), ..Default::default() },
+                Write::Put(a) => TransactWriteItem {
+                    put: Some(a),
+                    ..Default::default()
+                },
+                Write::Update(a) => TransactWriteItem {
+                    update: Some(a),
+                    ..Default::default()
+                },
+                Write::Delete(a) => TransactWriteItem {
+                    delete: Some(a),
+                    ..Default::default()
+                },
             });
         }
         let out = self.transact_write_items(TransactWriteItemsInput {
@@ -436,7 +573,10 @@ impl RegionDb {
             ..Default::default()
         });
         match out {
-            Ok(_) => Ok(ExecuteTransactionOutput { responses: None, consumed_capacity: None }),
+            Ok(_) => Ok(ExecuteTransactionOutput {
+                responses: None,
+                consumed_capacity: None,
+            }),
             Err(Error::TransactionCanceled { mut reasons }) => {
                 for (r, insert) in reasons.iter_mut().zip(inserts) {
                     if insert && r.code == "ConditionalCheckFailed" {
@@ -470,7 +610,13 @@ impl Write {
                     ..Default::default()
                 })
                 .map(|_| ())
-                .map_err(|e| if matches!(e, Error::ConditionalCheckFailed { .. }) { Error::DuplicateItem } else { e }),
+                .map_err(|e| {
+                    if matches!(e, Error::ConditionalCheckFailed { .. }) {
+                        Error::DuplicateItem
+                    } else {
+                        e
+                    }
+                }),
             Write::Update(a) => db
                 .update_item(UpdateItemInput {
                     table_name: a.table_name,
@@ -505,5 +651,9 @@ fn statement_error(e: &Error) -> BatchStatementError {
         Error::TransactionConflict => "TransactionConflict",
         _ => "ValidationError",
     };
-    BatchStatementError { code: code.into(), message: e.to_string(), item: None }
+    BatchStatementError {
+        code: code.into(),
+        message: e.to_string(),
+        item: None,
+    }
 }

@@ -84,7 +84,11 @@ impl P<'_> {
     }
 
     fn expect_kw(&mut self, k: &str) -> R<()> {
-        if self.eat_kw(k) { Ok(()) } else { Err(format!("expected {k}, found {}", show(self.peek()))) }
+        if self.eat_kw(k) {
+            Ok(())
+        } else {
+            Err(format!("expected {k}, found {}", show(self.peek())))
+        }
     }
 
     fn sym(&self, s: &str) -> bool {
@@ -101,7 +105,11 @@ impl P<'_> {
     }
 
     fn expect(&mut self, s: &str) -> R<()> {
-        if self.eat(s) { Ok(()) } else { Err(format!("expected '{s}', found {}", show(self.peek()))) }
+        if self.eat(s) {
+            Ok(())
+        } else {
+            Err(format!("expected '{s}', found {}", show(self.peek())))
+        }
     }
 
     fn name(&mut self) -> R<String> {
@@ -118,8 +126,12 @@ impl P<'_> {
                 elems.push(PathElem::Attr(Name::Plain(self.name()?)));
             } else if self.sym("[") && matches!(self.toks.get(self.pos + 1), Some(Tok::Num(_))) {
                 self.bump();
-                let Tok::Num(n) = self.bump() else { return Err("expected an index".into()) };
-                elems.push(PathElem::Index(n.parse().map_err(|_| format!("invalid index {n}"))?));
+                let Tok::Num(n) = self.bump() else {
+                    return Err("expected an index".into());
+                };
+                elems.push(PathElem::Index(
+                    n.parse().map_err(|_| format!("invalid index {n}"))?,
+                ));
                 self.expect("]")?;
             } else {
                 return Ok(Path(elems));
@@ -130,9 +142,16 @@ impl P<'_> {
     fn value(&mut self) -> R<AttributeValue> {
         match self.bump() {
             Tok::Str(s) => Ok(AttributeValue::S(s)),
-            Tok::Num(n) => n.parse::<Number>().map(AttributeValue::N).map_err(|e| e.to_string()),
+            Tok::Num(n) => n
+                .parse::<Number>()
+                .map(AttributeValue::N)
+                .map_err(|e| e.to_string()),
             Tok::Param => {
-                let v = self.params.get(self.next_param).cloned().ok_or("Number of parameters in request and statement don't match.")?;
+                let v = self
+                    .params
+                    .get(self.next_param)
+                    .cloned()
+                    .ok_or("Number of parameters in request and statement don't match.")?;
                 self.next_param += 1;
                 Ok(v)
             }
@@ -190,7 +209,9 @@ impl P<'_> {
         match self.peek() {
             Tok::Str(_) | Tok::Num(_) | Tok::Param => true,
             Tok::Sym(s) => matches!(*s, "{" | "[" | "<<"),
-            Tok::Ident(s) => ["true", "false", "null"].iter().any(|k| s.eq_ignore_ascii_case(k)),
+            Tok::Ident(s) => ["true", "false", "null"]
+                .iter()
+                .any(|k| s.eq_ignore_ascii_case(k)),
             _ => false,
         }
     }
@@ -275,23 +296,40 @@ impl P<'_> {
         if self.eat_kw("IS") {
             let negated = self.eat_kw("NOT");
             let f = if self.eat_kw("MISSING") {
-                if negated { "attribute_exists" } else { "attribute_not_exists" }
+                if negated {
+                    "attribute_exists"
+                } else {
+                    "attribute_not_exists"
+                }
             } else if self.eat_kw("NULL") {
-                let c = Cond::Call("attribute_type".into(), vec![lhs, Operand::Literal(AttributeValue::S("NULL".into()))]);
+                let c = Cond::Call(
+                    "attribute_type".into(),
+                    vec![lhs, Operand::Literal(AttributeValue::S("NULL".into()))],
+                );
                 return Ok(if negated { Cond::Not(Box::new(c)) } else { c });
             } else {
-                return Err(format!("expected MISSING or NULL, found {}", show(self.peek())));
+                return Err(format!(
+                    "expected MISSING or NULL, found {}",
+                    show(self.peek())
+                ));
             };
             return Ok(Cond::Call(f.into(), vec![lhs]));
         }
         match lhs {
             Operand::Call(f, args) => Ok(Cond::Call(f, args)),
-            _ => Err(format!("expected a comparison, found {}", show(self.peek()))),
+            _ => Err(format!(
+                "expected a comparison, found {}",
+                show(self.peek())
+            )),
         }
     }
 
     fn where_clause(&mut self) -> R<Option<Cond>> {
-        if self.eat_kw("WHERE") { Ok(Some(self.or()?)) } else { Ok(None) }
+        if self.eat_kw("WHERE") {
+            Ok(Some(self.or()?))
+        } else {
+            Ok(None)
+        }
     }
 
     fn statement(&mut self) -> R<Statement> {
@@ -307,8 +345,17 @@ impl P<'_> {
             };
             self.expect_kw("FROM")?;
             let table = self.name()?;
-            let index = if self.eat(".") { Some(self.name()?) } else { None };
-            Statement::Select { table, index, projection, cond: self.where_clause()? }
+            let index = if self.eat(".") {
+                Some(self.name()?)
+            } else {
+                None
+            };
+            Statement::Select {
+                table,
+                index,
+                projection,
+                cond: self.where_clause()?,
+            }
         } else if self.eat_kw("INSERT") {
             self.expect_kw("INTO")?;
             let table = self.name()?;
@@ -348,13 +395,23 @@ impl P<'_> {
                 }
             }
             if actions.is_empty() {
-                return Err(format!("expected SET or REMOVE, found {}", show(self.peek())));
+                return Err(format!(
+                    "expected SET or REMOVE, found {}",
+                    show(self.peek())
+                ));
             }
-            Statement::Update { table, actions, cond: self.where_clause()? }
+            Statement::Update {
+                table,
+                actions,
+                cond: self.where_clause()?,
+            }
         } else if self.eat_kw("DELETE") {
             self.expect_kw("FROM")?;
             let table = self.name()?;
-            Statement::Delete { table, cond: self.where_clause()? }
+            Statement::Delete {
+                table,
+                cond: self.where_clause()?,
+            }
         } else {
             return Err(format!("unexpected {}", show(self.peek())));
         };
@@ -371,11 +428,27 @@ impl P<'_> {
 
 fn set_of(l: Vec<AttributeValue>) -> R<AttributeValue> {
     if l.iter().all(|v| matches!(v, AttributeValue::S(_))) {
-        Ok(AttributeValue::Ss(l.into_iter().filter_map(|v| v.as_s().map(str::to_owned)).collect()))
+        Ok(AttributeValue::Ss(
+            l.into_iter()
+                .filter_map(|v| v.as_s().map(str::to_owned))
+                .collect(),
+        ))
     } else if l.iter().all(|v| matches!(v, AttributeValue::N(_))) {
-        Ok(AttributeValue::Ns(l.into_iter().filter_map(|v| v.as_n().copied()).collect()))
+        Ok(AttributeValue::Ns(
+            l.into_iter().filter_map(|v| v.as_n().copied()).collect(),
+        ))
     } else if l.iter().all(|v| matches!(v, AttributeValue::B(_))) {
-        Ok(AttributeValue::Bs(l.into_iter().filter_map(|v| if let AttributeValue::B(b) = v { Some(b) } else { None }).collect()))
+        Ok(AttributeValue::Bs(
+            l.into_iter()
+                .filter_map(|v| {
+                    if let AttributeValue::B(b) = v {
+                        Some(b)
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+        ))
     } else {
         Err("a set's elements must all be strings, numbers or binaries".into())
     }
@@ -396,7 +469,13 @@ fn show(t: &Tok) -> String {
 /// Parses one statement with its parameters.
 pub fn parse(statement: &str, params: &[AttributeValue]) -> Result<Statement, String> {
     let toks = lex(statement)?;
-    P { toks, pos: 0, params, next_param: 0 }.statement()
+    P {
+        toks,
+        pos: 0,
+        params,
+        next_param: 0,
+    }
+    .statement()
 }
 
 #[cfg(test)]
@@ -405,9 +484,19 @@ mod tests {
 
     #[test]
     fn statements() {
-        let s = parse(r#"SELECT * FROM "Music" WHERE Artist = 'Acme' AND Year > 2000"#, &[]).unwrap();
-        assert!(matches!(s, Statement::Select { ref table, cond: Some(_), .. } if table == "Music"));
-        let s = parse(r#"INSERT INTO Music VALUE {'Artist': ?, 'Tags': <<'a','b'>>, 'n': 1.5}"#, &[AttributeValue::s("x")]).unwrap();
+        let s = parse(
+            r#"SELECT * FROM "Music" WHERE Artist = 'Acme' AND Year > 2000"#,
+            &[],
+        )
+        .unwrap();
+        assert!(
+            matches!(s, Statement::Select { ref table, cond: Some(_), .. } if table == "Music")
+        );
+        let s = parse(
+            r#"INSERT INTO Music VALUE {'Artist': ?, 'Tags': <<'a','b'>>, 'n': 1.5}"#,
+            &[AttributeValue::s("x")],
+        )
+        .unwrap();
         assert!(matches!(s, Statement::Insert { ref item, .. } if item.len() == 3));
         let s = parse(r#"UPDATE Music SET Plays = Plays + 1 REMOVE Old WHERE Artist = 'a' AND SongTitle = 'b'"#, &[]).unwrap();
         assert!(matches!(s, Statement::Update { ref actions, .. } if actions.len() == 2));

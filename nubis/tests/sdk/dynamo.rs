@@ -7,9 +7,10 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
-    ReturnValue, ReturnValuesOnConditionCheckFailure, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
-    TransactWriteItem, Update, Put,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+    TransactWriteItem, Update,
 };
 use nubis::testing::TestServer;
 
@@ -25,21 +26,67 @@ async fn create_music(client: &Client) {
     client
         .create_table()
         .table_name("Music")
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("Artist").attribute_type(ScalarAttributeType::S).build().unwrap())
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("SongTitle").attribute_type(ScalarAttributeType::S).build().unwrap())
-        .attribute_definitions(AttributeDefinition::builder().attribute_name("Year").attribute_type(ScalarAttributeType::N).build().unwrap())
-        .key_schema(KeySchemaElement::builder().attribute_name("Artist").key_type(KeyType::Hash).build().unwrap())
-        .key_schema(KeySchemaElement::builder().attribute_name("SongTitle").key_type(KeyType::Range).build().unwrap())
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("Artist")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("SongTitle")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("Year")
+                .attribute_type(ScalarAttributeType::N)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("Artist")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("SongTitle")
+                .key_type(KeyType::Range)
+                .build()
+                .unwrap(),
+        )
         .global_secondary_indexes(
             GlobalSecondaryIndex::builder()
                 .index_name("ByYear")
-                .key_schema(KeySchemaElement::builder().attribute_name("Year").key_type(KeyType::Hash).build().unwrap())
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .key_schema(
+                    KeySchemaElement::builder()
+                        .attribute_name("Year")
+                        .key_type(KeyType::Hash)
+                        .build()
+                        .unwrap(),
+                )
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
                 .build()
                 .unwrap(),
         )
         .billing_mode(BillingMode::PayPerRequest)
-        .stream_specification(StreamSpecification::builder().stream_enabled(true).stream_view_type(StreamViewType::NewAndOldImages).build().unwrap())
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -50,8 +97,16 @@ async fn items_queries_and_errors() {
     let server = TestServer::start().await;
     let client = Client::new(&server.sdk_config());
     create_music(&client).await;
-    let desc = client.describe_table().table_name("Music").send().await.unwrap();
-    assert_eq!(desc.table().unwrap().table_status().unwrap().as_str(), "ACTIVE");
+    let desc = client
+        .describe_table()
+        .table_name("Music")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        desc.table().unwrap().table_status().unwrap().as_str(),
+        "ACTIVE"
+    );
 
     for i in 0..20 {
         client
@@ -64,7 +119,14 @@ async fn items_queries_and_errors() {
             .await
             .unwrap();
     }
-    let got = client.get_item().table_name("Music").key("Artist", s("Acme")).key("SongTitle", s("song03")).send().await.unwrap();
+    let got = client
+        .get_item()
+        .table_name("Music")
+        .key("Artist", s("Acme"))
+        .key("SongTitle", s("song03"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(got.item().unwrap()["Year"], n("2001"));
 
     let up = client
@@ -92,7 +154,10 @@ async fn items_queries_and_errors() {
         .send()
         .collect::<Vec<_>>()
         .await;
-    let total: usize = pages.iter().map(|p| p.as_ref().unwrap().items().len()).sum();
+    let total: usize = pages
+        .iter()
+        .map(|p| p.as_ref().unwrap().items().len())
+        .sum();
     assert_eq!(total, 20);
 
     let idx = client
@@ -120,7 +185,9 @@ async fn items_queries_and_errors() {
         .unwrap_err();
     let service = err.into_service_error();
     assert!(service.is_conditional_check_failed_exception());
-    if let aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e) = &service {
+    if let aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(e) =
+        &service
+    {
         assert_eq!(e.item().unwrap()["Plays"], n("1"));
     }
 
@@ -138,9 +205,19 @@ async fn items_queries_and_errors() {
         .unwrap_err()
         .into_service_error();
     assert_eq!(err.code(), Some("ValidationException"));
-    assert_eq!(err.message(), Some("Value provided in ExpressionAttributeValues unused in expressions: keys: {:w}"));
+    assert_eq!(
+        err.message(),
+        Some("Value provided in ExpressionAttributeValues unused in expressions: keys: {:w}")
+    );
 
-    let err = client.get_item().table_name("Nope").key("a", s("b")).send().await.unwrap_err().into_service_error();
+    let err = client
+        .get_item()
+        .table_name("Nope")
+        .key("a", s("b"))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert!(err.is_resource_not_found_exception());
 }
 
@@ -149,8 +226,20 @@ async fn transactions_cancel_with_reasons() {
     let server = TestServer::start().await;
     let client = Client::new(&server.sdk_config());
     create_music(&client).await;
-    client.put_item().table_name("Music").item("Artist", s("A")).item("SongTitle", s("t")).send().await.unwrap();
-    let put = Put::builder().table_name("Music").item("Artist", s("B")).item("SongTitle", s("t")).build().unwrap();
+    client
+        .put_item()
+        .table_name("Music")
+        .item("Artist", s("A"))
+        .item("SongTitle", s("t"))
+        .send()
+        .await
+        .unwrap();
+    let put = Put::builder()
+        .table_name("Music")
+        .item("Artist", s("B"))
+        .item("SongTitle", s("t"))
+        .build()
+        .unwrap();
     let update = Update::builder()
         .table_name("Music")
         .key("Artist", s("A"))
@@ -175,7 +264,14 @@ async fn transactions_cancel_with_reasons() {
         }
         other => panic!("unexpected {other:?}"),
     }
-    let got = client.get_item().table_name("Music").key("Artist", s("B")).key("SongTitle", s("t")).send().await.unwrap();
+    let got = client
+        .get_item()
+        .table_name("Music")
+        .key("Artist", s("B"))
+        .key("SongTitle", s("t"))
+        .send()
+        .await
+        .unwrap();
     assert!(got.item().is_none());
 
     let w = client
@@ -187,7 +283,10 @@ async fn transactions_cancel_with_reasons() {
                     aws_sdk_dynamodb::types::WriteRequest::builder()
                         .put_request(
                             aws_sdk_dynamodb::types::PutRequest::builder()
-                                .set_item(Some(HashMap::from([("Artist".to_owned(), s("C")), ("SongTitle".to_owned(), s(&i.to_string()))])))
+                                .set_item(Some(HashMap::from([
+                                    ("Artist".to_owned(), s("C")),
+                                    ("SongTitle".to_owned(), s(&i.to_string())),
+                                ])))
                                 .build()
                                 .unwrap(),
                         )
@@ -209,7 +308,13 @@ async fn streams_and_ttl_on_the_manual_clock() {
     client
         .update_time_to_live()
         .table_name("Music")
-        .time_to_live_specification(TimeToLiveSpecification::builder().enabled(true).attribute_name("exp").build().unwrap())
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name("exp")
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -224,14 +329,34 @@ async fn streams_and_ttl_on_the_manual_clock() {
         .await
         .unwrap();
     server.manual_clock().advance(Duration::from_secs(31));
-    let got = client.get_item().table_name("Music").key("Artist", s("A")).key("SongTitle", s("t")).send().await.unwrap();
+    let got = client
+        .get_item()
+        .table_name("Music")
+        .key("Artist", s("A"))
+        .key("SongTitle", s("t"))
+        .send()
+        .await
+        .unwrap();
     assert!(got.item().is_none());
 
     let streams = aws_sdk_dynamodbstreams::Client::new(&server.sdk_config());
-    let list = streams.list_streams().table_name("Music").send().await.unwrap();
+    let list = streams
+        .list_streams()
+        .table_name("Music")
+        .send()
+        .await
+        .unwrap();
     let arn = list.streams()[0].stream_arn().unwrap().to_owned();
-    let d = streams.describe_stream().stream_arn(&arn).send().await.unwrap();
-    let shard = d.stream_description().unwrap().shards()[0].shard_id().unwrap().to_owned();
+    let d = streams
+        .describe_stream()
+        .stream_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let shard = d.stream_description().unwrap().shards()[0]
+        .shard_id()
+        .unwrap()
+        .to_owned();
     let it = streams
         .get_shard_iterator()
         .stream_arn(&arn)
@@ -240,8 +365,20 @@ async fn streams_and_ttl_on_the_manual_clock() {
         .send()
         .await
         .unwrap();
-    let recs = streams.get_records().shard_iterator(it.shard_iterator().unwrap()).send().await.unwrap();
-    let names: Vec<&str> = recs.records().iter().map(|r| r.event_name().unwrap().as_str()).collect();
+    let recs = streams
+        .get_records()
+        .shard_iterator(it.shard_iterator().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = recs
+        .records()
+        .iter()
+        .map(|r| r.event_name().unwrap().as_str())
+        .collect();
     assert_eq!(names, ["INSERT", "REMOVE"]);
-    assert_eq!(recs.records()[1].user_identity().unwrap().principal_id(), Some("dynamodb.amazonaws.com"));
+    assert_eq!(
+        recs.records()[1].user_identity().unwrap().principal_id(),
+        Some("dynamodb.amazonaws.com")
+    );
 }
