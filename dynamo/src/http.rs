@@ -127,7 +127,7 @@ mod tests {
         assert_eq!(r.status(), 200);
         let r = s.handle(
             &ctx("GetItem"),
-            &req("{\"TableName\":\"x\",\"Key\":{\"a\":{\"S\":\"b\"}}}"),
+            &req("{\"TableName\":\"Missing\",\"Key\":{\"a\":{\"S\":\"b\"}}}"),
         );
         let body: serde_json::Value = serde_json::from_slice(r.body().as_bytes().unwrap()).unwrap();
         assert_eq!(
