@@ -348,10 +348,10 @@ pub fn arith(op: Arith, a: &Value, b: &Value) -> Option<Value> {
             Arith::Mul => x.checked_mul(y)?,
             Arith::Div => x.checked_div(y)?,
         };
-        if rank == 0 {
-            if let Ok(i) = i32::try_from(r) {
-                return Some(Value::Int(i));
-            }
+        if rank == 0
+            && let Ok(i) = i32::try_from(r)
+        {
+            return Some(Value::Int(i));
         }
         return Some(Value::Long(r));
     }

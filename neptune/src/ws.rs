@@ -144,7 +144,7 @@ async fn serve(engine: Arc<Neptune>, ctx: RequestContext, mut io: Box<dyn Upgrad
             }
         };
         match frame.opcode {
-            0 | 1 | 2 => {
+            0..=2 => {
                 if frame.opcode != 0 {
                     message.clear();
                     binary = frame.opcode == 2;
@@ -170,14 +170,12 @@ async fn serve(engine: Arc<Neptune>, ctx: RequestContext, mut io: Box<dyn Upgrad
                 let _ = io.write_all(&encode_frame(8, &frame.payload)).await;
                 return;
             }
-            9 => {
-                if io
-                    .write_all(&encode_frame(10, &frame.payload))
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
+            9 if io
+                .write_all(&encode_frame(10, &frame.payload))
+                .await
+                .is_err() =>
+            {
+                return;
             }
             _ => {}
         }
@@ -217,10 +215,7 @@ pub fn handle_message(engine: &Neptune, ctx: &RequestContext, msg: &[u8], binary
         );
     }
     let args = req.get("args").cloned().unwrap_or(Json::Null);
-    let args = args
-        .get("@value")
-        .map(|v| map_from_graphson(v))
-        .unwrap_or(args);
+    let args = args.get("@value").map(map_from_graphson).unwrap_or(args);
     let Some(q) = args.get("gremlin").and_then(Json::as_str) else {
         return failure(
             &rid,

@@ -102,10 +102,10 @@ pub fn parse(text: &str) -> Vec<Scenario> {
         }
         if line.starts_with('|') {
             let cell = line.trim_matches('|').trim().to_owned();
-            if let Expect::Table { rows, .. } = &mut sc.expect {
-                if cell != "result" {
-                    rows.push(cell);
-                }
+            if let Expect::Table { rows, .. } = &mut sc.expect
+                && cell != "result"
+            {
+                rows.push(cell);
             }
             continue;
         }

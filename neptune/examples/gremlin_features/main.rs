@@ -241,10 +241,10 @@ fn run_scenario(
             }
         }
     }
-    if let Some(init) = &sc.initializer {
-        if let Err(e) = db.execute(init, &HashMap::new(), "init", None) {
-            return Outcome::Fail(format!("graph initializer failed: {e}"));
-        }
+    if let Some(init) = &sc.initializer
+        && let Err(e) = db.execute(init, &HashMap::new(), "init", None)
+    {
+        return Outcome::Fail(format!("graph initializer failed: {e}"));
     }
     let snapshot = db.snapshot();
     let mut bindings = HashMap::new();

@@ -112,15 +112,15 @@ pub fn parse(s: &str, g: &Graph) -> Result<Value, Unsupported> {
         let value = parse(val, g)?;
         let v = vertex_named(g, a);
         let k = g.symbols().lookup(key);
-        if let (Some(v), Some(k)) = (v, k) {
-            if let Some(p) = g.vertex_prop(v, k).iter().find(|p| p.value == value) {
-                return Ok(Value::VertexProperty(Arc::new(VertexPropertyValue {
-                    vertex: v,
-                    key: Arc::from(key),
-                    id: p.id,
-                    value,
-                })));
-            }
+        if let (Some(v), Some(k)) = (v, k)
+            && let Some(p) = g.vertex_prop(v, k).iter().find(|p| p.value == value)
+        {
+            return Ok(Value::VertexProperty(Arc::new(VertexPropertyValue {
+                vertex: v,
+                key: Arc::from(key),
+                id: p.id,
+                value,
+            })));
         }
         return Ok(Value::str(&format!("missing vertex property {spec}")));
     }

@@ -123,11 +123,10 @@ pub fn compile(src: &str, expr: &Expr, bindings: &HashMap<String, Value>) -> Res
     if let Some(last) = segs
         .last()
         .filter(|s| segs.len() > i + 1 || is_terminal(&s.name))
+        && let Some(t) = terminal(last, &c)?
     {
-        if let Some(t) = terminal(last, &c)? {
-            out.terminal = t;
-            end -= 1;
-        }
+        out.terminal = t;
+        end -= 1;
     }
     let body = segs.get(i..end).unwrap_or(&[]);
     if body.is_empty() {

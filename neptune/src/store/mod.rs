@@ -209,6 +209,9 @@ pub struct MemoryReport {
     pub vertices: usize,
 }
 
+/// An edge's property list; `None` for the common edge without properties (one pointer).
+pub type EdgeProps = Option<Box<Vec<(Sym, Value)>>>;
+
 /// A property graph. Clone to snapshot.
 #[derive(Debug, Clone, Default)]
 pub struct Graph {
@@ -218,7 +221,7 @@ pub struct Graph {
     pub(crate) e_dst: ChunkVec<u32>,
     pub(crate) e_label: ChunkVec<Sym>,
     pub(crate) e_ids: ChunkVec<Value>,
-    pub(crate) e_props: ChunkVec<Option<Box<Vec<(Sym, Value)>>>>,
+    pub(crate) e_props: ChunkVec<EdgeProps>,
     pub(crate) out_csr: Arc<Csr>,
     pub(crate) in_csr: Arc<Csr>,
     pub(crate) live_vertices: usize,
@@ -497,7 +500,6 @@ impl Graph {
 
     /// Bytes held, by part.
     pub fn memory(&self) -> MemoryReport {
-        let vsize = std::mem::size_of::<VertexRec>();
         let vertices = self.vertices.heap_bytes()
             + self
                 .vertices
@@ -508,8 +510,7 @@ impl Graph {
                         + (r.out_delta.capacity() + r.in_delta.capacity()) * 12
                 })
                 .sum::<usize>()
-            + self.v_index.base_len() * (std::mem::size_of::<Value>() + 4 + 8)
-            + 0 * vsize;
+            + self.v_index.base_len() * (std::mem::size_of::<Value>() + 4 + 8);
         MemoryReport {
             adjacency: self.out_csr.heap_bytes() + self.in_csr.heap_bytes(),
             edge_columns: self.e_src.heap_bytes()

@@ -13,10 +13,10 @@ use crate::value::{Arith, Map, Value, arith};
 
 /// Looks up `key` for a traverser: a key of the current map, else a path label, else a side effect.
 pub fn select_one(cx: &Cx, t: &Trav, key: &str, pop: Pop) -> Option<Value> {
-    if let Value::Map(m) = &t.obj {
-        if let Some(v) = m.get(&Value::str(key)) {
-            return Some(v.clone());
-        }
+    if let Value::Map(m) = &t.obj
+        && let Some(v) = m.get(&Value::str(key))
+    {
+        return Some(v.clone());
     }
     let found = t.labelled(key);
     if !found.is_empty() {
@@ -447,10 +447,10 @@ fn choose(cx: &Cx, c: &Choose, t: Trav) -> Result<Vec<Trav>> {
                     out.extend(branch(tr, t.clone())?);
                 }
             }
-            if !matched {
-                if let Some((_, tr)) = opts.iter().find(|(k, _)| matches!(k, OptionKey::None)) {
-                    out.extend(branch(tr, t.clone())?);
-                }
+            if !matched
+                && let Some((_, tr)) = opts.iter().find(|(k, _)| matches!(k, OptionKey::None))
+            {
+                out.extend(branch(tr, t.clone())?);
             }
             Ok(out)
         }
@@ -521,16 +521,16 @@ fn enter(
     queue: &mut VecDeque<Trav>,
     out: &mut VecDeque<Result<Trav>>,
 ) -> Result<()> {
-    if let Some((cond, true)) = &l.until {
-        if any(cx, cond, &t)? {
-            out.push_back(Ok(exit(t)));
-            return Ok(());
-        }
+    if let Some((cond, true)) = &l.until
+        && any(cx, cond, &t)?
+    {
+        out.push_back(Ok(exit(t)));
+        return Ok(());
     }
-    if let Some((cond, true)) = &l.emit {
-        if any(cx, cond, &t)? {
-            out.push_back(Ok(exit(t.clone())));
-        }
+    if let Some((cond, true)) = &l.emit
+        && any(cx, cond, &t)?
+    {
+        out.push_back(Ok(exit(t.clone())));
     }
     queue.push_back(t);
     Ok(())
@@ -544,31 +544,31 @@ fn after_body(
     out: &mut VecDeque<Result<Trav>>,
 ) -> Result<()> {
     let n = t.loops.last().map(|x| x.1).unwrap_or(0);
-    if let Some(times) = l.times {
-        if n >= times {
-            out.push_back(Ok(exit(t)));
-            return Ok(());
-        }
+    if let Some(times) = l.times
+        && n >= times
+    {
+        out.push_back(Ok(exit(t)));
+        return Ok(());
     }
-    if let Some((cond, false)) = &l.until {
-        if any(cx, cond, &t)? {
-            out.push_back(Ok(exit(t)));
-            return Ok(());
-        }
+    if let Some((cond, false)) = &l.until
+        && any(cx, cond, &t)?
+    {
+        out.push_back(Ok(exit(t)));
+        return Ok(());
     }
-    if let Some((cond, _)) = &l.emit {
-        if any(cx, cond, &t)? {
-            out.push_back(Ok(exit(t.clone())));
-        }
+    if let Some((cond, _)) = &l.emit
+        && any(cx, cond, &t)?
+    {
+        out.push_back(Ok(exit(t.clone())));
     }
     // `until` before `repeat` is checked again at the start of every iteration.
-    if let Some((cond, true)) = &l.until {
-        if any(cx, cond, &t)? {
-            if l.emit.is_none() {
-                out.push_back(Ok(exit(t)));
-            }
-            return Ok(());
+    if let Some((cond, true)) = &l.until
+        && any(cx, cond, &t)?
+    {
+        if l.emit.is_none() {
+            out.push_back(Ok(exit(t)));
         }
+        return Ok(());
     }
     if l.times.is_none() && l.until.is_none() && t.loops.last().is_some_and(|x| x.1 > 10_000) {
         return Err(Error::Evaluation(

@@ -250,7 +250,7 @@ impl Cx {
     pub fn tick(&self) -> Result<()> {
         let t = self.ticks.get().wrapping_add(1);
         self.ticks.set(t);
-        if t % TICK_BATCH == 0 {
+        if t.is_multiple_of(TICK_BATCH) {
             self.check_deadline()?;
         }
         Ok(())
@@ -258,12 +258,12 @@ impl Cx {
 
     /// Fails if the deadline has passed.
     pub fn check_deadline(&self) -> Result<()> {
-        if let Some(d) = self.deadline {
-            if self.clock.now() >= d {
-                return Err(Error::TimeLimitExceeded {
-                    request_id: self.request_id.clone(),
-                });
-            }
+        if let Some(d) = self.deadline
+            && self.clock.now() >= d
+        {
+            return Err(Error::TimeLimitExceeded {
+                request_id: self.request_id.clone(),
+            });
         }
         Ok(())
     }
@@ -465,12 +465,11 @@ pub fn run<'a>(cx: &'a Cx, steps: &'a [Step], mut it: It<'a>) -> It<'a> {
         // Count folding: `out().count()` sums degrees instead of making a traverser per edge.
         if let (Step::Adjacent { dir, labels, .. }, Some(Step::Count(Scope::Global))) =
             (&steps[i], steps.get(i + 1))
+            && !cx.needs_path
         {
-            if !cx.needs_path {
-                it = filter::count_adjacent(cx, it, *dir, labels);
-                i += 2;
-                continue;
-            }
+            it = filter::count_adjacent(cx, it, *dir, labels);
+            i += 2;
+            continue;
         }
         it = apply(cx, &steps[i], it);
         i += 1;

@@ -313,19 +313,19 @@ fn apply_props(cx: &Cx, obj: &Value, m: &Map, card: Cardinality) -> Result<()> {
 /// Keys and labels in the hidden `~` namespace are reserved (`~id`, `~label`).
 fn check_hidden(m: &Map) -> Result<()> {
     for (k, v) in m {
-        if let Value::Str(s) = k {
-            if s.starts_with('~') {
-                return Err(Error::InvalidParameter(format!(
-                    "Property key can not be a hidden key: {s}"
-                )));
-            }
+        if let Value::Str(s) = k
+            && s.starts_with('~')
+        {
+            return Err(Error::InvalidParameter(format!(
+                "Property key can not be a hidden key: {s}"
+            )));
         }
-        if let (Value::Token(Token::Label), Value::Str(l)) = (k, v) {
-            if l.starts_with('~') {
-                return Err(Error::InvalidParameter(format!(
-                    "Label can not be a hidden key: {l}"
-                )));
-            }
+        if let (Value::Token(Token::Label), Value::Str(l)) = (k, v)
+            && l.starts_with('~')
+        {
+            return Err(Error::InvalidParameter(format!(
+                "Label can not be a hidden key: {l}"
+            )));
         }
     }
     Ok(())
@@ -333,12 +333,12 @@ fn check_hidden(m: &Map) -> Result<()> {
 
 fn check_override(search: &Map, create: &Map) -> Result<()> {
     for (k, v) in create {
-        if let Some(sv) = search.get(k) {
-            if sv != v {
-                return Err(Error::Evaluation(
-                    "option(onCreate) cannot override values from merge() argument".into(),
-                ));
-            }
+        if let Some(sv) = search.get(k)
+            && sv != v
+        {
+            return Err(Error::Evaluation(
+                "option(onCreate) cannot override values from merge() argument".into(),
+            ));
         }
     }
     Ok(())

@@ -506,10 +506,11 @@ fn aggregate_values(kind: u8, items: Vec<Value>) -> Result<Option<Value>> {
                 });
             }
             // Like NumberHelper, a mix of number types answers in the widest one.
-            if let Some(b) = &best {
-                if b.is_number() && items_have_double {
-                    return Ok(b.as_f64().map(Value::Double));
-                }
+            if let Some(b) = &best
+                && b.is_number()
+                && items_have_double
+            {
+                return Ok(b.as_f64().map(Value::Double));
             }
             Ok(best)
         }
