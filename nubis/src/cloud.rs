@@ -141,6 +141,16 @@ impl CloudBuilder {
             engine
         };
 
+        // Cross-service flows (see `engines::links`).
+        #[cfg(all(feature = "s3", feature = "lambda"))]
+        lambda.set_code_store(Arc::new(engines::links::S3Objects::new(Arc::clone(&s3))));
+        #[cfg(all(feature = "s3", feature = "neptune"))]
+        neptune.set_object_source(Arc::new(engines::links::S3Objects::new(Arc::clone(&s3))));
+        #[cfg(all(feature = "dynamo", feature = "lambda"))]
+        lambda.set_event_source_connector(Arc::new(engines::links::DynamoStreams::new(
+            Arc::clone(&dynamo),
+        )));
+
         Ok(Cloud {
             inner: Arc::new(Inner {
                 env,

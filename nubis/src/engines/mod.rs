@@ -11,6 +11,7 @@ pub mod aurora;
 pub mod dynamo;
 #[cfg(feature = "lambda")]
 pub mod lambda;
+pub mod links;
 #[cfg(feature = "neptune")]
 pub mod neptune;
 #[cfg(feature = "s3")]

@@ -9,6 +9,8 @@ mod dynamo;
 mod endpoint;
 #[cfg(feature = "lambda")]
 mod lambda;
+#[cfg(all(feature = "dynamo", feature = "lambda", feature = "s3"))]
+mod links;
 #[cfg(feature = "neptune")]
 mod neptune;
 #[cfg(feature = "s3")]
