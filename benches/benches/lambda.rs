@@ -1,0 +1,168 @@
+//! Lambda: in-process invoke overhead against a direct call of the same closure (the floor), warm
+//! and cold invokes of a `lambda_runtime` process function through the Runtime API, and N
+//! concurrent in-process invokes.
+//!
+//! `CARGO_TARGET_DIR=/work/target-lambda cargo bench -p nubis-benches --bench lambda`
+
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use nubis_core::{Env, ManualClock, Region};
+use nubis_lambda::*;
+use serde_json::{Value, json};
+
+async fn echo(event: Value, _ctx: Option<Context>) -> Result<Value, HandlerError> {
+    Ok(event)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn in_process(c: &mut Criterion) {
+    let rt = runtime();
+    let clock = ManualClock::at_default_epoch();
+    let lambda = Lambda::new(Env::with_clock(clock.shared()));
+    lambda.register_handler("echo", |e: Value, ctx: Context| echo(e, Some(ctx)));
+    let region = lambda.region(&Region::US_EAST_1);
+    region
+        .create_function(CreateFunction::in_process("echo", "echo"))
+        .unwrap();
+    let payload: &'static str = r#"{"k":1}"#;
+    let event = json!({"k": 1});
+    let mut g = c.benchmark_group("lambda/in_process");
+    g.bench_function("direct_call_floor", |b| {
+        b.iter(|| rt.block_on(async { black_box(echo(black_box(event.clone()), None).await) }))
+    });
+    g.bench_function("invoke_warm", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                black_box(
+                    region
+                        .invoke(InvokeRequest::new("echo", payload))
+                        .await
+                        .unwrap(),
+                )
+            })
+        })
+    });
+    g.bench_function("invoke_cold", |b| {
+        b.iter(|| {
+            // A configuration change retires the warm environment, so the next invoke starts cold.
+            region
+                .update_function_configuration("echo", UpdateFunctionConfiguration::default())
+                .unwrap();
+            rt.block_on(async {
+                black_box(
+                    region
+                        .invoke(InvokeRequest::new("echo", payload))
+                        .await
+                        .unwrap(),
+                )
+            })
+        })
+    });
+    for n in [16usize, 64] {
+        g.bench_function(format!("concurrent_{n}"), |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let handles: Vec<_> = (0..n)
+                        .map(|_| {
+                            let r = region.clone();
+                            let p = payload;
+                            tokio::spawn(
+                                async move { r.invoke(InvokeRequest::new("echo", p)).await },
+                            )
+                        })
+                        .collect();
+                    for h in handles {
+                        black_box(h.await.unwrap().unwrap());
+                    }
+                })
+            })
+        });
+    }
+    g.finish();
+}
+
+fn fixture() -> Option<Vec<u8>> {
+    let manifest = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../lambda/tests/fixtures/rust-echo/Cargo.toml"
+    );
+    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("fixtures");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let ok = std::process::Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "--manifest-path",
+            manifest,
+            "--target-dir",
+        ])
+        .arg(&target)
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then(|| std::fs::read(target.join("release/bootstrap")).ok())
+        .flatten()
+}
+
+fn process(c: &mut Criterion) {
+    let Some(bin) = fixture() else {
+        eprintln!("lambda/process: the lambda_runtime fixture did not build; skipping");
+        return;
+    };
+    let rt = runtime();
+    let lambda = Lambda::new(Env::default());
+    let region = lambda.region(&Region::US_EAST_1);
+    let zip = nubis_lambda::package::build_zip(&[("bootstrap", &bin, 0o755)]).unwrap();
+    region
+        .create_function(CreateFunction::zip(
+            "rusty",
+            "provided.al2023",
+            "bootstrap",
+            zip,
+        ))
+        .unwrap();
+    let payload: &'static str = r#"{"k":1}"#;
+    let mut g = c.benchmark_group("lambda/process");
+    g.bench_function("invoke_warm", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                black_box(
+                    region
+                        .invoke(InvokeRequest::new("rusty", payload))
+                        .await
+                        .unwrap(),
+                )
+            })
+        })
+    });
+    g.sample_size(20).measurement_time(Duration::from_secs(10));
+    g.bench_function("invoke_cold", |b| {
+        b.iter(|| {
+            region
+                .update_function_configuration("rusty", UpdateFunctionConfiguration::default())
+                .unwrap();
+            rt.block_on(async {
+                black_box(
+                    region
+                        .invoke(InvokeRequest::new("rusty", payload))
+                        .await
+                        .unwrap(),
+                )
+            })
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, in_process, process);
+criterion_main!(benches);

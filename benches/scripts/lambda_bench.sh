@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs the Lambda criterion benches and prints each benchmark's median.
+#
+# No side-by-side peer runs here: the usual local Lambda peers (the AWS Runtime Interface
+# Emulator, SAM CLI `sam local`, moto's Lambda) all run functions in Docker containers or ship as
+# prebuilt binaries, neither of which this machine can fetch or run. The floor instead is a direct
+# call of the same handler closure (`lambda/in_process/direct_call_floor`).
+#
+# Usage: benches/scripts/lambda_bench.sh [criterion filter]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-lambda}"
+cargo bench -p nubis-benches --bench lambda -- "${1:-}" 2>&1 | tee /tmp/lambda-bench.out \
+  | awk '/^lambda\// {name=$1} /time:/ {print name, $4, $5}'
