@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use nubis_core::{Clock, Env};
+use nubis_core::Env;
 use parking_lot::Mutex;
 
 use crate::catalog::{Catalog, Sequence};
@@ -103,6 +103,11 @@ impl Aurora {
         v
     }
 
+    /// The environment (clock, ids) the engine runs in.
+    pub fn env(&self) -> &Env {
+        &self.env
+    }
+
     /// Drops every database.
     pub fn reset(&self) {
         self.databases.lock().clear();
@@ -135,6 +140,11 @@ impl QueryResult {
     /// A command result without rows.
     pub fn command(tag: String, count: u64) -> QueryResult {
         QueryResult { tag, columns: Arc::from(Vec::new()), rows: Vec::new(), rows_affected: count }
+    }
+
+    /// A result with rows and already shared column descriptions.
+    pub fn with_columns(tag: String, columns: Arc<[ColumnInfo]>, rows: Vec<Vec<Value>>, count: u64) -> QueryResult {
+        QueryResult { tag, columns, rows, rows_affected: count }
     }
 
     /// A result with rows.

@@ -270,11 +270,7 @@ impl<'a> ExecCtx<'a> {
         }
         let rids = self.storage.index_range(index, as_ref(&lower), as_ref(&upper));
         let mut out = Vec::with_capacity(rids.len());
-        let mut seen = HashSet::new();
         for rid in rids {
-            if !seen.insert(rid) {
-                continue;
-            }
             let Some(chain) = self.storage.chain(table, rid) else { continue };
             let Some(v) = self.snapshot.visible(self.storage, chain) else { continue };
             if let Some(f) = filter {

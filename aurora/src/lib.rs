@@ -36,6 +36,7 @@ pub mod exec;
 pub mod expr;
 pub mod functions;
 pub mod json;
+pub mod keys;
 pub mod ops;
 pub mod plan;
 pub mod planner;

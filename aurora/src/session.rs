@@ -15,10 +15,10 @@ use sqlparser::ast::{self, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
-use crate::bind::{Binder, Columns};
+use crate::bind::Binder;
 use crate::catalog::ident;
 use crate::dml::{self, StmtEnv};
-use crate::engine::{Database, DbState, QueryResult};
+use crate::engine::{ColumnInfo, Database, DbState, QueryResult};
 use crate::error::{AuroraError, Result};
 use crate::exec::{ExecCtx, execute};
 use crate::plan::Plan;
@@ -51,7 +51,7 @@ struct Txn {
 #[derive(Debug, Clone)]
 pub struct Prepared {
     stmt: Statement,
-    plan: Option<Arc<(Plan, Columns)>>,
+    plan: Option<Arc<(Plan, Arc<[ColumnInfo]>)>>,
     catalog_version: u64,
     /// Number of `$n` parameters.
     pub param_count: usize,
@@ -111,8 +111,9 @@ impl Session {
         let (plan, param_count) = match &stmt {
             Statement::Query(q) => {
                 let mut b = Binder::new(&state.catalog);
-                let plan = b.query(q)?;
-                (Some(Arc::new(plan)), b.param_count)
+                let (plan, cols) = b.query(q)?;
+                let cols: Arc<[ColumnInfo]> = cols.into_iter().map(|(name, ty)| ColumnInfo { name, ty }).collect();
+                (Some(Arc::new((plan, cols))), b.param_count)
             }
             _ => (None, 0),
         };
@@ -407,11 +408,11 @@ impl Session {
     }
 }
 
-fn run_plan(st: &DbState, plan: &(Plan, Columns), snapshot: Snapshot, params: &[Value], now: i64) -> Result<QueryResult> {
+fn run_plan(st: &DbState, plan: &(Plan, Arc<[ColumnInfo]>), snapshot: Snapshot, params: &[Value], now: i64) -> Result<QueryResult> {
     let ctx = ExecCtx::new(st.storage.as_ref(), &st.catalog, &st.sequences, snapshot, params, now);
     let rows = execute(&plan.0, &ctx)?;
     let n = rows.len() as u64;
-    Ok(QueryResult::rows(format!("SELECT {n}"), plan.1.clone(), rows, n))
+    Ok(QueryResult::with_columns(format!("SELECT {n}"), plan.1.clone(), rows, n))
 }
 
 fn begin_top(st: &mut DbState, t: &mut Txn) {

@@ -193,7 +193,7 @@ struct TableStore {
 pub struct MemoryStorage {
     log: Vec<LogRecord>,
     tables: HashMap<TableId, TableStore>,
-    indexes: HashMap<IndexId, BTreeSet<(Vec<Value>, RowId)>>,
+    indexes: HashMap<IndexId, BTreeSet<(Vec<u8>, RowId)>>,
     clog: Vec<XidStatus>,
     /// Whether to keep applied records (part 2's shipping needs them; benchmarks may not).
     retain_log: bool,
@@ -249,7 +249,7 @@ impl MemoryStorage {
             }
             LogRecord::IndexInsert { index, key, row } => {
                 if let Some(ix) = self.indexes.get_mut(index) {
-                    ix.insert((key.clone(), *row));
+                    ix.insert((crate::keys::encode(key), *row));
                 }
             }
             LogRecord::Commit { xids, csn } => {
@@ -336,23 +336,31 @@ impl Storage for MemoryStorage {
 
     fn index_range(&self, index: IndexId, lower: Bound<&[Value]>, upper: Bound<&[Value]>) -> Vec<RowId> {
         let Some(ix) = self.indexes.get(&index) else { return Vec::new() };
+        // Keys are memcomparable encodings, exact for integers, text and time and monotone
+        // (not strictly) for other numbers, so bounds are widened to inclusive and callers
+        // re-check the predicate on every row they fetch.
         let lo = match lower {
-            Bound::Included(k) => Bound::Included((k.to_vec(), 0)),
-            Bound::Excluded(k) => Bound::Excluded((k.to_vec(), RowId::MAX)),
+            Bound::Included(k) | Bound::Excluded(k) => Bound::Included((crate::keys::encode(k), 0)),
             Bound::Unbounded => Bound::Unbounded,
         };
         let hi = match upper {
-            Bound::Included(k) => Bound::Included((k.to_vec(), RowId::MAX)),
-            Bound::Excluded(k) => Bound::Excluded((k.to_vec(), 0)),
+            Bound::Included(k) | Bound::Excluded(k) => {
+                let mut e = crate::keys::encode(k);
+                e.push(0xFF);
+                Bound::Excluded((e, 0))
+            }
             Bound::Unbounded => Bound::Unbounded,
         };
-        if let (Bound::Included((a, _)) | Bound::Excluded((a, _)), Bound::Included((b, _)) | Bound::Excluded((b, _))) = (&lo, &hi) {
-            if a > b {
+        if let (Bound::Included((a, _)), Bound::Excluded((b, _))) = (&lo, &hi) {
+            if a >= b {
                 return Vec::new();
             }
         }
         let mut out: Vec<RowId> = ix.range((lo, hi)).map(|(_, r)| *r).collect();
-        out.dedup();
+        if out.len() > 1 {
+            out.sort_unstable();
+            out.dedup();
+        }
         out
     }
 
