@@ -27,6 +27,7 @@ pub mod bind;
 pub mod bind_expr;
 pub mod cast;
 pub mod catalog;
+pub mod cluster;
 pub mod datetime;
 pub mod ddl;
 pub mod dml;
