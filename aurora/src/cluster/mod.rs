@@ -237,30 +237,24 @@ impl Cluster {
 
     /// Builds an instance's SQL state from pages (a writer: fresh origin).
     fn build_instance(&self, st: &mut State, name: &str, role: Role, vol_id: InstanceId, tier: u32) -> ClusterResult<Instance> {
-        let origin = match role {
-            Role::Writer => {
-                let o = st.next_origin;
-                if o > pages::MAX_ORIGIN {
-                    return Err(ClusterError::invalid("the volume has no transaction-id origin left for another writer"));
-                }
-                st.next_origin += 1;
-                o
-            }
-            Role::Reader => 0,
-        };
         let mode = if role == Role::Writer { LinkMode::Ship } else { LinkMode::Local };
         let applied = match role {
             Role::Writer => st.volume.vdl(),
             Role::Reader => st.volume.reader_status(vol_id)?.read_point,
         };
         let vol = &mut st.volume;
-        let built = rebuild(&self.shared.database, &self.shared.env, origin, mode, |p| -> crate::volume::VolumeResult<PageRead<SqlPage>> { vol.read_page(vol_id, p) })?;
-        // A writer must never reuse an origin found on the volume (a previous incarnation's).
+        let built = rebuild(&self.shared.database, &self.shared.env, 0, mode, |p| -> crate::volume::VolumeResult<PageRead<SqlPage>> { vol.read_page(vol_id, p) })?;
+        // A writer takes an origin no incarnation used before (those on the volume included).
         if let Some(max) = built.origins.iter().max() {
             st.next_origin = st.next_origin.max(max + 1);
-            if role == Role::Writer && built.origins.contains(&origin) {
-                return Err(ClusterError::Rebuild { reason: format!("origin {origin} is already used on the volume") });
+        }
+        if role == Role::Writer {
+            let o = st.next_origin;
+            if o > pages::MAX_ORIGIN {
+                return Err(ClusterError::invalid("the volume has no transaction-id origin left for another writer"));
             }
+            st.next_origin += 1;
+            built.link.lock().origin = o;
         }
         let generation = st.instances.get(name).map_or(0, |i| i.generation + 1);
         Ok(Instance {
@@ -437,13 +431,15 @@ impl Cluster {
         false
     }
 
-    /// Moves time by `by` through the driver (ticking every millisecond).
+    /// Moves time by `by` through the driver, ticking at every network delivery (and at least
+    /// every 100 ms, for gossip and serverless seconds).
     pub fn advance(&self, by: Duration) {
         let end = self.now() + by;
         while self.now() < end {
             self.tick();
-            let step = end.duration_since(self.now()).unwrap_or_default().min(Duration::from_millis(1));
-            if !self.shared.driver.wait_until(self.now(), Some(self.now() + step)) {
+            let now = self.now();
+            let next = self.with_volume(|v| v.next_delivery()).filter(|n| *n > now).unwrap_or(now + Duration::from_millis(100));
+            if !self.shared.driver.wait_until(now, Some(next.min(end))) {
                 break;
             }
         }
