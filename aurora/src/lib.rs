@@ -54,6 +54,8 @@ pub mod write;
 
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "http")]
+pub mod rds;
 
 pub use engine::{Aurora, ColumnInfo, Database, QueryResult};
 pub use error::{AuroraError, Result};

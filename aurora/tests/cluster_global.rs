@@ -95,6 +95,12 @@ fn failover_in_an_outage_reports_the_rpo() {
     let mut w = new_primary.connect(Endpoint::Cluster).unwrap();
     assert_eq!(count(&mut w), Value::Int8(1));
     w.execute("INSERT INTO t VALUES (7)").unwrap();
-    // Detaching the only secondary leaves a standalone cluster.
+    // The old primary region follows the new primary; detaching it leaves a standalone cluster.
+    let east = Region::from_static("us-east-1");
+    assert_eq!(g.secondaries().len(), 1);
+    let (standalone, _) = g.remove_secondary(&east).unwrap();
     assert!(g.secondaries().is_empty());
+    let mut s = standalone.connect(Endpoint::Cluster).unwrap();
+    assert_eq!(count(&mut s), Value::Int8(1));
+    s.execute("INSERT INTO t VALUES (8)").unwrap();
 }

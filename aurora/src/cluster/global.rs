@@ -96,7 +96,7 @@ impl GlobalDatabase {
         {
             let mut st = primary.shared.state.lock();
             st.volume.add_secondary(region.clone(), lag)?;
-            for i in 0..instances.max(1) {
+            for i in 0..instances {
                 let name = format!("{cluster_name}-instance-{}", i + 1);
                 let inst = secondary_instance(&primary, &mut st, &name, &region)?;
                 st.instances.insert(name.clone(), inst);
@@ -107,11 +107,36 @@ impl GlobalDatabase {
         Ok(())
     }
 
+    /// Adds a read-only instance to a secondary region.
+    pub fn add_secondary_instance(&self, region: &Region, name: &str) -> ClusterResult<()> {
+        let mut g = self.state.lock();
+        let primary = g.primary.clone();
+        let s = g.secondaries.get_mut(region).ok_or_else(|| not_member(region))?;
+        let mut st = primary.shared.state.lock();
+        if st.instances.contains_key(name) {
+            return Err(ClusterError::invalid(format!("DB instance {name} already exists")));
+        }
+        let inst = secondary_instance(&primary, &mut st, name, region)?;
+        st.instances.insert(name.to_string(), inst);
+        s.instances.push(name.to_string());
+        Ok(())
+    }
+
+    /// Instances of a secondary region.
+    pub fn secondary_instances(&self, region: &Region) -> Vec<String> {
+        self.state.lock().secondaries.get(region).map(|s| s.instances.clone()).unwrap_or_default()
+    }
+
+    /// The primary region.
+    pub fn primary_region(&self) -> Region {
+        self.state.lock().primary_region.clone()
+    }
+
     /// A read-only session in a secondary region.
     pub fn connect_secondary(&self, region: &Region) -> ClusterResult<ClusterSession> {
         let g = self.state.lock();
         let s = g.secondaries.get(region).ok_or_else(|| not_member(region))?;
-        let name = s.instances.first().cloned().ok_or_else(|| not_member(region))?;
+        let name = s.instances.first().cloned().ok_or_else(|| ClusterError::NotAccepting { instance: s.cluster_name.clone(), state: "without instances".into() })?;
         let primary = g.primary.clone();
         drop(g);
         primary.tick();
@@ -166,10 +191,17 @@ impl GlobalDatabase {
     }
 
     /// FailoverGlobalCluster with data loss allowed (a regional outage): detaches and promotes
-    /// `region` at once and reports the RPO. The old primary is detached.
+    /// `region` at once and reports the RPO; the old primary region then follows as a secondary.
     pub fn failover(&self, region: &Region) -> ClusterResult<GlobalFailover> {
-        let start = self.state.lock().primary.now();
+        let (start, old_name, lag) = {
+            let g = self.state.lock();
+            let lag = g.secondaries.get(region).map_or(Duration::from_secs(1), |s| s.lag);
+            (g.primary.now(), g.primary.name().to_string(), lag)
+        };
         let mut r = self.promote(region)?;
+        // Once its region is back, the old primary is rebuilt as a secondary of the new one
+        // (what it had beyond the promoted point is the reported loss).
+        self.add_secondary(r.old_primary.clone(), &old_name, lag, 1)?;
         r.duration = self.state.lock().primary.now().duration_since(start).unwrap_or_default();
         Ok(r)
     }
@@ -208,7 +240,7 @@ impl GlobalDatabase {
         g.primary_region = region.clone();
         drop(g);
         for (r, s) in others {
-            self.add_secondary(r, &s.cluster_name, s.lag, s.instances.len())?;
+            self.add_secondary(r, &s.cluster_name, s.lag, s.instances.len().max(1))?;
         }
         Ok(GlobalFailover { new_primary: region.clone(), old_primary: old_region, rpo, duration: Duration::ZERO })
     }

@@ -166,6 +166,13 @@ impl Cluster {
         Ok(cluster)
     }
 
+    /// A cluster on a new volume with no instance yet (CreateDBCluster); the first
+    /// [`Cluster::add_writer`] opens the volume.
+    pub fn create_empty(env: &Env, config: ClusterConfig, driver: Driver) -> ClusterResult<Cluster> {
+        let volume = Volume::create(env, config.volume.clone(), SqlPages)?;
+        Ok(Cluster::on_volume(env, &config, driver, volume, false))
+    }
+
     /// A cluster around an existing volume, with no instances yet.
     pub(crate) fn on_volume(env: &Env, config: &ClusterConfig, driver: Driver, volume: Volume<SqlPages>, secondary: bool) -> Cluster {
         Cluster {
@@ -438,7 +445,11 @@ impl Cluster {
         while self.now() < end {
             self.tick();
             let now = self.now();
-            let next = self.with_volume(|v| v.next_delivery()).filter(|n| *n > now).unwrap_or(now + Duration::from_millis(100));
+            // Step to the next delivery; while a secondary region has records in flight (its
+            // queue is not on this volume's network), step by a millisecond.
+            let (next, replicating) = self.with_volume(|v| (v.next_delivery(), v.secondary_status().iter().any(|s| s.in_flight > 0)));
+            let idle_step = if replicating { Duration::from_millis(1) } else { Duration::from_millis(100) };
+            let next = next.filter(|n| *n > now).unwrap_or(now + idle_step).min(now + idle_step);
             if !self.shared.driver.wait_until(now, Some(next.min(end))) {
                 break;
             }

@@ -1,0 +1,601 @@
+//! The control-plane state: DB clusters and instances per region, and global clusters.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use nubis_core::{Env, Region};
+use parking_lot::Mutex;
+
+use crate::cluster::global::GlobalDatabase;
+use crate::cluster::serverless::ServerlessConfig;
+use crate::cluster::{Cluster, ClusterConfig, Driver, InstanceState, Role};
+
+use super::error::RdsError;
+
+/// Replication lag of a Global Database secondary region (storage-level, typically under 1 s).
+pub const GLOBAL_LAG: Duration = Duration::from_millis(800);
+
+/// A DB cluster as DescribeDBClusters shows it.
+#[derive(Debug, Clone)]
+pub struct ClusterView {
+    /// DBClusterIdentifier.
+    pub id: String,
+    /// Region.
+    pub region: String,
+    /// DBClusterArn.
+    pub arn: String,
+    /// Status.
+    pub status: String,
+    /// Engine.
+    pub engine: String,
+    /// EngineVersion.
+    pub engine_version: String,
+    /// Endpoint.
+    pub endpoint: String,
+    /// ReaderEndpoint.
+    pub reader_endpoint: String,
+    /// Port.
+    pub port: u16,
+    /// MasterUsername.
+    pub master_username: String,
+    /// DatabaseName.
+    pub database_name: Option<String>,
+    /// Members: (instance, is writer, promotion tier).
+    pub members: Vec<(String, bool, u32)>,
+    /// ServerlessV2ScalingConfiguration.
+    pub serverless: Option<ServerlessConfig>,
+    /// Current serverless capacity.
+    pub capacity: Option<f64>,
+    /// ClusterCreateTime.
+    pub created: SystemTime,
+    /// DeletionProtection.
+    pub deletion_protection: bool,
+    /// DbClusterResourceId.
+    pub resource_id: String,
+    /// The global cluster it belongs to.
+    pub global: Option<String>,
+}
+
+/// A DB instance as DescribeDBInstances shows it.
+#[derive(Debug, Clone)]
+pub struct InstanceView {
+    /// DBInstanceIdentifier.
+    pub id: String,
+    /// DBInstanceArn.
+    pub arn: String,
+    /// DBClusterIdentifier.
+    pub cluster: String,
+    /// DBInstanceClass.
+    pub class: String,
+    /// Engine.
+    pub engine: String,
+    /// DBInstanceStatus.
+    pub status: String,
+    /// Whether it is the cluster's writer.
+    pub writer: bool,
+    /// PromotionTier.
+    pub tier: u32,
+    /// Endpoint address.
+    pub address: String,
+    /// Port.
+    pub port: u16,
+    /// InstanceCreateTime.
+    pub created: SystemTime,
+}
+
+#[derive(Debug)]
+enum Backing {
+    Own(Cluster),
+    Global(String),
+}
+
+#[derive(Debug)]
+struct ClusterMeta {
+    engine_version: String,
+    master_username: String,
+    database_name: Option<String>,
+    created: SystemTime,
+    deletion_protection: bool,
+    serverless: Option<ServerlessConfig>,
+    resource_id: String,
+    dns_id: String,
+    backing: Backing,
+    classes: BTreeMap<String, (String, SystemTime)>,
+}
+
+#[derive(Debug)]
+struct GlobalMeta {
+    db: Arc<GlobalDatabase>,
+    engine_version: String,
+    created: SystemTime,
+    deletion_protection: bool,
+}
+
+/// The RDS control plane of every region.
+#[derive(Debug)]
+pub struct Rds {
+    env: Env,
+    driver: Driver,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    clusters: BTreeMap<(String, String), ClusterMeta>,
+    globals: BTreeMap<String, GlobalMeta>,
+}
+
+/// What the cluster identifier rules say (letters, digits, hyphens; a letter first; no
+/// trailing or doubled hyphen; 1–63 characters).
+pub fn valid_identifier(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 63
+        && id.starts_with(|c: char| c.is_ascii_alphabetic())
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !id.ends_with('-')
+        && !id.contains("--")
+}
+
+fn check_id(param: &str, id: &str) -> Result<(), RdsError> {
+    if valid_identifier(id) {
+        Ok(())
+    } else {
+        Err(RdsError::InvalidParameterValue(format!(
+            "The parameter {param} is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens."
+        )))
+    }
+}
+
+/// Parameters of CreateDBCluster.
+#[derive(Debug, Clone, Default)]
+pub struct CreateCluster {
+    /// DBClusterIdentifier.
+    pub id: String,
+    /// Engine.
+    pub engine: String,
+    /// EngineVersion.
+    pub engine_version: Option<String>,
+    /// MasterUsername.
+    pub master_username: Option<String>,
+    /// DatabaseName.
+    pub database_name: Option<String>,
+    /// ServerlessV2ScalingConfiguration.
+    pub serverless: Option<ServerlessConfig>,
+    /// GlobalClusterIdentifier.
+    pub global: Option<String>,
+    /// DeletionProtection.
+    pub deletion_protection: bool,
+}
+
+impl Rds {
+    /// A control plane on `env`, waiting through `driver`.
+    pub fn new(env: Env, driver: Driver) -> Rds {
+        Rds { env: env.for_engine("rds"), driver, state: Mutex::new(State::default()) }
+    }
+
+    /// The cluster engine behind a cluster identifier (standalone or a global primary).
+    pub fn cluster(&self, region: &str, id: &str) -> Result<Cluster, RdsError> {
+        let st = self.state.lock();
+        let meta = st.clusters.get(&(region.to_string(), id.to_string())).ok_or_else(|| RdsError::ClusterNotFound(id.to_string()))?;
+        match &meta.backing {
+            Backing::Own(c) => Ok(c.clone()),
+            Backing::Global(g) => {
+                let g = st.globals.get(g).ok_or_else(|| RdsError::GlobalNotFound(g.clone()))?;
+                let (r, c) = g.db.primary();
+                if r.as_str() == region { Ok(c) } else { Err(RdsError::InvalidClusterState(format!("DB cluster {id} is a read-only secondary cluster of a global database"))) }
+            }
+        }
+    }
+
+    /// The global database a global cluster identifier names.
+    pub fn global(&self, id: &str) -> Result<Arc<GlobalDatabase>, RdsError> {
+        self.state.lock().globals.get(id).map(|g| g.db.clone()).ok_or_else(|| RdsError::GlobalNotFound(id.to_string()))
+    }
+
+    fn short_id(&self) -> String {
+        let n = self.env.ids.next_u64();
+        (0..12).map(|i| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[((n >> (i * 5)) % 36) as usize])).collect()
+    }
+
+    /// CreateDBCluster.
+    pub fn create_cluster(&self, region: &str, p: CreateCluster) -> Result<ClusterView, RdsError> {
+        check_id("DBClusterIdentifier", &p.id)?;
+        if p.engine != "aurora-postgresql" {
+            return Err(RdsError::InvalidParameterValue(format!("Invalid DB engine: {}", p.engine)));
+        }
+        if let Some(s) = &p.serverless {
+            s.validate().map_err(RdsError::from_cluster)?;
+        }
+        let key = (region.to_string(), p.id.clone());
+        let mut st = self.state.lock();
+        if st.clusters.contains_key(&key) {
+            return Err(RdsError::ClusterExists);
+        }
+        let backing = match &p.global {
+            Some(g) => {
+                let gm = st.globals.get(g).ok_or_else(|| RdsError::GlobalNotFound(g.clone()))?;
+                let region_r = Region::new(region).map_err(|e| RdsError::InvalidParameterValue(e.to_string()))?;
+                if gm.db.primary_region() == region_r || gm.db.secondaries().iter().any(|(r, _)| *r == region_r) {
+                    return Err(RdsError::InvalidGlobalState(format!("Global cluster {g} already has a member in {region}")));
+                }
+                gm.db.add_secondary(region_r, &p.id, GLOBAL_LAG, 0).map_err(|e| RdsError::InvalidGlobalState(e.to_string()))?;
+                Backing::Global(g.clone())
+            }
+            None => {
+                let mut config = ClusterConfig::new(&p.id);
+                config.region = region.to_string();
+                let c = Cluster::create_empty(&self.env, config, self.driver.clone()).map_err(RdsError::from_cluster)?;
+                if let Some(s) = p.serverless {
+                    c.set_serverless(s).map_err(RdsError::from_cluster)?;
+                }
+                Backing::Own(c)
+            }
+        };
+        let meta = ClusterMeta {
+            engine_version: p.engine_version.unwrap_or_else(|| "16.4".into()),
+            master_username: p.master_username.unwrap_or_else(|| "postgres".into()),
+            database_name: p.database_name,
+            created: self.env.clock.now(),
+            deletion_protection: p.deletion_protection,
+            serverless: p.serverless,
+            resource_id: format!("cluster-{}", self.short_id().to_uppercase()),
+            dns_id: self.short_id(),
+            backing,
+            classes: BTreeMap::new(),
+        };
+        st.clusters.insert(key, meta);
+        drop(st);
+        self.describe_cluster(region, &p.id)
+    }
+
+    fn view(&self, st: &State, region: &str, id: &str, meta: &ClusterMeta) -> ClusterView {
+        let (members, capacity, global) = match &meta.backing {
+            Backing::Own(c) => (members_of(c), c.serverless_status().map(|s| s.capacity), None),
+            Backing::Global(g) => {
+                let members = st.globals.get(g).map_or_else(Vec::new, |gm| {
+                    let (r, c) = gm.db.primary();
+                    if r.as_str() == region {
+                        members_of(&c)
+                    } else {
+                        Region::new(region).map(|r| gm.db.secondary_instances(&r).into_iter().map(|n| (n, false, 15)).collect()).unwrap_or_default()
+                    }
+                });
+                (members, None, Some(g.clone()))
+            }
+        };
+        let account = self.env.account.as_str().to_string();
+        ClusterView {
+            id: id.to_string(),
+            region: region.to_string(),
+            arn: format!("arn:aws:rds:{region}:{account}:cluster:{id}"),
+            status: "available".into(),
+            engine: "aurora-postgresql".into(),
+            engine_version: meta.engine_version.clone(),
+            endpoint: format!("{id}.cluster-{}.{region}.rds.amazonaws.com", meta.dns_id),
+            reader_endpoint: format!("{id}.cluster-ro-{}.{region}.rds.amazonaws.com", meta.dns_id),
+            port: 5432,
+            master_username: meta.master_username.clone(),
+            database_name: meta.database_name.clone(),
+            members,
+            serverless: meta.serverless,
+            capacity,
+            created: meta.created,
+            deletion_protection: meta.deletion_protection,
+            resource_id: meta.resource_id.clone(),
+            global,
+        }
+    }
+
+    /// DescribeDBClusters for one cluster.
+    pub fn describe_cluster(&self, region: &str, id: &str) -> Result<ClusterView, RdsError> {
+        let st = self.state.lock();
+        let meta = st.clusters.get(&(region.to_string(), id.to_string())).ok_or_else(|| RdsError::ClusterNotFound(id.to_string()))?;
+        Ok(self.view(&st, region, id, meta))
+    }
+
+    /// DescribeDBClusters for every cluster of a region.
+    pub fn describe_clusters(&self, region: &str) -> Vec<ClusterView> {
+        let st = self.state.lock();
+        st.clusters.iter().filter(|((r, _), _)| r == region).map(|((r, id), m)| self.view(&st, r, id, m)).collect()
+    }
+
+    /// CreateDBInstance (the first instance of a cluster is its writer).
+    pub fn create_instance(&self, region: &str, id: &str, cluster: &str, class: &str, tier: Option<u32>) -> Result<InstanceView, RdsError> {
+        check_id("DBInstanceIdentifier", id)?;
+        if !class.starts_with("db.") {
+            return Err(RdsError::InvalidParameterValue(format!("Invalid DB Instance class: {class}")));
+        }
+        let tier = tier.unwrap_or(1);
+        if tier > 15 {
+            return Err(RdsError::InvalidParameterValue("PromotionTier must be between 0 and 15".into()));
+        }
+        if self.instance_cluster(region, id).is_some() {
+            return Err(RdsError::InstanceExists);
+        }
+        let key = (region.to_string(), cluster.to_string());
+        let mut st = self.state.lock();
+        let meta = st.clusters.get(&key).ok_or_else(|| RdsError::ClusterNotFound(cluster.to_string()))?;
+        let now = self.env.clock.now();
+        match &meta.backing {
+            Backing::Own(c) => {
+                let c = c.clone();
+                drop(st);
+                let r = if c.writers().is_empty() { c.add_writer(id).map(|_| ()) } else { c.add_reader(id, tier) };
+                r.map_err(|e| match e {
+                    crate::cluster::ClusterError::Invalid { message } if message.contains("at most") => RdsError::InstanceQuotaExceeded(message),
+                    other => RdsError::from_cluster(other),
+                })?;
+                st = self.state.lock();
+            }
+            Backing::Global(g) => {
+                let gm = st.globals.get(g).ok_or_else(|| RdsError::GlobalNotFound(g.clone()))?;
+                let r = Region::new(region).map_err(|e| RdsError::InvalidParameterValue(e.to_string()))?;
+                if gm.db.primary_region() == r {
+                    let (_, c) = gm.db.primary();
+                    c.add_reader(id, tier).map_err(RdsError::from_cluster)?;
+                } else {
+                    gm.db.add_secondary_instance(&r, id).map_err(RdsError::from_cluster)?;
+                }
+            }
+        }
+        if let Some(m) = st.clusters.get_mut(&key) {
+            m.classes.insert(id.to_string(), (class.to_string(), now));
+        }
+        drop(st);
+        self.describe_instance(region, id)
+    }
+
+    fn instance_cluster(&self, region: &str, id: &str) -> Option<String> {
+        self.describe_clusters(region).into_iter().find(|c| c.members.iter().any(|(m, _, _)| m == id)).map(|c| c.id)
+    }
+
+    /// DescribeDBInstances for every instance of a region.
+    pub fn describe_instances(&self, region: &str) -> Vec<InstanceView> {
+        let clusters = self.describe_clusters(region);
+        let st = self.state.lock();
+        let mut out = Vec::new();
+        for c in clusters {
+            let meta = st.clusters.get(&(region.to_string(), c.id.clone()));
+            for (name, writer, tier) in &c.members {
+                let (class, created) = meta.and_then(|m| m.classes.get(name).cloned()).unwrap_or_else(|| ("db.r6g.large".into(), c.created));
+                let dns = meta.map_or("", |m| m.dns_id.as_str());
+                out.push(InstanceView {
+                    id: name.clone(),
+                    arn: format!("arn:aws:rds:{region}:{}:db:{name}", self.env.account.as_str()),
+                    cluster: c.id.clone(),
+                    class,
+                    engine: "aurora-postgresql".into(),
+                    status: "available".into(),
+                    writer: *writer,
+                    tier: *tier,
+                    address: format!("{name}.{dns}.{region}.rds.amazonaws.com"),
+                    port: 5432,
+                    created,
+                });
+            }
+        }
+        out
+    }
+
+    /// DescribeDBInstances for one instance.
+    pub fn describe_instance(&self, region: &str, id: &str) -> Result<InstanceView, RdsError> {
+        self.describe_instances(region).into_iter().find(|i| i.id == id).ok_or_else(|| RdsError::InstanceNotFound(id.to_string()))
+    }
+
+    /// DeleteDBInstance.
+    pub fn delete_instance(&self, region: &str, id: &str) -> Result<InstanceView, RdsError> {
+        let view = self.describe_instance(region, id)?;
+        let c = self.cluster(region, &view.cluster)?;
+        c.remove_instance(id).map_err(RdsError::from_cluster)?;
+        let mut view = view;
+        view.status = "deleting".into();
+        Ok(view)
+    }
+
+    /// ModifyDBCluster (ServerlessV2ScalingConfiguration, DeletionProtection).
+    pub fn modify_cluster(&self, region: &str, id: &str, serverless: Option<ServerlessConfig>, deletion_protection: Option<bool>) -> Result<ClusterView, RdsError> {
+        if let Some(s) = serverless {
+            s.validate().map_err(RdsError::from_cluster)?;
+            let c = self.cluster(region, id)?;
+            c.set_serverless(s).map_err(RdsError::from_cluster)?;
+        }
+        let mut st = self.state.lock();
+        let meta = st.clusters.get_mut(&(region.to_string(), id.to_string())).ok_or_else(|| RdsError::ClusterNotFound(id.to_string()))?;
+        if serverless.is_some() {
+            meta.serverless = serverless;
+        }
+        if let Some(d) = deletion_protection {
+            meta.deletion_protection = d;
+        }
+        drop(st);
+        self.describe_cluster(region, id)
+    }
+
+    /// FailoverDBCluster.
+    pub fn failover_cluster(&self, region: &str, id: &str, target: Option<&str>) -> Result<ClusterView, RdsError> {
+        let c = self.cluster(region, id)?;
+        if let Some(t) = target
+            && !c.readers().iter().any(|r| r == t)
+        {
+            return Err(RdsError::InvalidParameterValue(format!("Invalid TargetDBInstanceIdentifier: {t} is not a reader of DB cluster {id}")));
+        }
+        c.failover(target).map_err(|e| RdsError::InvalidClusterState(e.to_string()))?;
+        self.describe_cluster(region, id)
+    }
+
+    /// DeleteDBCluster.
+    pub fn delete_cluster(&self, region: &str, id: &str) -> Result<ClusterView, RdsError> {
+        let mut view = self.describe_cluster(region, id)?;
+        if view.deletion_protection {
+            return Err(RdsError::InvalidParameterCombination("Cannot delete protected Cluster, please disable deletion protection and try again.".into()));
+        }
+        if view.global.is_some() {
+            return Err(RdsError::InvalidClusterState("This cluster is a part of a global cluster, please remove it from globalcluster first".into()));
+        }
+        if !view.members.is_empty() {
+            return Err(RdsError::InvalidClusterState("Cluster cannot be deleted, it still contains DB instances in non-deleting state.".into()));
+        }
+        self.state.lock().clusters.remove(&(region.to_string(), id.to_string()));
+        view.status = "deleting".into();
+        Ok(view)
+    }
+
+    /// ModifyCurrentDBClusterCapacity: returns (previous, new) capacity.
+    pub fn modify_current_capacity(&self, region: &str, id: &str, capacity: Option<f64>) -> Result<(f64, f64), RdsError> {
+        let c = self.cluster(region, id)?;
+        let status = c.serverless_status().ok_or_else(|| RdsError::InvalidClusterState(format!("DB cluster {id} is not a serverless DB cluster")))?;
+        match capacity {
+            None => Ok((status.capacity, status.capacity)),
+            Some(cap) => {
+                let prev = c.modify_current_capacity(cap).map_err(RdsError::from_cluster)?;
+                Ok((prev, cap))
+            }
+        }
+    }
+
+    /// CreateGlobalCluster (from an existing cluster when `source` names one, by ARN).
+    pub fn create_global(&self, id: &str, source: Option<&str>, deletion_protection: bool) -> Result<GlobalView, RdsError> {
+        check_id("GlobalClusterIdentifier", id)?;
+        let mut st = self.state.lock();
+        if st.globals.contains_key(id) {
+            return Err(RdsError::GlobalExists(id.to_string()));
+        }
+        let Some(source) = source else {
+            return Err(RdsError::MissingParameter("SourceDBClusterIdentifier"));
+        };
+        let (region, cluster_id) = parse_cluster_arn(source)?;
+        let key = (region.clone(), cluster_id.clone());
+        let meta = st.clusters.get_mut(&key).ok_or_else(|| RdsError::ClusterNotFound(cluster_id.clone()))?;
+        let Backing::Own(c) = &meta.backing else {
+            return Err(RdsError::InvalidClusterState(format!("DB cluster {cluster_id} is already a member of a global cluster")));
+        };
+        if c.writers().is_empty() {
+            return Err(RdsError::InvalidClusterState(format!("DB cluster {cluster_id} has no writer instance")));
+        }
+        let r = Region::new(&region).map_err(|e| RdsError::InvalidParameterValue(e.to_string()))?;
+        let db = Arc::new(GlobalDatabase::new(id, r, c.clone()));
+        meta.backing = Backing::Global(id.to_string());
+        let engine_version = meta.engine_version.clone();
+        st.globals.insert(id.to_string(), GlobalMeta { db, engine_version, created: self.env.clock.now(), deletion_protection });
+        drop(st);
+        self.describe_global(id)
+    }
+
+    /// DescribeGlobalClusters for one global cluster.
+    pub fn describe_global(&self, id: &str) -> Result<GlobalView, RdsError> {
+        let st = self.state.lock();
+        let g = st.globals.get(id).ok_or_else(|| RdsError::GlobalNotFound(id.to_string()))?;
+        Ok(self.global_view(id, g, &st))
+    }
+
+    /// DescribeGlobalClusters.
+    pub fn describe_globals(&self) -> Vec<GlobalView> {
+        let st = self.state.lock();
+        st.globals.iter().map(|(id, g)| self.global_view(id, g, &st)).collect()
+    }
+
+    fn global_view(&self, id: &str, g: &GlobalMeta, st: &State) -> GlobalView {
+        let account = self.env.account.as_str();
+        let arn_of = |region: &str| -> String {
+            let name = st.clusters.iter().find(|((r, _), m)| r == region && matches!(&m.backing, Backing::Global(x) if x == id)).map(|((_, n), _)| n.clone()).unwrap_or_default();
+            format!("arn:aws:rds:{region}:{account}:cluster:{name}")
+        };
+        let primary = g.db.primary_region();
+        let mut members = vec![(arn_of(primary.as_str()), true)];
+        members.extend(g.db.secondaries().into_iter().map(|(r, _)| (arn_of(r.as_str()), false)));
+        GlobalView {
+            id: id.to_string(),
+            arn: format!("arn:aws:rds::{account}:global-cluster:{id}"),
+            resource_id: format!("cluster-{}", id.len()),
+            engine_version: g.engine_version.clone(),
+            deletion_protection: g.deletion_protection,
+            members,
+            created: g.created,
+        }
+    }
+
+    fn member_region(&self, global: &str, arn: &str) -> Result<Region, RdsError> {
+        let (region, cluster) = parse_cluster_arn(arn)?;
+        let st = self.state.lock();
+        let member = st.clusters.get(&(region.clone(), cluster.clone())).is_some_and(|m| matches!(&m.backing, Backing::Global(g) if g == global));
+        if !member {
+            return Err(RdsError::InvalidParameterValue(format!("{arn} is not a member of global cluster {global}")));
+        }
+        Region::new(&region).map_err(|e| RdsError::InvalidParameterValue(e.to_string()))
+    }
+
+    /// FailoverGlobalCluster (AllowDataLoss: detach-and-promote; else a managed switchover).
+    pub fn failover_global(&self, id: &str, target: &str, allow_data_loss: bool) -> Result<GlobalView, RdsError> {
+        let g = self.global(id)?;
+        let region = self.member_region(id, target)?;
+        if region == g.primary_region() {
+            return Err(RdsError::InvalidParameterValue(format!("{target} is already the primary cluster of global cluster {id}")));
+        }
+        let r = if allow_data_loss { g.failover(&region) } else { g.switchover(&region) };
+        r.map_err(|e| RdsError::InvalidGlobalState(e.to_string()))?;
+        self.describe_global(id)
+    }
+
+    /// SwitchoverGlobalCluster.
+    pub fn switchover_global(&self, id: &str, target: &str) -> Result<GlobalView, RdsError> {
+        self.failover_global(id, target, false)
+    }
+
+    /// RemoveFromGlobalCluster: a secondary becomes a standalone, writable cluster.
+    pub fn remove_from_global(&self, id: &str, member: &str) -> Result<GlobalView, RdsError> {
+        let g = self.global(id)?;
+        let region = self.member_region(id, member)?;
+        if region == g.primary_region() {
+            return Err(RdsError::InvalidGlobalState("The primary cluster can be removed only when it is the last member of the global cluster".into()));
+        }
+        let (cluster, _rpo) = g.remove_secondary(&region).map_err(|e| RdsError::InvalidGlobalState(e.to_string()))?;
+        let (_, name) = parse_cluster_arn(member)?;
+        if let Some(m) = self.state.lock().clusters.get_mut(&(region.to_string(), name)) {
+            m.backing = Backing::Own(cluster);
+        }
+        self.describe_global(id)
+    }
+
+    /// Empties the control plane.
+    pub fn reset(&self) {
+        *self.state.lock() = State::default();
+    }
+
+    /// Instances in the `available` state across regions (for health).
+    pub fn cluster_count(&self) -> usize {
+        self.state.lock().clusters.len()
+    }
+}
+
+fn members_of(c: &Cluster) -> Vec<(String, bool, u32)> {
+    c.instances().into_iter().filter(|(_, _, s, _)| *s != InstanceState::Failed).map(|(n, role, _, tier)| (n, role == Role::Writer, tier)).collect()
+}
+
+/// A global cluster as DescribeGlobalClusters shows it.
+#[derive(Debug, Clone)]
+pub struct GlobalView {
+    /// GlobalClusterIdentifier.
+    pub id: String,
+    /// GlobalClusterArn.
+    pub arn: String,
+    /// GlobalClusterResourceId.
+    pub resource_id: String,
+    /// EngineVersion.
+    pub engine_version: String,
+    /// DeletionProtection.
+    pub deletion_protection: bool,
+    /// Members: (cluster ARN, is writer).
+    pub members: Vec<(String, bool)>,
+    /// Creation time.
+    pub created: SystemTime,
+}
+
+/// `arn:aws:rds:<region>:<account>:cluster:<id>` → (region, id).
+pub fn parse_cluster_arn(arn: &str) -> Result<(String, String), RdsError> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    match parts.as_slice() {
+        ["arn", _, "rds", region, _, "cluster", id] if !region.is_empty() && valid_identifier(id) => Ok((region.to_string(), id.to_string())),
+        _ => Err(RdsError::InvalidParameterValue(format!("Invalid DB cluster ARN: {arn}"))),
+    }
+}
