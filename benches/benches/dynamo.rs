@@ -1,4 +1,5 @@
-//! DynamoDB engine, in process: GetItem, PutItem, Query and UpdateItem through the Rust API.
+//! DynamoDB engine, in process: GetItem, PutItem, Query and UpdateItem through the Rust API, and
+//! CreateBackup on a table of one million items.
 //!
 //! Run: `CARGO_TARGET_DIR=/work/target-dynamo cargo bench -p nubis-benches --bench dynamo`.
 //! Each benchmark reports time per operation; operations per second are 1 / that time.
@@ -137,5 +138,42 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// CreateBackup on a table of one million items: constant time (a persistent-map clone).
+fn backup(c: &mut Criterion) {
+    let engine = Dynamo::new(Env::default());
+    let db = engine.region(&Region::US_EAST_1);
+    table(&db);
+    for i in 0..1_000_000 {
+        db.put_item(PutItemInput {
+            table_name: Some("Bench".into()),
+            item: Some(item(i)),
+            ..Default::default()
+        })
+        .expect("load");
+    }
+    let mut g = c.benchmark_group("dynamo_backup");
+    g.sample_size(20);
+    g.bench_function("CreateBackup_1M_items", |b| {
+        b.iter(|| {
+            let out = db
+                .create_backup(nubis_dynamo::backup::BackupInput {
+                    table_name: Some("Bench".into()),
+                    backup_name: Some("bench".into()),
+                    ..Default::default()
+                })
+                .expect("backup");
+            let arn = out["BackupDetails"]["BackupArn"]
+                .as_str()
+                .map(str::to_owned);
+            db.delete_backup(nubis_dynamo::backup::BackupInput {
+                backup_arn: arn,
+                ..Default::default()
+            })
+            .expect("delete");
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, backup);
 criterion_main!(benches);

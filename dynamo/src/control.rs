@@ -160,7 +160,8 @@ fn throughput_shape(s: &mut Shape, member: &str, t: &Option<ProvisionedThroughpu
 }
 
 impl RegionDb {
-    fn table_arn(&self, name: &str) -> String {
+    /// The ARN of table `name` in this region.
+    pub fn table_arn(&self, name: &str) -> String {
         format!(
             "arn:aws:dynamodb:{}:{}:table/{name}",
             self.region.as_str(),
@@ -168,7 +169,8 @@ impl RegionDb {
         )
     }
 
-    fn build_gsi(
+    /// Checks and builds a GSI definition.
+    pub fn build_gsi(
         &self,
         g: &GlobalSecondaryIndex,
         defs: &[AttributeDefinition],
@@ -429,6 +431,7 @@ impl RegionDb {
             bytes: 0,
             stream,
             ttl: Default::default(),
+            pitr: None,
         };
         let mut desc = describe(&state);
         desc.table_status = "CREATING".to_owned();
@@ -503,6 +506,15 @@ impl RegionDb {
         }
         let mut desc = describe(&st);
         desc.table_status = "DELETING".to_owned();
+        if let Some(pitr) = &st.pitr {
+            // A deleted table stays restorable from its PITR history for the recovery period.
+            self.deleted.write().push(crate::backup::DeletedTable {
+                def: st.def.clone(),
+                index_defs: st.indexes.iter().map(|i| i.def.clone()).collect(),
+                pitr: pitr.clone(),
+                deleted_ms: self.now_ms(),
+            });
+        }
         drop(st);
         tables.remove(&name);
         Ok(TableDescriptionOutput {

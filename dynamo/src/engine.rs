@@ -87,6 +87,10 @@ pub struct RegionDb {
     pub streams: RwLock<Vec<Arc<Mutex<StreamLog>>>>,
     /// ClientRequestToken records.
     pub tokens: Mutex<Tokens>,
+    /// On-demand backups by ARN.
+    pub backups: RwLock<std::collections::BTreeMap<String, crate::backup::Backup>>,
+    /// Deleted tables that had PITR on, restorable for their recovery period.
+    pub deleted: RwLock<Vec<crate::backup::DeletedTable>>,
 }
 
 impl Dynamo {
@@ -125,6 +129,8 @@ impl Dynamo {
                 tables: RwLock::new(HashMap::new()),
                 streams: RwLock::new(Vec::new()),
                 tokens: Mutex::new(HashMap::new()),
+                backups: RwLock::new(Default::default()),
+                deleted: RwLock::new(Vec::new()),
             })
         }))
     }

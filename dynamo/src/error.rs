@@ -76,6 +76,21 @@ pub enum Error {
     /// `UnknownOperationException`.
     #[error("")]
     UnknownOperation,
+    /// `TableAlreadyExistsException` (restores).
+    #[error("{0}")]
+    TableAlreadyExists(String),
+    /// `TableNotFoundException` (backups and restores).
+    #[error("{0}")]
+    TableNotFound(String),
+    /// `BackupNotFoundException`.
+    #[error("{0}")]
+    BackupNotFound(String),
+    /// `PointInTimeRecoveryUnavailableException`.
+    #[error("{0}")]
+    PointInTimeRecoveryUnavailable(String),
+    /// `InvalidRestoreTimeException`.
+    #[error("{0}")]
+    InvalidRestoreTime(String),
     /// `DuplicateItemException` (PartiQL INSERT of an existing key).
     #[error("Duplicate primary key exists in table")]
     DuplicateItem,
@@ -118,6 +133,11 @@ impl nubis_core::ServiceError for Error {
             Error::TrimmedDataAccess(_) => "TrimmedDataAccessException",
             Error::UnknownOperation => "UnknownOperationException",
             Error::DuplicateItem => "DuplicateItemException",
+            Error::TableAlreadyExists(_) => "TableAlreadyExistsException",
+            Error::TableNotFound(_) => "TableNotFoundException",
+            Error::BackupNotFound(_) => "BackupNotFoundException",
+            Error::PointInTimeRecoveryUnavailable(_) => "PointInTimeRecoveryUnavailableException",
+            Error::InvalidRestoreTime(_) => "InvalidRestoreTimeException",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! nubis-dynamo: being built (see docs/dynamo.md).
 
 pub mod api;
+pub mod backup;
 pub mod batch;
 pub mod capacity;
 pub mod control;

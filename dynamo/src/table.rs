@@ -140,6 +140,66 @@ pub struct TableState {
     pub stream: Option<Arc<Mutex<StreamLog>>>,
     /// `(expiry epoch seconds, key)` of items with a TTL, when TTL is on.
     pub ttl: BTreeSet<(i64, PKey)>,
+    /// Point-in-time recovery history, when PITR is on.
+    pub pitr: Option<Pitr>,
+}
+
+/// A table's data at one instant: O(1) to take (the maps share structure).
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// When, epoch milliseconds.
+    pub at_ms: u64,
+    /// The items.
+    pub items: OrdMap<PKey, Stored>,
+    /// Their total size.
+    pub bytes: u64,
+}
+
+/// Point-in-time recovery: the table's versions, at most one per second, for the recovery
+/// period.
+#[derive(Debug, Clone)]
+pub struct Pitr {
+    /// When PITR was (last) enabled, epoch milliseconds.
+    pub enabled_at_ms: u64,
+    /// Recovery period in days (1–35).
+    pub period_days: u32,
+    /// Versions, oldest first.
+    pub history: std::collections::VecDeque<Snapshot>,
+}
+
+impl Pitr {
+    /// Records the table's state after a write at `now_ms`.
+    pub fn record(&mut self, now_ms: u64, items: &OrdMap<PKey, Stored>, bytes: u64) {
+        let snap = Snapshot {
+            at_ms: now_ms,
+            items: items.clone(),
+            bytes,
+        };
+        // Restores are to the second, so the last version within a second is the one that counts;
+        // keeping only it bounds the history to one version per second.
+        match self.history.back_mut() {
+            Some(last) if last.at_ms / 1000 == now_ms / 1000 && last.at_ms <= now_ms => {
+                *last = snap
+            }
+            _ => self.history.push_back(snap),
+        }
+        let horizon = now_ms.saturating_sub(u64::from(self.period_days) * 86_400_000);
+        // Keep the newest version at or before the horizon: it is the state at the horizon.
+        while self.history.len() > 1 && self.history.get(1).is_some_and(|s| s.at_ms <= horizon) {
+            self.history.pop_front();
+        }
+    }
+
+    /// The earliest restorable instant.
+    pub fn earliest_ms(&self, now_ms: u64) -> u64 {
+        self.enabled_at_ms
+            .max(now_ms.saturating_sub(u64::from(self.period_days) * 86_400_000))
+    }
+
+    /// The state at `at_ms`: the last version written at or before it.
+    pub fn state_at(&self, at_ms: u64) -> Option<&Snapshot> {
+        self.history.iter().rev().find(|s| s.at_ms <= at_ms)
+    }
 }
 
 /// Index keys computed for an item before writing it.
@@ -278,6 +338,9 @@ impl TableState {
                 now_ms,
                 actor,
             );
+        }
+        if let Some(p) = &mut self.pitr {
+            p.record(now_ms, &self.items, self.bytes);
         }
         old
     }

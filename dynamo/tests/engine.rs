@@ -631,3 +631,96 @@ fn partiql() {
         "{msg}"
     );
 }
+
+#[test]
+fn backups_and_point_in_time_recovery() {
+    let (db, clock) = db();
+    music(&db);
+    let t0 = 1_767_225_600.0f64;
+    assert_eq!(
+        err(&db, "RestoreTableToPointInTime", json!({"SourceTableName": "Music", "TargetTableName": "Music2", "UseLatestRestorableTime": true})).0,
+        "PointInTimeRecoveryUnavailableException"
+    );
+    ok(
+        &db,
+        "UpdateContinuousBackups",
+        json!({"TableName": "Music", "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": true}}),
+    );
+    put(&db, "A", "first", 2001);
+    let backup = ok(
+        &db,
+        "CreateBackup",
+        json!({"TableName": "Music", "BackupName": "backup-1"}),
+    );
+    let arn = backup["BackupDetails"]["BackupArn"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    clock.advance(Duration::from_secs(60));
+    put(&db, "A", "second", 2002);
+    clock.advance(Duration::from_secs(600));
+
+    // The backup holds exactly the first state, even though writes continued.
+    ok(
+        &db,
+        "RestoreTableFromBackup",
+        json!({"TargetTableName": "FromBackup", "BackupArn": arn}),
+    );
+    let s = ok(&db, "Scan", json!({"TableName": "FromBackup"}));
+    assert_eq!(s["Count"], 1);
+    let g = ok(
+        &db,
+        "Query",
+        json!({"TableName": "FromBackup", "IndexName": "ByYear", "KeyConditionExpression": "#y = :y",
+        "ExpressionAttributeNames": {"#y": "Year"}, "ExpressionAttributeValues": {":y": {"N": "2001"}}}),
+    );
+    assert_eq!(g["Count"], 1, "indexes are rebuilt on restore");
+
+    // PITR to the instant between the writes sees the first state only.
+    ok(
+        &db,
+        "RestoreTableToPointInTime",
+        json!({"SourceTableName": "Music", "TargetTableName": "Between", "RestoreDateTime": t0 + 30.0}),
+    );
+    assert_eq!(ok(&db, "Scan", json!({"TableName": "Between"}))["Count"], 1);
+    ok(
+        &db,
+        "RestoreTableToPointInTime",
+        json!({"SourceTableName": "Music", "TargetTableName": "Latest", "UseLatestRestorableTime": true}),
+    );
+    assert_eq!(ok(&db, "Scan", json!({"TableName": "Latest"}))["Count"], 2);
+    assert_eq!(
+        err(&db, "RestoreTableToPointInTime", json!({"SourceTableName": "Music", "TargetTableName": "Future", "RestoreDateTime": t0 + 600.0})).0,
+        "InvalidRestoreTimeException"
+    );
+    assert_eq!(
+        err(&db, "RestoreTableToPointInTime", json!({"SourceTableName": "Music", "TargetTableName": "Latest", "UseLatestRestorableTime": true})).0,
+        "TableAlreadyExistsException"
+    );
+    let cb = ok(
+        &db,
+        "DescribeContinuousBackups",
+        json!({"TableName": "Music"}),
+    );
+    assert_eq!(
+        cb["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"],
+        "ENABLED"
+    );
+
+    // A deleted table stays restorable from its PITR history.
+    ok(&db, "DeleteTable", json!({"TableName": "Music"}));
+    ok(
+        &db,
+        "RestoreTableToPointInTime",
+        json!({"SourceTableName": "Music", "TargetTableName": "Revived", "RestoreDateTime": t0 + 61.0}),
+    );
+    assert_eq!(ok(&db, "Scan", json!({"TableName": "Revived"}))["Count"], 2);
+
+    let list = ok(&db, "ListBackups", json!({"TableName": "Music"}));
+    assert_eq!(list["BackupSummaries"].as_array().unwrap().len(), 1);
+    ok(&db, "DeleteBackup", json!({"BackupArn": arn}));
+    assert_eq!(
+        err(&db, "DescribeBackup", json!({"BackupArn": arn})).0,
+        "BackupNotFoundException"
+    );
+}

@@ -382,3 +382,85 @@ async fn streams_and_ttl_on_the_manual_clock() {
         Some("dynamodb.amazonaws.com")
     );
 }
+
+#[tokio::test]
+async fn backup_and_point_in_time_restore() {
+    use aws_sdk_dynamodb::types::PointInTimeRecoverySpecification;
+    use nubis::core::Clock;
+    let server = TestServer::start_with(nubis::Cloud::builder().manual_clock()).await;
+    let client = Client::new(&server.sdk_config());
+    create_music(&client).await;
+    client
+        .update_continuous_backups()
+        .table_name("Music")
+        .point_in_time_recovery_specification(
+            PointInTimeRecoverySpecification::builder()
+                .point_in_time_recovery_enabled(true)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    client
+        .put_item()
+        .table_name("Music")
+        .item("Artist", s("A"))
+        .item("SongTitle", s("one"))
+        .send()
+        .await
+        .unwrap();
+    let between = server.manual_clock().now() + Duration::from_secs(30);
+    let backup = client
+        .create_backup()
+        .table_name("Music")
+        .backup_name("nightly")
+        .send()
+        .await
+        .unwrap();
+    server.manual_clock().advance(Duration::from_secs(60));
+    client
+        .put_item()
+        .table_name("Music")
+        .item("Artist", s("A"))
+        .item("SongTitle", s("two"))
+        .send()
+        .await
+        .unwrap();
+    server.manual_clock().advance(Duration::from_secs(600));
+    client
+        .restore_table_to_point_in_time()
+        .source_table_name("Music")
+        .target_table_name("MusicThen")
+        .restore_date_time(aws_sdk_dynamodb::primitives::DateTime::from(between))
+        .send()
+        .await
+        .unwrap();
+    let then = client.scan().table_name("MusicThen").send().await.unwrap();
+    assert_eq!(then.count(), 1);
+    let arn = backup.backup_details().unwrap().backup_arn().to_owned();
+    client
+        .restore_table_from_backup()
+        .target_table_name("MusicBackup")
+        .backup_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        client
+            .scan()
+            .table_name("MusicBackup")
+            .send()
+            .await
+            .unwrap()
+            .count(),
+        1
+    );
+    let err = client
+        .describe_backup()
+        .backup_arn("arn:aws:dynamodb:us-east-1:000000000000:table/Music/backup/x")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err.into_service_error().is_backup_not_found_exception());
+}
