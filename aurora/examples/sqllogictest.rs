@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 fn collect(path: &Path, out: &mut Vec<PathBuf>) {
     if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path).map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
         entries.sort();
         for e in entries {
             collect(&e, out);
@@ -46,8 +48,17 @@ fn main() {
                 println!("FAIL {failure}");
             }
         }
-        println!("{}: {} passed, {} failed, {} skipped", f.display(), out.passed, out.failed, out.skipped);
+        println!(
+            "{}: {} passed, {} failed, {} skipped",
+            f.display(),
+            out.passed,
+            out.failed,
+            out.skipped
+        );
         total.merge(out);
     }
-    println!("conformance: {} passed, {} failed, {} skipped", total.passed, total.failed, total.skipped);
+    println!(
+        "conformance: {} passed, {} failed, {} skipped",
+        total.passed, total.failed, total.skipped
+    );
 }

@@ -30,7 +30,10 @@ struct Work {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let rows: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let rows: u64 = args
+        .first()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let runs: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(3);
     let items = rows / 10;
 
@@ -41,17 +44,34 @@ fn main() {
     s.execute("CREATE TABLE items (id int PRIMARY KEY, sb_id int NOT NULL, qty int NOT NULL); CREATE INDEX items_sb ON items (sb_id)").unwrap();
     let t0 = Instant::now();
     s.execute("BEGIN").unwrap();
-    let ins = s.prepare("INSERT INTO sbtest VALUES ($1, $2, $3, $4)").unwrap();
+    let ins = s
+        .prepare("INSERT INTO sbtest VALUES ($1, $2, $3, $4)")
+        .unwrap();
     for i in 0..rows as i32 {
         let c = Value::text(format!("{:0>20}-{}", i, i % 97));
-        s.execute_prepared(&ins, &[Value::Int4(i), Value::Int4(i % 1000), c, Value::text("pad")]).unwrap();
+        s.execute_prepared(
+            &ins,
+            &[Value::Int4(i), Value::Int4(i % 1000), c, Value::text("pad")],
+        )
+        .unwrap();
     }
     let ins_items = s.prepare("INSERT INTO items VALUES ($1, $2, $3)").unwrap();
     for i in 0..items as i32 {
-        s.execute_prepared(&ins_items, &[Value::Int4(i), Value::Int4((i * 7) % rows as i32), Value::Int4(i % 13)]).unwrap();
+        s.execute_prepared(
+            &ins_items,
+            &[
+                Value::Int4(i),
+                Value::Int4((i * 7) % rows as i32),
+                Value::Int4(i % 13),
+            ],
+        )
+        .unwrap();
     }
     s.execute("COMMIT").unwrap();
-    println!("aurora: loaded {rows} rows + {items} items in {:.1}s", t0.elapsed().as_secs_f64());
+    println!(
+        "aurora: loaded {rows} rows + {items} items in {:.1}s",
+        t0.elapsed().as_secs_f64()
+    );
 
     // SQLite.
     let conn = Connection::open_in_memory().unwrap();
@@ -59,26 +79,55 @@ fn main() {
         CREATE TABLE items (id INTEGER PRIMARY KEY, sb_id INTEGER NOT NULL, qty INTEGER NOT NULL); CREATE INDEX items_sb ON items (sb_id);").unwrap();
     conn.execute_batch("BEGIN").unwrap();
     {
-        let mut st = conn.prepare("INSERT INTO sbtest VALUES (?1, ?2, ?3, ?4)").unwrap();
+        let mut st = conn
+            .prepare("INSERT INTO sbtest VALUES (?1, ?2, ?3, ?4)")
+            .unwrap();
         for i in 0..rows as i64 {
-            st.execute(rusqlite::params![i, i % 1000, format!("{:0>20}-{}", i, i % 97), "pad"]).unwrap();
+            st.execute(rusqlite::params![
+                i,
+                i % 1000,
+                format!("{:0>20}-{}", i, i % 97),
+                "pad"
+            ])
+            .unwrap();
         }
-        let mut st = conn.prepare("INSERT INTO items VALUES (?1, ?2, ?3)").unwrap();
+        let mut st = conn
+            .prepare("INSERT INTO items VALUES (?1, ?2, ?3)")
+            .unwrap();
         for i in 0..items as i64 {
-            st.execute(rusqlite::params![i, (i * 7) % rows as i64, i % 13]).unwrap();
+            st.execute(rusqlite::params![i, (i * 7) % rows as i64, i % 13])
+                .unwrap();
         }
     }
     conn.execute_batch("COMMIT").unwrap();
 
     let works = [
-        Work { name: "point_select", ops: 200_000 },
-        Work { name: "range_select_100", ops: 20_000 },
-        Work { name: "update_by_pk", ops: 100_000 },
-        Work { name: "insert", ops: 100_000 },
-        Work { name: "join_aggregate", ops: 5_000 },
+        Work {
+            name: "point_select",
+            ops: 200_000,
+        },
+        Work {
+            name: "range_select_100",
+            ops: 20_000,
+        },
+        Work {
+            name: "update_by_pk",
+            ops: 100_000,
+        },
+        Work {
+            name: "insert",
+            ops: 100_000,
+        },
+        Work {
+            name: "join_aggregate",
+            ops: 5_000,
+        },
     ];
     let mut next_id = rows as i64;
-    println!("{:<18} {:>14} {:>14} {:>8}", "workload", "aurora ops/s", "sqlite ops/s", "ratio");
+    println!(
+        "{:<18} {:>14} {:>14} {:>8}",
+        "workload", "aurora ops/s", "sqlite ops/s", "ratio"
+    );
     for w in &works {
         let (mut a_rates, mut s_rates) = (Vec::new(), Vec::new());
         for run in 0..runs {
@@ -88,33 +137,53 @@ fn main() {
                 "point_select" => {
                     let p = s.prepare("SELECT c FROM sbtest WHERE id = $1").unwrap();
                     for _ in 0..w.ops {
-                        let r = s.execute_prepared(&p, &[Value::Int4(rng(&mut seed, rows) as i32)]).unwrap();
+                        let r = s
+                            .execute_prepared(&p, &[Value::Int4(rng(&mut seed, rows) as i32)])
+                            .unwrap();
                         assert_eq!(r.rows.len(), 1);
                     }
                 }
                 "range_select_100" => {
-                    let p = s.prepare("SELECT c FROM sbtest WHERE id BETWEEN $1 AND $1 + 99").unwrap();
+                    let p = s
+                        .prepare("SELECT c FROM sbtest WHERE id BETWEEN $1 AND $1 + 99")
+                        .unwrap();
                     for _ in 0..w.ops {
-                        s.execute_prepared(&p, &[Value::Int4(rng(&mut seed, rows - 100) as i32)]).unwrap();
+                        s.execute_prepared(&p, &[Value::Int4(rng(&mut seed, rows - 100) as i32)])
+                            .unwrap();
                     }
                 }
                 "update_by_pk" => {
-                    let p = s.prepare("UPDATE sbtest SET k = k + 1 WHERE id = $1").unwrap();
+                    let p = s
+                        .prepare("UPDATE sbtest SET k = k + 1 WHERE id = $1")
+                        .unwrap();
                     for _ in 0..w.ops {
-                        s.execute_prepared(&p, &[Value::Int4(rng(&mut seed, rows) as i32)]).unwrap();
+                        s.execute_prepared(&p, &[Value::Int4(rng(&mut seed, rows) as i32)])
+                            .unwrap();
                     }
                 }
                 "insert" => {
-                    let p = s.prepare("INSERT INTO sbtest VALUES ($1, $2, $3, $4)").unwrap();
+                    let p = s
+                        .prepare("INSERT INTO sbtest VALUES ($1, $2, $3, $4)")
+                        .unwrap();
                     for _ in 0..w.ops {
                         next_id += 1;
-                        s.execute_prepared(&p, &[Value::Int4(next_id as i32), Value::Int4(1), Value::text("c"), Value::text("p")]).unwrap();
+                        s.execute_prepared(
+                            &p,
+                            &[
+                                Value::Int4(next_id as i32),
+                                Value::Int4(1),
+                                Value::text("c"),
+                                Value::text("p"),
+                            ],
+                        )
+                        .unwrap();
                     }
                 }
                 _ => {
                     let p = s.prepare("SELECT count(*), sum(i.qty) FROM sbtest s JOIN items i ON i.sb_id = s.id WHERE s.id BETWEEN $1 AND $1 + 99").unwrap();
                     for _ in 0..w.ops {
-                        s.execute_prepared(&p, &[Value::Int4(rng(&mut seed, rows - 100) as i32)]).unwrap();
+                        s.execute_prepared(&p, &[Value::Int4(rng(&mut seed, rows - 100) as i32)])
+                            .unwrap();
                     }
                 }
             }
@@ -124,34 +193,56 @@ fn main() {
             let start = Instant::now();
             match w.name {
                 "point_select" => {
-                    let mut st = conn.prepare_cached("SELECT c FROM sbtest WHERE id = ?1").unwrap();
+                    let mut st = conn
+                        .prepare_cached("SELECT c FROM sbtest WHERE id = ?1")
+                        .unwrap();
                     for _ in 0..w.ops {
-                        let _c: String = st.query_row([rng(&mut seed, rows) as i64], |r| r.get(0)).unwrap();
+                        let _c: String = st
+                            .query_row([rng(&mut seed, rows) as i64], |r| r.get(0))
+                            .unwrap();
                     }
                 }
                 "range_select_100" => {
-                    let mut st = conn.prepare_cached("SELECT c FROM sbtest WHERE id BETWEEN ?1 AND ?1 + 99").unwrap();
+                    let mut st = conn
+                        .prepare_cached("SELECT c FROM sbtest WHERE id BETWEEN ?1 AND ?1 + 99")
+                        .unwrap();
                     for _ in 0..w.ops {
-                        let rows_v: Vec<String> = st.query_map([rng(&mut seed, rows - 100) as i64], |r| r.get(0)).unwrap().collect::<Result<_, _>>().unwrap();
+                        let rows_v: Vec<String> = st
+                            .query_map([rng(&mut seed, rows - 100) as i64], |r| r.get(0))
+                            .unwrap()
+                            .collect::<Result<_, _>>()
+                            .unwrap();
                         assert_eq!(rows_v.len(), 100);
                     }
                 }
                 "update_by_pk" => {
-                    let mut st = conn.prepare_cached("UPDATE sbtest SET k = k + 1 WHERE id = ?1").unwrap();
+                    let mut st = conn
+                        .prepare_cached("UPDATE sbtest SET k = k + 1 WHERE id = ?1")
+                        .unwrap();
                     for _ in 0..w.ops {
                         st.execute([rng(&mut seed, rows) as i64]).unwrap();
                     }
                 }
                 "insert" => {
-                    let mut st = conn.prepare_cached("INSERT INTO sbtest VALUES (?1, ?2, ?3, ?4)").unwrap();
+                    let mut st = conn
+                        .prepare_cached("INSERT INTO sbtest VALUES (?1, ?2, ?3, ?4)")
+                        .unwrap();
                     for k in 0..w.ops {
-                        st.execute(rusqlite::params![(rows + 1_000_000 * (run as u64 + 1) + k) as i64, 1, "c", "p"]).unwrap();
+                        st.execute(rusqlite::params![
+                            (rows + 1_000_000 * (run as u64 + 1) + k) as i64,
+                            1,
+                            "c",
+                            "p"
+                        ])
+                        .unwrap();
                     }
                 }
                 _ => {
                     let mut st = conn.prepare_cached("SELECT count(*), sum(i.qty) FROM sbtest s JOIN items i ON i.sb_id = s.id WHERE s.id BETWEEN ?1 AND ?1 + 99").unwrap();
                     for _ in 0..w.ops {
-                        let _: i64 = st.query_row([rng(&mut seed, rows - 100) as i64], |r| r.get(0)).unwrap();
+                        let _: i64 = st
+                            .query_row([rng(&mut seed, rows - 100) as i64], |r| r.get(0))
+                            .unwrap();
                     }
                 }
             }

@@ -19,8 +19,24 @@ use crate::value::Value;
 
 /// Aggregate function names this engine knows.
 pub const AGGREGATES: &[&str] = &[
-    "count", "sum", "avg", "min", "max", "string_agg", "array_agg", "bool_and", "bool_or", "every", "stddev", "stddev_samp",
-    "stddev_pop", "variance", "var_samp", "var_pop", "json_agg", "jsonb_agg",
+    "count",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "string_agg",
+    "array_agg",
+    "bool_and",
+    "bool_or",
+    "every",
+    "stddev",
+    "stddev_samp",
+    "stddev_pop",
+    "variance",
+    "var_samp",
+    "var_pop",
+    "json_agg",
+    "jsonb_agg",
 ];
 
 /// Whether `name` is an aggregate.
@@ -41,7 +57,13 @@ pub struct Acc {
 impl Acc {
     /// A fresh state.
     pub fn new(distinct: bool) -> Acc {
-        Acc { count: 0, value: Value::Null, floats: (0.0, 0.0), items: Vec::new(), seen: distinct.then(HashSet::new) }
+        Acc {
+            count: 0,
+            value: Value::Null,
+            floats: (0.0, 0.0),
+            items: Vec::new(),
+            seen: distinct.then(HashSet::new),
+        }
     }
 
     /// Feeds one row's evaluated arguments (`args` empty for `count(*)`).
@@ -54,18 +76,22 @@ impl Acc {
         if v.is_null() && !matches!(func, "array_agg" | "json_agg" | "jsonb_agg") {
             return Ok(());
         }
-        if let Some(seen) = &mut self.seen {
-            if !seen.insert(args.to_vec()) {
-                return Ok(());
-            }
+        if let Some(seen) = &mut self.seen
+            && !seen.insert(args.to_vec())
+        {
+            return Ok(());
         }
         self.count += 1;
         match func {
             "count" => {}
             "sum" | "avg" => {
                 let v = match (&v, func) {
-                    (Value::Int2(_) | Value::Int4(_), "sum") => Value::Int8(v.as_i64().unwrap_or(0)),
-                    (Value::Int2(_) | Value::Int4(_) | Value::Int8(_), _) => Value::Numeric(v.as_decimal().unwrap_or_default()),
+                    (Value::Int2(_) | Value::Int4(_), "sum") => {
+                        Value::Int8(v.as_i64().unwrap_or(0))
+                    }
+                    (Value::Int2(_) | Value::Int4(_) | Value::Int8(_), _) => {
+                        Value::Numeric(v.as_decimal().unwrap_or_default())
+                    }
                     (Value::Float4(f), _) => Value::Float8(*f as f64),
                     _ => v.clone(),
                 };
@@ -97,7 +123,12 @@ impl Acc {
             "bool_and" | "every" | "bool_or" => {
                 let b = match v {
                     Value::Bool(b) => b,
-                    other => return Err(AuroraError::undefined_function(format!("function {func}({}) does not exist", other.data_type()))),
+                    other => {
+                        return Err(AuroraError::undefined_function(format!(
+                            "function {func}({}) does not exist",
+                            other.data_type()
+                        )));
+                    }
                 };
                 self.value = match (&self.value, func) {
                     (Value::Null, _) => Value::Bool(b),
@@ -107,7 +138,12 @@ impl Acc {
                 };
             }
             "stddev" | "stddev_samp" | "stddev_pop" | "variance" | "var_samp" | "var_pop" => {
-                let f = v.as_f64().ok_or_else(|| AuroraError::undefined_function(format!("function {func}({}) does not exist", v.data_type())))?;
+                let f = v.as_f64().ok_or_else(|| {
+                    AuroraError::undefined_function(format!(
+                        "function {func}({}) does not exist",
+                        v.data_type()
+                    ))
+                })?;
                 self.floats.0 += f;
                 self.floats.1 += f * f;
                 self.items.push((sort_key, v, None));
@@ -147,10 +183,21 @@ impl Acc {
                 }
                 // Two-pass over the kept values for accuracy.
                 let mean = self.floats.0 / n;
-                let ss: f64 = self.items.iter().map(|(_, v, _)| (v.as_f64().unwrap_or(0.0) - mean).powi(2)).sum();
+                let ss: f64 = self
+                    .items
+                    .iter()
+                    .map(|(_, v, _)| (v.as_f64().unwrap_or(0.0) - mean).powi(2))
+                    .sum();
                 let var = ss / if pop { n } else { n - 1.0 };
-                let r = if func.starts_with("stddev") { var.sqrt() } else { var };
-                let float_input = self.items.iter().any(|(_, v, _)| matches!(v, Value::Float4(_) | Value::Float8(_)));
+                let r = if func.starts_with("stddev") {
+                    var.sqrt()
+                } else {
+                    var
+                };
+                let float_input = self
+                    .items
+                    .iter()
+                    .any(|(_, v, _)| matches!(v, Value::Float4(_) | Value::Float8(_)));
                 if float_input {
                     Value::Float8(r)
                 } else {
@@ -162,7 +209,8 @@ impl Acc {
                 if self.items.is_empty() {
                     return Ok(Value::Null);
                 }
-                let mut items: Vec<&(Vec<Value>, Value, Option<String>)> = self.items.iter().collect();
+                let mut items: Vec<&(Vec<Value>, Value, Option<String>)> =
+                    self.items.iter().collect();
                 if !order.is_empty() {
                     items.sort_by(|a, b| compare_keys(&a.0, &b.0, order));
                 }
@@ -177,8 +225,12 @@ impl Acc {
                         }
                         Value::text(s)
                     }
-                    "array_agg" => Value::Array(Arc::new(items.iter().map(|(_, v, _)| v.clone()).collect())),
-                    _ => Value::Json(Arc::new(serde_json::Value::Array(items.iter().map(|(_, v, _)| to_json(v)).collect()))),
+                    "array_agg" => {
+                        Value::Array(Arc::new(items.iter().map(|(_, v, _)| v.clone()).collect()))
+                    }
+                    _ => Value::Json(Arc::new(serde_json::Value::Array(
+                        items.iter().map(|(_, v, _)| to_json(v)).collect(),
+                    ))),
                 }
             }
         })
@@ -192,35 +244,66 @@ pub fn to_json(v: &Value) -> serde_json::Value {
         Value::Null => J::Null,
         Value::Bool(b) => J::Bool(*b),
         Value::Int2(_) | Value::Int4(_) | Value::Int8(_) => J::from(v.as_i64().unwrap_or(0)),
-        Value::Numeric(d) => d.to_string().parse::<serde_json::Number>().map(J::Number).unwrap_or_else(|_| J::from(d.to_f64().unwrap_or(0.0))),
-        Value::Float4(_) | Value::Float8(_) => serde_json::Number::from_f64(v.as_f64().unwrap_or(0.0)).map(J::Number).unwrap_or(J::Null),
+        Value::Numeric(d) => d
+            .to_string()
+            .parse::<serde_json::Number>()
+            .map(J::Number)
+            .unwrap_or_else(|_| J::from(d.to_f64().unwrap_or(0.0))),
+        Value::Float4(_) | Value::Float8(_) => {
+            serde_json::Number::from_f64(v.as_f64().unwrap_or(0.0))
+                .map(J::Number)
+                .unwrap_or(J::Null)
+        }
         Value::Json(j) => j.as_ref().clone(),
         Value::Array(items) => J::Array(items.iter().map(to_json).collect()),
         other => J::String(other.to_string()),
     }
 }
 
-fn eval_args(call: &AggCall, row: &[Value], ctx: &ExecCtx<'_>) -> Result<Option<(Vec<Value>, Vec<Value>)>> {
-    if let Some(f) = &call.filter {
-        if !f.holds(row, ctx)? {
-            return Ok(None);
-        }
+fn eval_args(
+    call: &AggCall,
+    row: &[Value],
+    ctx: &ExecCtx<'_>,
+) -> Result<Option<(Vec<Value>, Vec<Value>)>> {
+    if let Some(f) = &call.filter
+        && !f.holds(row, ctx)?
+    {
+        return Ok(None);
     }
-    let args = call.args.iter().map(|a| a.eval(row, ctx)).collect::<Result<Vec<_>>>()?;
-    let keys = call.order_by.iter().map(|k| k.expr.eval(row, ctx)).collect::<Result<Vec<_>>>()?;
+    let args = call
+        .args
+        .iter()
+        .map(|a| a.eval(row, ctx))
+        .collect::<Result<Vec<_>>>()?;
+    let keys = call
+        .order_by
+        .iter()
+        .map(|k| k.expr.eval(row, ctx))
+        .collect::<Result<Vec<_>>>()?;
     Ok(Some((args, keys)))
 }
 
 /// Hash aggregation: one output row per group (groups then aggregate values).
-pub fn aggregate(rows: &[Row], groups: &[Expr], aggs: &[AggCall], ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
+pub fn aggregate(
+    rows: &[Row],
+    groups: &[Expr],
+    aggs: &[AggCall],
+    ctx: &ExecCtx<'_>,
+) -> Result<Vec<Row>> {
     let mut index: HashMap<Vec<Value>, usize> = HashMap::new();
     let mut states: Vec<(Vec<Value>, Vec<Acc>)> = Vec::new();
     for row in rows {
-        let key = groups.iter().map(|g| g.eval(row, ctx)).collect::<Result<Vec<_>>>()?;
+        let key = groups
+            .iter()
+            .map(|g| g.eval(row, ctx))
+            .collect::<Result<Vec<_>>>()?;
         let slot = match index.get(&key) {
             Some(i) => *i,
             None => {
-                states.push((key.clone(), aggs.iter().map(|a| Acc::new(a.distinct)).collect()));
+                states.push((
+                    key.clone(),
+                    aggs.iter().map(|a| Acc::new(a.distinct)).collect(),
+                ));
                 index.insert(key, states.len() - 1);
                 states.len() - 1
             }
@@ -232,7 +315,10 @@ pub fn aggregate(rows: &[Row], groups: &[Expr], aggs: &[AggCall], ctx: &ExecCtx<
         }
     }
     if states.is_empty() && groups.is_empty() {
-        states.push((Vec::new(), aggs.iter().map(|a| Acc::new(a.distinct)).collect()));
+        states.push((
+            Vec::new(),
+            aggs.iter().map(|a| Acc::new(a.distinct)).collect(),
+        ));
     }
     states
         .into_iter()

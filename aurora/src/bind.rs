@@ -49,7 +49,12 @@ impl Scope {
         Scope {
             cols: cols
                 .iter()
-                .map(|(n, t)| ScopeCol { table: table.map(str::to_string), name: n.clone(), ty: t.clone(), hidden: false })
+                .map(|(n, t)| ScopeCol {
+                    table: table.map(str::to_string),
+                    name: n.clone(),
+                    ty: t.clone(),
+                    hidden: false,
+                })
                 .collect(),
         }
     }
@@ -67,7 +72,10 @@ impl Scope {
                 _ => {}
             }
             if found.is_some() {
-                return Err(AuroraError::sql("42702", format!("column reference \"{name}\" is ambiguous")));
+                return Err(AuroraError::sql(
+                    "42702",
+                    format!("column reference \"{name}\" is ambiguous"),
+                ));
             }
             found = Some(i);
         }
@@ -103,13 +111,26 @@ impl AggState {
         let mut cols = Vec::new();
         for (g, t) in self.groups.iter().zip(&self.group_types) {
             let (table, name) = match g {
-                Expr::Column(k) => (self.input.cols[*k].table.clone(), self.input.cols[*k].name.clone()),
+                Expr::Column(k) => (
+                    self.input.cols[*k].table.clone(),
+                    self.input.cols[*k].name.clone(),
+                ),
                 _ => (None, "?column?".into()),
             };
-            cols.push(ScopeCol { table, name, ty: t.clone(), hidden: false });
+            cols.push(ScopeCol {
+                table,
+                name,
+                ty: t.clone(),
+                hidden: false,
+            });
         }
         for t in &self.agg_types {
-            cols.push(ScopeCol { table: None, name: "?column?".into(), ty: t.clone(), hidden: true });
+            cols.push(ScopeCol {
+                table: None,
+                name: "?column?".into(),
+                ty: t.clone(),
+                hidden: true,
+            });
         }
         Scope { cols }
     }
@@ -181,7 +202,15 @@ pub struct Binder<'a> {
 impl<'a> Binder<'a> {
     /// A binder over `catalog`.
     pub fn new(catalog: &'a Catalog) -> Self {
-        Binder { catalog, outer: Vec::new(), ctes: Vec::new(), next_cte: 0, param_count: 0, correlated: false, depth: 0 }
+        Binder {
+            catalog,
+            outer: Vec::new(),
+            ctes: Vec::new(),
+            next_cte: 0,
+            param_count: 0,
+            correlated: false,
+            depth: 0,
+        }
     }
 
     /// Counts nesting; 54001 past the limit.
@@ -199,7 +228,11 @@ impl<'a> Binder<'a> {
     }
 
     /// Binds a subquery used inside an expression of `ctx`.
-    pub fn subquery(&mut self, q: &ast::Query, ctx: &Ctx) -> Result<(std::sync::Arc<Plan>, Columns, bool)> {
+    pub fn subquery(
+        &mut self,
+        q: &ast::Query,
+        ctx: &Ctx,
+    ) -> Result<(std::sync::Arc<Plan>, Columns, bool)> {
         let scope = match &ctx.agg {
             Some(agg) => agg.output_scope(),
             None => ctx.scope.clone(),
@@ -254,28 +287,42 @@ impl<'a> Binder<'a> {
                         };
                         keys.push(make_key(expr, o));
                     }
-                    plan = Plan::Sort { input: Box::new(plan), keys };
+                    plan = Plan::Sort {
+                        input: Box::new(plan),
+                        keys,
+                    };
                 }
                 if limit.is_some() || offset.is_some() {
-                    plan = Plan::Limit { input: Box::new(plan), limit, offset };
+                    plan = Plan::Limit {
+                        input: Box::new(plan),
+                        limit,
+                        offset,
+                    };
                 }
                 (plan, cols)
             }
         };
         if !with_defs.is_empty() {
-            plan = Plan::With { ctes: with_defs, body: Box::new(plan) };
+            plan = Plan::With {
+                ctes: with_defs,
+                body: Box::new(plan),
+            };
         }
         Ok((plan, cols))
     }
 
     fn limit(&mut self, q: &ast::Query) -> Result<(Option<Expr>, Option<Expr>)> {
-        let mut bind = |e: &ast::Expr, binder: &mut Self| -> Result<Expr> {
+        let bind = |e: &ast::Expr, binder: &mut Self| -> Result<Expr> {
             let (x, t) = binder.expr(e, &mut Ctx::plain(Scope::default()))?;
             coerce(x, &t, &DataType::Int8)
         };
         let (mut limit, mut offset) = (None, None);
         match &q.limit_clause {
-            Some(ast::LimitClause::LimitOffset { limit: l, offset: o, .. }) => {
+            Some(ast::LimitClause::LimitOffset {
+                limit: l,
+                offset: o,
+                ..
+            }) => {
                 if let Some(l) = l {
                     limit = Some(bind(l, self)?);
                 }
@@ -283,7 +330,10 @@ impl<'a> Binder<'a> {
                     offset = Some(bind(&o.value, self)?);
                 }
             }
-            Some(ast::LimitClause::OffsetCommaLimit { offset: o, limit: l }) => {
+            Some(ast::LimitClause::OffsetCommaLimit {
+                offset: o,
+                limit: l,
+            }) => {
                 limit = Some(bind(l, self)?);
                 offset = Some(bind(o, self)?);
             }
@@ -298,33 +348,57 @@ impl<'a> Binder<'a> {
         Ok((limit, offset))
     }
 
-    fn cte(&mut self, cte: &ast::Cte, recursive: bool) -> Result<(usize, String, Plan, Option<(Plan, bool)>)> {
+    fn cte(&mut self, cte: &ast::Cte, recursive: bool) -> Result<crate::plan::CteDef> {
         let name = ident(&cte.alias.name);
         let id = self.next_cte;
         self.next_cte += 1;
         let rename = |cols: Columns| -> Columns {
             cols.into_iter()
                 .enumerate()
-                .map(|(i, (n, t))| (cte.alias.columns.get(i).map(|c| ident(&c.name)).unwrap_or(n), t))
+                .map(|(i, (n, t))| {
+                    (
+                        cte.alias
+                            .columns
+                            .get(i)
+                            .map(|c| ident(&c.name))
+                            .unwrap_or(n),
+                        t,
+                    )
+                })
                 .collect()
         };
-        if recursive {
-            if let ast::SetExpr::SetOperation { left, op: ast::SetOperator::Union, set_quantifier, right } = cte.query.body.as_ref() {
-                if refers_to(right, &name) {
-                    let (base, cols) = self.set_expr(left)?;
-                    let cols = rename(cols);
-                    self.ctes.push(CteDef { name: name.clone(), id, cols: cols.clone() });
-                    let (rec, rcols) = self.set_expr(right)?;
-                    if rcols.len() != cols.len() {
-                        return Err(AuroraError::sql("42601", "each UNION query must have the same number of columns"));
-                    }
-                    let all = matches!(set_quantifier, ast::SetQuantifier::All);
-                    return Ok((id, name, base, Some((rec, all))));
-                }
+        if recursive
+            && let ast::SetExpr::SetOperation {
+                left,
+                op: ast::SetOperator::Union,
+                set_quantifier,
+                right,
+            } = cte.query.body.as_ref()
+            && refers_to(right, &name)
+        {
+            let (base, cols) = self.set_expr(left)?;
+            let cols = rename(cols);
+            self.ctes.push(CteDef {
+                name: name.clone(),
+                id,
+                cols: cols.clone(),
+            });
+            let (rec, rcols) = self.set_expr(right)?;
+            if rcols.len() != cols.len() {
+                return Err(AuroraError::sql(
+                    "42601",
+                    "each UNION query must have the same number of columns",
+                ));
             }
+            let all = matches!(set_quantifier, ast::SetQuantifier::All);
+            return Ok((id, name, base, Some((rec, all))));
         }
         let (plan, cols) = self.query(&cte.query)?;
-        self.ctes.push(CteDef { name: name.clone(), id, cols: rename(cols) });
+        self.ctes.push(CteDef {
+            name: name.clone(),
+            id,
+            cols: rename(cols),
+        });
         Ok((id, name, plan, None))
     }
 
@@ -341,7 +415,12 @@ impl<'a> Binder<'a> {
             ast::SetExpr::Select(s) => self.select(s, &[], None, None),
             ast::SetExpr::Query(q) => self.query(q),
             ast::SetExpr::Values(v) => self.values(v),
-            ast::SetExpr::SetOperation { left, op, set_quantifier, right } => {
+            ast::SetExpr::SetOperation {
+                left,
+                op,
+                set_quantifier,
+                right,
+            } => {
                 let (lp, lc) = self.set_expr(left)?;
                 let (rp, rc) = self.set_expr(right)?;
                 let op_name = match op {
@@ -355,22 +434,52 @@ impl<'a> Binder<'a> {
                     SetOpKind::Except => "EXCEPT",
                 };
                 if lc.len() != rc.len() {
-                    return Err(AuroraError::sql("42601", format!("each {word} query must have the same number of columns")));
+                    return Err(AuroraError::sql(
+                        "42601",
+                        format!("each {word} query must have the same number of columns"),
+                    ));
                 }
                 let mut cols = Vec::new();
                 let (mut lcast, mut rcast) = (Vec::new(), Vec::new());
                 for (i, ((ln, lt), (_, rt))) in lc.iter().zip(rc.iter()).enumerate() {
-                    let t = DataType::common(lt, rt).ok_or_else(|| AuroraError::datatype_mismatch(format!("{word} types {lt} and {rt} cannot be matched")))?;
-                    let t = if t == DataType::Unknown { DataType::Text } else { t };
+                    let t = DataType::common(lt, rt).ok_or_else(|| {
+                        AuroraError::datatype_mismatch(format!(
+                            "{word} types {lt} and {rt} cannot be matched"
+                        ))
+                    })?;
+                    let t = if t == DataType::Unknown {
+                        DataType::Text
+                    } else {
+                        t
+                    };
                     lcast.push(cast_col(i, lt, &t));
                     rcast.push(cast_col(i, rt, &t));
                     cols.push((ln.clone(), t));
                 }
                 let wrap = |p: Plan, casts: Vec<Expr>| {
-                    if casts.iter().enumerate().all(|(i, e)| matches!(e, Expr::Column(c) if *c == i)) { p } else { Plan::Project { input: Box::new(p), exprs: casts } }
+                    if casts
+                        .iter()
+                        .enumerate()
+                        .all(|(i, e)| matches!(e, Expr::Column(c) if *c == i))
+                    {
+                        p
+                    } else {
+                        Plan::Project {
+                            input: Box::new(p),
+                            exprs: casts,
+                        }
+                    }
                 };
                 let all = matches!(set_quantifier, ast::SetQuantifier::All);
-                Ok((Plan::SetOp { op: op_name, all, left: Box::new(wrap(lp, lcast)), right: Box::new(wrap(rp, rcast)) }, cols))
+                Ok((
+                    Plan::SetOp {
+                        op: op_name,
+                        all,
+                        left: Box::new(wrap(lp, lcast)),
+                        right: Box::new(wrap(rp, rcast)),
+                    },
+                    cols,
+                ))
             }
             other => Err(AuroraError::unsupported(format!("query body {other}"))),
         }
@@ -383,10 +492,13 @@ impl<'a> Binder<'a> {
             for e in &row.content {
                 out.push(self.expr(e, &mut Ctx::plain(Scope::default()))?);
             }
-            if let Some(first) = rows.first() {
-                if first.len() != out.len() {
-                    return Err(AuroraError::sql("42601", "VALUES lists must all be the same length"));
-                }
+            if let Some(first) = rows.first()
+                && first.len() != out.len()
+            {
+                return Err(AuroraError::sql(
+                    "42601",
+                    "VALUES lists must all be the same length",
+                ));
             }
             rows.push(out);
         }
@@ -394,7 +506,12 @@ impl<'a> Binder<'a> {
         let mut types = vec![DataType::Unknown; width];
         for r in &rows {
             for (i, (_, t)) in r.iter().enumerate() {
-                types[i] = DataType::common(&types[i], t).ok_or_else(|| AuroraError::datatype_mismatch(format!("VALUES types {} and {t} cannot be matched", types[i])))?;
+                types[i] = DataType::common(&types[i], t).ok_or_else(|| {
+                    AuroraError::datatype_mismatch(format!(
+                        "VALUES types {} and {t} cannot be matched",
+                        types[i]
+                    ))
+                })?;
             }
         }
         for t in &mut types {
@@ -404,20 +521,35 @@ impl<'a> Binder<'a> {
         }
         let rows = rows
             .into_iter()
-            .map(|r| r.into_iter().zip(types.iter()).map(|((e, et), t)| coerce(e, &et, t)).collect::<Result<Vec<_>>>())
+            .map(|r| {
+                r.into_iter()
+                    .zip(types.iter())
+                    .map(|((e, et), t)| coerce(e, &et, t))
+                    .collect::<Result<Vec<_>>>()
+            })
             .collect::<Result<Vec<_>>>()?;
-        let cols = types.into_iter().enumerate().map(|(i, t)| (format!("column{}", i + 1), t)).collect();
+        let cols = types
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| (format!("column{}", i + 1), t))
+            .collect();
         Ok((Plan::Values { rows }, cols))
     }
 
-    fn probe_aggregates(&mut self, items: &[ast::SelectItem], order: &[ast::OrderByExpr], scope: &Scope) -> bool {
+    fn probe_aggregates(
+        &mut self,
+        items: &[ast::SelectItem],
+        order: &[ast::OrderByExpr],
+        scope: &Scope,
+    ) -> bool {
         let mut ctx = Ctx::plain(scope.clone());
         ctx.probing = true;
         ctx.windows_allowed = true;
         let saved = (self.param_count, self.correlated);
         for item in items {
             let e = match item {
-                ast::SelectItem::UnnamedExpr(e) | ast::SelectItem::ExprWithAlias { expr: e, .. } => e,
+                ast::SelectItem::UnnamedExpr(e)
+                | ast::SelectItem::ExprWithAlias { expr: e, .. } => e,
                 _ => continue,
             };
             let _ = self.expr(e, &mut ctx);
@@ -436,15 +568,26 @@ impl<'a> Binder<'a> {
     }
 
     /// Binds a SELECT with its ORDER BY and LIMIT.
-    pub fn select(&mut self, s: &ast::Select, order: &[ast::OrderByExpr], limit: Option<Expr>, offset: Option<Expr>) -> Result<(Plan, Columns)> {
+    pub fn select(
+        &mut self,
+        s: &ast::Select,
+        order: &[ast::OrderByExpr],
+        limit: Option<Expr>,
+        offset: Option<Expr>,
+    ) -> Result<(Plan, Columns)> {
         let (from_plan, scope) = if s.from.is_empty() {
             let mut plan = Plan::one_row();
             if let Some(w) = &s.selection {
                 let (p, t) = self.expr(w, &mut Ctx::plain(Scope::default()))?;
                 if !matches!(t, DataType::Bool | DataType::Unknown) {
-                    return Err(AuroraError::datatype_mismatch(format!("argument of WHERE must be type boolean, not type {t}")));
+                    return Err(AuroraError::datatype_mismatch(format!(
+                        "argument of WHERE must be type boolean, not type {t}"
+                    )));
                 }
-                plan = Plan::Filter { input: Box::new(plan), predicate: p };
+                plan = Plan::Filter {
+                    input: Box::new(plan),
+                    predicate: p,
+                };
             }
             (plan, Scope::default())
         } else {
@@ -460,15 +603,28 @@ impl<'a> Binder<'a> {
             .collect();
         let group_exprs: Vec<ast::Expr> = match &s.group_by {
             ast::GroupByExpr::Expressions(exprs, mods) if mods.is_empty() => exprs.clone(),
-            _ => return Err(AuroraError::unsupported("GROUP BY ALL, ROLLUP, CUBE and GROUPING SETS")),
+            _ => {
+                return Err(AuroraError::unsupported(
+                    "GROUP BY ALL, ROLLUP, CUBE and GROUPING SETS",
+                ));
+            }
         };
-        let agg_mode = !group_exprs.is_empty() || s.having.is_some() || self.probe_aggregates(&s.projection, order, &scope);
+        let agg_mode = !group_exprs.is_empty()
+            || s.having.is_some()
+            || self.probe_aggregates(&s.projection, order, &scope);
         let mut ctx = Ctx::plain(scope.clone());
         ctx.windows_allowed = true;
         ctx.named_windows = named_windows;
         ctx.clause = "SELECT";
         if agg_mode {
-            let mut state = AggState { input: scope.clone(), groups_ast: Vec::new(), groups: Vec::new(), group_types: Vec::new(), aggs: Vec::new(), agg_types: Vec::new() };
+            let mut state = AggState {
+                input: scope.clone(),
+                groups_ast: Vec::new(),
+                groups: Vec::new(),
+                group_types: Vec::new(),
+                aggs: Vec::new(),
+                agg_types: Vec::new(),
+            };
             for g in &group_exprs {
                 let resolved = self.group_item(g, &s.projection, &scope)?;
                 let mut gctx = Ctx::plain(scope.clone());
@@ -495,21 +651,39 @@ impl<'a> Binder<'a> {
                     exprs.push(b);
                     cols.push((ident(alias), t));
                 }
-                ast::SelectItem::ExprWithAliases { .. } => return Err(AuroraError::unsupported("multiple aliases for one select item")),
+                ast::SelectItem::ExprWithAliases { .. } => {
+                    return Err(AuroraError::unsupported(
+                        "multiple aliases for one select item",
+                    ));
+                }
                 ast::SelectItem::Wildcard(_) | ast::SelectItem::QualifiedWildcard(..) => {
                     let qual = match item {
-                        ast::SelectItem::QualifiedWildcard(ast::SelectItemQualifiedWildcardKind::ObjectName(n), _) => {
-                            Some(n.0.last().and_then(|p| p.as_ident()).map(ident).unwrap_or_default())
+                        ast::SelectItem::QualifiedWildcard(
+                            ast::SelectItemQualifiedWildcardKind::ObjectName(n),
+                            _,
+                        ) => Some(
+                            n.0.last()
+                                .and_then(|p| p.as_ident())
+                                .map(ident)
+                                .unwrap_or_default(),
+                        ),
+                        ast::SelectItem::QualifiedWildcard(..) => {
+                            return Err(AuroraError::unsupported("this wildcard form"));
                         }
-                        ast::SelectItem::QualifiedWildcard(..) => return Err(AuroraError::unsupported("this wildcard form")),
                         _ => None,
                     };
                     if let Some(q) = &qual {
                         if !scope.has_table(q) {
-                            return Err(AuroraError::sql("42P01", format!("missing FROM-clause entry for table \"{q}\"")));
+                            return Err(AuroraError::sql(
+                                "42P01",
+                                format!("missing FROM-clause entry for table \"{q}\""),
+                            ));
                         }
                     } else if scope.cols.is_empty() {
-                        return Err(AuroraError::sql("42601", "SELECT * with no tables specified is not valid"));
+                        return Err(AuroraError::sql(
+                            "42601",
+                            "SELECT * with no tables specified is not valid",
+                        ));
                     }
                     for (i, c) in scope.cols.iter().enumerate() {
                         if c.hidden || (qual.is_some() && c.table != qual) || c.name == "ctid" {
@@ -534,7 +708,9 @@ impl<'a> Binder<'a> {
                 ctx.windows_allowed = false;
                 let (b, t) = self.expr(h, &mut ctx)?;
                 if !matches!(t, DataType::Bool | DataType::Unknown) {
-                    return Err(AuroraError::datatype_mismatch(format!("argument of HAVING must be type boolean, not type {t}")));
+                    return Err(AuroraError::datatype_mismatch(format!(
+                        "argument of HAVING must be type boolean, not type {t}"
+                    )));
                 }
                 ctx.windows_allowed = true;
                 Some(b)
@@ -562,62 +738,124 @@ impl<'a> Binder<'a> {
         let base = match ctx.agg.take() {
             Some(agg) => {
                 let width = agg.groups.len() + agg.aggs.len();
-                plan = Plan::Aggregate { input: Box::new(plan), groups: agg.groups, aggs: agg.aggs };
+                plan = Plan::Aggregate {
+                    input: Box::new(plan),
+                    groups: agg.groups,
+                    aggs: agg.aggs,
+                };
                 width
             }
             None => scope.cols.len(),
         };
         if let Some(h) = having {
-            plan = Plan::Filter { input: Box::new(plan), predicate: h };
+            plan = Plan::Filter {
+                input: Box::new(plan),
+                predicate: h,
+            };
         }
-        let relocate = |e: &Expr| e.remap(&|i| if i >= WIN_BASE { base + (i - WIN_BASE) } else { i });
+        let relocate = |e: &Expr| {
+            e.remap(&|i| {
+                if i >= WIN_BASE {
+                    base + (i - WIN_BASE)
+                } else {
+                    i
+                }
+            })
+        };
         if !ctx.windows.is_empty() {
             let calls = std::mem::take(&mut ctx.windows);
-            plan = Plan::Window { input: Box::new(plan), calls };
+            plan = Plan::Window {
+                input: Box::new(plan),
+                calls,
+            };
         }
         let exprs: Vec<Expr> = exprs.iter().map(relocate).collect();
-        let keys: Vec<SortKey> = keys.into_iter().map(|k| SortKey { expr: relocate(&k.expr), ..k }).collect();
-        plan = Plan::Project { input: Box::new(plan), exprs };
+        let keys: Vec<SortKey> = keys
+            .into_iter()
+            .map(|k| SortKey {
+                expr: relocate(&k.expr),
+                ..k
+            })
+            .collect();
+        plan = Plan::Project {
+            input: Box::new(plan),
+            exprs,
+        };
         let width = cols.len();
         match (&s.distinct, distinct_on) {
             (Some(ast::Distinct::Distinct), _) => {
-                if keys.iter().any(|k| matches!(k.expr, Expr::Column(c) if c >= visible)) {
-                    return Err(AuroraError::sql("42P10", "for SELECT DISTINCT, ORDER BY expressions must appear in select list"));
+                if keys
+                    .iter()
+                    .any(|k| matches!(k.expr, Expr::Column(c) if c >= visible))
+                {
+                    return Err(AuroraError::sql(
+                        "42P10",
+                        "for SELECT DISTINCT, ORDER BY expressions must appear in select list",
+                    ));
                 }
-                plan = Plan::Distinct { input: Box::new(plan), on: None };
+                plan = Plan::Distinct {
+                    input: Box::new(plan),
+                    on: None,
+                };
                 if !keys.is_empty() {
-                    plan = Plan::Sort { input: Box::new(plan), keys };
+                    plan = Plan::Sort {
+                        input: Box::new(plan),
+                        keys,
+                    };
                 }
             }
             (_, Some(on)) => {
                 if !keys.is_empty() {
-                    plan = Plan::Sort { input: Box::new(plan), keys };
+                    plan = Plan::Sort {
+                        input: Box::new(plan),
+                        keys,
+                    };
                 }
-                plan = Plan::Distinct { input: Box::new(plan), on: Some(on.iter().map(relocate).collect()) };
+                plan = Plan::Distinct {
+                    input: Box::new(plan),
+                    on: Some(on.iter().map(relocate).collect()),
+                };
             }
             _ => {
                 if !keys.is_empty() {
-                    plan = Plan::Sort { input: Box::new(plan), keys };
+                    plan = Plan::Sort {
+                        input: Box::new(plan),
+                        keys,
+                    };
                 }
             }
         }
         if limit.is_some() || offset.is_some() {
-            plan = Plan::Limit { input: Box::new(plan), limit, offset };
+            plan = Plan::Limit {
+                input: Box::new(plan),
+                limit,
+                offset,
+            };
         }
-        if let Plan::Project { exprs, .. } = &plan {
-            if exprs.len() > width {
-                // Only reachable when nothing was stacked on top; trim in place.
-            }
+        if let Plan::Project { exprs, .. } = &plan
+            && exprs.len() > width
+        {
+            // Only reachable when nothing was stacked on top; trim in place.
         }
         if plan_width_exceeds(&plan, width) {
-            plan = Plan::Project { input: Box::new(plan), exprs: (0..width).map(Expr::Column).collect() };
+            plan = Plan::Project {
+                input: Box::new(plan),
+                exprs: (0..width).map(Expr::Column).collect(),
+            };
         }
         Ok((plan, cols))
     }
 
     /// ORDER BY / DISTINCT ON item: an output position, an output name, or an expression
     /// (added as a hidden column when not already selected).
-    fn select_ref(&mut self, e: &ast::Expr, cols: &Columns, exprs: &mut Vec<Expr>, ctx: &mut Ctx, visible: usize) -> Result<Expr> {
+    fn select_ref(
+        &mut self,
+        e: &ast::Expr,
+        cols: &Columns,
+        exprs: &mut Vec<Expr>,
+        ctx: &mut Ctx,
+        visible: usize,
+    ) -> Result<Expr> {
         if let Some(i) = output_ref(e, cols)? {
             return Ok(Expr::Column(i));
         }
@@ -632,25 +870,36 @@ impl<'a> Binder<'a> {
     }
 
     /// GROUP BY item: a select-list position or alias means that select item.
-    fn group_item(&self, g: &ast::Expr, projection: &[ast::SelectItem], scope: &Scope) -> Result<ast::Expr> {
+    fn group_item(
+        &self,
+        g: &ast::Expr,
+        projection: &[ast::SelectItem],
+        scope: &Scope,
+    ) -> Result<ast::Expr> {
         let item_expr = |i: usize| match projection.get(i) {
-            Some(ast::SelectItem::UnnamedExpr(e)) | Some(ast::SelectItem::ExprWithAlias { expr: e, .. }) => Some(e.clone()),
+            Some(ast::SelectItem::UnnamedExpr(e))
+            | Some(ast::SelectItem::ExprWithAlias { expr: e, .. }) => Some(e.clone()),
             _ => None,
         };
-        if let ast::Expr::Value(v) = g {
-            if let ast::Value::Number(n, _) = &v.value {
-                let pos: usize = n.parse().unwrap_or(0);
-                return item_expr(pos.wrapping_sub(1)).ok_or_else(|| AuroraError::sql("42P10", format!("GROUP BY position {n} is not in select list")));
-            }
+        if let ast::Expr::Value(v) = g
+            && let ast::Value::Number(n, _) = &v.value
+        {
+            let pos: usize = n.parse().unwrap_or(0);
+            return item_expr(pos.wrapping_sub(1)).ok_or_else(|| {
+                AuroraError::sql(
+                    "42P10",
+                    format!("GROUP BY position {n} is not in select list"),
+                )
+            });
         }
         if let ast::Expr::Identifier(i) = g {
             let name = ident(i);
             if scope.resolve(None, &name)?.is_none() {
                 for (k, item) in projection.iter().enumerate() {
-                    if let ast::SelectItem::ExprWithAlias { alias, .. } = item {
-                        if ident(alias) == name {
-                            return item_expr(k).ok_or_else(|| AuroraError::UndefinedColumn { name });
-                        }
+                    if let ast::SelectItem::ExprWithAlias { alias, .. } = item
+                        && ident(alias) == name
+                    {
+                        return item_expr(k).ok_or(AuroraError::UndefinedColumn { name });
                     }
                 }
             }
@@ -660,7 +909,12 @@ impl<'a> Binder<'a> {
 
     /// Binds FROM and WHERE into a joined, filtered plan. `target` is a DML target leaf placed
     /// first (with its row id).
-    pub fn from_where(&mut self, from: &[ast::TableWithJoins], selection: Option<&ast::Expr>, target: Option<crate::planner::Leaf>) -> Result<(Plan, Scope)> {
+    pub fn from_where(
+        &mut self,
+        from: &[ast::TableWithJoins],
+        selection: Option<&ast::Expr>,
+        target: Option<crate::planner::Leaf>,
+    ) -> Result<(Plan, Scope)> {
         let mut leaves = Vec::new();
         let mut pre_bound: Vec<Expr> = Vec::new();
         let mut on_ast: Vec<ast::Expr> = Vec::new();
@@ -677,25 +931,45 @@ impl<'a> Binder<'a> {
             for j in &twj.joins {
                 let mut leaf = self.table_factor(&j.relation)?;
                 let left_width: usize = leaves.iter().map(|l| l.scope.cols.len()).sum();
-                let left_scope = Scope { cols: leaves.iter().flat_map(|l| l.scope.cols.clone()).collect() };
+                let left_scope = Scope {
+                    cols: leaves.iter().flat_map(|l| l.scope.cols.clone()).collect(),
+                };
                 match constraint(&j.join_operator) {
                     Some(ast::JoinConstraint::On(e)) => on_ast.push(e.clone()),
                     Some(c @ (ast::JoinConstraint::Using(_) | ast::JoinConstraint::Natural)) => {
-                        pre_bound.extend(using_conditions(c, &left_scope, &mut leaf.scope, left_width)?);
+                        pre_bound.extend(using_conditions(
+                            c,
+                            &left_scope,
+                            &mut leaf.scope,
+                            left_width,
+                        )?);
                     }
                     _ => {}
                 }
                 leaves.push(leaf);
             }
         }
-        let combined = Scope { cols: leaves.iter().flat_map(|l| l.scope.cols.clone()).collect() };
+        let combined = Scope {
+            cols: leaves.iter().flat_map(|l| l.scope.cols.clone()).collect(),
+        };
         let mut conjuncts = pre_bound;
         for e in on_ast.iter().chain(selection) {
             let mut ctx = Ctx::plain(combined.clone());
-            ctx.clause = if selection.is_some_and(|s| std::ptr::eq(s, e)) { "WHERE" } else { "JOIN conditions" };
+            ctx.clause = if selection.is_some_and(|s| std::ptr::eq(s, e)) {
+                "WHERE"
+            } else {
+                "JOIN conditions"
+            };
             let (b, t) = self.expr(e, &mut ctx)?;
             if !matches!(t, DataType::Bool | DataType::Unknown) {
-                return Err(AuroraError::datatype_mismatch(format!("argument of {} must be type boolean, not type {t}", if ctx.clause == "WHERE" { "WHERE" } else { "JOIN/ON" })));
+                return Err(AuroraError::datatype_mismatch(format!(
+                    "argument of {} must be type boolean, not type {t}",
+                    if ctx.clause == "WHERE" {
+                        "WHERE"
+                    } else {
+                        "JOIN/ON"
+                    }
+                )));
             }
             split_and(b, &mut conjuncts);
         }
@@ -712,12 +986,22 @@ impl<'a> Binder<'a> {
             let mut conds = Vec::new();
             match constraint(&j.join_operator) {
                 Some(ast::JoinConstraint::On(e)) => {
-                    let combined = Scope { cols: cur.scope.cols.iter().chain(right.scope.cols.iter()).cloned().collect() };
+                    let combined = Scope {
+                        cols: cur
+                            .scope
+                            .cols
+                            .iter()
+                            .chain(right.scope.cols.iter())
+                            .cloned()
+                            .collect(),
+                    };
                     let mut ctx = Ctx::plain(combined);
                     ctx.clause = "JOIN conditions";
                     let (b, t) = self.expr(e, &mut ctx)?;
                     if !matches!(t, DataType::Bool | DataType::Unknown) {
-                        return Err(AuroraError::datatype_mismatch(format!("argument of JOIN/ON must be type boolean, not type {t}")));
+                        return Err(AuroraError::datatype_mismatch(format!(
+                            "argument of JOIN/ON must be type boolean, not type {t}"
+                        )));
                     }
                     split_and(b, &mut conds);
                 }
@@ -735,7 +1019,9 @@ impl<'a> Binder<'a> {
     pub fn table_factor(&mut self, tf: &ast::TableFactor) -> Result<crate::planner::Leaf> {
         use crate::planner::Leaf;
         match tf {
-            ast::TableFactor::Table { name, alias, args, .. } => {
+            ast::TableFactor::Table {
+                name, alias, args, ..
+            } => {
                 let (schema, rel) = crate::catalog::split_name(name)?;
                 let alias_name = alias.as_ref().map(|a| ident(&a.name));
                 let rename = |mut cols: Columns| -> Columns {
@@ -758,9 +1044,14 @@ impl<'a> Binder<'a> {
                     let table = alias_name.clone().unwrap_or_else(|| rel.clone());
                     let (plan, ty) = match (rel.as_str(), bound.len()) {
                         ("generate_series", 2 | 3) => {
-                            let t = if bound.iter().any(|(_, t)| *t == DataType::Int8) { DataType::Int8 } else { DataType::Int4 };
+                            let t = if bound.iter().any(|(_, t)| *t == DataType::Int8) {
+                                DataType::Int8
+                            } else {
+                                DataType::Int4
+                            };
                             let mut it = bound.into_iter().map(|(e, et)| coerce(e, &et, &t));
-                            let start = it.next().transpose()?.unwrap_or(Expr::Literal(Value::Null));
+                            let start =
+                                it.next().transpose()?.unwrap_or(Expr::Literal(Value::Null));
                             let stop = it.next().transpose()?.unwrap_or(Expr::Literal(Value::Null));
                             let step = it.next().transpose()?;
                             (Plan::Series { start, stop, step }, t)
@@ -773,31 +1064,64 @@ impl<'a> Binder<'a> {
                             };
                             (Plan::Unnest { array: e }, inner)
                         }
-                        _ => return Err(AuroraError::undefined_function(format!("function {rel} does not exist"))),
+                        _ => {
+                            return Err(AuroraError::undefined_function(format!(
+                                "function {rel} does not exist"
+                            )));
+                        }
                     };
                     let cols = rename(vec![(rel.clone(), ty)]);
                     return Ok(Leaf::plan(plan, Scope::from_output(Some(&table), &cols)));
                 }
                 let table_name = alias_name.clone().unwrap_or_else(|| rel.clone());
-                if schema.is_none() {
-                    if let Some(cte) = self.ctes.iter().rev().find(|c| c.name == rel).cloned() {
-                        let cols = rename(cte.cols.clone());
-                        return Ok(Leaf::plan(Plan::CteScan { id: cte.id, name: rel }, Scope::from_output(Some(&table_name), &cols)));
-                    }
+                if schema.is_none()
+                    && let Some(cte) = self.ctes.iter().rev().find(|c| c.name == rel).cloned()
+                {
+                    let cols = rename(cte.cols.clone());
+                    return Ok(Leaf::plan(
+                        Plan::CteScan {
+                            id: cte.id,
+                            name: rel,
+                        },
+                        Scope::from_output(Some(&table_name), &cols),
+                    ));
                 }
-                if let Some((cols, rows)) = crate::sysinfo::table(self.catalog, schema.as_deref(), &rel) {
+                if let Some((cols, rows)) =
+                    crate::sysinfo::table(self.catalog, schema.as_deref(), &rel)
+                {
                     let cols = rename(cols);
-                    let plan = Plan::Rows { name: rel.clone(), rows: std::sync::Arc::new(rows) };
-                    return Ok(Leaf::plan(plan, Scope::from_output(Some(&table_name), &cols)));
+                    let plan = Plan::Rows {
+                        name: rel.clone(),
+                        rows: std::sync::Arc::new(rows),
+                    };
+                    return Ok(Leaf::plan(
+                        plan,
+                        Scope::from_output(Some(&table_name), &cols),
+                    ));
                 }
                 match self.catalog.lookup(&schema, &rel) {
                     Some(crate::catalog::Relation::Table(id)) => {
                         let t = self.catalog.table(id)?;
-                        let cols = rename(t.columns.iter().map(|c| (c.name.clone(), c.ty.clone())).collect());
-                        Ok(Leaf::base(t.id, t.name.clone(), Scope::from_output(Some(&table_name), &cols), false))
+                        let cols = rename(
+                            t.columns
+                                .iter()
+                                .map(|c| (c.name.clone(), c.ty.clone()))
+                                .collect(),
+                        );
+                        Ok(Leaf::base(
+                            t.id,
+                            t.name.clone(),
+                            Scope::from_output(Some(&table_name), &cols),
+                            false,
+                        ))
                     }
                     Some(crate::catalog::Relation::View(id)) => {
-                        let view = self.catalog.views.get(&id).cloned().ok_or_else(|| AuroraError::UndefinedTable { name: rel.clone() })?;
+                        let view = self
+                            .catalog
+                            .views
+                            .get(&id)
+                            .cloned()
+                            .ok_or_else(|| AuroraError::UndefinedTable { name: rel.clone() })?;
                         // A view's body sees no enclosing query.
                         let saved = std::mem::take(&mut self.outer);
                         let r = self.query(&view.query);
@@ -809,12 +1133,20 @@ impl<'a> Binder<'a> {
                             }
                         }
                         let cols = rename(cols);
-                        Ok(Leaf::plan(plan, Scope::from_output(Some(&table_name), &cols)))
+                        Ok(Leaf::plan(
+                            plan,
+                            Scope::from_output(Some(&table_name), &cols),
+                        ))
                     }
                     _ => Err(AuroraError::UndefinedTable { name: rel }),
                 }
             }
-            ast::TableFactor::Derived { lateral, subquery, alias, .. } => {
+            ast::TableFactor::Derived {
+                lateral,
+                subquery,
+                alias,
+                ..
+            } => {
                 if *lateral {
                     return Err(AuroraError::unsupported("LATERAL"));
                 }
@@ -829,17 +1161,36 @@ impl<'a> Binder<'a> {
                 }
                 Ok(Leaf::plan(plan, Scope::from_output(name.as_deref(), &cols)))
             }
-            ast::TableFactor::UNNEST { alias, array_exprs, with_offset: false, with_ordinality: false, .. } if array_exprs.len() == 1 => {
+            ast::TableFactor::UNNEST {
+                alias,
+                array_exprs,
+                with_offset: false,
+                with_ordinality: false,
+                ..
+            } if array_exprs.len() == 1 => {
                 let (e, t) = self.expr(&array_exprs[0], &mut Ctx::plain(Scope::default()))?;
                 let inner = match t {
                     DataType::Array(inner) => *inner,
                     _ => DataType::Text,
                 };
-                let table = alias.as_ref().map(|a| ident(&a.name)).unwrap_or_else(|| "unnest".into());
-                let col = alias.as_ref().and_then(|a| a.columns.first()).map(|c| ident(&c.name)).unwrap_or_else(|| "unnest".into());
-                Ok(Leaf::plan(Plan::Unnest { array: e }, Scope::from_output(Some(&table), &[(col, inner)])))
+                let table = alias
+                    .as_ref()
+                    .map(|a| ident(&a.name))
+                    .unwrap_or_else(|| "unnest".into());
+                let col = alias
+                    .as_ref()
+                    .and_then(|a| a.columns.first())
+                    .map(|c| ident(&c.name))
+                    .unwrap_or_else(|| "unnest".into());
+                Ok(Leaf::plan(
+                    Plan::Unnest { array: e },
+                    Scope::from_output(Some(&table), &[(col, inner)]),
+                ))
             }
-            ast::TableFactor::NestedJoin { table_with_joins, alias } => {
+            ast::TableFactor::NestedJoin {
+                table_with_joins,
+                alias,
+            } => {
                 let mut leaf = self.join_tree(table_with_joins)?;
                 if let Some(a) = alias {
                     let name = ident(&a.name);
@@ -857,7 +1208,9 @@ impl<'a> Binder<'a> {
 fn plan_width_exceeds(plan: &Plan, width: usize) -> bool {
     match plan {
         Plan::Project { exprs, .. } => exprs.len() > width,
-        Plan::Sort { input, .. } | Plan::Limit { input, .. } | Plan::Distinct { input, .. } => plan_width_exceeds(input, width),
+        Plan::Sort { input, .. } | Plan::Limit { input, .. } | Plan::Distinct { input, .. } => {
+            plan_width_exceeds(input, width)
+        }
         _ => false,
     }
 }
@@ -877,7 +1230,10 @@ fn output_ref(e: &ast::Expr, cols: &Columns) -> Result<Option<usize>> {
             if let ast::Value::Number(n, _) = &v.value {
                 let pos: usize = n.parse().unwrap_or(0);
                 if pos == 0 || pos > cols.len() {
-                    return Err(AuroraError::sql("42P10", format!("ORDER BY position {n} is not in select list")));
+                    return Err(AuroraError::sql(
+                        "42P10",
+                        format!("ORDER BY position {n} is not in select list"),
+                    ));
                 }
                 return Ok(Some(pos - 1));
             }
@@ -899,7 +1255,11 @@ fn column_ast(table: Option<&str>, name: &str) -> ast::Expr {
 /// Splits a conjunction into its terms.
 pub fn split_and(e: Expr, out: &mut Vec<Expr>) {
     match e {
-        Expr::Binary { op: crate::ops::BinOp::And, left, right } => {
+        Expr::Binary {
+            op: crate::ops::BinOp::And,
+            left,
+            right,
+        } => {
             split_and(*left, out);
             split_and(*right, out);
         }
@@ -908,7 +1268,10 @@ pub fn split_and(e: Expr, out: &mut Vec<Expr>) {
 }
 
 fn is_inner(op: &ast::JoinOperator) -> bool {
-    matches!(op, ast::JoinOperator::Join(_) | ast::JoinOperator::Inner(_) | ast::JoinOperator::CrossJoin(_))
+    matches!(
+        op,
+        ast::JoinOperator::Join(_) | ast::JoinOperator::Inner(_) | ast::JoinOperator::CrossJoin(_)
+    )
 }
 
 fn constraint(op: &ast::JoinOperator) -> Option<&ast::JoinConstraint> {
@@ -928,7 +1291,9 @@ fn constraint(op: &ast::JoinOperator) -> Option<&ast::JoinConstraint> {
 fn join_kind(op: &ast::JoinOperator) -> Result<crate::plan::JoinKind> {
     use crate::plan::JoinKind;
     Ok(match op {
-        ast::JoinOperator::Join(_) | ast::JoinOperator::Inner(_) | ast::JoinOperator::CrossJoin(_) => JoinKind::Inner,
+        ast::JoinOperator::Join(_)
+        | ast::JoinOperator::Inner(_)
+        | ast::JoinOperator::CrossJoin(_) => JoinKind::Inner,
         ast::JoinOperator::Left(_) | ast::JoinOperator::LeftOuter(_) => JoinKind::Left,
         ast::JoinOperator::Right(_) | ast::JoinOperator::RightOuter(_) => JoinKind::Right,
         ast::JoinOperator::FullOuter(_) => JoinKind::Full,
@@ -937,22 +1302,57 @@ fn join_kind(op: &ast::JoinOperator) -> Result<crate::plan::JoinKind> {
 }
 
 /// Equality conditions for `USING (…)` / `NATURAL`, hiding the right side's copies.
-fn using_conditions(c: &ast::JoinConstraint, left: &Scope, right: &mut Scope, left_width: usize) -> Result<Vec<Expr>> {
+fn using_conditions(
+    c: &ast::JoinConstraint,
+    left: &Scope,
+    right: &mut Scope,
+    left_width: usize,
+) -> Result<Vec<Expr>> {
     let names: Vec<String> = match c {
-        ast::JoinConstraint::Using(cols) => cols.iter().map(|n| n.0.last().and_then(|p| p.as_ident()).map(ident).unwrap_or_default()).collect(),
-        _ => right.cols.iter().filter(|rc| !rc.hidden && left.resolve(None, &rc.name).ok().flatten().is_some()).map(|rc| rc.name.clone()).collect(),
+        ast::JoinConstraint::Using(cols) => cols
+            .iter()
+            .map(|n| {
+                n.0.last()
+                    .and_then(|p| p.as_ident())
+                    .map(ident)
+                    .unwrap_or_default()
+            })
+            .collect(),
+        _ => right
+            .cols
+            .iter()
+            .filter(|rc| !rc.hidden && left.resolve(None, &rc.name).ok().flatten().is_some())
+            .map(|rc| rc.name.clone())
+            .collect(),
     };
     let mut out = Vec::new();
     for n in names {
-        let l = left.resolve(None, &n)?.ok_or_else(|| AuroraError::sql("42703", format!("column \"{n}\" specified in USING clause does not exist in left table")))?;
-        let r = right.resolve(None, &n)?.ok_or_else(|| AuroraError::sql("42703", format!("column \"{n}\" specified in USING clause does not exist in right table")))?;
+        let l = left.resolve(None, &n)?.ok_or_else(|| {
+            AuroraError::sql(
+                "42703",
+                format!("column \"{n}\" specified in USING clause does not exist in left table"),
+            )
+        })?;
+        let r = right.resolve(None, &n)?.ok_or_else(|| {
+            AuroraError::sql(
+                "42703",
+                format!("column \"{n}\" specified in USING clause does not exist in right table"),
+            )
+        })?;
         right.cols[r].hidden = true;
-        out.push(Expr::Binary { op: crate::ops::BinOp::Eq, left: Box::new(Expr::Column(l)), right: Box::new(Expr::Column(left_width + r)) });
+        out.push(Expr::Binary {
+            op: crate::ops::BinOp::Eq,
+            left: Box::new(Expr::Column(l)),
+            right: Box::new(Expr::Column(left_width + r)),
+        });
     }
     Ok(out)
 }
 
 /// Whether a query body mentions a table name (for recursive CTE detection).
 fn refers_to(body: &ast::SetExpr, name: &str) -> bool {
-    body.to_string().to_lowercase().split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == name)
+    body.to_string()
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .any(|w| w == name)
 }

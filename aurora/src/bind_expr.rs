@@ -29,7 +29,9 @@ fn bool_type_check(t: &DataType, what: &str) -> Result<()> {
     if matches!(t, DataType::Bool | DataType::Unknown) {
         Ok(())
     } else {
-        Err(AuroraError::datatype_mismatch(format!("argument of {what} must be type boolean, not type {t}")))
+        Err(AuroraError::datatype_mismatch(format!(
+            "argument of {what} must be type boolean, not type {t}"
+        )))
     }
 }
 
@@ -40,7 +42,9 @@ pub fn coerce(e: Expr, from: &DataType, to: &DataType) -> Result<Expr> {
         return Ok(e);
     }
     match (&e, from) {
-        (Expr::Literal(v), _) if !v.is_null() && (*from == DataType::Unknown || from.category() == to.category()) => {
+        (Expr::Literal(v), _)
+            if !v.is_null() && (*from == DataType::Unknown || from.category() == to.category()) =>
+        {
             Ok(Expr::Literal(cast::cast(v, to, CastMode::Explicit)?))
         }
         (Expr::Literal(Value::Null), _) => Ok(e),
@@ -80,19 +84,48 @@ fn binop(op: &B) -> Result<BinOp> {
         B::Question => BinOp::HasKey,
         B::QuestionPipe => BinOp::HasAnyKey,
         B::QuestionAnd => BinOp::HasAllKeys,
-        B::PGRegexMatch => BinOp::Regex { insensitive: false, negated: false },
-        B::PGRegexIMatch => BinOp::Regex { insensitive: true, negated: false },
-        B::PGRegexNotMatch => BinOp::Regex { insensitive: false, negated: true },
-        B::PGRegexNotIMatch => BinOp::Regex { insensitive: true, negated: true },
+        B::PGRegexMatch => BinOp::Regex {
+            insensitive: false,
+            negated: false,
+        },
+        B::PGRegexIMatch => BinOp::Regex {
+            insensitive: true,
+            negated: false,
+        },
+        B::PGRegexNotMatch => BinOp::Regex {
+            insensitive: false,
+            negated: true,
+        },
+        B::PGRegexNotIMatch => BinOp::Regex {
+            insensitive: true,
+            negated: true,
+        },
         B::PGStartsWith => BinOp::StartsWith,
-        other => return Err(AuroraError::undefined_function(format!("operator does not exist: {other}"))),
+        other => {
+            return Err(AuroraError::undefined_function(format!(
+                "operator does not exist: {other}"
+            )));
+        }
     })
 }
 
 fn binary_type(op: BinOp, l: &DataType, r: &DataType) -> Result<DataType> {
     use DataType as T;
-    let undefined = || AuroraError::undefined_function(format!("operator does not exist: {l} {} {r}", op.symbol()));
-    if op.is_comparison() || matches!(op, BinOp::Regex { .. } | BinOp::StartsWith | BinOp::Contains | BinOp::ContainedBy | BinOp::HasKey | BinOp::HasAnyKey | BinOp::HasAllKeys) {
+    let undefined = || {
+        AuroraError::undefined_function(format!("operator does not exist: {l} {} {r}", op.symbol()))
+    };
+    if op.is_comparison()
+        || matches!(
+            op,
+            BinOp::Regex { .. }
+                | BinOp::StartsWith
+                | BinOp::Contains
+                | BinOp::ContainedBy
+                | BinOp::HasKey
+                | BinOp::HasAnyKey
+                | BinOp::HasAllKeys
+        )
+    {
         if op.is_comparison() && *l != T::Unknown && *r != T::Unknown && T::common(l, r).is_none() {
             return Err(undefined());
         }
@@ -112,7 +145,11 @@ fn binary_type(op: BinOp, l: &DataType, r: &DataType) -> Result<DataType> {
         _ => match (l.category(), r.category()) {
             (Category::Numeric, Category::Numeric) => {
                 if op == BinOp::Pow {
-                    if matches!(l, T::Numeric(_)) || matches!(r, T::Numeric(_)) { T::Numeric(None) } else { T::Float8 }
+                    if matches!(l, T::Numeric(_)) || matches!(r, T::Numeric(_)) {
+                        T::Numeric(None)
+                    } else {
+                        T::Float8
+                    }
                 } else {
                     T::common(l, r).ok_or_else(undefined)?
                 }
@@ -121,10 +158,18 @@ fn binary_type(op: BinOp, l: &DataType, r: &DataType) -> Result<DataType> {
             _ if *r == T::Unknown && l.category() == Category::Numeric => l.clone(),
             (Category::DateTime, Category::Numeric) if *l == T::Date => T::Date,
             (Category::DateTime, Category::DateTime) if op == BinOp::Sub => {
-                if *l == T::Date && *r == T::Date { T::Int4 } else { T::Interval }
+                if *l == T::Date && *r == T::Date {
+                    T::Int4
+                } else {
+                    T::Interval
+                }
             }
             (Category::DateTime, Category::Timespan) | (Category::Timespan, Category::DateTime) => {
-                let t = if l.category() == Category::DateTime { l } else { r };
+                let t = if l.category() == Category::DateTime {
+                    l
+                } else {
+                    r
+                };
                 match t {
                     T::Date => T::Timestamp,
                     T::Time => T::Time,
@@ -134,7 +179,14 @@ fn binary_type(op: BinOp, l: &DataType, r: &DataType) -> Result<DataType> {
             (Category::Timespan, _) | (_, Category::Timespan) => T::Interval,
             (Category::DateTime, Category::DateTime) => T::Timestamp,
             (Category::Other, _) if matches!(l, T::Jsonb | T::Json) => T::Jsonb,
-            (Category::Numeric | Category::Other, Category::Numeric | Category::Other) if matches!(op, BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor | BinOp::Shl | BinOp::Shr) => l.clone(),
+            (Category::Numeric | Category::Other, Category::Numeric | Category::Other)
+                if matches!(
+                    op,
+                    BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor | BinOp::Shl | BinOp::Shr
+                ) =>
+            {
+                l.clone()
+            }
             _ if *l == T::Unknown || *r == T::Unknown => T::Unknown,
             _ => return Err(undefined()),
         },
@@ -145,10 +197,22 @@ fn binary_type(op: BinOp, l: &DataType, r: &DataType) -> Result<DataType> {
 pub fn output_name(e: &ast::Expr) -> String {
     match e {
         ast::Expr::Identifier(i) => ident(i),
-        ast::Expr::CompoundIdentifier(parts) => parts.last().map(ident).unwrap_or_else(|| "?column?".into()),
-        ast::Expr::Function(f) => f.name.0.last().and_then(|p| p.as_ident()).map(ident).unwrap_or_else(|| "?column?".into()),
-        ast::Expr::Cast { expr, data_type, .. } => match output_name(expr).as_str() {
-            "?column?" => DataType::from_ast(data_type).map(|t| t.base_name()).unwrap_or_else(|_| "?column?".into()),
+        ast::Expr::CompoundIdentifier(parts) => {
+            parts.last().map(ident).unwrap_or_else(|| "?column?".into())
+        }
+        ast::Expr::Function(f) => f
+            .name
+            .0
+            .last()
+            .and_then(|p| p.as_ident())
+            .map(ident)
+            .unwrap_or_else(|| "?column?".into()),
+        ast::Expr::Cast {
+            expr, data_type, ..
+        } => match output_name(expr).as_str() {
+            "?column?" => DataType::from_ast(data_type)
+                .map(|t| t.base_name())
+                .unwrap_or_else(|_| "?column?".into()),
             n => n.to_string(),
         },
         ast::Expr::Nested(inner) => output_name(inner),
@@ -171,7 +235,9 @@ pub fn output_name(e: &ast::Expr) -> String {
         ast::Expr::Array(_) => "array".into(),
         ast::Expr::Value(v) if matches!(v.value, ast::Value::Boolean(_)) => "bool".into(),
         ast::Expr::Interval(_) => "interval".into(),
-        ast::Expr::TypedString(t) => DataType::from_ast(&t.data_type).map(|t| t.base_name()).unwrap_or_else(|_| "?column?".into()),
+        ast::Expr::TypedString(t) => DataType::from_ast(&t.data_type)
+            .map(|t| t.base_name())
+            .unwrap_or_else(|_| "?column?".into()),
         _ => "?column?".into(),
     }
 }
@@ -184,23 +250,27 @@ pub fn number_literal(s: &str) -> Result<Typed> {
             Err(_) => (Expr::Literal(Value::Int8(i)), DataType::Int8),
         });
     }
-    let d = cast::parse_numeric(s).map_err(|_| AuroraError::Syntax { message: format!("syntax error at or near \"{s}\"") })?;
+    let d = cast::parse_numeric(s).map_err(|_| AuroraError::Syntax {
+        message: format!("syntax error at or near \"{s}\""),
+    })?;
     Ok((Expr::Literal(Value::Numeric(d)), DataType::Numeric(None)))
 }
 
 fn datetime_field(f: &ast::DateTimeField) -> String {
-    f.to_string().to_lowercase().trim_end_matches('s').replace("dow", "dow").replace("epoch", "epoch")
+    f.to_string()
+        .to_lowercase()
+        .trim_end_matches('s')
+        .to_string()
 }
 
 impl Binder<'_> {
     /// Binds an expression.
     pub fn expr(&mut self, e: &ast::Expr, ctx: &mut Ctx) -> Result<Typed> {
-        if let Some(agg) = &ctx.agg {
-            if !matches!(e, ast::Expr::Value(_)) {
-                if let Some(i) = agg.groups_ast.iter().position(|g| g == e) {
-                    return Ok((Expr::Column(i), agg.group_types[i].clone()));
-                }
-            }
+        if let Some(agg) = &ctx.agg
+            && !matches!(e, ast::Expr::Value(_))
+            && let Some(i) = agg.groups_ast.iter().position(|g| g == e)
+        {
+            return Ok((Expr::Column(i), agg.group_types[i].clone()));
         }
         self.enter()?;
         let r = self.expr_inner(e, ctx);
@@ -217,7 +287,10 @@ impl Binder<'_> {
                 match names.as_slice() {
                     [t, c] => self.column(Some(t), c, ctx),
                     [_, t, c] | [_, _, t, c] => self.column(Some(t), c, ctx),
-                    _ => Err(AuroraError::sql("42601", format!("improper qualified name: {e}"))),
+                    _ => Err(AuroraError::sql(
+                        "42601",
+                        format!("improper qualified name: {e}"),
+                    )),
                 }
             }
             E::Value(v) => self.literal(&v.value),
@@ -233,33 +306,69 @@ impl Binder<'_> {
                 match op {
                     U::Not => {
                         bool_type_check(&t, "NOT")?;
-                        Ok((Expr::Not(Box::new(coerce(x, &t, &DataType::Bool)?)), DataType::Bool))
+                        Ok((
+                            Expr::Not(Box::new(coerce(x, &t, &DataType::Bool)?)),
+                            DataType::Bool,
+                        ))
                     }
                     U::Minus => match x {
                         Expr::Literal(v) if !v.is_null() && t != DataType::Unknown => {
                             // Fold `-2147483648` into an int4 the way PostgreSQL's lexer does.
                             let folded = crate::ops::negate(&v)?;
                             let folded = match (&folded, &v) {
-                                (Value::Int8(n), Value::Int8(_)) if i32::try_from(*n).is_ok() => Value::Int4(*n as i32),
+                                (Value::Int8(n), Value::Int8(_)) if i32::try_from(*n).is_ok() => {
+                                    Value::Int4(*n as i32)
+                                }
                                 _ => folded,
                             };
                             let ty = folded.data_type();
-                            Ok((Expr::Literal(folded), if matches!(ty, DataType::Numeric(_)) { t } else { ty }))
+                            Ok((
+                                Expr::Literal(folded),
+                                if matches!(ty, DataType::Numeric(_)) {
+                                    t
+                                } else {
+                                    ty
+                                },
+                            ))
                         }
-                        _ => Ok((Expr::Neg(Box::new(coerce(x, &t, &DataType::Numeric(None))?)), if t == DataType::Unknown { DataType::Numeric(None) } else { t })),
+                        _ => Ok((
+                            Expr::Neg(Box::new(coerce(x, &t, &DataType::Numeric(None))?)),
+                            if t == DataType::Unknown {
+                                DataType::Numeric(None)
+                            } else {
+                                t
+                            },
+                        )),
                     },
                     U::Plus => Ok((x, t)),
                     U::PGSquareRoot => Ok((Expr::Func("sqrt".into(), vec![x]), DataType::Float8)),
                     U::PGAbs => Ok((Expr::Func("abs".into(), vec![x]), t)),
-                    U::BitwiseNot => Ok((Expr::Binary { op: BinOp::BitXor, left: Box::new(x), right: Box::new(Expr::Literal(Value::Int8(-1))) }, t)),
-                    other => Err(AuroraError::undefined_function(format!("operator does not exist: {other} {t}"))),
+                    U::BitwiseNot => Ok((
+                        Expr::Binary {
+                            op: BinOp::BitXor,
+                            left: Box::new(x),
+                            right: Box::new(Expr::Literal(Value::Int8(-1))),
+                        },
+                        t,
+                    )),
+                    other => Err(AuroraError::undefined_function(format!(
+                        "operator does not exist: {other} {t}"
+                    ))),
                 }
             }
             E::IsNull(x) | E::IsNotNull(x) => {
                 let (b, _) = self.expr(x, ctx)?;
-                Ok((Expr::IsNull(Box::new(b), matches!(e, E::IsNotNull(_))), DataType::Bool))
+                Ok((
+                    Expr::IsNull(Box::new(b), matches!(e, E::IsNotNull(_))),
+                    DataType::Bool,
+                ))
             }
-            E::IsTrue(x) | E::IsNotTrue(x) | E::IsFalse(x) | E::IsNotFalse(x) | E::IsUnknown(x) | E::IsNotUnknown(x) => {
+            E::IsTrue(x)
+            | E::IsNotTrue(x)
+            | E::IsFalse(x)
+            | E::IsNotFalse(x)
+            | E::IsUnknown(x)
+            | E::IsNotUnknown(x) => {
                 let (b, t) = self.expr(x, ctx)?;
                 bool_type_check(&t, "IS TRUE")?;
                 let b = Box::new(coerce(b, &t, &DataType::Bool)?);
@@ -278,25 +387,51 @@ impl Binder<'_> {
             E::IsDistinctFrom(a, b) | E::IsNotDistinctFrom(a, b) => {
                 let (x, xt) = self.expr(a, ctx)?;
                 let (y, yt) = self.expr(b, ctx)?;
-                let t = DataType::common(&xt, &yt).ok_or_else(|| AuroraError::undefined_function(format!("operator does not exist: {xt} = {yt}")))?;
-                Ok((Expr::IsDistinct(Box::new(coerce(x, &xt, &t)?), Box::new(coerce(y, &yt, &t)?), matches!(e, E::IsNotDistinctFrom(..))), DataType::Bool))
+                let t = DataType::common(&xt, &yt).ok_or_else(|| {
+                    AuroraError::undefined_function(format!("operator does not exist: {xt} = {yt}"))
+                })?;
+                Ok((
+                    Expr::IsDistinct(
+                        Box::new(coerce(x, &xt, &t)?),
+                        Box::new(coerce(y, &yt, &t)?),
+                        matches!(e, E::IsNotDistinctFrom(..)),
+                    ),
+                    DataType::Bool,
+                ))
             }
-            E::In { expr, target: ast::InTarget::List(list), negated, .. } => {
+            E::In {
+                expr,
+                target: ast::InTarget::List(list),
+                negated,
+                ..
+            } => {
                 let (x, xt) = self.expr(expr, ctx)?;
                 let mut items = Vec::with_capacity(list.len());
                 let mut t = xt.clone();
                 let mut bound = Vec::new();
                 for item in list {
                     let (b, bt) = self.expr(item, ctx)?;
-                    t = DataType::common(&t, &bt).ok_or_else(|| AuroraError::undefined_function(format!("operator does not exist: {xt} = {bt}")))?;
+                    t = DataType::common(&t, &bt).ok_or_else(|| {
+                        AuroraError::undefined_function(format!(
+                            "operator does not exist: {xt} = {bt}"
+                        ))
+                    })?;
                     bound.push((b, bt));
                 }
                 for (b, bt) in bound {
                     items.push(coerce(b, &bt, &t)?);
                 }
-                Ok((Expr::InList(Box::new(coerce(x, &xt, &t)?), items, *negated), DataType::Bool))
+                Ok((
+                    Expr::InList(Box::new(coerce(x, &xt, &t)?), items, *negated),
+                    DataType::Bool,
+                ))
             }
-            E::In { expr, target: ast::InTarget::Subquery(subquery), negated, .. } => {
+            E::In {
+                expr,
+                target: ast::InTarget::Subquery(subquery),
+                negated,
+                ..
+            } => {
                 let (x, xt) = self.expr(expr, ctx)?;
                 let (plan, cols, correlated) = self.subquery(subquery, ctx)?;
                 if cols.len() != 1 {
@@ -304,26 +439,77 @@ impl Binder<'_> {
                 }
                 let st = cols[0].1.clone();
                 if DataType::common(&xt, &st).is_none() {
-                    return Err(AuroraError::undefined_function(format!("operator does not exist: {xt} = {st}")));
+                    return Err(AuroraError::undefined_function(format!(
+                        "operator does not exist: {xt} = {st}"
+                    )));
                 }
-                Ok((Expr::InSubquery(Box::new(coerce(x, &xt, &st)?), plan, *negated, correlated), DataType::Bool))
+                Ok((
+                    Expr::InSubquery(Box::new(coerce(x, &xt, &st)?), plan, *negated, correlated),
+                    DataType::Bool,
+                ))
             }
-            E::In { expr, target: ast::InTarget::Unnest(array_expr), negated, .. } => {
+            E::In {
+                expr,
+                target: ast::InTarget::Unnest(array_expr),
+                negated,
+                ..
+            } => {
                 let (x, _) = self.expr(expr, ctx)?;
                 let (a, _) = self.expr(array_expr, ctx)?;
-                let any = Expr::AnyArray { left: Box::new(x), op: BinOp::Eq, right: Box::new(a), all: false };
-                Ok((if *negated { Expr::Not(Box::new(any)) } else { any }, DataType::Bool))
+                let any = Expr::AnyArray {
+                    left: Box::new(x),
+                    op: BinOp::Eq,
+                    right: Box::new(a),
+                    all: false,
+                };
+                Ok((
+                    if *negated {
+                        Expr::Not(Box::new(any))
+                    } else {
+                        any
+                    },
+                    DataType::Bool,
+                ))
             }
-            E::Between { expr, negated, low, high } => {
+            E::Between {
+                expr,
+                negated,
+                low,
+                high,
+            } => {
                 let x = self.expr(expr, ctx)?;
                 let lo = self.expr(low, ctx)?;
                 let hi = self.expr(high, ctx)?;
                 let (ge, _) = self.binary(BinOp::GtEq, x.clone(), lo)?;
                 let (le, _) = self.binary(BinOp::LtEq, x, hi)?;
-                let both = Expr::Binary { op: BinOp::And, left: Box::new(ge), right: Box::new(le) };
-                Ok((if *negated { Expr::Not(Box::new(both)) } else { both }, DataType::Bool))
+                let both = Expr::Binary {
+                    op: BinOp::And,
+                    left: Box::new(ge),
+                    right: Box::new(le),
+                };
+                Ok((
+                    if *negated {
+                        Expr::Not(Box::new(both))
+                    } else {
+                        both
+                    },
+                    DataType::Bool,
+                ))
             }
-            E::Like { negated, expr, pattern, escape_char, any: false } | E::ILike { negated, expr, pattern, escape_char, any: false } => {
+            E::Like {
+                negated,
+                expr,
+                pattern,
+                escape_char,
+                any: false,
+            }
+            | E::ILike {
+                negated,
+                expr,
+                pattern,
+                escape_char,
+                any: false,
+            } => {
                 let (x, _) = self.expr(expr, ctx)?;
                 let (p, _) = self.expr(pattern, ctx)?;
                 let escape = match escape_char {
@@ -331,52 +517,102 @@ impl Binder<'_> {
                     None => None,
                 };
                 Ok((
-                    Expr::Like { expr: Box::new(x), pattern: Box::new(p), escape, insensitive: matches!(e, E::ILike { .. }), negated: *negated },
+                    Expr::Like {
+                        expr: Box::new(x),
+                        pattern: Box::new(p),
+                        escape,
+                        insensitive: matches!(e, E::ILike { .. }),
+                        negated: *negated,
+                    },
                     DataType::Bool,
                 ))
             }
-            E::AnyOp { left, compare_op, right, .. } | E::AllOp { left, compare_op, right } => {
+            E::AnyOp {
+                left,
+                compare_op,
+                right,
+                ..
+            }
+            | E::AllOp {
+                left,
+                compare_op,
+                right,
+            } => {
                 let all = matches!(e, E::AllOp { .. });
                 let op = binop(compare_op)?;
                 let (l, lt) = self.expr(left, ctx)?;
                 if let E::Subquery(q) = right.as_ref() {
                     let (plan, _, _) = self.subquery(q, ctx)?;
-                    return Ok((Expr::AnySubquery { left: Box::new(l), op, plan, all }, DataType::Bool));
+                    return Ok((
+                        Expr::AnySubquery {
+                            left: Box::new(l),
+                            op,
+                            plan,
+                            all,
+                        },
+                        DataType::Bool,
+                    ));
                 }
                 let (r, rt) = self.expr(right, ctx)?;
                 let r = match (&rt, &r) {
-                    (DataType::Unknown, _) => coerce(r, &rt, &DataType::Array(Box::new(lt.clone())))?,
+                    (DataType::Unknown, _) => {
+                        coerce(r, &rt, &DataType::Array(Box::new(lt.clone())))?
+                    }
                     _ => r,
                 };
-                Ok((Expr::AnyArray { left: Box::new(l), op, right: Box::new(r), all }, DataType::Bool))
+                Ok((
+                    Expr::AnyArray {
+                        left: Box::new(l),
+                        op,
+                        right: Box::new(r),
+                        all,
+                    },
+                    DataType::Bool,
+                ))
             }
-            E::Cast { expr, data_type, .. } => {
+            E::Cast {
+                expr, data_type, ..
+            } => {
                 let t = DataType::from_ast(data_type)?;
                 let (x, xt) = self.expr(expr, ctx)?;
-                if let Expr::Literal(v) = &x {
-                    if xt == DataType::Unknown || !v.is_null() {
-                        return Ok((Expr::Literal(cast::cast(v, &t, CastMode::Explicit)?), t));
-                    }
+                if let Expr::Literal(v) = &x
+                    && (xt == DataType::Unknown || !v.is_null())
+                {
+                    return Ok((Expr::Literal(cast::cast(v, &t, CastMode::Explicit)?), t));
                 }
                 Ok((Expr::Cast(Box::new(x), t.clone()), t))
             }
             E::TypedString(ts) => {
                 let t = DataType::from_ast(&ts.data_type)?;
                 let (v, _) = self.literal(&ts.value.value)?;
-                let Expr::Literal(v) = v else { return Err(AuroraError::sql("42601", "bad typed literal")) };
+                let Expr::Literal(v) = v else {
+                    return Err(AuroraError::sql("42601", "bad typed literal"));
+                };
                 Ok((Expr::Literal(cast::cast(&v, &t, CastMode::Explicit)?), t))
             }
             E::Interval(iv) => {
                 let (x, _) = self.expr(&iv.value, ctx)?;
                 let text = match &x {
                     Expr::Literal(v) => cast::text_of(v).to_string(),
-                    _ => return Ok((Expr::Cast(Box::new(x), DataType::Interval), DataType::Interval)),
+                    _ => {
+                        return Ok((
+                            Expr::Cast(Box::new(x), DataType::Interval),
+                            DataType::Interval,
+                        ));
+                    }
                 };
                 let text = match &iv.leading_field {
                     Some(f) if iv.last_field.is_none() => format!("{text} {}", datetime_field(f)),
                     _ => text,
                 };
-                Ok((Expr::Literal(cast::cast(&Value::text(text), &DataType::Interval, CastMode::Explicit)?), DataType::Interval))
+                Ok((
+                    Expr::Literal(cast::cast(
+                        &Value::text(text),
+                        &DataType::Interval,
+                        CastMode::Explicit,
+                    )?),
+                    DataType::Interval,
+                ))
             }
             E::Extract { field, expr, .. } => {
                 let (x, _) = self.expr(expr, ctx)?;
@@ -384,20 +620,35 @@ impl Binder<'_> {
                     ast::DateTimeField::Custom(i) => ident(i),
                     other => datetime_field(other),
                 };
-                Ok((Expr::Func("extract".into(), vec![Expr::Literal(Value::text(f)), x]), DataType::Numeric(None)))
+                Ok((
+                    Expr::Func("extract".into(), vec![Expr::Literal(Value::text(f)), x]),
+                    DataType::Numeric(None),
+                ))
             }
             E::Ceil { expr, .. } | E::Floor { expr, .. } => {
                 let (x, t) = self.expr(expr, ctx)?;
-                let name = if matches!(e, E::Ceil { .. }) { "ceil" } else { "floor" };
+                let name = if matches!(e, E::Ceil { .. }) {
+                    "ceil"
+                } else {
+                    "floor"
+                };
                 let t = crate::functions::return_type(name, &[t])?;
                 Ok((Expr::Func(name.into(), vec![x]), t))
             }
             E::Position { expr, r#in } => {
                 let (needle, _) = self.expr(expr, ctx)?;
                 let (hay, _) = self.expr(r#in, ctx)?;
-                Ok((Expr::Func("strpos".into(), vec![hay, needle]), DataType::Int4))
+                Ok((
+                    Expr::Func("strpos".into(), vec![hay, needle]),
+                    DataType::Int4,
+                ))
             }
-            E::Substring { expr, substring_from, substring_for, .. } => {
+            E::Substring {
+                expr,
+                substring_from,
+                substring_for,
+                ..
+            } => {
                 let mut args = vec![self.expr(expr, ctx)?.0];
                 args.push(match substring_from {
                     Some(f) => self.expr(f, ctx)?.0,
@@ -408,7 +659,12 @@ impl Binder<'_> {
                 }
                 Ok((Expr::Func("substring".into(), args), DataType::Text))
             }
-            E::Trim { expr, trim_where, trim_what, trim_characters } => {
+            E::Trim {
+                expr,
+                trim_where,
+                trim_what,
+                trim_characters,
+            } => {
                 let mut args = vec![self.expr(expr, ctx)?.0];
                 if let Some(w) = trim_what {
                     args.push(self.expr(w, ctx)?.0);
@@ -422,14 +678,28 @@ impl Binder<'_> {
                 };
                 Ok((Expr::Func(name.into(), args), DataType::Text))
             }
-            E::Overlay { expr, overlay_what, overlay_from, overlay_for } => {
-                let mut args = vec![self.expr(expr, ctx)?.0, self.expr(overlay_what, ctx)?.0, self.expr(overlay_from, ctx)?.0];
+            E::Overlay {
+                expr,
+                overlay_what,
+                overlay_from,
+                overlay_for,
+            } => {
+                let mut args = vec![
+                    self.expr(expr, ctx)?.0,
+                    self.expr(overlay_what, ctx)?.0,
+                    self.expr(overlay_from, ctx)?.0,
+                ];
                 if let Some(f) = overlay_for {
                     args.push(self.expr(f, ctx)?.0);
                 }
                 Ok((Expr::Func("overlay".into(), args), DataType::Text))
             }
-            E::Case { operand, conditions, else_result, .. } => {
+            E::Case {
+                operand,
+                conditions,
+                else_result,
+                ..
+            } => {
                 let op = match operand {
                     Some(o) => Some(self.expr(o, ctx)?),
                     None => None,
@@ -450,7 +720,11 @@ impl Binder<'_> {
                 };
                 let mut t = DataType::Unknown;
                 for (_, rt) in results.iter().chain(otherwise.iter()) {
-                    t = DataType::common(&t, rt).ok_or_else(|| AuroraError::datatype_mismatch(format!("CASE types {t} and {rt} cannot be matched")))?;
+                    t = DataType::common(&t, rt).ok_or_else(|| {
+                        AuroraError::datatype_mismatch(format!(
+                            "CASE types {t} and {rt} cannot be matched"
+                        ))
+                    })?;
                 }
                 if t == DataType::Unknown {
                     t = DataType::Text;
@@ -468,7 +742,14 @@ impl Binder<'_> {
                     Some((x, xt)) => Some(Box::new(coerce(x, &xt, &t)?)),
                     None => None,
                 };
-                Ok((Expr::Case { operand: op.map(|o| Box::new(o.0)), whens: bound_whens, otherwise }, t))
+                Ok((
+                    Expr::Case {
+                        operand: op.map(|o| Box::new(o.0)),
+                        whens: bound_whens,
+                        otherwise,
+                    },
+                    t,
+                ))
             }
             E::Exists { subquery, negated } => {
                 let (plan, _, correlated) = self.subquery(subquery, ctx)?;
@@ -477,7 +758,10 @@ impl Binder<'_> {
             E::Subquery(q) => {
                 let (plan, cols, correlated) = self.subquery(q, ctx)?;
                 if cols.len() != 1 {
-                    return Err(AuroraError::sql("42601", "subquery must return only one column"));
+                    return Err(AuroraError::sql(
+                        "42601",
+                        "subquery must return only one column",
+                    ));
                 }
                 Ok((Expr::Scalar(plan, correlated), cols[0].1.clone()))
             }
@@ -486,13 +770,20 @@ impl Binder<'_> {
                 let mut t = DataType::Unknown;
                 for x in &arr.elem {
                     let (b, bt) = self.expr(x, ctx)?;
-                    t = DataType::common(&t, &bt).ok_or_else(|| AuroraError::datatype_mismatch(format!("ARRAY types {t} and {bt} cannot be matched")))?;
+                    t = DataType::common(&t, &bt).ok_or_else(|| {
+                        AuroraError::datatype_mismatch(format!(
+                            "ARRAY types {t} and {bt} cannot be matched"
+                        ))
+                    })?;
                     items.push((b, bt));
                 }
                 if t == DataType::Unknown {
                     t = DataType::Text;
                 }
-                let items = items.into_iter().map(|(b, bt)| coerce(b, &bt, &t)).collect::<Result<Vec<_>>>()?;
+                let items = items
+                    .into_iter()
+                    .map(|(b, bt)| coerce(b, &bt, &t))
+                    .collect::<Result<Vec<_>>>()?;
                 Ok((Expr::Array(items), DataType::Array(Box::new(t))))
             }
             E::CompoundFieldAccess { root, access_chain } => {
@@ -513,7 +804,9 @@ impl Binder<'_> {
                 Ok((x, t))
             }
             E::Function(f) => self.function(f, ctx),
-            E::Tuple(_) => Err(AuroraError::unsupported("row constructors outside comparisons")),
+            E::Tuple(_) => Err(AuroraError::unsupported(
+                "row constructors outside comparisons",
+            )),
             other => Err(AuroraError::unsupported(format!("expression {other}"))),
         }
     }
@@ -525,46 +818,89 @@ impl Binder<'_> {
             bool_type_check(&rt, if op == BinOp::And { "AND" } else { "OR" })?;
             let l = coerce(l, &lt, &DataType::Bool)?;
             let r = coerce(r, &rt, &DataType::Bool)?;
-            return Ok((Expr::Binary { op, left: Box::new(l), right: Box::new(r) }, DataType::Bool));
+            return Ok((
+                Expr::Binary {
+                    op,
+                    left: Box::new(l),
+                    right: Box::new(r),
+                },
+                DataType::Bool,
+            ));
         }
         // Untyped operands take the other side's type (PostgreSQL's unknown-literal rule).
         let (l, r) = match (&lt, &rt) {
-            (DataType::Unknown, t) if *t != DataType::Unknown && !matches!(op, BinOp::Concat) => (coerce(l, &lt, &operand_type(op, t))?, r),
-            (t, DataType::Unknown) if *t != DataType::Unknown && !matches!(op, BinOp::Concat) => (l, coerce(r, &rt, &operand_type_right(op, t))?),
+            (DataType::Unknown, t) if *t != DataType::Unknown && !matches!(op, BinOp::Concat) => {
+                (coerce(l, &lt, &operand_type(op, t))?, r)
+            }
+            (t, DataType::Unknown) if *t != DataType::Unknown && !matches!(op, BinOp::Concat) => {
+                (l, coerce(r, &rt, &operand_type_right(op, t))?)
+            }
             _ => (l, r),
         };
-        let lt2 = if lt == DataType::Unknown && rt != DataType::Unknown && op != BinOp::Concat { operand_type(op, &rt) } else { lt };
-        let rt2 = if rt == DataType::Unknown && lt2 != DataType::Unknown && op != BinOp::Concat { operand_type_right(op, &lt2) } else { rt };
+        let lt2 = if lt == DataType::Unknown && rt != DataType::Unknown && op != BinOp::Concat {
+            operand_type(op, &rt)
+        } else {
+            lt
+        };
+        let rt2 = if rt == DataType::Unknown && lt2 != DataType::Unknown && op != BinOp::Concat {
+            operand_type_right(op, &lt2)
+        } else {
+            rt
+        };
         let t = binary_type(op, &lt2, &rt2)?;
         // Fold constant arithmetic on literals (keeps index lookups on `id = 1 + 1` possible).
-        if let (Expr::Literal(a), Expr::Literal(b)) = (&l, &r) {
-            if !matches!(op, BinOp::Regex { .. }) {
-                if let Ok(v) = crate::ops::binary(op, a, b) {
-                    return Ok((Expr::Literal(v), t));
-                }
-            }
+        if let (Expr::Literal(a), Expr::Literal(b)) = (&l, &r)
+            && !matches!(op, BinOp::Regex { .. })
+            && let Ok(v) = crate::ops::binary(op, a, b)
+        {
+            return Ok((Expr::Literal(v), t));
         }
-        Ok((Expr::Binary { op, left: Box::new(l), right: Box::new(r) }, t))
+        Ok((
+            Expr::Binary {
+                op,
+                left: Box::new(l),
+                right: Box::new(r),
+            },
+            t,
+        ))
     }
 
     fn literal(&mut self, v: &ast::Value) -> Result<Typed> {
         use ast::Value as V;
         Ok(match v {
             V::Number(n, _) => number_literal(n)?,
-            V::SingleQuotedString(s) | V::EscapedStringLiteral(s) | V::NationalStringLiteral(s) | V::UnicodeStringLiteral(s) => {
+            V::SingleQuotedString(s)
+            | V::EscapedStringLiteral(s)
+            | V::NationalStringLiteral(s)
+            | V::UnicodeStringLiteral(s) => {
                 (Expr::Literal(Value::text(s.as_str())), DataType::Unknown)
             }
-            V::DollarQuotedString(d) => (Expr::Literal(Value::text(d.value.as_str())), DataType::Unknown),
-            V::HexStringLiteral(h) => (Expr::Literal(cast::cast(&Value::text(format!("\\x{h}")), &DataType::Bytea, CastMode::Explicit)?), DataType::Bytea),
+            V::DollarQuotedString(d) => (
+                Expr::Literal(Value::text(d.value.as_str())),
+                DataType::Unknown,
+            ),
+            V::HexStringLiteral(h) => (
+                Expr::Literal(cast::cast(
+                    &Value::text(format!("\\x{h}")),
+                    &DataType::Bytea,
+                    CastMode::Explicit,
+                )?),
+                DataType::Bytea,
+            ),
             V::Boolean(b) => (Expr::Literal(Value::Bool(*b)), DataType::Bool),
             V::Null => (Expr::Literal(Value::Null), DataType::Unknown),
             V::Placeholder(p) => {
-                let n: usize = p
-                    .trim_start_matches('$')
-                    .parse()
-                    .map_err(|_| AuroraError::Syntax { message: format!("syntax error at or near \"{p}\"") })?;
+                let n: usize =
+                    p.trim_start_matches('$')
+                        .parse()
+                        .map_err(|_| AuroraError::Syntax {
+                            message: format!("syntax error at or near \"{p}\""),
+                        })?;
                 if n == 0 || n > 65535 {
-                    return Err(AuroraError::sql("42P02", format!("there is no parameter ${n}")));
+                    return Err(AuroraError::sql(
+                        "42P02",
+                        format!("there is no parameter ${n}"),
+                    ));
                 }
                 if self.param_count < n {
                     self.param_count = n;
@@ -576,22 +912,38 @@ impl Binder<'_> {
     }
 
     fn function(&mut self, f: &ast::Function, ctx: &mut Ctx) -> Result<Typed> {
-        let name = f.name.0.last().and_then(|p| p.as_ident()).map(ident).unwrap_or_default();
+        let name = f
+            .name
+            .0
+            .last()
+            .and_then(|p| p.as_ident())
+            .map(ident)
+            .unwrap_or_default();
         let (args, distinct, clauses) = match &f.args {
             ast::FunctionArguments::None => (Vec::new(), false, Vec::new()),
             ast::FunctionArguments::List(list) => (
                 list.args.clone(),
-                matches!(list.duplicate_treatment, Some(ast::DuplicateTreatment::Distinct)),
+                matches!(
+                    list.duplicate_treatment,
+                    Some(ast::DuplicateTreatment::Distinct)
+                ),
                 list.clauses.clone(),
             ),
-            ast::FunctionArguments::Subquery(_) => return Err(AuroraError::unsupported("subquery as function argument")),
+            ast::FunctionArguments::Subquery(_) => {
+                return Err(AuroraError::unsupported("subquery as function argument"));
+            }
         };
-        let star = args.iter().any(|a| matches!(a, ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)));
+        let star = args
+            .iter()
+            .any(|a| matches!(a, ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)));
         let arg_exprs: Vec<&ast::Expr> = args
             .iter()
             .filter_map(|a| match a {
                 ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e)) => Some(e),
-                ast::FunctionArg::Named { arg: ast::FunctionArgExpr::Expr(e), .. } => Some(e),
+                ast::FunctionArg::Named {
+                    arg: ast::FunctionArgExpr::Expr(e),
+                    ..
+                } => Some(e),
                 _ => None,
             })
             .collect();
@@ -605,7 +957,10 @@ impl Binder<'_> {
             return self.window_call(&name, &arg_exprs, f, distinct, ctx);
         }
         if is_window_only(&name) {
-            return Err(AuroraError::sql("42809", format!("window function {name} requires an OVER clause")));
+            return Err(AuroraError::sql(
+                "42809",
+                format!("window function {name} requires an OVER clause"),
+            ));
         }
         if is_aggregate(&name) {
             let Some(agg) = ctx.agg.as_mut() else {
@@ -613,7 +968,10 @@ impl Binder<'_> {
                     ctx.found_aggregate = true;
                     return Ok((Expr::Literal(Value::Null), DataType::Unknown));
                 }
-                return Err(AuroraError::sql("42803", format!("aggregate functions are not allowed in {}", ctx.clause)));
+                return Err(AuroraError::sql(
+                    "42803",
+                    format!("aggregate functions are not allowed in {}", ctx.clause),
+                ));
             };
             let mut input = Ctx::plain(agg.input.clone());
             input.clause = "aggregate function calls";
@@ -637,11 +995,21 @@ impl Binder<'_> {
                 order_by.push(self.sort_key(o, &mut input)?);
             }
             if name == "count" && !star && bound.len() != 1 {
-                return Err(AuroraError::undefined_function("function count() does not exist"));
+                return Err(AuroraError::undefined_function(
+                    "function count() does not exist",
+                ));
             }
             let t = agg_type(&name, &types)?;
-            let call = AggCall { func: name, args: if star { Vec::new() } else { bound }, distinct, filter, order_by };
-            let Some(agg) = ctx.agg.as_mut() else { return Err(AuroraError::sql("XX000", "aggregate context lost")) };
+            let call = AggCall {
+                func: name,
+                args: if star { Vec::new() } else { bound },
+                distinct,
+                filter,
+                order_by,
+            };
+            let Some(agg) = ctx.agg.as_mut() else {
+                return Err(AuroraError::sql("XX000", "aggregate context lost"));
+            };
             agg.aggs.push(call);
             agg.agg_types.push(t.clone());
             return Ok((Expr::Column(agg.groups.len() + agg.aggs.len() - 1), t));
@@ -657,17 +1025,40 @@ impl Binder<'_> {
             "coalesce" => {
                 let mut t = DataType::Unknown;
                 for at in &types {
-                    t = DataType::common(&t, at).ok_or_else(|| AuroraError::datatype_mismatch(format!("COALESCE types {t} and {at} cannot be matched")))?;
+                    t = DataType::common(&t, at).ok_or_else(|| {
+                        AuroraError::datatype_mismatch(format!(
+                            "COALESCE types {t} and {at} cannot be matched"
+                        ))
+                    })?;
                 }
-                let args = bound.into_iter().zip(types.iter()).map(|(b, bt)| coerce(b, bt, &t)).collect::<Result<Vec<_>>>()?;
-                Ok((Expr::Coalesce(args), if t == DataType::Unknown { DataType::Text } else { t }))
+                let args = bound
+                    .into_iter()
+                    .zip(types.iter())
+                    .map(|(b, bt)| coerce(b, bt, &t))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((
+                    Expr::Coalesce(args),
+                    if t == DataType::Unknown {
+                        DataType::Text
+                    } else {
+                        t
+                    },
+                ))
             }
             "nullif" | "greatest" | "least" => {
                 let mut t = DataType::Unknown;
                 for at in &types {
-                    t = DataType::common(&t, at).ok_or_else(|| AuroraError::datatype_mismatch(format!("{name} types {t} and {at} cannot be matched")))?;
+                    t = DataType::common(&t, at).ok_or_else(|| {
+                        AuroraError::datatype_mismatch(format!(
+                            "{name} types {t} and {at} cannot be matched"
+                        ))
+                    })?;
                 }
-                let args = bound.into_iter().zip(types.iter()).map(|(b, bt)| coerce(b, bt, &t)).collect::<Result<Vec<_>>>()?;
+                let args = bound
+                    .into_iter()
+                    .zip(types.iter())
+                    .map(|(b, bt)| coerce(b, bt, &t))
+                    .collect::<Result<Vec<_>>>()?;
                 Ok((Expr::Func(name.into(), args), t))
             }
             _ => {
@@ -677,12 +1068,27 @@ impl Binder<'_> {
         }
     }
 
-    fn window_call(&mut self, name: &str, args: &[&ast::Expr], f: &ast::Function, distinct: bool, ctx: &mut Ctx) -> Result<Typed> {
+    fn window_call(
+        &mut self,
+        name: &str,
+        args: &[&ast::Expr],
+        f: &ast::Function,
+        distinct: bool,
+        ctx: &mut Ctx,
+    ) -> Result<Typed> {
         if !ctx.windows_allowed {
-            return Err(AuroraError::sql("42P20", format!("window functions are not allowed in {}", ctx.clause)));
+            return Err(AuroraError::sql(
+                "42P20",
+                format!("window functions are not allowed in {}", ctx.clause),
+            ));
         }
         if !is_window_only(name) && !is_aggregate(name) {
-            return Err(AuroraError::sql("42809", format!("OVER specified, but {name} is not a window function nor an aggregate function")));
+            return Err(AuroraError::sql(
+                "42809",
+                format!(
+                    "OVER specified, but {name} is not a window function nor an aggregate function"
+                ),
+            ));
         }
         let spec = match &f.over {
             Some(ast::WindowType::WindowSpec(s)) => s.clone(),
@@ -691,7 +1097,9 @@ impl Binder<'_> {
                 .iter()
                 .find(|(wn, _)| *wn == ident(n))
                 .map(|(_, s)| s.clone())
-                .ok_or_else(|| AuroraError::sql("42704", format!("window \"{}\" does not exist", ident(n))))?,
+                .ok_or_else(|| {
+                    AuroraError::sql("42704", format!("window \"{}\" does not exist", ident(n)))
+                })?,
             None => return Err(AuroraError::sql("XX000", "window without OVER")),
         };
         // Arguments, partitions and ordering see the rows the window runs over.
@@ -718,7 +1126,15 @@ impl Binder<'_> {
         };
         ctx.windows_allowed = was;
         let frame = match &spec.window_frame {
-            None => Frame { rows: false, start: FrameBound::UnboundedPreceding, end: if order.is_empty() { FrameBound::UnboundedFollowing } else { FrameBound::CurrentRow } },
+            None => Frame {
+                rows: false,
+                start: FrameBound::UnboundedPreceding,
+                end: if order.is_empty() {
+                    FrameBound::UnboundedFollowing
+                } else {
+                    FrameBound::CurrentRow
+                },
+            },
             Some(fr) => {
                 let rows = matches!(fr.units, ast::WindowFrameUnits::Rows);
                 let bound = |b: &ast::WindowFrameBound, binder: &mut Self| -> Result<FrameBound> {
@@ -726,14 +1142,28 @@ impl Binder<'_> {
                         ast::WindowFrameBound::CurrentRow => FrameBound::CurrentRow,
                         ast::WindowFrameBound::Preceding(None) => FrameBound::UnboundedPreceding,
                         ast::WindowFrameBound::Following(None) => FrameBound::UnboundedFollowing,
-                        ast::WindowFrameBound::Preceding(Some(n)) | ast::WindowFrameBound::Following(Some(n)) => {
+                        ast::WindowFrameBound::Preceding(Some(n))
+                        | ast::WindowFrameBound::Following(Some(n)) => {
                             if !rows {
-                                return Err(AuroraError::unsupported("RANGE frames with an offset"));
+                                return Err(AuroraError::unsupported(
+                                    "RANGE frames with an offset",
+                                ));
                             }
                             let (x, _) = binder.expr(n, &mut Ctx::plain(Default::default()))?;
-                            let Expr::Literal(v) = x else { return Err(AuroraError::unsupported("non-constant frame offsets")) };
-                            let n = v.as_i64().filter(|n| *n >= 0).ok_or_else(|| AuroraError::sql("22013", "frame starting offset must not be negative"))? as u64;
-                            if matches!(b, ast::WindowFrameBound::Preceding(_)) { FrameBound::Preceding(n) } else { FrameBound::Following(n) }
+                            let Expr::Literal(v) = x else {
+                                return Err(AuroraError::unsupported("non-constant frame offsets"));
+                            };
+                            let n = v.as_i64().filter(|n| *n >= 0).ok_or_else(|| {
+                                AuroraError::sql(
+                                    "22013",
+                                    "frame starting offset must not be negative",
+                                )
+                            })? as u64;
+                            if matches!(b, ast::WindowFrameBound::Preceding(_)) {
+                                FrameBound::Preceding(n)
+                            } else {
+                                FrameBound::Following(n)
+                            }
                         }
                     })
                 };
@@ -755,7 +1185,19 @@ impl Binder<'_> {
                 _ => types.first().cloned().unwrap_or(DataType::Unknown),
             }
         };
-        let call = WinCall { func: name.to_string(), args: if name == "count" && bound.is_empty() { Vec::new() } else { bound }, partition, order, frame, filter, distinct };
+        let call = WinCall {
+            func: name.to_string(),
+            args: if name == "count" && bound.is_empty() {
+                Vec::new()
+            } else {
+                bound
+            },
+            partition,
+            order,
+            frame,
+            filter,
+            distinct,
+        };
         ctx.windows.push(call);
         Ok((Expr::Column(WIN_BASE + ctx.windows.len() - 1), t))
     }
@@ -769,11 +1211,24 @@ impl Binder<'_> {
     fn column(&mut self, table: Option<&String>, name: &str, ctx: &mut Ctx) -> Result<Typed> {
         if let Some(agg) = &ctx.agg {
             if let Some(k) = agg.input.resolve(table.map(|s| s.as_str()), name)? {
-                if let Some(i) = agg.groups.iter().position(|g| matches!(g, Expr::Column(c) if *c == k)) {
+                if let Some(i) = agg
+                    .groups
+                    .iter()
+                    .position(|g| matches!(g, Expr::Column(c) if *c == k))
+                {
                     return Ok((Expr::Column(i), agg.group_types[i].clone()));
                 }
-                let qual = agg.input.cols[k].table.clone().map(|t| format!("{t}.")).unwrap_or_default();
-                return Err(AuroraError::sql("42803", format!("column \"{qual}{name}\" must appear in the GROUP BY clause or be used in an aggregate function")));
+                let qual = agg.input.cols[k]
+                    .table
+                    .clone()
+                    .map(|t| format!("{t}."))
+                    .unwrap_or_default();
+                return Err(AuroraError::sql(
+                    "42803",
+                    format!(
+                        "column \"{qual}{name}\" must appear in the GROUP BY clause or be used in an aggregate function"
+                    ),
+                ));
             }
         } else if let Some(k) = ctx.scope.resolve(table.map(|s| s.as_str()), name)? {
             return Ok((Expr::Column(k), ctx.scope.cols[k].ty.clone()));
@@ -781,28 +1236,58 @@ impl Binder<'_> {
         for (depth, scope) in self.outer.iter().rev().enumerate() {
             if let Some(k) = scope.resolve(table.map(|s| s.as_str()), name)? {
                 self.correlated = true;
-                return Ok((Expr::Outer { depth: depth + 1, index: k }, scope.cols[k].ty.clone()));
+                return Ok((
+                    Expr::Outer {
+                        depth: depth + 1,
+                        index: k,
+                    },
+                    scope.cols[k].ty.clone(),
+                ));
             }
         }
         if let Some(t) = table {
             if !ctx.scope.has_table(t) && !self.outer.iter().any(|s| s.has_table(t)) {
-                return Err(AuroraError::sql("42P01", format!("missing FROM-clause entry for table \"{t}\"")));
+                return Err(AuroraError::sql(
+                    "42P01",
+                    format!("missing FROM-clause entry for table \"{t}\""),
+                ));
             }
-            return Err(AuroraError::UndefinedColumn { name: format!("{t}.{name}") });
+            return Err(AuroraError::UndefinedColumn {
+                name: format!("{t}.{name}"),
+            });
         }
-        Err(AuroraError::UndefinedColumn { name: name.to_string() })
+        Err(AuroraError::UndefinedColumn {
+            name: name.to_string(),
+        })
     }
 }
 
 /// A sort key from a bound expression and the item's options.
 pub fn make_key(expr: Expr, o: &ast::OrderByExpr) -> SortKey {
-    let desc = o.options.sort.as_ref().is_some_and(|s| matches!(s, ast::OrderBySort::Desc));
-    SortKey { expr, desc, nulls_first: o.options.nulls_first.unwrap_or(desc) }
+    let desc = o
+        .options
+        .sort
+        .as_ref()
+        .is_some_and(|s| matches!(s, ast::OrderBySort::Desc));
+    SortKey {
+        expr,
+        desc,
+        nulls_first: o.options.nulls_first.unwrap_or(desc),
+    }
 }
 
 fn operand_type(op: BinOp, other: &DataType) -> DataType {
     match (op, other) {
-        (BinOp::JsonGet | BinOp::JsonGetText | BinOp::JsonPath | BinOp::JsonPathText | BinOp::HasKey | BinOp::HasAnyKey | BinOp::HasAllKeys, _) => DataType::Jsonb,
+        (
+            BinOp::JsonGet
+            | BinOp::JsonGetText
+            | BinOp::JsonPath
+            | BinOp::JsonPathText
+            | BinOp::HasKey
+            | BinOp::HasAnyKey
+            | BinOp::HasAllKeys,
+            _,
+        ) => DataType::Jsonb,
         (BinOp::Add | BinOp::Sub, DataType::Interval) => DataType::Interval,
         _ => other.clone(),
     }
@@ -811,8 +1296,13 @@ fn operand_type(op: BinOp, other: &DataType) -> DataType {
 fn operand_type_right(op: BinOp, left: &DataType) -> DataType {
     match (op, left) {
         (BinOp::JsonGet | BinOp::JsonGetText | BinOp::HasKey, _) => DataType::Text,
-        (BinOp::JsonPath | BinOp::JsonPathText | BinOp::HasAnyKey | BinOp::HasAllKeys, _) => DataType::Array(Box::new(DataType::Text)),
-        (BinOp::Add | BinOp::Sub, DataType::Date | DataType::Timestamp | DataType::TimestampTz | DataType::Time) => DataType::Interval,
+        (BinOp::JsonPath | BinOp::JsonPathText | BinOp::HasAnyKey | BinOp::HasAllKeys, _) => {
+            DataType::Array(Box::new(DataType::Text))
+        }
+        (
+            BinOp::Add | BinOp::Sub,
+            DataType::Date | DataType::Timestamp | DataType::TimestampTz | DataType::Time,
+        ) => DataType::Interval,
         (BinOp::Sub, DataType::Jsonb | DataType::Json) => DataType::Text,
         (BinOp::Mul | BinOp::Div, DataType::Interval) => DataType::Float8,
         _ => left.clone(),
@@ -829,13 +1319,21 @@ fn agg_type(name: &str, types: &[DataType]) -> Result<DataType> {
             DataType::Float4 | DataType::Float8 => DataType::Float8,
             DataType::Interval => DataType::Interval,
             DataType::Unknown => DataType::Numeric(None),
-            other => return Err(AuroraError::undefined_function(format!("function sum({other}) does not exist"))),
+            other => {
+                return Err(AuroraError::undefined_function(format!(
+                    "function sum({other}) does not exist"
+                )));
+            }
         },
         "avg" => match t {
             DataType::Float4 | DataType::Float8 => DataType::Float8,
             DataType::Interval => DataType::Interval,
             t if t.numeric_rank().is_some() || t == DataType::Unknown => DataType::Numeric(None),
-            other => return Err(AuroraError::undefined_function(format!("function avg({other}) does not exist"))),
+            other => {
+                return Err(AuroraError::undefined_function(format!(
+                    "function avg({other}) does not exist"
+                )));
+            }
         },
         "min" | "max" => t,
         "string_agg" => DataType::Text,

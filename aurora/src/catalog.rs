@@ -122,7 +122,15 @@ impl Table {
         self.columns
             .iter()
             .position(|c| c.name == name)
-            .ok_or_else(|| AuroraError::sql("42703", format!("column \"{name}\" of relation \"{}\" does not exist", self.name)))
+            .ok_or_else(|| {
+                AuroraError::sql(
+                    "42703",
+                    format!(
+                        "column \"{name}\" of relation \"{}\" does not exist",
+                        self.name
+                    ),
+                )
+            })
     }
 }
 
@@ -212,7 +220,11 @@ impl Default for Catalog {
 
 /// Folds an identifier the way PostgreSQL does: quoted keeps case, unquoted is lower-cased.
 pub fn ident(i: &ast::Ident) -> String {
-    if i.quote_style.is_some() { i.value.clone() } else { i.value.to_lowercase() }
+    if i.quote_style.is_some() {
+        i.value.clone()
+    } else {
+        i.value.to_lowercase()
+    }
 }
 
 /// Splits a possibly qualified name into (schema, name).
@@ -220,13 +232,20 @@ pub fn split_name(name: &ast::ObjectName) -> Result<(Option<String>, String)> {
     let parts: Vec<String> = name
         .0
         .iter()
-        .map(|p| p.as_ident().map(ident).ok_or_else(|| AuroraError::sql("42601", format!("invalid name \"{name}\""))))
+        .map(|p| {
+            p.as_ident()
+                .map(ident)
+                .ok_or_else(|| AuroraError::sql("42601", format!("invalid name \"{name}\"")))
+        })
         .collect::<Result<_>>()?;
     match parts.as_slice() {
         [n] => Ok((None, n.clone())),
         [s, n] => Ok((Some(s.clone()), n.clone())),
         [_db, s, n] => Ok((Some(s.clone()), n.clone())),
-        _ => Err(AuroraError::sql("42601", format!("improper qualified name (too many dotted names): {name}"))),
+        _ => Err(AuroraError::sql(
+            "42601",
+            format!("improper qualified name (too many dotted names): {name}"),
+        )),
     }
 }
 
@@ -241,58 +260,104 @@ impl Catalog {
     /// Looks a relation up (schema `public` when unqualified).
     pub fn lookup(&self, schema: &Option<String>, name: &str) -> Option<Relation> {
         let schema = schema.as_deref().unwrap_or("public");
-        self.names.get(&(schema.to_string(), name.to_string())).copied()
+        self.names
+            .get(&(schema.to_string(), name.to_string()))
+            .copied()
     }
 
     /// The table with this name, or 42P01 (42809 if the name is not a table).
     pub fn table_by_name(&self, schema: &Option<String>, name: &str) -> Result<&Table> {
         match self.lookup(schema, name) {
             Some(Relation::Table(id)) => self.table(id),
-            Some(_) => Err(AuroraError::sql("42809", format!("\"{name}\" is not a table"))),
-            None => Err(AuroraError::UndefinedTable { name: name.to_string() }),
+            Some(_) => Err(AuroraError::sql(
+                "42809",
+                format!("\"{name}\" is not a table"),
+            )),
+            None => Err(AuroraError::UndefinedTable {
+                name: name.to_string(),
+            }),
         }
     }
 
     /// A table by id.
     pub fn table(&self, id: TableId) -> Result<&Table> {
-        self.tables.get(&id).ok_or_else(|| AuroraError::UndefinedTable { name: format!("#{id}") })
+        self.tables
+            .get(&id)
+            .ok_or_else(|| AuroraError::UndefinedTable {
+                name: format!("#{id}"),
+            })
     }
 
     /// Errors with 42P07 when the name is taken.
     pub fn ensure_free(&self, schema: &str, name: &str) -> Result<()> {
         if !self.schemas.contains(schema) {
-            return Err(AuroraError::sql("3F000", format!("schema \"{schema}\" does not exist")));
+            return Err(AuroraError::sql(
+                "3F000",
+                format!("schema \"{schema}\" does not exist"),
+            ));
         }
-        if self.names.contains_key(&(schema.to_string(), name.to_string())) {
-            return Err(AuroraError::sql("42P07", format!("relation \"{name}\" already exists")));
+        if self
+            .names
+            .contains_key(&(schema.to_string(), name.to_string()))
+        {
+            return Err(AuroraError::sql(
+                "42P07",
+                format!("relation \"{name}\" already exists"),
+            ));
         }
         Ok(())
     }
 
     /// Index definitions of a table.
     pub fn table_indexes(&self, table: &Table) -> Vec<&Index> {
-        table.indexes.iter().filter_map(|i| self.indexes.get(i)).collect()
+        table
+            .indexes
+            .iter()
+            .filter_map(|i| self.indexes.get(i))
+            .collect()
     }
 
     /// Foreign keys in other tables (or this one) that reference `table`.
     pub fn referencing(&self, table: TableId) -> Vec<(TableId, ForeignKey)> {
         self.tables
             .values()
-            .flat_map(|t| t.foreign_keys.iter().filter(|fk| fk.ref_table == table).map(move |fk| (t.id, fk.clone())))
+            .flat_map(|t| {
+                t.foreign_keys
+                    .iter()
+                    .filter(|fk| fk.ref_table == table)
+                    .map(move |fk| (t.id, fk.clone()))
+            })
             .collect()
     }
 
     /// A name for an implicit constraint, PostgreSQL style (`t_a_key`, `t_pkey`, `t_a_fkey`),
     /// made unique with a number suffix.
-    pub fn constraint_name(&self, schema: &str, table: &str, columns: &[&str], suffix: &str) -> String {
-        let base = if columns.is_empty() { format!("{table}_{suffix}") } else { format!("{table}_{}_{suffix}", columns.join("_")) };
+    pub fn constraint_name(
+        &self,
+        schema: &str,
+        table: &str,
+        columns: &[&str],
+        suffix: &str,
+    ) -> String {
+        let base = if columns.is_empty() {
+            format!("{table}_{suffix}")
+        } else {
+            format!("{table}_{}_{suffix}", columns.join("_"))
+        };
         let taken = |n: &str| {
-            self.names.contains_key(&(schema.to_string(), n.to_string()))
-                || self.tables.values().any(|t| t.checks.iter().any(|c| c.name == n) || t.foreign_keys.iter().any(|f| f.name == n))
+            self.names
+                .contains_key(&(schema.to_string(), n.to_string()))
+                || self.tables.values().any(|t| {
+                    t.checks.iter().any(|c| c.name == n)
+                        || t.foreign_keys.iter().any(|f| f.name == n)
+                })
         };
         if !taken(&base) {
             return base;
         }
-        (1..).map(|i| format!("{base}{i}")).find(|n| !taken(n)).unwrap_or(base)
+        (1..)
+            .map(|i| format!("{base}{i}"))
+            .find(|n| !taken(n))
+            .unwrap_or(base)
     }
 }

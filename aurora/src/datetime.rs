@@ -15,7 +15,10 @@ fn epoch() -> NaiveDate {
 }
 
 fn bad(type_name: &str, input: &str) -> AuroraError {
-    AuroraError::sql("22007", format!("invalid input syntax for type {type_name}: \"{input}\""))
+    AuroraError::sql(
+        "22007",
+        format!("invalid input syntax for type {type_name}: \"{input}\""),
+    )
 }
 
 /// Days since 1970-01-01 of a calendar date.
@@ -33,8 +36,11 @@ pub fn datetime_from_micros(micros: i64) -> NaiveDateTime {
     let days = micros.div_euclid(MICROS_PER_DAY);
     let rem = micros.rem_euclid(MICROS_PER_DAY);
     let date = epoch() + chrono::Duration::days(days);
-    let time = NaiveTime::from_num_seconds_from_midnight_opt((rem / 1_000_000) as u32, ((rem % 1_000_000) * 1000) as u32)
-        .unwrap_or_default();
+    let time = NaiveTime::from_num_seconds_from_midnight_opt(
+        (rem / 1_000_000) as u32,
+        ((rem % 1_000_000) * 1000) as u32,
+    )
+    .unwrap_or_default();
     NaiveDateTime::new(date, time)
 }
 
@@ -78,7 +84,11 @@ pub fn parse_time(s: &str) -> Result<i64> {
 /// Parses a timestamp; a trailing zone offset (`+02`, `Z`, `+05:30`) is applied and the result
 /// is UTC. `with_tz` names the type in errors.
 pub fn parse_timestamp(s: &str, with_tz: bool) -> Result<i64> {
-    let type_name = if with_tz { "timestamp with time zone" } else { "timestamp without time zone" };
+    let type_name = if with_tz {
+        "timestamp with time zone"
+    } else {
+        "timestamp without time zone"
+    };
     let t = s.trim();
     if t.eq_ignore_ascii_case("epoch") {
         return Ok(0);
@@ -86,16 +96,21 @@ pub fn parse_timestamp(s: &str, with_tz: bool) -> Result<i64> {
     let (body, offset) = split_offset(t);
     let body = body.trim();
     let mut parsed = None;
-    for fmt in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"] {
+    for fmt in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(body, fmt) {
             parsed = Some(dt);
             break;
         }
     }
-    if parsed.is_none() {
-        if let Ok(d) = NaiveDate::parse_from_str(body, "%Y-%m-%d") {
-            parsed = d.and_hms_opt(0, 0, 0);
-        }
+    if parsed.is_none()
+        && let Ok(d) = NaiveDate::parse_from_str(body, "%Y-%m-%d")
+    {
+        parsed = d.and_hms_opt(0, 0, 0);
     }
     let dt = parsed.ok_or_else(|| bad(type_name, s))?;
     let mut micros = micros_from_datetime(dt);
@@ -107,7 +122,11 @@ pub fn parse_timestamp(s: &str, with_tz: bool) -> Result<i64> {
 
 /// Splits a trailing UTC offset off a timestamp literal, in seconds east of UTC.
 fn split_offset(s: &str) -> (&str, Option<i64>) {
-    if let Some(body) = s.strip_suffix('Z').or_else(|| s.strip_suffix(" UTC")).or_else(|| s.strip_suffix("+00")) {
+    if let Some(body) = s
+        .strip_suffix('Z')
+        .or_else(|| s.strip_suffix(" UTC"))
+        .or_else(|| s.strip_suffix("+00"))
+    {
         return (body, Some(0));
     }
     // An offset starts with + or - after the time part (position > 10 skips the date's dashes).
@@ -136,7 +155,12 @@ pub fn format_date(days: i32) -> String {
 fn format_clock(micros: i64) -> String {
     let secs = micros / 1_000_000;
     let frac = micros % 1_000_000;
-    let mut s = format!("{:02}:{:02}:{:02}", secs / 3600, (secs / 60) % 60, secs % 60);
+    let mut s = format!(
+        "{:02}:{:02}:{:02}",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    );
     if frac != 0 {
         let f = format!("{frac:06}");
         s.push('.');
@@ -161,7 +185,8 @@ pub fn format_timestamp(micros: i64) -> String {
 pub fn format_interval(i: &Interval) -> String {
     let mut parts = Vec::new();
     let (years, months) = (i.months / 12, i.months % 12);
-    let plural = |n: i64, one: &str, many: &str| format!("{n} {}", if n.abs() == 1 { one } else { many });
+    let plural =
+        |n: i64, one: &str, many: &str| format!("{n} {}", if n.abs() == 1 { one } else { many });
     if years != 0 {
         parts.push(plural(years as i64, "year", "years"));
     }
@@ -180,7 +205,12 @@ pub fn format_interval(i: &Interval) -> String {
 
 /// Parses an interval: `1 day`, `2 hours 30 minutes`, `3 mons`, `01:02:03`, `1 year 2 months`.
 pub fn parse_interval(s: &str) -> Result<Interval> {
-    let err = || AuroraError::sql("22007", format!("invalid input syntax for type interval: \"{s}\""));
+    let err = || {
+        AuroraError::sql(
+            "22007",
+            format!("invalid input syntax for type interval: \"{s}\""),
+        )
+    };
     let mut out = Interval::default();
     let lower = s.trim().to_ascii_lowercase();
     let tokens: Vec<&str> = lower.split_whitespace().collect();
@@ -242,7 +272,8 @@ pub fn add_interval(micros: i64, iv: &Interval, sign: i32) -> Result<i64> {
         .checked_mul(MICROS_PER_DAY)
         .and_then(|d| d.checked_add(iv.micros * sign as i64))
         .ok_or_else(|| AuroraError::sql("22008", "timestamp out of range"))?;
-    base.checked_add(delta).ok_or_else(|| AuroraError::sql("22008", "timestamp out of range"))
+    base.checked_add(delta)
+        .ok_or_else(|| AuroraError::sql("22008", "timestamp out of range"))
 }
 
 /// `EXTRACT(field FROM ts)` / `date_part`, on a timestamp in microseconds.
@@ -261,11 +292,18 @@ pub fn extract(field: &str, micros: i64) -> Result<f64> {
         "quarter" => ((dt.month() - 1) / 3 + 1) as f64,
         "week" => dt.iso_week().week() as f64,
         "epoch" => micros as f64 / 1e6,
-        "millisecond" | "milliseconds" => (dt.second() as f64) * 1000.0 + dt.nanosecond() as f64 / 1e6,
+        "millisecond" | "milliseconds" => {
+            (dt.second() as f64) * 1000.0 + dt.nanosecond() as f64 / 1e6
+        }
         "microsecond" | "microseconds" => (dt.second() as f64) * 1e6 + dt.nanosecond() as f64 / 1e3,
         "decade" => (dt.year() / 10) as f64,
         "century" => ((dt.year() + 99) / 100) as f64,
-        _ => return Err(AuroraError::sql("22023", format!("unit \"{field}\" not recognized for type timestamp"))),
+        _ => {
+            return Err(AuroraError::sql(
+                "22023",
+                format!("unit \"{field}\" not recognized for type timestamp"),
+            ));
+        }
     })
 }
 
@@ -274,7 +312,8 @@ pub fn trunc(field: &str, micros: i64) -> Result<i64> {
     let dt = datetime_from_micros(micros);
     let d = dt.date();
     let date = |y: i32, m: u32, day: u32| NaiveDate::from_ymd_opt(y, m, day).unwrap_or(d);
-    let at_midnight = |date: NaiveDate| micros_from_datetime(date.and_hms_opt(0, 0, 0).unwrap_or_default());
+    let at_midnight =
+        |date: NaiveDate| micros_from_datetime(date.and_hms_opt(0, 0, 0).unwrap_or_default());
     Ok(match field {
         "microseconds" => micros,
         "milliseconds" => micros - micros.rem_euclid(1000),
@@ -282,20 +321,31 @@ pub fn trunc(field: &str, micros: i64) -> Result<i64> {
         "minute" => micros - micros.rem_euclid(60_000_000),
         "hour" => micros - micros.rem_euclid(3_600_000_000),
         "day" => micros - micros.rem_euclid(MICROS_PER_DAY),
-        "week" => at_midnight(d - chrono::Duration::days(d.weekday().num_days_from_monday() as i64)),
+        "week" => {
+            at_midnight(d - chrono::Duration::days(d.weekday().num_days_from_monday() as i64))
+        }
         "month" => at_midnight(date(d.year(), d.month(), 1)),
         "quarter" => at_midnight(date(d.year(), (d.month0() / 3) * 3 + 1, 1)),
         "year" => at_midnight(date(d.year(), 1, 1)),
         "decade" => at_midnight(date(d.year() - d.year().rem_euclid(10), 1, 1)),
         "century" => at_midnight(date(((d.year() - 1) / 100) * 100 + 1, 1, 1)),
-        _ => return Err(AuroraError::sql("22023", format!("unit \"{field}\" not recognized for type timestamp"))),
+        _ => {
+            return Err(AuroraError::sql(
+                "22023",
+                format!("unit \"{field}\" not recognized for type timestamp"),
+            ));
+        }
     })
 }
 
 /// `age`-style difference of two timestamps as an interval of days and time.
 pub fn diff(a: i64, b: i64) -> Interval {
     let d = a - b;
-    Interval { months: 0, days: (d / MICROS_PER_DAY) as i32, micros: d % MICROS_PER_DAY }
+    Interval {
+        months: 0,
+        days: (d / MICROS_PER_DAY) as i32,
+        micros: d % MICROS_PER_DAY,
+    }
 }
 
 #[cfg(test)]
@@ -318,7 +368,16 @@ mod tests {
     #[test]
     fn month_arithmetic_clamps() {
         let t = parse_timestamp("2024-01-31", false).unwrap_or_default();
-        let r = add_interval(t, &Interval { months: 1, days: 0, micros: 0 }, 1).unwrap_or_default();
+        let r = add_interval(
+            t,
+            &Interval {
+                months: 1,
+                days: 0,
+                micros: 0,
+            },
+            1,
+        )
+        .unwrap_or_default();
         assert_eq!(format_timestamp(r), "2024-02-29 00:00:00");
     }
 }

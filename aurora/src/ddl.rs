@@ -8,7 +8,10 @@
 use sqlparser::ast::{self, Statement};
 
 use crate::bind::{Binder, Ctx, Scope};
-use crate::catalog::{Catalog, Check, Column, FkAction, ForeignKey, Index, Relation, Sequence, Table, View, ident, split_name};
+use crate::catalog::{
+    Catalog, Check, Column, FkAction, ForeignKey, Index, Relation, Sequence, Table, View, ident,
+    split_name,
+};
 use crate::engine::{DbState, QueryResult};
 use crate::error::{AuroraError, Result};
 use crate::storage::LogRecord;
@@ -18,7 +21,9 @@ use crate::value::Value;
 
 fn done(st: &mut DbState, stmt: &Statement, tag: &str) -> Result<QueryResult> {
     st.catalog.version += 1;
-    st.storage.append(LogRecord::Catalog { ddl: stmt.to_string() });
+    st.storage.append(LogRecord::Catalog {
+        ddl: stmt.to_string(),
+    });
     Ok(QueryResult::command(tag.to_string(), 0))
 }
 
@@ -37,14 +42,18 @@ pub fn execute(st: &mut DbState, stmt: &Statement) -> Result<QueryResult> {
             let t = st.catalog.table_by_name(&schema, &table)?.clone();
             let mut cols = Vec::new();
             for c in &ci.columns {
-                let ast::Expr::Identifier(i) = &c.column.expr else { return Err(AuroraError::unsupported("expression indexes")) };
+                let ast::Expr::Identifier(i) = &c.column.expr else {
+                    return Err(AuroraError::unsupported("expression indexes"));
+                };
                 cols.push(t.column_index(&ident(i))?);
             }
             let name = match &ci.name {
                 Some(n) => split_name(n)?.1,
                 None => {
-                    let names: Vec<&str> = cols.iter().map(|c| t.columns[*c].name.as_str()).collect();
-                    st.catalog.constraint_name(&t.schema, &t.name, &names, "idx")
+                    let names: Vec<&str> =
+                        cols.iter().map(|c| t.columns[*c].name.as_str()).collect();
+                    st.catalog
+                        .constraint_name(&t.schema, &t.name, &names, "idx")
                 }
             };
             if ci.if_not_exists && st.catalog.lookup(&Some(t.schema.clone()), &name).is_some() {
@@ -53,7 +62,13 @@ pub fn execute(st: &mut DbState, stmt: &Statement) -> Result<QueryResult> {
             create_index(st, &t, name, cols, ci.unique, false)?;
             done(st, stmt, "CREATE INDEX")
         }
-        Statement::Drop { object_type, if_exists, names, cascade, .. } => {
+        Statement::Drop {
+            object_type,
+            if_exists,
+            names,
+            cascade,
+            ..
+        } => {
             for n in names {
                 let (schema, name) = split_name(n)?;
                 drop_object(st, object_type, &schema, &name, *if_exists, *cascade)?;
@@ -81,16 +96,25 @@ pub fn execute(st: &mut DbState, stmt: &Statement) -> Result<QueryResult> {
             }
             done(st, stmt, "ALTER TABLE")
         }
-        Statement::CreateSchema { schema_name, if_not_exists, .. } => {
+        Statement::CreateSchema {
+            schema_name,
+            if_not_exists,
+            ..
+        } => {
             let name = match schema_name {
-                ast::SchemaName::Simple(n) | ast::SchemaName::NamedAuthorization(n, _) => split_name(n)?.1,
+                ast::SchemaName::Simple(n) | ast::SchemaName::NamedAuthorization(n, _) => {
+                    split_name(n)?.1
+                }
                 ast::SchemaName::UnnamedAuthorization(i) => ident(i),
             };
             if st.catalog.schemas.contains(&name) {
                 if *if_not_exists {
                     return Ok(QueryResult::command("CREATE SCHEMA".into(), 0));
                 }
-                return Err(AuroraError::sql("42P06", format!("schema \"{name}\" already exists")));
+                return Err(AuroraError::sql(
+                    "42P06",
+                    format!("schema \"{name}\" already exists"),
+                ));
             }
             st.catalog.schemas.insert(name);
             done(st, stmt, "CREATE SCHEMA")
@@ -101,7 +125,12 @@ pub fn execute(st: &mut DbState, stmt: &Statement) -> Result<QueryResult> {
             let existing = st.catalog.lookup(&Some(schema.clone()), &name);
             match existing {
                 Some(Relation::View(_)) if cv.or_replace => {}
-                Some(_) => return Err(AuroraError::sql("42P07", format!("relation \"{name}\" already exists"))),
+                Some(_) => {
+                    return Err(AuroraError::sql(
+                        "42P07",
+                        format!("relation \"{name}\" already exists"),
+                    ));
+                }
                 None => st.catalog.ensure_free(&schema, &name)?,
             }
             if cv.materialized {
@@ -110,7 +139,12 @@ pub fn execute(st: &mut DbState, stmt: &Statement) -> Result<QueryResult> {
             // Bind now so a broken view is refused at creation, as PostgreSQL does.
             Binder::new(&st.catalog).query(&cv.query)?;
             let columns = cv.columns.iter().map(|c| ident(&c.name)).collect();
-            let view = View { schema: schema.clone(), name: name.clone(), query: (*cv.query).clone(), columns };
+            let view = View {
+                schema: schema.clone(),
+                name: name.clone(),
+                query: (*cv.query).clone(),
+                columns,
+            };
             let id = match existing {
                 Some(Relation::View(id)) => id,
                 _ => st.catalog.allocate_id(),
@@ -119,14 +153,28 @@ pub fn execute(st: &mut DbState, stmt: &Statement) -> Result<QueryResult> {
             st.catalog.names.insert((schema, name), Relation::View(id));
             done(st, stmt, "CREATE VIEW")
         }
-        Statement::CreateSequence { if_not_exists, name, sequence_options, .. } => {
+        Statement::CreateSequence {
+            if_not_exists,
+            name,
+            sequence_options,
+            ..
+        } => {
             let (schema, name) = split_name(name)?;
             let schema = schema.unwrap_or_else(|| "public".into());
             if *if_not_exists && st.catalog.lookup(&Some(schema.clone()), &name).is_some() {
                 return Ok(QueryResult::command("CREATE SEQUENCE".into(), 0));
             }
             st.catalog.ensure_free(&schema, &name)?;
-            let mut seq = Sequence { schema: schema.clone(), name: name.clone(), last: 1, called: false, increment: 1, min: 1, max: i64::MAX, cycle: false };
+            let mut seq = Sequence {
+                schema: schema.clone(),
+                name: name.clone(),
+                last: 1,
+                called: false,
+                increment: 1,
+                min: 1,
+                max: i64::MAX,
+                cycle: false,
+            };
             let mut start = None;
             for o in sequence_options {
                 let num = |e: &ast::Expr| -> Result<i64> { const_int(st, e) };
@@ -142,44 +190,88 @@ pub fn execute(st: &mut DbState, stmt: &Statement) -> Result<QueryResult> {
             if seq.increment == 0 {
                 return Err(AuroraError::sql("22023", "INCREMENT must not be zero"));
             }
-            if seq.increment < 0 && !sequence_options.iter().any(|o| matches!(o, ast::SequenceOptions::MaxValue(Some(_)))) {
+            if seq.increment < 0
+                && !sequence_options
+                    .iter()
+                    .any(|o| matches!(o, ast::SequenceOptions::MaxValue(Some(_))))
+            {
                 seq.max = -1;
-                if !sequence_options.iter().any(|o| matches!(o, ast::SequenceOptions::MinValue(Some(_)))) {
+                if !sequence_options
+                    .iter()
+                    .any(|o| matches!(o, ast::SequenceOptions::MinValue(Some(_))))
+                {
                     seq.min = i64::MIN;
                 }
             }
             seq.last = start.unwrap_or(if seq.increment > 0 { seq.min } else { seq.max });
             if seq.last < seq.min || seq.last > seq.max {
-                return Err(AuroraError::sql("22023", format!("START value ({}) cannot be less than MINVALUE ({})", seq.last, seq.min)));
+                return Err(AuroraError::sql(
+                    "22023",
+                    format!(
+                        "START value ({}) cannot be less than MINVALUE ({})",
+                        seq.last, seq.min
+                    ),
+                ));
             }
             add_sequence(&mut st.catalog, &st.sequences, seq);
             done(st, stmt, "CREATE SEQUENCE")
         }
-        other => Err(AuroraError::unsupported(format!("statement {}", other.to_string().split_whitespace().take(2).collect::<Vec<_>>().join(" ")))),
+        other => Err(AuroraError::unsupported(format!(
+            "statement {}",
+            other
+                .to_string()
+                .split_whitespace()
+                .take(2)
+                .collect::<Vec<_>>()
+                .join(" ")
+        ))),
     }
 }
 
 fn const_int(st: &DbState, e: &ast::Expr) -> Result<i64> {
     let (x, _) = Binder::new(&st.catalog).expr(e, &mut Ctx::plain(Scope::default()))?;
     match x {
-        crate::expr::Expr::Literal(v) => v.as_i64().ok_or_else(|| AuroraError::sql("22023", "an integer is required")),
+        crate::expr::Expr::Literal(v) => v
+            .as_i64()
+            .ok_or_else(|| AuroraError::sql("22023", "an integer is required")),
         _ => Err(AuroraError::sql("22023", "a constant integer is required")),
     }
 }
 
-fn add_sequence(catalog: &mut Catalog, seqs: &std::cell::RefCell<std::collections::BTreeMap<u32, Sequence>>, seq: Sequence) -> u32 {
+fn add_sequence(
+    catalog: &mut Catalog,
+    seqs: &std::cell::RefCell<std::collections::BTreeMap<u32, Sequence>>,
+    seq: Sequence,
+) -> u32 {
     let id = catalog.allocate_id();
-    catalog.names.insert((seq.schema.clone(), seq.name.clone()), Relation::Sequence(id));
-    catalog.sequences.insert(id, (seq.schema.clone(), seq.name.clone()));
+    catalog.names.insert(
+        (seq.schema.clone(), seq.name.clone()),
+        Relation::Sequence(id),
+    );
+    catalog
+        .sequences
+        .insert(id, (seq.schema.clone(), seq.name.clone()));
     seqs.borrow_mut().insert(id, seq);
     id
 }
 
 /// Builds a column from its definition; returns it and its column-level constraints.
-fn column(st: &mut DbState, schema: &str, table: &str, def: &ast::ColumnDef, constraints: &mut Vec<ast::TableConstraint>) -> Result<Column> {
+fn column(
+    st: &mut DbState,
+    schema: &str,
+    table: &str,
+    def: &ast::ColumnDef,
+    constraints: &mut Vec<ast::TableConstraint>,
+) -> Result<Column> {
     let name = ident(&def.name);
     let ty = DataType::from_ast(&def.data_type)?;
-    let mut col = Column { name: name.clone(), ty: ty.clone(), not_null: false, default: None, identity_always: false };
+    let mut col = Column {
+        name: name.clone(),
+        ty: ty.clone(),
+        not_null: false,
+        default: None,
+        identity_always: false,
+    };
     let mut serial = DataType::is_serial_name(&def.data_type);
     for opt in &def.options {
         match &opt.option {
@@ -213,23 +305,35 @@ fn column(st: &mut DbState, schema: &str, table: &str, def: &ast::ColumnDef, con
             ast::ColumnOption::Check(c) => {
                 let mut c = c.clone();
                 if c.name.is_none() {
-                    c.name = opt.name.clone().or_else(|| Some(ast::Ident::new(format!("{table}_{name}_check"))));
+                    c.name = opt
+                        .name
+                        .clone()
+                        .or_else(|| Some(ast::Ident::new(format!("{table}_{name}_check"))));
                 }
                 constraints.push(ast::TableConstraint::Check(c));
             }
-            ast::ColumnOption::Generated { generated_as, generation_expr: None, .. } => {
+            ast::ColumnOption::Generated {
+                generated_as,
+                generation_expr: None,
+                ..
+            } => {
                 serial = true;
                 col.identity_always = matches!(generated_as, ast::GeneratedAs::Always);
                 col.not_null = true;
             }
-            ast::ColumnOption::Generated { .. } => return Err(AuroraError::unsupported("generated columns")),
+            ast::ColumnOption::Generated { .. } => {
+                return Err(AuroraError::unsupported("generated columns"));
+            }
             ast::ColumnOption::Collation(_) | ast::ColumnOption::Comment(_) => {}
             other => return Err(AuroraError::unsupported(format!("column option {other}"))),
         }
     }
     if serial {
         if !matches!(ty, DataType::Int2 | DataType::Int4 | DataType::Int8) {
-            return Err(AuroraError::sql("22023", "identity column type must be smallint, integer, or bigint"));
+            return Err(AuroraError::sql(
+                "22023",
+                "identity column type must be smallint, integer, or bigint",
+            ));
         }
         let seq_name = st.catalog.constraint_name(schema, table, &[&name], "seq");
         let max = match ty {
@@ -237,9 +341,22 @@ fn column(st: &mut DbState, schema: &str, table: &str, def: &ast::ColumnDef, con
             DataType::Int4 => i32::MAX as i64,
             _ => i64::MAX,
         };
-        let seq = Sequence { schema: schema.to_string(), name: seq_name.clone(), last: 1, called: false, increment: 1, min: 1, max, cycle: false };
+        let seq = Sequence {
+            schema: schema.to_string(),
+            name: seq_name.clone(),
+            last: 1,
+            called: false,
+            increment: 1,
+            min: 1,
+            max,
+            cycle: false,
+        };
         add_sequence(&mut st.catalog, &st.sequences, seq);
-        let qualified = if schema == "public" { seq_name } else { format!("{schema}.{seq_name}") };
+        let qualified = if schema == "public" {
+            seq_name
+        } else {
+            format!("{schema}.{seq_name}")
+        };
         col.default = Some(nextval_expr(&qualified));
         col.not_null = true;
     }
@@ -256,7 +373,14 @@ fn nextval_expr(seq: &str) -> ast::Expr {
 
 fn index_column(name: &ast::Ident) -> ast::IndexColumn {
     ast::IndexColumn {
-        column: ast::OrderByExpr { expr: ast::Expr::Identifier(name.clone()), options: ast::OrderByOptions { sort: None, nulls_first: None }, with_fill: None },
+        column: ast::OrderByExpr {
+            expr: ast::Expr::Identifier(name.clone()),
+            options: ast::OrderByOptions {
+                sort: None,
+                nulls_first: None,
+            },
+            with_fill: None,
+        },
         operator_class: None,
     }
 }
@@ -280,14 +404,27 @@ fn create_table(st: &mut DbState, ct: &ast::CreateTable) -> Result<bool> {
         for def in &ct.columns {
             let c = column(st, &schema, &name, def, &mut constraints)?;
             if columns.iter().any(|x: &Column| x.name == c.name) {
-                return Err(AuroraError::sql("42701", format!("column \"{}\" specified more than once", c.name)));
+                return Err(AuroraError::sql(
+                    "42701",
+                    format!("column \"{}\" specified more than once", c.name),
+                ));
             }
             columns.push(c);
         }
         let id = st.catalog.allocate_id();
-        let table = Table { id, schema: schema.clone(), name: name.clone(), columns, indexes: Vec::new(), checks: Vec::new(), foreign_keys: Vec::new() };
+        let table = Table {
+            id,
+            schema: schema.clone(),
+            name: name.clone(),
+            columns,
+            indexes: Vec::new(),
+            checks: Vec::new(),
+            foreign_keys: Vec::new(),
+        };
         st.catalog.tables.insert(id, table);
-        st.catalog.names.insert((schema.clone(), name.clone()), Relation::Table(id));
+        st.catalog
+            .names
+            .insert((schema.clone(), name.clone()), Relation::Table(id));
         st.storage.append(LogRecord::CreateTable { table: id });
         // Primary key first, as PostgreSQL orders a table's indexes.
         constraints.sort_by_key(|c| !matches!(c, ast::TableConstraint::PrimaryKey(_)));
@@ -310,14 +447,22 @@ fn add_constraint(st: &mut DbState, id: u32, c: &ast::TableConstraint) -> Result
         cols.iter()
             .map(|c| match &c.column.expr {
                 ast::Expr::Identifier(i) => t.column_index(&ident(i)),
-                other => Err(AuroraError::unsupported(format!("constraint on expression {other}"))),
+                other => Err(AuroraError::unsupported(format!(
+                    "constraint on expression {other}"
+                ))),
             })
             .collect()
     };
     match c {
         ast::TableConstraint::PrimaryKey(pk) => {
             if st.catalog.table_indexes(&t).iter().any(|i| i.primary) {
-                return Err(AuroraError::sql("42P16", format!("multiple primary keys for table \"{}\" are not allowed", t.name)));
+                return Err(AuroraError::sql(
+                    "42P16",
+                    format!(
+                        "multiple primary keys for table \"{}\" are not allowed",
+                        t.name
+                    ),
+                ));
             }
             let cols = cols_of(&pk.columns)?;
             for c in &cols {
@@ -325,46 +470,118 @@ fn add_constraint(st: &mut DbState, id: u32, c: &ast::TableConstraint) -> Result
                     tb.columns[*c].not_null = true;
                 }
             }
-            let name = pk.name.as_ref().map(ident).unwrap_or_else(|| format!("{}_pkey", t.name));
+            let name = pk
+                .name
+                .as_ref()
+                .map(ident)
+                .unwrap_or_else(|| format!("{}_pkey", t.name));
             create_index(st, &t, name, cols, true, true)
         }
         ast::TableConstraint::Unique(u) => {
             let cols = cols_of(&u.columns)?;
             let names: Vec<&str> = cols.iter().map(|c| t.columns[*c].name.as_str()).collect();
-            let name = u.name.as_ref().map(ident).unwrap_or_else(|| st.catalog.constraint_name(&t.schema, &t.name, &names, "key"));
+            let name = u.name.as_ref().map(ident).unwrap_or_else(|| {
+                st.catalog
+                    .constraint_name(&t.schema, &t.name, &names, "key")
+            });
             create_index(st, &t, name, cols, true, false)
         }
         ast::TableConstraint::ForeignKey(fk) => {
-            let cols: Vec<usize> = fk.columns.iter().map(|c| t.column_index(&ident(c))).collect::<Result<_>>()?;
+            let cols: Vec<usize> = fk
+                .columns
+                .iter()
+                .map(|c| t.column_index(&ident(c)))
+                .collect::<Result<_>>()?;
             let (rs, rn) = split_name(&fk.foreign_table)?;
-            let parent = if rn == t.name && rs.as_deref().unwrap_or("public") == t.schema { t.clone() } else { st.catalog.table_by_name(&rs, &rn)?.clone() };
-            let ref_cols: Vec<usize> = if fk.referred_columns.is_empty() {
-                st.catalog.table_indexes(&parent).iter().find(|i| i.primary).map(|i| i.columns.clone()).ok_or_else(|| {
-                    AuroraError::sql("42830", format!("there is no primary key for referenced table \"{}\"", parent.name))
-                })?
+            let parent = if rn == t.name && rs.as_deref().unwrap_or("public") == t.schema {
+                t.clone()
             } else {
-                fk.referred_columns.iter().map(|c| parent.column_index(&ident(c))).collect::<Result<_>>()?
+                st.catalog.table_by_name(&rs, &rn)?.clone()
+            };
+            let ref_cols: Vec<usize> = if fk.referred_columns.is_empty() {
+                st.catalog
+                    .table_indexes(&parent)
+                    .iter()
+                    .find(|i| i.primary)
+                    .map(|i| i.columns.clone())
+                    .ok_or_else(|| {
+                        AuroraError::sql(
+                            "42830",
+                            format!(
+                                "there is no primary key for referenced table \"{}\"",
+                                parent.name
+                            ),
+                        )
+                    })?
+            } else {
+                fk.referred_columns
+                    .iter()
+                    .map(|c| parent.column_index(&ident(c)))
+                    .collect::<Result<_>>()?
             };
             if cols.len() != ref_cols.len() {
-                return Err(AuroraError::sql("42830", "number of referencing and referenced columns for foreign key disagree"));
+                return Err(AuroraError::sql(
+                    "42830",
+                    "number of referencing and referenced columns for foreign key disagree",
+                ));
             }
-            if !st.catalog.table_indexes(&parent).iter().any(|i| i.unique && i.columns == ref_cols) {
-                return Err(AuroraError::sql("42830", format!("there is no unique constraint matching given keys for referenced table \"{}\"", parent.name)));
+            if !st
+                .catalog
+                .table_indexes(&parent)
+                .iter()
+                .any(|i| i.unique && i.columns == ref_cols)
+            {
+                return Err(AuroraError::sql(
+                    "42830",
+                    format!(
+                        "there is no unique constraint matching given keys for referenced table \"{}\"",
+                        parent.name
+                    ),
+                ));
             }
             let names: Vec<&str> = cols.iter().map(|c| t.columns[*c].name.as_str()).collect();
-            let name = fk.name.as_ref().map(ident).unwrap_or_else(|| st.catalog.constraint_name(&t.schema, &t.name, &names, "fkey"));
-            let fk = ForeignKey { name, columns: cols, ref_table: parent.id, ref_columns: ref_cols, on_delete: FkAction::from_ast(&fk.on_delete), on_update: FkAction::from_ast(&fk.on_update) };
+            let name = fk.name.as_ref().map(ident).unwrap_or_else(|| {
+                st.catalog
+                    .constraint_name(&t.schema, &t.name, &names, "fkey")
+            });
+            let fk = ForeignKey {
+                name,
+                columns: cols,
+                ref_table: parent.id,
+                ref_columns: ref_cols,
+                on_delete: FkAction::from_ast(&fk.on_delete),
+                on_update: FkAction::from_ast(&fk.on_update),
+            };
             // Existing rows must satisfy it.
-            let snap = Snapshot { csn: st.txns.csn(), top: 0, cid: 0 };
-            let ctx = crate::exec::ExecCtx::new(st.storage.as_ref(), &st.catalog, &st.sequences, snap, &[], 0);
+            let snap = Snapshot {
+                csn: st.txns.csn(),
+                top: 0,
+                cid: 0,
+            };
+            let ctx = crate::exec::ExecCtx::new(
+                st.storage.as_ref(),
+                &st.catalog,
+                &st.sequences,
+                snap,
+                &[],
+                0,
+            );
             let children = ctx.scan_table(t.id, None)?;
-            let parents: std::collections::HashSet<Vec<Value>> =
-                ctx.scan_table(parent.id, None)?.into_iter().map(|(_, r)| fk.ref_columns.iter().map(|c| r[*c].clone()).collect()).collect();
+            let parents: std::collections::HashSet<Vec<Value>> = ctx
+                .scan_table(parent.id, None)?
+                .into_iter()
+                .map(|(_, r)| fk.ref_columns.iter().map(|c| r[*c].clone()).collect())
+                .collect();
             drop(ctx);
             for (_, r) in children {
                 let key: Vec<Value> = fk.columns.iter().map(|c| r[*c].clone()).collect();
                 if !key.iter().any(Value::is_null) && !parents.contains(&key) {
-                    return Err(AuroraError::ForeignKeyViolation { message: format!("insert or update on table \"{}\" violates foreign key constraint \"{}\"", t.name, fk.name) });
+                    return Err(AuroraError::ForeignKeyViolation {
+                        message: format!(
+                            "insert or update on table \"{}\" violates foreign key constraint \"{}\"",
+                            t.name, fk.name
+                        ),
+                    });
                 }
             }
             if let Some(tb) = st.catalog.tables.get_mut(&id) {
@@ -373,22 +590,54 @@ fn add_constraint(st: &mut DbState, id: u32, c: &ast::TableConstraint) -> Result
             Ok(())
         }
         ast::TableConstraint::Check(ck) => {
-            let name = ck.name.as_ref().map(ident).unwrap_or_else(|| st.catalog.constraint_name(&t.schema, &t.name, &[], "check"));
-            let cols: Vec<(String, DataType)> = t.columns.iter().map(|c| (c.name.clone(), c.ty.clone())).collect();
-            let (e, ty) = Binder::new(&st.catalog).expr(&ck.expr, &mut Ctx::plain(Scope::from_output(Some(&t.name), &cols)))?;
+            let name =
+                ck.name.as_ref().map(ident).unwrap_or_else(|| {
+                    st.catalog.constraint_name(&t.schema, &t.name, &[], "check")
+                });
+            let cols: Vec<(String, DataType)> = t
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), c.ty.clone()))
+                .collect();
+            let (e, ty) = Binder::new(&st.catalog).expr(
+                &ck.expr,
+                &mut Ctx::plain(Scope::from_output(Some(&t.name), &cols)),
+            )?;
             if !matches!(ty, DataType::Bool | DataType::Unknown) {
-                return Err(AuroraError::datatype_mismatch(format!("argument of CHECK must be type boolean, not type {ty}")));
+                return Err(AuroraError::datatype_mismatch(format!(
+                    "argument of CHECK must be type boolean, not type {ty}"
+                )));
             }
-            let snap = Snapshot { csn: st.txns.csn(), top: 0, cid: 0 };
-            let ctx = crate::exec::ExecCtx::new(st.storage.as_ref(), &st.catalog, &st.sequences, snap, &[], 0);
+            let snap = Snapshot {
+                csn: st.txns.csn(),
+                top: 0,
+                cid: 0,
+            };
+            let ctx = crate::exec::ExecCtx::new(
+                st.storage.as_ref(),
+                &st.catalog,
+                &st.sequences,
+                snap,
+                &[],
+                0,
+            );
             for (_, r) in ctx.scan_table(t.id, None)? {
                 if e.eval(&r, &ctx)? == Value::Bool(false) {
-                    return Err(AuroraError::sql("23514", format!("check constraint \"{name}\" of relation \"{}\" is violated by some row", t.name)));
+                    return Err(AuroraError::sql(
+                        "23514",
+                        format!(
+                            "check constraint \"{name}\" of relation \"{}\" is violated by some row",
+                            t.name
+                        ),
+                    ));
                 }
             }
             drop(ctx);
             if let Some(tb) = st.catalog.tables.get_mut(&id) {
-                tb.checks.push(Check { name, expr: (*ck.expr).clone() });
+                tb.checks.push(Check {
+                    name,
+                    expr: (*ck.expr).clone(),
+                });
             }
             Ok(())
         }
@@ -396,30 +645,58 @@ fn add_constraint(st: &mut DbState, id: u32, c: &ast::TableConstraint) -> Result
     }
 }
 
-fn create_index(st: &mut DbState, t: &Table, name: String, cols: Vec<usize>, unique: bool, primary: bool) -> Result<()> {
+fn create_index(
+    st: &mut DbState,
+    t: &Table,
+    name: String,
+    cols: Vec<usize>,
+    unique: bool,
+    primary: bool,
+) -> Result<()> {
     st.catalog.ensure_free(&t.schema, &name)?;
     // Index every version (older versions may still be visible to running snapshots).
     let mut entries = Vec::new();
     let mut live_keys = std::collections::HashSet::new();
     let rows: Vec<u64> = st.storage.rows(t.id).collect();
     for rid in rows {
-        let Some(chain) = st.storage.chain(t.id, rid) else { continue };
+        let Some(chain) = st.storage.chain(t.id, rid) else {
+            continue;
+        };
         for v in chain {
-            let key: Vec<Value> = cols.iter().map(|c| v.values.get(*c).cloned().unwrap_or(Value::Null)).collect();
+            let key: Vec<Value> = cols
+                .iter()
+                .map(|c| v.values.get(*c).cloned().unwrap_or(Value::Null))
+                .collect();
             entries.push((key, rid));
         }
         if unique {
-            let live = chain.iter().rev().find(|v| st.storage.status(v.xmin) != crate::storage::XidStatus::Aborted).filter(|v| {
-                v.xmax == 0 || !matches!(st.storage.status(v.xmax), crate::storage::XidStatus::Committed(_))
-            });
+            let live = chain
+                .iter()
+                .rev()
+                .find(|v| st.storage.status(v.xmin) != crate::storage::XidStatus::Aborted)
+                .filter(|v| {
+                    v.xmax == 0
+                        || !matches!(
+                            st.storage.status(v.xmax),
+                            crate::storage::XidStatus::Committed(_)
+                        )
+                });
             if let Some(v) = live {
-                let key: Vec<Value> = cols.iter().map(|c| v.values.get(*c).cloned().unwrap_or(Value::Null)).collect();
+                let key: Vec<Value> = cols
+                    .iter()
+                    .map(|c| v.values.get(*c).cloned().unwrap_or(Value::Null))
+                    .collect();
                 if !key.iter().any(Value::is_null) && !live_keys.insert(key.clone()) {
-                    let names: Vec<&str> = cols.iter().map(|c| t.columns[*c].name.as_str()).collect();
+                    let names: Vec<&str> =
+                        cols.iter().map(|c| t.columns[*c].name.as_str()).collect();
                     let vals: Vec<String> = key.iter().map(|v| v.to_string()).collect();
                     return Err(AuroraError::UniqueViolation {
                         constraint: name,
-                        detail: format!("Key ({})=({}) is duplicated.", names.join(", "), vals.join(", ")),
+                        detail: format!(
+                            "Key ({})=({}) is duplicated.",
+                            names.join(", "),
+                            vals.join(", ")
+                        ),
                     });
                 }
             }
@@ -428,24 +705,67 @@ fn create_index(st: &mut DbState, t: &Table, name: String, cols: Vec<usize>, uni
     let id = st.catalog.allocate_id();
     st.storage.append(LogRecord::CreateIndex { index: id });
     for (key, row) in entries {
-        st.storage.append(LogRecord::IndexInsert { index: id, key, row });
+        st.storage.append(LogRecord::IndexInsert {
+            index: id,
+            key,
+            row,
+        });
     }
-    st.catalog.indexes.insert(id, Index { id, name: name.clone(), table: t.id, columns: cols, unique, primary });
-    st.catalog.names.insert((t.schema.clone(), name), Relation::Index(id));
+    st.catalog.indexes.insert(
+        id,
+        Index {
+            id,
+            name: name.clone(),
+            table: t.id,
+            columns: cols,
+            unique,
+            primary,
+        },
+    );
+    st.catalog
+        .names
+        .insert((t.schema.clone(), name), Relation::Index(id));
     if let Some(tb) = st.catalog.tables.get_mut(&t.id) {
-        if primary { tb.indexes.insert(0, id) } else { tb.indexes.push(id) }
+        if primary {
+            tb.indexes.insert(0, id)
+        } else {
+            tb.indexes.push(id)
+        }
     }
     Ok(())
 }
 
-fn drop_object(st: &mut DbState, kind: &ast::ObjectType, schema: &Option<String>, name: &str, if_exists: bool, cascade: bool) -> Result<()> {
+fn drop_object(
+    st: &mut DbState,
+    kind: &ast::ObjectType,
+    schema: &Option<String>,
+    name: &str,
+    if_exists: bool,
+    cascade: bool,
+) -> Result<()> {
     if *kind == ast::ObjectType::Schema {
         if !st.catalog.schemas.contains(name) {
-            return if if_exists { Ok(()) } else { Err(AuroraError::sql("3F000", format!("schema \"{name}\" does not exist"))) };
+            return if if_exists {
+                Ok(())
+            } else {
+                Err(AuroraError::sql(
+                    "3F000",
+                    format!("schema \"{name}\" does not exist"),
+                ))
+            };
         }
-        let members: Vec<(String, Relation)> = st.catalog.names.iter().filter(|((s, _), _)| s == name).map(|((_, n), r)| (n.clone(), *r)).collect();
+        let members: Vec<(String, Relation)> = st
+            .catalog
+            .names
+            .iter()
+            .filter(|((s, _), _)| s == name)
+            .map(|((_, n), r)| (n.clone(), *r))
+            .collect();
         if !members.is_empty() && !cascade {
-            return Err(AuroraError::sql("2BP01", format!("cannot drop schema {name} because other objects depend on it")));
+            return Err(AuroraError::sql(
+                "2BP01",
+                format!("cannot drop schema {name} because other objects depend on it"),
+            ));
         }
         for (n, r) in members {
             let k = match r {
@@ -462,7 +782,10 @@ fn drop_object(st: &mut DbState, kind: &ast::ObjectType, schema: &Option<String>
         return Ok(());
     }
     let rel = st.catalog.lookup(schema, name);
-    let key = (schema.clone().unwrap_or_else(|| "public".into()), name.to_string());
+    let key = (
+        schema.clone().unwrap_or_else(|| "public".into()),
+        name.to_string(),
+    );
     let missing = || {
         let what = match kind {
             ast::ObjectType::Table => format!("table \"{name}\" does not exist"),
@@ -475,12 +798,23 @@ fn drop_object(st: &mut DbState, kind: &ast::ObjectType, schema: &Option<String>
     };
     match (kind, rel) {
         (ast::ObjectType::Table, Some(Relation::Table(id))) => {
-            let refs: Vec<(u32, ForeignKey)> = st.catalog.referencing(id).into_iter().filter(|(c, _)| *c != id).collect();
+            let refs: Vec<(u32, ForeignKey)> = st
+                .catalog
+                .referencing(id)
+                .into_iter()
+                .filter(|(c, _)| *c != id)
+                .collect();
             if !refs.is_empty() {
                 if !cascade {
                     let (c, fk) = &refs[0];
                     let child = st.catalog.table(*c)?.name.clone();
-                    return Err(AuroraError::sql("2BP01", format!("cannot drop table {name} because other objects depend on it (constraint {} on table {child} depends on table {name})", fk.name)));
+                    return Err(AuroraError::sql(
+                        "2BP01",
+                        format!(
+                            "cannot drop table {name} because other objects depend on it (constraint {} on table {child} depends on table {name})",
+                            fk.name
+                        ),
+                    ));
                 }
                 for (c, _) in refs {
                     if let Some(tb) = st.catalog.tables.get_mut(&c) {
@@ -506,12 +840,17 @@ fn drop_object(st: &mut DbState, kind: &ast::ObjectType, schema: &Option<String>
         }
         (ast::ObjectType::Index, Some(Relation::Index(id))) => {
             if st.catalog.indexes.get(&id).is_some_and(|i| i.primary) {
-                return Err(AuroraError::sql("2BP01", format!("cannot drop index {name} because constraint {name} on its table requires it")));
+                return Err(AuroraError::sql(
+                    "2BP01",
+                    format!(
+                        "cannot drop index {name} because constraint {name} on its table requires it"
+                    ),
+                ));
             }
-            if let Some(ix) = st.catalog.indexes.remove(&id) {
-                if let Some(tb) = st.catalog.tables.get_mut(&ix.table) {
-                    tb.indexes.retain(|i| *i != id);
-                }
+            if let Some(ix) = st.catalog.indexes.remove(&id)
+                && let Some(tb) = st.catalog.tables.get_mut(&ix.table)
+            {
+                tb.indexes.retain(|i| *i != id);
             }
             st.catalog.names.remove(&key);
             st.storage.append(LogRecord::DropIndex { index: id });
@@ -525,20 +864,33 @@ fn drop_object(st: &mut DbState, kind: &ast::ObjectType, schema: &Option<String>
         }
         (_, None) if if_exists => Ok(()),
         (_, None) => Err(missing()),
-        (_, Some(_)) => Err(AuroraError::sql("42809", format!("\"{name}\" is not of the kind DROP names"))),
+        (_, Some(_)) => Err(AuroraError::sql(
+            "42809",
+            format!("\"{name}\" is not of the kind DROP names"),
+        )),
     }
 }
 
 fn alter(st: &mut DbState, id: u32, op: &ast::AlterTableOperation) -> Result<()> {
     let t = st.catalog.table(id)?.clone();
     match op {
-        ast::AlterTableOperation::AddColumn { if_not_exists, column_def, .. } => {
+        ast::AlterTableOperation::AddColumn {
+            if_not_exists,
+            column_def,
+            ..
+        } => {
             let name = ident(&column_def.name);
             if t.columns.iter().any(|c| c.name == name) {
                 if *if_not_exists {
                     return Ok(());
                 }
-                return Err(AuroraError::sql("42701", format!("column \"{name}\" of relation \"{}\" already exists", t.name)));
+                return Err(AuroraError::sql(
+                    "42701",
+                    format!(
+                        "column \"{name}\" of relation \"{}\" already exists",
+                        t.name
+                    ),
+                ));
             }
             let mut constraints = Vec::new();
             let col = column(st, &t.schema, &t.name, column_def, &mut constraints)?;
@@ -557,27 +909,53 @@ fn alter(st: &mut DbState, id: u32, op: &ast::AlterTableOperation) -> Result<()>
                 if let Some(tb) = st.catalog.tables.get_mut(&id) {
                     tb.columns.pop();
                 }
-                return Err(AuroraError::NotNullViolation { column: name, table: t.name.clone() });
+                return Err(AuroraError::NotNullViolation {
+                    column: name,
+                    table: t.name.clone(),
+                });
             }
-            st.storage.append(LogRecord::AddColumn { table: id, value: fill });
+            st.storage.append(LogRecord::AddColumn {
+                table: id,
+                value: fill,
+            });
             for c in &constraints {
                 add_constraint(st, id, c)?;
             }
             Ok(())
         }
-        ast::AlterTableOperation::DropColumn { column_names, if_exists, .. } => {
+        ast::AlterTableOperation::DropColumn {
+            column_names,
+            if_exists,
+            ..
+        } => {
             for n in column_names {
                 let name = ident(n);
                 let Some(idx) = t.columns.iter().position(|c| c.name == name) else {
                     if *if_exists {
                         continue;
                     }
-                    return Err(AuroraError::sql("42703", format!("column \"{name}\" of relation \"{}\" does not exist", t.name)));
+                    return Err(AuroraError::sql(
+                        "42703",
+                        format!(
+                            "column \"{name}\" of relation \"{}\" does not exist",
+                            t.name
+                        ),
+                    ));
                 };
                 let cur = st.catalog.table(id)?.clone();
-                let idx = cur.columns.iter().position(|c| c.name == name).unwrap_or(idx);
+                let idx = cur
+                    .columns
+                    .iter()
+                    .position(|c| c.name == name)
+                    .unwrap_or(idx);
                 // Indexes and constraints on the column go with it; later columns shift down.
-                let dropped: Vec<u32> = st.catalog.table_indexes(&cur).iter().filter(|i| i.columns.contains(&idx)).map(|i| i.id).collect();
+                let dropped: Vec<u32> = st
+                    .catalog
+                    .table_indexes(&cur)
+                    .iter()
+                    .filter(|i| i.columns.contains(&idx))
+                    .map(|i| i.id)
+                    .collect();
                 for ix in &dropped {
                     if let Some(i) = st.catalog.indexes.remove(ix) {
                         st.catalog.names.remove(&(cur.schema.clone(), i.name));
@@ -605,17 +983,27 @@ fn alter(st: &mut DbState, id: u32, op: &ast::AlterTableOperation) -> Result<()>
                         fk.columns.iter_mut().for_each(shift);
                     }
                     let col_name = name.clone();
-                    tb.checks.retain(|c| !c.expr.to_string().to_lowercase().contains(&col_name));
+                    tb.checks
+                        .retain(|c| !c.expr.to_string().to_lowercase().contains(&col_name));
                 }
-                st.storage.append(LogRecord::DropColumn { table: id, index: idx });
+                st.storage.append(LogRecord::DropColumn {
+                    table: id,
+                    index: idx,
+                });
             }
             Ok(())
         }
-        ast::AlterTableOperation::RenameColumn { old_column_name, new_column_name } => {
+        ast::AlterTableOperation::RenameColumn {
+            old_column_name,
+            new_column_name,
+        } => {
             let (old, new) = (ident(old_column_name), ident(new_column_name));
             let idx = t.column_index(&old)?;
             if t.columns.iter().any(|c| c.name == new) {
-                return Err(AuroraError::sql("42701", format!("column \"{new}\" of relation \"{}\" already exists", t.name)));
+                return Err(AuroraError::sql(
+                    "42701",
+                    format!("column \"{new}\" of relation \"{}\" already exists", t.name),
+                ));
             }
             if let Some(tb) = st.catalog.tables.get_mut(&id) {
                 tb.columns[idx].name = new;
@@ -624,21 +1012,35 @@ fn alter(st: &mut DbState, id: u32, op: &ast::AlterTableOperation) -> Result<()>
         }
         ast::AlterTableOperation::RenameTable { table_name } => {
             let n = match table_name {
-                ast::RenameTableNameKind::As(n) | ast::RenameTableNameKind::To(n) => split_name(n)?.1,
+                ast::RenameTableNameKind::As(n) | ast::RenameTableNameKind::To(n) => {
+                    split_name(n)?.1
+                }
             };
             st.catalog.ensure_free(&t.schema, &n)?;
             st.catalog.names.remove(&(t.schema.clone(), t.name.clone()));
-            st.catalog.names.insert((t.schema.clone(), n.clone()), Relation::Table(id));
+            st.catalog
+                .names
+                .insert((t.schema.clone(), n.clone()), Relation::Table(id));
             if let Some(tb) = st.catalog.tables.get_mut(&id) {
                 tb.name = n;
             }
             Ok(())
         }
-        ast::AlterTableOperation::AddConstraint { constraint, .. } => add_constraint(st, id, constraint),
-        ast::AlterTableOperation::DropConstraint { if_exists, name, .. } => {
+        ast::AlterTableOperation::AddConstraint { constraint, .. } => {
+            add_constraint(st, id, constraint)
+        }
+        ast::AlterTableOperation::DropConstraint {
+            if_exists, name, ..
+        } => {
             let name = ident(name);
             let before = st.catalog.table(id)?.clone();
-            if let Some(ix) = st.catalog.table_indexes(&before).iter().find(|i| i.name == name && i.unique).map(|i| i.id) {
+            if let Some(ix) = st
+                .catalog
+                .table_indexes(&before)
+                .iter()
+                .find(|i| i.name == name && i.unique)
+                .map(|i| i.id)
+            {
                 st.catalog.indexes.remove(&ix);
                 st.catalog.names.remove(&(t.schema.clone(), name.clone()));
                 st.storage.append(LogRecord::DropIndex { index: ix });
@@ -647,12 +1049,24 @@ fn alter(st: &mut DbState, id: u32, op: &ast::AlterTableOperation) -> Result<()>
                 }
                 return Ok(());
             }
-            let tb = st.catalog.tables.get_mut(&id).ok_or_else(|| AuroraError::UndefinedTable { name: t.name.clone() })?;
+            let tb = st
+                .catalog
+                .tables
+                .get_mut(&id)
+                .ok_or_else(|| AuroraError::UndefinedTable {
+                    name: t.name.clone(),
+                })?;
             let (nc, nf) = (tb.checks.len(), tb.foreign_keys.len());
             tb.checks.retain(|c| c.name != name);
             tb.foreign_keys.retain(|f| f.name != name);
             if tb.checks.len() == nc && tb.foreign_keys.len() == nf && !*if_exists {
-                return Err(AuroraError::sql("42704", format!("constraint \"{name}\" of relation \"{}\" does not exist", t.name)));
+                return Err(AuroraError::sql(
+                    "42704",
+                    format!(
+                        "constraint \"{name}\" of relation \"{}\" does not exist",
+                        t.name
+                    ),
+                ));
             }
             Ok(())
         }
@@ -660,10 +1074,28 @@ fn alter(st: &mut DbState, id: u32, op: &ast::AlterTableOperation) -> Result<()>
             let idx = t.column_index(&ident(column_name))?;
             match op {
                 ast::AlterColumnOperation::SetNotNull => {
-                    let snap = Snapshot { csn: st.txns.csn(), top: 0, cid: 0 };
-                    let ctx = crate::exec::ExecCtx::new(st.storage.as_ref(), &st.catalog, &st.sequences, snap, &[], 0);
-                    if ctx.scan_table(id, None)?.iter().any(|(_, r)| r[idx].is_null()) {
-                        return Err(AuroraError::NotNullViolation { column: t.columns[idx].name.clone(), table: t.name.clone() });
+                    let snap = Snapshot {
+                        csn: st.txns.csn(),
+                        top: 0,
+                        cid: 0,
+                    };
+                    let ctx = crate::exec::ExecCtx::new(
+                        st.storage.as_ref(),
+                        &st.catalog,
+                        &st.sequences,
+                        snap,
+                        &[],
+                        0,
+                    );
+                    if ctx
+                        .scan_table(id, None)?
+                        .iter()
+                        .any(|(_, r)| r[idx].is_null())
+                    {
+                        return Err(AuroraError::NotNullViolation {
+                            column: t.columns[idx].name.clone(),
+                            table: t.name.clone(),
+                        });
                     }
                     drop(ctx);
                     if let Some(tb) = st.catalog.tables.get_mut(&id) {

@@ -33,7 +33,14 @@ pub struct StmtEnv<'p> {
 }
 
 fn ctx<'a>(st: &'a DbState, env: &StmtEnv<'a>) -> ExecCtx<'a> {
-    let mut c = ExecCtx::new(st.storage.as_ref(), &st.catalog, &st.sequences, env.w.snapshot, env.params, env.now);
+    let mut c = ExecCtx::new(
+        st.storage.as_ref(),
+        &st.catalog,
+        &st.sequences,
+        env.w.snapshot,
+        env.params,
+        env.now,
+    );
     c.track_reads = st.txns.is_serializable(env.w.top);
     c
 }
@@ -47,11 +54,24 @@ fn flush_reads(st: &mut DbState, env: &StmtEnv<'_>, reads: Vec<crate::txn::ReadI
 /// The value of a column's DEFAULT (NULL without one).
 pub fn column_default(st: &DbState, table: &Table, col: usize) -> Result<Value> {
     let c = &table.columns[col];
-    let Some(d) = &c.default else { return Ok(Value::Null) };
+    let Some(d) = &c.default else {
+        return Ok(Value::Null);
+    };
     let (e, t) = Binder::new(&st.catalog).expr(d, &mut Ctx::plain(Scope::default()))?;
     let e = coerce(e, &t, &c.ty)?;
-    let snap = crate::txn::Snapshot { csn: st.txns.csn(), top: 0, cid: 0 };
-    let ectx = ExecCtx::new(st.storage.as_ref(), &st.catalog, &st.sequences, snap, &[], 0);
+    let snap = crate::txn::Snapshot {
+        csn: st.txns.csn(),
+        top: 0,
+        cid: 0,
+    };
+    let ectx = ExecCtx::new(
+        st.storage.as_ref(),
+        &st.catalog,
+        &st.sequences,
+        snap,
+        &[],
+        0,
+    );
     cast::cast(&e.eval(&[], &ectx)?, &c.ty, CastMode::Assignment)
 }
 
@@ -66,9 +86,16 @@ fn assign_type(t: &DataType) -> DataType {
 }
 
 fn table_scope(table: &Table, alias: Option<&str>) -> Scope {
-    let cols: Vec<(String, DataType)> = table.columns.iter().map(|c| (c.name.clone(), c.ty.clone())).collect();
+    let cols: Vec<(String, DataType)> = table
+        .columns
+        .iter()
+        .map(|c| (c.name.clone(), c.ty.clone()))
+        .collect();
     Scope::from_output(Some(alias.unwrap_or(&table.name)), &cols)
 }
+
+/// RETURNING expressions and their output columns.
+type Returning = (Vec<Expr>, Vec<(String, DataType)>);
 
 struct Checks(Vec<(String, Expr)>);
 
@@ -82,20 +109,33 @@ fn bind_checks(st: &DbState, table: &Table) -> Result<Checks> {
     Ok(Checks(out))
 }
 
-fn run_checks(st: &DbState, env: &StmtEnv<'_>, table: &Table, checks: &Checks, row: &[Value]) -> Result<()> {
+fn run_checks(
+    st: &DbState,
+    env: &StmtEnv<'_>,
+    table: &Table,
+    checks: &Checks,
+    row: &[Value],
+) -> Result<()> {
     if checks.0.is_empty() {
         return Ok(());
     }
     let c = ctx(st, env);
     for (name, e) in &checks.0 {
         if e.eval(row, &c)? == Value::Bool(false) {
-            return Err(AuroraError::CheckViolation { table: table.name.clone(), constraint: name.clone() });
+            return Err(AuroraError::CheckViolation {
+                table: table.name.clone(),
+                constraint: name.clone(),
+            });
         }
     }
     Ok(())
 }
 
-fn returning(st: &DbState, items: &Option<Vec<ast::SelectItem>>, scope: &Scope) -> Result<Option<(Vec<Expr>, Vec<(String, DataType)>)>> {
+fn returning(
+    st: &DbState,
+    items: &Option<Vec<ast::SelectItem>>,
+    scope: &Scope,
+) -> Result<Option<Returning>> {
     let Some(items) = items else { return Ok(None) };
     let mut binder = Binder::new(&st.catalog);
     let mut exprs = Vec::new();
@@ -124,7 +164,7 @@ fn returning(st: &DbState, items: &Option<Vec<ast::SelectItem>>, scope: &Scope) 
     Ok(Some((exprs, cols)))
 }
 
-fn finish(tag: String, count: u64, ret: Option<(Vec<Expr>, Vec<(String, DataType)>)>, rows: Vec<Vec<Value>>) -> QueryResult {
+fn finish(tag: String, count: u64, ret: Option<Returning>, rows: Vec<Vec<Value>>) -> QueryResult {
     match ret {
         Some((_, cols)) => QueryResult::rows(tag, cols, rows, count),
         None => QueryResult::command(tag, count),
@@ -149,49 +189,81 @@ pub fn insert(st: &mut DbState, env: &StmtEnv<'_>, ins: &ast::Insert) -> Result<
     } else {
         let mut v = Vec::new();
         for c in &ins.columns {
-            let n = c.0.last().and_then(|p| p.as_ident()).map(ident).unwrap_or_default();
+            let n =
+                c.0.last()
+                    .and_then(|p| p.as_ident())
+                    .map(ident)
+                    .unwrap_or_default();
             let i = table.column_index(&n)?;
             if v.contains(&i) {
-                return Err(AuroraError::sql("42701", format!("column \"{n}\" specified more than once")));
+                return Err(AuroraError::sql(
+                    "42701",
+                    format!("column \"{n}\" specified more than once"),
+                ));
             }
             v.push(i);
         }
         v
     };
     // Source rows: None marks DEFAULT.
-    let source = ins.source.as_ref().ok_or_else(|| AuroraError::unsupported("INSERT without a source"))?;
+    let source = ins
+        .source
+        .as_ref()
+        .ok_or_else(|| AuroraError::unsupported("INSERT without a source"))?;
     let rows: Vec<Vec<Option<Value>>> = {
         let mut binder = Binder::new(&st.catalog);
-        if let (ast::SetExpr::Values(values), None, None) = (source.body.as_ref(), &source.order_by, &source.with) {
+        if let (ast::SetExpr::Values(values), None, None) =
+            (source.body.as_ref(), &source.order_by, &source.with)
+        {
             let mut bound = Vec::new();
             for row in &values.rows {
                 if row.content.len() > targets.len() {
-                    return Err(AuroraError::sql("42601", "INSERT has more expressions than target columns"));
+                    return Err(AuroraError::sql(
+                        "42601",
+                        "INSERT has more expressions than target columns",
+                    ));
                 }
                 let mut out = Vec::new();
                 for (k, e) in row.content.iter().enumerate() {
-                    if matches!(e, ast::Expr::Identifier(i) if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("default")) {
+                    if matches!(e, ast::Expr::Identifier(i) if i.quote_style.is_none() && i.value.eq_ignore_ascii_case("default"))
+                    {
                         out.push(None);
                         continue;
                     }
                     let (b, t) = binder.expr(e, &mut Ctx::plain(Scope::default()))?;
-                    out.push(Some(coerce(b, &t, &assign_type(&table.columns[targets[k]].ty))?));
+                    out.push(Some(coerce(
+                        b,
+                        &t,
+                        &assign_type(&table.columns[targets[k]].ty),
+                    )?));
                 }
                 bound.push(out);
             }
             let c = ctx(st, env);
-            bound.into_iter().map(|r| r.into_iter().map(|e| e.map(|e| e.eval(&[], &c)).transpose()).collect::<Result<Vec<_>>>()).collect::<Result<Vec<_>>>()?
+            bound
+                .into_iter()
+                .map(|r| {
+                    r.into_iter()
+                        .map(|e| e.map(|e| e.eval(&[], &c)).transpose())
+                        .collect::<Result<Vec<_>>>()
+                })
+                .collect::<Result<Vec<_>>>()?
         } else {
             let (plan, cols) = binder.query(source)?;
             if cols.len() > targets.len() {
-                return Err(AuroraError::sql("42601", "INSERT has more expressions than target columns"));
+                return Err(AuroraError::sql(
+                    "42601",
+                    "INSERT has more expressions than target columns",
+                ));
             }
             let c = ctx(st, env);
             let out = execute(&plan, &c)?;
             let reads = c.reads.take();
             drop(c);
             flush_reads(st, env, reads);
-            out.into_iter().map(|r| r.into_iter().map(Some).collect()).collect()
+            out.into_iter()
+                .map(|r| r.into_iter().map(Some).collect())
+                .collect()
         }
     };
     let checks = bind_checks(st, &table)?;
@@ -204,29 +276,53 @@ pub fn insert(st: &mut DbState, env: &StmtEnv<'_>, ins: &ast::Insert) -> Result<
             let arbiters: Option<Vec<u32>> = match &oc.conflict_target {
                 None => None,
                 Some(ast::ConflictTarget::Columns { columns, .. }) => {
-                    let mut cols: Vec<usize> = columns.iter().map(|c| table.column_index(&ident(c))).collect::<Result<_>>()?;
+                    let mut cols: Vec<usize> = columns
+                        .iter()
+                        .map(|c| table.column_index(&ident(c)))
+                        .collect::<Result<_>>()?;
                     cols.sort_unstable();
                     let ids: Vec<u32> = st
                         .catalog
                         .table_indexes(&table)
                         .into_iter()
-                        .filter(|ix| ix.unique && {
-                            let mut c = ix.columns.clone();
-                            c.sort_unstable();
-                            c == cols
+                        .filter(|ix| {
+                            ix.unique && {
+                                let mut c = ix.columns.clone();
+                                c.sort_unstable();
+                                c == cols
+                            }
                         })
                         .map(|ix| ix.id)
                         .collect();
                     if ids.is_empty() {
-                        return Err(AuroraError::sql("42P10", "there is no unique or exclusion constraint matching the ON CONFLICT specification"));
+                        return Err(AuroraError::sql(
+                            "42P10",
+                            "there is no unique or exclusion constraint matching the ON CONFLICT specification",
+                        ));
                     }
                     Some(ids)
                 }
                 Some(ast::ConflictTarget::OnConstraint(n)) => {
-                    let cname = n.0.last().and_then(|p| p.as_ident()).map(ident).unwrap_or_default();
-                    let ids: Vec<u32> = st.catalog.table_indexes(&table).into_iter().filter(|ix| ix.unique && ix.name == cname).map(|ix| ix.id).collect();
+                    let cname =
+                        n.0.last()
+                            .and_then(|p| p.as_ident())
+                            .map(ident)
+                            .unwrap_or_default();
+                    let ids: Vec<u32> = st
+                        .catalog
+                        .table_indexes(&table)
+                        .into_iter()
+                        .filter(|ix| ix.unique && ix.name == cname)
+                        .map(|ix| ix.id)
+                        .collect();
                     if ids.is_empty() {
-                        return Err(AuroraError::sql("42704", format!("constraint \"{cname}\" for table \"{}\" does not exist", table.name)));
+                        return Err(AuroraError::sql(
+                            "42704",
+                            format!(
+                                "constraint \"{cname}\" for table \"{}\" does not exist",
+                                table.name
+                            ),
+                        ));
                     }
                     Some(ids)
                 }
@@ -263,7 +359,13 @@ pub fn insert(st: &mut DbState, env: &StmtEnv<'_>, ins: &ast::Insert) -> Result<
                 Some(k) => match row.get(k).cloned().flatten() {
                     Some(v) => {
                         if col.identity_always && !v.is_null() {
-                            return Err(AuroraError::sql("428C9", format!("cannot insert a non-DEFAULT value into column \"{}\"", col.name)));
+                            return Err(AuroraError::sql(
+                                "428C9",
+                                format!(
+                                    "cannot insert a non-DEFAULT value into column \"{}\"",
+                                    col.name
+                                ),
+                            ));
                         }
                         cast::cast(&v, &col.ty, CastMode::Assignment)?
                     }
@@ -274,56 +376,93 @@ pub fn insert(st: &mut DbState, env: &StmtEnv<'_>, ins: &ast::Insert) -> Result<
             values.push(v);
         }
         run_checks(st, env, &table, &checks, &values)?;
-        if conflict.is_some() {
-            if let Some((_, rid)) = write::unique_conflict(st, &env.w, &table, &values, None, arbiters.as_deref())? {
-                let Some((sets, cond)) = &upsert else { continue };
-                let existing = st
-                    .storage
-                    .chain(table.id, rid)
-                    .and_then(|c| c.last())
-                    .map(|v| (v.values.to_vec(), v.xmin, v.cmin))
-                    .ok_or_else(|| AuroraError::sql("XX000", "conflicting row vanished"))?;
-                if crate::txn::is_mine(st.storage.as_ref(), existing.1, env.w.top) && existing.2 == env.w.cid {
-                    return Err(AuroraError::sql("21000", "ON CONFLICT DO UPDATE command cannot affect row a second time"));
-                }
-                let mut combined = existing.0.clone();
-                combined.extend(values.iter().cloned());
-                let c = ctx(st, env);
-                if let Some(cond) = cond {
-                    if !cond.holds(&combined, &c)? {
-                        continue;
-                    }
-                }
-                let mut new = existing.0.clone();
-                for (col, e) in sets {
-                    new[*col] = cast::cast(&e.eval(&combined, &c)?, &table.columns[*col].ty, CastMode::Assignment)?;
-                }
-                drop(c);
-                run_checks(st, env, &table, &checks, &new)?;
-                // The snapshot may not see the conflicting row (it may be ours from this statement
-                // or committed after a REPEATABLE READ snapshot); lock_row decides.
-                if write::update_row(st, &env.w, &table, rid, &existing.0, new.clone(), &mut pending, 0)? == Outcome::Done {
-                    count += 1;
-                    if let Some((exprs, _)) = &ret {
-                        let c = ctx(st, env);
-                        out_rows.push(exprs.iter().map(|e| e.eval(&new, &c)).collect::<Result<Vec<_>>>()?);
-                    }
-                }
+        if conflict.is_some()
+            && let Some((_, rid)) =
+                write::unique_conflict(st, &env.w, &table, &values, None, arbiters.as_deref())?
+        {
+            let Some((sets, cond)) = &upsert else {
+                continue;
+            };
+            let existing = st
+                .storage
+                .chain(table.id, rid)
+                .and_then(|c| c.last())
+                .map(|v| (v.values.to_vec(), v.xmin, v.cmin))
+                .ok_or_else(|| AuroraError::sql("XX000", "conflicting row vanished"))?;
+            if crate::txn::is_mine(st.storage.as_ref(), existing.1, env.w.top)
+                && existing.2 == env.w.cid
+            {
+                return Err(AuroraError::sql(
+                    "21000",
+                    "ON CONFLICT DO UPDATE command cannot affect row a second time",
+                ));
+            }
+            let mut combined = existing.0.clone();
+            combined.extend(values.iter().cloned());
+            let c = ctx(st, env);
+            if let Some(cond) = cond
+                && !cond.holds(&combined, &c)?
+            {
                 continue;
             }
+            let mut new = existing.0.clone();
+            for (col, e) in sets {
+                new[*col] = cast::cast(
+                    &e.eval(&combined, &c)?,
+                    &table.columns[*col].ty,
+                    CastMode::Assignment,
+                )?;
+            }
+            drop(c);
+            run_checks(st, env, &table, &checks, &new)?;
+            // The snapshot may not see the conflicting row (it may be ours from this statement
+            // or committed after a REPEATABLE READ snapshot); lock_row decides.
+            if write::update_row(
+                st,
+                &env.w,
+                &table,
+                rid,
+                &existing.0,
+                new.clone(),
+                &mut pending,
+                0,
+            )? == Outcome::Done
+            {
+                count += 1;
+                if let Some((exprs, _)) = &ret {
+                    let c = ctx(st, env);
+                    out_rows.push(
+                        exprs
+                            .iter()
+                            .map(|e| e.eval(&new, &c))
+                            .collect::<Result<Vec<_>>>()?,
+                    );
+                }
+            }
+            continue;
         }
         write::insert_row(st, &env.w, &table, values.clone())?;
         count += 1;
         if let Some((exprs, _)) = &ret {
             let c = ctx(st, env);
-            out_rows.push(exprs.iter().map(|e| e.eval(&values, &c)).collect::<Result<Vec<_>>>()?);
+            out_rows.push(
+                exprs
+                    .iter()
+                    .map(|e| e.eval(&values, &c))
+                    .collect::<Result<Vec<_>>>()?,
+            );
         }
     }
     write::check_pending(st, &env.w, &pending)?;
     Ok(finish(format!("INSERT 0 {count}"), count, ret, out_rows))
 }
 
-fn bind_assignment(binder: &mut Binder<'_>, table: &Table, a: &ast::Assignment, scope: &Scope) -> Result<Vec<(usize, Expr)>> {
+fn bind_assignment(
+    binder: &mut Binder<'_>,
+    table: &Table,
+    a: &ast::Assignment,
+    scope: &Scope,
+) -> Result<Vec<(usize, Expr)>> {
     let names: Vec<&ast::ObjectName> = match &a.target {
         ast::AssignmentTarget::ColumnName(n) => vec![n],
         ast::AssignmentTarget::Tuple(ns) => ns.iter().collect(),
@@ -331,16 +470,28 @@ fn bind_assignment(binder: &mut Binder<'_>, table: &Table, a: &ast::Assignment, 
     let values: Vec<&ast::Expr> = match (&a.value, names.len()) {
         (ast::Expr::Tuple(items), n) if n > 1 => items.iter().collect(),
         (v, 1) => vec![v],
-        _ => return Err(AuroraError::unsupported("multiple-column assignment from a subquery")),
+        _ => {
+            return Err(AuroraError::unsupported(
+                "multiple-column assignment from a subquery",
+            ));
+        }
     };
     if values.len() != names.len() {
-        return Err(AuroraError::sql("42601", "number of columns does not match number of values"));
+        return Err(AuroraError::sql(
+            "42601",
+            "number of columns does not match number of values",
+        ));
     }
     let mut out = Vec::new();
     for (n, v) in names.iter().zip(values) {
-        let col = n.0.last().and_then(|p| p.as_ident()).map(ident).unwrap_or_default();
+        let col =
+            n.0.last()
+                .and_then(|p| p.as_ident())
+                .map(ident)
+                .unwrap_or_default();
         let i = table.column_index(&col)?;
-        let e = if matches!(v, ast::Expr::Identifier(id) if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default")) {
+        let e = if matches!(v, ast::Expr::Identifier(id) if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("default"))
+        {
             match &table.columns[i].default {
                 Some(d) => binder.expr(d, &mut Ctx::plain(Scope::default()))?.0,
                 None => Expr::Literal(Value::Null),
@@ -355,7 +506,9 @@ fn bind_assignment(binder: &mut Binder<'_>, table: &Table, a: &ast::Assignment, 
 }
 
 fn target_leaf(st: &DbState, relation: &ast::TableFactor) -> Result<(Table, Leaf)> {
-    let ast::TableFactor::Table { name, alias, .. } = relation else { return Err(AuroraError::unsupported("this UPDATE/DELETE target")) };
+    let ast::TableFactor::Table { name, alias, .. } = relation else {
+        return Err(AuroraError::unsupported("this UPDATE/DELETE target"));
+    };
     let table = target_table(st, name)?;
     let alias = alias.as_ref().map(|a| ident(&a.name));
     let scope = table_scope(&table, alias.as_deref());
@@ -367,7 +520,9 @@ fn target_leaf(st: &DbState, relation: &ast::TableFactor) -> Result<(Table, Leaf
 pub fn update(st: &mut DbState, env: &StmtEnv<'_>, up: &ast::Update) -> Result<QueryResult> {
     let (table, leaf) = target_leaf(st, &up.table.relation)?;
     let from: Vec<ast::TableWithJoins> = match &up.from {
-        Some(ast::UpdateTableFromKind::BeforeSet(f) | ast::UpdateTableFromKind::AfterSet(f)) => f.clone(),
+        Some(ast::UpdateTableFromKind::BeforeSet(f) | ast::UpdateTableFromKind::AfterSet(f)) => {
+            f.clone()
+        }
         None => Vec::new(),
     };
     let width = table.columns.len();
@@ -402,17 +557,28 @@ pub fn update(st: &mut DbState, env: &StmtEnv<'_>, up: &ast::Update) -> Result<Q
         {
             let c = ctx(st, env);
             for (col, e) in &sets {
-                new[*col] = cast::cast(&e.eval(&row, &c)?, &table.columns[*col].ty, CastMode::Assignment)?;
+                new[*col] = cast::cast(
+                    &e.eval(&row, &c)?,
+                    &table.columns[*col].ty,
+                    CastMode::Assignment,
+                )?;
             }
         }
         run_checks(st, env, &table, &checks, &new)?;
-        if write::update_row(st, &env.w, &table, rid, old, new.clone(), &mut pending, 0)? == Outcome::Done {
+        if write::update_row(st, &env.w, &table, rid, old, new.clone(), &mut pending, 0)?
+            == Outcome::Done
+        {
             count += 1;
             if let Some((exprs, _)) = &ret {
                 let mut r = new;
                 r.extend_from_slice(&row[width..]);
                 let c = ctx(st, env);
-                out_rows.push(exprs.iter().map(|e| e.eval(&r, &c)).collect::<Result<Vec<_>>>()?);
+                out_rows.push(
+                    exprs
+                        .iter()
+                        .map(|e| e.eval(&r, &c))
+                        .collect::<Result<Vec<_>>>()?,
+                );
             }
         }
     }
@@ -425,7 +591,9 @@ pub fn delete(st: &mut DbState, env: &StmtEnv<'_>, del: &ast::Delete) -> Result<
     let tables = match &del.from {
         ast::FromTable::WithFromKeyword(t) | ast::FromTable::WithoutKeyword(t) => t,
     };
-    let first = tables.first().ok_or_else(|| AuroraError::sql("42601", "DELETE needs a table"))?;
+    let first = tables
+        .first()
+        .ok_or_else(|| AuroraError::sql("42601", "DELETE needs a table"))?;
     let (table, leaf) = target_leaf(st, &first.relation)?;
     let using: Vec<ast::TableWithJoins> = del.using.clone().unwrap_or_default();
     let width = table.columns.len();
@@ -448,11 +616,18 @@ pub fn delete(st: &mut DbState, env: &StmtEnv<'_>, del: &ast::Delete) -> Result<
         if !seen.insert(rid) {
             continue;
         }
-        if write::delete_row(st, &env.w, &table, rid, &row[..width], &mut pending, 0)? == Outcome::Done {
+        if write::delete_row(st, &env.w, &table, rid, &row[..width], &mut pending, 0)?
+            == Outcome::Done
+        {
             count += 1;
             if let Some((exprs, _)) = &ret {
                 let c = ctx(st, env);
-                out_rows.push(exprs.iter().map(|e| e.eval(&row, &c)).collect::<Result<Vec<_>>>()?);
+                out_rows.push(
+                    exprs
+                        .iter()
+                        .map(|e| e.eval(&row, &c))
+                        .collect::<Result<Vec<_>>>()?,
+                );
             }
         }
     }
@@ -462,7 +637,12 @@ pub fn delete(st: &mut DbState, env: &StmtEnv<'_>, del: &ast::Delete) -> Result<
 
 /// TRUNCATE: deletes every row (transactionally, unlike PostgreSQL's file swap, so a rollback
 /// brings the rows back just the same).
-pub fn truncate(st: &mut DbState, env: &StmtEnv<'_>, names: &[ast::ObjectName], cascade: bool) -> Result<QueryResult> {
+pub fn truncate(
+    st: &mut DbState,
+    env: &StmtEnv<'_>,
+    names: &[ast::ObjectName],
+    cascade: bool,
+) -> Result<QueryResult> {
     let mut tables = Vec::new();
     for n in names {
         tables.push(target_table(st, n)?);
@@ -472,7 +652,13 @@ pub fn truncate(st: &mut DbState, env: &StmtEnv<'_>, names: &[ast::ObjectName], 
         for (child, fk) in st.catalog.referencing(t.id) {
             if !ids.contains(&child) && !cascade {
                 let c = st.catalog.table(child)?;
-                return Err(AuroraError::sql("0A000", format!("cannot truncate a table referenced in a foreign key constraint (table \"{}\" references \"{}\" via \"{}\")", c.name, t.name, fk.name)));
+                return Err(AuroraError::sql(
+                    "0A000",
+                    format!(
+                        "cannot truncate a table referenced in a foreign key constraint (table \"{}\" references \"{}\" via \"{}\")",
+                        c.name, t.name, fk.name
+                    ),
+                ));
             }
         }
     }
@@ -486,7 +672,12 @@ pub fn truncate(st: &mut DbState, env: &StmtEnv<'_>, names: &[ast::ObjectName], 
                 write::delete_row(st, &env.w, t, rid, &vals, &mut pending, 0)?;
             } else {
                 // Referencing tables are in the same TRUNCATE: skip the per-row foreign key work.
-                st.storage.append(crate::storage::LogRecord::SetXmax { table: t.id, row: rid, xid: env.w.xid, cid: env.w.cid });
+                st.storage.append(crate::storage::LogRecord::SetXmax {
+                    table: t.id,
+                    row: rid,
+                    xid: env.w.xid,
+                    cid: env.w.cid,
+                });
             }
         }
     }

@@ -43,7 +43,12 @@ impl Database {
     pub fn with_storage(name: &str, env: Env, storage: Box<dyn Storage>) -> Arc<Database> {
         Arc::new(Database {
             name: name.to_string(),
-            state: Mutex::new(DbState { catalog: Catalog::default(), sequences: RefCell::new(BTreeMap::new()), storage, txns: TxnManager::new() }),
+            state: Mutex::new(DbState {
+                catalog: Catalog::default(),
+                sequences: RefCell::new(BTreeMap::new()),
+                storage,
+                txns: TxnManager::new(),
+            }),
             env,
         })
     }
@@ -65,7 +70,12 @@ impl Database {
 
     /// Microseconds since the Unix epoch on the engine's clock.
     pub(crate) fn now_micros(&self) -> i64 {
-        self.env.clock.now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_micros() as i64).unwrap_or(0)
+        self.env
+            .clock
+            .now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_micros() as i64)
+            .unwrap_or(0)
     }
 }
 
@@ -79,7 +89,10 @@ pub struct Aurora {
 impl Aurora {
     /// An engine with no databases yet (they are created on first use).
     pub fn new(env: Env) -> Aurora {
-        Aurora { env: env.for_engine("aurora"), databases: Mutex::new(HashMap::new()) }
+        Aurora {
+            env: env.for_engine("aurora"),
+            databases: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The database with this name, created empty on first use.
@@ -87,7 +100,13 @@ impl Aurora {
         self.databases
             .lock()
             .entry(name.to_string())
-            .or_insert_with(|| Database::with_storage(name, self.env.clone(), Box::new(MemoryStorage::new())))
+            .or_insert_with(|| {
+                Database::with_storage(
+                    name,
+                    self.env.clone(),
+                    Box::new(MemoryStorage::without_log_retention()),
+                )
+            })
             .clone()
     }
 
@@ -139,16 +158,44 @@ pub struct QueryResult {
 impl QueryResult {
     /// A command result without rows.
     pub fn command(tag: String, count: u64) -> QueryResult {
-        QueryResult { tag, columns: Arc::from(Vec::new()), rows: Vec::new(), rows_affected: count }
+        QueryResult {
+            tag,
+            columns: Arc::from(Vec::new()),
+            rows: Vec::new(),
+            rows_affected: count,
+        }
     }
 
     /// A result with rows and already shared column descriptions.
-    pub fn with_columns(tag: String, columns: Arc<[ColumnInfo]>, rows: Vec<Vec<Value>>, count: u64) -> QueryResult {
-        QueryResult { tag, columns, rows, rows_affected: count }
+    pub fn with_columns(
+        tag: String,
+        columns: Arc<[ColumnInfo]>,
+        rows: Vec<Vec<Value>>,
+        count: u64,
+    ) -> QueryResult {
+        QueryResult {
+            tag,
+            columns,
+            rows,
+            rows_affected: count,
+        }
     }
 
     /// A result with rows.
-    pub fn rows(tag: String, cols: Vec<(String, DataType)>, rows: Vec<Vec<Value>>, count: u64) -> QueryResult {
-        QueryResult { tag, columns: cols.into_iter().map(|(name, ty)| ColumnInfo { name, ty }).collect(), rows, rows_affected: count }
+    pub fn rows(
+        tag: String,
+        cols: Vec<(String, DataType)>,
+        rows: Vec<Vec<Value>>,
+        count: u64,
+    ) -> QueryResult {
+        QueryResult {
+            tag,
+            columns: cols
+                .into_iter()
+                .map(|(name, ty)| ColumnInfo { name, ty })
+                .collect(),
+            rows,
+            rows_affected: count,
+        }
     }
 }

@@ -20,7 +20,9 @@ pub enum AuroraError {
         detail: String,
     },
     /// 23502 not_null_violation.
-    #[error("null value in column \"{column}\" of relation \"{table}\" violates not-null constraint")]
+    #[error(
+        "null value in column \"{column}\" of relation \"{table}\" violates not-null constraint"
+    )]
     NotNullViolation {
         /// The column.
         column: String,
@@ -78,12 +80,18 @@ pub enum AuroraError {
 impl AuroraError {
     /// An error with an explicit SQLSTATE.
     pub fn sql(sqlstate: &'static str, message: impl Into<String>) -> Self {
-        AuroraError::Sql { sqlstate, message: message.into() }
+        AuroraError::Sql {
+            sqlstate,
+            message: message.into(),
+        }
     }
 
     /// 22P02: `invalid input syntax for type integer: "x"`.
     pub fn invalid_input(type_name: &str, input: &str) -> Self {
-        Self::sql("22P02", format!("invalid input syntax for type {type_name}: \"{input}\""))
+        Self::sql(
+            "22P02",
+            format!("invalid input syntax for type {type_name}: \"{input}\""),
+        )
     }
 
     /// 22003: `integer out of range` and friends.
@@ -150,10 +158,22 @@ mod tests {
     fn codes_and_messages_follow_postgresql() {
         let e = AuroraError::invalid_input("integer", "x");
         assert_eq!(e.code(), "22P02");
-        assert_eq!(e.to_string(), "invalid input syntax for type integer: \"x\"");
-        let e = AuroraError::UniqueViolation { constraint: "t_pkey".into(), detail: String::new() };
+        assert_eq!(
+            e.to_string(),
+            "invalid input syntax for type integer: \"x\""
+        );
+        let e = AuroraError::UniqueViolation {
+            constraint: "t_pkey".into(),
+            detail: String::new(),
+        };
         assert_eq!(e.code(), "23505");
-        assert_eq!(e.to_string(), "duplicate key value violates unique constraint \"t_pkey\"");
-        assert_eq!(AuroraError::UndefinedTable { name: "t".into() }.to_string(), "relation \"t\" does not exist");
+        assert_eq!(
+            e.to_string(),
+            "duplicate key value violates unique constraint \"t_pkey\""
+        );
+        assert_eq!(
+            AuroraError::UndefinedTable { name: "t".into() }.to_string(),
+            "relation \"t\" does not exist"
+        );
     }
 }

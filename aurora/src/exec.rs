@@ -97,11 +97,17 @@ impl<'a> ExecCtx<'a> {
         let mut seqs = self.sequences.borrow_mut();
         let seq_name = args.first().map(crate::cast::text_of).unwrap_or_default();
         let (schema, rel) = match seq_name.split_once('.') {
-            Some((s, n)) => (Some(s.trim_matches('"').to_string()), n.trim_matches('"').to_string()),
+            Some((s, n)) => (
+                Some(s.trim_matches('"').to_string()),
+                n.trim_matches('"').to_string(),
+            ),
             None => (None, seq_name.trim_matches('"').to_string()),
         };
         let id = if name == "lastval" {
-            seqs.iter().filter(|(_, s)| s.called).map(|(id, _)| *id).next_back()
+            seqs.iter()
+                .filter(|(_, s)| s.called)
+                .map(|(id, _)| *id)
+                .next_back()
         } else {
             match self.catalog.lookup(&schema, &rel) {
                 Some(crate::catalog::Relation::Sequence(id)) => Some(id),
@@ -113,14 +119,34 @@ impl<'a> ExecCtx<'a> {
             .ok_or_else(|| AuroraError::UndefinedTable { name: rel.clone() })?;
         match name {
             "nextval" => {
-                let next = if seq.called { seq.last.checked_add(seq.increment) } else { Some(seq.last) };
+                let next = if seq.called {
+                    seq.last.checked_add(seq.increment)
+                } else {
+                    Some(seq.last)
+                };
                 let next = match next {
                     Some(n) if n >= seq.min && n <= seq.max => n,
-                    _ if seq.cycle => if seq.increment > 0 { seq.min } else { seq.max },
+                    _ if seq.cycle => {
+                        if seq.increment > 0 {
+                            seq.min
+                        } else {
+                            seq.max
+                        }
+                    }
                     _ => {
-                        let which = if seq.increment > 0 { "maximum" } else { "minimum" };
+                        let which = if seq.increment > 0 {
+                            "maximum"
+                        } else {
+                            "minimum"
+                        };
                         let bound = if seq.increment > 0 { seq.max } else { seq.min };
-                        return Err(AuroraError::sql("2200H", format!("nextval: reached {which} value of sequence \"{}\" ({bound})", seq.name)));
+                        return Err(AuroraError::sql(
+                            "2200H",
+                            format!(
+                                "nextval: reached {which} value of sequence \"{}\" ({bound})",
+                                seq.name
+                            ),
+                        ));
                     }
                 };
                 seq.last = next;
@@ -130,7 +156,13 @@ impl<'a> ExecCtx<'a> {
             "setval" => {
                 let v = args.get(1).and_then(Value::as_i64).unwrap_or(0);
                 if v < seq.min || v > seq.max {
-                    return Err(AuroraError::sql("22003", format!("setval: value {v} is out of bounds for sequence \"{}\" ({}..{})", seq.name, seq.min, seq.max)));
+                    return Err(AuroraError::sql(
+                        "22003",
+                        format!(
+                            "setval: value {v} is out of bounds for sequence \"{}\" ({}..{})",
+                            seq.name, seq.min, seq.max
+                        ),
+                    ));
                 }
                 seq.last = v;
                 seq.called = !matches!(args.get(2), Some(Value::Bool(false)));
@@ -138,7 +170,13 @@ impl<'a> ExecCtx<'a> {
             }
             _ => {
                 if !seq.called {
-                    return Err(AuroraError::sql("55000", format!("currval of sequence \"{}\" is not yet defined in this session", seq.name)));
+                    return Err(AuroraError::sql(
+                        "55000",
+                        format!(
+                            "currval of sequence \"{}\" is not yet defined in this session",
+                            seq.name
+                        ),
+                    ));
                 }
                 Ok(Value::Int8(seq.last))
             }
@@ -148,16 +186,25 @@ impl<'a> ExecCtx<'a> {
     /// A value of an enclosing row.
     pub fn outer_value(&self, depth: usize, index: usize) -> Value {
         let outer = self.outer.borrow();
-        outer.len().checked_sub(depth).and_then(|i| outer.get(i)).and_then(|r| r.get(index)).cloned().unwrap_or(Value::Null)
+        outer
+            .len()
+            .checked_sub(depth)
+            .and_then(|i| outer.get(i))
+            .and_then(|r| r.get(index))
+            .cloned()
+            .unwrap_or(Value::Null)
     }
 
     /// Runs a subquery with `row` as its enclosing row (cached when uncorrelated).
-    pub fn subquery(&self, plan: &Arc<Plan>, row: &[Value], correlated: bool) -> Result<Rc<Vec<Row>>> {
+    pub fn subquery(
+        &self,
+        plan: &Arc<Plan>,
+        row: &[Value],
+        correlated: bool,
+    ) -> Result<Rc<Vec<Row>>> {
         let key = Arc::as_ptr(plan) as usize;
-        if !correlated {
-            if let Some(r) = self.cache.borrow().get(&key) {
-                return Ok(r.clone());
-            }
+        if !correlated && let Some(r) = self.cache.borrow().get(&key) {
+            return Ok(r.clone());
         }
         self.outer.borrow_mut().push(row.to_vec());
         let result = execute(plan, self);
@@ -170,12 +217,15 @@ impl<'a> ExecCtx<'a> {
     }
 
     /// The first-column values of a subquery as a set, for `IN`.
-    pub fn subquery_set(&self, plan: &Arc<Plan>, row: &[Value], correlated: bool) -> Result<ValueSet> {
+    pub fn subquery_set(
+        &self,
+        plan: &Arc<Plan>,
+        row: &[Value],
+        correlated: bool,
+    ) -> Result<ValueSet> {
         let key = Arc::as_ptr(plan) as usize;
-        if !correlated {
-            if let Some(s) = self.set_cache.borrow().get(&key) {
-                return Ok(s.clone());
-            }
+        if !correlated && let Some(s) = self.set_cache.borrow().get(&key) {
+            return Ok(s.clone());
         }
         let rows = self.subquery(plan, row, correlated)?;
         let mut has_null = false;
@@ -203,29 +253,77 @@ impl<'a> ExecCtx<'a> {
 
     /// Visible rows of a table (with row ids), filtered.
     pub fn scan_table(&self, table: TableId, filter: Option<&Expr>) -> Result<Vec<(RowId, Row)>> {
-        self.record(ReadItem::Table(table));
         let mut out = Vec::new();
-        for rid in self.storage.rows(table) {
-            let Some(chain) = self.storage.chain(table, rid) else { continue };
-            let Some(v) = self.snapshot.visible(self.storage, chain) else { continue };
-            if let Some(f) = filter {
-                if !f.holds(&v.values, self)? {
-                    continue;
-                }
-            }
-            out.push((rid, v.values.to_vec()));
-        }
+        self.scan_visit(table, filter, &mut |rid, vals| {
+            out.push((rid, vals.to_vec()));
+            Ok(())
+        })?;
         Ok(out)
     }
 
+    /// Calls `emit` with every visible row of a table that passes `filter`, without copying it.
+    pub fn scan_visit(
+        &self,
+        table: TableId,
+        filter: Option<&Expr>,
+        emit: &mut dyn FnMut(RowId, &[Value]) -> Result<()>,
+    ) -> Result<()> {
+        self.record(ReadItem::Table(table));
+        for rid in self.storage.rows(table) {
+            let Some(chain) = self.storage.chain(table, rid) else {
+                continue;
+            };
+            let Some(v) = self.snapshot.visible(self.storage, chain) else {
+                continue;
+            };
+            if let Some(f) = filter
+                && !f.holds(&v.values, self)?
+            {
+                continue;
+            }
+            emit(rid, &v.values)?;
+        }
+        Ok(())
+    }
+
     /// Visible rows found through an index.
-    pub fn index_lookup(&self, table: TableId, index: IndexId, lookup: &IndexLookup, row: &[Value], filter: Option<&Expr>) -> Result<Vec<(RowId, Row)>> {
-        let width = self.catalog.indexes.get(&index).map(|i| i.columns.len()).unwrap_or(1);
+    pub fn index_lookup(
+        &self,
+        table: TableId,
+        index: IndexId,
+        lookup: &IndexLookup,
+        row: &[Value],
+        filter: Option<&Expr>,
+    ) -> Result<Vec<(RowId, Row)>> {
+        let mut out = Vec::new();
+        self.index_visit(table, index, lookup, row, filter, &mut |rid, vals| {
+            out.push((rid, vals.to_vec()));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `emit` with every visible row found through an index, without copying it.
+    pub fn index_visit(
+        &self,
+        table: TableId,
+        index: IndexId,
+        lookup: &IndexLookup,
+        row: &[Value],
+        filter: Option<&Expr>,
+        emit: &mut dyn FnMut(RowId, &[Value]) -> Result<()>,
+    ) -> Result<()> {
+        let width = self
+            .catalog
+            .indexes
+            .get(&index)
+            .map(|i| i.columns.len())
+            .unwrap_or(1);
         let mut prefix = Vec::with_capacity(width);
         for e in &lookup.eq {
             let v = e.eval(row, self)?;
             if v.is_null() {
-                return Ok(Vec::new());
+                return Ok(());
             }
             prefix.push(v);
         }
@@ -239,11 +337,15 @@ impl<'a> ExecCtx<'a> {
             Some((e, inclusive)) => {
                 let v = e.eval(row, self)?;
                 if v.is_null() {
-                    return Ok(Vec::new());
+                    return Ok(());
                 }
                 let mut k = prefix.clone();
                 k.push(v);
-                if *inclusive { Bound::Included(k) } else { Bound::Excluded(pad(k)) }
+                if *inclusive {
+                    Bound::Included(k)
+                } else {
+                    Bound::Excluded(pad(k))
+                }
             }
             None if prefix.is_empty() => Bound::Unbounded,
             None => Bound::Included(prefix.clone()),
@@ -252,11 +354,15 @@ impl<'a> ExecCtx<'a> {
             Some((e, inclusive)) => {
                 let v = e.eval(row, self)?;
                 if v.is_null() {
-                    return Ok(Vec::new());
+                    return Ok(());
                 }
                 let mut k = prefix.clone();
                 k.push(v);
-                if *inclusive { Bound::Included(pad(k)) } else { Bound::Excluded(k) }
+                if *inclusive {
+                    Bound::Included(pad(k))
+                } else {
+                    Bound::Excluded(k)
+                }
             }
             None if prefix.is_empty() => Bound::Unbounded,
             None => Bound::Included(pad(prefix.clone())),
@@ -268,41 +374,74 @@ impl<'a> ExecCtx<'a> {
                 Bound::Unbounded => Bound::Unbounded,
             }
         }
-        let rids = self.storage.index_range(index, as_ref(&lower), as_ref(&upper));
-        let mut out = Vec::with_capacity(rids.len());
+        let rids = self
+            .storage
+            .index_range(index, as_ref(&lower), as_ref(&upper));
         for rid in rids {
-            let Some(chain) = self.storage.chain(table, rid) else { continue };
-            let Some(v) = self.snapshot.visible(self.storage, chain) else { continue };
+            let Some(chain) = self.storage.chain(table, rid) else {
+                continue;
+            };
+            let Some(v) = self.snapshot.visible(self.storage, chain) else {
+                continue;
+            };
             if let Some(f) = filter {
                 let combined;
                 let input: &[Value] = if row.is_empty() {
                     &v.values
                 } else {
-                    combined = row.iter().chain(v.values.iter()).cloned().collect::<Vec<_>>();
+                    combined = row
+                        .iter()
+                        .chain(v.values.iter())
+                        .cloned()
+                        .collect::<Vec<_>>();
                     &combined
                 };
                 if !f.holds(input, self)? {
                     continue;
                 }
             }
-            out.push((rid, v.values.to_vec()));
+            emit(rid, &v.values)?;
         }
         if self.track_reads {
-            self.record(ReadItem::Range { table, index, lower, upper });
+            self.record(ReadItem::Range {
+                table,
+                index,
+                lower,
+                upper,
+            });
         }
-        Ok(out)
+        Ok(())
     }
 }
 
 /// Runs a plan to completion.
 pub fn execute(plan: &Plan, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
     match plan {
-        Plan::Values { rows } => rows.iter().map(|r| r.iter().map(|e| e.eval(&[], ctx)).collect()).collect(),
+        Plan::Values { rows } => rows
+            .iter()
+            .map(|r| r.iter().map(|e| e.eval(&[], ctx)).collect())
+            .collect(),
         Plan::Rows { rows, .. } => Ok(rows.as_ref().clone()),
-        Plan::SeqScan { table, filter, row_id, .. } => Ok(with_row_ids(ctx.scan_table(*table, filter.as_ref())?, *row_id)),
-        Plan::IndexScan { table, index, lookup, filter, row_id, .. } => {
-            Ok(with_row_ids(ctx.index_lookup(*table, *index, lookup, &[], filter.as_ref())?, *row_id))
-        }
+        Plan::SeqScan {
+            table,
+            filter,
+            row_id,
+            ..
+        } => Ok(with_row_ids(
+            ctx.scan_table(*table, filter.as_ref())?,
+            *row_id,
+        )),
+        Plan::IndexScan {
+            table,
+            index,
+            lookup,
+            filter,
+            row_id,
+            ..
+        } => Ok(with_row_ids(
+            ctx.index_lookup(*table, *index, lookup, &[], filter.as_ref())?,
+            *row_id,
+        )),
         Plan::Filter { input, predicate } => {
             let rows = execute(input, ctx)?;
             let mut out = Vec::with_capacity(rows.len());
@@ -314,20 +453,94 @@ pub fn execute(plan: &Plan, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
             Ok(out)
         }
         Plan::Project { input, exprs } => {
+            // Project straight off a scan's stored versions: no intermediate copy of each row.
+            let mut out = Vec::new();
+            let mut project = |_: RowId, vals: &[Value]| -> Result<()> {
+                out.push(
+                    exprs
+                        .iter()
+                        .map(|e| e.eval(vals, ctx))
+                        .collect::<Result<Vec<_>>>()?,
+                );
+                Ok(())
+            };
+            match input.as_ref() {
+                Plan::SeqScan {
+                    table,
+                    filter,
+                    row_id: false,
+                    ..
+                } => {
+                    ctx.scan_visit(*table, filter.as_ref(), &mut project)?;
+                    return Ok(out);
+                }
+                Plan::IndexScan {
+                    table,
+                    index,
+                    lookup,
+                    filter,
+                    row_id: false,
+                    ..
+                } => {
+                    ctx.index_visit(*table, *index, lookup, &[], filter.as_ref(), &mut project)?;
+                    return Ok(out);
+                }
+                _ => {}
+            }
             let rows = execute(input, ctx)?;
-            rows.iter().map(|r| exprs.iter().map(|e| e.eval(r, ctx)).collect()).collect()
+            rows.iter()
+                .map(|r| exprs.iter().map(|e| e.eval(r, ctx)).collect())
+                .collect()
         }
-        Plan::NestedLoop { left, right, kind, on, left_width, right_width } => {
+        Plan::NestedLoop {
+            left,
+            right,
+            kind,
+            on,
+            left_width,
+            right_width,
+        } => {
             let (l, r) = (execute(left, ctx)?, execute(right, ctx)?);
             nested_loop(&l, &r, *kind, on.as_ref(), *left_width, *right_width, ctx)
         }
-        Plan::HashJoin { left, right, kind, left_keys, right_keys, residual, left_width, right_width } => {
+        Plan::HashJoin {
+            left,
+            right,
+            kind,
+            left_keys,
+            right_keys,
+            residual,
+            left_width,
+            right_width,
+        } => {
             let (l, r) = (execute(left, ctx)?, execute(right, ctx)?);
-            hash_join(&l, &r, *kind, left_keys, right_keys, residual.as_ref(), (*left_width, *right_width), ctx)
+            hash_join(
+                &l,
+                &r,
+                *kind,
+                left_keys,
+                right_keys,
+                residual.as_ref(),
+                (*left_width, *right_width),
+                ctx,
+            )
         }
-        Plan::IndexJoin { left, table, index, keys, kind, filter, right_width, .. } => {
+        Plan::IndexJoin {
+            left,
+            table,
+            index,
+            keys,
+            kind,
+            filter,
+            right_width,
+            ..
+        } => {
             let l = execute(left, ctx)?;
-            let lookup = IndexLookup { eq: keys.clone(), lower: None, upper: None };
+            let lookup = IndexLookup {
+                eq: keys.clone(),
+                lower: None,
+                upper: None,
+            };
             let mut out = Vec::new();
             for lr in l {
                 let matches = ctx.index_lookup(*table, *index, &lookup, &lr, filter.as_ref())?;
@@ -344,7 +557,11 @@ pub fn execute(plan: &Plan, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
             }
             Ok(out)
         }
-        Plan::Aggregate { input, groups, aggs } => {
+        Plan::Aggregate {
+            input,
+            groups,
+            aggs,
+        } => {
             let rows = execute(input, ctx)?;
             crate::agg::aggregate(&rows, groups, aggs, ctx)
         }
@@ -356,7 +573,11 @@ pub fn execute(plan: &Plan, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
             let rows = execute(input, ctx)?;
             sort_rows(rows, keys, ctx)
         }
-        Plan::Limit { input, limit, offset } => {
+        Plan::Limit {
+            input,
+            limit,
+            offset,
+        } => {
             let rows = execute(input, ctx)?;
             let count = |e: &Option<Expr>, what: &str| -> Result<Option<usize>> {
                 match e {
@@ -364,9 +585,18 @@ pub fn execute(plan: &Plan, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
                     Some(e) => match e.eval(&[], ctx)? {
                         Value::Null => Ok(None),
                         v => {
-                            let n = crate::cast::cast(&v, &crate::types::DataType::Int8, crate::cast::CastMode::Explicit)?.as_i64().unwrap_or(0);
+                            let n = crate::cast::cast(
+                                &v,
+                                &crate::types::DataType::Int8,
+                                crate::cast::CastMode::Explicit,
+                            )?
+                            .as_i64()
+                            .unwrap_or(0);
                             if n < 0 {
-                                return Err(AuroraError::sql("2201W", format!("{what} must not be negative")));
+                                return Err(AuroraError::sql(
+                                    "2201W",
+                                    format!("{what} must not be negative"),
+                                ));
                             }
                             Ok(Some(n as usize))
                         }
@@ -375,7 +605,11 @@ pub fn execute(plan: &Plan, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
             };
             let off = count(offset, "OFFSET")?.unwrap_or(0);
             let lim = count(limit, "LIMIT")?;
-            Ok(rows.into_iter().skip(off).take(lim.unwrap_or(usize::MAX)).collect())
+            Ok(rows
+                .into_iter()
+                .skip(off)
+                .take(lim.unwrap_or(usize::MAX))
+                .collect())
         }
         Plan::Distinct { input, on } => {
             let rows = execute(input, ctx)?;
@@ -383,7 +617,10 @@ pub fn execute(plan: &Plan, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
             let mut out = Vec::new();
             for r in rows {
                 let key = match on {
-                    Some(keys) => keys.iter().map(|k| k.eval(&r, ctx)).collect::<Result<Vec<_>>>()?,
+                    Some(keys) => keys
+                        .iter()
+                        .map(|k| k.eval(&r, ctx))
+                        .collect::<Result<Vec<_>>>()?,
                     None => r.clone(),
                 };
                 if seen.insert(key) {
@@ -392,13 +629,20 @@ pub fn execute(plan: &Plan, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
             }
             Ok(out)
         }
-        Plan::SetOp { op, all, left, right } => {
+        Plan::SetOp {
+            op,
+            all,
+            left,
+            right,
+        } => {
             let (l, r) = (execute(left, ctx)?, execute(right, ctx)?);
             Ok(set_op(*op, *all, l, r))
         }
         Plan::CteScan { id, name } => {
             let ctes = ctx.ctes.borrow();
-            let rows = ctes.get(id).ok_or_else(|| AuroraError::UndefinedTable { name: name.clone() })?;
+            let rows = ctes
+                .get(id)
+                .ok_or_else(|| AuroraError::UndefinedTable { name: name.clone() })?;
             Ok(rows.as_ref().clone())
         }
         Plan::With { ctes, body } => {
@@ -421,7 +665,11 @@ pub fn execute(plan: &Plan, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
             if a.is_null() || b.is_null() || s.is_null() {
                 return Ok(Vec::new());
             }
-            let (x, y, st) = (a.as_i64().unwrap_or(0), b.as_i64().unwrap_or(0), s.as_i64().unwrap_or(1));
+            let (x, y, st) = (
+                a.as_i64().unwrap_or(0),
+                b.as_i64().unwrap_or(0),
+                s.as_i64().unwrap_or(1),
+            );
             if st == 0 {
                 return Err(AuroraError::sql("22023", "step size cannot equal zero"));
             }
@@ -430,9 +678,16 @@ pub fn execute(plan: &Plan, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
             let mut v = x;
             while (st > 0 && v <= y) || (st < 0 && v >= y) {
                 if out.len() >= MAX_RECURSIVE_ROWS {
-                    return Err(AuroraError::sql("54000", "generate_series result is too large"));
+                    return Err(AuroraError::sql(
+                        "54000",
+                        "generate_series result is too large",
+                    ));
                 }
-                out.push(vec![if wide { Value::Int8(v) } else { Value::Int4(v as i32) }]);
+                out.push(vec![if wide {
+                    Value::Int8(v)
+                } else {
+                    Value::Int4(v as i32)
+                }]);
                 match v.checked_add(st) {
                     Some(n) => v = n,
                     None => break,
@@ -443,7 +698,10 @@ pub fn execute(plan: &Plan, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
         Plan::Unnest { array } => match array.eval(&[], ctx)? {
             Value::Array(items) => Ok(items.iter().map(|v| vec![v.clone()]).collect()),
             Value::Null => Ok(Vec::new()),
-            other => Err(AuroraError::datatype_mismatch(format!("function unnest({}) does not exist", other.data_type()))),
+            other => Err(AuroraError::datatype_mismatch(format!(
+                "function unnest({}) does not exist",
+                other.data_type()
+            ))),
         },
     }
 }
@@ -459,7 +717,15 @@ fn with_row_ids(rows: Vec<(RowId, Row)>, row_id: bool) -> Vec<Row> {
         .collect()
 }
 
-fn nested_loop(l: &[Row], r: &[Row], kind: JoinKind, on: Option<&Expr>, lw: usize, rw: usize, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
+fn nested_loop(
+    l: &[Row],
+    r: &[Row],
+    kind: JoinKind,
+    on: Option<&Expr>,
+    lw: usize,
+    rw: usize,
+    ctx: &ExecCtx<'_>,
+) -> Result<Vec<Row>> {
     let mut out = Vec::new();
     let mut right_matched = vec![false; r.len()];
     let mut buf: Row = Vec::with_capacity(lw + rw);
@@ -510,7 +776,10 @@ fn hash_join(
 ) -> Result<Vec<Row>> {
     let mut table: HashMap<Vec<Value>, Vec<usize>> = HashMap::with_capacity(r.len());
     for (j, rr) in r.iter().enumerate() {
-        let key = rk.iter().map(|e| e.eval(rr, ctx)).collect::<Result<Vec<_>>>()?;
+        let key = rk
+            .iter()
+            .map(|e| e.eval(rr, ctx))
+            .collect::<Result<Vec<_>>>()?;
         if key.iter().any(Value::is_null) {
             continue;
         }
@@ -519,22 +788,25 @@ fn hash_join(
     let mut out = Vec::new();
     let mut right_matched = vec![false; r.len()];
     for lr in l {
-        let key = lk.iter().map(|e| e.eval(lr, ctx)).collect::<Result<Vec<_>>>()?;
+        let key = lk
+            .iter()
+            .map(|e| e.eval(lr, ctx))
+            .collect::<Result<Vec<_>>>()?;
         let mut matched = false;
-        if !key.iter().any(Value::is_null) {
-            if let Some(js) = table.get(&key) {
-                for &j in js {
-                    let mut row = lr.clone();
-                    row.extend_from_slice(&r[j]);
-                    if let Some(f) = residual {
-                        if !f.holds(&row, ctx)? {
-                            continue;
-                        }
-                    }
-                    matched = true;
-                    right_matched[j] = true;
-                    out.push(row);
+        if !key.iter().any(Value::is_null)
+            && let Some(js) = table.get(&key)
+        {
+            for &j in js {
+                let mut row = lr.clone();
+                row.extend_from_slice(&r[j]);
+                if let Some(f) = residual
+                    && !f.holds(&row, ctx)?
+                {
+                    continue;
                 }
+                matched = true;
+                right_matched[j] = true;
+                out.push(row);
             }
         }
         if !matched && matches!(kind, JoinKind::Left | JoinKind::Full) {
@@ -562,10 +834,18 @@ pub fn compare_keys(a: &[Value], b: &[Value], keys: &[SortKey]) -> std::cmp::Ord
         let ord = match (x.is_null(), y.is_null()) {
             (true, true) => Ordering::Equal,
             (true, false) => {
-                if k.nulls_first { Ordering::Less } else { Ordering::Greater }
+                if k.nulls_first {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                }
             }
             (false, true) => {
-                if k.nulls_first { Ordering::Greater } else { Ordering::Less }
+                if k.nulls_first {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                }
             }
             _ => {
                 let o = x.cmp(y);
@@ -583,7 +863,10 @@ pub fn compare_keys(a: &[Value], b: &[Value], keys: &[SortKey]) -> std::cmp::Ord
 pub fn sort_rows(rows: Vec<Row>, keys: &[SortKey], ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
     let mut keyed: Vec<(Vec<Value>, Row)> = Vec::with_capacity(rows.len());
     for r in rows {
-        let k = keys.iter().map(|s| s.expr.eval(&r, ctx)).collect::<Result<Vec<_>>>()?;
+        let k = keys
+            .iter()
+            .map(|s| s.expr.eval(&r, ctx))
+            .collect::<Result<Vec<_>>>()?;
         keyed.push((k, r));
     }
     keyed.sort_by(|a, b| compare_keys(&a.0, &b.0, keys));
@@ -595,7 +878,10 @@ fn set_op(op: SetOpKind, all: bool, l: Vec<Row>, r: Vec<Row>) -> Vec<Row> {
         (SetOpKind::Union, true) => l.into_iter().chain(r).collect(),
         (SetOpKind::Union, false) => {
             let mut seen = HashSet::new();
-            l.into_iter().chain(r).filter(|row| seen.insert(row.clone())).collect()
+            l.into_iter()
+                .chain(r)
+                .filter(|row| seen.insert(row.clone()))
+                .collect()
         }
         (SetOpKind::Intersect | SetOpKind::Except, _) => {
             let mut counts: HashMap<Row, usize> = HashMap::new();
@@ -633,7 +919,13 @@ fn set_op(op: SetOpKind, all: bool, l: Vec<Row>, r: Vec<Row>) -> Vec<Row> {
     }
 }
 
-fn recursive_cte(id: usize, base: Vec<Row>, rec: &Plan, union_all: bool, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
+fn recursive_cte(
+    id: usize,
+    base: Vec<Row>,
+    rec: &Plan,
+    union_all: bool,
+    ctx: &ExecCtx<'_>,
+) -> Result<Vec<Row>> {
     let mut seen: HashSet<Row> = HashSet::new();
     let mut result = Vec::new();
     let mut working = Vec::new();
@@ -644,7 +936,9 @@ fn recursive_cte(id: usize, base: Vec<Row>, rec: &Plan, union_all: bool, ctx: &E
         }
     }
     while !working.is_empty() {
-        ctx.ctes.borrow_mut().insert(id, Rc::new(std::mem::take(&mut working)));
+        ctx.ctes
+            .borrow_mut()
+            .insert(id, Rc::new(std::mem::take(&mut working)));
         let produced = execute(rec, ctx)?;
         for r in produced {
             if union_all || seen.insert(r.clone()) {
@@ -653,7 +947,10 @@ fn recursive_cte(id: usize, base: Vec<Row>, rec: &Plan, union_all: bool, ctx: &E
             }
         }
         if result.len() > MAX_RECURSIVE_ROWS {
-            return Err(AuroraError::sql("54001", format!("recursive query produced more than {MAX_RECURSIVE_ROWS} rows")));
+            return Err(AuroraError::sql(
+                "54001",
+                format!("recursive query produced more than {MAX_RECURSIVE_ROWS} rows"),
+            ));
         }
     }
     Ok(result)

@@ -120,7 +120,10 @@ fn truth(v: &Value) -> Result<Option<bool>> {
     match v {
         Value::Null => Ok(None),
         Value::Bool(b) => Ok(Some(*b)),
-        other => Err(AuroraError::datatype_mismatch(format!("argument of boolean operator must be type boolean, not type {}", other.data_type()))),
+        other => Err(AuroraError::datatype_mismatch(format!(
+            "argument of boolean operator must be type boolean, not type {}",
+            other.data_type()
+        ))),
     }
 }
 
@@ -131,12 +134,14 @@ impl Expr {
             Expr::Literal(v) => Ok(v.clone()),
             Expr::Column(i) => Ok(row.get(*i).cloned().unwrap_or(Value::Null)),
             Expr::Outer { depth, index } => Ok(ctx.outer_value(*depth, *index)),
-            Expr::Param(i) => ctx
-                .params
-                .get(*i)
-                .cloned()
-                .ok_or_else(|| AuroraError::sql("08P01", format!("there is no parameter ${}", i + 1))),
-            Expr::Binary { op: BinOp::And, left, right } => {
+            Expr::Param(i) => ctx.params.get(*i).cloned().ok_or_else(|| {
+                AuroraError::sql("08P01", format!("there is no parameter ${}", i + 1))
+            }),
+            Expr::Binary {
+                op: BinOp::And,
+                left,
+                right,
+            } => {
                 let l = truth(&left.eval(row, ctx)?)?;
                 if l == Some(false) {
                     return Ok(Value::Bool(false));
@@ -148,7 +153,11 @@ impl Expr {
                     _ => Value::Null,
                 })
             }
-            Expr::Binary { op: BinOp::Or, left, right } => {
+            Expr::Binary {
+                op: BinOp::Or,
+                left,
+                right,
+            } => {
                 let l = truth(&left.eval(row, ctx)?)?;
                 if l == Some(true) {
                     return Ok(Value::Bool(true));
@@ -160,7 +169,9 @@ impl Expr {
                     _ => Value::Null,
                 })
             }
-            Expr::Binary { op, left, right } => ops::binary(*op, &left.eval(row, ctx)?, &right.eval(row, ctx)?),
+            Expr::Binary { op, left, right } => {
+                ops::binary(*op, &left.eval(row, ctx)?, &right.eval(row, ctx)?)
+            }
             Expr::Not(e) => Ok(match truth(&e.eval(row, ctx)?)? {
                 Some(b) => Value::Bool(!b),
                 None => Value::Null,
@@ -181,7 +192,11 @@ impl Expr {
                 Ok(Value::Bool(distinct != *negated))
             }
             Expr::Cast(e, ty) => cast::cast(&e.eval(row, ctx)?, ty, CastMode::Explicit),
-            Expr::Case { operand, whens, otherwise } => {
+            Expr::Case {
+                operand,
+                whens,
+                otherwise,
+            } => {
                 let op = match operand {
                     Some(o) => Some(o.eval(row, ctx)?),
                     None => None,
@@ -201,7 +216,10 @@ impl Expr {
                 }
             }
             Expr::Func(name, args) => {
-                let vals = args.iter().map(|a| a.eval(row, ctx)).collect::<Result<Vec<_>>>()?;
+                let vals = args
+                    .iter()
+                    .map(|a| a.eval(row, ctx))
+                    .collect::<Result<Vec<_>>>()?;
                 functions::call(name, &vals, ctx)
             }
             Expr::Coalesce(args) => {
@@ -213,7 +231,13 @@ impl Expr {
                 }
                 Ok(Value::Null)
             }
-            Expr::Like { expr, pattern, escape, insensitive, negated } => {
+            Expr::Like {
+                expr,
+                pattern,
+                escape,
+                insensitive,
+                negated,
+            } => {
                 let (s, p) = (expr.eval(row, ctx)?, pattern.eval(row, ctx)?);
                 if s.is_null() || p.is_null() {
                     return Ok(Value::Null);
@@ -242,7 +266,11 @@ impl Expr {
                         return Ok(Value::Bool(!negated));
                     }
                 }
-                Ok(if saw_null { Value::Null } else { Value::Bool(*negated) })
+                Ok(if saw_null {
+                    Value::Null
+                } else {
+                    Value::Bool(*negated)
+                })
             }
             Expr::InSubquery(e, plan, negated, correlated) => {
                 let v = e.eval(row, ctx)?;
@@ -257,7 +285,11 @@ impl Expr {
                 if set.contains(&v) {
                     return Ok(Value::Bool(!negated));
                 }
-                Ok(if has_null { Value::Null } else { Value::Bool(*negated) })
+                Ok(if has_null {
+                    Value::Null
+                } else {
+                    Value::Bool(*negated)
+                })
             }
             Expr::Exists(plan, negated, correlated) => {
                 let rows = ctx.subquery(plan, row, *correlated)?;
@@ -268,28 +300,58 @@ impl Expr {
                 match rows.len() {
                     0 => Ok(Value::Null),
                     1 => Ok(rows[0].first().cloned().unwrap_or(Value::Null)),
-                    _ => Err(AuroraError::sql("21000", "more than one row returned by a subquery used as an expression")),
+                    _ => Err(AuroraError::sql(
+                        "21000",
+                        "more than one row returned by a subquery used as an expression",
+                    )),
                 }
             }
-            Expr::AnyArray { left, op, right, all } => {
+            Expr::AnyArray {
+                left,
+                op,
+                right,
+                all,
+            } => {
                 let (l, r) = (left.eval(row, ctx)?, right.eval(row, ctx)?);
                 let items: Vec<Value> = match r {
                     Value::Null => return Ok(Value::Null),
                     Value::Array(a) => a.as_ref().clone(),
-                    other => return Err(AuroraError::datatype_mismatch(format!("op ANY/ALL (array) requires array on right side, not {}", other.data_type()))),
+                    other => {
+                        return Err(AuroraError::datatype_mismatch(format!(
+                            "op ANY/ALL (array) requires array on right side, not {}",
+                            other.data_type()
+                        )));
+                    }
                 };
                 quantified(&l, *op, items.iter(), *all)
             }
-            Expr::AnySubquery { left, op, plan, all } => {
+            Expr::AnySubquery {
+                left,
+                op,
+                plan,
+                all,
+            } => {
                 let l = left.eval(row, ctx)?;
                 let rows = ctx.subquery(plan, row, true)?;
-                quantified(&l, *op, rows.iter().map(|r| r.first().unwrap_or(&Value::Null)), *all)
+                quantified(
+                    &l,
+                    *op,
+                    rows.iter().map(|r| r.first().unwrap_or(&Value::Null)),
+                    *all,
+                )
             }
-            Expr::Array(items) => Ok(Value::Array(Arc::new(items.iter().map(|i| i.eval(row, ctx)).collect::<Result<_>>()?))),
+            Expr::Array(items) => Ok(Value::Array(Arc::new(
+                items
+                    .iter()
+                    .map(|i| i.eval(row, ctx))
+                    .collect::<Result<_>>()?,
+            ))),
             Expr::Subscript(arr, idx) => {
                 let (a, i) = (arr.eval(row, ctx)?, idx.eval(row, ctx)?);
                 match (a, i.as_i64()) {
-                    (Value::Array(items), Some(i)) if i >= 1 => Ok(items.get(i as usize - 1).cloned().unwrap_or(Value::Null)),
+                    (Value::Array(items), Some(i)) if i >= 1 => {
+                        Ok(items.get(i as usize - 1).cloned().unwrap_or(Value::Null))
+                    }
                     (Value::Json(j), _) => ops::binary(BinOp::JsonGet, &Value::Json(j), &i),
                     _ => Ok(Value::Null),
                 }
@@ -302,7 +364,10 @@ impl Expr {
         match self.eval(row, ctx)? {
             Value::Bool(b) => Ok(b),
             Value::Null => Ok(false),
-            other => Err(AuroraError::datatype_mismatch(format!("argument of WHERE must be type boolean, not type {}", other.data_type()))),
+            other => Err(AuroraError::datatype_mismatch(format!(
+                "argument of WHERE must be type boolean, not type {}",
+                other.data_type()
+            ))),
         }
     }
 
@@ -317,7 +382,13 @@ impl Expr {
     pub fn has_subquery(&self) -> bool {
         let mut found = false;
         self.walk(&mut |e| {
-            if matches!(e, Expr::InSubquery(..) | Expr::Exists(..) | Expr::Scalar(..) | Expr::AnySubquery { .. }) {
+            if matches!(
+                e,
+                Expr::InSubquery(..)
+                    | Expr::Exists(..)
+                    | Expr::Scalar(..)
+                    | Expr::AnySubquery { .. }
+            ) {
                 found = true;
             }
         });
@@ -335,12 +406,27 @@ impl Expr {
 
     fn children(&self) -> Vec<&Expr> {
         match self {
-            Expr::Literal(_) | Expr::Column(_) | Expr::Outer { .. } | Expr::Param(_) | Expr::Exists(..) | Expr::Scalar(..) => vec![],
-            Expr::Binary { left, right, .. } | Expr::IsDistinct(left, right, _) | Expr::Subscript(left, right) => vec![left, right],
+            Expr::Literal(_)
+            | Expr::Column(_)
+            | Expr::Outer { .. }
+            | Expr::Param(_)
+            | Expr::Exists(..)
+            | Expr::Scalar(..) => vec![],
+            Expr::Binary { left, right, .. }
+            | Expr::IsDistinct(left, right, _)
+            | Expr::Subscript(left, right) => vec![left, right],
             Expr::AnyArray { left, right, .. } => vec![left, right],
-            Expr::Not(e) | Expr::Neg(e) | Expr::IsNull(e, _) | Expr::IsBool(e, _, _) | Expr::Cast(e, _) => vec![e],
+            Expr::Not(e)
+            | Expr::Neg(e)
+            | Expr::IsNull(e, _)
+            | Expr::IsBool(e, _, _)
+            | Expr::Cast(e, _) => vec![e],
             Expr::InSubquery(e, ..) | Expr::AnySubquery { left: e, .. } => vec![e],
-            Expr::Case { operand, whens, otherwise } => {
+            Expr::Case {
+                operand,
+                whens,
+                otherwise,
+            } => {
                 let mut v: Vec<&Expr> = operand.iter().map(|b| b.as_ref()).collect();
                 for (a, b) in whens {
                     v.push(a);
@@ -350,7 +436,12 @@ impl Expr {
                 v
             }
             Expr::Func(_, args) | Expr::Coalesce(args) | Expr::Array(args) => args.iter().collect(),
-            Expr::Like { expr, pattern, escape, .. } => {
+            Expr::Like {
+                expr,
+                pattern,
+                escape,
+                ..
+            } => {
                 let mut v = vec![expr.as_ref(), pattern.as_ref()];
                 v.extend(escape.iter().map(|b| b.as_ref()));
                 v
@@ -372,39 +463,85 @@ impl Expr {
         let r = |e: &Expr| Box::new(e.remap(map));
         match self {
             Expr::Column(i) => Expr::Column(map(*i)),
-            Expr::Binary { op, left, right } => Expr::Binary { op: *op, left: r(left), right: r(right) },
+            Expr::Binary { op, left, right } => Expr::Binary {
+                op: *op,
+                left: r(left),
+                right: r(right),
+            },
             Expr::Not(e) => Expr::Not(r(e)),
             Expr::Neg(e) => Expr::Neg(r(e)),
             Expr::IsNull(e, n) => Expr::IsNull(r(e), *n),
             Expr::IsBool(e, v, n) => Expr::IsBool(r(e), *v, *n),
             Expr::IsDistinct(a, b, n) => Expr::IsDistinct(r(a), r(b), *n),
             Expr::Cast(e, t) => Expr::Cast(r(e), t.clone()),
-            Expr::Case { operand, whens, otherwise } => Expr::Case {
+            Expr::Case {
+                operand,
+                whens,
+                otherwise,
+            } => Expr::Case {
                 operand: operand.as_ref().map(|o| r(o)),
-                whens: whens.iter().map(|(a, b)| (a.remap(map), b.remap(map))).collect(),
+                whens: whens
+                    .iter()
+                    .map(|(a, b)| (a.remap(map), b.remap(map)))
+                    .collect(),
                 otherwise: otherwise.as_ref().map(|o| r(o)),
             },
-            Expr::Func(n, args) => Expr::Func(n.clone(), args.iter().map(|a| a.remap(map)).collect()),
+            Expr::Func(n, args) => {
+                Expr::Func(n.clone(), args.iter().map(|a| a.remap(map)).collect())
+            }
             Expr::Coalesce(args) => Expr::Coalesce(args.iter().map(|a| a.remap(map)).collect()),
             Expr::Array(args) => Expr::Array(args.iter().map(|a| a.remap(map)).collect()),
-            Expr::Like { expr, pattern, escape, insensitive, negated } => Expr::Like {
+            Expr::Like {
+                expr,
+                pattern,
+                escape,
+                insensitive,
+                negated,
+            } => Expr::Like {
                 expr: r(expr),
                 pattern: r(pattern),
                 escape: escape.as_ref().map(|e| r(e)),
                 insensitive: *insensitive,
                 negated: *negated,
             },
-            Expr::InList(e, list, n) => Expr::InList(r(e), list.iter().map(|a| a.remap(map)).collect(), *n),
+            Expr::InList(e, list, n) => {
+                Expr::InList(r(e), list.iter().map(|a| a.remap(map)).collect(), *n)
+            }
             Expr::InSubquery(e, p, n, c) => Expr::InSubquery(r(e), p.clone(), *n, *c),
-            Expr::AnyArray { left, op, right, all } => Expr::AnyArray { left: r(left), op: *op, right: r(right), all: *all },
-            Expr::AnySubquery { left, op, plan, all } => Expr::AnySubquery { left: r(left), op: *op, plan: plan.clone(), all: *all },
+            Expr::AnyArray {
+                left,
+                op,
+                right,
+                all,
+            } => Expr::AnyArray {
+                left: r(left),
+                op: *op,
+                right: r(right),
+                all: *all,
+            },
+            Expr::AnySubquery {
+                left,
+                op,
+                plan,
+                all,
+            } => Expr::AnySubquery {
+                left: r(left),
+                op: *op,
+                plan: plan.clone(),
+                all: *all,
+            },
             Expr::Subscript(a, b) => Expr::Subscript(r(a), r(b)),
             other => other.clone(),
         }
     }
 }
 
-fn quantified<'v>(l: &Value, op: BinOp, items: impl Iterator<Item = &'v Value>, all: bool) -> Result<Value> {
+fn quantified<'v>(
+    l: &Value,
+    op: BinOp,
+    items: impl Iterator<Item = &'v Value>,
+    all: bool,
+) -> Result<Value> {
     let mut items = items.peekable();
     // ANY over nothing is false and ALL over nothing is true, whatever the operand.
     if items.peek().is_none() {
@@ -421,7 +558,11 @@ fn quantified<'v>(l: &Value, op: BinOp, items: impl Iterator<Item = &'v Value>, 
             _ => {}
         }
     }
-    Ok(if saw_null { Value::Null } else { Value::Bool(all) })
+    Ok(if saw_null {
+        Value::Null
+    } else {
+        Value::Bool(all)
+    })
 }
 
 /// A set of subquery values for `IN`, with whether a NULL was among them.

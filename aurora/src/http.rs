@@ -53,21 +53,34 @@ struct ApiError {
 }
 
 fn bad(message: impl Into<String>) -> ApiError {
-    ApiError { status: 400, code: "BadRequestException", message: message.into() }
+    ApiError {
+        status: 400,
+        code: "BadRequestException",
+        message: message.into(),
+    }
 }
 
 fn db_error(e: &crate::AuroraError) -> ApiError {
     let detail = match e {
-        crate::AuroraError::UniqueViolation { detail, .. } if !detail.is_empty() => format!("\n  Detail: {detail}"),
+        crate::AuroraError::UniqueViolation { detail, .. } if !detail.is_empty() => {
+            format!("\n  Detail: {detail}")
+        }
         _ => String::new(),
     };
-    ApiError { status: 400, code: "DatabaseErrorException", message: format!("ERROR: {e}{detail}; SQLState: {}", e.sqlstate()) }
+    ApiError {
+        status: 400,
+        code: "DatabaseErrorException",
+        message: format!("ERROR: {e}{detail}; SQLState: {}", e.sqlstate()),
+    }
 }
 
 impl DataApiService {
     /// A service over `aurora`.
     pub fn new(aurora: Arc<Aurora>) -> Self {
-        DataApiService { aurora, txns: Mutex::new(HashMap::new()) }
+        DataApiService {
+            aurora,
+            txns: Mutex::new(HashMap::new()),
+        }
     }
 
     fn now(&self) -> SystemTime {
@@ -82,26 +95,55 @@ impl DataApiService {
                 let body = v.to_string();
                 if body.len() > MAX_RESPONSE_BYTES {
                     let e = bad("Database returned more than the allowed response size limit");
-                    return nubis_wire::error(Protocol::RestJson1, e.status, e.code, &e.message, &ctx.request_id);
+                    return nubis_wire::error(
+                        Protocol::RestJson1,
+                        e.status,
+                        e.code,
+                        &e.message,
+                        &ctx.request_id,
+                    );
                 }
                 nubis_wire::response(Protocol::RestJson1, 200, body)
             }
-            Err(e) => nubis_wire::error(Protocol::RestJson1, e.status, e.code, &e.message, &ctx.request_id),
+            Err(e) => nubis_wire::error(
+                Protocol::RestJson1,
+                e.status,
+                e.code,
+                &e.message,
+                &ctx.request_id,
+            ),
         }
     }
 
     fn route(&self, req: &Request) -> Result<J, ApiError> {
         let path = req.uri().path().trim_end_matches('/');
         let op = match path {
-            "/Execute" | "/BatchExecute" | "/BeginTransaction" | "/CommitTransaction" | "/RollbackTransaction" => path,
+            "/Execute"
+            | "/BatchExecute"
+            | "/BeginTransaction"
+            | "/CommitTransaction"
+            | "/RollbackTransaction" => path,
             _ => {
-                return Err(ApiError { status: 404, code: "UnknownOperationException", message: format!("unknown operation {} {path}", req.method()) });
+                return Err(ApiError {
+                    status: 404,
+                    code: "UnknownOperationException",
+                    message: format!("unknown operation {} {path}", req.method()),
+                });
             }
         };
         if req.method() != "POST" {
-            return Err(ApiError { status: 405, code: "UnknownOperationException", message: format!("{} is not allowed on {path}", req.method()) });
+            return Err(ApiError {
+                status: 405,
+                code: "UnknownOperationException",
+                message: format!("{} is not allowed on {path}", req.method()),
+            });
         }
-        let body: J = if req.body().is_empty() { json!({}) } else { serde_json::from_slice(req.body()).map_err(|e| bad(format!("invalid JSON body: {e}")))? };
+        let body: J = if req.body().is_empty() {
+            json!({})
+        } else {
+            serde_json::from_slice(req.body())
+                .map_err(|e| bad(format!("invalid JSON body: {e}")))?
+        };
         let field = |name: &str| body.get(name).and_then(J::as_str);
         let required = |name: &str| field(name).ok_or_else(|| bad(format!("{name} is required")));
         required("resourceArn")?;
@@ -111,9 +153,16 @@ impl DataApiService {
             "/BeginTransaction" => {
                 let mut session = self.aurora.database(&database).session();
                 session.execute("BEGIN").map_err(|e| db_error(&e))?;
-                let id = base64::engine::general_purpose::STANDARD.encode(self.aurora.env().ids.hex(48));
+                let id =
+                    base64::engine::general_purpose::STANDARD.encode(self.aurora.env().ids.hex(48));
                 self.sweep();
-                self.txns.lock().insert(id.clone(), OpenTxn { session, last_used: self.now() });
+                self.txns.lock().insert(
+                    id.clone(),
+                    OpenTxn {
+                        session,
+                        last_used: self.now(),
+                    },
+                );
                 Ok(json!({ "transactionId": id }))
             }
             "/CommitTransaction" | "/RollbackTransaction" => {
@@ -132,11 +181,19 @@ impl DataApiService {
                 if sql.len() > MAX_SQL_LEN {
                     return Err(bad(format!("sql must be at most {MAX_SQL_LEN} characters")));
                 }
-                let params = body.get("parameters").and_then(J::as_array).cloned().unwrap_or_default();
+                let params = body
+                    .get("parameters")
+                    .and_then(J::as_array)
+                    .cloned()
+                    .unwrap_or_default();
                 let (sql, values) = bind_parameters(sql, &params)?;
-                let include_meta = body.get("includeResultMetadata").and_then(J::as_bool).unwrap_or(false);
+                let include_meta = body
+                    .get("includeResultMetadata")
+                    .and_then(J::as_bool)
+                    .unwrap_or(false);
                 let as_json = field("formatRecordsAs") == Some("JSON");
-                let result = self.with_session(field("transactionId"), &database, |s| run(s, &sql, &values))?;
+                let result = self
+                    .with_session(field("transactionId"), &database, |s| run(s, &sql, &values))?;
                 Ok(result_json(&result, include_meta, as_json))
             }
             _ => {
@@ -144,7 +201,11 @@ impl DataApiService {
                 if sql.len() > MAX_SQL_LEN {
                     return Err(bad(format!("sql must be at most {MAX_SQL_LEN} characters")));
                 }
-                let sets = body.get("parameterSets").and_then(J::as_array).cloned().unwrap_or_default();
+                let sets = body
+                    .get("parameterSets")
+                    .and_then(J::as_array)
+                    .cloned()
+                    .unwrap_or_default();
                 let sql = sql.to_string();
                 let txn = field("transactionId").map(str::to_string);
                 self.with_session(txn.as_deref(), &database, |s| {
@@ -183,7 +244,9 @@ impl DataApiService {
         let mut txns = self.txns.lock();
         let expired: Vec<String> = txns
             .iter()
-            .filter(|(_, t)| now.duration_since(t.last_used).unwrap_or_default() > TRANSACTION_IDLE_TIMEOUT)
+            .filter(|(_, t)| {
+                now.duration_since(t.last_used).unwrap_or_default() > TRANSACTION_IDLE_TIMEOUT
+            })
             .map(|(k, _)| k.clone())
             .collect();
         for k in expired {
@@ -195,10 +258,19 @@ impl DataApiService {
 
     fn take(&self, id: &str) -> Result<OpenTxn, ApiError> {
         self.sweep();
-        self.txns.lock().remove(id).ok_or_else(|| ApiError { status: 404, code: "TransactionNotFoundException", message: format!("Transaction {id} is not found") })
+        self.txns.lock().remove(id).ok_or_else(|| ApiError {
+            status: 404,
+            code: "TransactionNotFoundException",
+            message: format!("Transaction {id} is not found"),
+        })
     }
 
-    fn with_session<T>(&self, txn: Option<&str>, database: &str, f: impl FnOnce(&mut Session) -> Result<T, ApiError>) -> Result<T, ApiError> {
+    fn with_session<T>(
+        &self,
+        txn: Option<&str>,
+        database: &str,
+        f: impl FnOnce(&mut Session) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         match txn {
             None => f(&mut self.aurora.database(database).session()),
             Some(id) => {
@@ -221,7 +293,10 @@ fn run(s: &mut Session, sql: &str, values: &[Value]) -> Result<QueryResult, ApiE
 }
 
 fn generated(r: &QueryResult) -> Vec<J> {
-    r.rows.first().map(|row| row.iter().map(field_of).collect()).unwrap_or_default()
+    r.rows
+        .first()
+        .map(|row| row.iter().map(field_of).collect())
+        .unwrap_or_default()
 }
 
 /// Replaces `:name` placeholders (outside quotes and `::` casts) with `$n` and returns the
@@ -229,8 +304,14 @@ fn generated(r: &QueryResult) -> Vec<J> {
 fn bind_parameters(sql: &str, params: &[J]) -> Result<(String, Vec<Value>), ApiError> {
     let mut named: HashMap<String, Value> = HashMap::new();
     for p in params {
-        let name = p.get("name").and_then(J::as_str).ok_or_else(|| bad("parameter name is required"))?;
-        let v = value_of(p.get("value").unwrap_or(&J::Null), p.get("typeHint").and_then(J::as_str))?;
+        let name = p
+            .get("name")
+            .and_then(J::as_str)
+            .ok_or_else(|| bad("parameter name is required"))?;
+        let v = value_of(
+            p.get("value").unwrap_or(&J::Null),
+            p.get("typeHint").and_then(J::as_str),
+        )?;
         named.insert(name.to_string(), v);
     }
     if named.is_empty() {
@@ -262,7 +343,11 @@ fn bind_parameters(sql: &str, params: &[J]) -> Result<(String, Vec<Value>), ApiE
             i += 2;
             continue;
         }
-        if c == ':' && chars.get(i + 1).is_some_and(|n| n.is_alphabetic() || *n == '_') {
+        if c == ':'
+            && chars
+                .get(i + 1)
+                .is_some_and(|n| n.is_alphabetic() || *n == '_')
+        {
             let mut j = i + 1;
             while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_') {
                 j += 1;
@@ -285,7 +370,10 @@ fn bind_parameters(sql: &str, params: &[J]) -> Result<(String, Vec<Value>), ApiE
         out.push(c);
         i += 1;
     }
-    let values = order.iter().map(|n| named.get(n).cloned().unwrap_or(Value::Null)).collect();
+    let values = order
+        .iter()
+        .map(|n| named.get(n).cloned().unwrap_or(Value::Null))
+        .collect();
     Ok((out, values))
 }
 
@@ -301,7 +389,12 @@ fn value_of(field: &J, hint: Option<&str>) -> Result<Value, ApiError> {
     } else if let Some(s) = field.get("stringValue").and_then(J::as_str) {
         Value::text(s)
     } else if let Some(b) = field.get("blobValue").and_then(J::as_str) {
-        Value::Bytea(base64::engine::general_purpose::STANDARD.decode(b).map_err(|_| bad("blobValue is not valid base64"))?.into())
+        Value::Bytea(
+            base64::engine::general_purpose::STANDARD
+                .decode(b)
+                .map_err(|_| bad("blobValue is not valid base64"))?
+                .into(),
+        )
     } else {
         return Err(bad("parameter value must set exactly one field"));
     };
@@ -316,7 +409,9 @@ fn value_of(field: &J, hint: Option<&str>) -> Result<Value, ApiError> {
         None => None,
     };
     match target {
-        Some(t) => crate::cast::cast(&v, &t, crate::cast::CastMode::Explicit).map_err(|e| db_error(&e)),
+        Some(t) => {
+            crate::cast::cast(&v, &t, crate::cast::CastMode::Explicit).map_err(|e| db_error(&e))
+        }
         None => Ok(v),
     }
 }
@@ -327,7 +422,9 @@ fn field_of(v: &Value) -> J {
         Value::Bool(b) => json!({ "booleanValue": b }),
         Value::Int2(_) | Value::Int4(_) | Value::Int8(_) => json!({ "longValue": v.as_i64() }),
         Value::Float4(_) | Value::Float8(_) => json!({ "doubleValue": v.as_f64() }),
-        Value::Bytea(b) => json!({ "blobValue": base64::engine::general_purpose::STANDARD.encode(b) }),
+        Value::Bytea(b) => {
+            json!({ "blobValue": base64::engine::general_purpose::STANDARD.encode(b) })
+        }
         Value::Array(items) => {
             let key = match items.iter().find(|i| !i.is_null()) {
                 Some(Value::Bool(_)) => "booleanValues",
@@ -379,21 +476,40 @@ fn jdbc(t: &DataType) -> (i32, &'static str) {
 fn result_json(r: &QueryResult, include_meta: bool, as_json: bool) -> J {
     let is_query = !r.columns.is_empty();
     let mut out = serde_json::Map::new();
-    out.insert("numberOfRecordsUpdated".into(), json!(if is_query && r.tag.starts_with("SELECT") { 0 } else { r.rows_affected }));
+    out.insert(
+        "numberOfRecordsUpdated".into(),
+        json!(if is_query && r.tag.starts_with("SELECT") {
+            0
+        } else {
+            r.rows_affected
+        }),
+    );
     if is_query {
         if as_json {
             let objs: Vec<J> = r
                 .rows
                 .iter()
                 .map(|row| {
-                    let m: serde_json::Map<String, J> =
-                        r.columns.iter().zip(row).map(|(c, v)| (c.name.clone(), crate::agg::to_json(v))).collect();
+                    let m: serde_json::Map<String, J> = r
+                        .columns
+                        .iter()
+                        .zip(row)
+                        .map(|(c, v)| (c.name.clone(), crate::agg::to_json(v)))
+                        .collect();
                     J::Object(m)
                 })
                 .collect();
             out.insert("formattedRecords".into(), json!(J::Array(objs).to_string()));
         } else {
-            out.insert("records".into(), J::Array(r.rows.iter().map(|row| J::Array(row.iter().map(field_of).collect())).collect()));
+            out.insert(
+                "records".into(),
+                J::Array(
+                    r.rows
+                        .iter()
+                        .map(|row| J::Array(row.iter().map(field_of).collect()))
+                        .collect(),
+                ),
+            );
         }
         if include_meta {
             let meta: Vec<J> = r
@@ -458,8 +574,12 @@ mod tests {
 
     #[test]
     fn named_parameters_become_positional() {
-        let params = vec![json!({"name": "id", "value": {"longValue": 7}}), json!({"name": "n", "value": {"stringValue": "x"}})];
-        let (sql, vals) = bind_parameters("SELECT ':id', :id::int, :n, :id", &params).unwrap_or_default();
+        let params = vec![
+            json!({"name": "id", "value": {"longValue": 7}}),
+            json!({"name": "n", "value": {"stringValue": "x"}}),
+        ];
+        let (sql, vals) =
+            bind_parameters("SELECT ':id', :id::int, :n, :id", &params).unwrap_or_default();
         assert_eq!(sql, "SELECT ':id', $1::int, $2, $1");
         assert_eq!(vals, vec![Value::Int8(7), Value::text("x")]);
         assert!(bind_parameters("SELECT :missing", &params).is_err());

@@ -98,9 +98,13 @@ pub fn as_text(v: &J) -> Option<String> {
 /// `a @> b`: containment, PostgreSQL's rules (arrays contain elements regardless of order).
 pub fn contains(a: &J, b: &J) -> bool {
     match (a, b) {
-        (J::Object(x), J::Object(y)) => y.iter().all(|(k, vb)| x.get(k).is_some_and(|va| contains(va, vb))),
+        (J::Object(x), J::Object(y)) => y
+            .iter()
+            .all(|(k, vb)| x.get(k).is_some_and(|va| contains(va, vb))),
         (J::Array(x), J::Array(y)) => y.iter().all(|vb| x.iter().any(|va| contains(va, vb))),
-        (J::Array(x), scalar) if !scalar.is_array() && !scalar.is_object() => x.iter().any(|va| va == scalar),
+        (J::Array(x), scalar) if !scalar.is_array() && !scalar.is_object() => {
+            x.iter().any(|va| va == scalar)
+        }
         (x, y) => x == y,
     }
 }
@@ -126,8 +130,17 @@ pub fn concat(a: &J, b: &J) -> J {
             J::Object(m)
         }
         (J::Array(x), J::Array(y)) => J::Array(x.iter().chain(y).cloned().collect()),
-        (J::Array(x), y) => J::Array(x.iter().cloned().chain(std::iter::once(y.clone())).collect()),
-        (x, J::Array(y)) => J::Array(std::iter::once(x.clone()).chain(y.iter().cloned()).collect()),
+        (J::Array(x), y) => J::Array(
+            x.iter()
+                .cloned()
+                .chain(std::iter::once(y.clone()))
+                .collect(),
+        ),
+        (x, J::Array(y)) => J::Array(
+            std::iter::once(x.clone())
+                .chain(y.iter().cloned())
+                .collect(),
+        ),
         (x, y) => J::Array(vec![x.clone(), y.clone()]),
     }
 }
@@ -140,10 +153,23 @@ pub fn remove(a: &J, step: &Step) -> Result<J> {
             m.remove(k);
             J::Object(m)
         }
-        (J::Array(items), Step::Key(k)) => J::Array(items.iter().filter(|i| i.as_str() != Some(k)).cloned().collect()),
+        (J::Array(items), Step::Key(k)) => J::Array(
+            items
+                .iter()
+                .filter(|i| i.as_str() != Some(k))
+                .cloned()
+                .collect(),
+        ),
         (J::Array(items), Step::Index(i)) => {
             let idx = if *i < 0 { items.len() as i64 + i } else { *i };
-            J::Array(items.iter().enumerate().filter(|(n, _)| *n as i64 != idx).map(|(_, v)| v.clone()).collect())
+            J::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .filter(|(n, _)| *n as i64 != idx)
+                    .map(|(_, v)| v.clone())
+                    .collect(),
+            )
         }
         _ => return Err(AuroraError::sql("22023", "cannot delete from scalar")),
     })
@@ -171,7 +197,10 @@ mod tests {
         assert_eq!(format_jsonb(&v), r#"{"a": {"c": "x"}, "bb": [1, 2]}"#);
         assert!(contains(&v, &parse(r#"{"bb": [2]}"#).unwrap_or(J::Null)));
         assert!(has_key(&v, "bb"));
-        assert_eq!(get_path(&v, &["a".into(), "c".into()]).and_then(as_text), Some("x".into()));
+        assert_eq!(
+            get_path(&v, &["a".into(), "c".into()]).and_then(as_text),
+            Some("x".into())
+        );
         assert!(parse("{").is_err());
     }
 }

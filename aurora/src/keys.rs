@@ -42,7 +42,12 @@ fn push_value(out: &mut Vec<u8>, v: &Value) {
             out.push(1);
             out.push(*b as u8);
         }
-        Value::Int2(_) | Value::Int4(_) | Value::Int8(_) | Value::Numeric(_) | Value::Float4(_) | Value::Float8(_) => {
+        Value::Int2(_)
+        | Value::Int4(_)
+        | Value::Int8(_)
+        | Value::Numeric(_)
+        | Value::Float4(_)
+        | Value::Float8(_) => {
             out.push(2);
             // Every number kind shares one f64 order, so equal numbers of different kinds
             // (an int4 probing a numeric index) meet; integers beyond 2^53 may collide.
@@ -75,7 +80,10 @@ fn push_value(out: &mut Vec<u8>, v: &Value) {
         }
         Value::Interval(i) => {
             out.push(7);
-            push_i64(out, i.total_micros().clamp(i64::MIN as i128, i64::MAX as i128) as i64);
+            push_i64(
+                out,
+                i.total_micros().clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+            );
         }
         Value::Uuid(u) => {
             out.push(8);
@@ -129,7 +137,10 @@ mod tests {
         for w in vals.windows(2) {
             assert!(encode(&w[..1]) < encode(&w[1..]), "{:?} < {:?}", w[0], w[1]);
         }
-        assert_eq!(encode(&[Value::Int4(7)]), encode(&[Value::Numeric(7.into())]));
+        assert_eq!(
+            encode(&[Value::Int4(7)]),
+            encode(&[Value::Numeric(7.into())])
+        );
         let two = encode(&[Value::Int4(1), Value::text("x")]);
         assert!(two.starts_with(&encode(&[Value::Int4(1)])));
     }

@@ -117,6 +117,9 @@ pub struct IndexLookup {
     pub upper: Option<(Expr, bool)>,
 }
 
+/// A CTE to materialize: (id, name, plan, recursive part and its UNION ALL flag).
+pub type CteDef = (usize, String, Plan, Option<(Plan, bool)>);
+
 /// A plan node.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -289,8 +292,8 @@ pub enum Plan {
     },
     /// Materializes CTEs, then runs the body.
     With {
-        /// (id, name, plan, recursive part and UNION ALL flag).
-        ctes: Vec<(usize, String, Plan, Option<(Plan, bool)>)>,
+        /// The CTEs, in order.
+        ctes: Vec<CteDef>,
         /// The body.
         body: Box<Plan>,
     },
@@ -324,13 +327,21 @@ impl Plan {
     }
 
     fn explain_into(&self, depth: usize, out: &mut Vec<String>) {
-        let pad = if depth == 0 { String::new() } else { format!("{}->  ", "      ".repeat(depth - 1) + "  ") };
+        let pad = if depth == 0 {
+            String::new()
+        } else {
+            format!("{}->  ", "      ".repeat(depth - 1) + "  ")
+        };
         let detail_pad = " ".repeat(if depth == 0 { 2 } else { pad.len() + 2 });
         let mut line = |s: String| out.push(format!("{pad}{s}"));
         let mut details: Vec<String> = Vec::new();
         let children: Vec<&Plan> = match self {
             Plan::Values { rows } => {
-                line(if rows.len() == 1 && rows[0].is_empty() { "Result".into() } else { format!("Values Scan ({} rows)", rows.len()) });
+                line(if rows.len() == 1 && rows[0].is_empty() {
+                    "Result".into()
+                } else {
+                    format!("Values Scan ({} rows)", rows.len())
+                });
                 vec![]
             }
             Plan::Rows { name, .. } => {
@@ -344,7 +355,13 @@ impl Plan {
                 }
                 vec![]
             }
-            Plan::IndexScan { name, index_name, lookup, filter, .. } => {
+            Plan::IndexScan {
+                name,
+                index_name,
+                lookup,
+                filter,
+                ..
+            } => {
                 line(format!("Index Scan using {index_name} on {name}"));
                 let mut cond = format!("{} key column(s) equal", lookup.eq.len());
                 if lookup.lower.is_some() || lookup.upper.is_some() {
@@ -361,24 +378,47 @@ impl Plan {
                 vec![input]
             }
             Plan::Project { input, .. } => return input.explain_into(depth, out),
-            Plan::NestedLoop { left, right, kind, .. } => {
+            Plan::NestedLoop {
+                left, right, kind, ..
+            } => {
                 line(format!("Nested Loop{}", kind_suffix(*kind)));
                 vec![left, right]
             }
-            Plan::HashJoin { left, right, kind, left_keys, .. } => {
-                line(format!("Hash{} Join", kind_suffix(*kind).replace(" Join", "")));
+            Plan::HashJoin {
+                left,
+                right,
+                kind,
+                left_keys,
+                ..
+            } => {
+                line(format!(
+                    "Hash{} Join",
+                    kind_suffix(*kind).replace(" Join", "")
+                ));
                 details.push(format!("Hash Cond: ({} key(s))", left_keys.len()));
                 vec![left, right]
             }
-            Plan::IndexJoin { left, name, index_name, kind, .. } => {
+            Plan::IndexJoin {
+                left,
+                name,
+                index_name,
+                kind,
+                ..
+            } => {
                 line(format!("Nested Loop{}", kind_suffix(*kind)));
                 left.explain_into(depth + 1, out);
                 let inner_pad = format!("{}->  ", "      ".repeat(depth) + "  ");
-                out.push(format!("{inner_pad}Index Scan using {index_name} on {name}"));
+                out.push(format!(
+                    "{inner_pad}Index Scan using {index_name} on {name}"
+                ));
                 return;
             }
             Plan::Aggregate { input, groups, .. } => {
-                line(if groups.is_empty() { "Aggregate".into() } else { "HashAggregate".into() });
+                line(if groups.is_empty() {
+                    "Aggregate".into()
+                } else {
+                    "HashAggregate".into()
+                });
                 vec![input]
             }
             Plan::Window { input, .. } => {
@@ -394,10 +434,19 @@ impl Plan {
                 vec![input]
             }
             Plan::Distinct { input, on } => {
-                line(if on.is_some() { "Unique (DISTINCT ON)".into() } else { "HashAggregate (DISTINCT)".into() });
+                line(if on.is_some() {
+                    "Unique (DISTINCT ON)".into()
+                } else {
+                    "HashAggregate (DISTINCT)".into()
+                });
                 vec![input]
             }
-            Plan::SetOp { op, all, left, right } => {
+            Plan::SetOp {
+                op,
+                all,
+                left,
+                right,
+            } => {
                 let name = match op {
                     SetOpKind::Union => "Append (UNION)",
                     SetOpKind::Intersect => "SetOp Intersect",
@@ -413,7 +462,10 @@ impl Plan {
             Plan::With { ctes, body } => {
                 body.explain_into(depth, out);
                 for (_, name, plan, rec) in ctes {
-                    out.push(format!("{detail_pad}CTE {name}{}", if rec.is_some() { " (recursive)" } else { "" }));
+                    out.push(format!(
+                        "{detail_pad}CTE {name}{}",
+                        if rec.is_some() { " (recursive)" } else { "" }
+                    ));
                     plan.explain_into(depth + 1, out);
                     if let Some((r, _)) = rec {
                         r.explain_into(depth + 1, out);

@@ -30,7 +30,11 @@ use crate::write::Writer;
 
 /// Parses SQL text with the PostgreSQL dialect (42601 on a syntax error).
 pub fn parse(sql: &str) -> Result<Vec<Statement>> {
-    Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| AuroraError::Syntax { message: e.to_string().replace("sql parser error: ", "syntax error: ") })
+    Parser::parse_sql(&PostgreSqlDialect {}, sql).map_err(|e| AuroraError::Syntax {
+        message: e
+            .to_string()
+            .replace("sql parser error: ", "syntax error: "),
+    })
 }
 
 #[derive(Debug)]
@@ -68,7 +72,12 @@ pub struct Session {
 
 impl Session {
     pub(crate) fn new(db: Arc<Database>) -> Session {
-        Session { db, txn: None, default_isolation: Isolation::ReadCommitted, plan_cache: HashMap::new() }
+        Session {
+            db,
+            txn: None,
+            default_isolation: Isolation::ReadCommitted,
+            plan_cache: HashMap::new(),
+        }
     }
 
     /// The database.
@@ -104,7 +113,10 @@ impl Session {
         }
         let mut stmts = parse(sql)?;
         if stmts.len() != 1 {
-            return Err(AuroraError::sql("42601", "cannot insert multiple commands into a prepared statement"));
+            return Err(AuroraError::sql(
+                "42601",
+                "cannot insert multiple commands into a prepared statement",
+            ));
         }
         let stmt = stmts.remove(0);
         let state = self.db.state.lock();
@@ -112,12 +124,20 @@ impl Session {
             Statement::Query(q) => {
                 let mut b = Binder::new(&state.catalog);
                 let (plan, cols) = b.query(q)?;
-                let cols: Arc<[ColumnInfo]> = cols.into_iter().map(|(name, ty)| ColumnInfo { name, ty }).collect();
+                let cols: Arc<[ColumnInfo]> = cols
+                    .into_iter()
+                    .map(|(name, ty)| ColumnInfo { name, ty })
+                    .collect();
                 (Some(Arc::new((plan, cols))), b.param_count)
             }
             _ => (None, 0),
         };
-        let p = Arc::new(Prepared { stmt, plan, catalog_version: state.catalog.version, param_count });
+        let p = Arc::new(Prepared {
+            stmt,
+            plan,
+            catalog_version: state.catalog.version,
+            param_count,
+        });
         drop(state);
         if self.plan_cache.len() > 1024 {
             self.plan_cache.clear();
@@ -128,18 +148,22 @@ impl Session {
 
     /// Runs a prepared statement.
     pub fn execute_prepared(&mut self, p: &Prepared, params: &[Value]) -> Result<QueryResult> {
-        if let Some(plan) = &p.plan {
-            if self.txn.as_ref().is_none_or(|t| !t.failed) {
-                let implicit = self.txn.is_none();
-                if implicit {
-                    // Fast path: an autocommit read needs no transaction id, only a snapshot
-                    // taken under the lock.
-                    let st = self.db.state.lock();
-                    if st.catalog.version == p.catalog_version {
-                        let snap = Snapshot { csn: st.txns.csn(), top: 0, cid: 0 };
-                        let now = self.db.now_micros();
-                        return run_plan(&st, plan, snap, params, now);
-                    }
+        if let Some(plan) = &p.plan
+            && self.txn.as_ref().is_none_or(|t| !t.failed)
+        {
+            let implicit = self.txn.is_none();
+            if implicit {
+                // Fast path: an autocommit read needs no transaction id, only a snapshot
+                // taken under the lock.
+                let st = self.db.state.lock();
+                if st.catalog.version == p.catalog_version {
+                    let snap = Snapshot {
+                        csn: st.txns.csn(),
+                        top: 0,
+                        cid: 0,
+                    };
+                    let now = self.db.now_micros();
+                    return run_plan(&st, plan, snap, params, now);
                 }
             }
         }
@@ -157,11 +181,16 @@ impl Session {
                 Ok(QueryResult::command("BEGIN".into(), 0))
             }
             Statement::Commit { .. } => self.commit(),
-            Statement::Rollback { savepoint: None, .. } => {
+            Statement::Rollback {
+                savepoint: None, ..
+            } => {
                 self.rollback();
                 Ok(QueryResult::command("ROLLBACK".into(), 0))
             }
-            Statement::Rollback { savepoint: Some(name), .. } => self.rollback_to(&ident(name)),
+            Statement::Rollback {
+                savepoint: Some(name),
+                ..
+            } => self.rollback_to(&ident(name)),
             Statement::Savepoint { name } => self.savepoint(&ident(name)),
             Statement::ReleaseSavepoint { name } => {
                 let name = ident(name);
@@ -169,7 +198,13 @@ impl Session {
                 if t.failed {
                     return Err(AuroraError::in_failed_transaction());
                 }
-                let pos = t.savepoints.iter().rposition(|(n, _)| *n == name).ok_or_else(|| AuroraError::sql("3B001", format!("savepoint \"{name}\" does not exist")))?;
+                let pos = t
+                    .savepoints
+                    .iter()
+                    .rposition(|(n, _)| *n == name)
+                    .ok_or_else(|| {
+                        AuroraError::sql("3B001", format!("savepoint \"{name}\" does not exist"))
+                    })?;
                 t.savepoints.truncate(pos);
                 Ok(QueryResult::command("RELEASE".into(), 0))
             }
@@ -177,7 +212,13 @@ impl Session {
             Statement::ShowVariable { variable } => {
                 let name = variable.iter().map(ident).collect::<Vec<_>>().join(" ");
                 let value = match name.as_str() {
-                    "transaction_isolation" | "transaction isolation level" => self.txn.as_ref().map(|t| t.isolation).unwrap_or(self.default_isolation).name().to_string(),
+                    "transaction_isolation" | "transaction isolation level" => self
+                        .txn
+                        .as_ref()
+                        .map(|t| t.isolation)
+                        .unwrap_or(self.default_isolation)
+                        .name()
+                        .to_string(),
                     "default_transaction_isolation" => self.default_isolation.name().to_string(),
                     "server_version" => "16.0".into(),
                     "search_path" => "\"$user\", public".into(),
@@ -185,9 +226,19 @@ impl Session {
                     "datestyle" => "ISO, MDY".into(),
                     "client_encoding" | "server_encoding" => "UTF8".into(),
                     "standard_conforming_strings" => "on".into(),
-                    other => return Err(AuroraError::sql("42704", format!("unrecognized configuration parameter \"{other}\""))),
+                    other => {
+                        return Err(AuroraError::sql(
+                            "42704",
+                            format!("unrecognized configuration parameter \"{other}\""),
+                        ));
+                    }
                 };
-                Ok(QueryResult::rows("SHOW".into(), vec![(name, DataType::Text)], vec![vec![Value::text(value)]], 1))
+                Ok(QueryResult::rows(
+                    "SHOW".into(),
+                    vec![(name, DataType::Text)],
+                    vec![vec![Value::text(value)]],
+                    1,
+                ))
             }
             _ => {
                 if self.txn.as_ref().is_some_and(|t| t.failed) {
@@ -222,13 +273,27 @@ impl Session {
 
     fn new_txn(&self, isolation: Isolation, explicit: bool) -> Txn {
         let id = self.db.state.lock().txns.allocate_xid();
-        Txn { id, begun: false, isolation, explicit, snapshot: None, cid: 0, subs: Vec::new(), savepoints: Vec::new(), failed: false, start: self.db.now_micros() }
+        Txn {
+            id,
+            begun: false,
+            isolation,
+            explicit,
+            snapshot: None,
+            cid: 0,
+            subs: Vec::new(),
+            savepoints: Vec::new(),
+            failed: false,
+            start: self.db.now_micros(),
+        }
     }
 
     fn block(&mut self, what: &str) -> Result<&mut Txn> {
         match self.txn.as_mut() {
             Some(t) if t.explicit => Ok(t),
-            _ => Err(AuroraError::sql("25P01", format!("{what} can only be used in transaction blocks"))),
+            _ => Err(AuroraError::sql(
+                "25P01",
+                format!("{what} can only be used in transaction blocks"),
+            )),
         }
     }
 
@@ -241,7 +306,10 @@ impl Session {
         let mut st = db.state.lock();
         begin_top(&mut st, t);
         let sub = st.txns.allocate_xid();
-        st.storage.append(LogRecord::Begin { xid: sub, top: t.id });
+        st.storage.append(LogRecord::Begin {
+            xid: sub,
+            top: t.id,
+        });
         t.subs.push(sub);
         t.savepoints.push((name.to_string(), t.subs.len() - 1));
         Ok(QueryResult::command("SAVEPOINT".into(), 0))
@@ -250,7 +318,13 @@ impl Session {
     fn rollback_to(&mut self, name: &str) -> Result<QueryResult> {
         let db = self.db.clone();
         let t = self.block("ROLLBACK TO SAVEPOINT")?;
-        let pos = t.savepoints.iter().rposition(|(n, _)| n == name).ok_or_else(|| AuroraError::sql("3B001", format!("savepoint \"{name}\" does not exist")))?;
+        let pos = t
+            .savepoints
+            .iter()
+            .rposition(|(n, _)| n == name)
+            .ok_or_else(|| {
+                AuroraError::sql("3B001", format!("savepoint \"{name}\" does not exist"))
+            })?;
         let first_sub = t.savepoints[pos].1;
         let mut st = db.state.lock();
         let aborted: Vec<Xid> = t.subs.drain(first_sub..).collect();
@@ -259,7 +333,10 @@ impl Session {
         }
         t.savepoints.truncate(pos + 1);
         let sub = st.txns.allocate_xid();
-        st.storage.append(LogRecord::Begin { xid: sub, top: t.id });
+        st.storage.append(LogRecord::Begin {
+            xid: sub,
+            top: t.id,
+        });
         t.subs.push(sub);
         t.savepoints[pos].1 = t.subs.len() - 1;
         t.failed = false;
@@ -268,7 +345,9 @@ impl Session {
     }
 
     fn commit(&mut self) -> Result<QueryResult> {
-        let Some(t) = self.txn.take() else { return Ok(QueryResult::command("COMMIT".into(), 0)) };
+        let Some(t) = self.txn.take() else {
+            return Ok(QueryResult::command("COMMIT".into(), 0));
+        };
         let mut st = self.db.state.lock();
         if t.failed {
             finish_abort(&mut st, &t);
@@ -278,7 +357,11 @@ impl Session {
             finish_abort(&mut st, &t);
             return Err(e);
         }
-        let csn = if t.begun || st.txns.is_serializable(t.id) { st.txns.next_csn() } else { st.txns.csn() };
+        let csn = if t.begun || st.txns.is_serializable(t.id) {
+            st.txns.next_csn()
+        } else {
+            st.txns.csn()
+        };
         if t.begun {
             let mut xids = vec![t.id];
             xids.extend(t.subs.iter().copied());
@@ -303,22 +386,35 @@ impl Session {
                         self.default_isolation = iso;
                     } else if let Some(t) = self.txn.as_mut() {
                         if t.snapshot.is_some() {
-                            return Err(AuroraError::sql("25001", "SET TRANSACTION ISOLATION LEVEL must be called before any query"));
+                            return Err(AuroraError::sql(
+                                "25001",
+                                "SET TRANSACTION ISOLATION LEVEL must be called before any query",
+                            ));
                         }
                         t.isolation = iso;
                     }
                 }
             }
-            ast::Set::SingleAssignment { variable, values, .. } => {
+            ast::Set::SingleAssignment {
+                variable, values, ..
+            } => {
                 let name = variable.to_string().to_lowercase();
-                let value = values.first().map(|v| v.to_string().trim_matches('\'').to_lowercase()).unwrap_or_default();
+                let value = values
+                    .first()
+                    .map(|v| v.to_string().trim_matches('\'').to_lowercase())
+                    .unwrap_or_default();
                 match name.as_str() {
                     "default_transaction_isolation" | "transaction_isolation" => {
                         let iso = match value.as_str() {
                             "serializable" => Isolation::Serializable,
                             "repeatable read" => Isolation::RepeatableRead,
                             "read committed" | "read uncommitted" => Isolation::ReadCommitted,
-                            other => return Err(AuroraError::sql("22023", format!("invalid value for parameter \"{name}\": \"{other}\""))),
+                            other => {
+                                return Err(AuroraError::sql(
+                                    "22023",
+                                    format!("invalid value for parameter \"{name}\": \"{other}\""),
+                                ));
+                            }
                         };
                         if name.starts_with("default") {
                             self.default_isolation = iso;
@@ -326,12 +422,29 @@ impl Session {
                             t.isolation = iso;
                         }
                     }
-                    "search_path" | "client_encoding" | "datestyle" | "timezone" | "application_name" | "statement_timeout" | "extra_float_digits"
-                    | "client_min_messages" | "standard_conforming_strings" | "lock_timeout" | "idle_in_transaction_session_timeout" | "intervalstyle" => {}
-                    other => return Err(AuroraError::sql("42704", format!("unrecognized configuration parameter \"{other}\""))),
+                    "search_path"
+                    | "client_encoding"
+                    | "datestyle"
+                    | "timezone"
+                    | "application_name"
+                    | "statement_timeout"
+                    | "extra_float_digits"
+                    | "client_min_messages"
+                    | "standard_conforming_strings"
+                    | "lock_timeout"
+                    | "idle_in_transaction_session_timeout"
+                    | "intervalstyle" => {}
+                    other => {
+                        return Err(AuroraError::sql(
+                            "42704",
+                            format!("unrecognized configuration parameter \"{other}\""),
+                        ));
+                    }
                 }
             }
-            ast::Set::SetTimeZone { .. } | ast::Set::SetNames { .. } | ast::Set::SetNamesDefault {} => {}
+            ast::Set::SetTimeZone { .. }
+            | ast::Set::SetNames { .. }
+            | ast::Set::SetNamesDefault {} => {}
             other => return Err(AuroraError::unsupported(format!("SET form {other}"))),
         }
         Ok(QueryResult::command("SET".into(), 0))
@@ -339,7 +452,9 @@ impl Session {
 
     fn run_in_txn(&mut self, stmt: &Statement, params: &[Value]) -> Result<QueryResult> {
         let db = self.db.clone();
-        let Some(t) = self.txn.as_mut() else { return Err(AuroraError::sql("XX000", "no transaction")) };
+        let Some(t) = self.txn.as_mut() else {
+            return Err(AuroraError::sql("XX000", "no transaction"));
+        };
         let mut st = db.state.lock();
         let csn = match (t.isolation, t.snapshot) {
             (Isolation::ReadCommitted, _) | (_, None) => {
@@ -359,12 +474,23 @@ impl Session {
             }
             (_, Some(c)) => c,
         };
-        let snapshot = Snapshot { csn, top: t.id, cid: t.cid };
+        let snapshot = Snapshot {
+            csn,
+            top: t.id,
+            cid: t.cid,
+        };
         let now = t.start;
         match stmt {
             Statement::Query(q) => {
                 let plan = Binder::new(&st.catalog).query(q)?;
-                let mut ctx = ExecCtx::new(st.storage.as_ref(), &st.catalog, &st.sequences, snapshot, params, now);
+                let mut ctx = ExecCtx::new(
+                    st.storage.as_ref(),
+                    &st.catalog,
+                    &st.sequences,
+                    snapshot,
+                    params,
+                    now,
+                );
                 ctx.track_reads = st.txns.is_serializable(t.id);
                 let rows = execute(&plan.0, &ctx)?;
                 let reads = ctx.reads.take();
@@ -375,49 +501,106 @@ impl Session {
                 let n = rows.len() as u64;
                 Ok(QueryResult::rows(format!("SELECT {n}"), plan.1, rows, n))
             }
-            Statement::Insert(_) | Statement::Update(_) | Statement::Delete(_) | Statement::Truncate(_) => {
+            Statement::Insert(_)
+            | Statement::Update(_)
+            | Statement::Delete(_)
+            | Statement::Truncate(_) => {
                 begin_top(&mut st, t);
                 let xid = t.subs.last().copied().unwrap_or(t.id);
-                let env = StmtEnv { w: Writer { top: t.id, xid, cid: t.cid, snapshot, isolation: t.isolation }, params, now };
+                let env = StmtEnv {
+                    w: Writer {
+                        top: t.id,
+                        xid,
+                        cid: t.cid,
+                        snapshot,
+                        isolation: t.isolation,
+                    },
+                    params,
+                    now,
+                };
                 match stmt {
                     Statement::Insert(i) => dml::insert(&mut st, &env, i),
                     Statement::Update(u) => dml::update(&mut st, &env, u),
                     Statement::Delete(d) => dml::delete(&mut st, &env, d),
                     Statement::Truncate(tr) => {
-                        let names: Vec<ast::ObjectName> = tr.table_names.iter().map(|n| n.name.clone()).collect();
-                        dml::truncate(&mut st, &env, &names, matches!(tr.cascade, Some(ast::CascadeOption::Cascade)))
+                        let names: Vec<ast::ObjectName> =
+                            tr.table_names.iter().map(|n| n.name.clone()).collect();
+                        dml::truncate(
+                            &mut st,
+                            &env,
+                            &names,
+                            matches!(tr.cascade, Some(ast::CascadeOption::Cascade)),
+                        )
                     }
                     _ => Err(AuroraError::sql("XX000", "unreachable statement kind")),
                 }
             }
-            Statement::Explain { statement, analyze, .. } => {
-                let Statement::Query(q) = statement.as_ref() else { return Err(AuroraError::unsupported("EXPLAIN of a non-query statement")) };
+            Statement::Explain {
+                statement, analyze, ..
+            } => {
+                let Statement::Query(q) = statement.as_ref() else {
+                    return Err(AuroraError::unsupported("EXPLAIN of a non-query statement"));
+                };
                 let (plan, _) = Binder::new(&st.catalog).query(q)?;
                 let mut lines = plan.explain();
                 if *analyze {
-                    let ctx = ExecCtx::new(st.storage.as_ref(), &st.catalog, &st.sequences, snapshot, params, now);
+                    let ctx = ExecCtx::new(
+                        st.storage.as_ref(),
+                        &st.catalog,
+                        &st.sequences,
+                        snapshot,
+                        params,
+                        now,
+                    );
                     let n = execute(&plan, &ctx)?.len();
                     lines.push(format!("Rows returned: {n}"));
                 }
-                let rows: Vec<Vec<Value>> = lines.into_iter().map(|l| vec![Value::text(l)]).collect();
+                let rows: Vec<Vec<Value>> =
+                    lines.into_iter().map(|l| vec![Value::text(l)]).collect();
                 let n = rows.len() as u64;
-                Ok(QueryResult::rows("EXPLAIN".into(), vec![("QUERY PLAN".into(), DataType::Text)], rows, n))
+                Ok(QueryResult::rows(
+                    "EXPLAIN".into(),
+                    vec![("QUERY PLAN".into(), DataType::Text)],
+                    rows,
+                    n,
+                ))
             }
             other => crate::ddl::execute(&mut st, other),
         }
     }
 }
 
-fn run_plan(st: &DbState, plan: &(Plan, Arc<[ColumnInfo]>), snapshot: Snapshot, params: &[Value], now: i64) -> Result<QueryResult> {
-    let ctx = ExecCtx::new(st.storage.as_ref(), &st.catalog, &st.sequences, snapshot, params, now);
+fn run_plan(
+    st: &DbState,
+    plan: &(Plan, Arc<[ColumnInfo]>),
+    snapshot: Snapshot,
+    params: &[Value],
+    now: i64,
+) -> Result<QueryResult> {
+    let ctx = ExecCtx::new(
+        st.storage.as_ref(),
+        &st.catalog,
+        &st.sequences,
+        snapshot,
+        params,
+        now,
+    );
     let rows = execute(&plan.0, &ctx)?;
     let n = rows.len() as u64;
-    Ok(QueryResult::with_columns(format!("SELECT {n}"), plan.1.clone(), rows, n))
+    Ok(QueryResult::with_columns(
+        format!("SELECT {n}"),
+        plan.1.clone(),
+        rows,
+        n,
+    ))
 }
 
 fn begin_top(st: &mut DbState, t: &mut Txn) {
     if !t.begun {
-        st.storage.append(LogRecord::Begin { xid: t.id, top: t.id });
+        st.storage.append(LogRecord::Begin {
+            xid: t.id,
+            top: t.id,
+        });
         t.begun = true;
     }
 }

@@ -50,7 +50,8 @@ pub trait SltDb {
 impl SltDb for crate::session::Session {
     fn run(&mut self, sql: &str) -> Result<QueryResult, AuroraError> {
         let mut r = self.execute(sql)?;
-        r.pop().ok_or_else(|| AuroraError::sql("42601", "empty statement"))
+        r.pop()
+            .ok_or_else(|| AuroraError::sql("42601", "empty statement"))
     }
 }
 
@@ -59,7 +60,11 @@ enum Kind {
     StatementOk,
     StatementError(String),
     StatementCount(u64),
-    Query { types: String, sort: String, expected: Vec<String> },
+    Query {
+        types: String,
+        sort: String,
+        expected: Vec<String>,
+    },
 }
 
 #[derive(Debug)]
@@ -82,13 +87,19 @@ pub fn format_value(v: &Value, ty: char) -> String {
             _ => match s.as_i64() {
                 Some(i) => i.to_string(),
                 None => {
-                    let f = s.as_f64().or_else(|| crate::cast::text_of(s).trim().parse::<f64>().ok()).unwrap_or(0.0);
+                    let f = s
+                        .as_f64()
+                        .or_else(|| crate::cast::text_of(s).trim().parse::<f64>().ok())
+                        .unwrap_or(0.0);
                     format!("{}", f.trunc() as i64)
                 }
             },
         },
         'R' => {
-            let f = s.as_f64().or_else(|| crate::cast::text_of(s).trim().parse::<f64>().ok()).unwrap_or(0.0);
+            let f = s
+                .as_f64()
+                .or_else(|| crate::cast::text_of(s).trim().parse::<f64>().ok())
+                .unwrap_or(0.0);
             let r = format!("{f:.3}");
             if r == "-0.000" { "0.000".into() } else { r }
         }
@@ -97,7 +108,9 @@ pub fn format_value(v: &Value, ty: char) -> String {
     if text.is_empty() {
         return "(empty)".into();
     }
-    text.chars().map(|c| if (' '..='~').contains(&c) { c } else { '@' }).collect()
+    text.chars()
+        .map(|c| if (' '..='~').contains(&c) { c } else { '@' })
+        .collect()
 }
 
 fn parse(text: &str) -> (Vec<Record>, Vec<(usize, usize)>) {
@@ -127,14 +140,20 @@ fn parse(text: &str) -> (Vec<Record>, Vec<(usize, usize)>) {
                 continue;
             }
             Some("onlyif") => {
-                if words.get(1).is_some_and(|e| !e.eq_ignore_ascii_case(ENGINE)) {
+                if words
+                    .get(1)
+                    .is_some_and(|e| !e.eq_ignore_ascii_case(ENGINE))
+                {
                     skip = true;
                 }
                 i += 1;
                 continue;
             }
             Some("hash-threshold") => {
-                thresholds.push((records.len(), words.get(1).and_then(|n| n.parse().ok()).unwrap_or(0)));
+                thresholds.push((
+                    records.len(),
+                    words.get(1).and_then(|n| n.parse().ok()).unwrap_or(0),
+                ));
                 i += 1;
                 continue;
             }
@@ -166,7 +185,9 @@ fn parse(text: &str) -> (Vec<Record>, Vec<(usize, usize)>) {
                 let kind = if header[0] == "statement" {
                     match header.get(1).copied() {
                         Some("error") => Kind::StatementError(header[2..].join(" ")),
-                        Some("count") => Kind::StatementCount(header.get(2).and_then(|n| n.parse().ok()).unwrap_or(0)),
+                        Some("count") => Kind::StatementCount(
+                            header.get(2).and_then(|n| n.parse().ok()).unwrap_or(0),
+                        ),
                         _ => Kind::StatementOk,
                     }
                 } else if header.get(1).copied() == Some("error") {
@@ -178,7 +199,12 @@ fn parse(text: &str) -> (Vec<Record>, Vec<(usize, usize)>) {
                         expected,
                     }
                 };
-                records.push(Record { line: start, sql: sql.join("\n"), kind, skip: skip || halted });
+                records.push(Record {
+                    line: start,
+                    sql: sql.join("\n"),
+                    kind,
+                    skip: skip || halted,
+                });
                 skip = false;
             }
             Some(_) => {
@@ -219,7 +245,11 @@ pub fn run(text: &str, name: &str, db: &mut dyn SltDb) -> Outcome {
             Err(why) => {
                 out.failed += 1;
                 let sql: String = rec.sql.chars().take(120).collect();
-                out.failures.push(format!("{name}:{}: {why}\n    {}", rec.line, sql.replace('\n', " ")));
+                out.failures.push(format!(
+                    "{name}:{}: {why}\n    {}",
+                    rec.line,
+                    sql.replace('\n', " ")
+                ));
             }
         }
     }
@@ -229,10 +259,15 @@ pub fn run(text: &str, name: &str, db: &mut dyn SltDb) -> Outcome {
 fn check(rec: &Record, db: &mut dyn SltDb, threshold: usize) -> Result<(), String> {
     let r = db.run(&rec.sql);
     match &rec.kind {
-        Kind::StatementOk => r.map(|_| ()).map_err(|e| format!("statement failed: {} ({})", e, e.sqlstate())),
+        Kind::StatementOk => r
+            .map(|_| ())
+            .map_err(|e| format!("statement failed: {} ({})", e, e.sqlstate())),
         Kind::StatementCount(n) => match r {
             Ok(q) if q.rows_affected == *n => Ok(()),
-            Ok(q) => Err(format!("expected {n} rows affected, got {}", q.rows_affected)),
+            Ok(q) => Err(format!(
+                "expected {n} rows affected, got {}",
+                q.rows_affected
+            )),
             Err(e) => Err(format!("statement failed: {e}")),
         },
         Kind::StatementError(want) => match r {
@@ -242,21 +277,37 @@ fn check(rec: &Record, db: &mut dyn SltDb, threshold: usize) -> Result<(), Strin
                 if want.is_empty() || e.sqlstate() == want || e.to_string().contains(want) {
                     Ok(())
                 } else {
-                    Err(format!("expected error '{want}', got '{e}' ({})", e.sqlstate()))
+                    Err(format!(
+                        "expected error '{want}', got '{e}' ({})",
+                        e.sqlstate()
+                    ))
                 }
             }
         },
-        Kind::Query { types, sort, expected } => {
+        Kind::Query {
+            types,
+            sort,
+            expected,
+        } => {
             let q = r.map_err(|e| format!("query failed: {e} ({})", e.sqlstate()))?;
             let tys: Vec<char> = types.chars().collect();
             let ncols = q.columns.len().max(tys.len());
             let mut rows: Vec<Vec<String>> = q
                 .rows
                 .iter()
-                .map(|row| row.iter().enumerate().map(|(i, v)| format_value(v, tys.get(i).copied().unwrap_or('T'))).collect())
+                .map(|row| {
+                    row.iter()
+                        .enumerate()
+                        .map(|(i, v)| format_value(v, tys.get(i).copied().unwrap_or('T')))
+                        .collect()
+                })
                 .collect();
             if q.columns.len() != tys.len() && tys.len() > 1 {
-                return Err(format!("expected {} columns, got {}", tys.len(), q.columns.len()));
+                return Err(format!(
+                    "expected {} columns, got {}",
+                    tys.len(),
+                    q.columns.len()
+                ));
             }
             let _ = ncols;
             let mut values: Vec<String> = match sort.as_str() {
@@ -274,17 +325,20 @@ fn check(rec: &Record, db: &mut dyn SltDb, threshold: usize) -> Result<(), Strin
             if sort == "rowsort" {
                 rows.sort();
             }
-            if let Some(first) = expected.first() {
-                if first.contains("values hashing to") {
-                    let mut parts = first.split_whitespace();
-                    let n: usize = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
-                    let hash = first.split_whitespace().last().unwrap_or("");
-                    let got = md5_hex(&values);
-                    if values.len() != n || got != hash {
-                        return Err(format!("expected {n} values hashing to {hash}, got {} values hashing to {got}", values.len()));
-                    }
-                    return Ok(());
+            if let Some(first) = expected.first()
+                && first.contains("values hashing to")
+            {
+                let mut parts = first.split_whitespace();
+                let n: usize = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+                let hash = first.split_whitespace().last().unwrap_or("");
+                let got = md5_hex(&values);
+                if values.len() != n || got != hash {
+                    return Err(format!(
+                        "expected {n} values hashing to {hash}, got {} values hashing to {got}",
+                        values.len()
+                    ));
                 }
+                return Ok(());
             }
             if threshold > 0 && values.len() > threshold {
                 // Results over the threshold may be given either listed or hashed.
@@ -293,18 +347,30 @@ fn check(rec: &Record, db: &mut dyn SltDb, threshold: usize) -> Result<(), Strin
                     return Ok(());
                 }
             }
-            let per_value = expected.len() == values.len() && expected.iter().zip(&values).all(|(e, v)| e.trim() == v.trim());
+            let per_value = expected.len() == values.len()
+                && expected
+                    .iter()
+                    .zip(&values)
+                    .all(|(e, v)| e.trim() == v.trim());
             if per_value {
                 return Ok(());
             }
             let row_lines: Vec<String> = rows.iter().map(|r| r.join(" ")).collect();
             let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-            let per_row = expected.len() == row_lines.len() && expected.iter().zip(&row_lines).all(|(e, r)| norm(e) == norm(r));
+            let per_row = expected.len() == row_lines.len()
+                && expected
+                    .iter()
+                    .zip(&row_lines)
+                    .all(|(e, r)| norm(e) == norm(r));
             if per_row {
                 return Ok(());
             }
             values.truncate(40);
-            Err(format!("wrong result: expected {:?}, got {:?}", expected.iter().take(40).collect::<Vec<_>>(), row_lines.iter().take(20).collect::<Vec<_>>()))
+            Err(format!(
+                "wrong result: expected {:?}, got {:?}",
+                expected.iter().take(40).collect::<Vec<_>>(),
+                row_lines.iter().take(20).collect::<Vec<_>>()
+            ))
         }
     }
 }
@@ -318,7 +384,10 @@ mod tests {
         assert_eq!(format_value(&Value::Null, 'I'), "NULL");
         assert_eq!(format_value(&Value::text(""), 'T'), "(empty)");
         assert_eq!(format_value(&Value::Float8(1.23456), 'R'), "1.235");
-        assert_eq!(format_value(&Value::Numeric("7.9".parse().unwrap_or_default()), 'I'), "7");
+        assert_eq!(
+            format_value(&Value::Numeric("7.9".parse().unwrap_or_default()), 'I'),
+            "7"
+        );
         assert_eq!(md5_hex(&[]), "d41d8cd98f00b204e9800998ecf8427e");
     }
 }

@@ -176,7 +176,12 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// The next unused row id of a table.
     fn next_row(&self, table: TableId) -> RowId;
     /// Index entries with keys in the range, in key order.
-    fn index_range(&self, index: IndexId, lower: Bound<&[Value]>, upper: Bound<&[Value]>) -> Vec<RowId>;
+    fn index_range(
+        &self,
+        index: IndexId,
+        lower: Bound<&[Value]>,
+        upper: Bound<&[Value]>,
+    ) -> Vec<RowId>;
     /// The commit-log state of a transaction id.
     fn status(&self, xid: Xid) -> XidStatus;
     /// Log records from `lsn` (inclusive) on, for shipping to replicas.
@@ -203,7 +208,10 @@ pub struct MemoryStorage {
 impl MemoryStorage {
     /// An empty store that keeps its whole log.
     pub fn new() -> Self {
-        MemoryStorage { retain_log: true, ..Default::default() }
+        MemoryStorage {
+            retain_log: true,
+            ..Default::default()
+        }
     }
 
     /// An empty store that applies records without retaining them (nothing ships the log).
@@ -232,7 +240,11 @@ impl MemoryStorage {
                 }
                 self.clog[i] = XidStatus::InProgress { top: *top };
             }
-            LogRecord::InsertVersion { table, row, version } => {
+            LogRecord::InsertVersion {
+                table,
+                row,
+                version,
+            } => {
                 if let Some(t) = self.tables.get_mut(table) {
                     let r = *row as usize;
                     if t.chains.len() <= r {
@@ -241,8 +253,18 @@ impl MemoryStorage {
                     t.chains[r].push(version.clone());
                 }
             }
-            LogRecord::SetXmax { table, row, xid, cid } => {
-                if let Some(v) = self.tables.get_mut(table).and_then(|t| t.chains.get_mut(*row as usize)).and_then(|c| c.last_mut()) {
+            LogRecord::SetXmax {
+                table,
+                row,
+                xid,
+                cid,
+            } => {
+                if let Some(v) = self
+                    .tables
+                    .get_mut(table)
+                    .and_then(|t| t.chains.get_mut(*row as usize))
+                    .and_then(|c| c.last_mut())
+                {
                     v.xmax = *xid;
                     v.cmax = *cid;
                 }
@@ -266,15 +288,24 @@ impl MemoryStorage {
                     }
                 }
             }
-            LogRecord::Prune { table, row, horizon } => {
+            LogRecord::Prune {
+                table,
+                row,
+                horizon,
+            } => {
                 let clog = &self.clog;
-                if let Some(chain) = self.tables.get_mut(table).and_then(|t| t.chains.get_mut(*row as usize)) {
+                if let Some(chain) = self
+                    .tables
+                    .get_mut(table)
+                    .and_then(|t| t.chains.get_mut(*row as usize))
+                {
                     let dead = |v: &Version| {
                         let gone = |x: Xid| match clog.get(x as usize) {
                             Some(XidStatus::Committed(c)) => *c <= *horizon,
                             _ => false,
                         };
-                        let aborted = |x: Xid| matches!(clog.get(x as usize), Some(XidStatus::Aborted));
+                        let aborted =
+                            |x: Xid| matches!(clog.get(x as usize), Some(XidStatus::Aborted));
                         (v.xmax != 0 && gone(v.xmax)) || aborted(v.xmin)
                     };
                     chain.retain(|v| !dead(v));
@@ -320,22 +351,41 @@ impl Storage for MemoryStorage {
     }
 
     fn chain(&self, table: TableId, row: RowId) -> Option<&[Version]> {
-        self.tables.get(&table).and_then(|t| t.chains.get(row as usize)).map(|c| c.as_slice())
+        self.tables
+            .get(&table)
+            .and_then(|t| t.chains.get(row as usize))
+            .map(|c| c.as_slice())
     }
 
     fn rows(&self, table: TableId) -> Box<dyn Iterator<Item = RowId> + '_> {
         match self.tables.get(&table) {
-            Some(t) => Box::new(t.chains.iter().enumerate().filter(|(_, c)| !c.is_empty()).map(|(i, _)| i as RowId)),
+            Some(t) => Box::new(
+                t.chains
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| !c.is_empty())
+                    .map(|(i, _)| i as RowId),
+            ),
             None => Box::new(std::iter::empty()),
         }
     }
 
     fn next_row(&self, table: TableId) -> RowId {
-        self.tables.get(&table).map(|t| t.chains.len() as RowId).unwrap_or(0)
+        self.tables
+            .get(&table)
+            .map(|t| t.chains.len() as RowId)
+            .unwrap_or(0)
     }
 
-    fn index_range(&self, index: IndexId, lower: Bound<&[Value]>, upper: Bound<&[Value]>) -> Vec<RowId> {
-        let Some(ix) = self.indexes.get(&index) else { return Vec::new() };
+    fn index_range(
+        &self,
+        index: IndexId,
+        lower: Bound<&[Value]>,
+        upper: Bound<&[Value]>,
+    ) -> Vec<RowId> {
+        let Some(ix) = self.indexes.get(&index) else {
+            return Vec::new();
+        };
         // Keys are memcomparable encodings, exact for integers, text and time and monotone
         // (not strictly) for other numbers, so bounds are widened to inclusive and callers
         // re-check the predicate on every row they fetch.
@@ -351,10 +401,10 @@ impl Storage for MemoryStorage {
             }
             Bound::Unbounded => Bound::Unbounded,
         };
-        if let (Bound::Included((a, _)), Bound::Excluded((b, _))) = (&lo, &hi) {
-            if a >= b {
-                return Vec::new();
-            }
+        if let (Bound::Included((a, _)), Bound::Excluded((b, _))) = (&lo, &hi)
+            && a >= b
+        {
+            return Vec::new();
         }
         let mut out: Vec<RowId> = ix.range((lo, hi)).map(|(_, r)| *r).collect();
         if out.len() > 1 {
@@ -365,7 +415,10 @@ impl Storage for MemoryStorage {
     }
 
     fn status(&self, xid: Xid) -> XidStatus {
-        self.clog.get(xid as usize).copied().unwrap_or(XidStatus::Aborted)
+        self.clog
+            .get(xid as usize)
+            .copied()
+            .unwrap_or(XidStatus::Aborted)
     }
 
     fn log_from(&self, lsn: Lsn) -> &[LogRecord] {
@@ -385,10 +438,27 @@ mod tests {
         a.append(LogRecord::CreateTable { table: 1 });
         a.append(LogRecord::CreateIndex { index: 7 });
         a.append(LogRecord::Begin { xid: 1, top: 1 });
-        let v = Version { xmin: 1, cmin: 0, xmax: 0, cmax: 0, values: Arc::from(vec![Value::Int4(5)]) };
-        a.append(LogRecord::InsertVersion { table: 1, row: 0, version: v });
-        a.append(LogRecord::IndexInsert { index: 7, key: vec![Value::Int4(5)], row: 0 });
-        a.append(LogRecord::Commit { xids: vec![1], csn: 1 });
+        let v = Version {
+            xmin: 1,
+            cmin: 0,
+            xmax: 0,
+            cmax: 0,
+            values: Arc::from(vec![Value::Int4(5)]),
+        };
+        a.append(LogRecord::InsertVersion {
+            table: 1,
+            row: 0,
+            version: v,
+        });
+        a.append(LogRecord::IndexInsert {
+            index: 7,
+            key: vec![Value::Int4(5)],
+            row: 0,
+        });
+        a.append(LogRecord::Commit {
+            xids: vec![1],
+            csn: 1,
+        });
         let mut b = MemoryStorage::new();
         for r in a.log_from(1).to_vec() {
             b.append(r);
@@ -396,7 +466,10 @@ mod tests {
         assert_eq!(b.status(1), XidStatus::Committed(1));
         assert_eq!(b.chain(1, 0).map(|c| c.len()), Some(1));
         let five = [Value::Int4(5)];
-        assert_eq!(b.index_range(7, Bound::Included(&five), Bound::Included(&five)), vec![0]);
+        assert_eq!(
+            b.index_range(7, Bound::Included(&five), Bound::Included(&five)),
+            vec![0]
+        );
         assert_eq!(b.last_lsn(), a.last_lsn());
     }
 }

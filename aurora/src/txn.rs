@@ -142,8 +142,16 @@ fn conflicts(reads: &[ReadItem], writes: &[WriteItem]) -> bool {
     reads.iter().any(|r| {
         writes.iter().any(|w| match r {
             ReadItem::Table(t) => *t == w.table,
-            ReadItem::Range { table, index, lower, upper } => {
-                *table == w.table && w.keys.iter().any(|(ix, key)| ix == index && in_range(key, lower, upper))
+            ReadItem::Range {
+                table,
+                index,
+                lower,
+                upper,
+            } => {
+                *table == w.table
+                    && w.keys
+                        .iter()
+                        .any(|(ix, key)| ix == index && in_range(key, lower, upper))
             }
         })
     })
@@ -162,7 +170,10 @@ pub struct TxnManager {
 impl TxnManager {
     /// A manager with no history.
     pub fn new() -> Self {
-        TxnManager { next_xid: 1, ..Default::default() }
+        TxnManager {
+            next_xid: 1,
+            ..Default::default()
+        }
     }
 
     /// The last committed CSN.
@@ -181,7 +192,13 @@ impl TxnManager {
     pub fn register(&mut self, top: Xid, csn: Csn, isolation: Isolation) {
         self.running.insert(top, csn);
         if isolation == Isolation::Serializable {
-            self.ssi.insert(top, SsiTxn { start_csn: csn, ..Default::default() });
+            self.ssi.insert(
+                top,
+                SsiTxn {
+                    start_csn: csn,
+                    ..Default::default()
+                },
+            );
         }
     }
 
@@ -202,9 +219,14 @@ impl TxnManager {
         if let Some(t) = self.ssi.get_mut(&top) {
             if t.reads.len() < 4096 {
                 t.reads.push(item);
-            } else if let ReadItem::Table(tid) | ReadItem::Range { table: tid, .. } = item {
+            } else {
+                let (ReadItem::Table(tid) | ReadItem::Range { table: tid, .. }) = item;
                 // Past a bound, coarsen to table granularity: still conservative, less memory.
-                if !t.reads.iter().any(|r| matches!(r, ReadItem::Table(x) if *x == tid)) {
+                if !t
+                    .reads
+                    .iter()
+                    .any(|r| matches!(r, ReadItem::Table(x) if *x == tid))
+                {
                     t.reads.push(ReadItem::Table(tid));
                 }
             }
@@ -232,7 +254,9 @@ impl TxnManager {
     /// with an outgoing edge to a committed pivot whose own outgoing edge went to a transaction
     /// that committed before it.
     pub fn precommit_check(&mut self, top: Xid) -> Result<()> {
-        let Some(me) = self.ssi.get(&top) else { return Ok(()) };
+        let Some(me) = self.ssi.get(&top) else {
+            return Ok(());
+        };
         let mut my_in = me.in_conflict;
         let mut out_committed = me.out_conflict;
         let mut marks: Vec<Xid> = Vec::new();
@@ -289,17 +313,25 @@ impl TxnManager {
             }
         }
         // Committed serializable transactions matter only while a concurrent one runs.
-        let oldest_running = self.ssi.values().filter(|t| t.commit_csn.is_none()).map(|t| t.start_csn).min();
-        self.ssi.retain(|_, t| match (t.commit_csn, oldest_running) {
-            (None, _) => true,
-            (Some(c), Some(start)) => c > start,
-            (Some(_), None) => false,
-        });
+        let oldest_running = self
+            .ssi
+            .values()
+            .filter(|t| t.commit_csn.is_none())
+            .map(|t| t.start_csn)
+            .min();
+        self.ssi
+            .retain(|_, t| match (t.commit_csn, oldest_running) {
+                (None, _) => true,
+                (Some(c), Some(start)) => c > start,
+                (Some(_), None) => false,
+            });
     }
 }
 
 fn serialization_failure() -> AuroraError {
-    AuroraError::SerializationFailure { reason: "read/write dependencies among transactions".into() }
+    AuroraError::SerializationFailure {
+        reason: "read/write dependencies among transactions".into(),
+    }
 }
 
 #[cfg(test)]
@@ -314,8 +346,22 @@ mod ssi_tests {
         m.register(b, 0, Isolation::Serializable);
         m.record_read(a, ReadItem::Table(1));
         m.record_read(b, ReadItem::Table(1));
-        m.record_write(a, WriteItem { table: 1, row: 0, keys: vec![] });
-        m.record_write(b, WriteItem { table: 1, row: 1, keys: vec![] });
+        m.record_write(
+            a,
+            WriteItem {
+                table: 1,
+                row: 0,
+                keys: vec![],
+            },
+        );
+        m.record_write(
+            b,
+            WriteItem {
+                table: 1,
+                row: 1,
+                keys: vec![],
+            },
+        );
         // First committer wins, as in PostgreSQL; the second completes the structure and fails.
         assert!(m.precommit_check(a).is_ok());
         let csn = m.next_csn();

@@ -85,7 +85,9 @@ impl DataType {
             A::Numeric(info) | A::Decimal(info) | A::Dec(info) => DataType::Numeric(match info {
                 ast::ExactNumberInfo::None => None,
                 ast::ExactNumberInfo::Precision(p) => Some((*p as u32, 0)),
-                ast::ExactNumberInfo::PrecisionAndScale(p, s) => Some((*p as u32, (*s).max(0) as u32)),
+                ast::ExactNumberInfo::PrecisionAndScale(p, s) => {
+                    Some((*p as u32, (*s).max(0) as u32))
+                }
             }),
             A::Real | A::Float4 => DataType::Float4,
             A::Float(info) => match info {
@@ -118,14 +120,21 @@ impl DataType {
             A::Array(def) => match def {
                 ast::ArrayElemTypeDef::SquareBracket(inner, _)
                 | ast::ArrayElemTypeDef::AngleBracket(inner)
-                | ast::ArrayElemTypeDef::Parenthesis(inner) => DataType::Array(Box::new(DataType::from_ast(inner)?)),
+                | ast::ArrayElemTypeDef::Parenthesis(inner) => {
+                    DataType::Array(Box::new(DataType::from_ast(inner)?))
+                }
                 _ => DataType::Array(Box::new(DataType::Text)),
             },
             A::Custom(name, mods) => {
                 let mods: Vec<String> = mods.iter().map(|m| m.to_string()).collect();
                 return Self::from_name(&name.to_string().to_lowercase(), &mods);
             }
-            other => return Err(AuroraError::sql("42704", format!("type \"{other}\" does not exist"))),
+            other => {
+                return Err(AuroraError::sql(
+                    "42704",
+                    format!("type \"{other}\" does not exist"),
+                ));
+            }
         })
     }
 
@@ -148,7 +157,12 @@ impl DataType {
             "bytea" => DataType::Bytea,
             "text" | "name" | "citext" => DataType::Text,
             "numeric" | "decimal" => DataType::Numeric(None),
-            _ => return Err(AuroraError::sql("42704", format!("type \"{name}\" does not exist"))),
+            _ => {
+                return Err(AuroraError::sql(
+                    "42704",
+                    format!("type \"{name}\" does not exist"),
+                ));
+            }
         })
     }
 
@@ -163,11 +177,18 @@ impl DataType {
     pub fn category(&self) -> Category {
         match self {
             DataType::Bool => Category::Bool,
-            DataType::Int2 | DataType::Int4 | DataType::Int8 | DataType::Numeric(_) | DataType::Float4 | DataType::Float8 => {
-                Category::Numeric
+            DataType::Int2
+            | DataType::Int4
+            | DataType::Int8
+            | DataType::Numeric(_)
+            | DataType::Float4
+            | DataType::Float8 => Category::Numeric,
+            DataType::Text | DataType::Varchar(_) | DataType::Char(_) | DataType::Unknown => {
+                Category::String
             }
-            DataType::Text | DataType::Varchar(_) | DataType::Char(_) | DataType::Unknown => Category::String,
-            DataType::Date | DataType::Time | DataType::Timestamp | DataType::TimestampTz => Category::DateTime,
+            DataType::Date | DataType::Time | DataType::Timestamp | DataType::TimestampTz => {
+                Category::DateTime
+            }
             DataType::Interval => Category::Timespan,
             _ => Category::Other,
         }
@@ -188,7 +209,10 @@ impl DataType {
 
     /// Whether this is one of the string types.
     pub fn is_string(&self) -> bool {
-        matches!(self, DataType::Text | DataType::Varchar(_) | DataType::Char(_))
+        matches!(
+            self,
+            DataType::Text | DataType::Varchar(_) | DataType::Char(_)
+        )
     }
 
     /// The type two values are converted to when combined (UNION, CASE, COALESCE, comparison).
@@ -198,7 +222,11 @@ impl DataType {
             return Some(a.clone());
         }
         match (a, b) {
-            (DataType::Unknown, t) | (t, DataType::Unknown) => Some(if t == &DataType::Unknown { DataType::Text } else { t.clone() }),
+            (DataType::Unknown, t) | (t, DataType::Unknown) => Some(if t == &DataType::Unknown {
+                DataType::Text
+            } else {
+                t.clone()
+            }),
             _ => {
                 if let (Some(ra), Some(rb)) = (a.numeric_rank(), b.numeric_rank()) {
                     let t = if ra >= rb { a } else { b };
@@ -211,10 +239,15 @@ impl DataType {
                     return Some(DataType::Text);
                 }
                 match (a, b) {
-                    (DataType::Date, DataType::Timestamp) | (DataType::Timestamp, DataType::Date) => Some(DataType::Timestamp),
+                    (DataType::Date, DataType::Timestamp)
+                    | (DataType::Timestamp, DataType::Date) => Some(DataType::Timestamp),
                     (DataType::TimestampTz, DataType::Timestamp | DataType::Date)
-                    | (DataType::Timestamp | DataType::Date, DataType::TimestampTz) => Some(DataType::TimestampTz),
-                    (DataType::Json, DataType::Jsonb) | (DataType::Jsonb, DataType::Json) => Some(DataType::Jsonb),
+                    | (DataType::Timestamp | DataType::Date, DataType::TimestampTz) => {
+                        Some(DataType::TimestampTz)
+                    }
+                    (DataType::Json, DataType::Jsonb) | (DataType::Jsonb, DataType::Json) => {
+                        Some(DataType::Jsonb)
+                    }
                     _ => None,
                 }
             }

@@ -105,9 +105,13 @@ impl Value {
             Value::Interval(_) => DataType::Interval,
             Value::Uuid(_) => DataType::Uuid,
             Value::Json(_) => DataType::Jsonb,
-            Value::Array(items) => {
-                DataType::Array(Box::new(items.iter().find(|v| !v.is_null()).map(|v| v.data_type()).unwrap_or(DataType::Text)))
-            }
+            Value::Array(items) => DataType::Array(Box::new(
+                items
+                    .iter()
+                    .find(|v| !v.is_null())
+                    .map(|v| v.data_type())
+                    .unwrap_or(DataType::Text),
+            )),
         }
     }
 
@@ -157,7 +161,12 @@ impl Value {
     fn family(&self) -> u8 {
         match self {
             Value::Bool(_) => 0,
-            Value::Int2(_) | Value::Int4(_) | Value::Int8(_) | Value::Numeric(_) | Value::Float4(_) | Value::Float8(_) => 1,
+            Value::Int2(_)
+            | Value::Int4(_)
+            | Value::Int8(_)
+            | Value::Numeric(_)
+            | Value::Float4(_)
+            | Value::Float8(_) => 1,
             Value::Text(_) => 2,
             Value::Bytea(_) => 3,
             Value::Date(_) | Value::Timestamp(_) | Value::TimestampTz(_) => 4,
@@ -259,7 +268,12 @@ impl Hash for Value {
         match self {
             Value::Null => {}
             Value::Bool(b) => b.hash(state),
-            Value::Int2(_) | Value::Int4(_) | Value::Int8(_) | Value::Numeric(_) | Value::Float4(_) | Value::Float8(_) => {
+            Value::Int2(_)
+            | Value::Int4(_)
+            | Value::Int8(_)
+            | Value::Numeric(_)
+            | Value::Float4(_)
+            | Value::Float8(_) => {
                 // Hash every number through one canonical form so equal numbers of different
                 // variants land in the same bucket.
                 if let Some(i) = self.as_i64() {
@@ -287,7 +301,9 @@ impl Hash for Value {
             }
             Value::Text(s) => s.hash(state),
             Value::Bytea(b) => b.hash(state),
-            Value::Date(_) | Value::Timestamp(_) | Value::TimestampTz(_) => self.instant_micros().hash(state),
+            Value::Date(_) | Value::Timestamp(_) | Value::TimestampTz(_) => {
+                self.instant_micros().hash(state)
+            }
             Value::Time(t) => t.hash(state),
             Value::Interval(i) => i.total_micros().hash(state),
             Value::Uuid(u) => u.hash(state),
@@ -303,12 +319,24 @@ pub fn format_float(v: f64, single: bool) -> String {
         return "NaN".into();
     }
     if v.is_infinite() {
-        return if v > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if v > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     if v == 0.0 {
-        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if v.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
-    let s = if single { format!("{:e}", v as f32) } else { format!("{v:e}") };
+    let s = if single {
+        format!("{:e}", v as f32)
+    } else {
+        format!("{v:e}")
+    };
     let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let limit = if single { 6 } else { 15 };
@@ -335,11 +363,22 @@ pub fn format_bytea(b: &[u8]) -> String {
 /// Text of a UUID in its canonical hyphenated form.
 pub fn format_uuid(u: u128) -> String {
     let h = format!("{u:032x}");
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 fn quote_array_elem(s: &str) -> String {
-    if s.is_empty() || s.eq_ignore_ascii_case("null") || s.chars().any(|c| matches!(c, ',' | '{' | '}' | '"' | '\\' | ' ')) {
+    if s.is_empty()
+        || s.eq_ignore_ascii_case("null")
+        || s.chars()
+            .any(|c| matches!(c, ',' | '{' | '}' | '"' | '\\' | ' '))
+    {
         format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
     } else {
         s.to_string()
@@ -391,7 +430,12 @@ mod tests {
 
     #[test]
     fn numbers_compare_and_hash_by_value() {
-        let one = [Value::Int4(1), Value::Int8(1), Value::Numeric(BigDecimal::from(1)), Value::Float8(1.0)];
+        let one = [
+            Value::Int4(1),
+            Value::Int8(1),
+            Value::Numeric(BigDecimal::from(1)),
+            Value::Float8(1.0),
+        ];
         let set: HashSet<Value> = one.iter().cloned().collect();
         assert_eq!(set.len(), 1);
         assert!(Value::Int4(2) > Value::Numeric("1.5".parse().unwrap_or_default()));
@@ -405,6 +449,9 @@ mod tests {
         assert_eq!(format_float(1e20, false), "1e+20");
         assert_eq!(format_float(1.5e-5, false), "1.5e-05");
         assert_eq!(format_float(123456.0, false), "123456");
-        assert_eq!(format_uuid(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef), "01234567-89ab-cdef-0123-456789abcdef");
+        assert_eq!(
+            format_uuid(0x0123_4567_89ab_cdef_0123_4567_89ab_cdef),
+            "01234567-89ab-cdef-0123-456789abcdef"
+        );
     }
 }

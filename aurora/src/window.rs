@@ -11,8 +11,19 @@ use crate::plan::{FrameBound, SortKey, WinCall};
 use crate::value::Value;
 
 /// Names of the non-aggregate window functions.
-pub const WINDOW_FUNCTIONS: &[&str] =
-    &["row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead", "first_value", "last_value", "nth_value"];
+pub const WINDOW_FUNCTIONS: &[&str] = &[
+    "row_number",
+    "rank",
+    "dense_rank",
+    "percent_rank",
+    "cume_dist",
+    "ntile",
+    "lag",
+    "lead",
+    "first_value",
+    "last_value",
+    "nth_value",
+];
 
 /// Whether `name` can only be used as a window function.
 pub fn is_window_only(name: &str) -> bool {
@@ -28,12 +39,30 @@ pub fn window(rows: Vec<Row>, calls: &[WinCall], ctx: &ExecCtx<'_>) -> Result<Ve
         // Sort row positions by (partition, order).
         let mut keyed: Vec<(Vec<Value>, Vec<Value>, usize)> = Vec::with_capacity(n);
         for (i, r) in rows.iter().enumerate() {
-            let p = call.partition.iter().map(|e| e.eval(r, ctx)).collect::<Result<Vec<_>>>()?;
-            let o = call.order.iter().map(|k| k.expr.eval(r, ctx)).collect::<Result<Vec<_>>>()?;
+            let p = call
+                .partition
+                .iter()
+                .map(|e| e.eval(r, ctx))
+                .collect::<Result<Vec<_>>>()?;
+            let o = call
+                .order
+                .iter()
+                .map(|k| k.expr.eval(r, ctx))
+                .collect::<Result<Vec<_>>>()?;
             keyed.push((p, o, i));
         }
-        let part_keys: Vec<SortKey> = call.partition.iter().map(|e| SortKey { expr: e.clone(), desc: false, nulls_first: false }).collect();
-        keyed.sort_by(|a, b| compare_keys(&a.0, &b.0, &part_keys).then_with(|| compare_keys(&a.1, &b.1, &call.order)));
+        let part_keys: Vec<SortKey> = call
+            .partition
+            .iter()
+            .map(|e| SortKey {
+                expr: e.clone(),
+                desc: false,
+                nulls_first: false,
+            })
+            .collect();
+        keyed.sort_by(|a, b| {
+            compare_keys(&a.0, &b.0, &part_keys).then_with(|| compare_keys(&a.1, &b.1, &call.order))
+        });
         if first_order.is_none() {
             first_order = Some(keyed.iter().map(|k| k.2).collect());
         }
@@ -65,7 +94,12 @@ pub fn window(rows: Vec<Row>, calls: &[WinCall], ctx: &ExecCtx<'_>) -> Result<Ve
 
 type Keyed = (Vec<Value>, Vec<Value>, usize);
 
-fn eval_partition(call: &WinCall, part: &[Keyed], rows: &[Row], ctx: &ExecCtx<'_>) -> Result<Vec<Value>> {
+fn eval_partition(
+    call: &WinCall,
+    part: &[Keyed],
+    rows: &[Row],
+    ctx: &ExecCtx<'_>,
+) -> Result<Vec<Value>> {
     let m = part.len();
     // Peer groups: rows with equal ORDER BY keys.
     let mut peer_start = vec![0usize; m];
@@ -95,46 +129,86 @@ fn eval_partition(call: &WinCall, part: &[Keyed], rows: &[Row], ctx: &ExecCtx<'_
         "rank" => out.extend((0..m).map(|k| Value::Int8(peer_start[k] as i64 + 1))),
         "dense_rank" => {
             let mut rank = 0;
-            for k in 0..m {
-                if peer_start[k] == k {
+            for (k, start) in peer_start.iter().enumerate() {
+                if *start == k {
                     rank += 1;
                 }
                 out.push(Value::Int8(rank));
             }
         }
-        "percent_rank" => out.extend((0..m).map(|k| Value::Float8(if m <= 1 { 0.0 } else { peer_start[k] as f64 / (m - 1) as f64 }))),
+        "percent_rank" => out.extend((0..m).map(|k| {
+            Value::Float8(if m <= 1 {
+                0.0
+            } else {
+                peer_start[k] as f64 / (m - 1) as f64
+            })
+        })),
         "cume_dist" => out.extend((0..m).map(|k| Value::Float8(peer_end[k] as f64 / m as f64))),
         "ntile" => {
             for k in 0..m {
                 let buckets = arg(k, 0)?.as_i64().unwrap_or(1);
                 if buckets <= 0 {
-                    return Err(AuroraError::sql("22014", "argument of ntile must be greater than zero"));
+                    return Err(AuroraError::sql(
+                        "22014",
+                        "argument of ntile must be greater than zero",
+                    ));
                 }
                 let b = buckets as usize;
                 let (size, extra) = (m / b, m % b);
                 // The first `extra` buckets hold one more row.
                 let big = (size + 1) * extra;
-                let bucket = if k < big { k / (size + 1) } else { extra + (k - big) / size.max(1) };
+                let bucket = if k < big {
+                    k / (size + 1)
+                } else {
+                    extra + (k - big) / size.max(1)
+                };
                 out.push(Value::Int4(bucket as i32 + 1));
             }
         }
         "lag" | "lead" => {
             for k in 0..m {
-                let off = if call.args.len() > 1 { arg(k, 1)?.as_i64().unwrap_or(1) } else { 1 };
-                let target = if call.func == "lag" { k as i64 - off } else { k as i64 + off };
-                out.push(if target >= 0 && (target as usize) < m { arg(target as usize, 0)? } else { arg(k, 2)? });
+                let off = if call.args.len() > 1 {
+                    arg(k, 1)?.as_i64().unwrap_or(1)
+                } else {
+                    1
+                };
+                let target = if call.func == "lag" {
+                    k as i64 - off
+                } else {
+                    k as i64 + off
+                };
+                out.push(if target >= 0 && (target as usize) < m {
+                    arg(target as usize, 0)?
+                } else {
+                    arg(k, 2)?
+                });
             }
         }
         _ => {
             for k in 0..m {
                 let (lo, hi) = frame_bounds(call, k, m, &peer_start, &peer_end);
                 let v = match call.func.as_str() {
-                    "first_value" => if lo < hi { arg(lo, 0)? } else { Value::Null },
-                    "last_value" => if lo < hi { arg(hi - 1, 0)? } else { Value::Null },
+                    "first_value" => {
+                        if lo < hi {
+                            arg(lo, 0)?
+                        } else {
+                            Value::Null
+                        }
+                    }
+                    "last_value" => {
+                        if lo < hi {
+                            arg(hi - 1, 0)?
+                        } else {
+                            Value::Null
+                        }
+                    }
                     "nth_value" => {
                         let nth = arg(k, 1)?.as_i64().unwrap_or(1);
                         if nth <= 0 {
-                            return Err(AuroraError::sql("22016", "argument of nth_value must be greater than zero"));
+                            return Err(AuroraError::sql(
+                                "22016",
+                                "argument of nth_value must be greater than zero",
+                            ));
                         }
                         let idx = lo + nth as usize - 1;
                         if idx < hi { arg(idx, 0)? } else { Value::Null }
@@ -142,17 +216,25 @@ fn eval_partition(call: &WinCall, part: &[Keyed], rows: &[Row], ctx: &ExecCtx<'_
                     f if is_aggregate(f) => {
                         let mut acc = Acc::new(call.distinct);
                         for j in lo..hi {
-                            if let Some(filter) = &call.filter {
-                                if !filter.holds(row(j), ctx)? {
-                                    continue;
-                                }
+                            if let Some(filter) = &call.filter
+                                && !filter.holds(row(j), ctx)?
+                            {
+                                continue;
                             }
-                            let args = call.args.iter().map(|e| e.eval(row(j), ctx)).collect::<Result<Vec<_>>>()?;
+                            let args = call
+                                .args
+                                .iter()
+                                .map(|e| e.eval(row(j), ctx))
+                                .collect::<Result<Vec<_>>>()?;
                             acc.add(f, &args, Vec::new())?;
                         }
                         acc.finish(f, &[])?
                     }
-                    other => return Err(AuroraError::undefined_function(format!("function {other} does not exist"))),
+                    other => {
+                        return Err(AuroraError::undefined_function(format!(
+                            "function {other} does not exist"
+                        )));
+                    }
                 };
                 out.push(v);
             }
@@ -161,13 +243,23 @@ fn eval_partition(call: &WinCall, part: &[Keyed], rows: &[Row], ctx: &ExecCtx<'_
     Ok(out)
 }
 
-fn frame_bounds(call: &WinCall, k: usize, m: usize, peer_start: &[usize], peer_end: &[usize]) -> (usize, usize) {
+fn frame_bounds(
+    call: &WinCall,
+    k: usize,
+    m: usize,
+    peer_start: &[usize],
+    peer_end: &[usize],
+) -> (usize, usize) {
     let f = &call.frame;
     let lo = match f.start {
         FrameBound::UnboundedPreceding => 0,
         FrameBound::Preceding(n) => k.saturating_sub(n as usize),
         FrameBound::CurrentRow => {
-            if f.rows { k } else { peer_start[k] }
+            if f.rows {
+                k
+            } else {
+                peer_start[k]
+            }
         }
         FrameBound::Following(n) => (k + n as usize).min(m),
         FrameBound::UnboundedFollowing => m,
@@ -176,7 +268,11 @@ fn frame_bounds(call: &WinCall, k: usize, m: usize, peer_start: &[usize], peer_e
         FrameBound::UnboundedPreceding => 0,
         FrameBound::Preceding(n) => (k + 1).saturating_sub(n as usize),
         FrameBound::CurrentRow => {
-            if f.rows { k + 1 } else { peer_end[k] }
+            if f.rows {
+                k + 1
+            } else {
+                peer_end[k]
+            }
         }
         FrameBound::Following(n) => (k + 1 + n as usize).min(m),
         FrameBound::UnboundedFollowing => m,

@@ -53,16 +53,32 @@ pub struct PendingFk {
 
 fn conflict(w: &Writer, table: &str) -> AuroraError {
     match w.isolation {
-        Isolation::ReadCommitted => AuroraError::sql("55P03", format!("could not obtain lock on row in relation \"{table}\"")),
-        _ => AuroraError::SerializationFailure { reason: "concurrent update".into() },
+        Isolation::ReadCommitted => AuroraError::sql(
+            "55P03",
+            format!("could not obtain lock on row in relation \"{table}\""),
+        ),
+        _ => AuroraError::SerializationFailure {
+            reason: "concurrent update".into(),
+        },
     }
 }
 
 /// The newest version that is committed or ours and not deleted by a committed or own
 /// transaction; `Err` when another running transaction holds the row.
-fn live<'a>(st: &'a DbState, w: &Writer, table: &Table, chain: &'a [Version]) -> Result<Option<&'a Version>> {
+fn live<'a>(
+    st: &'a DbState,
+    w: &Writer,
+    table: &Table,
+    chain: &'a [Version],
+) -> Result<Option<&'a Version>> {
     let storage = st.storage.as_ref();
-    let Some(v) = chain.iter().rev().find(|v| storage.status(v.xmin) != XidStatus::Aborted) else { return Ok(None) };
+    let Some(v) = chain
+        .iter()
+        .rev()
+        .find(|v| storage.status(v.xmin) != XidStatus::Aborted)
+    else {
+        return Ok(None);
+    };
     match storage.status(v.xmin) {
         XidStatus::InProgress { top } if top != w.top => return Err(conflict(w, &table.name)),
         _ => {}
@@ -79,31 +95,55 @@ fn live<'a>(st: &'a DbState, w: &Writer, table: &Table, chain: &'a [Version]) ->
 }
 
 fn key_of(values: &[Value], cols: &[usize]) -> Vec<Value> {
-    cols.iter().map(|c| values.get(*c).cloned().unwrap_or(Value::Null)).collect()
+    cols.iter()
+        .map(|c| values.get(*c).cloned().unwrap_or(Value::Null))
+        .collect()
 }
 
 fn detail(table: &Table, cols: &[usize], key: &[Value]) -> String {
-    let names: Vec<&str> = cols.iter().filter_map(|c| table.columns.get(*c).map(|c| c.name.as_str())).collect();
+    let names: Vec<&str> = cols
+        .iter()
+        .filter_map(|c| table.columns.get(*c).map(|c| c.name.as_str()))
+        .collect();
     let vals: Vec<String> = key.iter().map(|v| v.to_string()).collect();
     format!("Key ({})=({})", names.join(", "), vals.join(", "))
 }
 
 /// Rows whose live version has `key` in the index's columns.
-fn rows_with_key(st: &DbState, w: &Writer, table: &Table, index: u32, cols: &[usize], key: &[Value]) -> Result<Vec<(RowId, Arc<[Value]>)>> {
+fn rows_with_key(
+    st: &DbState,
+    w: &Writer,
+    table: &Table,
+    index: u32,
+    cols: &[usize],
+    key: &[Value],
+) -> Result<Vec<(RowId, Arc<[Value]>)>> {
     let mut out = Vec::new();
-    for rid in st.storage.index_range(index, Bound::Included(key), Bound::Included(key)) {
-        let Some(chain) = st.storage.chain(table.id, rid) else { continue };
-        if let Some(v) = live(st, w, table, chain)? {
-            if key_of(&v.values, cols) == key {
-                out.push((rid, v.values.clone()));
-            }
+    for rid in st
+        .storage
+        .index_range(index, Bound::Included(key), Bound::Included(key))
+    {
+        let Some(chain) = st.storage.chain(table.id, rid) else {
+            continue;
+        };
+        if let Some(v) = live(st, w, table, chain)?
+            && key_of(&v.values, cols) == key
+        {
+            out.push((rid, v.values.clone()));
         }
     }
     Ok(out)
 }
 
 /// The first unique index whose key `values` would duplicate, with the conflicting row.
-pub fn unique_conflict(st: &DbState, w: &Writer, table: &Table, values: &[Value], exclude: Option<RowId>, only: Option<&[u32]>) -> Result<Option<(u32, RowId)>> {
+pub fn unique_conflict(
+    st: &DbState,
+    w: &Writer,
+    table: &Table,
+    values: &[Value],
+    exclude: Option<RowId>,
+    only: Option<&[u32]>,
+) -> Result<Option<(u32, RowId)>> {
     for ix in st.catalog.table_indexes(table) {
         if !ix.unique || only.is_some_and(|o| !o.contains(&ix.id)) {
             continue;
@@ -116,12 +156,13 @@ pub fn unique_conflict(st: &DbState, w: &Writer, table: &Table, values: &[Value]
             if Some(rid) == exclude {
                 continue;
             }
-            if w.isolation == Isolation::Serializable {
-                if let Some(v) = st.storage.chain(table.id, rid).and_then(|c| c.last()) {
-                    if matches!(st.storage.status(v.xmin), XidStatus::Committed(c) if c > w.snapshot.csn) {
-                        return Err(AuroraError::SerializationFailure { reason: "read/write dependencies among transactions".into() });
-                    }
-                }
+            if w.isolation == Isolation::Serializable
+                && let Some(v) = st.storage.chain(table.id, rid).and_then(|c| c.last())
+                && matches!(st.storage.status(v.xmin), XidStatus::Committed(c) if c > w.snapshot.csn)
+            {
+                return Err(AuroraError::SerializationFailure {
+                    reason: "read/write dependencies among transactions".into(),
+                });
             }
             return Ok(Some((ix.id, rid)));
         }
@@ -132,13 +173,22 @@ pub fn unique_conflict(st: &DbState, w: &Writer, table: &Table, values: &[Value]
 fn unique_error(st: &DbState, table: &Table, index: u32, values: &[Value]) -> AuroraError {
     let ix = st.catalog.indexes.get(&index);
     let cols = ix.map(|i| i.columns.clone()).unwrap_or_default();
-    AuroraError::UniqueViolation { constraint: ix.map(|i| i.name.clone()).unwrap_or_default(), detail: format!("{} already exists.", detail(table, &cols, &key_of(values, &cols))) }
+    AuroraError::UniqueViolation {
+        constraint: ix.map(|i| i.name.clone()).unwrap_or_default(),
+        detail: format!(
+            "{} already exists.",
+            detail(table, &cols, &key_of(values, &cols))
+        ),
+    }
 }
 
 fn check_not_null(table: &Table, values: &[Value]) -> Result<()> {
     for (c, v) in table.columns.iter().zip(values) {
         if c.not_null && v.is_null() {
-            return Err(AuroraError::NotNullViolation { column: c.name.clone(), table: table.name.clone() });
+            return Err(AuroraError::NotNullViolation {
+                column: c.name.clone(),
+                table: table.name.clone(),
+            });
         }
     }
     Ok(())
@@ -152,11 +202,25 @@ fn parent_exists(st: &DbState, w: &Writer, fk: &ForeignKey, key: &[Value]) -> Re
         .into_iter()
         .find(|ix| ix.columns == fk.ref_columns)
         .map(|ix| ix.id)
-        .ok_or_else(|| AuroraError::sql("42830", format!("there is no unique constraint matching given keys for referenced table \"{}\"", parent.name)))?;
+        .ok_or_else(|| {
+            AuroraError::sql(
+                "42830",
+                format!(
+                    "there is no unique constraint matching given keys for referenced table \"{}\"",
+                    parent.name
+                ),
+            )
+        })?;
     Ok(!rows_with_key(st, w, parent, index, &fk.ref_columns, key)?.is_empty())
 }
 
-fn check_fks(st: &DbState, w: &Writer, table: &Table, values: &[Value], old: Option<&[Value]>) -> Result<()> {
+fn check_fks(
+    st: &DbState,
+    w: &Writer,
+    table: &Table,
+    values: &[Value],
+    old: Option<&[Value]>,
+) -> Result<()> {
     for fk in &table.foreign_keys {
         let key = key_of(values, &fk.columns);
         if key.iter().any(Value::is_null) || old.is_some_and(|o| key_of(o, &fk.columns) == key) {
@@ -175,10 +239,25 @@ fn check_fks(st: &DbState, w: &Writer, table: &Table, values: &[Value], old: Opt
 }
 
 fn index_records(st: &DbState, table: &Table, rid: RowId, values: &[Value]) -> Vec<LogRecord> {
-    st.catalog.table_indexes(table).into_iter().map(|ix| LogRecord::IndexInsert { index: ix.id, key: key_of(values, &ix.columns), row: rid }).collect()
+    st.catalog
+        .table_indexes(table)
+        .into_iter()
+        .map(|ix| LogRecord::IndexInsert {
+            index: ix.id,
+            key: key_of(values, &ix.columns),
+            row: rid,
+        })
+        .collect()
 }
 
-fn record_write(st: &mut DbState, w: &Writer, table: &Table, rid: RowId, old: Option<&[Value]>, new: Option<&[Value]>) {
+fn record_write(
+    st: &mut DbState,
+    w: &Writer,
+    table: &Table,
+    rid: RowId,
+    old: Option<&[Value]>,
+    new: Option<&[Value]>,
+) {
     if !st.txns.is_serializable(w.top) {
         return;
     }
@@ -188,11 +267,23 @@ fn record_write(st: &mut DbState, w: &Writer, table: &Table, rid: RowId, old: Op
             keys.push((ix.id, key_of(vals, &ix.columns)));
         }
     }
-    st.txns.record_write(w.top, WriteItem { table: table.id, row: rid, keys });
+    st.txns.record_write(
+        w.top,
+        WriteItem {
+            table: table.id,
+            row: rid,
+            keys,
+        },
+    );
 }
 
 /// Inserts a new row (values already cast to the column types and checked by CHECK).
-pub fn insert_row(st: &mut DbState, w: &Writer, table: &Table, values: Vec<Value>) -> Result<RowId> {
+pub fn insert_row(
+    st: &mut DbState,
+    w: &Writer,
+    table: &Table,
+    values: Vec<Value>,
+) -> Result<RowId> {
     check_not_null(table, &values)?;
     if let Some((ix, _)) = unique_conflict(st, w, table, &values, None, None)? {
         return Err(unique_error(st, table, ix, &values));
@@ -202,7 +293,17 @@ pub fn insert_row(st: &mut DbState, w: &Writer, table: &Table, values: Vec<Value
     let records = index_records(st, table, rid, &values);
     let values: Arc<[Value]> = values.into();
     record_write(st, w, table, rid, None, Some(&values));
-    st.storage.append(LogRecord::InsertVersion { table: table.id, row: rid, version: Version { xmin: w.xid, cmin: w.cid, xmax: 0, cmax: 0, values } });
+    st.storage.append(LogRecord::InsertVersion {
+        table: table.id,
+        row: rid,
+        version: Version {
+            xmin: w.xid,
+            cmin: w.cid,
+            xmax: 0,
+            cmax: 0,
+            values,
+        },
+    });
     for r in records {
         st.storage.append(r);
     }
@@ -212,8 +313,13 @@ pub fn insert_row(st: &mut DbState, w: &Writer, table: &Table, values: Vec<Value
 /// Checks that the newest version of a row is the one this statement read and nobody else
 /// holds it.
 fn lock_row(st: &DbState, w: &Writer, table: &Table, rid: RowId) -> Result<Outcome> {
-    let chain = st.storage.chain(table.id, rid).ok_or_else(|| AuroraError::sql("XX000", "row vanished"))?;
-    let Some(latest) = chain.last() else { return Err(AuroraError::sql("XX000", "row vanished")) };
+    let chain = st
+        .storage
+        .chain(table.id, rid)
+        .ok_or_else(|| AuroraError::sql("XX000", "row vanished"))?;
+    let Some(latest) = chain.last() else {
+        return Err(AuroraError::sql("XX000", "row vanished"));
+    };
     let storage = st.storage.as_ref();
     // A newer version than ours exists, or ours is being deleted.
     if let XidStatus::InProgress { top } = storage.status(latest.xmin) {
@@ -229,20 +335,36 @@ fn lock_row(st: &DbState, w: &Writer, table: &Table, rid: RowId) -> Result<Outco
             XidStatus::Aborted => {}
             XidStatus::InProgress { top } if top == w.top => return Ok(Outcome::AlreadyChanged),
             XidStatus::InProgress { .. } => return Err(conflict(w, &table.name)),
-            XidStatus::Committed(_) => return Err(AuroraError::SerializationFailure { reason: "concurrent update".into() }),
+            XidStatus::Committed(_) => {
+                return Err(AuroraError::SerializationFailure {
+                    reason: "concurrent update".into(),
+                });
+            }
         }
     }
     if !w.snapshot.sees(storage, latest) {
         if is_mine(storage, latest.xmin, w.top) {
             return Ok(Outcome::AlreadyChanged);
         }
-        return Err(AuroraError::SerializationFailure { reason: "concurrent update".into() });
+        return Err(AuroraError::SerializationFailure {
+            reason: "concurrent update".into(),
+        });
     }
     Ok(Outcome::Done)
 }
 
 /// Replaces a row's values.
-pub fn update_row(st: &mut DbState, w: &Writer, table: &Table, rid: RowId, old: &[Value], new: Vec<Value>, pending: &mut Vec<PendingFk>, depth: usize) -> Result<Outcome> {
+#[allow(clippy::too_many_arguments)] // The writer, the row and the cascade state are all needed.
+pub fn update_row(
+    st: &mut DbState,
+    w: &Writer,
+    table: &Table,
+    rid: RowId,
+    old: &[Value],
+    new: Vec<Value>,
+    pending: &mut Vec<PendingFk>,
+    depth: usize,
+) -> Result<Outcome> {
     if lock_row(st, w, table, rid)? == Outcome::AlreadyChanged {
         return Ok(Outcome::AlreadyChanged);
     }
@@ -254,32 +376,75 @@ pub fn update_row(st: &mut DbState, w: &Writer, table: &Table, rid: RowId, old: 
     parent_side(st, w, table, old, Some(&new), pending, depth)?;
     let records = index_records(st, table, rid, &new);
     record_write(st, w, table, rid, Some(old), Some(&new));
-    st.storage.append(LogRecord::SetXmax { table: table.id, row: rid, xid: w.xid, cid: w.cid });
-    st.storage.append(LogRecord::InsertVersion { table: table.id, row: rid, version: Version { xmin: w.xid, cmin: w.cid, xmax: 0, cmax: 0, values: new.into() } });
+    st.storage.append(LogRecord::SetXmax {
+        table: table.id,
+        row: rid,
+        xid: w.xid,
+        cid: w.cid,
+    });
+    st.storage.append(LogRecord::InsertVersion {
+        table: table.id,
+        row: rid,
+        version: Version {
+            xmin: w.xid,
+            cmin: w.cid,
+            xmax: 0,
+            cmax: 0,
+            values: new.into(),
+        },
+    });
     for r in records {
         st.storage.append(r);
     }
     let horizon = st.txns.horizon().min(w.snapshot.csn);
     if st.storage.chain(table.id, rid).is_some_and(|c| c.len() > 4) {
-        st.storage.append(LogRecord::Prune { table: table.id, row: rid, horizon });
+        st.storage.append(LogRecord::Prune {
+            table: table.id,
+            row: rid,
+            horizon,
+        });
     }
     Ok(Outcome::Done)
 }
 
 /// Deletes a row.
-pub fn delete_row(st: &mut DbState, w: &Writer, table: &Table, rid: RowId, old: &[Value], pending: &mut Vec<PendingFk>, depth: usize) -> Result<Outcome> {
+pub fn delete_row(
+    st: &mut DbState,
+    w: &Writer,
+    table: &Table,
+    rid: RowId,
+    old: &[Value],
+    pending: &mut Vec<PendingFk>,
+    depth: usize,
+) -> Result<Outcome> {
     if lock_row(st, w, table, rid)? == Outcome::AlreadyChanged {
         return Ok(Outcome::AlreadyChanged);
     }
     parent_side(st, w, table, old, None, pending, depth)?;
     record_write(st, w, table, rid, Some(old), None);
-    st.storage.append(LogRecord::SetXmax { table: table.id, row: rid, xid: w.xid, cid: w.cid });
+    st.storage.append(LogRecord::SetXmax {
+        table: table.id,
+        row: rid,
+        xid: w.xid,
+        cid: w.cid,
+    });
     Ok(Outcome::Done)
 }
 
 /// Live rows of `child` whose `cols` equal `key`.
-fn referencing_rows(st: &DbState, w: &Writer, child: &Table, cols: &[usize], key: &[Value]) -> Result<Vec<(RowId, Arc<[Value]>)>> {
-    if let Some(ix) = st.catalog.table_indexes(child).into_iter().find(|ix| ix.columns.starts_with(cols)) {
+fn referencing_rows(
+    st: &DbState,
+    w: &Writer,
+    child: &Table,
+    cols: &[usize],
+    key: &[Value],
+) -> Result<Vec<(RowId, Arc<[Value]>)>> {
+    if let Some(ix) = st
+        .catalog
+        .table_indexes(child)
+        .into_iter()
+        .find(|ix| ix.columns.starts_with(cols))
+    {
         let mut lower = key.to_vec();
         let mut upper = key.to_vec();
         while upper.len() < ix.columns.len() {
@@ -287,14 +452,22 @@ fn referencing_rows(st: &DbState, w: &Writer, child: &Table, cols: &[usize], key
         }
         lower.truncate(cols.len());
         let mut out = Vec::new();
-        for rid in st.storage.index_range(ix.id, Bound::Included(&lower), Bound::Included(&upper)) {
+        for rid in st
+            .storage
+            .index_range(ix.id, Bound::Included(&lower), Bound::Included(&upper))
+        {
             if out.iter().any(|(r, _)| *r == rid) {
                 continue;
             }
-            if let Some(v) = st.storage.chain(child.id, rid).map(|c| live(st, w, child, c)).transpose()?.flatten() {
-                if key_of(&v.values, cols) == key {
-                    out.push((rid, v.values.clone()));
-                }
+            if let Some(v) = st
+                .storage
+                .chain(child.id, rid)
+                .map(|c| live(st, w, child, c))
+                .transpose()?
+                .flatten()
+                && key_of(&v.values, cols) == key
+            {
+                out.push((rid, v.values.clone()));
             }
         }
         return Ok(out);
@@ -302,10 +475,15 @@ fn referencing_rows(st: &DbState, w: &Writer, child: &Table, cols: &[usize], key
     let mut out = Vec::new();
     let rids: Vec<RowId> = st.storage.rows(child.id).collect();
     for rid in rids {
-        if let Some(v) = st.storage.chain(child.id, rid).map(|c| live(st, w, child, c)).transpose()?.flatten() {
-            if key_of(&v.values, cols) == key {
-                out.push((rid, v.values.clone()));
-            }
+        if let Some(v) = st
+            .storage
+            .chain(child.id, rid)
+            .map(|c| live(st, w, child, c))
+            .transpose()?
+            .flatten()
+            && key_of(&v.values, cols) == key
+        {
+            out.push((rid, v.values.clone()));
         }
     }
     Ok(out)
@@ -313,31 +491,54 @@ fn referencing_rows(st: &DbState, w: &Writer, child: &Table, cols: &[usize], key
 
 fn fk_error(parent: &Table, fk: &ForeignKey, child: &Table) -> AuroraError {
     AuroraError::ForeignKeyViolation {
-        message: format!("update or delete on table \"{}\" violates foreign key constraint \"{}\" on table \"{}\"", parent.name, fk.name, child.name),
+        message: format!(
+            "update or delete on table \"{}\" violates foreign key constraint \"{}\" on table \"{}\"",
+            parent.name, fk.name, child.name
+        ),
     }
 }
 
 /// Applies the referencing foreign keys' actions when a parent row is deleted (`new` None) or
 /// its key changes.
-fn parent_side(st: &mut DbState, w: &Writer, table: &Table, old: &[Value], new: Option<&[Value]>, pending: &mut Vec<PendingFk>, depth: usize) -> Result<()> {
+fn parent_side(
+    st: &mut DbState,
+    w: &Writer,
+    table: &Table,
+    old: &[Value],
+    new: Option<&[Value]>,
+    pending: &mut Vec<PendingFk>,
+    depth: usize,
+) -> Result<()> {
     if depth > 32 {
         return Err(AuroraError::sql("54001", "foreign key cascade too deep"));
     }
     for (child_id, fk) in st.catalog.referencing(table.id) {
         let key = key_of(old, &fk.ref_columns);
-        if key.iter().any(Value::is_null) || new.is_some_and(|n| key_of(n, &fk.ref_columns) == key) {
+        if key.iter().any(Value::is_null) || new.is_some_and(|n| key_of(n, &fk.ref_columns) == key)
+        {
             continue;
         }
         let child = st.catalog.table(child_id)?.clone();
-        let action = if new.is_some() { fk.on_update } else { fk.on_delete };
+        let action = if new.is_some() {
+            fk.on_update
+        } else {
+            fk.on_delete
+        };
         if action == FkAction::NoAction {
-            pending.push(PendingFk { child: child_id, fk: fk.clone(), parent: table.id, key });
+            pending.push(PendingFk {
+                child: child_id,
+                fk: fk.clone(),
+                parent: table.id,
+                key,
+            });
             continue;
         }
         let rows = referencing_rows(st, w, &child, &fk.columns, &key)?;
         for (rid, vals) in rows {
             match (action, new) {
-                (FkAction::Restrict, _) | (FkAction::NoAction, _) => return Err(fk_error(table, &fk, &child)),
+                (FkAction::Restrict, _) | (FkAction::NoAction, _) => {
+                    return Err(fk_error(table, &fk, &child));
+                }
                 (FkAction::Cascade, None) => {
                     delete_row(st, w, &child, rid, &vals, pending, depth + 1)?;
                 }

@@ -20,35 +20,66 @@ fn expr() -> impl Strategy<Value = String> {
         (-5i64..5).prop_map(|v| v.to_string()),
     ];
     leaf.prop_recursive(2, 8, 2, |inner| {
-        (inner.clone(), prop_oneof![Just("+"), Just("-"), Just("*")], inner).prop_map(|(l, op, r)| format!("({l} {op} {r})"))
+        (
+            inner.clone(),
+            prop_oneof![Just("+"), Just("-"), Just("*")],
+            inner,
+        )
+            .prop_map(|(l, op, r)| format!("({l} {op} {r})"))
     })
 }
 
 fn predicate() -> impl Strategy<Value = String> {
-    (expr(), prop_oneof![Just("="), Just("<"), Just(">="), Just("<>")], expr(), any::<bool>(), any::<bool>()).prop_map(|(l, op, r, neg, null_check)| {
-        let p = format!("{l} {op} {r}");
-        let p = if neg { format!("NOT ({p})") } else { p };
-        if null_check { format!("({p} OR a.y IS NULL)") } else { p }
-    })
+    (
+        expr(),
+        prop_oneof![Just("="), Just("<"), Just(">="), Just("<>")],
+        expr(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(l, op, r, neg, null_check)| {
+            let p = format!("{l} {op} {r}");
+            let p = if neg { format!("NOT ({p})") } else { p };
+            if null_check {
+                format!("({p} OR a.y IS NULL)")
+            } else {
+                p
+            }
+        })
 }
 
 fn query() -> impl Strategy<Value = String> {
     prop_oneof![
         (expr(), predicate()).prop_map(|(e, p)| format!("SELECT a.id, {e} FROM a WHERE {p}")),
-        predicate().prop_map(|p| format!("SELECT a.x, count(*), sum(a.y), min(a.id), max(a.y) FROM a WHERE {p} GROUP BY a.x")),
+        predicate().prop_map(|p| format!(
+            "SELECT a.x, count(*), sum(a.y), min(a.id), max(a.y) FROM a WHERE {p} GROUP BY a.x"
+        )),
         predicate().prop_map(|p| format!("SELECT a.id, b.v FROM a JOIN b ON a.x = b.k WHERE {p}")),
-        predicate().prop_map(|p| format!("SELECT a.id, b.v FROM a LEFT JOIN b ON a.x = b.k AND {p}")),
+        predicate()
+            .prop_map(|p| format!("SELECT a.id, b.v FROM a LEFT JOIN b ON a.x = b.k AND {p}")),
         predicate().prop_map(|p| format!("SELECT DISTINCT a.x FROM a WHERE {p}")),
-        predicate().prop_map(|p| format!("SELECT a.id FROM a WHERE a.x IN (SELECT b.k FROM b WHERE b.v > 0) AND {p}")),
+        predicate().prop_map(|p| format!(
+            "SELECT a.id FROM a WHERE a.x IN (SELECT b.k FROM b WHERE b.v > 0) AND {p}"
+        )),
         predicate().prop_map(|p| format!("SELECT count(*) FROM a WHERE {p} HAVING count(*) > 0")),
     ]
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    let a = proptest::collection::vec((proptest::option::of(-3i64..3), proptest::option::of(-10i64..10)), 0..12);
+    let a = proptest::collection::vec(
+        (
+            proptest::option::of(-3i64..3),
+            proptest::option::of(-10i64..10),
+        ),
+        0..12,
+    );
     let b = proptest::collection::vec((-3i64..3, proptest::option::of(-10i64..10)), 0..8);
     (a, b, query()).prop_map(|(a, b, query)| Case {
-        rows_a: a.into_iter().enumerate().map(|(i, (x, y))| (i as i64, x, y)).collect(),
+        rows_a: a
+            .into_iter()
+            .enumerate()
+            .map(|(i, (x, y))| (i as i64, x, y))
+            .collect(),
         rows_b: b.into_iter().map(|(k, v)| (k, v)).collect(),
         query,
     })

@@ -14,11 +14,27 @@ fn setup() -> nubis_aurora::Session {
     s.execute("BEGIN").unwrap();
     let ins = s.prepare("INSERT INTO sbtest VALUES ($1, $2, $3)").unwrap();
     for i in 0..ROWS {
-        s.execute_prepared(&ins, &[Value::Int4(i), Value::Int4(i % 1000), Value::text(format!("row-{i}"))]).unwrap();
+        s.execute_prepared(
+            &ins,
+            &[
+                Value::Int4(i),
+                Value::Int4(i % 1000),
+                Value::text(format!("row-{i}")),
+            ],
+        )
+        .unwrap();
     }
     let ins = s.prepare("INSERT INTO items VALUES ($1, $2, $3)").unwrap();
     for i in 0..ROWS / 10 {
-        s.execute_prepared(&ins, &[Value::Int4(i), Value::Int4((i * 7) % ROWS), Value::Int4(i % 13)]).unwrap();
+        s.execute_prepared(
+            &ins,
+            &[
+                Value::Int4(i),
+                Value::Int4((i * 7) % ROWS),
+                Value::Int4(i % 13),
+            ],
+        )
+        .unwrap();
     }
     s.execute("COMMIT").unwrap();
     s
@@ -32,11 +48,21 @@ fn bench(c: &mut Criterion) {
         n % (ROWS - 100)
     };
     let point = s.prepare("SELECT c FROM sbtest WHERE id = $1").unwrap();
-    c.bench_function("aurora/point_select", |b| b.iter(|| s.execute_prepared(&point, &[Value::Int4(next())]).unwrap()));
-    let range = s.prepare("SELECT c FROM sbtest WHERE id BETWEEN $1 AND $1 + 99").unwrap();
-    c.bench_function("aurora/range_select_100", |b| b.iter(|| s.execute_prepared(&range, &[Value::Int4(next())]).unwrap()));
-    let update = s.prepare("UPDATE sbtest SET k = k + 1 WHERE id = $1").unwrap();
-    c.bench_function("aurora/update_by_pk", |b| b.iter(|| s.execute_prepared(&update, &[Value::Int4(next())]).unwrap()));
+    c.bench_function("aurora/point_select", |b| {
+        b.iter(|| s.execute_prepared(&point, &[Value::Int4(next())]).unwrap())
+    });
+    let range = s
+        .prepare("SELECT c FROM sbtest WHERE id BETWEEN $1 AND $1 + 99")
+        .unwrap();
+    c.bench_function("aurora/range_select_100", |b| {
+        b.iter(|| s.execute_prepared(&range, &[Value::Int4(next())]).unwrap())
+    });
+    let update = s
+        .prepare("UPDATE sbtest SET k = k + 1 WHERE id = $1")
+        .unwrap();
+    c.bench_function("aurora/update_by_pk", |b| {
+        b.iter(|| s.execute_prepared(&update, &[Value::Int4(next())]).unwrap())
+    });
     let insert = s.prepare("INSERT INTO sbtest VALUES ($1, 1, 'x')").unwrap();
     let mut id = ROWS;
     c.bench_function("aurora/insert", |b| {
@@ -46,7 +72,9 @@ fn bench(c: &mut Criterion) {
         })
     });
     let join = s.prepare("SELECT count(*), sum(i.qty) FROM sbtest s JOIN items i ON i.sb_id = s.id WHERE s.id BETWEEN $1 AND $1 + 99").unwrap();
-    c.bench_function("aurora/join_aggregate", |b| b.iter(|| s.execute_prepared(&join, &[Value::Int4(next())]).unwrap()));
+    c.bench_function("aurora/join_aggregate", |b| {
+        b.iter(|| s.execute_prepared(&join, &[Value::Int4(next())]).unwrap())
+    });
 }
 
 criterion_group!(benches, bench);
