@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Rust toolchain. Idempotent; safe to re-run.
-# The Rust test suite itself needs nothing else today; this script is where anything more goes
-# (Python test clients, Debian packages), so that CI and a fresh machine get the same set.
+# - Python test clients for tests/python (boto3 against `nubis serve`), in a venv under .venv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)"; exit 1; }
-echo "setup: nothing beyond the Rust toolchain is needed"
+command -v python3 >/dev/null || { echo "python3 is required for tests/python"; exit 1; }
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+echo "setup: Python test clients installed in .venv"

@@ -21,6 +21,64 @@ struct Cli {
 enum Command {
     /// Serve every engine on one HTTP endpoint (in memory).
     Serve(ServeArgs),
+    /// AWS SAM templates, as the SAM CLI runs them locally.
+    #[cfg(feature = "lambda")]
+    Sam {
+        #[command(subcommand)]
+        command: SamCommand,
+    },
+}
+
+#[cfg(feature = "lambda")]
+#[derive(Debug, Subcommand)]
+enum SamCommand {
+    /// `sam local …`
+    Local {
+        #[command(subcommand)]
+        command: SamLocal,
+    },
+}
+
+#[cfg(feature = "lambda")]
+#[derive(Debug, Subcommand)]
+enum SamLocal {
+    /// Deploy the template's functions and invoke one with an event, like `sam local invoke`:
+    /// the function's logs go to stderr, its response to stdout.
+    Invoke {
+        /// The function's logical id (or name); optional when the template has one function.
+        function: Option<String>,
+        #[command(flatten)]
+        template: TemplateArgs,
+        /// A JSON file with the event (`-` for standard input); `{}` when absent.
+        #[arg(short = 'e', long)]
+        event: Option<std::path::PathBuf>,
+    },
+    /// Deploy the template's functions and serve the Lambda Invoke API, like
+    /// `sam local start-lambda` (every other Nubis service is served too).
+    StartLambda {
+        #[command(flatten)]
+        template: TemplateArgs,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: IpAddr,
+        /// Port to listen on.
+        #[arg(short = 'p', long, default_value_t = 3001)]
+        port: u16,
+    },
+}
+
+#[cfg(feature = "lambda")]
+#[derive(Debug, clap::Args)]
+struct TemplateArgs {
+    /// The SAM template.
+    #[arg(short = 't', long, default_value = "template.yaml")]
+    template: std::path::PathBuf,
+    /// `Key=Value` template parameter overrides (repeatable).
+    #[arg(long = "parameter-overrides", value_name = "KEY=VALUE")]
+    parameter_overrides: Vec<String>,
+    /// The region to deploy into.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -66,6 +124,10 @@ async fn main() -> anyhow::Result<()> {
         .init();
     match Cli::parse().command {
         Command::Serve(args) => serve(args).await,
+        #[cfg(feature = "lambda")]
+        Command::Sam {
+            command: SamCommand::Local { command },
+        } => sam::run(command).await,
     }
 }
 
@@ -129,5 +191,119 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {}
         () = term => {}
+    }
+}
+
+#[cfg(feature = "lambda")]
+mod sam {
+    //! `nubis sam local invoke | start-lambda`.
+
+    use std::io::{Read as _, Write as _};
+    use std::net::SocketAddr;
+
+    use anyhow::{Context as _, bail};
+    use nubis::{Cloud, Server};
+    use nubis_core::Region;
+    use nubis_lambda::sam::{ParseOptions, Template};
+    use nubis_lambda::{InvokeRequest, LambdaRegion};
+
+    use super::{SamLocal, TemplateArgs, shutdown_signal};
+
+    pub(super) async fn run(command: SamLocal) -> anyhow::Result<()> {
+        match command {
+            SamLocal::Invoke {
+                function,
+                template,
+                event,
+            } => invoke(function, &template, event).await,
+            SamLocal::StartLambda {
+                template,
+                host,
+                port,
+            } => start_lambda(&template, SocketAddr::new(host, port)).await,
+        }
+    }
+
+    fn deploy(cloud: &Cloud, args: &TemplateArgs) -> anyhow::Result<(Template, LambdaRegion)> {
+        let region = Region::new(&args.region)?;
+        let mut opts = ParseOptions {
+            region: region.to_string(),
+            account: cloud.env().account.to_string(),
+            ..Default::default()
+        };
+        for pair in &args.parameter_overrides {
+            let (k, v) = pair
+                .split_once('=')
+                .context("--parameter-overrides takes KEY=VALUE")?;
+            opts.parameter_overrides.insert(k.to_owned(), v.to_owned());
+        }
+        let template = Template::load(&args.template, &opts)
+            .with_context(|| format!("loading {}", args.template.display()))?;
+        let lambda = cloud.lambda().region(&region);
+        template.deploy(&lambda).context("deploying the template")?;
+        Ok((template, lambda))
+    }
+
+    async fn invoke(
+        function: Option<String>,
+        args: &TemplateArgs,
+        event: Option<std::path::PathBuf>,
+    ) -> anyhow::Result<()> {
+        let cloud = Cloud::builder().region(&args.region)?.build()?;
+        let (template, lambda) = deploy(&cloud, args)?;
+        let f = match &function {
+            Some(id) => template
+                .function(id)
+                .with_context(|| format!("the template has no function '{id}'"))?,
+            None => {
+                let mut all = template.functions.values();
+                match (all.next(), all.next()) {
+                    (Some(f), None) => f,
+                    _ => bail!("the template has several functions: name one"),
+                }
+            }
+        };
+        let payload = match event.as_deref() {
+            None => b"{}".to_vec(),
+            Some(p) if p.as_os_str() == "-" => {
+                let mut buf = Vec::new();
+                std::io::stdin().read_to_end(&mut buf)?;
+                buf
+            }
+            Some(p) => std::fs::read(p).with_context(|| format!("reading {}", p.display()))?,
+        };
+        let out = lambda
+            .invoke(InvokeRequest::new(&f.name, payload).tail())
+            .await?;
+        if let Some(logs) = out.log_tail() {
+            eprint!("{logs}");
+        }
+        let mut stdout = std::io::stdout();
+        stdout.write_all(&out.payload)?;
+        writeln!(stdout)?;
+        if out.function_error.is_some() {
+            std::process::exit(1);
+        }
+        Ok(())
+    }
+
+    async fn start_lambda(args: &TemplateArgs, addr: SocketAddr) -> anyhow::Result<()> {
+        let cloud = Cloud::builder().region(&args.region)?.build()?;
+        let (template, _) = deploy(&cloud, args)?;
+        let server = Server::bind(cloud, addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let addr = server.local_addr()?;
+        let names: Vec<&str> = template
+            .functions
+            .values()
+            .map(|f| f.name.as_str())
+            .collect();
+        println!(
+            "nubis serving the Lambda Invoke API for {} on http://{addr}",
+            names.join(", ")
+        );
+        server.serve_until(shutdown_signal()).await;
+        Ok(())
     }
 }
