@@ -134,6 +134,12 @@ impl CloudBuilder {
             services.push(service);
             engine
         };
+        #[cfg(feature = "aurora")]
+        let rds = {
+            let (engine, service) = engines::rds::build(&env.for_engine("rds"), &aurora);
+            services.push(service);
+            engine
+        };
         #[cfg(feature = "lambda")]
         let lambda = {
             let (engine, service) = engines::lambda::build(&env.for_engine("lambda"));
@@ -165,6 +171,8 @@ impl CloudBuilder {
                 neptune,
                 #[cfg(feature = "aurora")]
                 aurora,
+                #[cfg(feature = "aurora")]
+                rds,
                 #[cfg(feature = "lambda")]
                 lambda,
             }),
@@ -185,6 +193,8 @@ struct Inner {
     neptune: Arc<engines::neptune::Engine>,
     #[cfg(feature = "aurora")]
     aurora: Arc<engines::aurora::Engine>,
+    #[cfg(feature = "aurora")]
+    rds: Arc<engines::rds::Engine>,
     #[cfg(feature = "lambda")]
     lambda: Arc<engines::lambda::Engine>,
 }
@@ -295,6 +305,13 @@ impl Cloud {
     #[cfg(feature = "aurora")]
     pub fn aurora(&self) -> &Arc<engines::aurora::Engine> {
         &self.inner.aurora
+    }
+
+    /// The RDS control plane: Aurora clusters on the replicated volume, Global Database,
+    /// Serverless v2.
+    #[cfg(feature = "aurora")]
+    pub fn rds(&self) -> &Arc<engines::rds::Engine> {
+        &self.inner.rds
     }
 
     /// The Lambda engine.

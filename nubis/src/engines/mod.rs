@@ -14,5 +14,7 @@ pub mod lambda;
 pub mod links;
 #[cfg(feature = "neptune")]
 pub mod neptune;
+#[cfg(feature = "aurora")]
+pub mod rds;
 #[cfg(feature = "s3")]
 pub mod s3;
