@@ -130,7 +130,11 @@ pub enum VerifyError {
 /// the path single-encoded and unnormalised and hashes the payload as `x-amz-content-sha256`
 /// says; the other services double-encode and hash the body.
 #[cfg(feature = "sigv4-verify")]
-pub fn verify(req: &crate::Request, credential: &Credential, secret: &str) -> Result<(), VerifyError> {
+pub fn verify(
+    req: &crate::Request,
+    credential: &Credential,
+    secret: &str,
+) -> Result<(), VerifyError> {
     use aws_sigv4::http_request::{
         PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
         UriPathNormalizationMode, sign,
@@ -148,15 +152,24 @@ pub fn verify(req: &crate::Request, credential: &Credential, secret: &str) -> Re
         .and_utc();
     let mut headers = Vec::with_capacity(credential.signed_headers.len());
     for name in &credential.signed_headers {
-        let values: Vec<&str> =
-            req.headers().get_all(name.as_str()).iter().filter_map(|v| v.to_str().ok()).collect();
+        let values: Vec<&str> = req
+            .headers()
+            .get_all(name.as_str())
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
         if values.is_empty() {
-            return Err(VerifyError::Malformed(format!("signed header '{name}' is missing")));
+            return Err(VerifyError::Malformed(format!(
+                "signed header '{name}' is missing"
+            )));
         }
         headers.push((name.as_str(), values.join(",")));
     }
     let is_s3 = credential.service == "s3";
-    let payload_hash = req.headers().get("x-amz-content-sha256").and_then(|v| v.to_str().ok());
+    let payload_hash = req
+        .headers()
+        .get("x-amz-content-sha256")
+        .and_then(|v| v.to_str().ok());
     let body = match payload_hash {
         Some(h) if is_s3 || h == "UNSIGNED-PAYLOAD" || h.starts_with("STREAMING-") => {
             SignableBody::Precomputed(h.to_owned())
@@ -170,7 +183,9 @@ pub fn verify(req: &crate::Request, credential: &Credential, secret: &str) -> Re
         settings.percent_encoding_mode = PercentEncodingMode::Single;
         settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
     }
-    let identity = aws_credential_types::Credentials::new(&credential.access_key, secret, None, None, "nubis").into();
+    let identity =
+        aws_credential_types::Credentials::new(&credential.access_key, secret, None, None, "nubis")
+            .into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(&credential.region)
