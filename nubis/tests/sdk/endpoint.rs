@@ -190,3 +190,19 @@ async fn signature_verification_when_turned_on() {
         .expect_err("unknown key");
     assert_eq!(err.code(), Some("UnrecognizedClientException"), "{err:?}");
 }
+
+#[cfg(feature = "dynamo")]
+#[tokio::test]
+async fn unknown_operation_gets_an_aws_shaped_error_through_the_sdk() {
+    use aws_sdk_dynamodb::error::ProvideErrorMetadata as _;
+    let server = TestServer::start().await;
+    let ddb = aws_sdk_dynamodb::Client::new(&server.sdk_config());
+    // Kinesis streaming destinations are an operation the DynamoDB engine does not serve.
+    let err = ddb
+        .describe_kinesis_streaming_destination()
+        .table_name("Music")
+        .send()
+        .await
+        .expect_err("not served");
+    assert_eq!(err.code(), Some("UnknownOperationException"), "{err:?}");
+}
