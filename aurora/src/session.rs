@@ -109,7 +109,10 @@ impl Session {
     /// Parses (and for a SELECT, plans) one statement for repeated execution.
     pub fn prepare(&mut self, sql: &str) -> Result<Arc<Prepared>> {
         if let Some(p) = self.plan_cache.get(sql) {
-            return Ok(p.clone());
+            // A plan made before a catalog change is stale; make a new one.
+            if p.plan.is_none() || p.catalog_version == self.db.state.lock().catalog.version {
+                return Ok(p.clone());
+            }
         }
         let mut stmts = parse(sql)?;
         if stmts.len() != 1 {
