@@ -15,7 +15,8 @@ fn value() -> impl Strategy<Value = Value> {
         any::<i16>().prop_map(Value::Int2),
         any::<i32>().prop_map(Value::Int4),
         any::<i64>().prop_map(Value::Int8),
-        (any::<i64>(), 0u32..20).prop_map(|(m, s)| Value::Numeric(format!("{m}e-{s}").parse().unwrap())),
+        (any::<i64>(), 0u32..20)
+            .prop_map(|(m, s)| Value::Numeric(format!("{m}e-{s}").parse().unwrap())),
         any::<f64>().prop_map(Value::Float8),
         any::<f32>().prop_map(Value::Float4),
         ".{0,12}".prop_map(|s| Value::text(s.as_str())),
@@ -23,30 +24,70 @@ fn value() -> impl Strategy<Value = Value> {
         any::<i32>().prop_map(Value::Date),
         any::<i64>().prop_map(Value::TimestampTz),
         any::<u128>().prop_map(Value::Uuid),
-        ("[a-z]{1,5}", any::<i32>()).prop_map(|(k, v)| Value::Json(Arc::new(serde_json::json!({ k: v })))),
+        ("[a-z]{1,5}", any::<i32>())
+            .prop_map(|(k, v)| Value::Json(Arc::new(serde_json::json!({ k: v })))),
     ];
-    leaf.prop_recursive(2, 16, 4, |inner| proptest::collection::vec(inner, 0..4).prop_map(|v| Value::Array(Arc::new(v))))
+    leaf.prop_recursive(2, 16, 4, |inner| {
+        proptest::collection::vec(inner, 0..4).prop_map(|v| Value::Array(Arc::new(v)))
+    })
 }
 
 fn version() -> impl Strategy<Value = Version> {
-    (any::<u64>(), any::<u32>(), any::<u64>(), any::<u32>(), proptest::collection::vec(value(), 0..5))
-        .prop_map(|(xmin, cmin, xmax, cmax, vals)| Version { xmin, cmin, xmax, cmax, values: vals.into() })
+    (
+        any::<u64>(),
+        any::<u32>(),
+        any::<u64>(),
+        any::<u32>(),
+        proptest::collection::vec(value(), 0..5),
+    )
+        .prop_map(|(xmin, cmin, xmax, cmax, vals)| Version {
+            xmin,
+            cmin,
+            xmax,
+            cmax,
+            values: vals.into(),
+        })
 }
 
 fn record() -> impl Strategy<Value = PageRecord> {
     prop_oneof![
         ".{0,40}".prop_map(|text| PageRecord::Ddl { text }),
         any::<u32>().prop_map(|origin| PageRecord::Origin { origin }),
-        (any::<u32>(), any::<i64>(), any::<bool>()).prop_map(|(id, last, called)| PageRecord::Sequence { id, last, called }),
+        (any::<u32>(), any::<i64>(), any::<bool>())
+            .prop_map(|(id, last, called)| PageRecord::Sequence { id, last, called }),
         (any::<u64>(), any::<u64>()).prop_map(|(xid, top)| PageRecord::Begin { xid, top }),
         proptest::collection::vec(any::<u64>(), 0..5).prop_map(|xids| PageRecord::Commit { xids }),
         proptest::collection::vec(any::<u64>(), 0..5).prop_map(|xids| PageRecord::Abort { xids }),
-        (any::<u32>(), any::<u64>(), version()).prop_map(|(table, row, version)| PageRecord::InsertVersion { table, row, version }),
-        (any::<u32>(), any::<u64>(), any::<u64>(), any::<u32>()).prop_map(|(table, row, xid, cid)| PageRecord::SetXmax { table, row, xid, cid }),
-        (any::<u32>(), any::<u64>(), proptest::collection::vec(version(), 0..3)).prop_map(|(table, row, chain)| PageRecord::ReplaceChain { table, row, chain }),
+        (any::<u32>(), any::<u64>(), version()).prop_map(|(table, row, version)| {
+            PageRecord::InsertVersion {
+                table,
+                row,
+                version,
+            }
+        }),
+        (any::<u32>(), any::<u64>(), any::<u64>(), any::<u32>()).prop_map(
+            |(table, row, xid, cid)| PageRecord::SetXmax {
+                table,
+                row,
+                xid,
+                cid
+            }
+        ),
+        (
+            any::<u32>(),
+            any::<u64>(),
+            proptest::collection::vec(version(), 0..3)
+        )
+            .prop_map(|(table, row, chain)| PageRecord::ReplaceChain { table, row, chain }),
         (any::<u32>(), value()).prop_map(|(table, value)| PageRecord::AddColumn { table, value }),
-        (any::<u32>(), any::<u32>()).prop_map(|(table, index)| PageRecord::DropColumn { table, index }),
-        (any::<u32>(), proptest::collection::vec(value(), 0..3), any::<u64>()).prop_map(|(index, key, row)| PageRecord::IndexInsert { index, key, row }),
+        (any::<u32>(), any::<u32>())
+            .prop_map(|(table, index)| PageRecord::DropColumn { table, index }),
+        (
+            any::<u32>(),
+            proptest::collection::vec(value(), 0..3),
+            any::<u64>()
+        )
+            .prop_map(|(index, key, row)| PageRecord::IndexInsert { index, key, row }),
     ]
 }
 

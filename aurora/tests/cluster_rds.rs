@@ -24,7 +24,8 @@ fn api() -> Api {
 
 impl Api {
     fn call_in(&self, region: &'static str, form: &str) -> (u16, String) {
-        let req = nubis_wire::Request::new(bytes::Bytes::from(format!("{form}&Version=2014-10-31")));
+        let req =
+            nubis_wire::Request::new(bytes::Bytes::from(format!("{form}&Version=2014-10-31")));
         let ctx = RequestContext::new(Region::from_static(region), "req-1");
         let resp = futures::executor::block_on(self.svc.call(ctx, req));
         let status = resp.status().as_u16();
@@ -44,11 +45,20 @@ fn clusters_and_instances_are_created_described_failed_over_and_deleted() {
     assert_eq!(s, 200, "{b}");
     assert!(b.starts_with("<?xml"));
     assert!(b.contains("<CreateDBClusterResponse xmlns=\"http://rds.amazonaws.com/doc/2014-10-31/\"><CreateDBClusterResult><DBCluster><DBClusterIdentifier>orders</DBClusterIdentifier>"), "{b}");
-    assert!(b.contains("<Endpoint>orders.cluster-") && b.contains("<ReaderEndpoint>orders.cluster-ro-") && b.contains("<Port>5432</Port>"));
-    let (s, b) = a.call("Action=CreateDBCluster&DBClusterIdentifier=orders&Engine=aurora-postgresql");
+    assert!(
+        b.contains("<Endpoint>orders.cluster-")
+            && b.contains("<ReaderEndpoint>orders.cluster-ro-")
+            && b.contains("<Port>5432</Port>")
+    );
+    let (s, b) =
+        a.call("Action=CreateDBCluster&DBClusterIdentifier=orders&Engine=aurora-postgresql");
     assert_eq!(s, 400);
-    assert!(b.contains("<Code>DBClusterAlreadyExistsFault</Code>") && b.contains("<Type>Sender</Type>"), "{b}");
-    let (s, b) = a.call("Action=CreateDBCluster&DBClusterIdentifier=bad--id&Engine=aurora-postgresql");
+    assert!(
+        b.contains("<Code>DBClusterAlreadyExistsFault</Code>") && b.contains("<Type>Sender</Type>"),
+        "{b}"
+    );
+    let (s, b) =
+        a.call("Action=CreateDBCluster&DBClusterIdentifier=bad--id&Engine=aurora-postgresql");
     assert_eq!(s, 400);
     assert!(b.contains("<Code>InvalidParameterValue</Code>"), "{b}");
     for (id, tier) in [("orders-1", 1), ("orders-2", 0), ("orders-3", 2)] {
@@ -66,8 +76,13 @@ fn clusters_and_instances_are_created_described_failed_over_and_deleted() {
     assert_eq!(s, 200, "{b}");
     assert!(b.contains("<DBInstanceIdentifier>orders-2</DBInstanceIdentifier><IsClusterWriter>true</IsClusterWriter>"), "{b}");
     let mut s2 = cluster.connect(Endpoint::Cluster).unwrap();
-    assert_eq!(s2.execute("SELECT count(*) FROM t").unwrap()[0].rows[0][0], nubis_aurora::Value::Int8(1));
-    let (s, b) = a.call("Action=FailoverDBCluster&DBClusterIdentifier=orders&TargetDBInstanceIdentifier=nope");
+    assert_eq!(
+        s2.execute("SELECT count(*) FROM t").unwrap()[0].rows[0][0],
+        nubis_aurora::Value::Int8(1)
+    );
+    let (s, b) = a.call(
+        "Action=FailoverDBCluster&DBClusterIdentifier=orders&TargetDBInstanceIdentifier=nope",
+    );
     assert_eq!(s, 400, "{b}");
     let (s, b) = a.call("Action=DescribeDBInstances");
     assert_eq!(s, 200);
@@ -76,12 +91,26 @@ fn clusters_and_instances_are_created_described_failed_over_and_deleted() {
     assert_eq!(s, 400);
     assert!(b.contains("<Code>InvalidDBClusterStateFault</Code>"), "{b}");
     for id in ["orders-1", "orders-2", "orders-3"] {
-        assert_eq!(a.call(&format!("Action=DeleteDBInstance&DBInstanceIdentifier={id}")).0, 200);
+        assert_eq!(
+            a.call(&format!(
+                "Action=DeleteDBInstance&DBInstanceIdentifier={id}"
+            ))
+            .0,
+            200
+        );
     }
-    assert_eq!(a.call("Action=DeleteDBCluster&DBClusterIdentifier=orders").0, 200);
+    assert_eq!(
+        a.call("Action=DeleteDBCluster&DBClusterIdentifier=orders")
+            .0,
+        200
+    );
     let (s, b) = a.call("Action=DescribeDBClusters&DBClusterIdentifier=orders");
     assert_eq!(s, 404);
-    assert!(b.contains("<Code>DBClusterNotFoundFault</Code>") && b.contains("DBCluster orders not found."), "{b}");
+    assert!(
+        b.contains("<Code>DBClusterNotFoundFault</Code>")
+            && b.contains("DBCluster orders not found."),
+        "{b}"
+    );
     let (s, b) = a.call("Action=Frobnicate");
     assert_eq!(s, 400);
     assert!(b.contains("<Code>InvalidAction</Code>"), "{b}");
@@ -101,8 +130,12 @@ fn serverless_v2_scaling_and_manual_capacity() {
     assert_eq!(s, 400, "{b}");
     let (s, b) = a.call("Action=ModifyCurrentDBClusterCapacity&DBClusterIdentifier=sls&Capacity=4");
     assert_eq!(s, 200, "{b}");
-    assert!(b.contains("<PendingCapacity>4</PendingCapacity><CurrentCapacity>1</CurrentCapacity>"), "{b}");
-    let (s, b) = a.call("Action=ModifyCurrentDBClusterCapacity&DBClusterIdentifier=sls&Capacity=3.3");
+    assert!(
+        b.contains("<PendingCapacity>4</PendingCapacity><CurrentCapacity>1</CurrentCapacity>"),
+        "{b}"
+    );
+    let (s, b) =
+        a.call("Action=ModifyCurrentDBClusterCapacity&DBClusterIdentifier=sls&Capacity=3.3");
     assert_eq!(s, 400, "{b}");
     let _ = &a.clock;
 }
@@ -128,13 +161,23 @@ fn global_clusters_switch_over_and_fail_over() {
     w.execute("INSERT INTO t VALUES (1)").unwrap();
     // A secondary cluster refuses deletion while it is a member; the primary's writer moves on
     // a switchover.
-    assert_eq!(a.call_in("us-west-2", "Action=DeleteDBCluster&DBClusterIdentifier=west").0, 400);
+    assert_eq!(
+        a.call_in(
+            "us-west-2",
+            "Action=DeleteDBCluster&DBClusterIdentifier=west"
+        )
+        .0,
+        400
+    );
     let (s, b) = a.call("Action=SwitchoverGlobalCluster&GlobalClusterIdentifier=g1&TargetDbClusterIdentifier=arn:aws:rds:us-west-2:000000000000:cluster:west");
     assert_eq!(s, 200, "{b}");
     assert!(b.contains("<DBClusterArn>arn:aws:rds:us-west-2:000000000000:cluster:west</DBClusterArn><IsWriter>true</IsWriter>"), "{b}");
     let west = a.rds.cluster("us-west-2", "west").unwrap();
     let mut w = west.connect(Endpoint::Cluster).unwrap();
-    assert_eq!(w.execute("SELECT count(*) FROM t").unwrap()[0].rows[0][0], nubis_aurora::Value::Int8(1));
+    assert_eq!(
+        w.execute("SELECT count(*) FROM t").unwrap()[0].rows[0][0],
+        nubis_aurora::Value::Int8(1)
+    );
     let (s, b) = a.call("Action=FailoverGlobalCluster&GlobalClusterIdentifier=g1&TargetDbClusterIdentifier=arn:aws:rds:us-east-1:000000000000:cluster:east&AllowDataLoss=true");
     assert_eq!(s, 200, "{b}");
     let (s, b) = a.call("Action=RemoveFromGlobalCluster&GlobalClusterIdentifier=g1&DbClusterIdentifier=arn:aws:rds:us-west-2:000000000000:cluster:west");

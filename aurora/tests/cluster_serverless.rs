@@ -9,16 +9,40 @@ use nubis_core::{Clock, Env, ManualClock, UsageUnit};
 fn serverless(min: f64, max: f64) -> (ManualClock, Env, Cluster) {
     let clock = ManualClock::at_default_epoch();
     let env = Env::with_clock(clock.shared());
-    let c = Cluster::create(&env, ClusterConfig::new("sls"), Driver::Manual(clock.clone())).unwrap();
-    c.set_serverless(ServerlessConfig { min_acu: min, max_acu: max, seconds_until_auto_pause: 300 }).unwrap();
+    let c = Cluster::create(
+        &env,
+        ClusterConfig::new("sls"),
+        Driver::Manual(clock.clone()),
+    )
+    .unwrap();
+    c.set_serverless(ServerlessConfig {
+        min_acu: min,
+        max_acu: max,
+        seconds_until_auto_pause: 300,
+    })
+    .unwrap();
     (clock, env, c)
 }
 
 #[test]
 fn scaling_configuration_is_validated() {
     let (_c, _e, c) = serverless(0.5, 4.0);
-    for (min, max, pause) in [(0.25, 4.0, 300), (2.0, 1.0, 300), (0.5, 300.0, 300), (0.0, 0.5, 300), (0.0, 4.0, 10)] {
-        assert!(c.set_serverless(ServerlessConfig { min_acu: min, max_acu: max, seconds_until_auto_pause: pause }).is_err(), "{min} {max} {pause}");
+    for (min, max, pause) in [
+        (0.25, 4.0, 300),
+        (2.0, 1.0, 300),
+        (0.5, 300.0, 300),
+        (0.0, 0.5, 300),
+        (0.0, 4.0, 10),
+    ] {
+        assert!(
+            c.set_serverless(ServerlessConfig {
+                min_acu: min,
+                max_acu: max,
+                seconds_until_auto_pause: pause
+            })
+            .is_err(),
+            "{min} {max} {pause}"
+        );
     }
 }
 
@@ -26,7 +50,8 @@ fn scaling_configuration_is_validated() {
 fn capacity_limits_throughput_and_scales_up_with_load() {
     let (clock, env, c) = serverless(0.5, 8.0);
     let mut s = c.connect(Endpoint::Cluster).unwrap();
-    s.execute("CREATE TABLE t (id int PRIMARY KEY, v int)").unwrap();
+    s.execute("CREATE TABLE t (id int PRIMARY KEY, v int)")
+        .unwrap();
     s.execute("INSERT INTO t VALUES (1, 0)").unwrap();
     assert_eq!(c.serverless_status().unwrap().capacity, 0.5);
     // Run point selects for 10 seconds of clock time, as fast as capacity allows.
@@ -47,15 +72,30 @@ fn capacity_limits_throughput_and_scales_up_with_load() {
     assert!(status.capacity > 0.5, "did not scale: {status:?}");
     // Throughput grew with capacity, and never beat what the billed capacity allows: each
     // statement costs 1 unit plus 2 for its row.
-    assert!(*per_second.last().unwrap() > 2 * per_second[0], "{per_second:?}");
+    assert!(
+        *per_second.last().unwrap() > 2 * per_second[0],
+        "{per_second:?}"
+    );
     // Metering: one ACU-seconds record per second, with the capacity of that second.
-    let records: Vec<_> = env.meter.records().into_iter().filter(|r| r.unit == UsageUnit::AcuSeconds).collect();
+    let records: Vec<_> = env
+        .meter
+        .records()
+        .into_iter()
+        .filter(|r| r.unit == UsageUnit::AcuSeconds)
+        .collect();
     assert!(records.len() >= 10);
     assert_eq!(records[0].quantity, 0.5);
-    assert!(records.iter().all(|r| r.service == "rds" && r.resource.ends_with(":cluster:sls")));
+    assert!(
+        records
+            .iter()
+            .all(|r| r.service == "rds" && r.resource.ends_with(":cluster:sls"))
+    );
     assert!(records.iter().any(|r| r.quantity > 0.5));
     let billed: f64 = records.iter().map(|r| r.quantity).sum();
-    assert!((done * 3) as f64 <= billed * WORK_PER_ACU_SECOND + 3.0 * WORK_PER_ACU_SECOND, "{done} statements on {billed} ACU-s");
+    assert!(
+        (done * 3) as f64 <= billed * WORK_PER_ACU_SECOND + 3.0 * WORK_PER_ACU_SECOND,
+        "{done} statements on {billed} ACU-s"
+    );
     // Idle: capacity comes back down to the minimum.
     drop(s);
     c.advance(Duration::from_secs(30));
@@ -77,13 +117,20 @@ fn min_zero_pauses_after_idle_and_resumes_on_connect() {
     assert_eq!(st.capacity, 0.0);
     let metered = env.meter.total(UsageUnit::AcuSeconds, None);
     c.advance(Duration::from_secs(600));
-    assert_eq!(env.meter.total(UsageUnit::AcuSeconds, None), metered, "a paused cluster is not billed");
+    assert_eq!(
+        env.meter.total(UsageUnit::AcuSeconds, None),
+        metered,
+        "a paused cluster is not billed"
+    );
     // The next connection resumes it, which takes time on the clock; data is intact.
     let before = clock.now();
     let mut s = c.connect(Endpoint::Cluster).unwrap();
     assert!(clock.now().duration_since(before).unwrap() >= Duration::from_secs(15));
     assert!(!c.serverless_status().unwrap().paused);
-    assert_eq!(s.execute("SELECT count(*) FROM t").unwrap()[0].rows[0][0], nubis_aurora::Value::Int8(1));
+    assert_eq!(
+        s.execute("SELECT count(*) FROM t").unwrap()[0].rows[0][0],
+        nubis_aurora::Value::Int8(1)
+    );
 }
 
 #[test]

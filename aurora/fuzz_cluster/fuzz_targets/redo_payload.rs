@@ -9,7 +9,10 @@ use nubis_aurora::cluster::pages::{SqlPage, apply_record, heap_page};
 fuzz_target!(|data: &[u8]| {
     if let Ok(rec) = decode(data) {
         let canonical = encode(&rec);
-        assert_eq!(decode(&canonical).map(|r| encode(&r)).ok(), Some(canonical.clone()));
+        assert_eq!(
+            decode(&canonical).map(|r| encode(&r)).ok(),
+            Some(canonical.clone())
+        );
         for page in [0u64, 1, 1 << 20, heap_page(1, 0), 1 << 33] {
             let mut p = SqlPage::default();
             let _ = apply_record(page, &mut p, rec.clone());

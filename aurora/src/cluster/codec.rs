@@ -119,7 +119,9 @@ pub struct DecodeError {
 }
 
 fn bad(reason: impl Into<String>) -> DecodeError {
-    DecodeError { reason: reason.into() }
+    DecodeError {
+        reason: reason.into(),
+    }
 }
 
 /// Encodes a record.
@@ -146,19 +148,32 @@ pub fn encode(record: &PageRecord) -> Vec<u8> {
             out.extend_from_slice(&top.to_le_bytes());
         }
         PageRecord::Commit { xids } | PageRecord::Abort { xids } => {
-            out.push(if matches!(record, PageRecord::Commit { .. }) { 5 } else { 6 });
+            out.push(if matches!(record, PageRecord::Commit { .. }) {
+                5
+            } else {
+                6
+            });
             put_len(&mut out, xids.len());
             for x in xids {
                 out.extend_from_slice(&x.to_le_bytes());
             }
         }
-        PageRecord::InsertVersion { table, row, version } => {
+        PageRecord::InsertVersion {
+            table,
+            row,
+            version,
+        } => {
             out.push(7);
             out.extend_from_slice(&table.to_le_bytes());
             out.extend_from_slice(&row.to_le_bytes());
             put_version(&mut out, version);
         }
-        PageRecord::SetXmax { table, row, xid, cid } => {
+        PageRecord::SetXmax {
+            table,
+            row,
+            xid,
+            cid,
+        } => {
             out.push(8);
             out.extend_from_slice(&table.to_le_bytes());
             out.extend_from_slice(&row.to_le_bytes());
@@ -200,26 +215,56 @@ pub fn decode(bytes: &[u8]) -> Result<PageRecord, DecodeError> {
     let rec = match r.u8()? {
         1 => PageRecord::Ddl { text: r.string()? },
         2 => PageRecord::Origin { origin: r.u32()? },
-        3 => PageRecord::Sequence { id: r.u32()?, last: r.i64()?, called: r.bool()? },
-        4 => PageRecord::Begin { xid: r.u64()?, top: r.u64()? },
+        3 => PageRecord::Sequence {
+            id: r.u32()?,
+            last: r.i64()?,
+            called: r.bool()?,
+        },
+        4 => PageRecord::Begin {
+            xid: r.u64()?,
+            top: r.u64()?,
+        },
         tag @ (5 | 6) => {
             let n = r.len(8)?;
             let xids = (0..n).map(|_| r.u64()).collect::<Result<Vec<_>, _>>()?;
-            if tag == 5 { PageRecord::Commit { xids } } else { PageRecord::Abort { xids } }
+            if tag == 5 {
+                PageRecord::Commit { xids }
+            } else {
+                PageRecord::Abort { xids }
+            }
         }
-        7 => PageRecord::InsertVersion { table: r.u32()?, row: r.u64()?, version: r.version()? },
-        8 => PageRecord::SetXmax { table: r.u32()?, row: r.u64()?, xid: r.u64()?, cid: r.u32()? },
+        7 => PageRecord::InsertVersion {
+            table: r.u32()?,
+            row: r.u64()?,
+            version: r.version()?,
+        },
+        8 => PageRecord::SetXmax {
+            table: r.u32()?,
+            row: r.u64()?,
+            xid: r.u64()?,
+            cid: r.u32()?,
+        },
         9 => {
             let (table, row) = (r.u32()?, r.u64()?);
             let n = r.len(25)?;
             let chain = (0..n).map(|_| r.version()).collect::<Result<Vec<_>, _>>()?;
             PageRecord::ReplaceChain { table, row, chain }
         }
-        10 => PageRecord::AddColumn { table: r.u32()?, value: r.value(0)? },
-        11 => PageRecord::DropColumn { table: r.u32()?, index: r.u32()? },
+        10 => PageRecord::AddColumn {
+            table: r.u32()?,
+            value: r.value(0)?,
+        },
+        11 => PageRecord::DropColumn {
+            table: r.u32()?,
+            index: r.u32()?,
+        },
         12 => {
             let (index, row) = (r.u32()?, r.u64()?);
-            PageRecord::IndexInsert { index, row, key: r.values(0)? }
+            PageRecord::IndexInsert {
+                index,
+                row,
+                key: r.values(0)?,
+            }
         }
         t => return Err(bad(format!("unknown record tag {t}"))),
     };
@@ -406,7 +451,13 @@ impl Reader<'_> {
         let xmax = self.u64()?;
         let cmax = self.u32()?;
         let values: Arc<[Value]> = self.values(0)?.into();
-        Ok(Version { xmin, cmin, xmax, cmax, values })
+        Ok(Version {
+            xmin,
+            cmin,
+            xmax,
+            cmax,
+            values,
+        })
     }
 
     fn values(&mut self, depth: usize) -> Result<Vec<Value>, DecodeError> {
@@ -423,7 +474,10 @@ impl Reader<'_> {
             4 => Value::Int8(self.i64()?),
             5 => {
                 let s = self.string()?;
-                Value::Numeric(s.parse::<BigDecimal>().map_err(|_| bad(format!("invalid numeric {s:?}")))?)
+                Value::Numeric(
+                    s.parse::<BigDecimal>()
+                        .map_err(|_| bad(format!("invalid numeric {s:?}")))?,
+                )
             }
             6 => Value::Float4(f32::from_bits(self.u32()?)),
             7 => Value::Float8(f64::from_bits(self.u64()?)),
@@ -444,7 +498,9 @@ impl Reader<'_> {
             15 => Value::Uuid(u128::from_le_bytes(self.array()?)),
             16 => {
                 let s = self.string()?;
-                Value::Json(Arc::new(serde_json::from_str(&s).map_err(|_| bad("invalid JSON value"))?))
+                Value::Json(Arc::new(
+                    serde_json::from_str(&s).map_err(|_| bad("invalid JSON value"))?,
+                ))
             }
             17 => {
                 if depth >= MAX_DEPTH {

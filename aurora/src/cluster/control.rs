@@ -16,7 +16,10 @@ impl Cluster {
     pub fn crash_instance(&self, name: &str) -> ClusterResult<Option<FailoverReport>> {
         let mut st = self.shared.state.lock();
         let multi = st.volume.config().mode == crate::volume::WriterMode::MultiMaster;
-        let inst = st.instances.get_mut(name).ok_or_else(|| not_found("DB instance", name))?;
+        let inst = st
+            .instances
+            .get_mut(name)
+            .ok_or_else(|| not_found("DB instance", name))?;
         if inst.state == InstanceState::Failed {
             return Ok(None);
         }
@@ -34,7 +37,10 @@ impl Cluster {
     /// read their state from pages.
     pub fn restart_instance(&self, name: &str) -> ClusterResult<()> {
         let mut st = self.shared.state.lock();
-        let inst = st.instances.get(name).ok_or_else(|| not_found("DB instance", name))?;
+        let inst = st
+            .instances
+            .get(name)
+            .ok_or_else(|| not_found("DB instance", name))?;
         if inst.state != InstanceState::Failed {
             return Ok(());
         }
@@ -49,9 +55,12 @@ impl Cluster {
             Role::Writer => {
                 let report = st.volume.open_writer()?;
                 drop(st);
-                self.wait_until(|s| self.now() >= report.available_at && s.volume.vdl() >= report.vdl);
+                self.wait_until(|s| {
+                    self.now() >= report.available_at && s.volume.vdl() >= report.vdl
+                });
                 let mut st = self.shared.state.lock();
-                let fresh = self.build_instance(&mut st, name, Role::Writer, report.instance, tier)?;
+                let fresh =
+                    self.build_instance(&mut st, name, Role::Writer, report.instance, tier)?;
                 st.instances.insert(name.to_string(), fresh);
                 drop(st);
                 self.register_origin(name)
@@ -64,16 +73,31 @@ impl Cluster {
     pub fn failover(&self, target: Option<&str>) -> ClusterResult<FailoverReport> {
         let st = self.shared.state.lock();
         if st.volume.config().mode == crate::volume::WriterMode::MultiMaster {
-            return Err(ClusterError::invalid("a multi-master cluster has no failover: every writer is already writable"));
+            return Err(ClusterError::invalid(
+                "a multi-master cluster has no failover: every writer is already writable",
+            ));
         }
-        let old = st.instances.values().find(|i| i.role == Role::Writer && i.state == InstanceState::Available).map(|i| i.name.clone());
+        let old = st
+            .instances
+            .values()
+            .find(|i| i.role == Role::Writer && i.state == InstanceState::Available)
+            .map(|i| i.name.clone());
         if let Some(t) = target {
-            let inst = st.instances.get(t).ok_or_else(|| not_found("DB instance", t))?;
+            let inst = st
+                .instances
+                .get(t)
+                .ok_or_else(|| not_found("DB instance", t))?;
             if inst.role != Role::Reader || inst.state != InstanceState::Available {
-                return Err(ClusterError::invalid(format!("DB instance {t} is not an available Aurora Replica of this cluster")));
+                return Err(ClusterError::invalid(format!(
+                    "DB instance {t} is not an available Aurora Replica of this cluster"
+                )));
             }
-        } else if !st.instances.values().any(|i| i.role == Role::Reader && i.region.is_none() && i.state == InstanceState::Available) {
-            return Err(ClusterError::invalid("the DB cluster has no Aurora Replica to fail over to"));
+        } else if !st.instances.values().any(|i| {
+            i.role == Role::Reader && i.region.is_none() && i.state == InstanceState::Available
+        }) {
+            return Err(ClusterError::invalid(
+                "the DB cluster has no Aurora Replica to fail over to",
+            ));
         }
         drop(st);
         self.promote(old, target)
@@ -85,13 +109,24 @@ impl Cluster {
         let target = match target {
             Some(t) => Some(t.to_string()),
             None => {
-                let mut readers: Vec<(u32, String)> = st.instances.values().filter(|i| i.role == Role::Reader && i.region.is_none() && i.state == InstanceState::Available).map(|i| (i.tier, i.name.clone())).collect();
+                let mut readers: Vec<(u32, String)> = st
+                    .instances
+                    .values()
+                    .filter(|i| {
+                        i.role == Role::Reader
+                            && i.region.is_none()
+                            && i.state == InstanceState::Available
+                    })
+                    .map(|i| (i.tier, i.name.clone()))
+                    .collect();
                 readers.sort();
                 readers.into_iter().next().map(|(_, n)| n)
             }
         };
         let Some(target) = target.or_else(|| old.clone()) else {
-            return Err(ClusterError::invalid("the DB cluster has no instance to fail over to"));
+            return Err(ClusterError::invalid(
+                "the DB cluster has no instance to fail over to",
+            ));
         };
         // The old writer stops (a planned failover shuts it down; a crash already did).
         if let Some(o) = &old
@@ -103,7 +138,10 @@ impl Cluster {
             let _ = st.volume.crash_instance(id);
         }
         let (tier, vol_id) = {
-            let inst = st.instances.get_mut(&target).ok_or_else(|| not_found("DB instance", &target))?;
+            let inst = st
+                .instances
+                .get_mut(&target)
+                .ok_or_else(|| not_found("DB instance", &target))?;
             inst.state = InstanceState::Failed;
             (inst.tier, inst.vol_id)
         };
@@ -115,7 +153,13 @@ impl Cluster {
         self.wait_until(|s| self.now() >= report.available_at && s.volume.vdl() >= report.vdl);
         let mut st = self.shared.state.lock();
         st.stream.retain(|m| m.commit_lsn <= report.vdl);
-        let mut fresh = self.build_instance(&mut st, &target, crate::cluster::Role::Writer, report.instance, tier)?;
+        let mut fresh = self.build_instance(
+            &mut st,
+            &target,
+            crate::cluster::Role::Writer,
+            report.instance,
+            tier,
+        )?;
         fresh.role = Role::Writer;
         let pages_read = fresh.page_lsns.len();
         st.instances.insert(target.clone(), fresh);
@@ -128,7 +172,13 @@ impl Cluster {
         }
         drop(st);
         self.register_origin(&target)?;
-        let report = FailoverReport { old_writer: old, new_writer: target, duration: self.now().duration_since(start).unwrap_or_default(), recovery: report, pages_read };
+        let report = FailoverReport {
+            old_writer: old,
+            new_writer: target,
+            duration: self.now().duration_since(start).unwrap_or_default(),
+            recovery: report,
+            pages_read,
+        };
         self.shared.state.lock().failovers.push(report.clone());
         Ok(report)
     }

@@ -26,13 +26,20 @@ pub enum Driver {
 impl Driver {
     /// The natural driver for a clock: real time for the system clock, external for a manual one.
     pub fn for_clock(clock: &dyn Clock) -> Driver {
-        if clock.is_manual() { Driver::External } else { Driver::RealTime }
+        if clock.is_manual() {
+            Driver::External
+        } else {
+            Driver::RealTime
+        }
     }
 
     /// Moves time to `until` (or by a small step when there is no deadline); returns false when
     /// this driver cannot wait.
     pub fn wait_until(&self, now: SystemTime, until: Option<SystemTime>) -> bool {
-        let step = until.and_then(|u| u.duration_since(now).ok()).filter(|d| !d.is_zero()).unwrap_or(Duration::from_micros(100));
+        let step = until
+            .and_then(|u| u.duration_since(now).ok())
+            .filter(|d| !d.is_zero())
+            .unwrap_or(Duration::from_micros(100));
         match self {
             Driver::Manual(c) => {
                 c.advance(step);

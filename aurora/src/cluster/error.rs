@@ -92,13 +92,18 @@ impl ClusterError {
         match self {
             ClusterError::Sql(e) => e.sqlstate() == "40001",
             ClusterError::Volume(e) => e.is_retryable(),
-            ClusterError::ConnectionTerminated { .. } | ClusterError::NotAccepting { .. } | ClusterError::Resuming | ClusterError::CapacityExceeded => true,
+            ClusterError::ConnectionTerminated { .. }
+            | ClusterError::NotAccepting { .. }
+            | ClusterError::Resuming
+            | ClusterError::CapacityExceeded => true,
             _ => false,
         }
     }
 
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
-        ClusterError::Invalid { message: message.into() }
+        ClusterError::Invalid {
+            message: message.into(),
+        }
     }
 }
 

@@ -62,7 +62,14 @@ struct GlobalState {
 impl GlobalDatabase {
     /// A global database whose primary is `primary` in `region`.
     pub fn new(name: &str, region: Region, primary: Cluster) -> GlobalDatabase {
-        GlobalDatabase { name: name.to_string(), state: Mutex::new(GlobalState { primary_region: region, primary, secondaries: BTreeMap::new() }) }
+        GlobalDatabase {
+            name: name.to_string(),
+            state: Mutex::new(GlobalState {
+                primary_region: region,
+                primary,
+                secondaries: BTreeMap::new(),
+            }),
+        }
     }
 
     /// GlobalClusterIdentifier.
@@ -78,18 +85,34 @@ impl GlobalDatabase {
 
     /// Secondary regions and their cluster names.
     pub fn secondaries(&self) -> Vec<(Region, String)> {
-        self.state.lock().secondaries.iter().map(|(r, s)| (r.clone(), s.cluster_name.clone())).collect()
+        self.state
+            .lock()
+            .secondaries
+            .iter()
+            .map(|(r, s)| (r.clone(), s.cluster_name.clone()))
+            .collect()
     }
 
     /// Adds a secondary region (at most five) with `instances` read-only instances, replicating
     /// with `lag` on the clock.
-    pub fn add_secondary(&self, region: Region, cluster_name: &str, lag: Duration, instances: usize) -> ClusterResult<()> {
+    pub fn add_secondary(
+        &self,
+        region: Region,
+        cluster_name: &str,
+        lag: Duration,
+        instances: usize,
+    ) -> ClusterResult<()> {
         let mut g = self.state.lock();
         if region == g.primary_region || g.secondaries.contains_key(&region) {
-            return Err(ClusterError::invalid(format!("region {region} is already part of global cluster {}", self.name)));
+            return Err(ClusterError::invalid(format!(
+                "region {region} is already part of global cluster {}",
+                self.name
+            )));
         }
         if g.secondaries.len() >= MAX_SECONDARY_REGIONS {
-            return Err(ClusterError::invalid(format!("a global database has at most {MAX_SECONDARY_REGIONS} secondary regions")));
+            return Err(ClusterError::invalid(format!(
+                "a global database has at most {MAX_SECONDARY_REGIONS} secondary regions"
+            )));
         }
         let primary = g.primary.clone();
         let mut names = Vec::new();
@@ -103,7 +126,14 @@ impl GlobalDatabase {
                 names.push(name);
             }
         }
-        g.secondaries.insert(region, SecondaryRegion { cluster_name: cluster_name.to_string(), lag, instances: names });
+        g.secondaries.insert(
+            region,
+            SecondaryRegion {
+                cluster_name: cluster_name.to_string(),
+                lag,
+                instances: names,
+            },
+        );
         Ok(())
     }
 
@@ -111,10 +141,15 @@ impl GlobalDatabase {
     pub fn add_secondary_instance(&self, region: &Region, name: &str) -> ClusterResult<()> {
         let mut g = self.state.lock();
         let primary = g.primary.clone();
-        let s = g.secondaries.get_mut(region).ok_or_else(|| not_member(region))?;
+        let s = g
+            .secondaries
+            .get_mut(region)
+            .ok_or_else(|| not_member(region))?;
         let mut st = primary.shared.state.lock();
         if st.instances.contains_key(name) {
-            return Err(ClusterError::invalid(format!("DB instance {name} already exists")));
+            return Err(ClusterError::invalid(format!(
+                "DB instance {name} already exists"
+            )));
         }
         let inst = secondary_instance(&primary, &mut st, name, region)?;
         st.instances.insert(name.to_string(), inst);
@@ -124,7 +159,12 @@ impl GlobalDatabase {
 
     /// Instances of a secondary region.
     pub fn secondary_instances(&self, region: &Region) -> Vec<String> {
-        self.state.lock().secondaries.get(region).map(|s| s.instances.clone()).unwrap_or_default()
+        self.state
+            .lock()
+            .secondaries
+            .get(region)
+            .map(|s| s.instances.clone())
+            .unwrap_or_default()
     }
 
     /// The primary region.
@@ -135,8 +175,18 @@ impl GlobalDatabase {
     /// A read-only session in a secondary region.
     pub fn connect_secondary(&self, region: &Region) -> ClusterResult<ClusterSession> {
         let g = self.state.lock();
-        let s = g.secondaries.get(region).ok_or_else(|| not_member(region))?;
-        let name = s.instances.first().cloned().ok_or_else(|| ClusterError::NotAccepting { instance: s.cluster_name.clone(), state: "without instances".into() })?;
+        let s = g
+            .secondaries
+            .get(region)
+            .ok_or_else(|| not_member(region))?;
+        let name = s
+            .instances
+            .first()
+            .cloned()
+            .ok_or_else(|| ClusterError::NotAccepting {
+                instance: s.cluster_name.clone(),
+                state: "without instances".into(),
+            })?;
         let primary = g.primary.clone();
         drop(g);
         primary.tick();
@@ -146,7 +196,14 @@ impl GlobalDatabase {
     /// A secondary region's replication lag on the clock.
     pub fn lag(&self, region: &Region) -> ClusterResult<Duration> {
         let primary = self.state.lock().primary.clone();
-        primary.with_volume(|v| v.secondary_status().into_iter().find(|s| &s.region == region).map(|s| s.lag)).ok_or_else(|| not_member(region))
+        primary
+            .with_volume(|v| {
+                v.secondary_status()
+                    .into_iter()
+                    .find(|s| &s.region == region)
+                    .map(|s| s.lag)
+            })
+            .ok_or_else(|| not_member(region))
     }
 
     /// SwitchoverGlobalCluster: drains replication to `region`, promotes it with no data loss
@@ -154,7 +211,9 @@ impl GlobalDatabase {
     pub fn switchover(&self, region: &Region) -> ClusterResult<GlobalFailover> {
         let (primary, primary_region) = {
             let g = self.state.lock();
-            g.secondaries.get(region).ok_or_else(|| not_member(region))?;
+            g.secondaries
+                .get(region)
+                .ok_or_else(|| not_member(region))?;
             (g.primary.clone(), g.primary_region.clone())
         };
         let start = primary.now();
@@ -170,7 +229,10 @@ impl GlobalDatabase {
         }
         let drained = primary.wait_until(|st| {
             let vdl = st.volume.vdl();
-            st.volume.secondary_status().iter().any(|s| &s.region == region && s.durable_lsn >= vdl && s.in_flight == 0)
+            st.volume
+                .secondary_status()
+                .iter()
+                .any(|s| &s.region == region && s.durable_lsn >= vdl && s.in_flight == 0)
         });
         if !drained {
             let mut st = primary.shared.state.lock();
@@ -179,9 +241,16 @@ impl GlobalDatabase {
                     i.state = InstanceState::Available;
                 }
             }
-            return Err(ClusterError::invalid("the switchover could not drain replication: advance the clock and retry"));
+            return Err(ClusterError::invalid(
+                "the switchover could not drain replication: advance the clock and retry",
+            ));
         }
-        let lag = self.state.lock().secondaries.get(region).map_or(Duration::from_secs(1), |s| s.lag);
+        let lag = self
+            .state
+            .lock()
+            .secondaries
+            .get(region)
+            .map_or(Duration::from_secs(1), |s| s.lag);
         let mut report = self.promote(region)?;
         // The old primary region follows the new primary.
         let old_name = primary.name().to_string();
@@ -195,21 +264,33 @@ impl GlobalDatabase {
     pub fn failover(&self, region: &Region) -> ClusterResult<GlobalFailover> {
         let (start, old_name, lag) = {
             let g = self.state.lock();
-            let lag = g.secondaries.get(region).map_or(Duration::from_secs(1), |s| s.lag);
+            let lag = g
+                .secondaries
+                .get(region)
+                .map_or(Duration::from_secs(1), |s| s.lag);
             (g.primary.now(), g.primary.name().to_string(), lag)
         };
         let mut r = self.promote(region)?;
         // Once its region is back, the old primary is rebuilt as a secondary of the new one
         // (what it had beyond the promoted point is the reported loss).
         self.add_secondary(r.old_primary.clone(), &old_name, lag, 1)?;
-        r.duration = self.state.lock().primary.now().duration_since(start).unwrap_or_default();
+        r.duration = self
+            .state
+            .lock()
+            .primary
+            .now()
+            .duration_since(start)
+            .unwrap_or_default();
         Ok(r)
     }
 
     /// RemoveFromGlobalCluster: detaches a secondary region into a standalone, writable cluster.
     pub fn remove_secondary(&self, region: &Region) -> ClusterResult<(Cluster, RpoReport)> {
         let mut g = self.state.lock();
-        let s = g.secondaries.remove(region).ok_or_else(|| not_member(region))?;
+        let s = g
+            .secondaries
+            .remove(region)
+            .ok_or_else(|| not_member(region))?;
         let primary = g.primary.clone();
         drop(g);
         detach(&primary, region, &s)
@@ -217,7 +298,10 @@ impl GlobalDatabase {
 
     fn promote(&self, region: &Region) -> ClusterResult<GlobalFailover> {
         let mut g = self.state.lock();
-        let s = g.secondaries.remove(region).ok_or_else(|| not_member(region))?;
+        let s = g
+            .secondaries
+            .remove(region)
+            .ok_or_else(|| not_member(region))?;
         let old_primary = g.primary.clone();
         let old_region = g.primary_region.clone();
         drop(g);
@@ -235,23 +319,35 @@ impl GlobalDatabase {
         }
         let mut g = self.state.lock();
         // The other secondaries follow the new primary.
-        let others: Vec<(Region, SecondaryRegion)> = std::mem::take(&mut g.secondaries).into_iter().collect();
+        let others: Vec<(Region, SecondaryRegion)> =
+            std::mem::take(&mut g.secondaries).into_iter().collect();
         g.primary = cluster;
         g.primary_region = region.clone();
         drop(g);
         for (r, s) in others {
             self.add_secondary(r, &s.cluster_name, s.lag, s.instances.len().max(1))?;
         }
-        Ok(GlobalFailover { new_primary: region.clone(), old_primary: old_region, rpo, duration: Duration::ZERO })
+        Ok(GlobalFailover {
+            new_primary: region.clone(),
+            old_primary: old_region,
+            rpo,
+            duration: Duration::ZERO,
+        })
     }
 }
 
 fn not_member(region: &Region) -> ClusterError {
-    ClusterError::invalid(format!("region {region} is not a secondary region of this global cluster"))
+    ClusterError::invalid(format!(
+        "region {region} is not a secondary region of this global cluster"
+    ))
 }
 
 /// Detaches `region`'s volume from `primary` and opens it as a standalone cluster.
-fn detach(primary: &Cluster, region: &Region, s: &SecondaryRegion) -> ClusterResult<(Cluster, RpoReport)> {
+fn detach(
+    primary: &Cluster,
+    region: &Region,
+    s: &SecondaryRegion,
+) -> ClusterResult<(Cluster, RpoReport)> {
     let promotion = {
         let mut st = primary.shared.state.lock();
         for name in &s.instances {
@@ -263,17 +359,39 @@ fn detach(primary: &Cluster, region: &Region, s: &SecondaryRegion) -> ClusterRes
     config.region = region.to_string();
     config.database = primary.shared.database.clone();
     config.volume = promotion.volume.config().clone();
-    let cluster = Cluster::on_volume(&primary.shared.env, &config, primary.shared.driver.clone(), promotion.volume, false);
+    let cluster = Cluster::on_volume(
+        &primary.shared.env,
+        &config,
+        primary.shared.driver.clone(),
+        promotion.volume,
+        false,
+    );
     cluster.adopt_writer(&config.writer, 0, promotion.recovery)?;
     Ok((cluster, promotion.rpo))
 }
 
 /// A read-only instance of a secondary region, read from that region's pages.
-fn secondary_instance(primary: &Cluster, st: &mut super::State, name: &str, region: &Region) -> ClusterResult<Instance> {
-    let vdl = st.volume.secondary_status().iter().find(|s| &s.region == region).map_or(0, |s| s.durable_lsn);
+fn secondary_instance(
+    primary: &Cluster,
+    st: &mut super::State,
+    name: &str,
+    region: &Region,
+) -> ClusterResult<Instance> {
+    let vdl = st
+        .volume
+        .secondary_status()
+        .iter()
+        .find(|s| &s.region == region)
+        .map_or(0, |s| s.durable_lsn);
     let vol = st.volume.secondary_mut(region)?;
     let reader = vol.add_reader();
-    let built = rebuild(&primary.shared.database, &primary.shared.env, 0, LinkMode::Local, |p| vol.read_page(reader, p))?;
+    let built = rebuild(
+        &primary.shared.database,
+        &primary.shared.env,
+        0,
+        LinkMode::Local,
+        |p| vol.read_page(reader, p),
+    )?;
     Ok(Instance {
         name: name.to_string(),
         role: Role::Reader,

@@ -123,22 +123,38 @@ fn local_xid(st: &mut DbState, link: &Arc<Mutex<Link>>, g: GlobalXid) -> u64 {
 fn local_version(st: &mut DbState, link: &Arc<Mutex<Link>>, v: &Version) -> Version {
     let xmin = local_xid(st, link, v.xmin);
     let xmax = local_xid(st, link, v.xmax);
-    Version { xmin, cmin: v.cmin, xmax, cmax: v.cmax, values: v.values.clone() }
+    Version {
+        xmin,
+        cmin: v.cmin,
+        xmax,
+        cmax: v.cmax,
+        values: v.values.clone(),
+    }
 }
 
-fn apply_records(st: &mut DbState, link: &Arc<Mutex<Link>>, records: &[(PageId, PageRecord)]) -> ClusterResult<()> {
+fn apply_records(
+    st: &mut DbState,
+    link: &Arc<Mutex<Link>>,
+    records: &[(PageId, PageRecord)],
+) -> ClusterResult<()> {
     for (_, rec) in records {
         match rec {
             PageRecord::Ddl { text } => {
                 let stmts = crate::session::parse(text)?;
                 for s in &stmts {
-                    crate::ddl::execute(st, s).map_err(|e| ClusterError::Rebuild { reason: format!("applying {text:?}: {e}") })?;
+                    crate::ddl::execute(st, s).map_err(|e| ClusterError::Rebuild {
+                        reason: format!("applying {text:?}: {e}"),
+                    })?;
                 }
             }
             PageRecord::Origin { .. } => {}
             PageRecord::Sequence { id, last, called } => {
                 if let Some(s) = st.sequences.borrow_mut().get_mut(id) {
-                    let ahead = if s.increment >= 0 { *last > s.last } else { *last < s.last };
+                    let ahead = if s.increment >= 0 {
+                        *last > s.last
+                    } else {
+                        *last < s.last
+                    };
                     if ahead || !s.called {
                         s.last = *last;
                         s.called = *called;
@@ -158,28 +174,57 @@ fn apply_records(st: &mut DbState, link: &Arc<Mutex<Link>>, records: &[(PageId, 
                 let locals: Vec<u64> = xids.iter().map(|g| local_xid(st, link, *g)).collect();
                 st.storage.append(LogRecord::Abort { xids: locals });
             }
-            PageRecord::InsertVersion { table, row, version } => {
+            PageRecord::InsertVersion {
+                table,
+                row,
+                version,
+            } => {
                 let version = local_version(st, link, version);
-                st.storage.append(LogRecord::InsertVersion { table: *table, row: *row, version });
+                st.storage.append(LogRecord::InsertVersion {
+                    table: *table,
+                    row: *row,
+                    version,
+                });
             }
-            PageRecord::SetXmax { table, row, xid, cid } => {
+            PageRecord::SetXmax {
+                table,
+                row,
+                xid,
+                cid,
+            } => {
                 let x = local_xid(st, link, *xid);
-                st.storage.append(LogRecord::SetXmax { table: *table, row: *row, xid: x, cid: *cid });
+                st.storage.append(LogRecord::SetXmax {
+                    table: *table,
+                    row: *row,
+                    xid: x,
+                    cid: *cid,
+                });
             }
             // A chain image after pruning: locally, dropping the aborted versions gives the same
             // visible rows and the same newest version (dead committed versions may linger).
             PageRecord::ReplaceChain { table, row, .. } => {
-                st.storage.append(LogRecord::Prune { table: *table, row: *row, horizon: 0 });
+                st.storage.append(LogRecord::Prune {
+                    table: *table,
+                    row: *row,
+                    horizon: 0,
+                });
             }
             // Re-running the DDL statement (the MTR's catalog record) rewrote the local rows.
             PageRecord::AddColumn { .. } | PageRecord::DropColumn { .. } => {}
             PageRecord::IndexInsert { index, key, row } => {
-                st.storage.append(LogRecord::IndexInsert { index: *index, key: key.clone(), row: *row });
+                st.storage.append(LogRecord::IndexInsert {
+                    index: *index,
+                    key: key.clone(),
+                    row: *row,
+                });
             }
         }
     }
     // DDL changes the catalog: cached plans of this instance's sessions must be re-made.
-    if records.iter().any(|(_, r)| matches!(r, PageRecord::Ddl { .. })) {
+    if records
+        .iter()
+        .any(|(_, r)| matches!(r, PageRecord::Ddl { .. }))
+    {
         st.catalog.version += 1;
     }
     Ok(())

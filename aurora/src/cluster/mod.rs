@@ -30,7 +30,8 @@
 //! let mut w = cluster.connect(Endpoint::Cluster).unwrap();
 //! w.execute("CREATE TABLE t (id int PRIMARY KEY, v text)").unwrap();
 //! w.execute("INSERT INTO t VALUES (1, 'a')").unwrap();
-//! cluster.catch_up_readers().unwrap();
+//! // The reader applies the log stream once it arrives (10 ms on the clock).
+//! cluster.advance(std::time::Duration::from_millis(20));
 //! let mut r = cluster.connect(Endpoint::Reader).unwrap();
 //! let rows = r.execute("SELECT v FROM t").unwrap();
 //! assert_eq!(rows[0].rows.len(), 1);
@@ -90,7 +91,13 @@ pub struct ClusterConfig {
 impl ClusterConfig {
     /// A single-master cluster with default storage, writer `<name>-instance-1`.
     pub fn new(name: &str) -> ClusterConfig {
-        ClusterConfig { name: name.to_string(), database: "postgres".into(), volume: VolumeConfig::default(), writer: format!("{name}-instance-1"), region: "us-east-1".into() }
+        ClusterConfig {
+            name: name.to_string(),
+            database: "postgres".into(),
+            volume: VolumeConfig::default(),
+            writer: format!("{name}-instance-1"),
+            region: "us-east-1".into(),
+        }
     }
 
     /// The same, multi-master.
@@ -168,13 +175,23 @@ impl Cluster {
 
     /// A cluster on a new volume with no instance yet (CreateDBCluster); the first
     /// [`Cluster::add_writer`] opens the volume.
-    pub fn create_empty(env: &Env, config: ClusterConfig, driver: Driver) -> ClusterResult<Cluster> {
+    pub fn create_empty(
+        env: &Env,
+        config: ClusterConfig,
+        driver: Driver,
+    ) -> ClusterResult<Cluster> {
         let volume = Volume::create(env, config.volume.clone(), SqlPages)?;
         Ok(Cluster::on_volume(env, &config, driver, volume, false))
     }
 
     /// A cluster around an existing volume, with no instances yet.
-    pub(crate) fn on_volume(env: &Env, config: &ClusterConfig, driver: Driver, volume: Volume<SqlPages>, secondary: bool) -> Cluster {
+    pub(crate) fn on_volume(
+        env: &Env,
+        config: &ClusterConfig,
+        driver: Driver,
+        volume: Volume<SqlPages>,
+        secondary: bool,
+    ) -> Cluster {
         Cluster {
             shared: Arc::new(Shared {
                 env: env.clone(),
@@ -221,10 +238,14 @@ impl Cluster {
     fn open_writer(&self, name: &str, tier: u32) -> ClusterResult<RecoveryReport> {
         let mut st = self.shared.state.lock();
         if st.secondary {
-            return Err(ClusterError::ReadOnly { command: "a writer instance on a secondary region".into() });
+            return Err(ClusterError::ReadOnly {
+                command: "a writer instance on a secondary region".into(),
+            });
         }
         if st.instances.contains_key(name) {
-            return Err(ClusterError::invalid(format!("DB instance {name} already exists")));
+            return Err(ClusterError::invalid(format!(
+                "DB instance {name} already exists"
+            )));
         }
         let report = st.volume.open_writer()?;
         drop(st);
@@ -232,7 +253,12 @@ impl Cluster {
     }
 
     /// Makes the writer the volume already opened (`report`) instance `name`.
-    pub(crate) fn adopt_writer(&self, name: &str, tier: u32, report: RecoveryReport) -> ClusterResult<RecoveryReport> {
+    pub(crate) fn adopt_writer(
+        &self,
+        name: &str,
+        tier: u32,
+        report: RecoveryReport,
+    ) -> ClusterResult<RecoveryReport> {
         self.wait_until(|st| st.volume.vdl() >= report.vdl && self.now() >= report.available_at);
         let mut st = self.shared.state.lock();
         let inst = self.build_instance(&mut st, name, Role::Writer, report.instance, tier)?;
@@ -243,14 +269,31 @@ impl Cluster {
     }
 
     /// Builds an instance's SQL state from pages (a writer: fresh origin).
-    fn build_instance(&self, st: &mut State, name: &str, role: Role, vol_id: InstanceId, tier: u32) -> ClusterResult<Instance> {
-        let mode = if role == Role::Writer { LinkMode::Ship } else { LinkMode::Local };
+    fn build_instance(
+        &self,
+        st: &mut State,
+        name: &str,
+        role: Role,
+        vol_id: InstanceId,
+        tier: u32,
+    ) -> ClusterResult<Instance> {
+        let mode = if role == Role::Writer {
+            LinkMode::Ship
+        } else {
+            LinkMode::Local
+        };
         let applied = match role {
             Role::Writer => st.volume.vdl(),
             Role::Reader => st.volume.reader_status(vol_id)?.read_point,
         };
         let vol = &mut st.volume;
-        let built = rebuild(&self.shared.database, &self.shared.env, 0, mode, |p| -> crate::volume::VolumeResult<PageRead<SqlPage>> { vol.read_page(vol_id, p) })?;
+        let built = rebuild(
+            &self.shared.database,
+            &self.shared.env,
+            0,
+            mode,
+            |p| -> crate::volume::VolumeResult<PageRead<SqlPage>> { vol.read_page(vol_id, p) },
+        )?;
         // A writer takes an origin no incarnation used before (those on the volume included).
         if let Some(max) = built.origins.iter().max() {
             st.next_origin = st.next_origin.max(max + 1);
@@ -258,7 +301,9 @@ impl Cluster {
         if role == Role::Writer {
             let o = st.next_origin;
             if o > pages::MAX_ORIGIN {
-                return Err(ClusterError::invalid("the volume has no transaction-id origin left for another writer"));
+                return Err(ClusterError::invalid(
+                    "the volume has no transaction-id origin left for another writer",
+                ));
             }
             st.next_origin += 1;
             built.link.lock().origin = o;
@@ -285,7 +330,10 @@ impl Cluster {
     fn register_origin(&self, name: &str) -> ClusterResult<()> {
         let (vol_id, origin, base) = {
             let st = self.shared.state.lock();
-            let inst = st.instances.get(name).ok_or_else(|| not_found("DB instance", name))?;
+            let inst = st
+                .instances
+                .get(name)
+                .ok_or_else(|| not_found("DB instance", name))?;
             let origin = inst.link.lock().origin;
             (inst.vol_id, origin, 0)
         };
@@ -293,7 +341,8 @@ impl Cluster {
         let mut st = self.shared.state.lock();
         let multi = st.volume.config().mode == WriterMode::MultiMaster;
         // Based on "never written": two writers can never register one origin.
-        let w = crate::volume::PageWrite::new(page, encode(&PageRecord::Origin { origin })).based_on(base);
+        let w = crate::volume::PageWrite::new(page, encode(&PageRecord::Origin { origin }))
+            .based_on(base);
         let receipt = match st.volume.submit(vol_id, &[w]) {
             Ok(r) => r,
             // A peer changed the catalog page meanwhile: this writer's view is stale; reopen it.
@@ -306,7 +355,13 @@ impl Cluster {
         if let Some(inst) = st.instances.get_mut(name) {
             inst.page_lsns.insert(page, receipt.commit_lsn);
         }
-        st.stream.push_back(StreamMtr { writer: name.to_string(), first_lsn: receipt.first_lsn, commit_lsn: receipt.commit_lsn, records: Arc::new(vec![(page, PageRecord::Origin { origin })]), at: self.now() });
+        st.stream.push_back(StreamMtr {
+            writer: name.to_string(),
+            first_lsn: receipt.first_lsn,
+            commit_lsn: receipt.commit_lsn,
+            records: Arc::new(vec![(page, PageRecord::Origin { origin })]),
+            at: self.now(),
+        });
         drop(st);
         self.wait_until(|st| st.volume.vdl() >= receipt.commit_lsn);
         Ok(())
@@ -317,7 +372,10 @@ impl Cluster {
     pub(crate) fn reopen(&self, name: &str) -> ClusterResult<()> {
         let mut st = self.shared.state.lock();
         let (vol_id, role, tier) = {
-            let inst = st.instances.get(name).ok_or_else(|| not_found("DB instance", name))?;
+            let inst = st
+                .instances
+                .get(name)
+                .ok_or_else(|| not_found("DB instance", name))?;
             (inst.vol_id, inst.role, inst.tier)
         };
         self.catch_up_locked(&mut st);
@@ -333,14 +391,26 @@ impl Cluster {
     /// Adds a reader instance with a failover tier (0–15).
     pub fn add_reader(&self, name: &str, tier: u32) -> ClusterResult<()> {
         if tier > 15 {
-            return Err(ClusterError::invalid("PromotionTier must be between 0 and 15"));
+            return Err(ClusterError::invalid(
+                "PromotionTier must be between 0 and 15",
+            ));
         }
         let mut st = self.shared.state.lock();
         if st.instances.contains_key(name) {
-            return Err(ClusterError::invalid(format!("DB instance {name} already exists")));
+            return Err(ClusterError::invalid(format!(
+                "DB instance {name} already exists"
+            )));
         }
-        if st.instances.values().filter(|i| i.role == Role::Reader).count() >= MAX_READERS {
-            return Err(ClusterError::invalid(format!("a DB cluster has at most {MAX_READERS} Aurora Replicas")));
+        if st
+            .instances
+            .values()
+            .filter(|i| i.role == Role::Reader)
+            .count()
+            >= MAX_READERS
+        {
+            return Err(ClusterError::invalid(format!(
+                "a DB cluster has at most {MAX_READERS} Aurora Replicas"
+            )));
         }
         let vol_id = st.volume.add_reader();
         let inst = self.build_instance(&mut st, name, Role::Reader, vol_id, tier)?;
@@ -363,25 +433,42 @@ impl Cluster {
     }
 
     fn instance_role(&self, name: &str) -> ClusterResult<Role> {
-        self.shared.state.lock().instances.get(name).map(|i| i.role).ok_or_else(|| not_found("DB instance", name))
+        self.shared
+            .state
+            .lock()
+            .instances
+            .get(name)
+            .map(|i| i.role)
+            .ok_or_else(|| not_found("DB instance", name))
     }
 
     /// Writer instance names.
     pub fn writers(&self) -> Vec<String> {
         let st = self.shared.state.lock();
-        st.instances.values().filter(|i| i.role == Role::Writer && i.state != InstanceState::Failed).map(|i| i.name.clone()).collect()
+        st.instances
+            .values()
+            .filter(|i| i.role == Role::Writer && i.state != InstanceState::Failed)
+            .map(|i| i.name.clone())
+            .collect()
     }
 
     /// Reader instance names.
     pub fn readers(&self) -> Vec<String> {
         let st = self.shared.state.lock();
-        st.instances.values().filter(|i| i.role == Role::Reader && i.state != InstanceState::Failed).map(|i| i.name.clone()).collect()
+        st.instances
+            .values()
+            .filter(|i| i.role == Role::Reader && i.state != InstanceState::Failed)
+            .map(|i| i.name.clone())
+            .collect()
     }
 
     /// Every instance: (name, role, state, tier).
     pub fn instances(&self) -> Vec<(String, Role, InstanceState, u32)> {
         let st = self.shared.state.lock();
-        st.instances.values().map(|i| (i.name.clone(), i.role, i.state, i.tier)).collect()
+        st.instances
+            .values()
+            .map(|i| (i.name.clone(), i.role, i.state, i.tier))
+            .collect()
     }
 
     /// Failovers so far.
@@ -392,7 +479,10 @@ impl Cluster {
     /// A reader's replica lag on the clock.
     pub fn replica_lag(&self, reader: &str) -> ClusterResult<Duration> {
         let st = self.shared.state.lock();
-        let inst = st.instances.get(reader).ok_or_else(|| not_found("DB instance", reader))?;
+        let inst = st
+            .instances
+            .get(reader)
+            .ok_or_else(|| not_found("DB instance", reader))?;
         if inst.role != Role::Reader {
             return Ok(Duration::ZERO);
         }
@@ -447,9 +537,21 @@ impl Cluster {
             let now = self.now();
             // Step to the next delivery; while a secondary region has records in flight (its
             // queue is not on this volume's network), step by a millisecond.
-            let (next, replicating) = self.with_volume(|v| (v.next_delivery(), v.secondary_status().iter().any(|s| s.in_flight > 0)));
-            let idle_step = if replicating { Duration::from_millis(1) } else { Duration::from_millis(100) };
-            let next = next.filter(|n| *n > now).unwrap_or(now + idle_step).min(now + idle_step);
+            let (next, replicating) = self.with_volume(|v| {
+                (
+                    v.next_delivery(),
+                    v.secondary_status().iter().any(|s| s.in_flight > 0),
+                )
+            });
+            let idle_step = if replicating {
+                Duration::from_millis(1)
+            } else {
+                Duration::from_millis(100)
+            };
+            let next = next
+                .filter(|n| *n > now)
+                .unwrap_or(now + idle_step)
+                .min(now + idle_step);
             if !self.shared.driver.wait_until(now, Some(next.min(end))) {
                 break;
             }
@@ -465,13 +567,28 @@ impl Cluster {
         let multi = st.volume.config().mode == WriterMode::MultiMaster;
         for name in names {
             let (limit, role) = {
-                let Some(inst) = st.instances.get(&name) else { continue };
+                let Some(inst) = st.instances.get(&name) else {
+                    continue;
+                };
                 if inst.state == InstanceState::Failed {
                     continue;
                 }
                 match (inst.role, &inst.region) {
-                    (Role::Reader, Some(region)) => (st.volume.secondary_status().iter().find(|s| &s.region == region).map_or(0, |s| s.durable_lsn), Role::Reader),
-                    (Role::Reader, None) => (st.volume.reader_status(inst.vol_id).map(|s| s.read_point).unwrap_or(0), Role::Reader),
+                    (Role::Reader, Some(region)) => (
+                        st.volume
+                            .secondary_status()
+                            .iter()
+                            .find(|s| &s.region == region)
+                            .map_or(0, |s| s.durable_lsn),
+                        Role::Reader,
+                    ),
+                    (Role::Reader, None) => (
+                        st.volume
+                            .reader_status(inst.vol_id)
+                            .map(|s| s.read_point)
+                            .unwrap_or(0),
+                        Role::Reader,
+                    ),
                     (Role::Writer, _) if multi => (vdl, Role::Writer),
                     (Role::Writer, _) => continue,
                 }
@@ -485,10 +602,15 @@ impl Cluster {
                 .stream
                 .iter()
                 .filter(|m| m.commit_lsn > applied)
-                .take_while(|m| m.commit_lsn <= limit && (role == Role::Reader || m.writer == name || m.at + latency <= now))
+                .take_while(|m| {
+                    m.commit_lsn <= limit
+                        && (role == Role::Reader || m.writer == name || m.at + latency <= now)
+                })
                 .cloned()
                 .collect();
-            let Some(inst) = st.instances.get_mut(&name) else { continue };
+            let Some(inst) = st.instances.get_mut(&name) else {
+                continue;
+            };
             let mut broken = false;
             for m in &due {
                 if !(role == Role::Writer && m.writer == name) && apply_followed(inst, m).is_err() {
@@ -509,7 +631,13 @@ impl Cluster {
                 }
             }
         }
-        let floor = st.instances.values().filter(|i| i.state != InstanceState::Failed && (i.role == Role::Reader || multi)).map(|i| i.applied_lsn).min().unwrap_or(vdl);
+        let floor = st
+            .instances
+            .values()
+            .filter(|i| i.state != InstanceState::Failed && (i.role == Role::Reader || multi))
+            .map(|i| i.applied_lsn)
+            .min()
+            .unwrap_or(vdl);
         let floor = st.pinned.values().copied().fold(floor.min(vdl), Lsn::min);
         while st.stream.front().is_some_and(|m| m.commit_lsn <= floor) {
             st.stream.pop_front();
@@ -522,7 +650,10 @@ fn apply_followed(inst: &mut Instance, m: &StreamMtr) -> ClusterResult<()> {
 }
 
 pub(crate) fn not_found(what: &'static str, name: &str) -> ClusterError {
-    ClusterError::NotFound { what, name: name.to_string() }
+    ClusterError::NotFound {
+        what,
+        name: name.to_string(),
+    }
 }
 
 /// Whether `lsn` is durable on the volume.

@@ -66,7 +66,9 @@ pub fn clog_page(xid: GlobalXid) -> PageId {
 
 /// The heap page holding `row` of `table`.
 pub fn heap_page(table: TableId, row: RowId) -> PageId {
-    HEAP_BASE + u64::from(table) * HEAP_PAGES_PER_TABLE + (row / ROWS_PER_PAGE).min(HEAP_PAGES_PER_TABLE - 1)
+    HEAP_BASE
+        + u64::from(table) * HEAP_PAGES_PER_TABLE
+        + (row / ROWS_PER_PAGE).min(HEAP_PAGES_PER_TABLE - 1)
 }
 
 /// The index page holding `key` of `index`.
@@ -140,7 +142,9 @@ pub fn kind_of(page: PageId) -> PageKind {
         CATALOG_PAGE => PageKind::Catalog,
         SEQUENCE_PAGE => PageKind::Sequences,
         p if (CLOG_BASE..HEAP_BASE).contains(&p) => PageKind::Clog,
-        p if (HEAP_BASE..INDEX_BASE).contains(&p) => PageKind::Heap(((p - HEAP_BASE) / HEAP_PAGES_PER_TABLE) as TableId),
+        p if (HEAP_BASE..INDEX_BASE).contains(&p) => {
+            PageKind::Heap(((p - HEAP_BASE) / HEAP_PAGES_PER_TABLE) as TableId)
+        }
         p if p >= INDEX_BASE => PageKind::Index(((p - INDEX_BASE) / INDEX_BUCKETS) as IndexId),
         _ => PageKind::Unused,
     }
@@ -149,16 +153,29 @@ pub fn kind_of(page: PageId) -> PageKind {
 impl PageApply for SqlPages {
     type Page = SqlPage;
 
-    fn apply(&self, page_id: PageId, page: &mut SqlPage, record: &RedoRecord) -> Result<(), ApplyError> {
+    fn apply(
+        &self,
+        page_id: PageId,
+        page: &mut SqlPage,
+        record: &RedoRecord,
+    ) -> Result<(), ApplyError> {
         let rec = decode(&record.payload).map_err(|e| ApplyError::new(e.to_string()))?;
         apply_record(page_id, page, rec)
     }
 }
 
 /// Applies one decoded record to a page.
-pub fn apply_record(page_id: PageId, page: &mut SqlPage, rec: PageRecord) -> Result<(), ApplyError> {
+pub fn apply_record(
+    page_id: PageId,
+    page: &mut SqlPage,
+    rec: PageRecord,
+) -> Result<(), ApplyError> {
     let kind = kind_of(page_id);
-    let wrong = |what: &str| Err(ApplyError::new(format!("{what} record addressed to {kind:?} page {page_id}")));
+    let wrong = |what: &str| {
+        Err(ApplyError::new(format!(
+            "{what} record addressed to {kind:?} page {page_id}"
+        )))
+    };
     match rec {
         PageRecord::Ddl { text } if kind == PageKind::Catalog => page.ddl.push(text),
         PageRecord::Origin { origin } if kind == PageKind::Clog => {
@@ -180,10 +197,19 @@ pub fn apply_record(page_id: PageId, page: &mut SqlPage, rec: PageRecord) -> Res
                 page.clog.insert(x, ClogState::Aborted);
             }
         }
-        PageRecord::InsertVersion { table, row, version } if kind == PageKind::Heap(table) => {
+        PageRecord::InsertVersion {
+            table,
+            row,
+            version,
+        } if kind == PageKind::Heap(table) => {
             page.rows.entry(row).or_default().push(version);
         }
-        PageRecord::SetXmax { table, row, xid, cid } if kind == PageKind::Heap(table) => {
+        PageRecord::SetXmax {
+            table,
+            row,
+            xid,
+            cid,
+        } if kind == PageKind::Heap(table) => {
             if let Some(v) = page.rows.get_mut(&row).and_then(|c| c.last_mut()) {
                 v.xmax = xid;
                 v.cmax = cid;
@@ -230,20 +256,44 @@ mod tests {
         assert!(heap_page(MAX_TABLE_ID, u64::MAX) < INDEX_BASE);
         assert!(clog_page(global_xid(MAX_ORIGIN, u64::MAX >> 24)) < HEAP_BASE);
         assert_eq!(kind_of(heap_page(7, 130)), PageKind::Heap(7));
-        assert_eq!(kind_of(index_page(9, &[Value::text("k")])), PageKind::Index(9));
+        assert_eq!(
+            kind_of(index_page(9, &[Value::text("k")])),
+            PageKind::Index(9)
+        );
         assert_eq!(kind_of(clog_page(global_xid(3, 5))), PageKind::Clog);
         assert_eq!(heap_page(7, 63), heap_page(7, 0));
         assert_ne!(heap_page(7, 64), heap_page(7, 0));
         // Equal SQL values of different integer widths land in the same bucket.
-        assert_eq!(index_page(1, &[Value::Int4(5)]), index_page(1, &[Value::Int8(5)]));
+        assert_eq!(
+            index_page(1, &[Value::Int4(5)]),
+            index_page(1, &[Value::Int8(5)])
+        );
     }
 
     #[test]
     fn a_record_on_the_wrong_page_is_an_error_not_a_panic() {
         let mut p = SqlPage::default();
-        let r = apply_record(CATALOG_PAGE, &mut p, PageRecord::SetXmax { table: 1, row: 0, xid: 1, cid: 0 });
+        let r = apply_record(
+            CATALOG_PAGE,
+            &mut p,
+            PageRecord::SetXmax {
+                table: 1,
+                row: 0,
+                xid: 1,
+                cid: 0,
+            },
+        );
         assert!(r.is_err());
-        let r = apply_record(heap_page(2, 0), &mut p, PageRecord::SetXmax { table: 1, row: 0, xid: 1, cid: 0 });
+        let r = apply_record(
+            heap_page(2, 0),
+            &mut p,
+            PageRecord::SetXmax {
+                table: 1,
+                row: 0,
+                xid: 1,
+                cid: 0,
+            },
+        );
         assert!(r.is_err());
     }
 }

@@ -20,7 +20,10 @@ use crate::volume::{PageId, PageRead, VolumeResult};
 
 use super::codec::GlobalXid;
 use super::error::ClusterError;
-use super::pages::{CATALOG_PAGE, INDEX_BASE, INDEX_BUCKETS, SEQUENCE_PAGE, SqlPage, ClogState, clog_page, heap_page, ROWS_PER_PAGE, HEAP_PAGES_PER_TABLE};
+use super::pages::{
+    CATALOG_PAGE, ClogState, HEAP_PAGES_PER_TABLE, INDEX_BASE, INDEX_BUCKETS, ROWS_PER_PAGE,
+    SEQUENCE_PAGE, SqlPage, clog_page, heap_page,
+};
 use super::volume_storage::{Link, LinkMode, VolumeStorage};
 
 /// What a rebuild read.
@@ -61,14 +64,15 @@ pub fn rebuild(
 ) -> Result<Rebuilt, ClusterError> {
     let mut stats = RebuildStats::default();
     let mut page_lsns = HashMap::new();
-    let mut get = |page: PageId, stats: &mut RebuildStats| -> Result<PageRead<SqlPage>, ClusterError> {
-        let r = read(page)?;
-        stats.pages_read += 1;
-        if r.lsn > 0 {
-            page_lsns.insert(page, r.lsn);
-        }
-        Ok(r)
-    };
+    let mut get =
+        |page: PageId, stats: &mut RebuildStats| -> Result<PageRead<SqlPage>, ClusterError> {
+            let r = read(page)?;
+            stats.pages_read += 1;
+            if r.lsn > 0 {
+                page_lsns.insert(page, r.lsn);
+            }
+            Ok(r)
+        };
     let catalog_page = get(CATALOG_PAGE, &mut stats)?.page;
     // Writer origins are registered on their first commit-log page, allocated in order.
     let mut origins = BTreeSet::new();
@@ -82,10 +86,16 @@ pub fn rebuild(
     let sequence_page = get(SEQUENCE_PAGE, &mut stats)?.page;
 
     // The catalog: re-run the DDL on a scratch database (no rows, so nothing data-dependent).
-    let scratch = Database::with_storage(name, env.clone(), Box::new(MemoryStorage::without_log_retention()));
+    let scratch = Database::with_storage(
+        name,
+        env.clone(),
+        Box::new(MemoryStorage::without_log_retention()),
+    );
     let mut session = scratch.session();
     for ddl in &catalog_page.ddl {
-        session.execute(ddl).map_err(|e| ClusterError::Rebuild { reason: format!("re-running {ddl:?}: {e}") })?;
+        session.execute(ddl).map_err(|e| ClusterError::Rebuild {
+            reason: format!("re-running {ddl:?}: {e}"),
+        })?;
         stats.ddl += 1;
     }
     drop(session);
@@ -151,8 +161,18 @@ pub fn rebuild(
             for (row, chain) in rows {
                 stats.rows += 1;
                 for v in chain {
-                    let version = Version { xmin: l.to_local(v.xmin).unwrap_or(0), cmin: v.cmin, xmax: l.to_local(v.xmax).unwrap_or(0), cmax: v.cmax, values: v.values.clone() };
-                    local.append(LogRecord::InsertVersion { table: *table, row: *row, version });
+                    let version = Version {
+                        xmin: l.to_local(v.xmin).unwrap_or(0),
+                        cmin: v.cmin,
+                        xmax: l.to_local(v.xmax).unwrap_or(0),
+                        cmax: v.cmax,
+                        values: v.values.clone(),
+                    };
+                    local.append(LogRecord::InsertVersion {
+                        table: *table,
+                        row: *row,
+                        version,
+                    });
                 }
             }
         }
@@ -167,7 +187,10 @@ pub fn rebuild(
             match clog.get(g) {
                 Some(ClogState::Committed) => {
                     local.append(LogRecord::Begin { xid: x, top: x });
-                    local.append(LogRecord::Commit { xids: vec![x], csn: 1 });
+                    local.append(LogRecord::Commit {
+                        xids: vec![x],
+                        csn: 1,
+                    });
                 }
                 Some(ClogState::InProgress { .. }) => stats.aborted_in_flight += 1,
                 // Aborted, or never logged: the commit log's default is aborted.
@@ -177,7 +200,22 @@ pub fn rebuild(
         l.mode = mode;
     }
     txns.next_csn();
-    let db = Database::with_storage(name, env.clone(), Box::new(MemoryStorage::without_log_retention()));
-    *db.state.lock() = DbState { catalog, sequences: RefCell::new(sequences), storage: Box::new(VolumeStorage::new(local, link.clone())), txns };
-    Ok(Rebuilt { db, link, page_lsns, origins, stats })
+    let db = Database::with_storage(
+        name,
+        env.clone(),
+        Box::new(MemoryStorage::without_log_retention()),
+    );
+    *db.state.lock() = DbState {
+        catalog,
+        sequences: RefCell::new(sequences),
+        storage: Box::new(VolumeStorage::new(local, link.clone())),
+        txns,
+    };
+    Ok(Rebuilt {
+        db,
+        link,
+        page_lsns,
+        origins,
+        stats,
+    })
 }

@@ -54,13 +54,23 @@ impl ServerlessConfig {
     pub fn validate(&self) -> ClusterResult<()> {
         let step = |v: f64| (v * 2.0).fract() == 0.0;
         if !step(self.min_acu) || !step(self.max_acu) {
-            return Err(ClusterError::invalid("ServerlessV2ScalingConfiguration capacities must be in 0.5 ACU increments"));
+            return Err(ClusterError::invalid(
+                "ServerlessV2ScalingConfiguration capacities must be in 0.5 ACU increments",
+            ));
         }
-        if self.min_acu < 0.0 || self.max_acu > MAX_ACU || self.max_acu < 1.0 || self.min_acu > self.max_acu {
-            return Err(ClusterError::invalid(format!("MinCapacity must be between 0 and MaxCapacity, and MaxCapacity between 1 and {MAX_ACU}")));
+        if self.min_acu < 0.0
+            || self.max_acu > MAX_ACU
+            || self.max_acu < 1.0
+            || self.min_acu > self.max_acu
+        {
+            return Err(ClusterError::invalid(format!(
+                "MinCapacity must be between 0 and MaxCapacity, and MaxCapacity between 1 and {MAX_ACU}"
+            )));
         }
         if !(300..=86_400).contains(&self.seconds_until_auto_pause) {
-            return Err(ClusterError::invalid("SecondsUntilAutoPause must be between 300 and 86400"));
+            return Err(ClusterError::invalid(
+                "SecondsUntilAutoPause must be between 300 and 86400",
+            ));
         }
         Ok(())
     }
@@ -68,7 +78,11 @@ impl ServerlessConfig {
 
 impl Default for ServerlessConfig {
     fn default() -> Self {
-        ServerlessConfig { min_acu: 0.5, max_acu: 16.0, seconds_until_auto_pause: 300 }
+        ServerlessConfig {
+            min_acu: 0.5,
+            max_acu: 16.0,
+            seconds_until_auto_pause: 300,
+        }
     }
 }
 
@@ -129,7 +143,10 @@ impl Cluster {
         config.validate()?;
         let now = self.now();
         let mut st = self.shared.state.lock();
-        let resource = format!("arn:aws:rds:{}:{}:cluster:{}", self.shared.region, self.shared.env.account, self.shared.name);
+        let resource = format!(
+            "arn:aws:rds:{}:{}:cluster:{}",
+            self.shared.region, self.shared.env.account, self.shared.name
+        );
         match st.serverless.as_mut() {
             Some(s) => {
                 s.config = config;
@@ -164,7 +181,11 @@ impl Cluster {
             paused: s.paused,
             connections: s.connections,
             last_second_work: s.last_second_work,
-            buffer_cache_bytes: if s.paused { 0.0 } else { s.capacity * CACHE_BYTES_PER_ACU },
+            buffer_cache_bytes: if s.paused {
+                0.0
+            } else {
+                s.capacity * CACHE_BYTES_PER_ACU
+            },
             throttled: s.throttled,
             config: s.config,
         })
@@ -176,9 +197,16 @@ impl Cluster {
     pub fn modify_current_capacity(&self, capacity: f64) -> ClusterResult<f64> {
         let now = self.now();
         let mut st = self.shared.state.lock();
-        let s = st.serverless.as_mut().ok_or_else(|| ClusterError::invalid("ModifyCurrentDBClusterCapacity needs a serverless DB cluster"))?;
-        if !V1_CAPACITIES.contains(&capacity) && !(capacity >= s.floor() && capacity <= s.config.max_acu && (capacity * 2.0).fract() == 0.0) {
-            return Err(ClusterError::invalid(format!("Capacity {capacity} is not valid: use one of 2, 4, 8, 16, 32, 64, 192, 384 or a 0.5-ACU step within the scaling range")));
+        let s = st.serverless.as_mut().ok_or_else(|| {
+            ClusterError::invalid("ModifyCurrentDBClusterCapacity needs a serverless DB cluster")
+        })?;
+        let in_range = capacity >= s.floor()
+            && capacity <= s.config.max_acu
+            && (capacity * 2.0).fract() == 0.0;
+        if !V1_CAPACITIES.contains(&capacity) && !in_range {
+            return Err(ClusterError::invalid(format!(
+                "Capacity {capacity} is not valid: use one of 2, 4, 8, 16, 32, 64, 192, 384 or a 0.5-ACU step within the scaling range"
+            )));
         }
         let previous = if s.paused { 0.0 } else { s.capacity };
         s.capacity = capacity;
@@ -200,7 +228,9 @@ impl Cluster {
         let now = self.now();
         let until = {
             let mut st = self.shared.state.lock();
-            let Some(s) = st.serverless.as_mut() else { return Ok(()) };
+            let Some(s) = st.serverless.as_mut() else {
+                return Ok(());
+            };
             if !s.paused {
                 return Ok(());
             }
@@ -223,7 +253,9 @@ impl Cluster {
             let next_second = {
                 let mut st = self.shared.state.lock();
                 self.serverless_tick_locked(&mut st);
-                let Some(s) = st.serverless.as_mut() else { return Ok(()) };
+                let Some(s) = st.serverless.as_mut() else {
+                    return Ok(());
+                };
                 if s.work < s.budget() {
                     return Ok(());
                 }
@@ -241,9 +273,15 @@ impl Cluster {
         let now = self.now();
         let mut st = self.shared.state.lock();
         let touched = st.instances.get(instance).map_or(0, |i| i.page_lsns.len()) as f64;
-        let Some(s) = st.serverless.as_mut() else { return };
+        let Some(s) = st.serverless.as_mut() else {
+            return;
+        };
         let cache_pages = s.capacity * CACHE_BYTES_PER_ACU / 8192.0;
-        let miss = if touched > cache_pages { 1.0 - cache_pages / touched } else { 0.0 };
+        let miss = if touched > cache_pages {
+            1.0 - cache_pages / touched
+        } else {
+            0.0
+        };
         s.work += units as f64 * (1.0 + miss * (MISS_PENALTY - 1.0));
         s.last_activity = now;
     }
@@ -252,7 +290,9 @@ impl Cluster {
     pub(crate) fn serverless_tick_locked(&self, st: &mut State) {
         let now = self.now();
         let meter = self.shared.env.meter.clone();
-        let Some(s) = st.serverless.as_mut() else { return };
+        let Some(s) = st.serverless.as_mut() else {
+            return;
+        };
         if let Some(until) = s.resuming_until
             && now >= until
         {
@@ -265,7 +305,14 @@ impl Cluster {
         while now.duration_since(s.second_start).unwrap_or_default() >= Duration::from_secs(1) {
             let end = s.second_start + Duration::from_secs(1);
             if !s.paused {
-                meter.record(UsageRecord { service: "rds", region: s.region.clone(), resource: s.resource.clone(), unit: UsageUnit::AcuSeconds, quantity: s.capacity, at: end });
+                meter.record(UsageRecord {
+                    service: "rds",
+                    region: s.region.clone(),
+                    resource: s.resource.clone(),
+                    unit: UsageUnit::AcuSeconds,
+                    quantity: s.capacity,
+                    at: end,
+                });
             }
             s.last_second_work = s.work;
             s.work = 0.0;
@@ -276,7 +323,8 @@ impl Cluster {
             // Scale on the measured second: 70 % utilisation target, connections need memory.
             let by_work = s.last_second_work / (0.7 * WORK_PER_ACU_SECOND);
             let by_connections = s.connections as f64 / 200.0;
-            let needed = round_up_half(by_work.max(by_connections)).clamp(s.floor(), s.config.max_acu);
+            let needed =
+                round_up_half(by_work.max(by_connections)).clamp(s.floor(), s.config.max_acu);
             let held = s.hold_until.is_some_and(|h| end < h);
             if needed > s.capacity {
                 s.capacity = needed;
@@ -287,7 +335,10 @@ impl Cluster {
                 }
             }
             let idle = end.duration_since(s.last_activity).unwrap_or_default();
-            if s.config.min_acu == 0.0 && s.connections == 0 && idle >= Duration::from_secs(s.config.seconds_until_auto_pause) {
+            if s.config.min_acu == 0.0
+                && s.connections == 0
+                && idle >= Duration::from_secs(s.config.seconds_until_auto_pause)
+            {
                 s.paused = true;
             }
         }

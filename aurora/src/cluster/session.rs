@@ -46,7 +46,15 @@ impl Cluster {
     pub fn connect(&self, endpoint: Endpoint) -> ClusterResult<ClusterSession> {
         self.resume_if_paused()?;
         let mut st = self.shared.state.lock();
-        let available = |r: Role| -> Vec<String> { st.instances.values().filter(|i| i.role == r && i.region.is_none() && i.state == InstanceState::Available).map(|i| i.name.clone()).collect() };
+        let available = |r: Role| -> Vec<String> {
+            st.instances
+                .values()
+                .filter(|i| {
+                    i.role == r && i.region.is_none() && i.state == InstanceState::Available
+                })
+                .map(|i| i.name.clone())
+                .collect()
+        };
         let name = match &endpoint {
             Endpoint::Cluster => available(Role::Writer).into_iter().next(),
             Endpoint::Reader => {
@@ -62,11 +70,20 @@ impl Cluster {
             Endpoint::Instance(n) => Some(n.clone()),
         };
         let Some(name) = name else {
-            return Err(ClusterError::NotAccepting { instance: self.shared.name.clone(), state: "without an available writer".into() });
+            return Err(ClusterError::NotAccepting {
+                instance: self.shared.name.clone(),
+                state: "without an available writer".into(),
+            });
         };
-        let inst = st.instances.get(&name).ok_or_else(|| not_found("DB instance", &name))?;
+        let inst = st
+            .instances
+            .get(&name)
+            .ok_or_else(|| not_found("DB instance", &name))?;
         if inst.state != InstanceState::Available {
-            return Err(ClusterError::NotAccepting { instance: name, state: inst.state.as_str().into() });
+            return Err(ClusterError::NotAccepting {
+                instance: name,
+                state: inst.state.as_str().into(),
+            });
         }
         let session = inst.db.session();
         let s = ClusterSession {
@@ -97,7 +114,9 @@ fn command_name(stmt: &Statement) -> String {
     let text = stmt.to_string();
     let words: Vec<&str> = text.split_whitespace().take(2).collect();
     match words.as_slice() {
-        [a, b] if ["CREATE", "DROP", "ALTER"].contains(&a.to_uppercase().as_str()) => format!("{} {}", a.to_uppercase(), b.to_uppercase()),
+        [a, b] if ["CREATE", "DROP", "ALTER"].contains(&a.to_uppercase().as_str()) => {
+            format!("{} {}", a.to_uppercase(), b.to_uppercase())
+        }
         [a, ..] => a.to_uppercase(),
         [] => "statement".into(),
     }
@@ -149,11 +168,17 @@ impl ClusterSession {
         let st = self.cluster.shared.state.lock();
         let reason = match st.instances.get(&self.instance) {
             None => "the instance was deleted",
-            Some(i) if i.state == InstanceState::Failed => "the instance crashed; reconnect to the cluster endpoint",
-            Some(i) if i.generation != self.generation || i.role != self.role => "the instance restarted (failover); reconnect to the cluster endpoint",
+            Some(i) if i.state == InstanceState::Failed => {
+                "the instance crashed; reconnect to the cluster endpoint"
+            }
+            Some(i) if i.generation != self.generation || i.role != self.role => {
+                "the instance restarted (failover); reconnect to the cluster endpoint"
+            }
             Some(_) => return Ok(()),
         };
-        Err(ClusterError::ConnectionTerminated { reason: reason.into() })
+        Err(ClusterError::ConnectionTerminated {
+            reason: reason.into(),
+        })
     }
 
     /// Runs SQL (one or more statements); a writer's changes are durable when this returns.
@@ -162,11 +187,20 @@ impl ClusterSession {
     }
 
     /// Runs one statement with `$n` parameters.
-    pub fn execute_with(&mut self, sql: &str, params: &[crate::Value]) -> ClusterResult<QueryResult> {
-        self.run(sql, |s| s.execute_with(sql, params).map(|r| vec![r])).map(|mut v| v.remove(0))
+    pub fn execute_with(
+        &mut self,
+        sql: &str,
+        params: &[crate::Value],
+    ) -> ClusterResult<QueryResult> {
+        self.run(sql, |s| s.execute_with(sql, params).map(|r| vec![r]))
+            .map(|mut v| v.remove(0))
     }
 
-    fn run(&mut self, sql: &str, f: impl FnOnce(&mut Session) -> crate::Result<Vec<QueryResult>>) -> ClusterResult<Vec<QueryResult>> {
+    fn run(
+        &mut self,
+        sql: &str,
+        f: impl FnOnce(&mut Session) -> crate::Result<Vec<QueryResult>>,
+    ) -> ClusterResult<Vec<QueryResult>> {
         self.check_alive()?;
         let exec = self.exec.clone();
         let _serial = exec.lock();
@@ -175,20 +209,38 @@ impl ClusterSession {
         self.cluster.admit(&self.instance)?;
         let stmts = crate::session::parse(sql)?;
         if self.failed_block {
-            if stmts.len() == 1 && matches!(stmts[0], Statement::Commit { .. } | Statement::Rollback { .. }) {
+            if stmts.len() == 1
+                && matches!(
+                    stmts[0],
+                    Statement::Commit { .. } | Statement::Rollback { .. }
+                )
+            {
                 self.failed_block = false;
                 return Ok(vec![QueryResult::command("ROLLBACK".into(), 0)]);
             }
             return Err(crate::AuroraError::in_failed_transaction().into());
         }
-        if self.role == Role::Reader {
-            if let Some(w) = stmts.iter().find(|s| !is_read_only(s)) {
-                return Err(ClusterError::ReadOnly { command: command_name(w) });
-            }
+        if self.role == Role::Reader
+            && let Some(w) = stmts.iter().find(|s| !is_read_only(s))
+        {
+            return Err(ClusterError::ReadOnly {
+                command: command_name(w),
+            });
         }
         let result = f(&mut self.session);
-        let flushed = if self.role == Role::Writer { self.flush() } else { Ok(()) };
-        let work = result.as_ref().map(|rs| rs.iter().map(|r| r.rows_affected + r.rows.len() as u64).sum::<u64>()).unwrap_or(0);
+        let flushed = if self.role == Role::Writer {
+            self.flush()
+        } else {
+            Ok(())
+        };
+        let work = result
+            .as_ref()
+            .map(|rs| {
+                rs.iter()
+                    .map(|r| r.rows_affected + r.rows.len() as u64)
+                    .sum::<u64>()
+            })
+            .unwrap_or(0);
         self.cluster.charge(&self.instance, 1 + work);
         flushed?;
         Ok(result?)
@@ -204,13 +256,29 @@ impl ClusterSession {
                 continue;
             }
             let logged = link.logged_sequences.get(id).copied();
-            let covered = logged.is_some_and(|l| if s.increment >= 0 { s.last <= l } else { s.last >= l });
+            let covered = logged.is_some_and(|l| {
+                if s.increment >= 0 {
+                    s.last <= l
+                } else {
+                    s.last >= l
+                }
+            });
             if covered {
                 continue;
             }
-            let ahead = s.last.saturating_add(s.increment.saturating_mul(32)).clamp(s.min, s.max);
+            let ahead = s
+                .last
+                .saturating_add(s.increment.saturating_mul(32))
+                .clamp(s.min, s.max);
             link.logged_sequences.insert(*id, ahead);
-            out.push((SEQUENCE_PAGE, PageRecord::Sequence { id: *id, last: ahead, called: true }));
+            out.push((
+                SEQUENCE_PAGE,
+                PageRecord::Sequence {
+                    id: *id,
+                    last: ahead,
+                    called: true,
+                },
+            ));
         }
         out
     }
@@ -227,8 +295,16 @@ impl ClusterSession {
                 self.wait_durable(lsn);
                 Ok(())
             }
-            Err(VolumeError::WriteConflict { page, expected, actual }) if self.multi_master() => {
-                let conflict = VolumeError::WriteConflict { page, expected, actual };
+            Err(VolumeError::WriteConflict {
+                page,
+                expected,
+                actual,
+            }) if self.multi_master() => {
+                let conflict = VolumeError::WriteConflict {
+                    page,
+                    expected,
+                    actual,
+                };
                 self.roll_back_conflict(&records)?;
                 Err(conflict.into())
             }
@@ -242,20 +318,30 @@ impl ClusterSession {
     }
 
     fn multi_master(&self) -> bool {
-        self.cluster.with_volume(|v| v.config().mode == WriterMode::MultiMaster)
+        self.cluster
+            .with_volume(|v| v.config().mode == WriterMode::MultiMaster)
     }
 
     fn submit(&self, records: &[(u64, PageRecord)], based: bool) -> Result<Lsn, VolumeError> {
         let mut st = self.cluster.shared.state.lock();
         let multi = st.volume.config().mode == WriterMode::MultiMaster;
-        let inst = st.instances.get(&self.instance).ok_or(VolumeError::ReadOnly { operation: "a write on a deleted instance" })?;
+        let inst = st
+            .instances
+            .get(&self.instance)
+            .ok_or(VolumeError::ReadOnly {
+                operation: "a write on a deleted instance",
+            })?;
         let vol_id = inst.vol_id;
         let writes: Vec<PageWrite> = records
             .iter()
             .map(|(page, rec)| {
                 let w = PageWrite::new(*page, encode(rec));
                 let shared_page = !matches!(kind_of(*page), PageKind::Clog | PageKind::Unused);
-                if multi && based && shared_page { w.based_on(inst.page_lsns.get(page).copied().unwrap_or(0)) } else { w }
+                if multi && based && shared_page {
+                    w.based_on(inst.page_lsns.get(page).copied().unwrap_or(0))
+                } else {
+                    w
+                }
             })
             .collect();
         let receipt = st.volume.submit(vol_id, &writes)?;
@@ -264,7 +350,13 @@ impl ClusterSession {
                 inst.page_lsns.insert(*page, receipt.first_lsn + i as u64);
             }
         }
-        st.stream.push_back(StreamMtr { writer: self.instance.clone(), first_lsn: receipt.first_lsn, commit_lsn: receipt.commit_lsn, records: Arc::new(records.to_vec()), at: self.cluster.now() });
+        st.stream.push_back(StreamMtr {
+            writer: self.instance.clone(),
+            first_lsn: receipt.first_lsn,
+            commit_lsn: receipt.commit_lsn,
+            records: Arc::new(records.to_vec()),
+            at: self.cluster.now(),
+        });
         Ok(receipt.commit_lsn)
     }
 
@@ -280,7 +372,10 @@ impl ClusterSession {
     /// A multi-master page conflict: the statement's records never reached storage. Roll its
     /// transaction back here and on the volume (earlier statements of it did reach storage).
     fn roll_back_conflict(&mut self, failed: &[(u64, PageRecord)]) -> ClusterResult<()> {
-        if failed.iter().any(|(_, r)| matches!(r, PageRecord::Ddl { .. })) {
+        if failed
+            .iter()
+            .any(|(_, r)| matches!(r, PageRecord::Ddl { .. }))
+        {
             // The local catalog already changed: only reopening from pages undoes that.
             self.link.lock().staged.clear();
             self.cluster.reopen(&self.instance)?;
@@ -293,7 +388,11 @@ impl ClusterSession {
             let tops: Vec<u64> = self.link.lock().finished.clone();
             for top in tops {
                 let xids = self.link.lock().xids_of(top);
-                self.db.state.lock().storage.append(LogRecord::Abort { xids });
+                self.db
+                    .state
+                    .lock()
+                    .storage
+                    .append(LogRecord::Abort { xids });
             }
         }
         let cleanup = std::mem::take(&mut self.link.lock().staged);

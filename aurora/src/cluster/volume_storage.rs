@@ -22,7 +22,9 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::storage::{IndexId, LogRecord, Lsn, MemoryStorage, RowId, Storage, TableId, Version, Xid, XidStatus};
+use crate::storage::{
+    IndexId, LogRecord, Lsn, MemoryStorage, RowId, Storage, TableId, Version, Xid, XidStatus,
+};
 use crate::value::Value;
 use crate::volume::PageId;
 
@@ -82,7 +84,10 @@ impl Link {
         if x == 0 {
             return 0;
         }
-        self.local_to_remote.get(&x).copied().unwrap_or_else(|| global_xid(self.origin, x))
+        self.local_to_remote
+            .get(&x)
+            .copied()
+            .unwrap_or_else(|| global_xid(self.origin, x))
     }
 
     /// The local id of a global id, if it is known (own ids always are).
@@ -108,13 +113,21 @@ impl Link {
 
     /// Rows a running top-level transaction wrote.
     pub fn touched_rows(&self, top: Xid) -> Vec<(TableId, RowId)> {
-        self.touched.get(&top).map(|s| s.iter().copied().collect()).unwrap_or_default()
+        self.touched
+            .get(&top)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default()
     }
 
     /// A top-level transaction's ids: itself and its subtransactions.
     pub fn xids_of(&self, top: Xid) -> Vec<Xid> {
         let mut v = vec![top];
-        v.extend(self.sub_top.iter().filter(|(_, t)| **t == top).map(|(x, _)| *x));
+        v.extend(
+            self.sub_top
+                .iter()
+                .filter(|(_, t)| **t == top)
+                .map(|(x, _)| *x),
+        );
         v.sort_unstable();
         v
     }
@@ -128,17 +141,28 @@ impl Link {
     }
 
     fn version_to_global(&self, v: &Version) -> Version {
-        Version { xmin: self.to_global(v.xmin), cmin: v.cmin, xmax: self.to_global(v.xmax), cmax: v.cmax, values: v.values.clone() }
+        Version {
+            xmin: self.to_global(v.xmin),
+            cmin: v.cmin,
+            xmax: self.to_global(v.xmax),
+            cmax: v.cmax,
+            values: v.values.clone(),
+        }
     }
 
     fn stage_xids(&mut self, xids: &[Xid], commit: bool) {
-        let mut by_page: std::collections::BTreeMap<PageId, Vec<GlobalXid>> = std::collections::BTreeMap::new();
+        let mut by_page: std::collections::BTreeMap<PageId, Vec<GlobalXid>> =
+            std::collections::BTreeMap::new();
         for x in xids {
             let g = self.to_global(*x);
             by_page.entry(clog_page(g)).or_default().push(g);
         }
         for (page, xids) in by_page {
-            let rec = if commit { PageRecord::Commit { xids } } else { PageRecord::Abort { xids } };
+            let rec = if commit {
+                PageRecord::Commit { xids }
+            } else {
+                PageRecord::Abort { xids }
+            };
             self.staged.push((page, rec));
         }
     }
@@ -173,22 +197,54 @@ impl VolumeStorage {
                     link.sub_top.insert(*xid, *top);
                 }
                 let (g, t) = (link.to_global(*xid), link.to_global(*top));
-                link.staged.push((clog_page(g), PageRecord::Begin { xid: g, top: t }));
+                link.staged
+                    .push((clog_page(g), PageRecord::Begin { xid: g, top: t }));
             }
-            LogRecord::InsertVersion { table, row, version } => {
+            LogRecord::InsertVersion {
+                table,
+                row,
+                version,
+            } => {
                 let top = link.top_of(version.xmin);
                 link.touched.entry(top).or_default().insert((*table, *row));
                 let version = link.version_to_global(version);
-                link.staged.push((heap_page(*table, *row), PageRecord::InsertVersion { table: *table, row: *row, version }));
+                link.staged.push((
+                    heap_page(*table, *row),
+                    PageRecord::InsertVersion {
+                        table: *table,
+                        row: *row,
+                        version,
+                    },
+                ));
             }
-            LogRecord::SetXmax { table, row, xid, cid } => {
+            LogRecord::SetXmax {
+                table,
+                row,
+                xid,
+                cid,
+            } => {
                 let top = link.top_of(*xid);
                 link.touched.entry(top).or_default().insert((*table, *row));
                 let g = link.to_global(*xid);
-                link.staged.push((heap_page(*table, *row), PageRecord::SetXmax { table: *table, row: *row, xid: g, cid: *cid }));
+                link.staged.push((
+                    heap_page(*table, *row),
+                    PageRecord::SetXmax {
+                        table: *table,
+                        row: *row,
+                        xid: g,
+                        cid: *cid,
+                    },
+                ));
             }
             LogRecord::IndexInsert { index, key, row } => {
-                link.staged.push((index_page(*index, key), PageRecord::IndexInsert { index: *index, key: key.clone(), row: *row }));
+                link.staged.push((
+                    index_page(*index, key),
+                    PageRecord::IndexInsert {
+                        index: *index,
+                        key: key.clone(),
+                        row: *row,
+                    },
+                ));
             }
             LogRecord::Commit { xids, .. } => {
                 link.stage_xids(xids, true);
@@ -212,7 +268,11 @@ impl VolumeStorage {
                 }
                 drop(link);
                 for (table, row) in rows {
-                    self.local.append(LogRecord::Prune { table, row, horizon: 0 });
+                    self.local.append(LogRecord::Prune {
+                        table,
+                        row,
+                        horizon: 0,
+                    });
                     self.ship_chain(table, row);
                 }
             }
@@ -222,18 +282,35 @@ impl VolumeStorage {
             }
             LogRecord::AddColumn { table, value } => {
                 for first_row in heap_page_rows(self.local.next_row(*table)) {
-                    link.staged.push((heap_page(*table, first_row), PageRecord::AddColumn { table: *table, value: value.clone() }));
+                    link.staged.push((
+                        heap_page(*table, first_row),
+                        PageRecord::AddColumn {
+                            table: *table,
+                            value: value.clone(),
+                        },
+                    ));
                 }
             }
             LogRecord::DropColumn { table, index } => {
                 for first_row in heap_page_rows(self.local.next_row(*table)) {
-                    link.staged.push((heap_page(*table, first_row), PageRecord::DropColumn { table: *table, index: *index as u32 }));
+                    link.staged.push((
+                        heap_page(*table, first_row),
+                        PageRecord::DropColumn {
+                            table: *table,
+                            index: *index as u32,
+                        },
+                    ));
                 }
             }
-            LogRecord::Catalog { ddl } => link.staged.push((CATALOG_PAGE, PageRecord::Ddl { text: ddl.clone() })),
+            LogRecord::Catalog { ddl } => link
+                .staged
+                .push((CATALOG_PAGE, PageRecord::Ddl { text: ddl.clone() })),
             // Table and index creation and removal travel as the DDL statement (the catalog
             // page); readers and recovery rebuild the catalog from it.
-            LogRecord::CreateTable { .. } | LogRecord::DropTable { .. } | LogRecord::CreateIndex { .. } | LogRecord::DropIndex { .. } => {}
+            LogRecord::CreateTable { .. }
+            | LogRecord::DropTable { .. }
+            | LogRecord::CreateIndex { .. }
+            | LogRecord::DropIndex { .. } => {}
             #[allow(unreachable_patterns)]
             _ => {}
         }
@@ -244,8 +321,15 @@ impl VolumeStorage {
         if link.mode != LinkMode::Ship {
             return;
         }
-        let chain: Vec<Version> = self.local.chain(table, row).map(|c| c.iter().map(|v| link.version_to_global(v)).collect()).unwrap_or_default();
-        link.staged.push((heap_page(table, row), PageRecord::ReplaceChain { table, row, chain }));
+        let chain: Vec<Version> = self
+            .local
+            .chain(table, row)
+            .map(|c| c.iter().map(|v| link.version_to_global(v)).collect())
+            .unwrap_or_default();
+        link.staged.push((
+            heap_page(table, row),
+            PageRecord::ReplaceChain { table, row, chain },
+        ));
     }
 }
 
@@ -278,7 +362,12 @@ impl Storage for VolumeStorage {
         self.local.next_row(table)
     }
 
-    fn index_range(&self, index: IndexId, lower: Bound<&[Value]>, upper: Bound<&[Value]>) -> Vec<RowId> {
+    fn index_range(
+        &self,
+        index: IndexId,
+        lower: Bound<&[Value]>,
+        upper: Bound<&[Value]>,
+    ) -> Vec<RowId> {
         self.local.index_range(index, lower, upper)
     }
 

@@ -55,7 +55,10 @@ impl RdsError {
     pub fn from_cluster(e: ClusterError) -> RdsError {
         match e {
             ClusterError::Invalid { message } => RdsError::InvalidParameterValue(message),
-            ClusterError::NotFound { what: "DB instance", name } => RdsError::InstanceNotFound(name),
+            ClusterError::NotFound {
+                what: "DB instance",
+                name,
+            } => RdsError::InstanceNotFound(name),
             ClusterError::NotFound { name, .. } => RdsError::ClusterNotFound(name),
             other => RdsError::InvalidClusterState(other.to_string()),
         }
@@ -84,7 +87,9 @@ impl nubis_core::ServiceError for RdsError {
 
     fn status(&self) -> u16 {
         match self {
-            RdsError::ClusterNotFound(_) | RdsError::InstanceNotFound(_) | RdsError::GlobalNotFound(_) => 404,
+            RdsError::ClusterNotFound(_)
+            | RdsError::InstanceNotFound(_)
+            | RdsError::GlobalNotFound(_) => 404,
             RdsError::Internal(_) => 500,
             _ => 400,
         }

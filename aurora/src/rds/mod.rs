@@ -17,5 +17,7 @@ mod service;
 mod xml;
 
 pub use error::RdsError;
-pub use model::{ClusterView, CreateCluster, GlobalView, InstanceView, Rds, parse_cluster_arn, valid_identifier};
+pub use model::{
+    ClusterView, CreateCluster, GlobalView, InstanceView, Rds, parse_cluster_arn, valid_identifier,
+};
 pub use service::RdsService;

@@ -171,38 +171,66 @@ pub struct CreateCluster {
 impl Rds {
     /// A control plane on `env`, waiting through `driver`.
     pub fn new(env: Env, driver: Driver) -> Rds {
-        Rds { env: env.for_engine("rds"), driver, state: Mutex::new(State::default()) }
+        Rds {
+            env: env.for_engine("rds"),
+            driver,
+            state: Mutex::new(State::default()),
+        }
     }
 
     /// The cluster engine behind a cluster identifier (standalone or a global primary).
     pub fn cluster(&self, region: &str, id: &str) -> Result<Cluster, RdsError> {
         let st = self.state.lock();
-        let meta = st.clusters.get(&(region.to_string(), id.to_string())).ok_or_else(|| RdsError::ClusterNotFound(id.to_string()))?;
+        let meta = st
+            .clusters
+            .get(&(region.to_string(), id.to_string()))
+            .ok_or_else(|| RdsError::ClusterNotFound(id.to_string()))?;
         match &meta.backing {
             Backing::Own(c) => Ok(c.clone()),
             Backing::Global(g) => {
-                let g = st.globals.get(g).ok_or_else(|| RdsError::GlobalNotFound(g.clone()))?;
+                let g = st
+                    .globals
+                    .get(g)
+                    .ok_or_else(|| RdsError::GlobalNotFound(g.clone()))?;
                 let (r, c) = g.db.primary();
-                if r.as_str() == region { Ok(c) } else { Err(RdsError::InvalidClusterState(format!("DB cluster {id} is a read-only secondary cluster of a global database"))) }
+                if r.as_str() == region {
+                    Ok(c)
+                } else {
+                    Err(RdsError::InvalidClusterState(format!(
+                        "DB cluster {id} is a read-only secondary cluster of a global database"
+                    )))
+                }
             }
         }
     }
 
     /// The global database a global cluster identifier names.
     pub fn global(&self, id: &str) -> Result<Arc<GlobalDatabase>, RdsError> {
-        self.state.lock().globals.get(id).map(|g| g.db.clone()).ok_or_else(|| RdsError::GlobalNotFound(id.to_string()))
+        self.state
+            .lock()
+            .globals
+            .get(id)
+            .map(|g| g.db.clone())
+            .ok_or_else(|| RdsError::GlobalNotFound(id.to_string()))
     }
 
     fn short_id(&self) -> String {
         let n = self.env.ids.next_u64();
-        (0..12).map(|i| char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[((n >> (i * 5)) % 36) as usize])).collect()
+        (0..12)
+            .map(|i| {
+                char::from(b"abcdefghijklmnopqrstuvwxyz0123456789"[((n >> (i * 5)) % 36) as usize])
+            })
+            .collect()
     }
 
     /// CreateDBCluster.
     pub fn create_cluster(&self, region: &str, p: CreateCluster) -> Result<ClusterView, RdsError> {
         check_id("DBClusterIdentifier", &p.id)?;
         if p.engine != "aurora-postgresql" {
-            return Err(RdsError::InvalidParameterValue(format!("Invalid DB engine: {}", p.engine)));
+            return Err(RdsError::InvalidParameterValue(format!(
+                "Invalid DB engine: {}",
+                p.engine
+            )));
         }
         if let Some(s) = &p.serverless {
             s.validate().map_err(RdsError::from_cluster)?;
@@ -214,18 +242,29 @@ impl Rds {
         }
         let backing = match &p.global {
             Some(g) => {
-                let gm = st.globals.get(g).ok_or_else(|| RdsError::GlobalNotFound(g.clone()))?;
-                let region_r = Region::new(region).map_err(|e| RdsError::InvalidParameterValue(e.to_string()))?;
-                if gm.db.primary_region() == region_r || gm.db.secondaries().iter().any(|(r, _)| *r == region_r) {
-                    return Err(RdsError::InvalidGlobalState(format!("Global cluster {g} already has a member in {region}")));
+                let gm = st
+                    .globals
+                    .get(g)
+                    .ok_or_else(|| RdsError::GlobalNotFound(g.clone()))?;
+                let region_r = Region::new(region)
+                    .map_err(|e| RdsError::InvalidParameterValue(e.to_string()))?;
+                if gm.db.primary_region() == region_r
+                    || gm.db.secondaries().iter().any(|(r, _)| *r == region_r)
+                {
+                    return Err(RdsError::InvalidGlobalState(format!(
+                        "Global cluster {g} already has a member in {region}"
+                    )));
                 }
-                gm.db.add_secondary(region_r, &p.id, GLOBAL_LAG, 0).map_err(|e| RdsError::InvalidGlobalState(e.to_string()))?;
+                gm.db
+                    .add_secondary(region_r, &p.id, GLOBAL_LAG, 0)
+                    .map_err(|e| RdsError::InvalidGlobalState(e.to_string()))?;
                 Backing::Global(g.clone())
             }
             None => {
                 let mut config = ClusterConfig::new(&p.id);
                 config.region = region.to_string();
-                let c = Cluster::create_empty(&self.env, config, self.driver.clone()).map_err(RdsError::from_cluster)?;
+                let c = Cluster::create_empty(&self.env, config, self.driver.clone())
+                    .map_err(RdsError::from_cluster)?;
                 if let Some(s) = p.serverless {
                     c.set_serverless(s).map_err(RdsError::from_cluster)?;
                 }
@@ -251,14 +290,26 @@ impl Rds {
 
     fn view(&self, st: &State, region: &str, id: &str, meta: &ClusterMeta) -> ClusterView {
         let (members, capacity, global) = match &meta.backing {
-            Backing::Own(c) => (members_of(c), c.serverless_status().map(|s| s.capacity), None),
+            Backing::Own(c) => (
+                members_of(c),
+                c.serverless_status().map(|s| s.capacity),
+                None,
+            ),
             Backing::Global(g) => {
                 let members = st.globals.get(g).map_or_else(Vec::new, |gm| {
                     let (r, c) = gm.db.primary();
                     if r.as_str() == region {
                         members_of(&c)
                     } else {
-                        Region::new(region).map(|r| gm.db.secondary_instances(&r).into_iter().map(|n| (n, false, 15)).collect()).unwrap_or_default()
+                        Region::new(region)
+                            .map(|r| {
+                                gm.db
+                                    .secondary_instances(&r)
+                                    .into_iter()
+                                    .map(|n| (n, false, 15))
+                                    .collect()
+                            })
+                            .unwrap_or_default()
                     }
                 });
                 (members, None, Some(g.clone()))
@@ -290,52 +341,87 @@ impl Rds {
     /// DescribeDBClusters for one cluster.
     pub fn describe_cluster(&self, region: &str, id: &str) -> Result<ClusterView, RdsError> {
         let st = self.state.lock();
-        let meta = st.clusters.get(&(region.to_string(), id.to_string())).ok_or_else(|| RdsError::ClusterNotFound(id.to_string()))?;
+        let meta = st
+            .clusters
+            .get(&(region.to_string(), id.to_string()))
+            .ok_or_else(|| RdsError::ClusterNotFound(id.to_string()))?;
         Ok(self.view(&st, region, id, meta))
     }
 
     /// DescribeDBClusters for every cluster of a region.
     pub fn describe_clusters(&self, region: &str) -> Vec<ClusterView> {
         let st = self.state.lock();
-        st.clusters.iter().filter(|((r, _), _)| r == region).map(|((r, id), m)| self.view(&st, r, id, m)).collect()
+        st.clusters
+            .iter()
+            .filter(|((r, _), _)| r == region)
+            .map(|((r, id), m)| self.view(&st, r, id, m))
+            .collect()
     }
 
     /// CreateDBInstance (the first instance of a cluster is its writer).
-    pub fn create_instance(&self, region: &str, id: &str, cluster: &str, class: &str, tier: Option<u32>) -> Result<InstanceView, RdsError> {
+    pub fn create_instance(
+        &self,
+        region: &str,
+        id: &str,
+        cluster: &str,
+        class: &str,
+        tier: Option<u32>,
+    ) -> Result<InstanceView, RdsError> {
         check_id("DBInstanceIdentifier", id)?;
         if !class.starts_with("db.") {
-            return Err(RdsError::InvalidParameterValue(format!("Invalid DB Instance class: {class}")));
+            return Err(RdsError::InvalidParameterValue(format!(
+                "Invalid DB Instance class: {class}"
+            )));
         }
         let tier = tier.unwrap_or(1);
         if tier > 15 {
-            return Err(RdsError::InvalidParameterValue("PromotionTier must be between 0 and 15".into()));
+            return Err(RdsError::InvalidParameterValue(
+                "PromotionTier must be between 0 and 15".into(),
+            ));
         }
         if self.instance_cluster(region, id).is_some() {
             return Err(RdsError::InstanceExists);
         }
         let key = (region.to_string(), cluster.to_string());
         let mut st = self.state.lock();
-        let meta = st.clusters.get(&key).ok_or_else(|| RdsError::ClusterNotFound(cluster.to_string()))?;
+        let meta = st
+            .clusters
+            .get(&key)
+            .ok_or_else(|| RdsError::ClusterNotFound(cluster.to_string()))?;
         let now = self.env.clock.now();
         match &meta.backing {
             Backing::Own(c) => {
                 let c = c.clone();
                 drop(st);
-                let r = if c.writers().is_empty() { c.add_writer(id).map(|_| ()) } else { c.add_reader(id, tier) };
+                let r = if c.writers().is_empty() {
+                    c.add_writer(id).map(|_| ())
+                } else {
+                    c.add_reader(id, tier)
+                };
                 r.map_err(|e| match e {
-                    crate::cluster::ClusterError::Invalid { message } if message.contains("at most") => RdsError::InstanceQuotaExceeded(message),
+                    crate::cluster::ClusterError::Invalid { message }
+                        if message.contains("at most") =>
+                    {
+                        RdsError::InstanceQuotaExceeded(message)
+                    }
                     other => RdsError::from_cluster(other),
                 })?;
                 st = self.state.lock();
             }
             Backing::Global(g) => {
-                let gm = st.globals.get(g).ok_or_else(|| RdsError::GlobalNotFound(g.clone()))?;
-                let r = Region::new(region).map_err(|e| RdsError::InvalidParameterValue(e.to_string()))?;
+                let gm = st
+                    .globals
+                    .get(g)
+                    .ok_or_else(|| RdsError::GlobalNotFound(g.clone()))?;
+                let r = Region::new(region)
+                    .map_err(|e| RdsError::InvalidParameterValue(e.to_string()))?;
                 if gm.db.primary_region() == r {
                     let (_, c) = gm.db.primary();
                     c.add_reader(id, tier).map_err(RdsError::from_cluster)?;
                 } else {
-                    gm.db.add_secondary_instance(&r, id).map_err(RdsError::from_cluster)?;
+                    gm.db
+                        .add_secondary_instance(&r, id)
+                        .map_err(RdsError::from_cluster)?;
                 }
             }
         }
@@ -347,7 +433,10 @@ impl Rds {
     }
 
     fn instance_cluster(&self, region: &str, id: &str) -> Option<String> {
-        self.describe_clusters(region).into_iter().find(|c| c.members.iter().any(|(m, _, _)| m == id)).map(|c| c.id)
+        self.describe_clusters(region)
+            .into_iter()
+            .find(|c| c.members.iter().any(|(m, _, _)| m == id))
+            .map(|c| c.id)
     }
 
     /// DescribeDBInstances for every instance of a region.
@@ -358,11 +447,16 @@ impl Rds {
         for c in clusters {
             let meta = st.clusters.get(&(region.to_string(), c.id.clone()));
             for (name, writer, tier) in &c.members {
-                let (class, created) = meta.and_then(|m| m.classes.get(name).cloned()).unwrap_or_else(|| ("db.r6g.large".into(), c.created));
+                let (class, created) = meta
+                    .and_then(|m| m.classes.get(name).cloned())
+                    .unwrap_or_else(|| ("db.r6g.large".into(), c.created));
                 let dns = meta.map_or("", |m| m.dns_id.as_str());
                 out.push(InstanceView {
                     id: name.clone(),
-                    arn: format!("arn:aws:rds:{region}:{}:db:{name}", self.env.account.as_str()),
+                    arn: format!(
+                        "arn:aws:rds:{region}:{}:db:{name}",
+                        self.env.account.as_str()
+                    ),
                     cluster: c.id.clone(),
                     class,
                     engine: "aurora-postgresql".into(),
@@ -380,7 +474,10 @@ impl Rds {
 
     /// DescribeDBInstances for one instance.
     pub fn describe_instance(&self, region: &str, id: &str) -> Result<InstanceView, RdsError> {
-        self.describe_instances(region).into_iter().find(|i| i.id == id).ok_or_else(|| RdsError::InstanceNotFound(id.to_string()))
+        self.describe_instances(region)
+            .into_iter()
+            .find(|i| i.id == id)
+            .ok_or_else(|| RdsError::InstanceNotFound(id.to_string()))
     }
 
     /// DeleteDBInstance.
@@ -394,14 +491,23 @@ impl Rds {
     }
 
     /// ModifyDBCluster (ServerlessV2ScalingConfiguration, DeletionProtection).
-    pub fn modify_cluster(&self, region: &str, id: &str, serverless: Option<ServerlessConfig>, deletion_protection: Option<bool>) -> Result<ClusterView, RdsError> {
+    pub fn modify_cluster(
+        &self,
+        region: &str,
+        id: &str,
+        serverless: Option<ServerlessConfig>,
+        deletion_protection: Option<bool>,
+    ) -> Result<ClusterView, RdsError> {
         if let Some(s) = serverless {
             s.validate().map_err(RdsError::from_cluster)?;
             let c = self.cluster(region, id)?;
             c.set_serverless(s).map_err(RdsError::from_cluster)?;
         }
         let mut st = self.state.lock();
-        let meta = st.clusters.get_mut(&(region.to_string(), id.to_string())).ok_or_else(|| RdsError::ClusterNotFound(id.to_string()))?;
+        let meta = st
+            .clusters
+            .get_mut(&(region.to_string(), id.to_string()))
+            .ok_or_else(|| RdsError::ClusterNotFound(id.to_string()))?;
         if serverless.is_some() {
             meta.serverless = serverless;
         }
@@ -413,14 +519,22 @@ impl Rds {
     }
 
     /// FailoverDBCluster.
-    pub fn failover_cluster(&self, region: &str, id: &str, target: Option<&str>) -> Result<ClusterView, RdsError> {
+    pub fn failover_cluster(
+        &self,
+        region: &str,
+        id: &str,
+        target: Option<&str>,
+    ) -> Result<ClusterView, RdsError> {
         let c = self.cluster(region, id)?;
         if let Some(t) = target
             && !c.readers().iter().any(|r| r == t)
         {
-            return Err(RdsError::InvalidParameterValue(format!("Invalid TargetDBInstanceIdentifier: {t} is not a reader of DB cluster {id}")));
+            return Err(RdsError::InvalidParameterValue(format!(
+                "Invalid TargetDBInstanceIdentifier: {t} is not a reader of DB cluster {id}"
+            )));
         }
-        c.failover(target).map_err(|e| RdsError::InvalidClusterState(e.to_string()))?;
+        c.failover(target)
+            .map_err(|e| RdsError::InvalidClusterState(e.to_string()))?;
         self.describe_cluster(region, id)
     }
 
@@ -434,28 +548,48 @@ impl Rds {
             return Err(RdsError::InvalidClusterState("This cluster is a part of a global cluster, please remove it from globalcluster first".into()));
         }
         if !view.members.is_empty() {
-            return Err(RdsError::InvalidClusterState("Cluster cannot be deleted, it still contains DB instances in non-deleting state.".into()));
+            return Err(RdsError::InvalidClusterState(
+                "Cluster cannot be deleted, it still contains DB instances in non-deleting state."
+                    .into(),
+            ));
         }
-        self.state.lock().clusters.remove(&(region.to_string(), id.to_string()));
+        self.state
+            .lock()
+            .clusters
+            .remove(&(region.to_string(), id.to_string()));
         view.status = "deleting".into();
         Ok(view)
     }
 
     /// ModifyCurrentDBClusterCapacity: returns (previous, new) capacity.
-    pub fn modify_current_capacity(&self, region: &str, id: &str, capacity: Option<f64>) -> Result<(f64, f64), RdsError> {
+    pub fn modify_current_capacity(
+        &self,
+        region: &str,
+        id: &str,
+        capacity: Option<f64>,
+    ) -> Result<(f64, f64), RdsError> {
         let c = self.cluster(region, id)?;
-        let status = c.serverless_status().ok_or_else(|| RdsError::InvalidClusterState(format!("DB cluster {id} is not a serverless DB cluster")))?;
+        let status = c.serverless_status().ok_or_else(|| {
+            RdsError::InvalidClusterState(format!("DB cluster {id} is not a serverless DB cluster"))
+        })?;
         match capacity {
             None => Ok((status.capacity, status.capacity)),
             Some(cap) => {
-                let prev = c.modify_current_capacity(cap).map_err(RdsError::from_cluster)?;
+                let prev = c
+                    .modify_current_capacity(cap)
+                    .map_err(RdsError::from_cluster)?;
                 Ok((prev, cap))
             }
         }
     }
 
     /// CreateGlobalCluster (from an existing cluster when `source` names one, by ARN).
-    pub fn create_global(&self, id: &str, source: Option<&str>, deletion_protection: bool) -> Result<GlobalView, RdsError> {
+    pub fn create_global(
+        &self,
+        id: &str,
+        source: Option<&str>,
+        deletion_protection: bool,
+    ) -> Result<GlobalView, RdsError> {
         check_id("GlobalClusterIdentifier", id)?;
         let mut st = self.state.lock();
         if st.globals.contains_key(id) {
@@ -466,18 +600,33 @@ impl Rds {
         };
         let (region, cluster_id) = parse_cluster_arn(source)?;
         let key = (region.clone(), cluster_id.clone());
-        let meta = st.clusters.get_mut(&key).ok_or_else(|| RdsError::ClusterNotFound(cluster_id.clone()))?;
+        let meta = st
+            .clusters
+            .get_mut(&key)
+            .ok_or_else(|| RdsError::ClusterNotFound(cluster_id.clone()))?;
         let Backing::Own(c) = &meta.backing else {
-            return Err(RdsError::InvalidClusterState(format!("DB cluster {cluster_id} is already a member of a global cluster")));
+            return Err(RdsError::InvalidClusterState(format!(
+                "DB cluster {cluster_id} is already a member of a global cluster"
+            )));
         };
         if c.writers().is_empty() {
-            return Err(RdsError::InvalidClusterState(format!("DB cluster {cluster_id} has no writer instance")));
+            return Err(RdsError::InvalidClusterState(format!(
+                "DB cluster {cluster_id} has no writer instance"
+            )));
         }
         let r = Region::new(&region).map_err(|e| RdsError::InvalidParameterValue(e.to_string()))?;
         let db = Arc::new(GlobalDatabase::new(id, r, c.clone()));
         meta.backing = Backing::Global(id.to_string());
         let engine_version = meta.engine_version.clone();
-        st.globals.insert(id.to_string(), GlobalMeta { db, engine_version, created: self.env.clock.now(), deletion_protection });
+        st.globals.insert(
+            id.to_string(),
+            GlobalMeta {
+                db,
+                engine_version,
+                created: self.env.clock.now(),
+                deletion_protection,
+            },
+        );
         drop(st);
         self.describe_global(id)
     }
@@ -485,25 +634,42 @@ impl Rds {
     /// DescribeGlobalClusters for one global cluster.
     pub fn describe_global(&self, id: &str) -> Result<GlobalView, RdsError> {
         let st = self.state.lock();
-        let g = st.globals.get(id).ok_or_else(|| RdsError::GlobalNotFound(id.to_string()))?;
+        let g = st
+            .globals
+            .get(id)
+            .ok_or_else(|| RdsError::GlobalNotFound(id.to_string()))?;
         Ok(self.global_view(id, g, &st))
     }
 
     /// DescribeGlobalClusters.
     pub fn describe_globals(&self) -> Vec<GlobalView> {
         let st = self.state.lock();
-        st.globals.iter().map(|(id, g)| self.global_view(id, g, &st)).collect()
+        st.globals
+            .iter()
+            .map(|(id, g)| self.global_view(id, g, &st))
+            .collect()
     }
 
     fn global_view(&self, id: &str, g: &GlobalMeta, st: &State) -> GlobalView {
         let account = self.env.account.as_str();
         let arn_of = |region: &str| -> String {
-            let name = st.clusters.iter().find(|((r, _), m)| r == region && matches!(&m.backing, Backing::Global(x) if x == id)).map(|((_, n), _)| n.clone()).unwrap_or_default();
+            let name = st
+                .clusters
+                .iter()
+                .find(|((r, _), m)| {
+                    r == region && matches!(&m.backing, Backing::Global(x) if x == id)
+                })
+                .map(|((_, n), _)| n.clone())
+                .unwrap_or_default();
             format!("arn:aws:rds:{region}:{account}:cluster:{name}")
         };
         let primary = g.db.primary_region();
         let mut members = vec![(arn_of(primary.as_str()), true)];
-        members.extend(g.db.secondaries().into_iter().map(|(r, _)| (arn_of(r.as_str()), false)));
+        members.extend(
+            g.db.secondaries()
+                .into_iter()
+                .map(|(r, _)| (arn_of(r.as_str()), false)),
+        );
         GlobalView {
             id: id.to_string(),
             arn: format!("arn:aws:rds::{account}:global-cluster:{id}"),
@@ -518,21 +684,37 @@ impl Rds {
     fn member_region(&self, global: &str, arn: &str) -> Result<Region, RdsError> {
         let (region, cluster) = parse_cluster_arn(arn)?;
         let st = self.state.lock();
-        let member = st.clusters.get(&(region.clone(), cluster.clone())).is_some_and(|m| matches!(&m.backing, Backing::Global(g) if g == global));
+        let member = st
+            .clusters
+            .get(&(region.clone(), cluster.clone()))
+            .is_some_and(|m| matches!(&m.backing, Backing::Global(g) if g == global));
         if !member {
-            return Err(RdsError::InvalidParameterValue(format!("{arn} is not a member of global cluster {global}")));
+            return Err(RdsError::InvalidParameterValue(format!(
+                "{arn} is not a member of global cluster {global}"
+            )));
         }
         Region::new(&region).map_err(|e| RdsError::InvalidParameterValue(e.to_string()))
     }
 
     /// FailoverGlobalCluster (AllowDataLoss: detach-and-promote; else a managed switchover).
-    pub fn failover_global(&self, id: &str, target: &str, allow_data_loss: bool) -> Result<GlobalView, RdsError> {
+    pub fn failover_global(
+        &self,
+        id: &str,
+        target: &str,
+        allow_data_loss: bool,
+    ) -> Result<GlobalView, RdsError> {
         let g = self.global(id)?;
         let region = self.member_region(id, target)?;
         if region == g.primary_region() {
-            return Err(RdsError::InvalidParameterValue(format!("{target} is already the primary cluster of global cluster {id}")));
+            return Err(RdsError::InvalidParameterValue(format!(
+                "{target} is already the primary cluster of global cluster {id}"
+            )));
         }
-        let r = if allow_data_loss { g.failover(&region) } else { g.switchover(&region) };
+        let r = if allow_data_loss {
+            g.failover(&region)
+        } else {
+            g.switchover(&region)
+        };
         r.map_err(|e| RdsError::InvalidGlobalState(e.to_string()))?;
         self.describe_global(id)
     }
@@ -549,9 +731,16 @@ impl Rds {
         if region == g.primary_region() {
             return Err(RdsError::InvalidGlobalState("The primary cluster can be removed only when it is the last member of the global cluster".into()));
         }
-        let (cluster, _rpo) = g.remove_secondary(&region).map_err(|e| RdsError::InvalidGlobalState(e.to_string()))?;
+        let (cluster, _rpo) = g
+            .remove_secondary(&region)
+            .map_err(|e| RdsError::InvalidGlobalState(e.to_string()))?;
         let (_, name) = parse_cluster_arn(member)?;
-        if let Some(m) = self.state.lock().clusters.get_mut(&(region.to_string(), name)) {
+        if let Some(m) = self
+            .state
+            .lock()
+            .clusters
+            .get_mut(&(region.to_string(), name))
+        {
             m.backing = Backing::Own(cluster);
         }
         self.describe_global(id)
@@ -569,7 +758,11 @@ impl Rds {
 }
 
 fn members_of(c: &Cluster) -> Vec<(String, bool, u32)> {
-    c.instances().into_iter().filter(|(_, _, s, _)| *s != InstanceState::Failed).map(|(n, role, _, tier)| (n, role == Role::Writer, tier)).collect()
+    c.instances()
+        .into_iter()
+        .filter(|(_, _, s, _)| *s != InstanceState::Failed)
+        .map(|(n, role, _, tier)| (n, role == Role::Writer, tier))
+        .collect()
 }
 
 /// A global cluster as DescribeGlobalClusters shows it.
@@ -595,7 +788,13 @@ pub struct GlobalView {
 pub fn parse_cluster_arn(arn: &str) -> Result<(String, String), RdsError> {
     let parts: Vec<&str> = arn.split(':').collect();
     match parts.as_slice() {
-        ["arn", _, "rds", region, _, "cluster", id] if !region.is_empty() && valid_identifier(id) => Ok((region.to_string(), id.to_string())),
-        _ => Err(RdsError::InvalidParameterValue(format!("Invalid DB cluster ARN: {arn}"))),
+        ["arn", _, "rds", region, _, "cluster", id]
+            if !region.is_empty() && valid_identifier(id) =>
+        {
+            Ok((region.to_string(), id.to_string()))
+        }
+        _ => Err(RdsError::InvalidParameterValue(format!(
+            "Invalid DB cluster ARN: {arn}"
+        ))),
     }
 }

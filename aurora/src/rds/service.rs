@@ -4,7 +4,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use nubis_wire::{Protocol, Request, RequestContext, Response, Service, ServiceDescriptor, parse_form, service_error, xml_response};
+use nubis_wire::{
+    Protocol, Request, RequestContext, Response, Service, ServiceDescriptor, parse_form,
+    service_error, xml_response,
+};
 
 use crate::cluster::serverless::ServerlessConfig;
 
@@ -25,20 +28,41 @@ impl RdsService {
     }
 
     /// Answers one form (the `Action` and its parameters) for `region`.
-    pub fn handle(&self, region: &str, params: &HashMap<String, String>, request_id: &str) -> Result<String, RdsError> {
-        let action = params.get("Action").ok_or(RdsError::MissingParameter("Action"))?;
-        let req = |name: &'static str| params.get(name).cloned().filter(|v| !v.is_empty()).ok_or(RdsError::MissingParameter(name));
+    pub fn handle(
+        &self,
+        region: &str,
+        params: &HashMap<String, String>,
+        request_id: &str,
+    ) -> Result<String, RdsError> {
+        let action = params
+            .get("Action")
+            .ok_or(RdsError::MissingParameter("Action"))?;
+        let req = |name: &'static str| {
+            params
+                .get(name)
+                .cloned()
+                .filter(|v| !v.is_empty())
+                .ok_or(RdsError::MissingParameter(name))
+        };
         let opt = |name: &str| params.get(name).cloned().filter(|v| !v.is_empty());
         let boolean = |name: &str| -> Result<Option<bool>, RdsError> {
             match opt(name).as_deref() {
                 None => Ok(None),
                 Some("true") => Ok(Some(true)),
                 Some("false") => Ok(Some(false)),
-                Some(other) => Err(RdsError::InvalidParameterValue(format!("Invalid boolean value for {name}: {other}"))),
+                Some(other) => Err(RdsError::InvalidParameterValue(format!(
+                    "Invalid boolean value for {name}: {other}"
+                ))),
             }
         };
         let number = |name: &str| -> Result<Option<f64>, RdsError> {
-            opt(name).map(|v| v.parse::<f64>().map_err(|_| RdsError::InvalidParameterValue(format!("Invalid value for {name}: {v}")))).transpose()
+            opt(name)
+                .map(|v| {
+                    v.parse::<f64>().map_err(|_| {
+                        RdsError::InvalidParameterValue(format!("Invalid value for {name}: {v}"))
+                    })
+                })
+                .transpose()
         };
         let serverless = || -> Result<Option<ServerlessConfig>, RdsError> {
             let min = number("ServerlessV2ScalingConfiguration.MinCapacity")?;
@@ -46,8 +70,15 @@ impl RdsService {
             let pause = number("ServerlessV2ScalingConfiguration.SecondsUntilAutoPause")?;
             match (min, max) {
                 (None, None) => Ok(None),
-                (Some(min), Some(max)) => Ok(Some(ServerlessConfig { min_acu: min, max_acu: max, seconds_until_auto_pause: pause.map_or(300, |p| p as u64) })),
-                _ => Err(RdsError::InvalidParameterCombination("ServerlessV2ScalingConfiguration needs both MinCapacity and MaxCapacity".into())),
+                (Some(min), Some(max)) => Ok(Some(ServerlessConfig {
+                    min_acu: min,
+                    max_acu: max,
+                    seconds_until_auto_pause: pause.map_or(300, |p| p as u64),
+                })),
+                _ => Err(RdsError::InvalidParameterCombination(
+                    "ServerlessV2ScalingConfiguration needs both MinCapacity and MaxCapacity"
+                        .into(),
+                )),
             }
         };
         let body = match action.as_str() {
@@ -69,39 +100,77 @@ impl RdsService {
                     Some(id) => vec![self.rds.describe_cluster(region, &id)?],
                     None => self.rds.describe_clusters(region),
                 };
-                format!("<DBClusters>{}</DBClusters>", list.iter().map(xml::cluster).collect::<String>())
+                format!(
+                    "<DBClusters>{}</DBClusters>",
+                    list.iter().map(xml::cluster).collect::<String>()
+                )
             }
             "ModifyDBCluster" => {
                 let id = req("DBClusterIdentifier")?;
-                xml::cluster(&self.rds.modify_cluster(region, &id, serverless()?, boolean("DeletionProtection")?)?)
+                xml::cluster(&self.rds.modify_cluster(
+                    region,
+                    &id,
+                    serverless()?,
+                    boolean("DeletionProtection")?,
+                )?)
             }
             "FailoverDBCluster" => {
                 let id = req("DBClusterIdentifier")?;
-                xml::cluster(&self.rds.failover_cluster(region, &id, opt("TargetDBInstanceIdentifier").as_deref())?)
+                xml::cluster(&self.rds.failover_cluster(
+                    region,
+                    &id,
+                    opt("TargetDBInstanceIdentifier").as_deref(),
+                )?)
             }
-            "DeleteDBCluster" => xml::cluster(&self.rds.delete_cluster(region, &req("DBClusterIdentifier")?)?),
+            "DeleteDBCluster" => xml::cluster(
+                &self
+                    .rds
+                    .delete_cluster(region, &req("DBClusterIdentifier")?)?,
+            ),
             "CreateDBInstance" => {
                 let engine = req("Engine")?;
                 if engine != "aurora-postgresql" {
-                    return Err(RdsError::InvalidParameterValue(format!("Invalid DB engine: {engine}")));
+                    return Err(RdsError::InvalidParameterValue(format!(
+                        "Invalid DB engine: {engine}"
+                    )));
                 }
-                let cluster = opt("DBClusterIdentifier").ok_or_else(|| RdsError::InvalidParameterValue("An Aurora DB instance needs a DBClusterIdentifier".into()))?;
+                let cluster = opt("DBClusterIdentifier").ok_or_else(|| {
+                    RdsError::InvalidParameterValue(
+                        "An Aurora DB instance needs a DBClusterIdentifier".into(),
+                    )
+                })?;
                 let tier = number("PromotionTier")?.map(|t| t as u32);
-                xml::instance(&self.rds.create_instance(region, &req("DBInstanceIdentifier")?, &cluster, &req("DBInstanceClass")?, tier)?)
+                xml::instance(&self.rds.create_instance(
+                    region,
+                    &req("DBInstanceIdentifier")?,
+                    &cluster,
+                    &req("DBInstanceClass")?,
+                    tier,
+                )?)
             }
             "DescribeDBInstances" => {
                 let list = match opt("DBInstanceIdentifier") {
                     Some(id) => vec![self.rds.describe_instance(region, &id)?],
                     None => self.rds.describe_instances(region),
                 };
-                format!("<DBInstances>{}</DBInstances>", list.iter().map(xml::instance).collect::<String>())
+                format!(
+                    "<DBInstances>{}</DBInstances>",
+                    list.iter().map(xml::instance).collect::<String>()
+                )
             }
-            "DeleteDBInstance" => xml::instance(&self.rds.delete_instance(region, &req("DBInstanceIdentifier")?)?),
+            "DeleteDBInstance" => xml::instance(
+                &self
+                    .rds
+                    .delete_instance(region, &req("DBInstanceIdentifier")?)?,
+            ),
             "ModifyCurrentDBClusterCapacity" => {
                 let id = req("DBClusterIdentifier")?;
-                let (prev, now) = self.rds.modify_current_capacity(region, &id, number("Capacity")?)?;
+                let (prev, now) =
+                    self.rds
+                        .modify_current_capacity(region, &id, number("Capacity")?)?;
                 let timeout = opt("SecondsBeforeTimeout").unwrap_or_else(|| "300".into());
-                let action_on_timeout = opt("TimeoutAction").unwrap_or_else(|| "RollbackCapacityChange".into());
+                let action_on_timeout =
+                    opt("TimeoutAction").unwrap_or_else(|| "RollbackCapacityChange".into());
                 format!(
                     "<DBClusterIdentifier>{}</DBClusterIdentifier><PendingCapacity>{}</PendingCapacity><CurrentCapacity>{}</CurrentCapacity><SecondsBeforeTimeout>{}</SecondsBeforeTimeout><TimeoutAction>{}</TimeoutAction>",
                     nubis_wire::xml_escape(&id),
@@ -113,14 +182,21 @@ impl RdsService {
             }
             "CreateGlobalCluster" => {
                 let id = req("GlobalClusterIdentifier")?;
-                xml::global(&self.rds.create_global(&id, opt("SourceDBClusterIdentifier").as_deref(), boolean("DeletionProtection")?.unwrap_or(false))?)
+                xml::global(&self.rds.create_global(
+                    &id,
+                    opt("SourceDBClusterIdentifier").as_deref(),
+                    boolean("DeletionProtection")?.unwrap_or(false),
+                )?)
             }
             "DescribeGlobalClusters" => {
                 let list = match opt("GlobalClusterIdentifier") {
                     Some(id) => vec![self.rds.describe_global(&id)?],
                     None => self.rds.describe_globals(),
                 };
-                format!("<GlobalClusters>{}</GlobalClusters>", list.iter().map(xml::global).collect::<String>())
+                format!(
+                    "<GlobalClusters>{}</GlobalClusters>",
+                    list.iter().map(xml::global).collect::<String>()
+                )
             }
             "FailoverGlobalCluster" => {
                 let id = req("GlobalClusterIdentifier")?;
@@ -130,11 +206,19 @@ impl RdsService {
             }
             "SwitchoverGlobalCluster" => {
                 let id = req("GlobalClusterIdentifier")?;
-                xml::global(&self.rds.switchover_global(&id, &req("TargetDbClusterIdentifier")?)?)
+                xml::global(
+                    &self
+                        .rds
+                        .switchover_global(&id, &req("TargetDbClusterIdentifier")?)?,
+                )
             }
             "RemoveFromGlobalCluster" => {
                 let id = req("GlobalClusterIdentifier")?;
-                xml::global(&self.rds.remove_from_global(&id, &req("DbClusterIdentifier")?)?)
+                xml::global(
+                    &self
+                        .rds
+                        .remove_from_global(&id, &req("DbClusterIdentifier")?)?,
+                )
             }
             other => return Err(RdsError::InvalidAction(other.to_string())),
         };
@@ -144,7 +228,14 @@ impl RdsService {
 
 impl Service for RdsService {
     fn descriptor(&self) -> ServiceDescriptor {
-        ServiceDescriptor { name: "rds", protocol: Protocol::AwsQuery, signing_names: &["rds"], target_prefixes: &[], unsigned_paths: &[], unsigned_fallback: false }
+        ServiceDescriptor {
+            name: "rds",
+            protocol: Protocol::AwsQuery,
+            signing_names: &["rds"],
+            target_prefixes: &[],
+            unsigned_paths: &[],
+            unsigned_fallback: false,
+        }
     }
 
     fn call<'a>(&'a self, ctx: RequestContext, req: Request) -> BoxFuture<'a, Response> {

@@ -23,7 +23,11 @@ fn el(out: &mut String, name: &str, value: &str) {
 }
 
 fn num(v: f64) -> String {
-    if v.fract() == 0.0 { format!("{v:.1}") } else { format!("{v}") }
+    if v.fract() == 0.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v}")
+    }
 }
 
 /// A `<DBCluster>` element.
@@ -45,7 +49,11 @@ pub fn cluster(c: &ClusterView) -> String {
     el(&mut o, "MultiAZ", &(c.members.len() > 1).to_string());
     el(&mut o, "DbClusterResourceId", &c.resource_id);
     el(&mut o, "ClusterCreateTime", &to_rfc3339(c.created));
-    el(&mut o, "DeletionProtection", &c.deletion_protection.to_string());
+    el(
+        &mut o,
+        "DeletionProtection",
+        &c.deletion_protection.to_string(),
+    );
     el(&mut o, "StorageEncrypted", "false");
     el(&mut o, "StorageType", "aurora");
     o.push_str("<AvailabilityZones>");
@@ -66,7 +74,11 @@ pub fn cluster(c: &ClusterView) -> String {
         o.push_str("<ServerlessV2ScalingConfiguration>");
         el(&mut o, "MinCapacity", &num(s.min_acu));
         el(&mut o, "MaxCapacity", &num(s.max_acu));
-        el(&mut o, "SecondsUntilAutoPause", &s.seconds_until_auto_pause.to_string());
+        el(
+            &mut o,
+            "SecondsUntilAutoPause",
+            &s.seconds_until_auto_pause.to_string(),
+        );
         o.push_str("</ServerlessV2ScalingConfiguration>");
     }
     if let Some(cap) = c.capacity {
@@ -105,7 +117,11 @@ pub fn global(g: &GlobalView) -> String {
     el(&mut o, "Engine", "aurora-postgresql");
     el(&mut o, "EngineVersion", &g.engine_version);
     el(&mut o, "StorageEncrypted", "false");
-    el(&mut o, "DeletionProtection", &g.deletion_protection.to_string());
+    el(
+        &mut o,
+        "DeletionProtection",
+        &g.deletion_protection.to_string(),
+    );
     o.push_str("<GlobalClusterMembers>");
     for (arn, writer) in &g.members {
         o.push_str("<GlobalClusterMember>");
