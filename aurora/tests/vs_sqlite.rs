@@ -80,7 +80,7 @@ fn case() -> impl Strategy<Value = Case> {
             .enumerate()
             .map(|(i, (x, y))| (i as i64, x, y))
             .collect(),
-        rows_b: b.into_iter().map(|(k, v)| (k, v)).collect(),
+        rows_b: b.into_iter().collect(),
         query,
     })
 }

@@ -21,12 +21,24 @@ fn volume(config: VolumeConfig) -> (ManualClock, Volume<KvApply>, InstanceId) {
 }
 
 fn record(i: u64) -> PageWrite {
-    PageWrite::new(i % 4096, KvApply::put(&i.to_be_bytes(), b"a value of a few dozen bytes, like a row"))
+    PageWrite::new(
+        i % 4096,
+        KvApply::put(
+            &i.to_be_bytes(),
+            b"a value of a few dozen bytes, like a row",
+        ),
+    )
 }
 
 /// Writes `n` single-record commits in batches of `pipeline`, ticking 1 ms between batches,
 /// then waits until every commit is acknowledged. Returns the commit latencies on the clock.
-fn write_load(clock: &ManualClock, v: &mut Volume<KvApply>, w: InstanceId, n: u64, pipeline: u64) -> Vec<Duration> {
+fn write_load(
+    clock: &ManualClock,
+    v: &mut Volume<KvApply>,
+    w: InstanceId,
+    n: u64,
+    pipeline: u64,
+) -> Vec<Duration> {
     let mut latencies = Vec::with_capacity(n as usize);
     let mut i = 0;
     while i < n {
@@ -36,12 +48,22 @@ fn write_load(clock: &ManualClock, v: &mut Volume<KvApply>, w: InstanceId, n: u6
         }
         clock.advance(Duration::from_millis(1));
         v.tick();
-        latencies.extend(v.take_commit_acks(w).expect("acks").iter().map(|a| a.latency()));
+        latencies.extend(
+            v.take_commit_acks(w)
+                .expect("acks")
+                .iter()
+                .map(|a| a.latency()),
+        );
     }
     while v.pending_commits(w).map(|p| !p.is_empty()).unwrap_or(false) {
         clock.advance(Duration::from_millis(1));
         v.tick();
-        latencies.extend(v.take_commit_acks(w).expect("acks").iter().map(|a| a.latency()));
+        latencies.extend(
+            v.take_commit_acks(w)
+                .expect("acks")
+                .iter()
+                .map(|a| a.latency()),
+        );
     }
     latencies
 }
@@ -54,9 +76,11 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn report_clock_figures() {
-    for (label, pipeline, fail_az) in
-        [("idle, one commit at a time", 1, false), ("1000 commits per ms", 1000, false), ("one zone down", 1, true)]
-    {
+    for (label, pipeline, fail_az) in [
+        ("idle, one commit at a time", 1, false),
+        ("1000 commits per ms", 1000, false),
+        ("one zone down", 1, true),
+    ] {
         let (clock, mut v, w) = volume(VolumeConfig::default());
         if fail_az {
             v.fail_az(1).expect("az");

@@ -35,17 +35,35 @@ fn median(mut v: Vec<f64>) -> f64 {
 #[allow(clippy::disallowed_methods)]
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let edges: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(1_000_000);
-    let dir = args.get(2).cloned().unwrap_or_else(|| "/tmp/neptune-power-law".into());
-    let bench: Option<usize> = args.iter().position(|a| a == "--bench").and_then(|i| args.get(i + 1)).and_then(|s| s.parse().ok());
+    let edges: usize = args
+        .get(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = args
+        .get(2)
+        .cloned()
+        .unwrap_or_else(|| "/tmp/neptune-power-law".into());
+    let bench: Option<usize> = args
+        .iter()
+        .position(|a| a == "--bench")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|s| s.parse().ok());
     let spec = PowerLaw { edges, seed: 42 };
     let (v, e) = spec.csv();
-    if std::fs::create_dir_all(&dir).is_err() || std::fs::write(format!("{dir}/vertices.csv"), &v).is_err() || std::fs::write(format!("{dir}/edges.csv"), &e).is_err() {
+    if std::fs::create_dir_all(&dir).is_err()
+        || std::fs::write(format!("{dir}/vertices.csv"), &v).is_err()
+        || std::fs::write(format!("{dir}/edges.csv"), &e).is_err()
+    {
         eprintln!("cannot write to {dir}");
         std::process::exit(1);
     }
     let Some(n) = bench else { return };
-    let req = LoadRequest { source: "s3://bench/".into(), format: "csv".into(), fail_on_error: true, update_single_cardinality_properties: false };
+    let req = LoadRequest {
+        source: "s3://bench/".into(),
+        format: "csv".into(),
+        fail_on_error: true,
+        update_single_cardinality_properties: false,
+    };
     let t = Instant::now();
     let mut g = Graph::new();
     load_csv(&mut g, v.as_bytes(), "vertices.csv", &req);
@@ -70,7 +88,10 @@ fn main() {
     for (name, q) in [
         ("hop1", "g.V('{}').out('knows').count()"),
         ("hop2", "g.V('{}').out('knows').out('knows').count()"),
-        ("hop3_filtered", "g.V('{}').out('knows').has('age', gt(40)).out('knows').out('created').count()"),
+        (
+            "hop3_filtered",
+            "g.V('{}').out('knows').has('age', gt(40)).out('knows').out('created').count()",
+        ),
     ] {
         let mut times = Vec::new();
         let mut total = 0i64;

@@ -193,10 +193,19 @@ impl RdsService {
                     Some(id) => vec![self.rds.describe_global(&id)?],
                     None => self.rds.describe_globals(),
                 };
-                format!(
-                    "<GlobalClusters>{}</GlobalClusters>",
-                    list.iter().map(xml::global).collect::<String>()
-                )
+                // RDS names each entry of `GlobalClusterList` `<GlobalClusterMember>`.
+                let entries: String = list
+                    .iter()
+                    .map(|g| {
+                        let one = xml::global(g);
+                        let inner = one
+                            .strip_prefix("<GlobalCluster>")
+                            .and_then(|r| r.strip_suffix("</GlobalCluster>"))
+                            .unwrap_or(&one);
+                        format!("<GlobalClusterMember>{inner}</GlobalClusterMember>")
+                    })
+                    .collect();
+                format!("<GlobalClusters>{entries}</GlobalClusters>")
             }
             "FailoverGlobalCluster" => {
                 let id = req("GlobalClusterIdentifier")?;

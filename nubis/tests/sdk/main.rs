@@ -13,5 +13,7 @@ mod lambda;
 mod links;
 #[cfg(feature = "neptune")]
 mod neptune;
+#[cfg(feature = "aurora")]
+mod rds;
 #[cfg(feature = "s3")]
 mod s3;
