@@ -80,7 +80,7 @@ fn body_for(op: &str, i: u64) -> (&'static str, String) {
             let item = format!(r#"{},"name":{{"S":"a reasonably sized attribute value"}},"count":{{"N":"{i}"}}}}"#, &k[..k.len() - 1]);
             ("PutItem", format!(r#"{{"TableName":"{TABLE}","Item":{item}}}"#))
         }
-        "get" => ("GetItem", format!(r#"{{"TableName":"{TABLE}","Key":{}}}"#, key(i % 10_000))),
+        "get" => ("GetItem", format!(r#"{{"TableName":"{TABLE}","Key":{}}}"#, key(i % 2_000))),
         _ => (
             "Query",
             format!(
@@ -114,14 +114,36 @@ fn setup(port: u16) {
     );
     // Let peers that create tables asynchronously (dynalite) finish.
     std::thread::sleep(Duration::from_millis(1500));
-    let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    let mut w = s.try_clone().expect("clone");
-    let mut r = BufReader::new(s);
-    let mut b = Vec::new();
-    for i in 0..10_000u64 {
+    let mut conn = Conn::open(port);
+    for i in 0..2_000u64 {
         let (op, body) = body_for("put", i);
-        w.write_all(&request(port, op, &body)).expect("write");
-        read_response(&mut r, &mut b).expect("read");
+        if conn.call(port, op, &body).is_none() {
+            conn = Conn::open(port);
+            conn.call(port, op, &body);
+        }
+    }
+}
+
+/// One keep-alive connection; peers that close after each response (moto's development
+/// server) get a new one per request.
+struct Conn {
+    w: TcpStream,
+    r: BufReader<TcpStream>,
+    body: Vec<u8>,
+}
+
+impl Conn {
+    fn open(port: u16) -> Conn {
+        let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        s.set_nodelay(true).ok();
+        let w = s.try_clone().expect("clone");
+        Conn { w, r: BufReader::new(s), body: Vec::new() }
+    }
+
+    /// Sends one request; `None` if the connection failed.
+    fn call(&mut self, port: u16, op: &str, body: &str) -> Option<u16> {
+        self.w.write_all(&request(port, op, body)).ok()?;
+        read_response(&mut self.r, &mut self.body).ok().filter(|s| *s != 0)
     }
 }
 
@@ -134,26 +156,19 @@ fn run(port: u16, op: &str, conns: usize, secs: u64) -> f64 {
         .map(|t| {
             let (stop, done, errors, op) = (stop.clone(), done.clone(), errors.clone(), op.to_owned());
             std::thread::spawn(move || {
-                let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-                s.set_nodelay(true).ok();
-                let mut w = s.try_clone().expect("clone");
-                let mut r = BufReader::new(s);
-                let mut b = Vec::new();
+                let mut conn = Conn::open(port);
                 let mut i = (t as u64) * 7_777_777;
                 while !stop.load(Ordering::Relaxed) {
                     i = i.wrapping_add(7919);
                     let (name, body) = body_for(&op, i);
-                    if w.write_all(&request(port, name, &body)).is_err() {
-                        break;
-                    }
-                    match read_response(&mut r, &mut b) {
-                        Ok(200) => {
+                    match conn.call(port, name, &body) {
+                        Some(200) => {
                             done.fetch_add(1, Ordering::Relaxed);
                         }
-                        Ok(_) => {
+                        Some(_) => {
                             errors.fetch_add(1, Ordering::Relaxed);
                         }
-                        Err(_) => break,
+                        None => conn = Conn::open(port),
                     }
                 }
             })
