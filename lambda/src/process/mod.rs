@@ -444,10 +444,24 @@ impl ProcessEnv {
                 RunOutcome::Timeout
             }
         };
-        // Give the output readers a turn, so lines printed before the response are attributed
-        // to this invocation.
+        // Lines the function printed before it answered are already in the pipe, but the reader
+        // tasks may not have run yet (a loaded machine delays them). Wait, briefly and boundedly,
+        // until the captured output stops growing, so they are attributed to this invocation.
+        // This waits on the pipe, not on simulated time, so it uses Tokio's timer, not the Clock.
         tokio::task::yield_now().await;
-        tokio::task::yield_now().await;
+        let mut quiet = 0;
+        for _ in 0..20 {
+            let before = self.output.lock().len();
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            quiet = if self.output.lock().len() == before {
+                quiet + 1
+            } else {
+                0
+            };
+            if quiet == 2 {
+                break;
+            }
+        }
         let mem = self.pid.and_then(peak_mb);
         (outcome, mem)
     }
