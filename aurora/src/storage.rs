@@ -259,11 +259,19 @@ impl MemoryStorage {
                 xid,
                 cid,
             } => {
+                // The newest version not created by a rolled-back transaction: a rolled-back
+                // UPDATE leaves its (never visible) version on top of the chain. Abort records
+                // precede this one in the log, so replay picks the same version.
+                let clog = &self.clog;
                 if let Some(v) = self
                     .tables
                     .get_mut(table)
                     .and_then(|t| t.chains.get_mut(*row as usize))
-                    .and_then(|c| c.last_mut())
+                    .and_then(|c| {
+                        c.iter_mut().rev().find(|v| {
+                            !matches!(clog.get(v.xmin as usize), Some(XidStatus::Aborted))
+                        })
+                    })
                 {
                     v.xmax = *xid;
                     v.cmax = *cid;

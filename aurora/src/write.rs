@@ -157,7 +157,11 @@ pub fn unique_conflict(
                 continue;
             }
             if w.isolation == Isolation::Serializable
-                && let Some(v) = st.storage.chain(table.id, rid).and_then(|c| c.last())
+                && let Some(v) = st.storage.chain(table.id, rid).and_then(|c| {
+                    c.iter()
+                        .rev()
+                        .find(|v| st.storage.status(v.xmin) != XidStatus::Aborted)
+                })
                 && matches!(st.storage.status(v.xmin), XidStatus::Committed(c) if c > w.snapshot.csn)
             {
                 return Err(AuroraError::SerializationFailure {
@@ -317,10 +321,16 @@ fn lock_row(st: &DbState, w: &Writer, table: &Table, rid: RowId) -> Result<Outco
         .storage
         .chain(table.id, rid)
         .ok_or_else(|| AuroraError::sql("XX000", "row vanished"))?;
-    let Some(latest) = chain.last() else {
+    let storage = st.storage.as_ref();
+    // Versions created by rolled-back transactions never existed: lock against the newest
+    // version that was not (a rolled-back UPDATE leaves its new version on top of the chain).
+    let Some(latest) = chain
+        .iter()
+        .rev()
+        .find(|v| storage.status(v.xmin) != XidStatus::Aborted)
+    else {
         return Err(AuroraError::sql("XX000", "row vanished"));
     };
-    let storage = st.storage.as_ref();
     // A newer version than ours exists, or ours is being deleted.
     if let XidStatus::InProgress { top } = storage.status(latest.xmin) {
         if top == w.top && !w.snapshot.sees(storage, latest) {
