@@ -270,36 +270,14 @@ impl RegionDb {
         let mut s = Shape::new();
         s.table_name("tableName", &input.table_name);
         s.required("item", &input.item);
-        s.one_of("returnValues", &input.return_values, v::RETURN_VALUES);
-        s.one_of(
-            "returnConsumedCapacity",
+        check_put_or_delete(
+            s,
+            &input.return_values,
             &input.return_consumed_capacity,
-            v::RETURN_CONSUMED,
-        );
-        s.one_of(
-            "returnItemCollectionMetrics",
             &input.return_item_collection_metrics,
-            v::RETURN_METRICS,
-        );
-        s.one_of(
-            "returnValuesOnConditionCheckFailure",
             &input.return_values_on_condition_check_failure,
-            v::RETURN_ON_FAILURE,
-        );
-        s.one_of(
-            "conditionalOperator",
             &input.conditional_operator,
-            v::CONDITIONAL_OPERATORS,
-        );
-        s.finish()?;
-        if !matches!(
-            input.return_values.as_deref(),
-            None | Some("NONE") | Some("ALL_OLD")
-        ) {
-            return Err(Error::validation(
-                "ReturnValues can only be ALL_OLD or NONE",
-            ));
-        }
+        )?;
         let cond = self
             .write_condition(
                 &input.condition_expression,
@@ -398,36 +376,14 @@ impl RegionDb {
         let mut s = Shape::new();
         s.table_name("tableName", &input.table_name);
         s.required("key", &input.key);
-        s.one_of("returnValues", &input.return_values, v::RETURN_VALUES);
-        s.one_of(
-            "returnConsumedCapacity",
+        check_put_or_delete(
+            s,
+            &input.return_values,
             &input.return_consumed_capacity,
-            v::RETURN_CONSUMED,
-        );
-        s.one_of(
-            "returnItemCollectionMetrics",
             &input.return_item_collection_metrics,
-            v::RETURN_METRICS,
-        );
-        s.one_of(
-            "returnValuesOnConditionCheckFailure",
             &input.return_values_on_condition_check_failure,
-            v::RETURN_ON_FAILURE,
-        );
-        s.one_of(
-            "conditionalOperator",
             &input.conditional_operator,
-            v::CONDITIONAL_OPERATORS,
-        );
-        s.finish()?;
-        if !matches!(
-            input.return_values.as_deref(),
-            None | Some("NONE") | Some("ALL_OLD")
-        ) {
-            return Err(Error::validation(
-                "ReturnValues can only be ALL_OLD or NONE",
-            ));
-        }
+        )?;
         let cond = self
             .write_condition(
                 &input.condition_expression,
@@ -605,4 +561,47 @@ pub fn updated_paths(update: &Update) -> Vec<Path> {
             }
         })
         .collect()
+}
+
+/// The parameter checks PutItem and DeleteItem share, after their own required member: the
+/// enumerated options, then ReturnValues limited to `NONE` / `ALL_OLD`.
+fn check_put_or_delete(
+    mut s: Shape,
+    return_values: &Option<String>,
+    return_consumed_capacity: &Option<String>,
+    return_item_collection_metrics: &Option<String>,
+    return_values_on_condition_check_failure: &Option<String>,
+    conditional_operator: &Option<String>,
+) -> Result<()> {
+    s.one_of("returnValues", return_values, v::RETURN_VALUES);
+    s.one_of(
+        "returnConsumedCapacity",
+        return_consumed_capacity,
+        v::RETURN_CONSUMED,
+    );
+    s.one_of(
+        "returnItemCollectionMetrics",
+        return_item_collection_metrics,
+        v::RETURN_METRICS,
+    );
+    s.one_of(
+        "returnValuesOnConditionCheckFailure",
+        return_values_on_condition_check_failure,
+        v::RETURN_ON_FAILURE,
+    );
+    s.one_of(
+        "conditionalOperator",
+        conditional_operator,
+        v::CONDITIONAL_OPERATORS,
+    );
+    s.finish()?;
+    if !matches!(
+        return_values.as_deref(),
+        None | Some("NONE") | Some("ALL_OLD")
+    ) {
+        return Err(Error::validation(
+            "ReturnValues can only be ALL_OLD or NONE",
+        ));
+    }
+    Ok(())
 }
