@@ -6,6 +6,8 @@
 mod aurora;
 #[cfg(feature = "dynamo")]
 mod dynamo;
+#[cfg(feature = "dynamo")]
+mod dynamo_global;
 mod endpoint;
 #[cfg(feature = "lambda")]
 mod lambda;
@@ -13,6 +15,8 @@ mod lambda;
 mod links;
 #[cfg(feature = "neptune")]
 mod neptune;
+#[cfg(feature = "aurora")]
+mod pgwire;
 #[cfg(feature = "aurora")]
 mod rds;
 #[cfg(feature = "s3")]

@@ -1,0 +1,1 @@
+//! DynamoDB Global Tables and backups across regions through aws-sdk-dynamodb.

@@ -1,0 +1,1 @@
+//! The PostgreSQL wire protocol of Aurora clusters, driven by tokio-postgres.
