@@ -504,6 +504,7 @@ impl RegionDb {
             stream: None,
             ttl: Default::default(),
             pitr: None,
+            versions: Default::default(),
         };
         let entries: Vec<_> = st
             .items

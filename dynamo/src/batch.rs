@@ -104,12 +104,13 @@ impl RegionDb {
             let mut usage = Usage::read(0.0);
             let mut found = Vec::new();
             let mut unprocessed = Vec::new();
+            let view = st.read_items(|| self.now_ms(), consistent);
             for (key, raw) in keys {
                 if bytes >= MAX_BATCH_GET_BYTES {
                     unprocessed.push(raw.clone());
                     continue;
                 }
-                let item = st.items.get(&key);
+                let item = view.get(&key);
                 usage.table +=
                     capacity::read_units(item.map_or(0, |s| s.size as usize), consistent);
                 if let Some(s) = item {

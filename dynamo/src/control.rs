@@ -432,6 +432,7 @@ impl RegionDb {
             stream,
             ttl: Default::default(),
             pitr: None,
+            versions: Default::default(),
         };
         let mut desc = describe(&state);
         desc.table_status = "CREATING".to_owned();

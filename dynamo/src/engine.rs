@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use nubis_core::{Env, Region};
 use parking_lot::{Mutex, RwLock};
 
+use crate::consistency::{EngineLag, Lag};
 use crate::error::{Error, Result};
 use crate::streams::StreamLog;
 use crate::table::TableState;
@@ -25,6 +26,8 @@ pub struct Config {
     /// DynamoDB's 300-second burst allowance) fail with `ProvisionedThroughputExceededException`.
     /// Off by default, as most tests do not want throttling.
     pub enforce_throughput: bool,
+    /// The engine-wide consistency lag at start (none by default; see [`crate::consistency`]).
+    pub consistency: crate::consistency::Lag,
 }
 
 /// The DynamoDB engine: all regions.
@@ -37,6 +40,7 @@ pub struct Dynamo {
 struct Inner {
     env: Env,
     config: Config,
+    lag: Arc<EngineLag>,
     regions: RwLock<HashMap<Region, Arc<RegionDb>>>,
 }
 
@@ -91,6 +95,8 @@ pub struct RegionDb {
     pub backups: RwLock<std::collections::BTreeMap<String, crate::backup::Backup>>,
     /// Deleted tables that had PITR on, restorable for their recovery period.
     pub deleted: RwLock<Vec<crate::backup::DeletedTable>>,
+    /// The engine-wide consistency lag (shared by every region).
+    pub lag: Arc<EngineLag>,
 }
 
 impl Dynamo {
@@ -104,6 +110,7 @@ impl Dynamo {
         Dynamo {
             inner: Arc::new(Inner {
                 env: env.for_engine("dynamodb"),
+                lag: Arc::new(EngineLag::new(config.consistency)),
                 config,
                 regions: RwLock::new(HashMap::new()),
             }),
@@ -131,8 +138,15 @@ impl Dynamo {
                 tokens: Mutex::new(HashMap::new()),
                 backups: RwLock::new(Default::default()),
                 deleted: RwLock::new(Vec::new()),
+                lag: Arc::clone(&self.inner.lag),
             })
         }))
+    }
+
+    /// Sets the engine-wide consistency lag (every region; tables with their own setting keep
+    /// it). See [`crate::consistency`].
+    pub fn set_consistency_lag(&self, lag: Lag) {
+        self.inner.lag.set(lag);
     }
 
     /// Forgets every region's tables.
@@ -162,6 +176,7 @@ impl RegionDb {
             .cloned()
             .ok_or_else(Error::table_not_found)?;
         self.sweep(&t);
+        self.follow_lag(&t);
         Ok(t)
     }
 
@@ -174,6 +189,7 @@ impl RegionDb {
             .cloned()
             .ok_or_else(|| Error::table_not_found_named(name))?;
         self.sweep(&t);
+        self.follow_lag(&t);
         Ok(t)
     }
 
@@ -190,6 +206,34 @@ impl RegionDb {
         let mut s = t.state.write();
         s.expire(now);
         t.refresh_due(&s);
+    }
+
+    /// Brings a table without its own lag setting up to date with the engine-wide one.
+    fn follow_lag(&self, t: &Table) {
+        let (lag, generation) = self.lag.get();
+        if generation == 0 {
+            return;
+        }
+        let current = |st: &TableState| {
+            st.versions.table_lag.is_some() || st.versions.generation() == generation
+        };
+        if current(&t.state.read()) {
+            return;
+        }
+        let mut st = t.state.write();
+        if !current(&st) {
+            st.set_lag(lag, generation);
+        }
+    }
+
+    /// Sets one table's consistency lag (`None`: follow the engine-wide setting again).
+    pub fn set_table_consistency_lag(&self, table: &str, lag: Option<Lag>) -> Result<()> {
+        let t = self.table_named(table)?;
+        let mut st = t.state.write();
+        st.versions.table_lag = lag;
+        let (engine, generation) = self.lag.get();
+        st.set_lag(lag.unwrap_or(engine), generation);
+        Ok(())
     }
 
     /// Table names, sorted.

@@ -238,8 +238,11 @@ impl RegionDb {
             .def
             .schema
             .key_of_key(input.key.as_ref().unwrap_or(&EMPTY))?;
-        let found = st.items.get(&key).cloned();
         let consistent = input.consistent_read.unwrap_or(false);
+        let found = st
+            .read_items(|| self.now_ms(), consistent)
+            .get(&key)
+            .cloned();
         let usage = Usage::read(capacity::read_units(
             found.as_ref().map_or(0, |s| s.size as usize),
             consistent,

@@ -4,6 +4,7 @@ pub mod api;
 pub mod backup;
 pub mod batch;
 pub mod capacity;
+pub mod consistency;
 pub mod control;
 pub mod engine;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod transact;
 pub mod validate;
 pub mod value;
 
+pub use consistency::Lag;
 pub use engine::{Config, Dynamo, RegionDb};
 pub use error::Error;
 pub use value::{AttributeValue, Item};

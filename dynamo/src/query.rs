@@ -18,9 +18,10 @@ use crate::key::{IKey, PKey, Schema, Sk};
 use crate::keycond::{analyse, sk_bounds, sk_matches};
 use crate::legacy;
 use crate::model_data::{QueryInput, QueryOutput, ScanInput};
-use crate::table::{IndexState, ProjKind, TableState};
+use crate::table::{IndexState, ProjKind, Stored, TableState};
 use crate::validate::{self as v, Shape};
 use crate::value::{Item, item_size};
+use imbl::OrdMap;
 
 /// The most bytes one page reads.
 pub const PAGE_BYTES: usize = 1024 * 1024;
@@ -120,24 +121,27 @@ fn collect(iter: impl Iterator<Item = Candidate>, limit: usize) -> Page {
 
 fn table_candidates<'a>(
     st: &'a TableState,
+    items: &'a OrdMap<PKey, Stored>,
     lo: Bound<PKey>,
     hi: Bound<PKey>,
     forward: bool,
 ) -> Box<dyn Iterator<Item = Candidate> + 'a> {
-    let map = |(k, s): (&PKey, &crate::table::Stored)| Candidate {
+    let map = |(k, s): (&PKey, &Stored)| Candidate {
         item: Arc::clone(&s.item),
         size: s.size as usize,
         lek: k.to_item(&st.def.schema),
     };
     if forward {
-        Box::new(st.items.range((lo, hi)).map(map))
+        Box::new(items.range((lo, hi)).map(map))
     } else {
-        Box::new(st.items.range((lo, hi)).rev().map(map))
+        Box::new(items.range((lo, hi)).rev().map(map))
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn index_candidates<'a>(
     st: &'a TableState,
+    view: (&'a OrdMap<IKey, Arc<Item>>, &'a OrdMap<PKey, Stored>),
     ix: &'a IndexState,
     lo: Bound<IKey>,
     hi: Bound<IKey>,
@@ -148,7 +152,7 @@ fn index_candidates<'a>(
     let map = move |(k, item): (&IKey, &Arc<Item>)| {
         let lek = lek_for(st, &src, &k.base, item);
         let full = if fetch_base {
-            st.items.get(&k.base).map(|s| Arc::clone(&s.item))
+            view.1.get(&k.base).map(|s| Arc::clone(&s.item))
         } else {
             None
         };
@@ -160,9 +164,9 @@ fn index_candidates<'a>(
         }
     };
     if forward {
-        Box::new(ix.map.range((lo, hi)).map(map))
+        Box::new(view.0.range((lo, hi)).map(map))
     } else {
-        Box::new(ix.map.range((lo, hi)).rev().map(map))
+        Box::new(view.0.range((lo, hi)).rev().map(map))
     }
 }
 
@@ -393,8 +397,14 @@ impl RegionDb {
                 let r = kc.range.clone();
                 let tsch = st.def.schema.clone();
                 collect(
-                    table_candidates(&st, lo, hi, forward)
-                        .take_while(move |c| sk_matches(&r, &sk_of(&c.lek, &tsch))),
+                    table_candidates(
+                        &st,
+                        st.read_items(|| self.now_ms(), consistent),
+                        lo,
+                        hi,
+                        forward,
+                    )
+                    .take_while(move |c| sk_matches(&r, &sk_of(&c.lek, &tsch))),
                     limit,
                 )
             }
@@ -439,8 +449,16 @@ impl RegionDb {
                 let r = kc.range.clone();
                 let isch = ix.def.schema.clone();
                 collect(
-                    index_candidates(&st, ix, lo, hi, forward, fetch)
-                        .take_while(move |c| sk_matches(&r, &sk_of(&c.lek, &isch))),
+                    index_candidates(
+                        &st,
+                        lagged(self, &st, ix, consistent),
+                        ix,
+                        lo,
+                        hi,
+                        forward,
+                        fetch,
+                    )
+                    .take_while(move |c| sk_matches(&r, &sk_of(&c.lek, &isch))),
                     limit,
                 )
             }
@@ -564,7 +582,13 @@ impl RegionDb {
                     lo = Bound::Excluded(start);
                 }
                 collect(
-                    table_candidates(&st, lo, Bound::Included(PKey::highest(h_hi)), true),
+                    table_candidates(
+                        &st,
+                        st.read_items(|| self.now_ms(), consistent),
+                        lo,
+                        Bound::Included(PKey::highest(h_hi)),
+                        true,
+                    ),
                     limit,
                 )
             }
@@ -594,7 +618,15 @@ impl RegionDb {
                     && input.select.as_deref() == Some("ALL_ATTRIBUTES")
                     && ix.def.proj != ProjKind::All;
                 collect(
-                    index_candidates(&st, ix, lo, Bound::Included(edge(h_hi, true)), true, fetch),
+                    index_candidates(
+                        &st,
+                        lagged(self, &st, ix, consistent),
+                        ix,
+                        lo,
+                        Bound::Included(edge(h_hi, true)),
+                        true,
+                        fetch,
+                    ),
                     limit,
                 )
             }
@@ -613,6 +645,20 @@ impl RegionDb {
         self.charge(&t, &st, &usage)?;
         Ok(out)
     }
+}
+
+/// What a read of index `ix` sees (its entries and, for fetches from an LSI, the table's items)
+/// under the consistency lag.
+fn lagged<'a>(
+    db: &RegionDb,
+    st: &'a TableState,
+    ix: &'a IndexState,
+    consistent: bool,
+) -> (&'a OrdMap<IKey, Arc<Item>>, &'a OrdMap<PKey, Stored>) {
+    (
+        st.read_index(ix, || db.now_ms(), consistent),
+        st.read_items(|| db.now_ms(), consistent),
+    )
 }
 
 fn sk_of(key_item: &Item, schema: &Schema) -> Sk {

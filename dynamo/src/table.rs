@@ -142,6 +142,8 @@ pub struct TableState {
     pub ttl: BTreeSet<(i64, PKey)>,
     /// Point-in-time recovery history, when PITR is on.
     pub pitr: Option<Pitr>,
+    /// The consistency lag in force and the versions lagged reads see.
+    pub versions: crate::consistency::Versions,
 }
 
 /// A table's data at one instant: O(1) to take (the maps share structure).
@@ -342,6 +344,7 @@ impl TableState {
         if let Some(p) = &mut self.pitr {
             p.record(now_ms, &self.items, self.bytes);
         }
+        self.record_version(now_ms);
         old
     }
 
