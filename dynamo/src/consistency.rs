@@ -135,6 +135,16 @@ impl Versions {
         self.lag
     }
 
+    /// How many versions are kept.
+    pub fn len(&self) -> usize {
+        self.history.len()
+    }
+
+    /// Whether no version is kept (no lag in force).
+    pub fn is_empty(&self) -> bool {
+        self.history.is_empty()
+    }
+
     /// The engine-wide generation this table last followed.
     pub fn generation(&self) -> u64 {
         self.generation
