@@ -209,7 +209,7 @@ impl RegionDb {
                             "Provided list of item keys contains duplicates",
                         ));
                     }
-                    planned.push(p);
+                    planned.push((p.0, p.1, r));
                 }
             }
             tables.push((name.clone(), t, planned));
@@ -220,7 +220,15 @@ impl RegionDb {
         for (name, t, planned) in tables {
             let mut st = t.state.write();
             let mut usage = Usage::write(0.0);
-            for (key, new) in planned {
+            for (key, new, raw) in planned {
+                if t.intents.is_held(&key) {
+                    // Held by an in-flight transaction: left for the caller to retry.
+                    out.unprocessed_items
+                        .entry(name.clone())
+                        .or_default()
+                        .push(raw.clone());
+                    continue;
+                }
                 // Re-check index keys under the lock: the table may have gained an index.
                 let new = match new {
                     Some((stored, _)) => {

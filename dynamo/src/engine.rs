@@ -53,6 +53,8 @@ pub struct Table {
     pub ttl_due: AtomicI64,
     /// Provisioned-throughput buckets (read, write), when enforced.
     pub buckets: Mutex<crate::capacity::Buckets>,
+    /// Items held by in-flight transactions.
+    pub intents: crate::intents::Intents,
 }
 
 impl Table {
@@ -63,6 +65,7 @@ impl Table {
             state: RwLock::new(state),
             ttl_due: AtomicI64::new(due),
             buckets: Mutex::new(Default::default()),
+            intents: Default::default(),
         })
     }
 
@@ -196,7 +199,9 @@ impl RegionDb {
     /// Runs TTL expiry if due.
     pub fn sweep(&self, t: &Table) {
         let due = t.ttl_due.load(Ordering::Relaxed);
-        if due == i64::MAX {
+        // TTL deletes are not time-critical (AWS takes up to days): while a transaction holds
+        // items, expiry waits for the next access rather than deleting a held item.
+        if due == i64::MAX || !t.intents.is_empty() {
             return;
         }
         let now = self.now_ms();

@@ -301,6 +301,9 @@ impl RegionDb {
         let item = Arc::new(input.item.unwrap_or_default());
         let mut st = t.state.write();
         let (key, stored, prepared) = plan_put(&st, item)?;
+        if t.intents.is_held(&key) {
+            return Err(Error::TransactionConflict);
+        }
         let old = st.items.get(&key).cloned();
         check_condition(cond.as_ref(), old.as_ref(), &ctx, return_old_on_fail)?;
         let usage = write_usage(
@@ -407,6 +410,9 @@ impl RegionDb {
             .def
             .schema
             .key_of_key(input.key.as_ref().unwrap_or(&EMPTY))?;
+        if t.intents.is_held(&key) {
+            return Err(Error::TransactionConflict);
+        }
         let old = st.items.get(&key).cloned();
         check_condition(
             cond.as_ref(),
@@ -503,6 +509,9 @@ impl RegionDb {
             .def
             .schema
             .key_of_key(input.key.as_ref().unwrap_or(&EMPTY))?;
+        if t.intents.is_held(&key) {
+            return Err(Error::TransactionConflict);
+        }
         let old = st.items.get(&key).cloned();
         check_condition(
             cond.as_ref(),

@@ -358,7 +358,7 @@ shape! {
 shape! {
     /// `BatchWriteItem` output.
     pub struct BatchWriteItemOutput {
-        /// Writes not done (none: the engine does them all).
+        /// Writes not done: those on items an in-flight transaction holds.
         pub unprocessed_items: HashMap<String, Vec<WriteRequest>>,
         /// Metrics.
         pub item_collection_metrics: Option<HashMap<String, Vec<ItemCollectionMetrics>>>,

@@ -1,12 +1,15 @@
 //! TransactWriteItems and TransactGetItems.
 //!
-//! A write transaction validates every action, locks every table it touches (in name order, so
-//! concurrent transactions cannot deadlock), evaluates every condition, and only then applies
-//! every change — or, if any action fails, applies none and answers
-//! `TransactionCanceledException` with one reason per action, in request order. Because the
-//! whole transaction runs under those locks, two transactions on the same items serialize rather
-//! than interleave: `TransactionConflictException` cannot arise in one process, which is the
-//! outcome AWS's retries converge to. `ClientRequestToken` makes a request idempotent for ten
+//! A write transaction runs in two phases. Prepare: it validates every action, locks every table
+//! it touches (in name order, so concurrent transactions cannot deadlock), evaluates every
+//! condition and computes every new item — or, if any action fails, answers
+//! `TransactionCanceledException` with one reason per action, in request order — then records an
+//! intent on each of its items ([`crate::intents`]) and releases the locks. Commit: it re-takes
+//! the locks, applies every change and drops the intents. In between the transaction is in flight
+//! and other requests on other threads see it as on AWS: a PutItem/UpdateItem/DeleteItem of a held
+//! item gets `TransactionConflictException`, another transaction including it is cancelled with
+//! reason `TransactionConflict`, reads see the last committed state. Because the held items cannot
+//! change in flight, what was checked at prepare still holds at commit. `ClientRequestToken` makes a request idempotent for ten
 //! minutes on the engine clock: a repeat with the same parameters succeeds without writing again,
 //! one with different parameters is `IdempotentParameterMismatchException`.
 
@@ -38,8 +41,162 @@ enum Kind {
     Update,
 }
 
-/// A planned change: table, key, new item (or deletion), and whether it writes at all.
-type Plan = (String, PKey, Option<(Stored, Prepared)>, bool);
+/// A planned change.
+struct Plan {
+    /// The action's position in the request.
+    action: usize,
+    /// The table.
+    table: String,
+    /// The item's key.
+    key: PKey,
+    /// The new item, or `None` for a deletion (or a condition check).
+    new: Option<(Stored, Prepared)>,
+    /// Whether it writes at all (not a condition check).
+    write: bool,
+}
+
+/// A TransactWriteItems between prepare and commit (see [`RegionDb::begin_transact_write_items`]):
+/// its items are held until [`InFlight::commit`] or until it is dropped, which abandons it.
+pub struct InFlight<'a> {
+    db: &'a RegionDb,
+    /// The tables, in name order.
+    tables: Vec<(String, Arc<Table>)>,
+    plans: Vec<Plan>,
+    usages: BTreeMap<String, Usage>,
+    actions: usize,
+    mode: Option<String>,
+    done: bool,
+}
+
+impl std::fmt::Debug for InFlight<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InFlight")
+            .field("actions", &self.actions)
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl InFlight<'_> {
+    /// Applies the transaction and releases its items. The table may have changed shape in
+    /// flight (a new index whose key type an item breaks): then nothing is written and the
+    /// transaction is cancelled with that action's `ValidationError`.
+    pub fn commit(mut self) -> Result<TransactWriteItemsOutput> {
+        let now = self.db.now_ms();
+        let tables = self.tables.clone();
+        let mut guards: Vec<_> = tables.iter().map(|(_, t)| t.state.write()).collect();
+        let slot = |name: &str| tables.iter().position(|(n, _)| n == name);
+        // Index keys again, under the locks: an index may have been added while in flight.
+        let mut prepared = Vec::with_capacity(self.plans.len());
+        for p in &self.plans {
+            let Some(i) = slot(&p.table) else {
+                return Err(Error::table_not_found());
+            };
+            match &p.new {
+                Some((stored, _)) if p.write => match guards[i].prepare(&stored.item) {
+                    Ok(ix) => prepared.push(Some(ix)),
+                    Err(e) => {
+                        let mut reasons = vec![none_reason(); self.actions];
+                        reasons[p.action] = reason(&e);
+                        release(&tables, &self.plans);
+                        self.done = true;
+                        return Err(Error::TransactionCanceled { reasons });
+                    }
+                },
+                _ => prepared.push(None),
+            }
+        }
+        for (p, ix) in self.plans.iter().zip(prepared) {
+            if !p.write {
+                continue;
+            }
+            if let Some(i) = slot(&p.table) {
+                let new = p
+                    .new
+                    .as_ref()
+                    .map(|(s, old)| (s.clone(), ix.unwrap_or_else(|| old.clone())));
+                guards[i].apply(p.key.clone(), new, now, Actor::User);
+            }
+        }
+        for ((_, t), st) in tables.iter().zip(&guards) {
+            if st.def.ttl_attribute.is_some() {
+                t.refresh_due(st);
+            }
+        }
+        release(&tables, &self.plans);
+        self.done = true;
+        drop(guards);
+        let mode = self.mode.as_deref();
+        let consumed: Vec<ConsumedCapacity> = self
+            .usages
+            .iter()
+            .filter_map(|(n, u)| capacity::consumed(mode, n, u))
+            .collect();
+        Ok(TransactWriteItemsOutput {
+            consumed_capacity: mode.is_some_and(|m| m != "NONE").then_some(consumed),
+            item_collection_metrics: None,
+        })
+    }
+}
+
+/// Drops a transaction's intents; the caller holds the tables' write locks.
+fn release(tables: &[(String, Arc<Table>)], plans: &[Plan]) {
+    for (n, t) in tables {
+        t.intents
+            .release(plans.iter().filter(|p| p.table == *n).map(|p| &p.key));
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let tables = self.tables.clone();
+            let _guards: Vec<_> = tables.iter().map(|(_, t)| t.state.write()).collect();
+            release(&tables, &self.plans);
+        }
+    }
+}
+
+fn conflict_reason() -> CancellationReason {
+    CancellationReason {
+        code: "TransactionConflict".into(),
+        message: Some(Error::TransactionConflict.to_string()),
+        item: None,
+    }
+}
+
+/// The request-level checks of TransactWriteItems.
+fn check_write_shape(input: &TransactWriteItemsInput) -> Result<()> {
+    let mut s = Shape::new();
+    s.required("transactItems", &input.transact_items);
+    s.len(
+        "transactItems",
+        input.transact_items.as_ref().map(Vec::len),
+        1,
+        MAX_ACTIONS,
+        "[...]",
+    );
+    s.one_of(
+        "returnConsumedCapacity",
+        &input.return_consumed_capacity,
+        v::RETURN_CONSUMED,
+    );
+    s.one_of(
+        "returnItemCollectionMetrics",
+        &input.return_item_collection_metrics,
+        v::RETURN_METRICS,
+    );
+    if let Some(t) = &input.client_request_token {
+        s.len(
+            "clientRequestToken",
+            Some(t.len()),
+            1,
+            36,
+            &format!("'{t}'"),
+        );
+    }
+    s.finish()
+}
 
 struct Prepared1<'a> {
     kind: Kind,
@@ -89,40 +246,13 @@ fn none_reason() -> CancellationReason {
 }
 
 impl RegionDb {
-    /// TransactWriteItems.
+    /// TransactWriteItems: [`RegionDb::begin_transact_write_items`] then
+    /// [`InFlight::commit`], with `ClientRequestToken` idempotency around them.
     pub fn transact_write_items(
         &self,
         input: TransactWriteItemsInput,
     ) -> Result<TransactWriteItemsOutput> {
-        let mut s = Shape::new();
-        s.required("transactItems", &input.transact_items);
-        s.len(
-            "transactItems",
-            input.transact_items.as_ref().map(Vec::len),
-            1,
-            MAX_ACTIONS,
-            "[...]",
-        );
-        s.one_of(
-            "returnConsumedCapacity",
-            &input.return_consumed_capacity,
-            v::RETURN_CONSUMED,
-        );
-        s.one_of(
-            "returnItemCollectionMetrics",
-            &input.return_item_collection_metrics,
-            v::RETURN_METRICS,
-        );
-        if let Some(t) = &input.client_request_token {
-            s.len(
-                "clientRequestToken",
-                Some(t.len()),
-                1,
-                36,
-                &format!("'{t}'"),
-            );
-        }
-        s.finish()?;
+        check_write_shape(&input)?;
         let now = self.now_ms();
         if let Some(token) = &input.client_request_token {
             let fp = fingerprint(&input);
@@ -138,7 +268,7 @@ impl RegionDb {
             }
             tokens.insert(token.clone(), (now, fp));
         }
-        let result = self.transact_write_inner(&input, now);
+        let result = self.prepare_write(&input).and_then(InFlight::commit);
         if result.is_err()
             && let Some(token) = &input.client_request_token
         {
@@ -148,11 +278,22 @@ impl RegionDb {
         result
     }
 
-    fn transact_write_inner(
+    /// The first phase of TransactWriteItems, exposed so that tests (and applications testing
+    /// their conflict handling) can hold a transaction in flight: validates every action, checks
+    /// every condition and records an intent on every item; the transaction's items then stay
+    /// held — other writers get `TransactionConflictException`, other transactions are cancelled
+    /// with `TransactionConflict` — until [`InFlight::commit`] applies it or dropping the
+    /// [`InFlight`] abandons it. `ClientRequestToken` is honoured only by
+    /// [`RegionDb::transact_write_items`].
+    pub fn begin_transact_write_items(
         &self,
         input: &TransactWriteItemsInput,
-        now: u64,
-    ) -> Result<TransactWriteItemsOutput> {
+    ) -> Result<InFlight<'_>> {
+        check_write_shape(input)?;
+        self.prepare_write(input)
+    }
+
+    fn prepare_write<'a>(&'a self, input: &TransactWriteItemsInput) -> Result<InFlight<'a>> {
         let items = input.transact_items.as_deref().unwrap_or_default();
         let mut actions = Vec::with_capacity(items.len());
         for it in items {
@@ -217,7 +358,7 @@ impl RegionDb {
             .iter()
             .map(|n| self.table(n).map(|t| (*n, t)))
             .collect::<Result<_>>()?;
-        let mut guards: BTreeMap<&str, _> =
+        let guards: BTreeMap<&str, _> =
             tables.iter().map(|(n, t)| (*n, t.state.write())).collect();
 
         let mut seen: HashSet<(String, PKey)> = HashSet::new();
@@ -228,7 +369,10 @@ impl RegionDb {
         for p in &actions {
             let a = p.action;
             let name = a.table_name.clone().unwrap_or_default();
-            let Some(st) = guards.get(name.as_str()) else {
+            let (Some(st), Some(t)) = (
+                guards.get(name.as_str()),
+                tables.iter().find(|(n, _)| *n == name).map(|(_, t)| t),
+            ) else {
                 return Err(Error::table_not_found());
             };
             let ctx = Ctx {
@@ -246,6 +390,11 @@ impl RegionDb {
             }
             if let Some(u) = &p.compiled.update {
                 check_update_keys(u, &st.def.schema, &ctx)?;
+            }
+            if t.intents.is_held(&key) {
+                failed = true;
+                reasons.push(conflict_reason());
+                continue;
             }
             let old = st.items.get(&key).cloned();
             let outcome = (|| -> Result<Option<(Stored, Prepared)>> {
@@ -289,7 +438,13 @@ impl RegionDb {
                         .entry(name.clone())
                         .or_insert_with(|| Usage::write(0.0))
                         .add(&u.scaled(2.0));
-                    plans.push((name, key, new, p.kind != Kind::Check));
+                    plans.push(Plan {
+                        action: reasons.len() - 1,
+                        table: name,
+                        key,
+                        new,
+                        write: p.kind != Kind::Check,
+                    });
                 }
                 Err(e) => {
                     failed = true;
@@ -300,35 +455,24 @@ impl RegionDb {
         if failed {
             return Err(Error::TransactionCanceled { reasons });
         }
-        for (name, key, new, write) in plans {
-            if !write {
-                continue;
-            }
-            if let Some(st) = guards.get_mut(name.as_str()) {
-                st.apply(key, new, now, Actor::User);
-            }
-        }
+        // Hold every item (condition checks too: what they checked must not change before the
+        // commit), then let go of the tables: the transaction is in flight.
         for (n, t) in &tables {
-            if let Some(st) = guards.get(n)
-                && st.def.ttl_attribute.is_some()
-            {
-                t.refresh_due(st);
-            }
+            t.intents
+                .hold(plans.iter().filter(|p| p.table == *n).map(|p| &p.key));
         }
         drop(guards);
-        let consumed: Vec<ConsumedCapacity> = usages
-            .iter()
-            .filter_map(|(n, u)| {
-                capacity::consumed(input.return_consumed_capacity.as_deref(), n, u)
-            })
-            .collect();
-        Ok(TransactWriteItemsOutput {
-            consumed_capacity: (input
-                .return_consumed_capacity
-                .as_deref()
-                .is_some_and(|m| m != "NONE"))
-            .then_some(consumed),
-            item_collection_metrics: None,
+        Ok(InFlight {
+            db: self,
+            tables: tables
+                .iter()
+                .map(|(n, t)| ((*n).to_owned(), Arc::clone(t)))
+                .collect(),
+            plans,
+            usages,
+            actions: actions.len(),
+            mode: input.return_consumed_capacity.clone(),
+            done: false,
         })
     }
 
@@ -383,7 +527,9 @@ impl RegionDb {
         let mut responses = Vec::with_capacity(gets.len());
         let mut usages: BTreeMap<String, Usage> = BTreeMap::new();
         let mut seen = HashSet::new();
+        let mut conflicts = Vec::new();
         for (g, compiled) in &gets {
+            let mut conflict = None;
             let name = g.table_name.as_deref().unwrap_or_default();
             let Some(st) = guards.get(name) else {
                 return Err(Error::table_not_found());
@@ -393,6 +539,12 @@ impl RegionDb {
                 return Err(Error::validation(
                     "Transaction request cannot include multiple operations on one item",
                 ));
+            }
+            if tables
+                .iter()
+                .any(|(n, t)| *n == name && t.intents.is_held(&key))
+            {
+                conflict = Some(responses.len());
             }
             let found = st.items.get(&key);
             usages
@@ -409,7 +561,20 @@ impl RegionDb {
                 Some(p) => Arc::new(expr::eval::project(&s.item, p, &ctx)),
                 None => Arc::clone(&s.item),
             });
+            conflicts.extend(conflict);
             responses.push(ItemResponse { item });
+        }
+        if !conflicts.is_empty() {
+            let reasons = (0..responses.len())
+                .map(|i| {
+                    if conflicts.contains(&i) {
+                        conflict_reason()
+                    } else {
+                        none_reason()
+                    }
+                })
+                .collect();
+            return Err(Error::TransactionCanceled { reasons });
         }
         let consumed: Vec<ConsumedCapacity> = usages
             .iter()
