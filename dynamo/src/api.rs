@@ -76,6 +76,18 @@ pub fn dispatch(db: &RegionDb, op: &str, body: &[u8]) -> Result<Vec<u8>> {
         "DescribeContinuousBackups" => output(&db.describe_continuous_backups(input(body)?)?),
         "RestoreTableFromBackup" => output(&db.restore_table_from_backup(input(body)?)?),
         "RestoreTableToPointInTime" => output(&db.restore_table_to_point_in_time(input(body)?)?),
+        "CreateGlobalTable" => output(&db.create_global_table(input(body)?)?),
+        "DescribeGlobalTable" => output(&db.describe_global_table(input(body)?)?),
+        "UpdateGlobalTable" => output(&db.update_global_table(input(body)?)?),
+        "ListGlobalTables" => output(&db.list_global_tables(input(body)?)?),
+        "DescribeGlobalTableSettings" => output(&db.describe_global_table_settings(input(body)?)?),
+        "UpdateGlobalTableSettings" => output(&db.update_global_table_settings(input(body)?)?),
+        "DescribeTableReplicaAutoScaling" => {
+            output(&db.describe_table_replica_auto_scaling(input(body)?)?)
+        }
+        "UpdateTableReplicaAutoScaling" => {
+            output(&db.update_table_replica_auto_scaling(input(body)?)?)
+        }
         "ListStreams" => output(&db.list_streams(input(body)?)?),
         "DescribeStream" => output(&db.describe_stream(input(body)?)?),
         "GetShardIterator" => output(&db.get_shard_iterator(input(body)?)?),

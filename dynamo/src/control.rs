@@ -194,7 +194,7 @@ impl RegionDb {
         })
     }
 
-    fn new_stream(&self, def: &TableDef, view_type: &str) -> Arc<Mutex<StreamLog>> {
+    pub(crate) fn new_stream(&self, def: &TableDef, view_type: &str) -> Arc<Mutex<StreamLog>> {
         let now = self.now_ms();
         let label = nubis_core::clock::to_rfc3339(self.env.clock.now())
             .trim_end_matches('Z')
@@ -449,9 +449,10 @@ impl RegionDb {
         s.finish()?;
         let t = self.table_named(input.table_name.as_deref().unwrap_or_default())?;
         let st = t.state.read();
-        Ok(DescribeTableOutput {
-            table: Some(describe(&st)),
-        })
+        let mut desc = describe(&st);
+        drop(st);
+        self.add_global_description(&mut desc);
+        Ok(DescribeTableOutput { table: Some(desc) })
     }
 
     /// ListTables.
@@ -518,6 +519,9 @@ impl RegionDb {
         }
         drop(st);
         tables.remove(&name);
+        drop(tables);
+        // A replica leaves its global table (after the tables lock: the hub's locks come later).
+        self.global.table_deleted(self.region.as_str(), &name);
         Ok(TableDescriptionOutput {
             table_description: Some(desc),
         })
@@ -566,9 +570,10 @@ impl RegionDb {
             ));
         }
         if input.replica_updates.is_some() {
-            return Err(Error::validation(
-                "ReplicaUpdates are not supported by this endpoint yet: Global Tables are tracked separately (see docs/dynamo.md)",
-            ));
+            return self.update_replicas(&input);
+        }
+        if let Some(ss) = &input.stream_specification {
+            self.check_replica_stream(input.table_name.as_deref().unwrap_or_default(), ss)?;
         }
         let t = self.table_named(input.table_name.as_deref().unwrap_or_default())?;
         let mut st = t.state.write();
@@ -749,8 +754,11 @@ impl RegionDb {
             });
         }
         *st = next;
+        let mut desc = describe(&st);
+        drop(st);
+        self.add_global_description(&mut desc);
         Ok(TableDescriptionOutput {
-            table_description: Some(describe(&st)),
+            table_description: Some(desc),
         })
     }
 }

@@ -37,8 +37,10 @@ pub struct Dynamo {
 }
 
 #[derive(Debug)]
-struct Inner {
+pub(crate) struct Inner {
     env: Env,
+    /// Global Tables replication (shared by every region).
+    hub: Arc<crate::global::Hub>,
     config: Config,
     lag: Arc<EngineLag>,
     regions: RwLock<HashMap<Region, Arc<RegionDb>>>,
@@ -98,6 +100,8 @@ pub struct RegionDb {
     pub backups: RwLock<std::collections::BTreeMap<String, crate::backup::Backup>>,
     /// Deleted tables that had PITR on, restorable for their recovery period.
     pub deleted: RwLock<Vec<crate::backup::DeletedTable>>,
+    /// Global Tables replication (shared by every region).
+    pub global: Arc<crate::global::Hub>,
     /// The engine-wide consistency lag (shared by every region).
     pub lag: Arc<EngineLag>,
 }
@@ -110,14 +114,27 @@ impl Dynamo {
 
     /// An engine with options.
     pub fn with_config(env: Env, config: Config) -> Dynamo {
+        let env = env.for_engine("dynamodb");
         Dynamo {
-            inner: Arc::new(Inner {
-                env: env.for_engine("dynamodb"),
+            inner: Arc::new_cyclic(|weak| Inner {
+                hub: Arc::new(crate::global::Hub::new(env.clone(), weak.clone())),
+                env,
                 lag: Arc::new(EngineLag::new(config.consistency)),
                 config,
                 regions: RwLock::new(HashMap::new()),
             }),
         }
+    }
+
+    /// The engine behind `inner` (for the Global Tables hub).
+    pub(crate) fn from_inner(inner: Arc<Inner>) -> Dynamo {
+        Dynamo { inner }
+    }
+
+    /// Global Tables replication: delays, partitions, pumping and status (see
+    /// [`crate::global`]).
+    pub fn replication(&self) -> &Arc<crate::global::Hub> {
+        &self.inner.hub
     }
 
     /// The environment.
@@ -141,6 +158,7 @@ impl Dynamo {
                 tokens: Mutex::new(HashMap::new()),
                 backups: RwLock::new(Default::default()),
                 deleted: RwLock::new(Vec::new()),
+                global: Arc::clone(&self.inner.hub),
                 lag: Arc::clone(&self.inner.lag),
             })
         }))
@@ -154,6 +172,7 @@ impl Dynamo {
 
     /// Forgets every region's tables.
     pub fn reset(&self) {
+        self.inner.hub.reset();
         self.inner.regions.write().clear();
     }
 
@@ -178,6 +197,7 @@ impl RegionDb {
             .get(name)
             .cloned()
             .ok_or_else(Error::table_not_found)?;
+        self.global.catch_up(self.region.as_str(), name);
         self.sweep(&t);
         self.follow_lag(&t);
         Ok(t)
@@ -191,6 +211,7 @@ impl RegionDb {
             .get(name)
             .cloned()
             .ok_or_else(|| Error::table_not_found_named(name))?;
+        self.global.catch_up(self.region.as_str(), name);
         self.sweep(&t);
         self.follow_lag(&t);
         Ok(t)

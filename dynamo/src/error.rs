@@ -91,6 +91,21 @@ pub enum Error {
     /// `InvalidRestoreTimeException`.
     #[error("{0}")]
     InvalidRestoreTime(String),
+    /// `GlobalTableAlreadyExistsException`.
+    #[error("{0}")]
+    GlobalTableAlreadyExists(String),
+    /// `GlobalTableNotFoundException`.
+    #[error("{0}")]
+    GlobalTableNotFound(String),
+    /// `ReplicaAlreadyExistsException`.
+    #[error("{0}")]
+    ReplicaAlreadyExists(String),
+    /// `ReplicaNotFoundException`.
+    #[error("{0}")]
+    ReplicaNotFound(String),
+    /// `IndexNotFoundException`.
+    #[error("{0}")]
+    IndexNotFound(String),
     /// `DuplicateItemException` (PartiQL INSERT of an existing key).
     #[error("Duplicate primary key exists in table")]
     DuplicateItem,
@@ -133,6 +148,11 @@ impl nubis_core::ServiceError for Error {
             Error::TrimmedDataAccess(_) => "TrimmedDataAccessException",
             Error::UnknownOperation => "UnknownOperationException",
             Error::DuplicateItem => "DuplicateItemException",
+            Error::GlobalTableAlreadyExists(_) => "GlobalTableAlreadyExistsException",
+            Error::GlobalTableNotFound(_) => "GlobalTableNotFoundException",
+            Error::ReplicaAlreadyExists(_) => "ReplicaAlreadyExistsException",
+            Error::ReplicaNotFound(_) => "ReplicaNotFoundException",
+            Error::IndexNotFound(_) => "IndexNotFoundException",
             Error::TableAlreadyExists(_) => "TableAlreadyExistsException",
             Error::TableNotFound(_) => "TableNotFoundException",
             Error::BackupNotFound(_) => "BackupNotFoundException",

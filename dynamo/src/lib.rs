@@ -9,6 +9,7 @@ pub mod control;
 pub mod engine;
 pub mod error;
 pub mod expr;
+pub mod global;
 pub mod intents;
 pub mod items;
 pub mod key;

@@ -43,6 +43,8 @@ impl<T> Skip for Option<T> {
     }
 }
 
+pub(crate) use shape;
+
 macro_rules! never_skip {
     ($($t:ty),*) => { $(impl Skip for $t {})* };
 }
@@ -287,7 +289,22 @@ shape! {
         /// The replica's region.
         pub region_name: String,
         /// `CREATING`, `ACTIVE`, `DELETING`, `UPDATING`.
-        pub replica_status: String,
+        pub replica_status: Option<String>,
+        /// Status detail.
+        pub replica_status_description: Option<String>,
+        /// The replica's KMS key, when it has its own.
+        #[serde(rename = "KMSMasterKeyId")]
+        pub kms_master_key_id: Option<String>,
+        /// The replica's read capacity, when it differs from the table's.
+        pub provisioned_throughput_override: Option<crate::global::model::ProvisionedThroughputOverride>,
+        /// The replica's on-demand read limit, when it differs.
+        pub on_demand_throughput_override: Option<crate::global::model::OnDemandThroughputOverride>,
+        /// Per-index overrides.
+        pub global_secondary_indexes: Option<Vec<crate::global::model::ReplicaGlobalSecondaryIndex>>,
+        /// When the replica became inaccessible.
+        pub replica_inaccessible_date_time: Option<f64>,
+        /// The replica's table class, when set.
+        pub replica_table_class_summary: Option<TableClassSummary>,
     }
 }
 
@@ -437,7 +454,7 @@ shape! {
         #[serde(rename = "SSESpecification")]
         pub sse_specification: Option<SseSpecification>,
         /// Replica changes (Global Tables 2019.11.21).
-        pub replica_updates: Option<Vec<serde_json::Value>>,
+        pub replica_updates: Option<Vec<crate::global::model::ReplicationGroupUpdate>>,
         /// Table class change.
         pub table_class: Option<String>,
         /// Deletion protection change.

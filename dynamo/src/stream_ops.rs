@@ -113,6 +113,9 @@ impl RegionDb {
 
     /// DescribeStream.
     pub fn describe_stream(&self, input: DescribeStreamInput) -> Result<Value> {
+        // Replicated writes due by now belong in the stream, and replication reads records
+        // before retention can trim them.
+        self.global.pump();
         let mut s = Shape::new();
         s.required("streamArn", &input.stream_arn);
         s.range("limit", input.limit, 1, 100);
@@ -129,6 +132,9 @@ impl RegionDb {
 
     /// GetShardIterator.
     pub fn get_shard_iterator(&self, input: GetShardIteratorInput) -> Result<Value> {
+        // Replicated writes due by now belong in the stream, and replication reads records
+        // before retention can trim them.
+        self.global.pump();
         let mut s = Shape::new();
         s.required("streamArn", &input.stream_arn);
         s.required("shardId", &input.shard_id);
@@ -188,6 +194,9 @@ impl RegionDb {
 
     /// GetRecords.
     pub fn get_records(&self, input: GetRecordsInput) -> Result<Value> {
+        // Replicated writes due by now belong in the stream, and replication reads records
+        // before retention can trim them.
+        self.global.pump();
         let mut s = Shape::new();
         s.required("shardIterator", &input.shard_iterator);
         s.range("limit", input.limit, 1, 1000);

@@ -214,6 +214,8 @@ pub enum Actor {
     User,
     /// The TTL process (a service deletion).
     Ttl,
+    /// Global Tables replication (a write made in another region, applied here).
+    Replication,
 }
 
 /// Five years: TTL values further in the past are not acted on, as on AWS.
