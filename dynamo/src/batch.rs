@@ -217,16 +217,17 @@ impl RegionDb {
         let mut out = BatchWriteItemOutput::default();
         let mut consumed: Vec<ConsumedCapacity> = Vec::new();
         let now = self.now_ms();
+        let mut written = 0usize;
+        let mut throttled = 0usize;
         for (name, t, planned) in tables {
             let mut st = t.state.write();
             let mut usage = Usage::write(0.0);
+            let mut ready = Vec::with_capacity(planned.len());
+            let mut left = Vec::new();
             for (key, new, raw) in planned {
                 if t.intents.is_held(&key) {
                     // Held by an in-flight transaction: left for the caller to retry.
-                    out.unprocessed_items
-                        .entry(name.clone())
-                        .or_default()
-                        .push(raw.clone());
+                    left.push(raw.clone());
                     continue;
                 }
                 // Re-check index keys under the lock: the table may have gained an index.
@@ -242,18 +243,42 @@ impl RegionDb {
                     &st,
                     old.as_ref(),
                     new.as_ref().map(|(s, _)| s),
-                    input.return_consumed_capacity.as_deref() == Some("INDEXES"),
+                    true,
                 ));
-                st.apply(key, new, now, Actor::User);
+                ready.push((key, new, raw));
+            }
+            if !ready.is_empty() {
+                match self.charge(&t, &st, &usage) {
+                    Ok(()) => {
+                        written += ready.len();
+                        for (key, new, _) in ready {
+                            st.apply(key, new, now, Actor::User);
+                        }
+                        if let Some(c) = capacity::consumed(
+                            input.return_consumed_capacity.as_deref(),
+                            &name,
+                            &usage,
+                        ) {
+                            consumed.push(c);
+                        }
+                    }
+                    // Over the table's provisioned throughput: these come back unprocessed.
+                    Err(_) => {
+                        throttled += ready.len();
+                        left.extend(ready.into_iter().map(|(_, _, raw)| raw.clone()));
+                    }
+                }
             }
             if st.def.ttl_attribute.is_some() {
                 t.refresh_due(&st);
             }
-            if let Some(c) =
-                capacity::consumed(input.return_consumed_capacity.as_deref(), &name, &usage)
-            {
-                consumed.push(c);
+            if !left.is_empty() {
+                out.unprocessed_items.insert(name.clone(), left);
             }
+        }
+        if written == 0 && throttled > 0 {
+            // None of the items could be processed for lack of throughput.
+            return Err(Error::ProvisionedThroughputExceeded);
         }
         if input
             .return_consumed_capacity

@@ -5,14 +5,22 @@
 //! charge on the total size read, not per item. Transactional operations cost double. Index
 //! writes are charged per index whose entry changed, on the projected size.
 //!
-//! Enforcement (off by default, [`crate::Config::enforce_throughput`]) is a token bucket per
-//! table and direction on the engine clock: it refills at the provisioned rate and holds up to
-//! 300 seconds of unused capacity, DynamoDB's burst allowance.
+//! Every data-plane request that succeeds records what it consumed on the environment's meter
+//! ([`meter`]): the same units `ConsumedCapacity` reports, per table and per GSI.
+//!
+//! Enforcement (off by default, [`crate::Config::enforce_throughput`]) applies to PROVISIONED
+//! tables: a token bucket per table, per GSI and per direction on the engine clock, refilled at
+//! the provisioned rate and holding up to 300 seconds of unused capacity, DynamoDB's burst
+//! allowance. LSIs draw on their table's capacity. A request that would overdraw any bucket it
+//! uses fails with `ProvisionedThroughputExceededException` and takes nothing.
 
 use std::collections::HashMap;
 
+use nubis_core::{Env, UsageRecord, UsageUnit};
+
 use crate::error::{Error, Result};
 use crate::model::{Capacity, ConsumedCapacity};
+use crate::table::TableState;
 
 /// Read units for `bytes` read.
 pub fn read_units(bytes: usize, consistent: bool) -> f64 {
@@ -139,25 +147,24 @@ pub struct Bucket {
     last_ms: Option<u64>,
 }
 
-/// Token buckets for one table.
+/// Token buckets for one table: the table's (which its LSIs share) and each GSI's, by name.
 #[derive(Debug, Default)]
 pub struct Buckets {
     /// Reads.
     pub read: Bucket,
     /// Writes.
     pub write: Bucket,
+    /// Per GSI: (reads, writes).
+    pub indexes: HashMap<String, (Bucket, Bucket)>,
 }
 
 /// Burst allowance, seconds.
 const BURST_SECS: f64 = 300.0;
 
 impl Bucket {
-    /// Takes `units` from a bucket provisioned at `rate` units per second, or fails with
-    /// `ProvisionedThroughputExceededException`.
-    pub fn take(&mut self, now_ms: u64, rate: f64, units: f64) -> Result<()> {
-        if rate <= 0.0 {
-            return Ok(());
-        }
+    /// Refills for the time since the last use at `rate` units per second, up to 300 seconds'
+    /// worth (a fresh bucket starts full). Returns the level.
+    fn refill(&mut self, now_ms: u64, rate: f64) -> f64 {
         let max = rate * BURST_SECS;
         self.level = match self.last_ms {
             None => max,
@@ -165,12 +172,132 @@ impl Bucket {
                 (self.level + now_ms.saturating_sub(last) as f64 / 1000.0 * rate).min(max)
             }
         };
-        self.last_ms = Some(now_ms);
-        if self.level < units {
+        self.last_ms = Some(now_ms.max(self.last_ms.unwrap_or(0)));
+        self.level
+    }
+
+    /// Takes `units` from a bucket provisioned at `rate` units per second, or fails with
+    /// `ProvisionedThroughputExceededException`.
+    pub fn take(&mut self, now_ms: u64, rate: f64, units: f64) -> Result<()> {
+        if rate <= 0.0 {
+            return Ok(());
+        }
+        if self.refill(now_ms, rate) < units {
             return Err(Error::ProvisionedThroughputExceeded);
         }
         self.level -= units;
         Ok(())
+    }
+}
+
+/// One bucket a usage draws on: which, its rate, and how much.
+struct Draw<'a> {
+    index: Option<&'a str>,
+    rate: f64,
+    units: f64,
+}
+
+impl Buckets {
+    fn bucket(&mut self, index: Option<&str>, read: bool) -> &mut Bucket {
+        let pair = match index {
+            None => {
+                return if read {
+                    &mut self.read
+                } else {
+                    &mut self.write
+                };
+            }
+            Some(n) => self.indexes.entry(n.to_owned()).or_default(),
+        };
+        if read { &mut pair.0 } else { &mut pair.1 }
+    }
+
+    /// The buckets `usage` draws on: the table's own units and its LSIs' from the table's
+    /// bucket, each GSI's from that GSI's; only provisioned ones.
+    fn draws<'a>(st: &TableState, usage: &'a Usage) -> Vec<Draw<'a>> {
+        let rate = |rcu: i64, wcu: i64| (if usage.read { rcu } else { wcu }) as f64;
+        let mut draws = vec![Draw {
+            index: None,
+            rate: rate(st.def.rcu, st.def.wcu),
+            units: usage.table,
+        }];
+        for (name, global, units) in &usage.indexes {
+            if *global {
+                let r = st
+                    .indexes
+                    .iter()
+                    .find(|i| i.def.name == *name)
+                    .map_or(0.0, |i| rate(i.def.rcu, i.def.wcu));
+                draws.push(Draw {
+                    index: Some(name),
+                    rate: r,
+                    units: *units,
+                });
+            } else {
+                draws[0].units += units;
+            }
+        }
+        draws.retain(|d| d.rate > 0.0);
+        draws
+    }
+
+    /// Whether every bucket `usage` draws on holds enough at `now_ms`.
+    pub fn can_take(&mut self, now_ms: u64, st: &TableState, usage: &Usage) -> bool {
+        Buckets::draws(st, usage)
+            .iter()
+            .all(|d| self.bucket(d.index, usage.read).refill(now_ms, d.rate) >= d.units)
+    }
+
+    /// Takes `usage` from the table's buckets, all or nothing, or fails with
+    /// `ProvisionedThroughputExceededException`.
+    pub fn take_usage(&mut self, now_ms: u64, st: &TableState, usage: &Usage) -> Result<()> {
+        if !self.can_take(now_ms, st, usage) {
+            return Err(Error::ProvisionedThroughputExceeded);
+        }
+        for d in Buckets::draws(st, usage) {
+            self.bucket(d.index, usage.read).level -= d.units;
+        }
+        Ok(())
+    }
+}
+
+/// Records what a request consumed on `env.meter`: one record for the table (with its LSIs)
+/// and one per GSI touched, in read or write units (on-demand tables are billed in request
+/// units, which count the same).
+pub fn meter(env: &Env, region: &str, st: &TableState, usage: &Usage) {
+    let unit = if usage.read {
+        UsageUnit::ReadCapacityUnits
+    } else {
+        UsageUnit::WriteCapacityUnits
+    };
+    let at = env.clock.now();
+    let lsi: f64 = usage
+        .indexes
+        .iter()
+        .filter(|(_, g, _)| !g)
+        .map(|(_, _, u)| u)
+        .sum();
+    let record = |resource: &str, quantity: f64| {
+        env.meter.record(UsageRecord {
+            service: "dynamodb",
+            region: region.to_owned(),
+            resource: resource.to_owned(),
+            unit,
+            quantity,
+            at,
+        })
+    };
+    if usage.table + lsi > 0.0 || usage.indexes.is_empty() {
+        record(&st.def.arn, usage.table + lsi);
+    }
+    for (name, global, units) in &usage.indexes {
+        if *global && *units > 0.0 {
+            let arn = st.indexes.iter().find(|i| i.def.name == *name).map_or_else(
+                || format!("{}/index/{name}", st.def.arn),
+                |i| i.def.arn.clone(),
+            );
+            record(&arn, *units);
+        }
     }
 }
 

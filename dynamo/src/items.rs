@@ -151,10 +151,6 @@ pub fn write_usage(
     u
 }
 
-fn wants_indexes(mode: &Option<String>) -> bool {
-    mode.as_deref() == Some("INDEXES")
-}
-
 fn item_metrics(
     mode: &Option<String>,
     st: &TableState,
@@ -188,18 +184,15 @@ fn item_metrics(
 }
 
 impl RegionDb {
-    /// Takes capacity from the table's buckets when enforcement is on.
+    /// Charges a request's usage: takes it from the table's (and GSIs') buckets when
+    /// enforcement is on — failing with `ProvisionedThroughputExceededException` — and records
+    /// it on the meter.
     pub fn charge(&self, t: &Table, st: &TableState, usage: &Usage) -> Result<()> {
-        if !self.config.enforce_throughput || st.def.billing_mode != "PROVISIONED" {
-            return Ok(());
+        if self.config.enforce_throughput && st.def.billing_mode == "PROVISIONED" {
+            t.buckets.lock().take_usage(self.now_ms(), st, usage)?;
         }
-        let now = self.now_ms();
-        let mut b = t.buckets.lock();
-        if usage.read {
-            b.read.take(now, st.def.rcu as f64, usage.table)
-        } else {
-            b.write.take(now, st.def.wcu as f64, usage.table)
-        }
+        capacity::meter(&self.env, self.region.as_str(), st, usage);
+        Ok(())
     }
 
     /// GetItem.
@@ -306,12 +299,7 @@ impl RegionDb {
         }
         let old = st.items.get(&key).cloned();
         check_condition(cond.as_ref(), old.as_ref(), &ctx, return_old_on_fail)?;
-        let usage = write_usage(
-            &st,
-            old.as_ref(),
-            Some(&stored),
-            wants_indexes(&input.return_consumed_capacity),
-        );
+        let usage = write_usage(&st, old.as_ref(), Some(&stored), true);
         self.charge(&t, &st, &usage)?;
         let now = self.now_ms();
         st.apply(key.clone(), Some((stored, prepared)), now, Actor::User);
@@ -420,12 +408,7 @@ impl RegionDb {
             &ctx,
             input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD"),
         )?;
-        let usage = write_usage(
-            &st,
-            old.as_ref(),
-            None,
-            wants_indexes(&input.return_consumed_capacity),
-        );
+        let usage = write_usage(&st, old.as_ref(), None, true);
         self.charge(&t, &st, &usage)?;
         let now = self.now_ms();
         st.apply(key.clone(), None, now, Actor::User);
@@ -520,12 +503,7 @@ impl RegionDb {
             input.return_values_on_condition_check_failure.as_deref() == Some("ALL_OLD"),
         )?;
         let (stored, prepared) = plan_update(&st, &key, old.as_ref(), &update, &ctx)?;
-        let usage = write_usage(
-            &st,
-            old.as_ref(),
-            Some(&stored),
-            wants_indexes(&input.return_consumed_capacity),
-        );
+        let usage = write_usage(&st, old.as_ref(), Some(&stored), true);
         self.charge(&t, &st, &usage)?;
         let new_item = Arc::clone(&stored.item);
         let now = self.now_ms();

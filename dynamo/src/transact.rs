@@ -123,6 +123,11 @@ impl InFlight<'_> {
                 t.refresh_due(st);
             }
         }
+        for st in &guards {
+            if let Some(u) = self.usages.get(&st.def.name) {
+                capacity::meter(&self.db.env, self.db.region.as_str(), st, u);
+            }
+        }
         release(&tables, &self.plans);
         self.done = true;
         drop(guards);
@@ -358,8 +363,7 @@ impl RegionDb {
             .iter()
             .map(|n| self.table(n).map(|t| (*n, t)))
             .collect::<Result<_>>()?;
-        let guards: BTreeMap<&str, _> =
-            tables.iter().map(|(n, t)| (*n, t.state.write())).collect();
+        let guards: BTreeMap<&str, _> = tables.iter().map(|(n, t)| (*n, t.state.write())).collect();
 
         let mut seen: HashSet<(String, PKey)> = HashSet::new();
         let mut plans: Vec<Plan> = Vec::new();
@@ -425,14 +429,13 @@ impl RegionDb {
             match outcome {
                 Ok(new) => {
                     reasons.push(none_reason());
-                    let with_ix = input.return_consumed_capacity.as_deref() == Some("INDEXES");
                     let u = if p.kind == Kind::Check {
                         Usage::read(capacity::read_units(
                             old.as_ref().map_or(0, |s| s.size as usize),
                             true,
                         ))
                     } else {
-                        write_usage(st, old.as_ref(), new.as_ref().map(|(s, _)| s), with_ix)
+                        write_usage(st, old.as_ref(), new.as_ref().map(|(s, _)| s), true)
                     };
                     usages
                         .entry(name.clone())
@@ -455,6 +458,9 @@ impl RegionDb {
         if failed {
             return Err(Error::TransactionCanceled { reasons });
         }
+        if self.config.enforce_throughput {
+            self.take_capacity(&actions, &tables, &guards, &usages)?;
+        }
         // Hold every item (condition checks too: what they checked must not change before the
         // commit), then let go of the tables: the transaction is in flight.
         for (n, t) in &tables {
@@ -474,6 +480,51 @@ impl RegionDb {
             mode: input.return_consumed_capacity.clone(),
             done: false,
         })
+    }
+
+    /// Takes a transaction's capacity from every provisioned table it touches, all or nothing
+    /// (the tables are write-locked, so no other request draws on them meanwhile); a table short
+    /// of capacity cancels the transaction with `ProvisionedThroughputExceeded` for its actions.
+    fn take_capacity(
+        &self,
+        actions: &[Prepared1<'_>],
+        tables: &[(&str, Arc<Table>)],
+        guards: &BTreeMap<&str, parking_lot::RwLockWriteGuard<'_, crate::table::TableState>>,
+        usages: &BTreeMap<String, Usage>,
+    ) -> Result<()> {
+        let now = self.now_ms();
+        let provisioned = |n: &str| {
+            guards
+                .get(n)
+                .filter(|st| st.def.billing_mode == "PROVISIONED")
+        };
+        let mut short = Vec::new();
+        for (n, t) in tables {
+            if let (Some(st), Some(u)) = (provisioned(n), usages.get(*n))
+                && !t.buckets.lock().can_take(now, st, u)
+            {
+                short.push(*n);
+            }
+        }
+        if !short.is_empty() {
+            let reasons = actions
+                .iter()
+                .map(|a| {
+                    if short.contains(&a.action.table_name.as_deref().unwrap_or_default()) {
+                        reason(&Error::ProvisionedThroughputExceeded)
+                    } else {
+                        none_reason()
+                    }
+                })
+                .collect();
+            return Err(Error::TransactionCanceled { reasons });
+        }
+        for (n, t) in tables {
+            if let (Some(st), Some(u)) = (provisioned(n), usages.get(*n)) {
+                t.buckets.lock().take_usage(now, st, u)?;
+            }
+        }
+        Ok(())
     }
 
     /// TransactGetItems.
@@ -575,6 +626,23 @@ impl RegionDb {
                 })
                 .collect();
             return Err(Error::TransactionCanceled { reasons });
+        }
+        for (n, t) in &tables {
+            if let (Some(st), Some(u)) = (guards.get(n), usages.get(*n))
+                && let Err(e) = self.charge(t, st, u)
+            {
+                let reasons = gets
+                    .iter()
+                    .map(|(g, _)| {
+                        if g.table_name.as_deref() == Some(*n) {
+                            reason(&e)
+                        } else {
+                            none_reason()
+                        }
+                    })
+                    .collect();
+                return Err(Error::TransactionCanceled { reasons });
+            }
         }
         let consumed: Vec<ConsumedCapacity> = usages
             .iter()
