@@ -54,6 +54,8 @@ pub mod write;
 
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "pgwire")]
+pub mod pgwire;
 #[cfg(feature = "http")]
 pub mod rds;
 

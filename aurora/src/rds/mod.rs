@@ -13,6 +13,7 @@
 
 mod error;
 mod model;
+mod pg;
 mod service;
 mod xml;
 
@@ -20,4 +21,5 @@ pub use error::RdsError;
 pub use model::{
     ClusterView, CreateCluster, GlobalView, InstanceView, Rds, parse_cluster_arn, valid_identifier,
 };
+pub use pg::{PgConfig, PgEndpoints};
 pub use service::RdsService;

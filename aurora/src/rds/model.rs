@@ -9,7 +9,10 @@ use parking_lot::Mutex;
 
 use crate::cluster::global::GlobalDatabase;
 use crate::cluster::serverless::ServerlessConfig;
-use crate::cluster::{Cluster, ClusterConfig, Driver, InstanceState, Role};
+use crate::cluster::{
+    Cluster, ClusterConfig, ClusterError, ClusterResult, ClusterSession, Driver, Endpoint,
+    InstanceState, Role,
+};
 
 use super::error::RdsError;
 
@@ -102,6 +105,11 @@ struct ClusterMeta {
     dns_id: String,
     backing: Backing,
     classes: BTreeMap<String, (String, SystemTime)>,
+    master_password: Option<String>,
+    /// The PostgreSQL listeners: (writer host, reader host, port).
+    listener: Option<(String, String, u16)>,
+    /// Per-instance listeners: instance → (host, port).
+    instance_listeners: BTreeMap<String, (String, u16)>,
 }
 
 #[derive(Debug)]
@@ -158,6 +166,8 @@ pub struct CreateCluster {
     pub engine_version: Option<String>,
     /// MasterUsername.
     pub master_username: Option<String>,
+    /// MasterUserPassword (the PostgreSQL endpoint asks for it; none means trust).
+    pub master_password: Option<String>,
     /// DatabaseName.
     pub database_name: Option<String>,
     /// ServerlessV2ScalingConfiguration.
@@ -204,6 +214,11 @@ impl Rds {
         }
     }
 
+    /// The environment (clock, ids) clusters are built on.
+    pub fn env(&self) -> &Env {
+        &self.env
+    }
+
     /// The global database a global cluster identifier names.
     pub fn global(&self, id: &str) -> Result<Arc<GlobalDatabase>, RdsError> {
         self.state
@@ -234,6 +249,9 @@ impl Rds {
         }
         if let Some(s) = &p.serverless {
             s.validate().map_err(RdsError::from_cluster)?;
+        }
+        if let Some(pw) = &p.master_password {
+            check_password(pw)?;
         }
         let key = (region.to_string(), p.id.clone());
         let mut st = self.state.lock();
@@ -282,6 +300,9 @@ impl Rds {
             dns_id: self.short_id(),
             backing,
             classes: BTreeMap::new(),
+            master_password: p.master_password,
+            listener: None,
+            instance_listeners: BTreeMap::new(),
         };
         st.clusters.insert(key, meta);
         drop(st);
@@ -323,9 +344,15 @@ impl Rds {
             status: "available".into(),
             engine: "aurora-postgresql".into(),
             engine_version: meta.engine_version.clone(),
-            endpoint: format!("{id}.cluster-{}.{region}.rds.amazonaws.com", meta.dns_id),
-            reader_endpoint: format!("{id}.cluster-ro-{}.{region}.rds.amazonaws.com", meta.dns_id),
-            port: 5432,
+            endpoint: meta.listener.as_ref().map_or_else(
+                || format!("{id}.cluster-{}.{region}.rds.amazonaws.com", meta.dns_id),
+                |(w, _, _)| w.clone(),
+            ),
+            reader_endpoint: meta.listener.as_ref().map_or_else(
+                || format!("{id}.cluster-ro-{}.{region}.rds.amazonaws.com", meta.dns_id),
+                |(_, r, _)| r.clone(),
+            ),
+            port: meta.listener.as_ref().map_or(5432, |(_, _, p)| *p),
             master_username: meta.master_username.clone(),
             database_name: meta.database_name.clone(),
             members,
@@ -451,6 +478,7 @@ impl Rds {
                     .and_then(|m| m.classes.get(name).cloned())
                     .unwrap_or_else(|| ("db.r6g.large".into(), c.created));
                 let dns = meta.map_or("", |m| m.dns_id.as_str());
+                let listener = meta.and_then(|m| m.instance_listeners.get(name));
                 out.push(InstanceView {
                     id: name.clone(),
                     arn: format!(
@@ -463,8 +491,11 @@ impl Rds {
                     status: "available".into(),
                     writer: *writer,
                     tier: *tier,
-                    address: format!("{name}.{dns}.{region}.rds.amazonaws.com"),
-                    port: 5432,
+                    address: listener.map_or_else(
+                        || format!("{name}.{dns}.{region}.rds.amazonaws.com"),
+                        |(h, _)| h.clone(),
+                    ),
+                    port: listener.map_or(5432, |(_, p)| *p),
                     created,
                 });
             }
@@ -497,6 +528,7 @@ impl Rds {
         id: &str,
         serverless: Option<ServerlessConfig>,
         deletion_protection: Option<bool>,
+        master_password: Option<String>,
     ) -> Result<ClusterView, RdsError> {
         if let Some(s) = serverless {
             s.validate().map_err(RdsError::from_cluster)?;
@@ -513,6 +545,10 @@ impl Rds {
         }
         if let Some(d) = deletion_protection {
             meta.deletion_protection = d;
+        }
+        if let Some(pw) = master_password {
+            check_password(&pw)?;
+            meta.master_password = Some(pw);
         }
         drop(st);
         self.describe_cluster(region, id)
@@ -746,6 +782,93 @@ impl Rds {
         self.describe_global(id)
     }
 
+    /// What a PostgreSQL client needs to log in: (master user, password, DatabaseName,
+    /// engine version).
+    pub fn login(
+        &self,
+        region: &str,
+        id: &str,
+    ) -> Result<(String, Option<String>, Option<String>, String), RdsError> {
+        let st = self.state.lock();
+        let m = st
+            .clusters
+            .get(&(region.to_string(), id.to_string()))
+            .ok_or_else(|| RdsError::ClusterNotFound(id.to_string()))?;
+        Ok((
+            m.master_username.clone(),
+            m.master_password.clone(),
+            m.database_name.clone(),
+            m.engine_version.clone(),
+        ))
+    }
+
+    /// Opens a session on a cluster through an endpoint (a Global Database's secondary
+    /// region answers with one of its read-only instances).
+    pub fn connect(
+        &self,
+        region: &str,
+        id: &str,
+        endpoint: Endpoint,
+    ) -> ClusterResult<ClusterSession> {
+        let missing = || ClusterError::NotFound {
+            what: "DB cluster",
+            name: id.to_string(),
+        };
+        let st = self.state.lock();
+        let meta = st
+            .clusters
+            .get(&(region.to_string(), id.to_string()))
+            .ok_or_else(missing)?;
+        let cluster = match &meta.backing {
+            Backing::Own(c) => c.clone(),
+            Backing::Global(g) => {
+                let db = st.globals.get(g).ok_or_else(missing)?.db.clone();
+                drop(st);
+                let (r, c) = db.primary();
+                if r.as_str() != region {
+                    let r = Region::new(region).map_err(|_| missing())?;
+                    return db.connect_secondary(&r);
+                }
+                c
+            }
+        };
+        cluster.connect(endpoint)
+    }
+
+    /// Records (or clears) where a cluster's PostgreSQL endpoints listen:
+    /// (writer host, reader host, port).
+    pub fn set_listener(&self, region: &str, id: &str, at: Option<(String, String, u16)>) {
+        if let Some(m) = self
+            .state
+            .lock()
+            .clusters
+            .get_mut(&(region.to_string(), id.to_string()))
+        {
+            m.listener = at;
+        }
+    }
+
+    /// Records (or clears) where one instance's PostgreSQL endpoint listens.
+    pub fn set_instance_listener(
+        &self,
+        region: &str,
+        cluster: &str,
+        instance: &str,
+        at: Option<(String, u16)>,
+    ) {
+        if let Some(m) = self
+            .state
+            .lock()
+            .clusters
+            .get_mut(&(region.to_string(), cluster.to_string()))
+        {
+            match at {
+                Some(a) => m.instance_listeners.insert(instance.to_string(), a),
+                None => m.instance_listeners.remove(instance),
+            };
+        }
+    }
+
     /// Empties the control plane.
     pub fn reset(&self) {
         *self.state.lock() = State::default();
@@ -755,6 +878,30 @@ impl Rds {
     pub fn cluster_count(&self) -> usize {
         self.state.lock().clusters.len()
     }
+}
+
+/// RDS's rule for MasterUserPassword (Aurora PostgreSQL): 8–128 printable ASCII characters,
+/// none of `/`, `"`, `@` or a space.
+fn check_password(pw: &str) -> Result<(), RdsError> {
+    if pw.len() < 8 {
+        return Err(RdsError::InvalidParameterValue(
+            "The parameter MasterUserPassword is not a valid password because it is shorter than 8 characters.".into(),
+        ));
+    }
+    if pw.len() > 128 {
+        return Err(RdsError::InvalidParameterValue(
+            "The parameter MasterUserPassword is not a valid password because it is longer than 128 characters.".into(),
+        ));
+    }
+    if pw
+        .chars()
+        .any(|c| !c.is_ascii_graphic() || matches!(c, '/' | '"' | '@'))
+    {
+        return Err(RdsError::InvalidParameterValue(
+            "The parameter MasterUserPassword is not a valid password. Only printable ASCII characters besides '/', '@', '\"', ' ' may be used.".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn members_of(c: &Cluster) -> Vec<(String, bool, u32)> {

@@ -13,18 +13,42 @@ use crate::cluster::serverless::ServerlessConfig;
 
 use super::error::RdsError;
 use super::model::{CreateCluster, Rds};
+use super::pg::{PgConfig, PgEndpoints};
 use super::xml;
 
-/// The RDS control plane served on the shared endpoint (signing name `rds`).
+/// The RDS control plane served on the shared endpoint (signing name `rds`), with a
+/// PostgreSQL listener per cluster, reader endpoint and instance.
 #[derive(Debug, Clone)]
 pub struct RdsService {
     rds: Arc<Rds>,
+    pg: Arc<PgEndpoints>,
 }
 
 impl RdsService {
-    /// A service over a control plane.
+    /// A service over a control plane; PostgreSQL endpoints on ephemeral loopback ports.
     pub fn new(rds: Arc<Rds>) -> RdsService {
-        RdsService { rds }
+        RdsService::with_pg_config(rds, PgConfig::default())
+    }
+
+    /// The same, with PostgreSQL endpoints where `config` says.
+    pub fn with_pg_config(rds: Arc<Rds>, config: PgConfig) -> RdsService {
+        let env = rds.env().clone();
+        RdsService {
+            pg: Arc::new(PgEndpoints::new(rds.clone(), env, config)),
+            rds,
+        }
+    }
+
+    /// The running PostgreSQL endpoints.
+    pub fn pg_endpoints(&self) -> &Arc<PgEndpoints> {
+        &self.pg
+    }
+
+    fn listening<T>(&self, started: std::io::Result<()>, value: T) -> Result<T, RdsError> {
+        started.map_err(|e| {
+            RdsError::InvalidParameterValue(format!("could not start the PostgreSQL endpoint: {e}"))
+        })?;
+        Ok(value)
     }
 
     /// Answers one form (the `Action` and its parameters) for `region`.
@@ -88,12 +112,16 @@ impl RdsService {
                     engine: req("Engine")?,
                     engine_version: opt("EngineVersion"),
                     master_username: opt("MasterUsername"),
+                    master_password: opt("MasterUserPassword"),
                     database_name: opt("DatabaseName"),
                     serverless: serverless()?,
                     global: opt("GlobalClusterIdentifier"),
                     deletion_protection: boolean("DeletionProtection")?.unwrap_or(false),
                 };
-                xml::cluster(&self.rds.create_cluster(region, p)?)
+                let id = p.id.clone();
+                self.rds.create_cluster(region, p)?;
+                let started = self.pg.start_cluster(region, &id);
+                xml::cluster(&self.listening(started, self.rds.describe_cluster(region, &id)?)?)
             }
             "DescribeDBClusters" => {
                 let list = match opt("DBClusterIdentifier") {
@@ -112,6 +140,7 @@ impl RdsService {
                     &id,
                     serverless()?,
                     boolean("DeletionProtection")?,
+                    opt("MasterUserPassword"),
                 )?)
             }
             "FailoverDBCluster" => {
@@ -122,11 +151,12 @@ impl RdsService {
                     opt("TargetDBInstanceIdentifier").as_deref(),
                 )?)
             }
-            "DeleteDBCluster" => xml::cluster(
-                &self
-                    .rds
-                    .delete_cluster(region, &req("DBClusterIdentifier")?)?,
-            ),
+            "DeleteDBCluster" => {
+                let id = req("DBClusterIdentifier")?;
+                let view = self.rds.delete_cluster(region, &id)?;
+                self.pg.stop_cluster(region, &id);
+                xml::cluster(&view)
+            }
             "CreateDBInstance" => {
                 let engine = req("Engine")?;
                 if engine != "aurora-postgresql" {
@@ -140,13 +170,11 @@ impl RdsService {
                     )
                 })?;
                 let tier = number("PromotionTier")?.map(|t| t as u32);
-                xml::instance(&self.rds.create_instance(
-                    region,
-                    &req("DBInstanceIdentifier")?,
-                    &cluster,
-                    &req("DBInstanceClass")?,
-                    tier,
-                )?)
+                let id = req("DBInstanceIdentifier")?;
+                self.rds
+                    .create_instance(region, &id, &cluster, &req("DBInstanceClass")?, tier)?;
+                let started = self.pg.start_instance(region, &cluster, &id);
+                xml::instance(&self.listening(started, self.rds.describe_instance(region, &id)?)?)
             }
             "DescribeDBInstances" => {
                 let list = match opt("DBInstanceIdentifier") {
@@ -158,11 +186,13 @@ impl RdsService {
                     list.iter().map(xml::instance).collect::<String>()
                 )
             }
-            "DeleteDBInstance" => xml::instance(
-                &self
+            "DeleteDBInstance" => {
+                let view = self
                     .rds
-                    .delete_instance(region, &req("DBInstanceIdentifier")?)?,
-            ),
+                    .delete_instance(region, &req("DBInstanceIdentifier")?)?;
+                self.pg.stop_instance(region, &view.cluster, &view.id);
+                xml::instance(&view)
+            }
             "ModifyCurrentDBClusterCapacity" => {
                 let id = req("DBClusterIdentifier")?;
                 let (prev, now) =
@@ -266,6 +296,11 @@ impl Service for RdsService {
     }
 
     fn reset(&self) {
+        self.pg.stop_all();
         self.rds.reset();
+    }
+
+    fn listeners(&self) -> Vec<nubis_wire::Listener> {
+        self.pg.list()
     }
 }
