@@ -57,8 +57,9 @@ pub struct QueryResult {
 struct State {
     graph: Arc<Graph>,
     version: u64,
-    /// `(version, touched elements)` of recent commits.
-    log: VecDeque<(u64, Vec<u64>)>,
+    /// Recent commits: version, touched elements (in the edge numbering of the snapshot the
+    /// commit was made on), and whether the commit compacted (renumbering edges after it).
+    log: VecDeque<(u64, Vec<u64>, bool)>,
 }
 
 /// Commits kept for conflict checks; a writer older than this is treated as conflicting.
@@ -109,19 +110,19 @@ impl Database {
     }
 
     /// Applies `f` to a copy of the current graph and publishes it atomically (bulk loader).
+    ///
+    /// Such an update is a barrier for conflict checks: it does not record what it touched
+    /// (a load touches too much for that to pay), so every write request running across it
+    /// fails with `ConcurrentModificationException`, as on Neptune during a bulk load.
     pub fn update<T>(&self, f: impl FnOnce(&mut Graph) -> Result<T>) -> Result<T> {
         let mut s = self.state.lock();
         let mut g = (*s.graph).clone();
         let out = f(&mut g)?;
-        let touched = g.take_touched();
+        g.touched.clear();
         g.maybe_compact();
         s.graph = Arc::new(g);
         s.version += 1;
-        let v = s.version;
-        s.log.push_back((v, touched));
-        while s.log.len() > LOG_LEN {
-            s.log.pop_front();
-        }
+        s.log.clear();
         Ok(out)
     }
 
@@ -150,12 +151,14 @@ impl Database {
             let touched = graph.take_touched();
             let mut s = self.state.lock();
             if s.version != version {
-                let oldest = s.log.front().map(|(v, _)| *v).unwrap_or(u64::MAX);
+                let oldest = s.log.front().map(|(v, ..)| *v).unwrap_or(u64::MAX);
+                let newer = || s.log.iter().filter(|(v, ..)| *v > version);
+                // Past a compacting commit, later commits' edge indexes are not comparable
+                // with this request's: count that as a conflict.
+                let renumbered = newer().any(|(v, _, c)| *c && *v < s.version);
                 let conflict = oldest > version + 1
-                    || s.log
-                        .iter()
-                        .filter(|(v, _)| *v > version)
-                        .any(|(_, t)| overlaps(t, &touched));
+                    || renumbered
+                    || newer().any(|(_, t, _)| overlaps(t, &touched));
                 if conflict {
                     return Err(Error::ConcurrentModification(format!(
                         "another request modified the same elements while request {request_id} ran"
@@ -169,16 +172,28 @@ impl Database {
                 }
                 continue;
             }
-            graph.maybe_compact();
-            let graph = Arc::new(graph);
-            s.graph = Arc::clone(&graph);
+            // Compaction renumbers edges, so results are serialised against the graph as the
+            // request left it and the compacted graph is what gets published.
+            let compacted = graph.needs_compaction();
+            let (result, published) = if compacted {
+                let before = Arc::new(graph.clone());
+                graph.compact();
+                (before, Arc::new(graph))
+            } else {
+                let g = Arc::new(graph);
+                (Arc::clone(&g), g)
+            };
+            s.graph = published;
             s.version += 1;
             let v = s.version;
-            s.log.push_back((v, touched));
+            s.log.push_back((v, touched, compacted));
             while s.log.len() > LOG_LEN {
                 s.log.pop_front();
             }
-            return Ok(QueryResult { values, graph });
+            return Ok(QueryResult {
+                values,
+                graph: result,
+            });
         }
     }
 

@@ -399,9 +399,56 @@ impl PartialEq for Value {
 
 impl Eq for Value {}
 
+/// The tag [`Value`]'s `Hash` writes first for a string; [`StrKey`] writes the same, so the two
+/// hash alike.
+const STR_TAG: u8 = 6;
+
+impl Value {
+    /// A small tag per variant, hashed before the contents.
+    fn hash_tag(&self) -> u8 {
+        match self {
+            Value::Null => 0,
+            Value::Bool(_) => 1,
+            Value::Int(_) => 2,
+            Value::Long(_) => 3,
+            Value::Float(_) => 4,
+            Value::Double(_) => 5,
+            Value::Str(_) => STR_TAG,
+            Value::Date(_) => 7,
+            Value::List(_) => 8,
+            Value::Set(_) => 9,
+            Value::Map(_) => 10,
+            Value::Vertex(_) => 11,
+            Value::Edge(_) => 12,
+            Value::VertexProperty(_) => 13,
+            Value::Property(_) => 14,
+            Value::Path(_) => 15,
+            Value::Token(_) => 16,
+        }
+    }
+}
+
+/// A borrowed string that hashes and compares like `Value::Str`: hash maps keyed by [`Value`]
+/// can be probed with it without allocating (the bulk loader's id lookups).
+#[derive(Debug, Clone, Copy)]
+pub struct StrKey<'a>(pub &'a str);
+
+impl Hash for StrKey<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u8(STR_TAG);
+        self.0.hash(state);
+    }
+}
+
+impl hashbrown::Equivalent<Value> for StrKey<'_> {
+    fn equivalent(&self, key: &Value) -> bool {
+        matches!(key, Value::Str(s) if **s == *self.0)
+    }
+}
+
 impl Hash for Value {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        std::mem::discriminant(self).hash(state);
+        state.write_u8(self.hash_tag());
         match self {
             Value::Null => {}
             Value::Bool(b) => b.hash(state),

@@ -35,6 +35,8 @@ enum S {
     HasWGt(i32),
     HasLabel(u8),
     Dedup,
+    /// `repeat(out|in|both(label)).times(n)`: traverser bulking must count every path.
+    Repeat(u8, Option<u8>, u8),
 }
 
 fn step_strategy() -> impl Strategy<Value = S> {
@@ -45,6 +47,7 @@ fn step_strategy() -> impl Strategy<Value = S> {
         (0i32..6).prop_map(S::HasWGt),
         (0u8..3).prop_map(S::HasLabel),
         Just(S::Dedup),
+        (0u8..3, prop::option::of(0u8..2), 1u8..4).prop_map(|(d, l, n)| S::Repeat(d, l, n)),
     ]
 }
 
@@ -68,6 +71,11 @@ fn to_gremlin(start: Option<usize>, steps: &[S]) -> String {
             S::HasWGt(k) => format!(".has('w', gt({k}))"),
             S::HasLabel(l) => format!(".hasLabel('{}')", VL[*l as usize]),
             S::Dedup => ".dedup()".to_owned(),
+            S::Repeat(d, l, n) => format!(
+                ".repeat({}({})).times({n})",
+                ["out", "in", "both"][*d as usize],
+                lab(l)
+            ),
         });
     }
     q.push_str(".id()");
@@ -80,7 +88,17 @@ fn reference(g: &G, start: Option<usize>, steps: &[S]) -> Vec<String> {
         Some(v) => vec![v],
         None => (0..g.labels.len()).collect(),
     };
-    for s in steps {
+    let steps: Vec<S> = steps
+        .iter()
+        .flat_map(|s| match s {
+            S::Repeat(d, l, n) => {
+                let one = [S::Out(*l), S::In(*l), S::Both(*l)][*d as usize].clone();
+                vec![one; *n as usize]
+            }
+            other => vec![other.clone()],
+        })
+        .collect();
+    for s in &steps {
         let mut next = Vec::new();
         for &v in &cur {
             match s {
@@ -114,6 +132,8 @@ fn reference(g: &G, start: Option<usize>, steps: &[S]) -> Vec<String> {
                         next.push(v)
                     }
                 }
+                // Expanded above.
+                S::Repeat(..) => {}
             }
         }
         cur = next;

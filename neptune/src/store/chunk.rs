@@ -64,6 +64,25 @@ impl<T: Clone> ChunkVec<T> {
         }
     }
 
+    /// Appends every element of `items`, filling chunks whole (one copy-on-write check per
+    /// chunk rather than per element: the bulk loader's path).
+    pub fn extend(&mut self, items: impl IntoIterator<Item = T>) {
+        let mut it = items.into_iter().peekable();
+        while it.peek().is_some() {
+            if self.len.is_multiple_of(CHUNK) {
+                self.chunks.push(Arc::new(Vec::with_capacity(CHUNK)));
+            }
+            let Some(last) = self.chunks.last_mut() else {
+                return;
+            };
+            let chunk = Arc::make_mut(last);
+            let room = CHUNK - chunk.len();
+            let before = chunk.len();
+            chunk.extend(it.by_ref().take(room));
+            self.len += chunk.len() - before;
+        }
+    }
+
     /// Every element in order.
     pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
         self.chunks.iter().flat_map(|c| c.iter())
@@ -98,5 +117,11 @@ mod tests {
         assert_eq!(b.get(2999), Some(&2999));
         assert_eq!(a.iter().count(), 3000);
         assert!(a.get(3000).is_none());
+        let mut c = b.clone();
+        c.extend(0..2000);
+        assert_eq!(c.len(), 5000);
+        assert_eq!(c.get(4999), Some(&1999));
+        assert_eq!(c.get(3000), Some(&0));
+        assert_eq!(b.len(), 3000);
     }
 }

@@ -18,10 +18,11 @@ pub mod chunk;
 pub mod csr;
 pub mod write;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::value::Value;
+use hashbrown::{Equivalent, HashMap};
+
+use crate::value::{StrKey, Value};
 use chunk::ChunkVec;
 use csr::Csr;
 
@@ -136,8 +137,8 @@ pub struct Overlay<K, V> {
 impl<K: std::hash::Hash + Eq + Clone, V: Clone> Default for Overlay<K, V> {
     fn default() -> Self {
         Overlay {
-            base: Arc::new(HashMap::new()),
-            delta: HashMap::new(),
+            base: Arc::new(HashMap::default()),
+            delta: HashMap::default(),
         }
     }
 }
@@ -145,24 +146,80 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> Default for Overlay<K, V> {
 impl<K: std::hash::Hash + Eq + Clone, V: Clone> Overlay<K, V> {
     /// The value for `k`.
     pub fn get(&self, k: &K) -> Option<&V> {
+        self.get_by(k)
+    }
+
+    /// The value for a key equivalent to `k` (e.g. a [`StrKey`] for a string [`Value`]).
+    #[inline]
+    pub fn get_by<Q: std::hash::Hash + Equivalent<K> + ?Sized>(&self, k: &Q) -> Option<&V> {
+        if self.delta.is_empty() {
+            return self.base.get(k);
+        }
         match self.delta.get(k) {
             Some(v) => v.as_ref(),
             None => self.base.get(k),
         }
     }
 
+    /// The base itself, when writes may go straight to it: no delta is pending and no snapshot
+    /// shares it (a shared but empty base is swapped for a private one, so loads into a fresh
+    /// graph never pay for a delta).
+    fn direct(&mut self) -> Option<&mut HashMap<K, V>> {
+        if !self.delta.is_empty() {
+            return None;
+        }
+        if self.base.is_empty() && Arc::strong_count(&self.base) > 1 {
+            self.base = Arc::new(HashMap::default());
+        }
+        Arc::get_mut(&mut self.base)
+    }
+
     /// Sets `k`.
     pub fn insert(&mut self, k: K, v: V) {
-        self.delta.insert(k, Some(v));
+        match self.direct() {
+            Some(base) => {
+                base.insert(k, v);
+            }
+            None => {
+                self.delta.insert(k, Some(v));
+            }
+        }
+    }
+
+    /// Room for `n` more entries.
+    pub fn reserve(&mut self, n: usize) {
+        match self.direct() {
+            Some(base) => base.reserve(n),
+            None => self.delta.reserve(n),
+        }
+    }
+
+    /// Replaces everything with `base`.
+    pub fn reset(&mut self, base: HashMap<K, V>) {
+        self.base = Arc::new(base);
+        self.delta.clear();
     }
 
     /// Removes `k`.
     pub fn remove(&mut self, k: &K) {
-        self.delta.insert(k.clone(), None);
+        match self.direct() {
+            Some(base) => {
+                base.remove(k);
+            }
+            None => {
+                self.delta.insert(k.clone(), None);
+            }
+        }
     }
 
     /// A mutable value for `k`, copied from the base (or `default`) into the delta.
     pub fn entry_mut(&mut self, k: K, default: impl FnOnce() -> V) -> &mut V {
+        if self.direct().is_some() {
+            // `direct` just checked the base is private, so `make_mut` does not copy.
+            return Arc::make_mut(&mut self.base)
+                .entry(k)
+                .or_insert_with(default);
+        }
         let base = &self.base;
         let slot = self
             .delta
@@ -183,6 +240,12 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> Overlay<K, V> {
                 None => base.remove(&k),
             };
         }
+    }
+
+    /// The whole map, with the delta folded in, for in-place updates (compaction's renumbering).
+    pub fn merged_mut(&mut self) -> &mut HashMap<K, V> {
+        self.merge();
+        Arc::make_mut(&mut self.base)
     }
 
     /// Entries in the delta.
@@ -210,7 +273,8 @@ pub struct MemoryReport {
 }
 
 /// An edge's property list; `None` for the common edge without properties (one pointer).
-pub type EdgeProps = Option<Box<Vec<(Sym, Value)>>>;
+/// Shared so compaction can move edges without copying their properties.
+pub type EdgeProps = Option<Arc<Vec<(Sym, Value)>>>;
 
 /// A property graph. Clone to snapshot.
 #[derive(Debug, Clone, Default)]
@@ -294,6 +358,22 @@ impl Graph {
             .get(id)
             .copied()
             .filter(|v| self.vertex(*v).is_some())
+    }
+
+    /// The vertex whose user id is the string `id` (no allocation).
+    pub fn vertex_by_str(&self, id: &str) -> Option<u32> {
+        self.v_index
+            .get_by(&StrKey(id))
+            .copied()
+            .filter(|v| self.vertex(*v).is_some())
+    }
+
+    /// The edge whose user id is the string `id` (no allocation).
+    pub fn edge_by_str(&self, id: &str) -> Option<u32> {
+        self.e_index
+            .get_by(&StrKey(id))
+            .copied()
+            .filter(|e| self.edge_alive(*e))
     }
 
     /// The edge with user id `id`.
@@ -390,19 +470,29 @@ impl Graph {
     ) {
         let check = self.dead_edges > 0;
         let label_of = |e: u32| self.e_label.get(e as usize).copied().unwrap_or(DEAD);
-        if labels.is_empty() {
-            for (n, e) in csr.neighbours(v) {
-                if !check || label_of(e) != DEAD {
-                    f(n, e);
-                }
-            }
-        } else {
-            for &l in labels {
-                for (n, e) in csr.neighbours_with_label(v, l, &label_of) {
-                    if !check || label_of(e) != DEAD {
+        let mut visit = |row: csr::Row<'_>| {
+            if check {
+                for (n, e) in row.pairs() {
+                    if label_of(e) != DEAD {
                         f(n, e);
                     }
                 }
+            } else if row.edges.is_empty() {
+                // Identity-numbered rows: the edge is the entry's position.
+                for (i, n) in row.nbrs.iter().enumerate() {
+                    f(*n, row.start + i as u32);
+                }
+            } else {
+                for (n, e) in row.nbrs.iter().zip(row.edges) {
+                    f(*n, *e);
+                }
+            }
+        };
+        if labels.is_empty() {
+            visit(csr.row(v));
+        } else {
+            for &l in labels {
+                visit(csr.row_with_label(v, l, &label_of));
             }
         }
         if let Some(rec) = self.vertices.get(v as usize) {
@@ -413,6 +503,50 @@ impl Graph {
                 {
                     f(a.nbr, a.eid);
                 }
+            }
+        }
+    }
+
+    /// Calls `f(neighbour)` for each edge of `v` in `dir` with a label in `labels` (all if
+    /// empty): the expansion loop when the edges themselves are not needed.
+    #[inline]
+    pub fn for_each_neighbour(
+        &self,
+        v: u32,
+        dir: Direction,
+        labels: &[Sym],
+        f: &mut dyn FnMut(u32),
+    ) {
+        if self.dead_edges > 0 {
+            return self.for_each_adjacent(v, dir, labels, &mut |n, _| f(n));
+        }
+        let label_of = |e: u32| self.e_label.get(e as usize).copied().unwrap_or(DEAD);
+        let mut one = |csr: &Csr, out: bool| {
+            if labels.is_empty() {
+                csr.neighbour_slice(v).iter().for_each(|n| f(*n));
+            } else {
+                for &l in labels {
+                    csr.row_with_label(v, l, &label_of)
+                        .nbrs
+                        .iter()
+                        .for_each(|n| f(*n));
+                }
+            }
+            if let Some(rec) = self.vertices.get(v as usize) {
+                let delta = if out { &rec.out_delta } else { &rec.in_delta };
+                for a in delta {
+                    if labels.is_empty() || labels.contains(&a.label) {
+                        f(a.nbr);
+                    }
+                }
+            }
+        };
+        match dir {
+            Direction::Out => one(&self.out_csr, true),
+            Direction::In => one(&self.in_csr, false),
+            Direction::Both => {
+                one(&self.out_csr, true);
+                one(&self.in_csr, false);
             }
         }
     }
@@ -472,14 +606,14 @@ impl Graph {
         if self.vertex(a).is_none() || self.vertex(b).is_none() {
             return None;
         }
-        let mut prev: HashMap<u32, u32> = HashMap::new();
+        let mut prev: HashMap<u32, u32> = HashMap::default();
         prev.insert(a, a);
         let mut frontier = vec![a];
         while !frontier.is_empty() && !prev.contains_key(&b) {
             let mut next = Vec::new();
             for &v in &frontier {
                 self.for_each_adjacent(v, dir, labels, &mut |n, _| {
-                    if let std::collections::hash_map::Entry::Vacant(e) = prev.entry(n) {
+                    if let hashbrown::hash_map::Entry::Vacant(e) = prev.entry(n) {
                         e.insert(v);
                         next.push(n);
                     }

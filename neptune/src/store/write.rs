@@ -6,7 +6,8 @@
 
 use std::sync::Arc;
 
-use super::csr::Csr;
+use super::chunk::ChunkVec;
+use super::csr::{self, Csr};
 use super::{Adj, Cardinality, DEAD, Direction, Graph, Sym, VProp, VertexRec};
 use crate::error::{Error, Result};
 use crate::value::Value;
@@ -208,7 +209,7 @@ impl Graph {
             .e_props
             .get_mut(e as usize)
             .ok_or_else(|| Error::Evaluation("missing edge".into()))?;
-        let props = slot.get_or_insert_with(Default::default);
+        let props = Arc::make_mut(slot.get_or_insert_with(Default::default));
         match props.iter_mut().find(|(kk, _)| *kk == k) {
             Some(p) => p.1 = value,
             None => props.push((k, value)),
@@ -220,7 +221,7 @@ impl Graph {
     pub fn remove_edge_property(&mut self, e: u32, key: Sym) {
         self.touched.push(u64::from(e) | EDGE_BIT);
         if let Some(Some(props)) = self.e_props.get_mut(e as usize) {
-            props.retain(|(k, _)| *k != key);
+            Arc::make_mut(props).retain(|(k, _)| *k != key);
         }
     }
 
@@ -273,40 +274,153 @@ impl Graph {
         t
     }
 
-    /// Folds delta edges into the CSR if enough have accumulated.
-    pub fn maybe_compact(&mut self) {
+    /// Whether enough delta edges (or dropped edges) have accumulated for a compaction.
+    pub fn needs_compaction(&self) -> bool {
         let base = self.e_label.len() - self.delta_edges;
-        if self.delta_edges >= MIN_COMPACT_DELTA.max(base / 4)
-            || self.dead_edges > MIN_COMPACT_DELTA.max(base / 4)
-        {
+        let min = MIN_COMPACT_DELTA.max(base / 4);
+        self.delta_edges >= min || self.dead_edges > min
+    }
+
+    /// Folds delta edges into the CSR if enough have accumulated; true if it did (edge indexes
+    /// changed: see [`Graph::compact`]).
+    pub fn maybe_compact(&mut self) -> bool {
+        let run = self.needs_compaction();
+        if run {
             self.compact();
+        }
+        run
+    }
+
+    /// Appends edges `(user id, label, source, target)` whose endpoints are known to be live,
+    /// without touching adjacency or the touched set, then makes them visible: by a compaction
+    /// when the batch is large against the graph, else through the delta buffers. The bulk
+    /// loader's path; the caller checked ids for duplicates.
+    pub fn append_edges(&mut self, batch: EdgeBatch) {
+        let first = self.e_label.len() as u32;
+        let n = batch.src.len();
+        self.e_index.reserve(n);
+        for (i, id) in batch.ids.iter().enumerate() {
+            self.e_index.insert(id.clone(), first + i as u32);
+        }
+        self.e_src.extend(batch.src.iter().copied());
+        self.e_dst.extend(batch.dst.iter().copied());
+        self.e_label.extend(batch.label.iter().copied());
+        self.e_ids.extend(batch.ids);
+        let mut props = batch.props.into_iter().peekable();
+        self.e_props.extend((0..n as u32).map(|i| {
+            if props.peek().is_some_and(|(j, _)| *j == i) {
+                props.next().map(|(_, p)| Arc::new(p))
+            } else {
+                None
+            }
+        }));
+        self.live_edges += n;
+        self.delta_edges += n;
+        if self.needs_compaction() {
+            self.compact();
+            return;
+        }
+        for i in 0..n {
+            let e = first + i as u32;
+            let (s, d, l) = (batch.src[i], batch.dst[i], batch.label[i]);
+            if let Some(r) = self.vertices.get_mut(s as usize) {
+                r.out_delta.push(Adj {
+                    label: l,
+                    nbr: d,
+                    eid: e,
+                });
+            }
+            if let Some(r) = self.vertices.get_mut(d as usize) {
+                r.in_delta.push(Adj {
+                    label: l,
+                    nbr: s,
+                    eid: e,
+                });
+            }
         }
     }
 
     /// Rebuilds both CSRs from every live edge and merges the index deltas.
+    ///
+    /// Edges are renumbered in out-row order (by source, then label, then insertion), which is
+    /// what lets the out CSR store no edge column; dropped edges disappear from every column.
+    /// Edge indexes held from before a compaction are therefore stale: the database never
+    /// compacts while a request runs, and treats a compaction as a barrier for conflict checks.
     pub fn compact(&mut self) {
         let nv = self.vertices.len();
-        let mut triples: Vec<(u32, u32, u32)> = Vec::with_capacity(self.live_edges);
-        for (e, ((s, d), l)) in self
-            .e_src
+        let ne = self.e_label.len();
+        // Flat copies of the columns: the sorts below read them at random.
+        let src: Vec<u32> = self.e_src.iter().copied().collect();
+        let dst: Vec<u32> = self.e_dst.iter().copied().collect();
+        let lab: Vec<Sym> = self.e_label.iter().copied().collect();
+        let nl = lab
             .iter()
-            .zip(self.e_dst.iter())
-            .zip(self.e_label.iter())
-            .enumerate()
-        {
-            if *l != DEAD {
-                triples.push((*s, *d, e as u32));
+            .filter(|l| **l != DEAD)
+            .max()
+            .map_or(0, |m| *m as usize + 1);
+        let live: Vec<u32> = (0..ne as u32)
+            .filter(|e| lab[*e as usize] != DEAD && (src[*e as usize] as usize) < nv)
+            .collect();
+        // Out rows: stable counting sorts by label, then by source.
+        let (by_label, _) = csr::counting_sort(&live, nl, |e| lab[e as usize]);
+        drop(live);
+        let (order, out_off) = csr::counting_sort(&by_label, nv, |e| src[e as usize]);
+        drop(by_label);
+        let identity = order.len() == ne && order.iter().enumerate().all(|(i, e)| *e as usize == i);
+        let (n_src, n_dst, n_lab): (Vec<u32>, Vec<u32>, Vec<Sym>) = if identity {
+            (src, dst, lab)
+        } else {
+            (
+                order.iter().map(|e| src[*e as usize]).collect(),
+                order.iter().map(|e| dst[*e as usize]).collect(),
+                order.iter().map(|e| lab[*e as usize]).collect(),
+            )
+        };
+        if !identity {
+            // New index of each old edge (dropped edges map nowhere).
+            let mut new_of = vec![u32::MAX; ne];
+            for (i, e) in order.iter().enumerate() {
+                new_of[*e as usize] = i as u32;
             }
+            let mut ids = ChunkVec::new();
+            ids.extend(
+                order
+                    .iter()
+                    .map(|e| self.e_ids.get(*e as usize).cloned().unwrap_or(Value::Null)),
+            );
+            let mut props = ChunkVec::new();
+            props.extend(
+                order
+                    .iter()
+                    .map(|e| self.e_props.get(*e as usize).cloned().flatten()),
+            );
+            self.e_ids = ids;
+            self.e_props = props;
+            let index = self.e_index.merged_mut();
+            index.retain(|_, e| new_of.get(*e as usize).is_some_and(|n| *n != u32::MAX));
+            for e in index.values_mut() {
+                *e = new_of[*e as usize];
+            }
+            let mut col = ChunkVec::new();
+            col.extend(n_src.iter().copied());
+            self.e_src = col;
+            let mut col = ChunkVec::new();
+            col.extend(n_lab.iter().copied());
+            self.e_label = col;
+            let mut col = ChunkVec::new();
+            col.extend(n_dst.iter().copied());
+            self.e_dst = col;
         }
-        let labels = &self.e_label;
-        let label_of = |e: u32| labels.get(e as usize).copied().unwrap_or(DEAD);
-        let out = Csr::build(nv, &triples, &label_of);
-        for t in triples.iter_mut() {
-            *t = (t.1, t.0, t.2);
-        }
-        let inn = Csr::build(nv, &triples, &label_of);
-        self.out_csr = Arc::new(out);
-        self.in_csr = Arc::new(inn);
+        drop(order);
+        // In rows: new edge indexes sorted stably by label, then by target.
+        let all: Vec<u32> = (0..n_src.len() as u32).collect();
+        let (by_label, _) = csr::counting_sort(&all, nl, |e| n_lab[e as usize]);
+        drop(all);
+        let (in_edges, in_off) = csr::counting_sort(&by_label, nv, |e| n_dst[e as usize]);
+        drop(by_label);
+        let in_nbrs: Vec<u32> = in_edges.iter().map(|e| n_src[*e as usize]).collect();
+        self.out_csr = Arc::new(Csr::from_parts(out_off, n_dst, Vec::new()));
+        self.in_csr = Arc::new(Csr::from_parts(in_off, in_nbrs, in_edges));
         for v in 0..nv {
             let has_delta = self
                 .vertices
@@ -317,13 +431,40 @@ impl Graph {
                 r.in_delta = Vec::new();
             }
         }
-        // Dead edges are no longer in any row; their ids stay dead in the label column.
         self.dead_edges = 0;
         self.delta_edges = 0;
         self.v_index.merge();
         self.e_index.merge();
         self.label_index.merge();
         self.prop_index.merge();
+    }
+}
+
+/// Edges for [`Graph::append_edges`], as flat columns.
+#[derive(Debug, Default)]
+pub struct EdgeBatch {
+    /// Sources.
+    pub src: Vec<u32>,
+    /// Targets.
+    pub dst: Vec<u32>,
+    /// Labels.
+    pub label: Vec<Sym>,
+    /// User ids.
+    pub ids: Vec<Value>,
+    /// Properties of the edges that have some: `(position in the batch, properties)`, in
+    /// position order.
+    pub props: Vec<(u32, Vec<(Sym, Value)>)>,
+}
+
+impl EdgeBatch {
+    /// The number of edges.
+    pub fn len(&self) -> usize {
+        self.src.len()
+    }
+
+    /// Whether the batch is empty.
+    pub fn is_empty(&self) -> bool {
+        self.src.is_empty()
     }
 }
 
@@ -390,6 +531,78 @@ mod tests {
         assert!(g.vertex_by_id(&Value::str("a")).is_none());
         assert_eq!(g.degree(c, Direction::In, &[]), 1);
         assert!(g.add_vertex(Value::str("a"), &["x"]).is_ok());
+    }
+
+    #[test]
+    fn compaction_renumbers_edges_and_keeps_them_whole() {
+        let (mut g, [a, b, c]) = triangle();
+        g.set_edge_property(2, "w", Value::Int(7)).unwrap();
+        g.add_edge(Value::str("e4"), "knows", c, a).unwrap();
+        g.add_edge(Value::str("e5"), "created", a, b).unwrap();
+        g.drop_edge(0);
+        let before = g.clone();
+        g.compact();
+        assert!(g.out_csr.identity());
+        assert_eq!(g.edge_count(), 4);
+        assert_eq!(g.e_label.len(), 4, "dropped edges leave the columns");
+        let ends = |g: &Graph, id: &str| {
+            let e = g.edge_by_id(&Value::str(id)).unwrap();
+            let (s, d, l) = g.edge(e).unwrap();
+            (s, d, g.symbols().name(l), g.edge_props(e).to_vec())
+        };
+        for id in ["e2", "e3", "e4", "e5"] {
+            assert_eq!(ends(&g, id), ends(&before, id), "{id}");
+        }
+        assert!(g.edge_by_id(&Value::str("e1")).is_none());
+        let w = g.symbols().lookup("w").unwrap();
+        assert_eq!(ends(&g, "e3").3, vec![(w, Value::Int(7))]);
+        // Every adjacency entry names an edge with the right ends, both directions.
+        for v in [a, b, c] {
+            g.for_each_adjacent(v, Direction::Out, &[], &mut |n, e| {
+                assert_eq!(g.edge(e).map(|x| (x.0, x.1)), Some((v, n)));
+            });
+            g.for_each_adjacent(v, Direction::In, &[], &mut |n, e| {
+                assert_eq!(g.edge(e).map(|x| (x.0, x.1)), Some((n, v)));
+            });
+        }
+        let created = g.symbols().lookup("created").unwrap();
+        assert_eq!(out_of(&g, a, &[created]), vec![b, c]);
+        assert_eq!(g.degree(a, Direction::Out, &[]), 2);
+        // The snapshot taken before still reads its own numbering.
+        assert_eq!(out_of(&before, a, &[]), vec![b, c]);
+    }
+
+    #[test]
+    fn appended_batches_go_to_the_delta_or_compact() {
+        let (mut g, [a, b, c]) = triangle();
+        let knows = g.intern("knows");
+        let batch = EdgeBatch {
+            src: vec![b, c],
+            dst: vec![c, b],
+            label: vec![knows, knows],
+            ids: vec![Value::str("x1"), Value::str("x2")],
+            props: vec![(1, vec![(knows, Value::Int(1))])],
+        };
+        g.append_edges(batch);
+        assert_eq!(out_of(&g, b, &[knows]), vec![c]);
+        assert_eq!(out_of(&g, c, &[]), vec![b]);
+        let x2 = g.edge_by_str("x2").unwrap();
+        assert_eq!(g.edge_props(x2).len(), 1);
+        assert!(g.edge_props(g.edge_by_str("x1").unwrap()).is_empty());
+        let n = MIN_COMPACT_DELTA;
+        let batch = EdgeBatch {
+            src: vec![a; n],
+            dst: vec![b; n],
+            label: vec![knows; n],
+            ids: (0..n).map(|i| Value::str(&format!("y{i}"))).collect(),
+            props: Vec::new(),
+        };
+        g.append_edges(batch);
+        assert_eq!(g.delta_edges, 0, "a large batch compacts");
+        assert_eq!(g.degree(a, Direction::Out, &[knows]), n + 1);
+        assert_eq!(g.degree(b, Direction::In, &[]), n + 2);
+        let y = g.edge_by_str("y77").unwrap();
+        assert_eq!(g.edge(y).map(|x| (x.0, x.1)), Some((a, b)));
     }
 
     #[test]

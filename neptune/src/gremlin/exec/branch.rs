@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use super::filter::test;
-use super::{Cx, It, Trav, any, column, flat, keep, map, sub};
+use super::{Cx, It, Trav, any, column, flat, keep, map, run_bulked, sub};
 use crate::error::{Error, Result};
 use crate::gremlin::ir::{By, Choose, Func, Loop, OptionKey, Pop, Pred, Step, Traversal, Where};
 use crate::value::{Arith, Map, Value, arith};
@@ -459,6 +459,9 @@ fn choose(cx: &Cx, c: &Choose, t: Trav) -> Result<Vec<Trav>> {
 
 /// `repeat()`: breadth-first over a work queue so results stream as loops produce them.
 fn repeat<'a>(cx: &'a Cx, l: &'a Loop, it: It<'a>) -> It<'a> {
+    if !cx.needs_path {
+        return repeat_bulked(cx, l, it);
+    }
     let mut input = it;
     let mut queue: VecDeque<Trav> = VecDeque::new();
     let mut out: VecDeque<Result<Trav>> = VecDeque::new();
@@ -507,6 +510,87 @@ fn repeat<'a>(cx: &'a Cx, l: &'a Loop, it: It<'a>) -> It<'a> {
             }
         }
     }))
+}
+
+/// `repeat()` when paths are not kept: generation by generation, merging equal traversers
+/// (same object, loop counters and sack) into one with their bulks summed, so a deep repeat
+/// costs the number of distinct traversers per loop rather than the number of paths.
+fn repeat_bulked<'a>(cx: &'a Cx, l: &'a Loop, it: It<'a>) -> It<'a> {
+    let mut input = Some(it);
+    let mut out: VecDeque<Result<Trav>> = VecDeque::new();
+    let mut generation: Vec<Trav> = Vec::new();
+    let name = l.name.clone();
+    Box::new(std::iter::from_fn(move || {
+        loop {
+            if let Some(r) = out.pop_front() {
+                return Some(r);
+            }
+            let mut queue: VecDeque<Trav> = VecDeque::new();
+            if generation.is_empty() {
+                // The whole input is the first generation.
+                let inp = input.take()?;
+                for r in inp {
+                    match r {
+                        Ok(mut t) => {
+                            t.loops.push((name.clone(), 0));
+                            if let Err(e) = enter(cx, l, t, &mut queue, &mut out) {
+                                out.push_back(Err(e));
+                            }
+                        }
+                        Err(e) => out.push_back(Err(e)),
+                    }
+                }
+            } else {
+                for t in std::mem::take(&mut generation) {
+                    if let Err(e) = cx.tick() {
+                        return Some(Err(e));
+                    }
+                    let body = run_bulked(
+                        cx,
+                        &l.body.steps,
+                        Box::new(std::iter::once(Ok(t))),
+                        true,
+                        true,
+                    );
+                    for r in body {
+                        match r {
+                            Ok(mut nt) => {
+                                if let Some(top) = nt.loops.last_mut() {
+                                    top.1 += 1;
+                                }
+                                if let Err(e) = after_body(cx, l, nt, &mut queue, &mut out) {
+                                    out.push_back(Err(e));
+                                }
+                            }
+                            Err(e) => out.push_back(Err(e)),
+                        }
+                    }
+                }
+            }
+            generation = merge_bulks(queue);
+            if generation.is_empty() && out.is_empty() {
+                return None;
+            }
+        }
+    }))
+}
+
+/// Merges equal traversers, summing their bulks (first occurrence keeps its place).
+fn merge_bulks(ts: VecDeque<Trav>) -> Vec<Trav> {
+    type Key = (Value, Vec<(Option<Arc<str>>, u32)>, Option<Value>);
+    let mut index: std::collections::HashMap<Key, usize> = std::collections::HashMap::new();
+    let mut merged: Vec<Trav> = Vec::with_capacity(ts.len());
+    for t in ts {
+        let key = (t.obj.clone(), t.loops.clone(), t.sack.clone());
+        match index.get(&key) {
+            Some(&i) => merged[i].bulk = merged[i].bulk.saturating_add(t.bulk),
+            None => {
+                index.insert(key, merged.len());
+                merged.push(t);
+            }
+        }
+    }
+    merged
 }
 
 fn exit(mut t: Trav) -> Trav {

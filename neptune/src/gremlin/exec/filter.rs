@@ -236,7 +236,8 @@ pub fn count_adjacent<'a>(
                 )));
             };
             if labels.is_empty() || !syms.is_empty() {
-                n += g.degree(v, dir, &syms) as i64;
+                let bulk = i64::try_from(t.bulk).unwrap_or(i64::MAX);
+                n = n.saturating_add((g.degree(v, dir, &syms) as i64).saturating_mul(bulk));
             }
             cx.tick()?;
         }

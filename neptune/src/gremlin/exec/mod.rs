@@ -54,6 +54,10 @@ pub struct Trav {
     loops: Vec<(Option<Arc<str>>, u32)>,
     sack: Option<Value>,
     seed: bool,
+    /// How many identical traversers this one stands for (TinkerPop's bulk). Only `repeat()`
+    /// merges traversers (when paths are not kept); [`run`] expands bulks before any step that
+    /// does not handle them, so most steps only ever see 1.
+    pub(crate) bulk: u64,
 }
 
 impl Trav {
@@ -65,6 +69,7 @@ impl Trav {
             loops: Vec::new(),
             sack: None,
             seed: true,
+            bulk: 1,
         }
     }
 
@@ -86,6 +91,7 @@ impl Trav {
             loops: self.loops.clone(),
             sack: self.sack.clone(),
             seed: false,
+            bulk: self.bulk,
         }
     }
 
@@ -98,6 +104,7 @@ impl Trav {
             loops: self.loops.clone(),
             sack: self.sack.clone(),
             seed: false,
+            bulk: self.bulk,
         }
     }
 
@@ -458,10 +465,77 @@ pub fn column(v: &Value, c: Column) -> Option<Value> {
     }
 }
 
-/// Runs `steps` over `input`.
-pub fn run<'a>(cx: &'a Cx, steps: &'a [Step], mut it: It<'a>) -> It<'a> {
+/// Runs `steps` over `input` (traversers of bulk 1).
+pub fn run<'a>(cx: &'a Cx, steps: &'a [Step], it: It<'a>) -> It<'a> {
+    run_bulked(cx, steps, it, false, false)
+}
+
+/// Whether a step handles traversers of any bulk (passing the bulk on to what it produces, or
+/// counting it), so no expansion is needed before it.
+fn bulk_aware(step: &Step) -> bool {
+    use Step as S;
+    matches!(
+        step,
+        S::Has(..)
+            | S::HasLabelKey(..)
+            | S::HasLabel(_)
+            | S::HasId(_)
+            | S::HasNot(_)
+            | S::HasKey(_)
+            | S::HasValue(_)
+            | S::Is(_)
+            | S::Adjacent { .. }
+            | S::EdgeVertex(_)
+            | S::Id
+            | S::Label
+            | S::Values(_)
+            | S::Identity
+            | S::Constant(_)
+            | S::Count(Scope::Global)
+            | S::Dedup {
+                scope: Scope::Global,
+                ..
+            }
+            | S::Repeat(_)
+    )
+}
+
+/// Expands traversers of bulk `n` into `n` traversers of bulk 1.
+fn unbulk<'a>(it: It<'a>) -> It<'a> {
+    Box::new(
+        it.flat_map(|r| -> Box<dyn Iterator<Item = Result<Trav>> + 'a> {
+            match r {
+                Ok(t) if t.bulk > 1 => {
+                    let n = t.bulk;
+                    let mut one = t;
+                    one.bulk = 1;
+                    Box::new((0..n).map(move |_| Ok(one.clone())))
+                }
+                other => Box::new(std::iter::once(other)),
+            }
+        }),
+    )
+}
+
+/// Runs `steps` over `input`, which may hold bulked traversers if `bulked`. The output holds
+/// bulked traversers only if `bulk_out` (a `repeat()` body, whose caller merges and carries
+/// them); otherwise they are expanded at the end.
+pub(crate) fn run_bulked<'a>(
+    cx: &'a Cx,
+    steps: &'a [Step],
+    mut it: It<'a>,
+    mut bulked: bool,
+    bulk_out: bool,
+) -> It<'a> {
     let mut i = 0;
     while i < steps.len() {
+        if bulked && !bulk_aware(&steps[i]) {
+            it = unbulk(it);
+            bulked = false;
+        }
+        if matches!(steps[i], Step::Repeat(_)) && !cx.needs_path {
+            bulked = true;
+        }
         // Count folding: `out().count()` sums degrees instead of making a traverser per edge.
         if let (Step::Adjacent { dir, labels, .. }, Some(Step::Count(Scope::Global))) =
             (&steps[i], steps.get(i + 1))
@@ -474,11 +548,16 @@ pub fn run<'a>(cx: &'a Cx, steps: &'a [Step], mut it: It<'a>) -> It<'a> {
         it = apply(cx, &steps[i], it);
         i += 1;
     }
+    if bulked && !bulk_out {
+        it = unbulk(it);
+    }
     it
 }
 
-/// Runs a child traversal from one traverser.
-pub fn sub<'a>(cx: &'a Cx, t: &'a Traversal, start: Trav) -> It<'a> {
+/// Runs a child traversal from one traverser. As in TinkerPop, the child sees the traverser
+/// with bulk 1 (it answers for one of the traversers a bulk stands for).
+pub fn sub<'a>(cx: &'a Cx, t: &'a Traversal, mut start: Trav) -> It<'a> {
+    start.bulk = 1;
     run(cx, &t.steps, Box::new(std::iter::once(Ok(start))))
 }
 

@@ -84,7 +84,9 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             )
         }),
         Step::Count(Scope::Global) => barrier(it, |all| {
-            Ok(vec![Trav::seed().with_obj(Value::Long(all.len() as i64))])
+            let n = all.iter().fold(0u64, |n, t| n.saturating_add(t.bulk));
+            let n = i64::try_from(n).unwrap_or(i64::MAX);
+            Ok(vec![Trav::seed().with_obj(Value::Long(n))])
         }),
         Step::Count(Scope::Local) => map(it, move |t| {
             let n = match &t.obj {
@@ -192,7 +194,14 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
                     }
                 };
                 let key = key?;
-                if seen.insert(key) { Some(Ok(t)) } else { None }
+                if seen.insert(key) {
+                    // A deduplicated traverser stands for one.
+                    let mut t = t;
+                    t.bulk = 1;
+                    Some(Ok(t))
+                } else {
+                    None
+                }
             }))
         }
         Step::Dedup {
