@@ -17,6 +17,7 @@ use memchr::{memchr, memchr_iter, memchr2};
 use super::eval::{Row, Slot};
 use super::plan::{MAX_RECORD_BYTES, Sink, Writer};
 use super::request::{CsvInput, FileHeaderInfo};
+use super::swar::Finder3;
 use super::value::Value;
 use crate::error::{Error, Result};
 
@@ -336,18 +337,14 @@ impl CsvScanner {
         if self.count_only && self.splittable() {
             return self.count(data, last, sink, limit_end);
         }
+        let (q, fd) = (self.cfg.quote_character, self.cfg.field_delimiter);
+        if self.splittable() && q != fd && q != self.delim && fd != self.delim {
+            return self.scan_fast(data, last, sink, limit_end);
+        }
         let mut fields: Vec<Field> = Vec::with_capacity(16);
         let mut pos = 0;
         let stop = limit_end.unwrap_or(usize::MAX);
         let star = self.need == usize::MAX;
-        let writer_star = |out: &mut Vec<u8>, w: &Writer, rec: &[u8], fields: &[Field]| {
-            let vals: Vec<Value<'_>> = fields
-                .iter()
-                .map(|f| field_value(&self.cfg, rec, *f))
-                .collect();
-            let names: Vec<Cow<'_, str>> = (0..vals.len()).map(|i| self.column_name(i)).collect();
-            w.write(out, names.iter().map(|n| n.as_ref()).zip(vals.iter()));
-        };
         while pos < data.len() && pos < stop && !sink.done {
             let Some((end, next)) = self.record_end(data, pos, last, &mut fields, self.need)?
             else {
@@ -368,7 +365,7 @@ impl CsvScanner {
                     scanner: self,
                 };
                 if star {
-                    sink.row(&row, &|out, w| writer_star(out, w, rec, &fields))?;
+                    sink.row(&row, &|out, w| self.write_star(out, w, rec, &fields))?;
                 } else {
                     sink.row(&row, &|_, _| {})?;
                 }
@@ -376,6 +373,97 @@ impl CsvScanner {
             pos = next;
         }
         Ok(pos)
+    }
+
+    /// [`CsvScanner::scan`] for inputs whose records end at every record delimiter: one pass
+    /// over the field delimiters, record delimiters and quotes of the whole slice. A record
+    /// with a quoted field among the fields the query needs is split again by
+    /// [`CsvScanner::split`], so quoting rules live in one place.
+    fn scan_fast(
+        &self,
+        data: &[u8],
+        last: bool,
+        sink: &mut Sink<'_>,
+        limit_end: Option<usize>,
+    ) -> Result<usize> {
+        let (q, fd, d) = (
+            self.cfg.quote_character,
+            self.cfg.field_delimiter,
+            self.delim,
+        );
+        let mut fields: Vec<Field> = Vec::with_capacity(16);
+        let stop = limit_end.unwrap_or(usize::MAX);
+        let star = self.need == usize::MAX;
+        let need = self.need;
+        let mut seps = Finder3::new(data, 0, fd, d, q);
+        let mut pos = 0usize;
+        let mut field_start = 0usize;
+        let mut requote = false;
+        while pos < data.len() && pos < stop && !sink.done {
+            let hit = seps.next_hit();
+            let (end, next) = match hit {
+                Some(i) if data[i] == fd => {
+                    if fields.len() < need {
+                        fields.push(((field_start - pos) as u32, (i - pos) as u32, false));
+                    }
+                    field_start = i + 1;
+                    continue;
+                }
+                Some(i) if data[i] == q => {
+                    requote |= i == field_start && fields.len() < need;
+                    continue;
+                }
+                Some(i) => (i, i + 1),
+                None if last => (data.len(), data.len()),
+                None => {
+                    if data.len() - pos > MAX_RECORD_BYTES {
+                        return Err(too_long());
+                    }
+                    break;
+                }
+            };
+            if end - pos > MAX_RECORD_BYTES {
+                return Err(too_long());
+            }
+            let rec = self.trim_record(&data[pos..end]);
+            if !rec.is_empty() && !self.is_comment(rec) {
+                if requote {
+                    fields.clear();
+                    self.split(rec, &mut fields, need, next < data.len() || !last)?;
+                } else if fields.len() < need {
+                    // The last field ends where the (trimmed) record does.
+                    let fs = (field_start - pos).min(rec.len());
+                    fields.push((fs as u32, rec.len() as u32, false));
+                }
+                let row = CsvRow {
+                    cfg: &self.cfg,
+                    rec,
+                    fields: &fields,
+                    slot_cols: &self.slot_cols,
+                    scanner: self,
+                };
+                if star {
+                    let fields = &fields;
+                    sink.row(&row, &|out, w| self.write_star(out, w, rec, fields))?;
+                } else {
+                    sink.row(&row, &|_, _| {})?;
+                }
+            }
+            fields.clear();
+            requote = false;
+            pos = next;
+            field_start = next;
+        }
+        Ok(pos)
+    }
+
+    fn write_star(&self, out: &mut Vec<u8>, w: &Writer, rec: &[u8], fields: &[Field]) {
+        let vals: Vec<Value<'_>> = fields
+            .iter()
+            .map(|f| field_value(&self.cfg, rec, *f))
+            .collect();
+        let names: Vec<Cow<'_, str>> = (0..vals.len()).map(|i| self.column_name(i)).collect();
+        w.write(out, names.iter().map(|n| n.as_ref()).zip(vals.iter()));
     }
 
     fn count(
@@ -509,6 +597,19 @@ impl<'a> Row<'a> for CsvRow<'a, '_> {
             Some(f) => field_value(self.cfg, self.rec, *f),
             None => Value::Missing,
         }
+    }
+
+    fn raw(&self, i: usize) -> Option<&'a [u8]> {
+        let (s, e, quoted) = *self
+            .slot_cols
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|c| self.fields.get(c))?;
+        if quoted {
+            return None;
+        }
+        self.rec.get(s as usize..e as usize)
     }
 
     fn whole(&self) -> Value<'a> {

@@ -63,6 +63,16 @@ pub trait Row<'a> {
     fn slot(&self, i: usize) -> Value<'a>;
     /// The whole record.
     fn whole(&self) -> Value<'a>;
+    /// The raw bytes of slot `i` when they are its text exactly (an unquoted CSV field), for
+    /// the compiled predicates of [`super::fast`]; `None` otherwise.
+    fn raw(&self, _i: usize) -> Option<&'a [u8]> {
+        None
+    }
+    /// The raw bytes of slot `i` when the value is text or a number token written in those
+    /// bytes (read as a number exactly as its text would be); `None` otherwise.
+    fn raw_num(&self, i: usize) -> Option<&'a [u8]> {
+        self.raw(i)
+    }
 }
 
 /// A bound expression.
@@ -317,7 +327,7 @@ fn borrow_lit<'a>(v: &'a Value<'static>) -> Value<'a> {
     }
 }
 
-fn truth(v: &Value<'_>) -> Result<Option<bool>> {
+pub(crate) fn truth(v: &Value<'_>) -> Result<Option<bool>> {
     match v {
         Value::Bool(b) => Ok(Some(*b)),
         Value::Null | Value::Missing => Ok(None),
@@ -723,6 +733,19 @@ impl Acc {
             }
         }
         Ok(())
+    }
+
+    /// Adds a number to a `SUM`/`AVG` (what [`Acc::add`] does with a numeric value).
+    #[inline]
+    pub fn add_num(&mut self, n: Num) {
+        match n {
+            Num::Int(i) => self.int_sum += i128::from(i),
+            Num::Float(f) => {
+                self.any_float = true;
+                self.float_sum += f;
+            }
+        }
+        self.count += 1;
     }
 
     /// Folds another accumulator of the same function into this one.

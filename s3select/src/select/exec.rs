@@ -170,7 +170,7 @@ impl std::fmt::Debug for SelectStream {
     }
 }
 
-fn count_only(plan: &Plan) -> bool {
+pub(super) fn count_only(plan: &Plan) -> bool {
     plan.filter.is_none()
         && plan.slots.is_empty()
         && !plan.aggs.is_empty()
@@ -196,10 +196,17 @@ impl SelectStream {
         let stats = Stats::default();
         let (scanner, source) = match &req.input {
             #[cfg(feature = "parquet")]
-            InputFormat::Parquet => (
-                None,
-                Source::Parquet(Box::new(super::parquet::ParquetSource::open(data, &plan)?)),
-            ),
+            InputFormat::Parquet => {
+                let range = req.scan_range.map(|r| r.resolve(size)).transpose()?;
+                let src = super::parquet::ParquetSource::open(
+                    data,
+                    &plan,
+                    range,
+                    count_only(&plan),
+                    opts.threads,
+                )?;
+                (None, Source::Parquet(Box::new(src)))
+            }
             #[cfg(not(feature = "parquet"))]
             InputFormat::Parquet => {
                 return Err(Error::select(

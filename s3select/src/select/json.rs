@@ -7,7 +7,6 @@
 //! `JSONParsingError`; a record over 1 MB is `OverMaxRecordSize`.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 
 use memchr::{memchr, memchr2};
 
@@ -191,45 +190,136 @@ impl Validator<'_> {
                     false
                 }
             }
-            _ => {
-                let mut p = Parser {
-                    b: self.b,
-                    i: self.i,
-                    depth: 0,
-                };
-                let ok = p.number().is_ok();
-                self.i = p.i;
-                ok
-            }
+            _ => match number_end(self.b, self.i) {
+                Some(j) => {
+                    self.i = j;
+                    true
+                }
+                None => false,
+            },
         }
     }
 
+    /// Validates the string starting at `b[i] == '"'` in one pass: closing quote, escapes,
+    /// no raw control characters.
     fn string(&mut self) -> bool {
-        let Ok(end) = skip_string(self.b, self.i) else {
-            return false;
-        };
-        let raw = &self.b[self.i + 1..end - 1];
-        self.i = end;
-        if raw.iter().any(|&c| c < 0x20) {
-            return false;
+        let b = self.b;
+        let mut j = self.i + 1;
+        while let Some(&c) = b.get(j) {
+            match c {
+                b'"' => {
+                    self.i = j + 1;
+                    return true;
+                }
+                b'\\' => match b.get(j + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => j += 2,
+                    Some(b'u')
+                        if b.get(j + 2..j + 6)
+                            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+                    {
+                        j += 6
+                    }
+                    _ => return false,
+                },
+                0..=0x1f => return false,
+                _ => j += 1,
+            }
         }
-        let mut k = 0;
-        while let Some(o) = memchr(b'\\', &raw[k..]) {
-            let j = k + o;
-            match raw.get(j + 1) {
-                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => k = j + 2,
-                Some(b'u')
-                    if raw
-                        .get(j + 2..j + 6)
-                        .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
-                {
-                    k = j + 6
+        false
+    }
+
+    /// Validates a whole record, indexing the fields of a top-level object into `idx`.
+    fn record(&mut self, idx: &mut FieldIndex) -> bool {
+        self.i = ws(self.b, self.i);
+        if self.b.get(self.i) != Some(&b'{') {
+            return self.value();
+        }
+        self.i = ws(self.b, self.i + 1);
+        if self.b.get(self.i) == Some(&b'}') {
+            self.i += 1;
+            return true;
+        }
+        self.depth += 1;
+        loop {
+            self.i = ws(self.b, self.i);
+            let ks = self.i;
+            if self.b.get(ks) != Some(&b'"') || !self.string() {
+                return false;
+            }
+            let ke = self.i;
+            self.i = ws(self.b, self.i);
+            if self.b.get(self.i) != Some(&b':') {
+                return false;
+            }
+            self.i = ws(self.b, self.i + 1);
+            let vs = self.i;
+            if !self.value() {
+                return false;
+            }
+            let esc = memchr(b'\\', &self.b[ks + 1..ke - 1]).is_some();
+            idx.push((ks + 1, ke - 1, vs, self.i, esc));
+            self.i = ws(self.b, self.i);
+            match self.b.get(self.i) {
+                Some(b',') => self.i += 1,
+                Some(b'}') => {
+                    self.i += 1;
+                    self.depth -= 1;
+                    return true;
                 }
                 _ => return false,
             }
         }
-        true
     }
+}
+
+/// Checks that `b` holds exactly one well-formed JSON value and, when it is an object, indexes
+/// its top-level fields into `idx` (cleared first) in the same pass.
+pub fn validate_indexed(b: &[u8], idx: &mut FieldIndex) -> bool {
+    idx.clear();
+    if std::str::from_utf8(b).is_err() {
+        return false;
+    }
+    let mut v = Validator { b, i: 0, depth: 0 };
+    v.record(idx) && ws(b, v.i) == b.len()
+}
+
+/// The end of the JSON number starting at `b[start]`, if the syntax is right.
+fn number_end(b: &[u8], start: usize) -> Option<usize> {
+    let mut j = start;
+    if b.get(j) == Some(&b'-') {
+        j += 1;
+    }
+    let digits = j;
+    while j < b.len() && b[j].is_ascii_digit() {
+        j += 1;
+    }
+    if j == digits || (b[digits] == b'0' && j - digits > 1) {
+        return None;
+    }
+    if b.get(j) == Some(&b'.') {
+        j += 1;
+        let f = j;
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        if j == f {
+            return None;
+        }
+    }
+    if matches!(b.get(j), Some(b'e' | b'E')) {
+        j += 1;
+        if matches!(b.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        let e = j;
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        if j == e {
+            return None;
+        }
+    }
+    Some(j)
 }
 
 /// Parses one whole JSON value from `b` (surrounding whitespace allowed).
@@ -344,48 +434,14 @@ impl<'a> Parser<'a> {
 
     fn number(&mut self) -> Result<Value<'a>> {
         let start = self.i;
-        let b = self.b;
-        let mut j = start;
-        if b.get(j) == Some(&b'-') {
-            j += 1;
-        }
-        let digits = j;
-        while j < b.len() && b[j].is_ascii_digit() {
-            j += 1;
-        }
-        if j == digits || (b[digits] == b'0' && j - digits > 1) {
-            return Err(bad());
-        }
-        let mut float = false;
-        if b.get(j) == Some(&b'.') {
-            float = true;
-            j += 1;
-            let f = j;
-            while j < b.len() && b[j].is_ascii_digit() {
-                j += 1;
-            }
-            if j == f {
-                return Err(bad());
-            }
-        }
-        if matches!(b.get(j), Some(b'e' | b'E')) {
-            float = true;
-            j += 1;
-            if matches!(b.get(j), Some(b'+' | b'-')) {
-                j += 1;
-            }
-            let e = j;
-            while j < b.len() && b[j].is_ascii_digit() {
-                j += 1;
-            }
-            if j == e {
-                return Err(bad());
-            }
-        }
+        let j = number_end(self.b, start).ok_or_else(bad)?;
         self.i = j;
+        let raw = &self.b[start..j];
         // The bytes are ASCII digits and signs, so this cannot fail.
-        let text = std::str::from_utf8(&b[start..j]).map_err(|_| bad())?;
-        if !float && let Ok(i) = text.parse::<i64>() {
+        let text = std::str::from_utf8(raw).map_err(|_| bad())?;
+        if !raw.iter().any(|c| matches!(c, b'.' | b'e' | b'E'))
+            && let Ok(i) = text.parse::<i64>()
+        {
             return Ok(Value::Int(i));
         }
         text.parse::<f64>().map(Value::Float).map_err(|_| bad())
@@ -464,7 +520,7 @@ pub struct JsonScanner {
 }
 
 /// The top-level fields of an object record: key range, value range, key had escapes.
-type FieldIndex = Vec<(usize, usize, usize, usize, bool)>;
+pub type FieldIndex = Vec<(usize, usize, usize, usize, bool)>;
 
 impl JsonScanner {
     /// A scanner for `kind`.
@@ -490,7 +546,7 @@ impl JsonScanner {
         limit_end: Option<usize>,
     ) -> Result<usize> {
         let stop = limit_end.unwrap_or(usize::MAX);
-        let index = RefCell::new(FieldIndex::new());
+        let mut index = FieldIndex::new();
         let mut pos = 0;
         while pos < data.len() && pos < stop && !sink.done {
             let (start, end, next) = match self.kind {
@@ -549,17 +605,16 @@ impl JsonScanner {
                     acc.count_row();
                 }
             } else if sink.plan.from_path.is_empty() {
-                index.borrow_mut().clear();
+                // Validate the whole record (so malformed input fails even where fields go
+                // unused) and find its top-level fields in the same pass.
+                if !validate_indexed(rec, &mut index) {
+                    return Err(bad());
+                }
                 let row = RawRow {
                     rec,
                     slots: &self.slots,
                     index: &index,
-                    indexed: std::cell::Cell::new(false),
                 };
-                // Validate the record once so malformed input fails even where fields go unused.
-                if !is_valid(rec) {
-                    return Err(bad());
-                }
                 let star = |out: &mut Vec<u8>, w: &Writer| {
                     write_star(out, w, parse(rec).unwrap_or(Value::Missing))
                 };
@@ -609,55 +664,25 @@ fn write_star(out: &mut Vec<u8>, w: &Writer, v: Value<'_>) {
     }
 }
 
-/// A row over a raw object record: fields are found on first use and parsed one by one.
+/// A row over a raw object record whose top-level fields were indexed while validating it;
+/// only the fields the query uses are parsed.
 struct RawRow<'a, 's> {
     rec: &'a [u8],
     slots: &'s [Slot],
-    index: &'s RefCell<FieldIndex>,
-    indexed: std::cell::Cell<bool>,
+    index: &'s FieldIndex,
 }
 
-impl RawRow<'_, '_> {
-    fn build_index(&self) {
-        let b = self.rec;
-        let mut idx = self.index.borrow_mut();
-        let mut i = ws(b, 0);
-        if b.get(i) != Some(&b'{') {
-            return;
-        }
-        i = ws(b, i + 1);
-        while b.get(i) == Some(&b'"') {
-            let Ok(kend) = skip_string(b, i) else { return };
-            let esc = memchr(b'\\', &b[i + 1..kend - 1]).is_some();
-            let j = ws(b, kend);
-            if b.get(j) != Some(&b':') {
-                return;
-            }
-            let vs = ws(b, j + 1);
-            let Ok(ve) = skip_value(b, vs) else { return };
-            idx.push((i + 1, kend - 1, vs, ve, esc));
-            i = ws(b, ve);
-            if b.get(i) == Some(&b',') {
-                i = ws(b, i + 1);
-            }
-        }
-    }
-}
-
-impl<'a> Row<'a> for RawRow<'a, '_> {
-    fn slot(&self, i: usize) -> Value<'a> {
+impl<'a> RawRow<'a, '_> {
+    /// The raw bytes of the value of slot `i`'s field (the first field with that name).
+    fn value_bytes(&self, i: usize) -> Option<&'a [u8]> {
         let Some(Slot::Name { name, exact }) = self.slots.get(i) else {
-            return Value::Missing;
+            return None;
         };
-        if !self.indexed.get() {
-            self.build_index();
-            self.indexed.set(true);
-        }
-        let idx = self.index.borrow();
-        for &(ks, ke, vs, ve, esc) in idx.iter() {
-            let key = &self.rec[ks..ke];
+        let rec: &'a [u8] = self.rec;
+        for &(ks, ke, vs, ve, esc) in self.index {
+            let key = &rec[ks..ke];
             let hit = if esc {
-                match parse(&self.rec[ks - 1..ke + 1]) {
+                match parse(&rec[ks - 1..ke + 1]) {
                     Ok(Value::Str(k)) => {
                         if *exact {
                             k == name.as_str()
@@ -673,14 +698,43 @@ impl<'a> Row<'a> for RawRow<'a, '_> {
                 key.eq_ignore_ascii_case(name.as_bytes())
             };
             if hit {
-                return parse(&self.rec[vs..ve]).unwrap_or(Value::Missing);
+                return Some(&rec[vs..ve]);
             }
         }
-        Value::Missing
+        None
+    }
+}
+
+/// The text of a JSON string token without escapes (validated: UTF-8, no control characters).
+fn plain_string(b: &[u8]) -> Option<&[u8]> {
+    match b {
+        [b'"', inner @ .., b'"'] if memchr(b'\\', inner).is_none() => Some(inner),
+        _ => None,
+    }
+}
+
+impl<'a> Row<'a> for RawRow<'a, '_> {
+    fn slot(&self, i: usize) -> Value<'a> {
+        match self.value_bytes(i) {
+            Some(b) => parse(b).unwrap_or(Value::Missing),
+            None => Value::Missing,
+        }
     }
 
     fn whole(&self) -> Value<'a> {
         parse(self.rec).unwrap_or(Value::Missing)
+    }
+
+    fn raw(&self, i: usize) -> Option<&'a [u8]> {
+        plain_string(self.value_bytes(i)?)
+    }
+
+    fn raw_num(&self, i: usize) -> Option<&'a [u8]> {
+        let b = self.value_bytes(i)?;
+        match b.first() {
+            Some(b'-' | b'0'..=b'9') => Some(b),
+            _ => plain_string(b),
+        }
     }
 }
 

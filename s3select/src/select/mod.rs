@@ -9,6 +9,7 @@ pub mod ast;
 pub mod csv;
 pub mod eval;
 pub mod exec;
+pub mod fast;
 pub mod functions;
 pub mod json;
 pub mod lexer;
@@ -17,6 +18,7 @@ pub mod parquet;
 pub mod parser;
 pub mod plan;
 pub mod request;
+pub mod swar;
 pub mod value;
 
 use std::time::SystemTime;

@@ -20,10 +20,14 @@ pub struct Plan {
     pub slots: Vec<Slot>,
     /// WHERE.
     pub filter: Option<BExpr>,
+    /// WHERE compiled for raw fields, when some part of it has a fast form.
+    pub fast_filter: Option<super::fast::Fast>,
     /// The projection; `None` is `*`.
     pub items: Option<Vec<(String, BExpr)>>,
     /// Aggregates, when the projection has any.
     pub aggs: Vec<(AggFunc, Option<BExpr>)>,
+    /// For each aggregate, its argument's fast form over raw fields, if it has one.
+    pub fast_args: Vec<Option<super::fast::FastArg>>,
     /// LIMIT.
     pub limit: Option<u64>,
     /// The FROM path after `S3Object`.
@@ -101,8 +105,14 @@ impl Plan {
         }
         Ok(Plan {
             slots: b.slots,
+            fast_filter: filter.as_ref().and_then(super::fast::compile),
             filter,
             items,
+            fast_args: b
+                .aggs
+                .iter()
+                .map(|(f, a)| super::fast::compile_arg(*f, a.as_ref()))
+                .collect(),
             aggs: b.aggs,
             limit: q.limit,
             from_path: q.from.path.clone(),
@@ -235,16 +245,25 @@ impl<'p> Sink<'p> {
         }
         let plan: &'a Plan = self.plan;
         let d = &plan.dialect as &dyn Dialect;
-        if let Some(f) = &plan.filter
+        if let Some(f) = &plan.fast_filter {
+            if super::fast::test(f, row, d)? != Some(true) {
+                return Ok(());
+            }
+        } else if let Some(f) = &plan.filter
             && !keeps(&eval(f, row, d, &[])?)?
         {
             return Ok(());
         }
         if !plan.aggs.is_empty() {
-            for (acc, (_, arg)) in self.accs.iter_mut().zip(&plan.aggs) {
-                match arg {
-                    None => acc.count_row(),
-                    Some(a) => acc.add(&eval(a, row, d, &[])?)?,
+            for ((acc, (_, arg)), fa) in self.accs.iter_mut().zip(&plan.aggs).zip(&plan.fast_args) {
+                let fast = fa.as_ref().and_then(|fa| {
+                    row.raw_num(fa.slot)
+                        .and_then(|raw| super::fast::arg_num(fa, raw))
+                });
+                match (arg, fast) {
+                    (None, _) => acc.count_row(),
+                    (Some(_), Some(n)) => acc.add_num(n),
+                    (Some(a), None) => acc.add(&eval(a, row, d, &[])?)?,
                 }
             }
             return Ok(());

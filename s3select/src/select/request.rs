@@ -243,7 +243,7 @@ impl SelectRequest {
             let supported = match &self.input {
                 InputFormat::Csv(c) => !c.allow_quoted_record_delimiter,
                 InputFormat::Json(t) => *t == JsonType::Lines,
-                InputFormat::Parquet => false,
+                InputFormat::Parquet => true,
             };
             if !supported || self.compression != Compression::None {
                 return Err(Error::select(
