@@ -66,24 +66,115 @@ pub struct Schema {
     pub range: Option<KeyAttr>,
 }
 
+/// How many key bytes are kept inline.
+const INLINE: usize = 24;
+
+/// The bytes of a string or binary key value, kept inside the key when short (up to 24 bytes,
+/// most keys) so that the storage maps compare keys without chasing a pointer per comparison —
+/// on a large table those pointer chases were cache misses and most of a lookup's time.
+#[derive(Clone)]
+pub enum KeyBytes {
+    /// Up to [`INLINE`] bytes: the length and the bytes, zero-padded.
+    Inline(u8, [u8; INLINE]),
+    /// Longer values.
+    Heap(Box<[u8]>),
+}
+
+impl KeyBytes {
+    /// The bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            KeyBytes::Inline(n, b) => &b[..usize::from(*n)],
+            KeyBytes::Heap(b) => b,
+        }
+    }
+}
+
+impl From<&[u8]> for KeyBytes {
+    fn from(b: &[u8]) -> KeyBytes {
+        if b.len() <= INLINE {
+            let mut buf = [0u8; INLINE];
+            buf[..b.len()].copy_from_slice(b);
+            KeyBytes::Inline(b.len() as u8, buf)
+        } else {
+            KeyBytes::Heap(b.into())
+        }
+    }
+}
+
+impl From<&str> for KeyBytes {
+    fn from(s: &str) -> KeyBytes {
+        KeyBytes::from(s.as_bytes())
+    }
+}
+
+impl PartialEq for KeyBytes {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for KeyBytes {}
+
+impl Ord for KeyBytes {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if let (KeyBytes::Inline(la, a), KeyBytes::Inline(lb, b)) = (self, other) {
+            // Zero-padded buffers compared word by word, then by length: the same order as the
+            // byte strings (a proper prefix pads with zeros, which never exceed the longer
+            // string's bytes, and ties on the padding are broken by the length).
+            for i in (0..INLINE).step_by(8) {
+                let mut wa = [0u8; 8];
+                let mut wb = [0u8; 8];
+                wa.copy_from_slice(&a[i..i + 8]);
+                wb.copy_from_slice(&b[i..i + 8]);
+                match u64::from_be_bytes(wa).cmp(&u64::from_be_bytes(wb)) {
+                    std::cmp::Ordering::Equal => {}
+                    o => return o,
+                }
+            }
+            return la.cmp(lb);
+        }
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl PartialOrd for KeyBytes {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl std::hash::Hash for KeyBytes {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state)
+    }
+}
+
+impl std::fmt::Debug for KeyBytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
 /// One key attribute's value.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum KeyVal {
     /// A number.
     N(Number),
-    /// A string (ordered by UTF-8 bytes, as DynamoDB orders strings).
-    S(Box<str>),
+    /// A string's UTF-8 bytes (ordered by them, as DynamoDB orders strings).
+    S(KeyBytes),
     /// Binary.
-    B(Box<[u8]>),
+    B(KeyBytes),
 }
 
 impl KeyVal {
     /// The attribute value.
     pub fn to_value(&self) -> AttributeValue {
         match self {
+            // Built only from `&str`, so always UTF-8.
+            KeyVal::S(s) => AttributeValue::S(String::from_utf8_lossy(s.as_bytes()).into_owned()),
             KeyVal::N(n) => AttributeValue::N(*n),
-            KeyVal::S(s) => AttributeValue::S(s.to_string()),
-            KeyVal::B(b) => AttributeValue::B(b.to_vec()),
+            KeyVal::B(b) => AttributeValue::B(b.as_bytes().to_vec()),
         }
     }
 
@@ -94,9 +185,15 @@ impl KeyVal {
             }
         };
         match self {
-            KeyVal::N(n) => feed(n.to_string().as_bytes()),
+            // A number's normalized parts identify it (no text to format per hash).
+            KeyVal::N(n) => {
+                let (neg, mantissa, exponent) = n.parts();
+                feed(&[u8::from(neg)]);
+                feed(&mantissa.to_le_bytes());
+                feed(&exponent.to_le_bytes());
+            }
             KeyVal::S(s) => feed(s.as_bytes()),
-            KeyVal::B(b) => feed(b),
+            KeyVal::B(b) => feed(b.as_bytes()),
         }
         h
     }
@@ -111,7 +208,10 @@ impl KeyVal {
     }
 
     fn size(&self) -> usize {
-        crate::value::value_size(&self.to_value())
+        match self {
+            KeyVal::S(b) | KeyVal::B(b) => b.as_bytes().len(),
+            KeyVal::N(n) => crate::value::value_size(&AttributeValue::N(*n)),
+        }
     }
 }
 
@@ -171,7 +271,7 @@ pub fn min_keyval() -> KeyVal {
 /// A key value above every real key value: binary sorts last, and no stored key (at most
 /// 2048 bytes) reaches this run of 0xFF bytes.
 pub fn max_keyval() -> KeyVal {
-    KeyVal::B(vec![0xFF; MAX_HASH_KEY + 1].into_boxed_slice())
+    KeyVal::B(KeyBytes::from(vec![0xFF; MAX_HASH_KEY + 1].as_slice()))
 }
 
 impl PKey {

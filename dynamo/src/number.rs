@@ -54,6 +54,11 @@ fn digit_count(m: u128) -> u32 {
 }
 
 impl Number {
+    /// The normalized parts: sign, mantissa (no trailing zeros), exponent.
+    pub fn parts(&self) -> (bool, u128, i32) {
+        (self.neg, self.mantissa, self.exponent)
+    }
+
     /// Zero.
     pub const ZERO: Number = Number {
         neg: false,
@@ -187,6 +192,21 @@ impl Number {
             (true, false) => return Ordering::Less,
             (false, true) => return Ordering::Greater,
             _ => {}
+        }
+        // Fast paths for the common key shapes (sort keys compare often): normalized mantissas
+        // with the same exponent compare directly, and small integers (mantissa below 10^19,
+        // exponent 0..=18) compare as their exact values, which fit in a u128.
+        if self.exponent == other.exponent {
+            return self.mantissa.cmp(&other.mantissa);
+        }
+        const SMALL: u128 = 10_000_000_000_000_000_000;
+        if (0..=18).contains(&self.exponent)
+            && (0..=18).contains(&other.exponent)
+            && self.mantissa < SMALL
+            && other.mantissa < SMALL
+        {
+            let value = |n: &Number| n.mantissa * 10u128.pow(n.exponent.unsigned_abs());
+            return value(self).cmp(&value(other));
         }
         self.adjusted_exponent()
             .cmp(&other.adjusted_exponent())
@@ -423,6 +443,15 @@ mod tests {
         fn order_matches_f64(a in -1e12f64..1e12, b in -1e12f64..1e12) {
             let (x, y) = (n(&format!("{a}")), n(&format!("{b}")));
             prop_assert_eq!(x.cmp(&y), a.partial_cmp(&b).unwrap());
+        }
+
+        #[test]
+        fn order_matches_i128(a in any::<i64>(), b in any::<i64>(), sa in 0u32..16, sb in 0u32..16) {
+            // Integers with trailing zeros exercise the fast paths and the general one.
+            let (x, y) = (i128::from(a) * 10i128.pow(sa), i128::from(b) * 10i128.pow(sb));
+            prop_assert_eq!(n(&x.to_string()).cmp(&n(&y.to_string())), x.cmp(&y));
+            let (fx, fy) = (format!("{x}e-7"), format!("{y}e-3"));
+            prop_assert_eq!(n(&fx).cmp(&n(&fy)), (x).cmp(&(y * 10_000)));
         }
 
         #[test]

@@ -72,7 +72,11 @@ fn balance(db: &RegionDb, id: &str) -> i64 {
         "GetItem",
         json!({"TableName": "Accounts", "Key": {"id": {"S": id}}, "ConsistentRead": true}),
     );
-    out["Item"]["balance"]["N"].as_str().unwrap().parse().unwrap()
+    out["Item"]["balance"]["N"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 #[test]
