@@ -15,8 +15,6 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use hashbrown::HashSet;
-
 use nubis_core::Env;
 use parking_lot::Mutex;
 
@@ -498,15 +496,18 @@ pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> Lo
     let mut line: u64 = 1;
     let mut props: Vec<(usize, Value)> = Vec::new();
     // Edges are gathered into flat columns and appended (and indexed) once, at the end.
-    let mut batch = EdgeBatch::default();
-    let mut seen: HashSet<Cow<'_, str>> = HashSet::new();
+    let mut batch = EdgeBatch {
+        claimed: true,
+        ..EdgeBatch::default()
+    };
+    let pending = g.edge_slots();
     if edge {
         let guess = data.len() / 32;
         batch.src.reserve(guess);
         batch.dst.reserve(guess);
         batch.label.reserve(guess);
         batch.ids.reserve(guess);
-        seen.reserve(guess);
+        g.reserve_edge_ids(guess);
     }
     while pos < data.len() {
         line += 1;
@@ -580,7 +581,7 @@ pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> Lo
                 from,
                 to,
             };
-            load_edge(g, &mut batch, &mut seen, row, &cols, &props)
+            load_edge(g, &mut batch, pending, row, &cols, &props)
         } else {
             load_vertex(g, id.map(|c| c.as_ref()), labels, &cols, &props, req)
         };
@@ -668,11 +669,11 @@ struct EdgeRow<'r, 'a> {
     to: Option<&'r str>,
 }
 
-fn load_edge<'a>(
+fn load_edge(
     g: &mut Graph,
     batch: &mut EdgeBatch,
-    seen: &mut HashSet<Cow<'a, str>>,
-    row: EdgeRow<'_, 'a>,
+    pending: u32,
+    row: EdgeRow<'_, '_>,
     cols: &[Col],
     props: &[(usize, Value)],
 ) -> RowResult {
@@ -691,13 +692,10 @@ fn load_edge<'a>(
     let Some(id) = row.id else {
         return Err(("PARSING_ERROR", "Missing ~id".into()));
     };
-    if g.edge_by_str(&id).is_some() {
+    let e = pending + batch.len() as u32;
+    let Some(idv) = g.claim_edge_id(&id, e, pending) else {
         return Ok(false);
-    }
-    let idv = Value::str(&id);
-    if !seen.insert(id) {
-        return Ok(false);
-    }
+    };
     if !props.is_empty() {
         let mut list: Vec<(Sym, Value)> = Vec::with_capacity(props.len());
         for (i, val) in props {

@@ -401,7 +401,7 @@ impl Eq for Value {}
 
 /// The tag [`Value`]'s `Hash` writes first for a string; [`StrKey`] writes the same, so the two
 /// hash alike.
-const STR_TAG: u8 = 6;
+pub(crate) const STR_TAG: u8 = 6;
 
 impl Value {
     /// A small tag per variant, hashed before the contents.

@@ -83,6 +83,18 @@ impl<T: Clone> ChunkVec<T> {
         }
     }
 
+    /// The elements as one vector (chunks no snapshot shares are moved, not copied).
+    pub fn into_vec(self) -> Vec<T> {
+        let mut out = Vec::with_capacity(self.len);
+        for c in self.chunks {
+            match Arc::try_unwrap(c) {
+                Ok(v) => out.extend(v),
+                Err(shared) => out.extend(shared.iter().cloned()),
+            }
+        }
+        out
+    }
+
     /// Every element in order.
     pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
         self.chunks.iter().flat_map(|c| c.iter())

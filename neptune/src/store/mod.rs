@@ -16,6 +16,7 @@
 
 pub mod chunk;
 pub mod csr;
+pub mod ids;
 pub mod write;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use hashbrown::{Equivalent, HashMap};
 use crate::value::{StrKey, Value};
 use chunk::ChunkVec;
 use csr::Csr;
+use ids::IdKey;
 
 /// An interned label or property key.
 pub type Sym = u32;
@@ -253,6 +255,11 @@ impl<K: std::hash::Hash + Eq + Clone, V: Clone> Overlay<K, V> {
         self.delta.len()
     }
 
+    /// Bytes of the base's hash table (entries and control bytes).
+    pub fn table_bytes(&self) -> usize {
+        self.base.capacity() * (std::mem::size_of::<(K, V)>() + 1)
+    }
+
     /// The number of live keys (approximate while a delta is pending).
     pub fn base_len(&self) -> usize {
         self.base.len()
@@ -284,7 +291,7 @@ pub struct Graph {
     pub(crate) e_src: ChunkVec<u32>,
     pub(crate) e_dst: ChunkVec<u32>,
     pub(crate) e_label: ChunkVec<Sym>,
-    pub(crate) e_ids: ChunkVec<Value>,
+    pub(crate) e_ids: ChunkVec<IdKey>,
     pub(crate) e_props: ChunkVec<EdgeProps>,
     pub(crate) out_csr: Arc<Csr>,
     pub(crate) in_csr: Arc<Csr>,
@@ -292,8 +299,8 @@ pub struct Graph {
     pub(crate) live_edges: usize,
     pub(crate) dead_edges: usize,
     pub(crate) delta_edges: usize,
-    pub(crate) v_index: Overlay<Value, u32>,
-    pub(crate) e_index: Overlay<Value, u32>,
+    pub(crate) v_index: Overlay<IdKey, u32>,
+    pub(crate) e_index: Overlay<IdKey, u32>,
     pub(crate) label_index: Overlay<Sym, Vec<u32>>,
     pub(crate) prop_index: Overlay<(Sym, Value), Vec<u32>>,
     pub(crate) next_prop_id: u64,
@@ -355,17 +362,28 @@ impl Graph {
     /// The vertex with user id `id`.
     pub fn vertex_by_id(&self, id: &Value) -> Option<u32> {
         self.v_index
-            .get(id)
+            .get(&IdKey::from_value(id))
             .copied()
             .filter(|v| self.vertex(*v).is_some())
     }
 
-    /// The vertex whose user id is the string `id` (no allocation).
+    /// The vertex whose user id is the string `id` (no allocation). The id index holds exactly
+    /// the live vertices (dropping a vertex removes its id), so no record is read.
+    #[inline]
     pub fn vertex_by_str(&self, id: &str) -> Option<u32> {
-        self.v_index
-            .get_by(&StrKey(id))
-            .copied()
-            .filter(|v| self.vertex(*v).is_some())
+        let v = self.v_index.get_by(&StrKey(id)).copied();
+        debug_assert!(v.is_none_or(|v| self.vertex(v).is_some()));
+        v
+    }
+
+    /// Edge slots used (live and dropped edges): the index the next edge gets.
+    pub fn edge_slots(&self) -> u32 {
+        self.e_label.len() as u32
+    }
+
+    /// Room in the edge id index for `n` more edges.
+    pub fn reserve_edge_ids(&mut self, n: usize) {
+        self.e_index.reserve(n);
     }
 
     /// The edge whose user id is the string `id` (no allocation).
@@ -379,7 +397,7 @@ impl Graph {
     /// The edge with user id `id`.
     pub fn edge_by_id(&self, id: &Value) -> Option<u32> {
         self.e_index
-            .get(id)
+            .get(&IdKey::from_value(id))
             .copied()
             .filter(|e| self.edge_alive(*e))
     }
@@ -406,7 +424,9 @@ impl Graph {
 
     /// An edge's user id.
     pub fn edge_user_id(&self, e: u32) -> Value {
-        self.e_ids.get(e as usize).cloned().unwrap_or(Value::Null)
+        self.e_ids
+            .get(e as usize)
+            .map_or(Value::Null, IdKey::to_value)
     }
 
     /// An edge's properties.
@@ -644,7 +664,7 @@ impl Graph {
                         + (r.out_delta.capacity() + r.in_delta.capacity()) * 12
                 })
                 .sum::<usize>()
-            + self.v_index.base_len() * (std::mem::size_of::<Value>() + 4 + 8);
+            + self.v_index.table_bytes();
         MemoryReport {
             adjacency: self.out_csr.heap_bytes() + self.in_csr.heap_bytes(),
             edge_columns: self.e_src.heap_bytes()
@@ -652,7 +672,7 @@ impl Graph {
                 + self.e_label.heap_bytes(),
             edge_ids_and_props: self.e_ids.heap_bytes()
                 + self.e_props.heap_bytes()
-                + self.e_index.base_len() * (std::mem::size_of::<Value>() + 4 + 8),
+                + self.e_index.table_bytes(),
             vertices,
         }
     }

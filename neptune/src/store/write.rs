@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use super::chunk::ChunkVec;
 use super::csr::{self, Csr};
+use super::ids::IdKey;
 use super::{Adj, Cardinality, DEAD, Direction, Graph, Sym, VProp, VertexRec};
 use crate::error::{Error, Result};
-use crate::value::Value;
+use crate::value::{StrKey, Value};
 
 const EDGE_BIT: u64 = 1 << 32;
 
@@ -45,7 +46,7 @@ impl Graph {
         for &s in &syms {
             self.label_index.entry_mut(s, Vec::new).push(v);
         }
-        self.v_index.insert(id.clone(), v);
+        self.v_index.insert(IdKey::from_value(&id), v);
         self.touched.push(u64::from(v));
         self.vertices.push(VertexRec {
             id,
@@ -79,8 +80,9 @@ impl Graph {
         self.e_src.push(src);
         self.e_dst.push(dst);
         self.e_label.push(l);
-        self.e_index.insert(id.clone(), e);
-        self.e_ids.push(id);
+        let key = IdKey::from_value(&id);
+        self.e_index.insert(key.clone(), e);
+        self.e_ids.push(key);
         self.e_props.push(None);
         if let Some(r) = self.vertices.get_mut(src as usize) {
             r.out_delta.push(Adj {
@@ -237,8 +239,9 @@ impl Graph {
         if let Some(l) = self.e_label.get_mut(e as usize) {
             *l = DEAD;
         }
-        let id = self.edge_user_id(e);
-        self.e_index.remove(&id);
+        if let Some(id) = self.e_ids.get(e as usize).cloned() {
+            self.e_index.remove(&id);
+        }
         self.live_edges -= 1;
         self.dead_edges += 1;
     }
@@ -262,7 +265,7 @@ impl Graph {
             }
             None => return,
         };
-        self.v_index.remove(&id);
+        self.v_index.remove(&IdKey::from_value(&id));
         self.live_vertices -= 1;
     }
 
@@ -272,6 +275,20 @@ impl Graph {
         t.sort_unstable();
         t.dedup();
         t
+    }
+
+    /// Indexes the string `id` for the edge that the next [`Graph::append_edges`] will put at
+    /// `e` (`pending` = the first index of that batch), and returns it as a value; `None` if a
+    /// live edge or an earlier edge of the batch has it. The loader's one-probe duplicate check.
+    pub fn claim_edge_id(&mut self, id: &str, e: u32, pending: u32) -> Option<IdKey> {
+        if let Some(&x) = self.e_index.get_by(&StrKey(id))
+            && (x >= pending || self.edge_alive(x))
+        {
+            return None;
+        }
+        let key = IdKey::from_str(id);
+        self.e_index.insert(key.clone(), e);
+        Some(key)
     }
 
     /// Whether enough delta edges (or dropped edges) have accumulated for a compaction.
@@ -298,9 +315,11 @@ impl Graph {
     pub fn append_edges(&mut self, batch: EdgeBatch) {
         let first = self.e_label.len() as u32;
         let n = batch.src.len();
-        self.e_index.reserve(n);
-        for (i, id) in batch.ids.iter().enumerate() {
-            self.e_index.insert(id.clone(), first + i as u32);
+        if !batch.claimed {
+            self.e_index.reserve(n);
+            for (i, id) in batch.ids.iter().enumerate() {
+                self.e_index.insert(id.clone(), first + i as u32);
+            }
         }
         self.e_src.extend(batch.src.iter().copied());
         self.e_dst.extend(batch.dst.iter().copied());
@@ -382,20 +401,23 @@ impl Graph {
             for (i, e) in order.iter().enumerate() {
                 new_of[*e as usize] = i as u32;
             }
-            let mut ids = ChunkVec::new();
-            ids.extend(
+            // Ids and properties move to their new places (copied only where a snapshot
+            // shares their chunk).
+            let mut old_ids = std::mem::take(&mut self.e_ids).into_vec();
+            self.e_ids.extend(order.iter().map(|e| {
+                old_ids
+                    .get_mut(*e as usize)
+                    .map(|v| std::mem::replace(v, IdKey::EMPTY))
+                    .unwrap_or(IdKey::EMPTY)
+            }));
+            drop(old_ids);
+            let mut old_props = std::mem::take(&mut self.e_props).into_vec();
+            self.e_props.extend(
                 order
                     .iter()
-                    .map(|e| self.e_ids.get(*e as usize).cloned().unwrap_or(Value::Null)),
+                    .map(|e| old_props.get_mut(*e as usize).and_then(Option::take)),
             );
-            let mut props = ChunkVec::new();
-            props.extend(
-                order
-                    .iter()
-                    .map(|e| self.e_props.get(*e as usize).cloned().flatten()),
-            );
-            self.e_ids = ids;
-            self.e_props = props;
+            drop(old_props);
             let index = self.e_index.merged_mut();
             index.retain(|_, e| new_of.get(*e as usize).is_some_and(|n| *n != u32::MAX));
             for e in index.values_mut() {
@@ -450,10 +472,12 @@ pub struct EdgeBatch {
     /// Labels.
     pub label: Vec<Sym>,
     /// User ids.
-    pub ids: Vec<Value>,
+    pub ids: Vec<IdKey>,
     /// Properties of the edges that have some: `(position in the batch, properties)`, in
     /// position order.
     pub props: Vec<(u32, Vec<(Sym, Value)>)>,
+    /// The ids were indexed already, by [`Graph::claim_edge_id`].
+    pub claimed: bool,
 }
 
 impl EdgeBatch {
@@ -580,8 +604,9 @@ mod tests {
             src: vec![b, c],
             dst: vec![c, b],
             label: vec![knows, knows],
-            ids: vec![Value::str("x1"), Value::str("x2")],
+            ids: vec![IdKey::from_str("x1"), IdKey::from_str("x2")],
             props: vec![(1, vec![(knows, Value::Int(1))])],
+            claimed: false,
         };
         g.append_edges(batch);
         assert_eq!(out_of(&g, b, &[knows]), vec![c]);
@@ -594,8 +619,9 @@ mod tests {
             src: vec![a; n],
             dst: vec![b; n],
             label: vec![knows; n],
-            ids: (0..n).map(|i| Value::str(&format!("y{i}"))).collect(),
+            ids: (0..n).map(|i| IdKey::from_str(&format!("y{i}"))).collect(),
             props: Vec::new(),
+            claimed: false,
         };
         g.append_edges(batch);
         assert_eq!(g.delta_edges, 0, "a large batch compacts");
