@@ -33,6 +33,10 @@ pub fn check_params(
     names: bool,
     values: bool,
 ) -> Result<()> {
+    // The common request uses no legacy parameter and no placeholders: nothing can be wrong.
+    if !names && !values && legacy.iter().all(|(_, u)| !*u) {
+        return Ok(());
+    }
     let used: Vec<&str> = exprs.iter().filter(|(_, u)| *u).map(|(n, _)| *n).collect();
     let legacy_used: Vec<&str> = legacy.iter().filter(|(_, u)| *u).map(|(n, _)| *n).collect();
     if !used.is_empty() && !legacy_used.is_empty() {
