@@ -73,6 +73,11 @@ pub trait Row<'a> {
     fn raw_num(&self, i: usize) -> Option<&'a [u8]> {
         self.raw(i)
     }
+    /// The value of slot `i` when it is a typed (not textual) number, for the compiled
+    /// predicates; `None` otherwise, NULL included.
+    fn num(&self, _i: usize) -> Option<Num> {
+        None
+    }
 }
 
 /// A bound expression.

@@ -206,7 +206,13 @@ pub fn test<'a>(f: &'a Fast, row: &dyn Row<'a>, d: &dyn Dialect) -> Result<Optio
             op,
             lit,
             general,
-        } => match row.raw_num(*slot).and_then(simple_int) {
+        } => match row
+            .raw_num(*slot)
+            .and_then(simple_int)
+            .or_else(|| match row.num(*slot) {
+                Some(Num::Int(v)) => Some(v),
+                _ => None,
+            }) {
             Some(v) => {
                 let o = v.cmp(lit);
                 Ok(Some(match op {
@@ -225,10 +231,17 @@ pub fn test<'a>(f: &'a Fast, row: &dyn Row<'a>, d: &dyn Dialect) -> Result<Optio
             matcher,
             neg,
             general,
-        } => match row.raw(*slot).and_then(|r| std::str::from_utf8(r).ok()) {
-            Some(s) => Ok(Some(matcher.matches(s) != *neg)),
-            None => general_truth(general, row, d),
-        },
+        } => {
+            let hit = row.raw(*slot).and_then(|r| {
+                matcher
+                    .matches_bytes(r)
+                    .or_else(|| std::str::from_utf8(r).ok().map(|s| matcher.matches(s)))
+            });
+            match hit {
+                Some(h) => Ok(Some(h != *neg)),
+                None => general_truth(general, row, d),
+            }
+        }
         Fast::And(a, b) => {
             let x = test(a, row, d)?;
             if x == Some(false) {
@@ -332,7 +345,13 @@ fn simple_number(raw: &[u8]) -> Option<Num> {
 /// evaluator would compute it; `None` sends the field through the generic evaluator.
 #[inline]
 pub fn arg_num(arg: &FastArg, raw: &[u8]) -> Option<Num> {
-    let n = simple_number(raw)?;
+    cast_num(arg, simple_number(raw)?)
+}
+
+/// The number `arg` yields for a field holding the number `n` (text that reads as `n`, or a
+/// typed number), as the generic evaluator computes it; `None` where that is an error.
+#[inline]
+pub fn cast_num(arg: &FastArg, n: Num) -> Option<Num> {
     Some(match (arg.cast, n) {
         (Some(CastType::Float), n) => Num::Float(n.f64()),
         (Some(CastType::Int), Num::Float(f)) if f.is_finite() && f.abs() < 9.2e18 => {

@@ -268,6 +268,20 @@ impl LikeMatcher {
         })
     }
 
+    /// Whether raw bytes match, when that can be told without reading them as UTF-8: an
+    /// ASCII-only pattern without `_` matches the bytes exactly when it matches their lossy
+    /// UTF-8 reading (ASCII bytes are kept as they are, invalid ones never become ASCII).
+    /// `None` for other patterns.
+    pub fn matches_bytes(&self, b: &[u8]) -> Option<bool> {
+        match self {
+            LikeMatcher::Exact(p) if p.is_ascii() => Some(b == p.as_bytes()),
+            LikeMatcher::Prefix(p) if p.is_ascii() => Some(b.starts_with(p.as_bytes())),
+            LikeMatcher::Suffix(p) if p.is_ascii() => Some(b.ends_with(p.as_bytes())),
+            LikeMatcher::Contains(f) if f.needle().is_ascii() => Some(f.find(b).is_some()),
+            _ => None,
+        }
+    }
+
     /// Whether `s` matches.
     pub fn matches(&self, s: &str) -> bool {
         match self {

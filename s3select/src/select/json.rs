@@ -120,7 +120,12 @@ pub fn is_valid(b: &[u8]) -> bool {
     if std::str::from_utf8(b).is_err() {
         return false;
     }
-    let mut v = Validator { b, i: 0, depth: 0 };
+    let mut v = Validator {
+        b,
+        i: 0,
+        depth: 0,
+        esc: false,
+    };
     v.value() && ws(b, v.i) == b.len()
 }
 
@@ -128,6 +133,8 @@ struct Validator<'a> {
     b: &'a [u8],
     i: usize,
     depth: usize,
+    /// Whether the last string validated had an escape.
+    esc: bool,
 }
 
 impl Validator<'_> {
@@ -205,27 +212,34 @@ impl Validator<'_> {
     fn string(&mut self) -> bool {
         let b = self.b;
         let mut j = self.i + 1;
-        while let Some(&c) = b.get(j) {
+        self.esc = false;
+        loop {
+            j = super::swar::json_string_stop(b, j);
+            let Some(&c) = b.get(j) else {
+                return false;
+            };
             match c {
                 b'"' => {
                     self.i = j + 1;
                     return true;
                 }
                 b'\\' => match b.get(j + 1) {
-                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => j += 2,
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => {
+                        self.esc = true;
+                        j += 2
+                    }
                     Some(b'u')
                         if b.get(j + 2..j + 6)
                             .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
                     {
+                        self.esc = true;
                         j += 6
                     }
                     _ => return false,
                 },
-                0..=0x1f => return false,
-                _ => j += 1,
+                _ => return false,
             }
         }
-        false
     }
 
     /// Validates a whole record, indexing the fields of a top-level object into `idx`.
@@ -247,6 +261,7 @@ impl Validator<'_> {
                 return false;
             }
             let ke = self.i;
+            let esc = self.esc;
             self.i = ws(self.b, self.i);
             if self.b.get(self.i) != Some(&b':') {
                 return false;
@@ -256,7 +271,6 @@ impl Validator<'_> {
             if !self.value() {
                 return false;
             }
-            let esc = memchr(b'\\', &self.b[ks + 1..ke - 1]).is_some();
             idx.push((ks + 1, ke - 1, vs, self.i, esc));
             self.i = ws(self.b, self.i);
             match self.b.get(self.i) {
@@ -279,7 +293,12 @@ pub fn validate_indexed(b: &[u8], idx: &mut FieldIndex) -> bool {
     if std::str::from_utf8(b).is_err() {
         return false;
     }
-    let mut v = Validator { b, i: 0, depth: 0 };
+    let mut v = Validator {
+        b,
+        i: 0,
+        depth: 0,
+        esc: false,
+    };
     v.record(idx) && ws(b, v.i) == b.len()
 }
 

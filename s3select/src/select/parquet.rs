@@ -35,7 +35,7 @@ use parquet::file::statistics::Statistics;
 use super::ast::{BinOp, CastType};
 use super::eval::{BExpr, Row, Slot};
 use super::plan::{Plan, Sink, Writer};
-use super::value::{Timestamp, TsPrecision, Value};
+use super::value::{Num, Timestamp, TsPrecision, Value};
 use crate::error::{Error, Result};
 
 fn parsing() -> Error {
@@ -460,6 +460,25 @@ impl<'a> Row<'a> for PqRow<'_, 'a> {
         match self.slot_cols.get(i).copied().flatten() {
             Some(c) => self.cols.get(c).map_or(Value::Missing, |c| c.get(self.r)),
             None => Value::Missing,
+        }
+    }
+
+    fn raw(&self, i: usize) -> Option<&'a [u8]> {
+        let r = self.r;
+        match self.cols.get(self.slot_cols.get(i).copied().flatten()?)? {
+            Col::Str(a) if !a.is_null(r) => Some(a.value(r).as_bytes()),
+            Col::View(a) if !a.is_null(r) => Some(a.value(r).as_bytes()),
+            _ => None,
+        }
+    }
+
+    fn num(&self, i: usize) -> Option<Num> {
+        let r = self.r;
+        match self.cols.get(self.slot_cols.get(i).copied().flatten()?)? {
+            Col::I64(a) if !a.is_null(r) => Some(Num::Int(a.value(r))),
+            Col::I32(a) if !a.is_null(r) => Some(Num::Int(i64::from(a.value(r)))),
+            Col::F64(a) if !a.is_null(r) => Some(Num::Float(a.value(r))),
+            _ => None,
         }
     }
 

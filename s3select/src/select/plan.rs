@@ -256,9 +256,9 @@ impl<'p> Sink<'p> {
         }
         if !plan.aggs.is_empty() {
             for ((acc, (_, arg)), fa) in self.accs.iter_mut().zip(&plan.aggs).zip(&plan.fast_args) {
-                let fast = fa.as_ref().and_then(|fa| {
-                    row.raw_num(fa.slot)
-                        .and_then(|raw| super::fast::arg_num(fa, raw))
+                let fast = fa.as_ref().and_then(|fa| match row.raw_num(fa.slot) {
+                    Some(raw) => super::fast::arg_num(fa, raw),
+                    None => row.num(fa.slot).and_then(|n| super::fast::cast_num(fa, n)),
                 });
                 match (arg, fast) {
                     (None, _) => acc.count_row(),

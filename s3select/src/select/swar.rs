@@ -18,6 +18,35 @@ fn zero_bytes(v: u64) -> u64 {
     !(((v & HI7).wrapping_add(HI7)) | v | HI7)
 }
 
+/// The high bit of each byte of `w` (read little-endian) that ends a run of plain JSON
+/// string bytes: `"`, `\\` or a control character below 0x20.
+#[inline]
+pub fn json_string_stops(w: u64) -> u64 {
+    zero_bytes(w ^ (ONES * u64::from(b'"')))
+        | zero_bytes(w ^ (ONES * u64::from(b'\\')))
+        | zero_bytes(w & (ONES * 0xe0))
+}
+
+/// The offset of the first byte of `b[from..]` that is `"`, `\\` or below 0x20, skipping
+/// eight plain bytes at a time; `b.len()` if there is none.
+#[inline]
+pub fn json_string_stop(b: &[u8], from: usize) -> usize {
+    let mut j = from;
+    while let Some(word) = b.get(j..j + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(word);
+        let m = json_string_stops(u64::from_le_bytes(w));
+        if m != 0 {
+            return j + (m.trailing_zeros() as usize >> 3);
+        }
+        j += 8;
+    }
+    while j < b.len() && !matches!(b[j], b'"' | b'\\' | 0..=0x1f) {
+        j += 1;
+    }
+    j
+}
+
 /// Yields the positions of three bytes in a slice, left to right.
 #[derive(Debug, Clone)]
 pub struct Finder3<'a> {
@@ -101,6 +130,13 @@ mod tests {
             }
             let want: Vec<usize> = (start..data.len()).filter(|&i| matches!(data[i], b',' | b'\n' | b'"')).collect();
             prop_assert_eq!(got, want);
+        }
+
+        #[test]
+        fn json_string_stop_finds_the_first_special_byte(data in prop::collection::vec(prop::sample::select(vec![b'a', b'"', b'\\', 0u8, 0x1f, 0x20, 0x80, 0xe0, 0xff]), 0..40), from in 0usize..10) {
+            let from = from.min(data.len());
+            let want = (from..data.len()).find(|&i| matches!(data[i], b'"' | b'\\' | 0..=0x1f)).unwrap_or(data.len());
+            prop_assert_eq!(json_string_stop(&data, from), want);
         }
     }
 }
