@@ -60,7 +60,7 @@ pub fn ingest(gs: &mut GroupState, links: &Links) {
             let q = gs
                 .queues
                 .entry((src.clone(), dst.clone()))
-                .or_insert_with(VecDeque::new);
+                .or_default();
             q.extend(batch.iter().map(|rep| Rep {
                 due_ms: rep.at_ms + delay,
                 ..rep.clone()
