@@ -57,10 +57,7 @@ pub fn ingest(gs: &mut GroupState, links: &Links) {
         }
         for dst in regions.iter().filter(|d| *d != src) {
             let delay = links.delay(src, dst);
-            let q = gs
-                .queues
-                .entry((src.clone(), dst.clone()))
-                .or_default();
+            let q = gs.queues.entry((src.clone(), dst.clone())).or_default();
             q.extend(batch.iter().map(|rep| Rep {
                 due_ms: rep.at_ms + delay,
                 ..rep.clone()
