@@ -109,12 +109,15 @@ impl EngineLag {
     }
 }
 
+/// An index's entries.
+type Entries = OrdMap<IKey, Arc<Item>>;
+
 /// One recorded version of a table's data.
 #[derive(Debug, Clone)]
 struct Version {
     at_ms: u64,
     items: OrdMap<PKey, Stored>,
-    indexes: Vec<(Arc<str>, OrdMap<IKey, Arc<Item>>)>,
+    indexes: Vec<(Arc<str>, Entries)>,
 }
 
 /// A table's lag setting and version history.
