@@ -51,7 +51,9 @@ pub fn format_at(codes: &[i16], i: usize, count: usize, what: &str) -> Result<Wi
     match codes.len() {
         0 => Ok(WireFormat::Text),
         1 => WireFormat::from_code(codes[0]),
-        n if n == count => WireFormat::from_code(codes[i]),
+        n if n == count => codes
+            .get(i)
+            .map_or(Ok(WireFormat::Text), |c| WireFormat::from_code(*c)),
         n => Err(protocol(format!(
             "bind message has {n} {what} formats but query has {count} {what}s"
         ))),

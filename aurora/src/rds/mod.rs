@@ -12,14 +12,15 @@
 //! [`RdsError`] with RDS's code, message and HTTP status.
 
 mod error;
+mod global;
+mod listing;
 mod model;
 mod pg;
 mod service;
 mod xml;
 
 pub use error::RdsError;
-pub use model::{
-    ClusterView, CreateCluster, GlobalView, InstanceView, Rds, parse_cluster_arn, valid_identifier,
-};
+pub use global::{GlobalView, parse_cluster_arn};
+pub use model::{ClusterView, CreateCluster, InstanceView, Rds, valid_identifier};
 pub use pg::{PgConfig, PgEndpoints};
 pub use service::RdsService;

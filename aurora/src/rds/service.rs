@@ -12,6 +12,7 @@ use nubis_wire::{
 use crate::cluster::serverless::ServerlessConfig;
 
 use super::error::RdsError;
+use super::listing;
 use super::model::{CreateCluster, Rds};
 use super::pg::{PgConfig, PgEndpoints};
 use super::xml;
@@ -124,13 +125,23 @@ impl RdsService {
                 xml::cluster(&self.listening(started, self.rds.describe_cluster(region, &id)?)?)
             }
             "DescribeDBClusters" => {
+                let filters = listing::filters(params)?;
+                let (max, marker) = listing::page(params)?;
                 let list = match opt("DBClusterIdentifier") {
                     Some(id) => vec![self.rds.describe_cluster(region, &id)?],
                     None => self.rds.describe_clusters(region),
                 };
+                let mut kept = Vec::with_capacity(list.len());
+                for c in list {
+                    if listing::cluster_matches(&c, &filters)? {
+                        kept.push(c);
+                    }
+                }
+                let (page, next) = listing::paginate(kept, |c| &c.id, max, marker.as_deref());
                 format!(
-                    "<DBClusters>{}</DBClusters>",
-                    list.iter().map(xml::cluster).collect::<String>()
+                    "<DBClusters>{}</DBClusters>{}",
+                    page.iter().map(xml::cluster).collect::<String>(),
+                    marker_xml(next)
                 )
             }
             "ModifyDBCluster" => {
@@ -177,13 +188,26 @@ impl RdsService {
                 xml::instance(&self.listening(started, self.rds.describe_instance(region, &id)?)?)
             }
             "DescribeDBInstances" => {
+                let filters = listing::filters(params)?;
+                let (max, marker) = listing::page(params)?;
                 let list = match opt("DBInstanceIdentifier") {
                     Some(id) => vec![self.rds.describe_instance(region, &id)?],
                     None => self.rds.describe_instances(region),
                 };
+                let account = self.rds.env().account.as_str().to_string();
+                let mut kept = Vec::with_capacity(list.len());
+                for i in list {
+                    let cluster_arn =
+                        format!("arn:aws:rds:{region}:{account}:cluster:{}", i.cluster);
+                    if listing::instance_matches(&i, &cluster_arn, &filters)? {
+                        kept.push(i);
+                    }
+                }
+                let (page, next) = listing::paginate(kept, |i| &i.id, max, marker.as_deref());
                 format!(
-                    "<DBInstances>{}</DBInstances>",
-                    list.iter().map(xml::instance).collect::<String>()
+                    "<DBInstances>{}</DBInstances>{}",
+                    page.iter().map(xml::instance).collect::<String>(),
+                    marker_xml(next)
                 )
             }
             "DeleteDBInstance" => {
@@ -263,6 +287,12 @@ impl RdsService {
         };
         Ok(xml::envelope(action, &body, request_id))
     }
+}
+
+fn marker_xml(next: Option<String>) -> String {
+    next.map_or_else(String::new, |m| {
+        format!("<Marker>{}</Marker>", nubis_wire::xml_escape(&m))
+    })
 }
 
 impl Service for RdsService {

@@ -5,7 +5,8 @@ use std::fmt::Write;
 use nubis_core::clock::to_rfc3339;
 use nubis_wire::xml_escape;
 
-use super::model::{ClusterView, GlobalView, InstanceView};
+use super::global::GlobalView;
+use super::model::{ClusterView, InstanceView};
 
 /// The awsQuery response namespace.
 pub const NS: &str = "http://rds.amazonaws.com/doc/2014-10-31/";
