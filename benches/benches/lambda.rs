@@ -1,6 +1,7 @@
 //! Lambda: in-process invoke overhead against a direct call of the same closure (the floor), warm
 //! and cold invokes of a `lambda_runtime` process function through the Runtime API, and N
-//! concurrent in-process invokes.
+//! concurrent invokes of each kind (N environments; the process ones are warm after the first
+//! iteration).
 //!
 //! `CARGO_TARGET_DIR=/work/target-lambda cargo bench -p nubis-benches --bench lambda`
 
@@ -145,6 +146,25 @@ fn process(c: &mut Criterion) {
             })
         })
     });
+    for n in [8usize] {
+        g.bench_function(format!("concurrent_{n}"), |b| {
+            b.iter(|| {
+                rt.block_on(async {
+                    let handles: Vec<_> = (0..n)
+                        .map(|_| {
+                            let r = region.clone();
+                            tokio::spawn(async move {
+                                r.invoke(InvokeRequest::new("rusty", payload)).await
+                            })
+                        })
+                        .collect();
+                    for h in handles {
+                        black_box(h.await.unwrap().unwrap());
+                    }
+                })
+            })
+        });
+    }
     g.sample_size(20).measurement_time(Duration::from_secs(10));
     g.bench_function("invoke_cold", |b| {
         b.iter(|| {

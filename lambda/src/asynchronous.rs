@@ -414,12 +414,14 @@ impl LambdaRegion {
     }
 
     fn log_delivery_failure(&self, target: &Target, arn: &str, why: &str) {
-        let group = crate::logs::log_group_name(&target.entry.name);
         let line = format!(
             "Lambda was unable to deliver the asynchronous invocation record to {arn}: {why}"
         );
-        self.state
-            .logs
-            .append(&group, "async-delivery", self.now(), [line]);
+        self.state.logs.append(
+            &target.entry.group,
+            &Arc::from("async-delivery"),
+            self.now(),
+            [crate::logs::Line::Text(line)],
+        );
     }
 }

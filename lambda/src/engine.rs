@@ -208,6 +208,7 @@ impl Lambda {
             }
             r.logs.clear();
             r.mappings.lock().clear();
+            r.rules.clear();
         }
         self.inner.recorded.clear();
     }
@@ -307,6 +308,7 @@ pub(crate) struct RegionState {
     pub(crate) concurrency: Concurrency,
     pub(crate) logs: LogStore,
     pub(crate) mappings: Mutex<BTreeMap<String, crate::esm::MappingState>>,
+    pub(crate) rules: crate::rules::Rules,
 }
 
 impl RegionState {
@@ -317,6 +319,7 @@ impl RegionState {
             concurrency: Concurrency::new(config.account_concurrency),
             logs: LogStore::default(),
             mappings: Mutex::new(BTreeMap::new()),
+            rules: Default::default(),
         }
     }
 
@@ -330,6 +333,8 @@ impl RegionState {
 pub(crate) struct FunctionEntry {
     pub(crate) name: String,
     pub(crate) arn: String,
+    /// `/aws/lambda/<name>`.
+    pub(crate) group: Arc<str>,
     pub(crate) data: Mutex<FunctionData>,
     /// Idle execution environments by version.
     pub(crate) pools: Mutex<HashMap<String, Vec<ExecEnv>>>,
@@ -342,6 +347,7 @@ pub(crate) struct FunctionEntry {
 impl FunctionEntry {
     pub(crate) fn new(name: String, arn: String, data: FunctionData) -> Self {
         FunctionEntry {
+            group: crate::logs::log_group_name(&name).into(),
             name,
             arn,
             data: Mutex::new(data),
@@ -396,4 +402,6 @@ pub(crate) struct VersionData {
     pub(crate) code: Arc<CodePackage>,
     pub(crate) kind: HandlerKind,
     pub(crate) env_vars: Arc<BTreeMap<String, String>>,
+    /// `config.version`, shared with every START line that names it.
+    pub(crate) version_name: Arc<str>,
 }

@@ -20,6 +20,7 @@ use serde_json::Value;
 use crate::engine::{FunctionEntry, RegionState};
 use crate::error::{LambdaError, Result, ThrottleReason};
 use crate::handler::{Context, Handler, HandlerError, LogSink};
+use crate::logs::Line;
 
 /// AWS's minimum of unreserved concurrency that reservations must leave.
 pub const MIN_UNRESERVED: u32 = 100;
@@ -118,7 +119,11 @@ pub(crate) enum Runner {
 /// An execution environment.
 pub(crate) struct ExecEnv {
     /// Its log stream.
-    pub(crate) stream: String,
+    pub(crate) stream: Arc<str>,
+    /// Where in-process handlers' `Context::log` lines go; shared by the environment's
+    /// invocations, as a process's stdout is (a line logged after an invocation ended shows up
+    /// in the next one, as it would in AWS).
+    pub(crate) sink: LogSink,
     pub(crate) runner: Runner,
     pub(crate) last_used: SystemTime,
     pub(crate) provisioned: bool,
@@ -156,6 +161,15 @@ impl ExecEnv {
         }
     }
 
+    /// Moves the lines the environment has written since the last call into `lines`.
+    pub(crate) fn take_output(&mut self, lines: &mut Vec<Line>) {
+        self.sink.drain_into(lines);
+        #[cfg(feature = "process")]
+        if let Runner::Process(p) = &mut self.runner {
+            p.take_output(lines);
+        }
+    }
+
     /// Runs one invocation; returns its outcome and the peak memory in MB, if measurable.
     pub(crate) async fn run(&mut self, inv: Invocation) -> (RunOutcome, Option<u64>) {
         match &mut self.runner {
@@ -164,20 +178,56 @@ impl ExecEnv {
                 let event = inv
                     .event
                     .unwrap_or_else(|| serde_json::from_slice(&inv.payload).unwrap_or(Value::Null));
-                let fut = std::panic::AssertUnwindSafe(handler.call(event, inv.context));
-                let sleep = clock.sleep_until(inv.deadline);
-                let outcome = tokio::select! {
-                    biased;
-                    r = futures::FutureExt::catch_unwind(fut) => match r {
-                        Ok(Ok(v)) => RunOutcome::Response(Bytes::from(v.to_string())),
-                        Ok(Err(e)) => RunOutcome::Error { payload: Bytes::from(e.to_payload().to_string()), fatal: false },
-                        Err(panic) => {
-                            let msg = panic_message(&panic);
-                            let e = HandlerError::new("Runtime.ExitError", format!("RequestId: {} Error: Runtime exited with error: panic: {msg}", inv.request_id));
-                            RunOutcome::Error { payload: Bytes::from(e.to_payload().to_string()), fatal: true }
+                let fut = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+                    handler.call(event, inv.context),
+                ));
+                let mut fut = std::pin::pin!(fut);
+                // Most handlers finish on their first poll: only a handler that has to wait gets
+                // a deadline timer (the outcome is the same as racing the two from the start,
+                // since the deadline is at least a second away when the invocation begins).
+                let first =
+                    std::future::poll_fn(|cx| std::task::Poll::Ready(fut.as_mut().poll(cx))).await;
+                let result = match first {
+                    std::task::Poll::Ready(r) => Some(r),
+                    std::task::Poll::Pending => {
+                        let sleep = clock.sleep_until(inv.deadline);
+                        tokio::select! {
+                            biased;
+                            r = &mut fut => Some(r),
+                            _ = sleep => None,
                         }
+                    }
+                };
+                let outcome = match result {
+                    Some(Ok(Ok(v))) => match serde_json::to_vec(&v) {
+                        Ok(body) => RunOutcome::Response(Bytes::from(body)),
+                        Err(e) => RunOutcome::Error {
+                            payload: error_bytes(&HandlerError::new(
+                                "Runtime.MarshalError",
+                                e.to_string(),
+                            )),
+                            fatal: false,
+                        },
                     },
-                    _ = sleep => RunOutcome::Timeout,
+                    Some(Ok(Err(e))) => RunOutcome::Error {
+                        payload: error_bytes(&e),
+                        fatal: false,
+                    },
+                    Some(Err(panic)) => {
+                        let msg = panic_message(&panic);
+                        let e = HandlerError::new(
+                            "Runtime.ExitError",
+                            format!(
+                                "RequestId: {} Error: Runtime exited with error: panic: {msg}",
+                                inv.request_id
+                            ),
+                        );
+                        RunOutcome::Error {
+                            payload: error_bytes(&e),
+                            fatal: true,
+                        }
+                    }
+                    None => RunOutcome::Timeout,
                 };
                 (outcome, None)
             }
@@ -185,6 +235,11 @@ impl ExecEnv {
             Runner::Process(p) => p.run(inv).await,
         }
     }
+}
+
+/// The error payload of `e` as bytes.
+pub(crate) fn error_bytes(e: &HandlerError) -> Bytes {
+    Bytes::from(e.to_payload().to_string())
 }
 
 fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
@@ -224,12 +279,13 @@ pub(crate) fn put_back(entry: &FunctionEntry, version: &str, env: ExecEnv) {
     if entry.deleted.load(Ordering::Acquire) {
         return;
     }
-    entry
-        .pools
-        .lock()
-        .entry(version.to_owned())
-        .or_default()
-        .push(env);
+    let mut pools = entry.pools.lock();
+    match pools.get_mut(version) {
+        Some(envs) => envs.push(env),
+        None => {
+            pools.insert(version.to_owned(), vec![env]);
+        }
+    }
 }
 
 /// A new log stream name: `YYYY/MM/DD/[<version>]<32 hex>`.
@@ -237,9 +293,4 @@ pub(crate) fn stream_name(now: SystemTime, version: &str, ids: &nubis_core::IdGe
     let date = nubis_core::clock::to_rfc3339(now);
     let day = date.get(..10).unwrap_or("1970-01-01").replace('-', "/");
     format!("{day}/[{version}]{}", ids.hex(32))
-}
-
-/// A sink for an invocation's own log lines.
-pub(crate) fn new_sink() -> LogSink {
-    LogSink::default()
 }

@@ -96,6 +96,12 @@ pub struct CreateEventSourceMapping {
     /// Where records of discarded batches go.
     #[serde(default)]
     pub destination_config: Option<crate::config::DestinationConfig>,
+    /// Which records reach the function (see [`crate::filters`]).
+    #[serde(default)]
+    pub filter_criteria: Option<crate::filters::FilterCriteria>,
+    /// `["ReportBatchItemFailures"]` to let the function report the records that failed.
+    #[serde(default)]
+    pub function_response_types: Option<Vec<String>>,
 }
 
 /// A mapping as returned (`EventSourceMappingConfiguration`).
@@ -133,13 +139,73 @@ pub struct EventSourceMappingConfiguration {
     pub destination_config: crate::config::DestinationConfig,
     /// 1.
     pub parallelization_factor: u32,
+    /// The filters, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter_criteria: Option<crate::filters::FilterCriteria>,
+    /// `ReportBatchItemFailures`, if set.
+    pub function_response_types: Vec<String>,
 }
 
 pub(crate) struct MappingState {
     pub(crate) config: EventSourceMappingConfiguration,
+    pub(crate) filters: crate::filters::CompiledFilters,
     pub(crate) start: StartingPosition,
     pub(crate) function_name: String,
     pub(crate) deleted: bool,
+}
+
+fn response_types(types: Option<&Vec<String>>) -> Result<Vec<String>> {
+    let types = types.cloned().unwrap_or_default();
+    for t in &types {
+        if t != "ReportBatchItemFailures" {
+            return Err(LambdaError::validation(
+                &format!("[{t}]"),
+                "functionResponseTypes",
+                "Member must satisfy constraint: [Member must satisfy enum value set: [ReportBatchItemFailures]]",
+            ));
+        }
+    }
+    Ok(types)
+}
+
+/// The identifier a function reports a stream record by: its sequence number.
+fn item_identifier(r: &SourceRecord) -> &str {
+    r.data
+        .pointer("/dynamodb/SequenceNumber")
+        .or_else(|| r.data.pointer("/kinesis/sequenceNumber"))
+        .and_then(Value::as_str)
+        .unwrap_or(&r.position)
+}
+
+/// Where a `ReportBatchItemFailures` response says to resume: `Ok(None)` when every record
+/// succeeded, `Ok(Some(i))` to retry from record `i` (the earliest failure, as Lambda checkpoints
+/// a stream), `Err(())` when the response is not a valid report (the whole batch failed).
+fn first_failure(
+    response: &[u8],
+    records: &[SourceRecord],
+) -> std::result::Result<Option<usize>, ()> {
+    let Ok(v) = serde_json::from_slice::<Value>(response) else {
+        // A response that is not JSON reports nothing: success, as Lambda treats it.
+        return Ok(None);
+    };
+    let failures = match v.get("batchItemFailures") {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err(()),
+    };
+    let mut first: Option<usize> = None;
+    for f in failures {
+        let id = match f.get("itemIdentifier") {
+            Some(Value::String(s)) if !s.is_empty() => s.as_str(),
+            _ => return Err(()),
+        };
+        let i = records
+            .iter()
+            .position(|r| item_identifier(r) == id)
+            .ok_or(())?;
+        first = Some(first.map_or(i, |f| f.min(i)));
+    }
+    Ok(first)
 }
 
 fn not_found(uuid: &str) -> LambdaError {
@@ -202,6 +268,8 @@ impl LambdaRegion {
                 ));
             }
         };
+        let filters = crate::filters::CompiledFilters::compile(req.filter_criteria.as_ref())?;
+        let function_response_types = response_types(req.function_response_types.as_ref())?;
         let connector = self.inner().hooks.read().event_sources.clone();
         let source = connector
             .ok_or_else(|| format!("no event source connector serves {arn}"))
@@ -225,8 +293,14 @@ impl LambdaRegion {
             maximum_record_age_in_seconds: age,
             destination_config: req.destination_config.clone().unwrap_or_default(),
             parallelization_factor: 1,
+            filter_criteria: req
+                .filter_criteria
+                .clone()
+                .filter(|f| !f.filters.is_empty()),
+            function_response_types,
         };
         let state = MappingState {
+            filters,
             config: config.clone(),
             start,
             function_name: req.function_name.clone(),
@@ -306,6 +380,13 @@ impl LambdaRegion {
         if let Some(d) = req.destination_config {
             m.config.destination_config = d;
         }
+        if let Some(f) = req.filter_criteria {
+            m.filters = crate::filters::CompiledFilters::compile(Some(&f))?;
+            m.config.filter_criteria = Some(f).filter(|f| !f.filters.is_empty());
+        }
+        if let Some(t) = req.function_response_types {
+            m.config.function_response_types = response_types(Some(&t))?;
+        }
         if let Some(e) = req.enabled {
             m.config.state = if e { "Enabled" } else { "Disabled" }.into();
         }
@@ -347,12 +428,15 @@ impl LambdaRegion {
         let tracker = self.inner().async_tracker.clone();
         let mut position: Option<String> = None;
         loop {
-            let Some((cfg, start, function)) = self
-                .state
-                .mappings
-                .lock()
-                .get(&uuid)
-                .map(|m| (m.config.clone(), m.start.clone(), m.function_name.clone()))
+            let Some((cfg, start, function, filters)) =
+                self.state.mappings.lock().get(&uuid).map(|m| {
+                    (
+                        m.config.clone(),
+                        m.start.clone(),
+                        m.function_name.clone(),
+                        m.filters.clone(),
+                    )
+                })
             else {
                 return;
             };
@@ -397,6 +481,8 @@ impl LambdaRegion {
                 }
             }
             let last = records.last().map(|r| r.position.clone());
+            // Records no filter matches never reach the function; the mapping moves past them.
+            records.retain(|r| filters.matches(&r.data));
             let ok = self
                 .process_batch(&cfg, &function, records, &tracker, &*clock)
                 .await;
@@ -463,6 +549,31 @@ impl LambdaRegion {
                     .await
                 }
                 Err(e) => Err(e),
+            };
+            let reports = cfg
+                .function_response_types
+                .iter()
+                .any(|t| t == "ReportBatchItemFailures");
+            let result = match result {
+                Ok(r) if reports && !r.function_error => {
+                    match first_failure(&r.payload, &records) {
+                        Ok(None) => Ok(r),
+                        Ok(Some(i)) => {
+                            // Records before the earliest reported failure are done; the rest are
+                            // retried as the next attempt.
+                            tracker
+                                .sleep_until(clock, clock.now() + Duration::from_secs(1))
+                                .await;
+                            queue.push((records[i..].to_vec(), attempt + 1));
+                            continue;
+                        }
+                        Err(()) => Ok(crate::invoke::Executed {
+                            function_error: true,
+                            ..r
+                        }),
+                    }
+                }
+                other => other,
             };
             match result {
                 Ok(r) if !r.function_error => {}

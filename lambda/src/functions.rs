@@ -259,17 +259,28 @@ impl LambdaRegion {
         qualifier: Option<&str>,
         route: bool,
     ) -> Result<Target> {
-        let r = self.parse_ref(function_name, qualifier)?;
-        let entry = self.entry(&r)?;
+        // A plain, valid name without a qualifier (the common call) is looked up as it is; any
+        // other form goes through the full reference parser and its validation errors.
+        let plain = qualifier.is_none()
+            && function_name.len() <= 64
+            && crate::names::is_name(function_name);
+        let parsed;
+        let (entry, qualifier) =
+            if plain && let Some(e) = self.state.functions.read().get(function_name) {
+                (Arc::clone(e), None)
+            } else {
+                parsed = self.parse_ref(function_name, qualifier)?;
+                (self.entry(&parsed)?, parsed.qualifier.as_deref())
+            };
         let data = entry.data.lock();
         let not_found = || {
             LambdaError::function_not_found(&format!(
                 "{}:{}",
                 entry.arn,
-                r.qualifier.as_deref().unwrap_or_default()
+                qualifier.unwrap_or_default()
             ))
         };
-        let (version, invoked_arn) = match r.qualifier.as_deref() {
+        let (version, invoked_arn) = match qualifier {
             None => (Arc::clone(&data.latest), entry.arn.clone()),
             Some("$LATEST") => (Arc::clone(&data.latest), format!("{}:$LATEST", entry.arn)),
             Some(q) if q.bytes().all(|c| c.is_ascii_digit()) => {
@@ -507,6 +518,7 @@ impl LambdaRegion {
                 .unwrap_or_default(),
         );
         let latest = Arc::new(VersionData {
+            version_name: config.version.as_str().into(),
             config,
             code,
             kind,

@@ -80,8 +80,12 @@ impl LogSink {
         self.0.lock().push(line);
     }
 
-    pub(crate) fn take(&self) -> Vec<String> {
-        std::mem::take(&mut *self.0.lock())
+    /// Moves the lines logged so far into `out`.
+    pub(crate) fn drain_into(&self, out: &mut Vec<crate::logs::Line>) {
+        let mut lines = self.0.lock();
+        if !lines.is_empty() {
+            out.extend(lines.drain(..).map(crate::logs::Line::Text));
+        }
     }
 }
 

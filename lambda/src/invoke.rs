@@ -15,7 +15,7 @@ use crate::engine::{FunctionEntry, LambdaRegion, VersionData};
 use crate::environment::{self, ExecEnv, Invocation, RunOutcome, Runner};
 use crate::error::{LambdaError, Result};
 use crate::handler::{Context, HandlerError};
-use crate::logs::log_group_name;
+use crate::logs::{Line, Report, RequestId};
 use crate::runtime::HandlerKind;
 
 /// Largest synchronous request and response payload (6 MB).
@@ -184,6 +184,45 @@ pub(crate) fn check_payload(payload: &Bytes, limit: usize) -> Result<Value> {
     })
 }
 
+/// Checks a payload against `limit` and that it is JSON, without building a value.
+pub(crate) fn check_json(payload: &Bytes, limit: usize) -> Result<()> {
+    if payload.len() > limit {
+        return Err(LambdaError::RequestTooLarge(format!(
+            "Request must be smaller than {limit} bytes for the InvokeFunction operation"
+        )));
+    }
+    if payload.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(payload)
+        .map(|_| ())
+        .map_err(|e| {
+            LambdaError::InvalidRequestContent(format!(
+                "Could not parse request body into json: Could not parse payload into json: {e}"
+            ))
+        })
+}
+
+/// A version-4 UUID from two draws of `ids` — the same text `IdGen::uuid` makes from the same
+/// draws, written without the formatting machinery (it is on every invocation's path).
+pub(crate) fn uuid(ids: &nubis_core::IdGen) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&ids.next_u64().to_be_bytes());
+    b[8..].copy_from_slice(&ids.next_u64().to_be_bytes());
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let mut out = String::with_capacity(36);
+    for (i, byte) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(HEX[usize::from(byte >> 4)] as char);
+        out.push(HEX[usize::from(byte & 15)] as char);
+    }
+    out
+}
+
 /// The result of one run of a function.
 pub(crate) struct Executed {
     pub(crate) payload: Bytes,
@@ -196,7 +235,7 @@ impl LambdaRegion {
     /// Invokes a function.
     pub async fn invoke(&self, req: InvokeRequest) -> Result<InvokeOutput> {
         let target = self.resolve_target(&req.function_name, req.qualifier.as_deref(), true)?;
-        let request_id = self.inner().env.ids.uuid();
+        let request_id = uuid(&self.inner().env.ids);
         match req.invocation_type {
             InvocationType::DryRun => {
                 check_payload(&req.payload, MAX_SYNC_PAYLOAD)?;
@@ -222,14 +261,21 @@ impl LambdaRegion {
                 })
             }
             InvocationType::RequestResponse => {
-                let event = check_payload(&req.payload, MAX_SYNC_PAYLOAD)?;
+                // Only an in-process handler needs the event as a JSON value; a process gets the
+                // bytes, so for it the payload is only checked to be JSON.
+                let event = if matches!(target.version.kind, HandlerKind::InProcess(_)) {
+                    Some(check_payload(&req.payload, MAX_SYNC_PAYLOAD)?)
+                } else {
+                    check_json(&req.payload, MAX_SYNC_PAYLOAD)?;
+                    None
+                };
                 let tail = req.log_type == LogType::Tail;
                 let executed_version = target.executed_version.clone();
                 let r = self
                     .execute(
                         &target,
                         req.payload,
-                        Some(event),
+                        event,
                         req.client_context,
                         request_id,
                         tail,
@@ -262,9 +308,9 @@ impl LambdaRegion {
         let clock = &inner.env.clock;
         let v = &target.version;
         let cfg = &v.config;
-        let group = log_group_name(&cfg.function_name);
+        let rid = RequestId::new(&request_id);
         let started = clock.now();
-        let mut lines: Vec<String> = Vec::with_capacity(4);
+        let mut lines: Vec<Line> = Vec::with_capacity(4);
         let mut init_duration = None;
 
         let idle = inner.config.idle_timeout;
@@ -287,25 +333,26 @@ impl LambdaRegion {
             Ok(env) => env,
             Err((failure, init)) => {
                 // The init phase failed: the invocation reports the init error.
-                let stream = failure.stream.clone();
-                lines.extend(failure.lines);
-                lines.push(format!(
-                    "START RequestId: {request_id} Version: {}",
-                    cfg.version
-                ));
-                lines.push(format!("END RequestId: {request_id}"));
-                lines.push(report_line(
-                    &request_id,
-                    Duration::ZERO,
-                    Duration::ZERO,
-                    cfg.memory_size,
-                    0,
-                    Some(init),
-                ));
+                let stream = Arc::clone(&failure.stream);
+                lines.extend(failure.lines.into_iter().map(Line::Text));
+                lines.push(Line::Start {
+                    request_id: rid.clone(),
+                    version: Arc::clone(&v.version_name),
+                });
+                lines.push(Line::End {
+                    request_id: rid.clone(),
+                });
+                lines.push(Line::Report(Box::new(Report {
+                    request_id: rid,
+                    duration: Duration::ZERO,
+                    billed: Duration::ZERO,
+                    memory_mb: cfg.memory_size,
+                    used_mb: 0,
+                    init: Some(init),
+                })));
                 drop(permit);
                 return Ok(self.finish(
                     target,
-                    &group,
                     &stream,
                     lines,
                     failure.payload,
@@ -313,13 +360,13 @@ impl LambdaRegion {
                     request_id,
                     tail,
                     Duration::ZERO,
+                    clock.now(),
                 ));
             }
         };
 
         let invoke_start = clock.now();
         let deadline = invoke_start + Duration::from_secs(u64::from(cfg.timeout));
-        let sink = environment::new_sink();
         let context = Context {
             request_id: request_id.clone(),
             function_name: cfg.function_name.clone(),
@@ -328,19 +375,19 @@ impl LambdaRegion {
             memory_limit_in_mb: cfg.memory_size,
             deadline,
             client_context,
-            log_group_name: group.clone(),
-            log_stream_name: env.stream.clone(),
+            log_group_name: target.entry.group.to_string(),
+            log_stream_name: env.stream.to_string(),
             env: Arc::clone(&v.env_vars),
             clock: Arc::clone(clock),
-            log: sink.clone(),
+            log: env.sink.clone(),
         };
-        if let Some(pending) = env_init_lines(&mut env) {
-            lines.extend(pending);
-        }
-        lines.push(format!(
-            "START RequestId: {request_id} Version: {}",
-            cfg.version
-        ));
+        // Output the environment wrote since its last invocation (its init phase, or background
+        // work after the last response) comes first.
+        env.take_output(&mut lines);
+        lines.push(Line::Start {
+            request_id: rid.clone(),
+            version: Arc::clone(&v.version_name),
+        });
         let payload_len = payload.len();
         let (outcome, max_mem) = env
             .run(Invocation {
@@ -353,8 +400,7 @@ impl LambdaRegion {
             .await;
         let ended = clock.now();
         let duration = ended.duration_since(invoke_start).unwrap_or_default();
-        lines.extend(sink.take());
-        lines.extend(env_output(&mut env));
+        env.take_output(&mut lines);
 
         let (response, failed, keep) = match outcome {
             RunOutcome::Response(body) if body.len() > MAX_SYNC_PAYLOAD => {
@@ -364,24 +410,26 @@ impl LambdaRegion {
                         "Response payload size exceeded maximum allowed payload size ({MAX_SYNC_PAYLOAD} bytes)."
                     ),
                 );
-                (Bytes::from(e.to_payload().to_string()), true, true)
+                (environment::error_bytes(&e), true, true)
             }
             RunOutcome::Response(body) => (body, false, true),
             RunOutcome::Error { payload, fatal } => (payload, true, !fatal),
             RunOutcome::Timeout => {
                 let secs = format!("{:.2}", duration.as_secs_f64());
-                lines.push(format!(
+                lines.push(Line::Text(format!(
                     "{} {request_id} Task timed out after {secs} seconds",
                     nubis_core::clock::to_rfc3339(ended)
-                ));
+                )));
                 let e = HandlerError::new(
                     "Sandbox.Timedout",
                     format!("RequestId: {request_id} Error: Task timed out after {secs} seconds"),
                 );
-                (Bytes::from(e.to_payload().to_string()), true, false)
+                (environment::error_bytes(&e), true, false)
             }
         };
-        lines.push(format!("END RequestId: {request_id}"));
+        lines.push(Line::End {
+            request_id: rid.clone(),
+        });
         // Custom runtimes are billed for their init phase too.
         let billed_base = if v.kind == HandlerKind::Bootstrap {
             duration + init_duration.unwrap_or_default()
@@ -391,23 +439,24 @@ impl LambdaRegion {
         let used_mb = max_mem
             .unwrap_or_else(|| (((payload_len + response.len()) as u64).div_ceil(1 << 20)).max(1))
             .min(u64::from(cfg.memory_size));
-        lines.push(report_line(
-            &request_id,
+        lines.push(Line::Report(Box::new(Report {
+            request_id: rid,
             duration,
-            billed_base,
-            cfg.memory_size,
+            billed: billed_base,
+            memory_mb: cfg.memory_size,
             used_mb,
-            init_duration,
-        ));
-        let stream = env.stream.clone();
+            init: init_duration,
+        })));
+        let stream = Arc::clone(&env.stream);
         if keep {
             env.last_used = ended;
             environment::put_back(&target.entry, &cfg.version, env);
+        } else {
+            self.lost_environment(target, env);
         }
         drop(permit);
         Ok(self.finish(
             target,
-            &group,
             &stream,
             lines,
             response,
@@ -415,6 +464,7 @@ impl LambdaRegion {
             request_id,
             tail,
             billed_base,
+            ended,
         ))
     }
 
@@ -422,30 +472,33 @@ impl LambdaRegion {
     fn finish(
         &self,
         target: &Target,
-        group: &str,
-        stream: &str,
-        lines: Vec<String>,
+        stream: &Arc<str>,
+        lines: Vec<Line>,
         payload: Bytes,
         failed: bool,
         request_id: String,
         tail: bool,
         billed: Duration,
+        now: SystemTime,
     ) -> Executed {
         let inner = self.inner();
-        let now = inner.env.clock.now();
         let log_tail = tail.then(|| {
-            let mut text = lines.join("\n");
-            text.push('\n');
+            let mut text = String::with_capacity(256);
+            for l in &lines {
+                l.write_to(&mut text);
+                text.push('\n');
+            }
             let b = text.as_bytes();
             STANDARD.encode(&b[b.len().saturating_sub(TAIL_BYTES)..])
         });
-        self.state.logs.append(group, stream, now, lines);
+        self.state
+            .logs
+            .append(&target.entry.group, stream, now, lines);
         let cfg = &target.version.config;
         let billed_ms = billed.as_millis().max(1) as f64;
-        let region = self.state.region.as_str().to_owned();
         inner.env.meter.record(UsageRecord {
             service: "lambda",
-            region: region.clone(),
+            region: self.state.region.as_str().to_owned(),
             resource: target.entry.arn.clone(),
             unit: UsageUnit::GbSeconds,
             quantity: f64::from(cfg.memory_size) / 1024.0 * billed_ms / 1000.0,
@@ -453,7 +506,7 @@ impl LambdaRegion {
         });
         inner.env.meter.record(UsageRecord {
             service: "lambda",
-            region,
+            region: self.state.region.as_str().to_owned(),
             resource: target.entry.arn.clone(),
             unit: UsageUnit::Requests,
             quantity: 1.0,
@@ -467,7 +520,20 @@ impl LambdaRegion {
         }
     }
 
-    /// Starts an execution environment for `v` (the init phase).
+    /// An environment that cannot serve again (crash, timeout) is dropped; a provisioned one is
+    /// replaced in the background so the configured number stays ready, as Lambda does.
+    fn lost_environment(&self, target: &Target, env: ExecEnv) {
+        let provisioned = env.provisioned;
+        drop(env);
+        if provisioned {
+            self.replace_provisioned(target);
+        }
+    }
+
+    /// Starts an execution environment for `v` (the init phase). An on-demand environment whose
+    /// init fails or passes the init limit gets a second init inside the invocation, bounded by
+    /// the function's timeout (Lambda's "suppressed init"); the first attempt's lines stay in
+    /// the log.
     pub(crate) async fn start_env(
         &self,
         v: &VersionData,
@@ -475,8 +541,54 @@ impl LambdaRegion {
     ) -> Result<ExecEnv, InitFailure> {
         let inner = self.inner();
         let now = inner.env.clock.now();
-        let stream = environment::stream_name(now, &v.config.version, &inner.env.ids);
-        let fail = |error_type: &str, message: String, stream: String| InitFailure {
+        let stream: Arc<str> =
+            environment::stream_name(now, &v.config.version, &inner.env.ids).into();
+        let timeout = Duration::from_secs(u64::from(v.config.timeout));
+        let limit = if provisioned {
+            timeout.max(Duration::from_secs(130))
+        } else {
+            inner.config.init_timeout
+        };
+        let first = self
+            .start_env_once(v, Arc::clone(&stream), provisioned, false, limit)
+            .await;
+        match first {
+            Err(f) if f.retryable && !provisioned => {
+                match self
+                    .start_env_once(v, stream, provisioned, true, timeout)
+                    .await
+                {
+                    Ok(env) => {
+                        for l in f.lines {
+                            env.sink.push(l);
+                        }
+                        Ok(env)
+                    }
+                    Err(mut again) => {
+                        let mut lines = f.lines;
+                        lines.append(&mut again.lines);
+                        again.lines = lines;
+                        Err(again)
+                    }
+                }
+            }
+            r => r,
+        }
+    }
+
+    async fn start_env_once(
+        &self,
+        v: &VersionData,
+        stream: Arc<str>,
+        provisioned: bool,
+        retry: bool,
+        limit: Duration,
+    ) -> Result<ExecEnv, InitFailure> {
+        let inner = self.inner();
+        let now = inner.env.clock.now();
+        #[cfg(not(feature = "process"))]
+        let _ = (retry, limit);
+        let fail = |error_type: &str, message: String, stream: Arc<str>| InitFailure {
             payload: Bytes::from(
                 HandlerError::new(error_type, message)
                     .to_payload()
@@ -484,11 +596,13 @@ impl LambdaRegion {
             ),
             lines: Vec::new(),
             stream,
+            retryable: false,
         };
         match &v.kind {
             HandlerKind::InProcess(name) => match inner.handlers.read().get(name) {
                 Some(h) => Ok(ExecEnv {
                     stream,
+                    sink: Default::default(),
                     runner: Runner::InProcess(Arc::clone(h)),
                     last_used: now,
                     provisioned,
@@ -501,7 +615,10 @@ impl LambdaRegion {
                 )),
             },
             #[cfg(feature = "process")]
-            HandlerKind::Bootstrap | HandlerKind::Python => crate::process::start(self, v, stream, provisioned).await,
+            HandlerKind::Bootstrap | HandlerKind::Python => {
+                let phase = crate::process::InitPhase { provisioned, retry, limit };
+                crate::process::start(self, v, stream, phase).await
+            }
             #[cfg(not(feature = "process"))]
             HandlerKind::Bootstrap | HandlerKind::Python => Err(fail(
                 "Runtime.Unavailable",
@@ -524,46 +641,25 @@ impl LambdaRegion {
 pub(crate) struct InitFailure {
     pub(crate) payload: Bytes,
     pub(crate) lines: Vec<String>,
-    pub(crate) stream: String,
-}
-
-/// Log lines the environment wrote during its init phase, not yet attributed.
-fn env_init_lines(env: &mut ExecEnv) -> Option<Vec<String>> {
-    match &mut env.runner {
-        Runner::InProcess(_) => None,
-        #[cfg(feature = "process")]
-        Runner::Process(p) => Some(p.take_output()),
-    }
-}
-
-fn env_output(env: &mut ExecEnv) -> Vec<String> {
-    env_init_lines(env).unwrap_or_default()
-}
-
-/// The REPORT line.
-pub(crate) fn report_line(
-    request_id: &str,
-    duration: Duration,
-    billed: Duration,
-    memory: u32,
-    used_mb: u64,
-    init: Option<Duration>,
-) -> String {
-    let billed_ms = (billed.as_nanos().div_ceil(1_000_000)).max(1);
-    let mut s = format!(
-        "REPORT RequestId: {request_id}\tDuration: {:.2} ms\tBilled Duration: {billed_ms} ms\tMemory Size: {memory} MB\tMax Memory Used: {used_mb} MB\t",
-        duration.as_secs_f64() * 1000.0
-    );
-    if let Some(init) = init {
-        s.push_str(&format!(
-            "Init Duration: {:.2} ms\t",
-            init.as_secs_f64() * 1000.0
-        ));
-    }
-    s
+    pub(crate) stream: Arc<str>,
+    /// Whether the function's own code failed (a crash, an init error, a timeout), so that a
+    /// second init might succeed; not when the package or runtime is missing.
+    pub(crate) retryable: bool,
 }
 
 /// Seconds since the epoch for the clock's now (for records).
 pub(crate) fn rfc3339(t: SystemTime) -> String {
     nubis_core::clock::to_rfc3339(t)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uuid_matches_idgen() {
+        let a = nubis_core::IdGen::new(42);
+        let b = nubis_core::IdGen::new(42);
+        for _ in 0..100 {
+            assert_eq!(super::uuid(&a), b.uuid());
+        }
+    }
 }

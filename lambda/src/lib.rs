@@ -36,6 +36,7 @@ pub mod engine;
 pub mod environment;
 pub mod error;
 pub mod esm;
+pub mod filters;
 pub mod functions;
 pub mod handler;
 pub mod hooks;
@@ -47,9 +48,11 @@ pub mod names;
 pub mod package;
 #[cfg(feature = "process")]
 pub mod process;
+pub mod rules;
 pub mod runtime;
 #[cfg(feature = "sam")]
 pub mod sam;
+pub mod schedule;
 pub mod updates;
 
 pub use config::*;
@@ -59,9 +62,12 @@ pub use esm::{
     CreateEventSourceMapping, EventSource, EventSourceConnector, EventSourceMappingConfiguration,
     SourceRecord, StartingPosition,
 };
+pub use filters::{Filter, FilterCriteria};
 pub use functions::{GetFunctionOutput, ProvisionedState};
 pub use handler::{Context, Handler, HandlerError};
 pub use hooks::{CodeStore, CodeStoreError, Delivery, DeliveryKind, DestinationSink};
 pub use invoke::{InvocationType, InvokeOutput, InvokeRequest, LogType};
 pub use logs::LogEvent;
+pub use rules::{PutRule, RuleDescription};
+pub use schedule::{ScheduleError, ScheduleExpression};
 pub use updates::Page;

@@ -5,14 +5,14 @@
 //! zipped with file modes kept, a `.zip` file, or `s3://bucket/key`); `Handler`, `Runtime`,
 //! `MemorySize`, `Timeout`, `Environment.Variables`, `Architectures`, `Description`,
 //! `FunctionName`, `ReservedConcurrentExecutions`; `Events` of type `DynamoDB` (an event source
-//! mapping) and `Schedule` (`rate(...)` schedules run on the engine's clock); `Parameters` with
+//! mapping) and `Schedule` (`rate(...)` and `cron(...)`, deployed as scheduled rules that fire on
+//! the engine's clock, see [`crate::rules`]); `Parameters` with
 //! defaults and overrides; and the intrinsics `!Ref`, `!GetAtt`, `!Sub`, `!Join` (short and long
 //! forms) over parameters, pseudo parameters and the template's functions. Any other intrinsic is
 //! a typed [`SamError::Unsupported`], never a silent wrong value.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 use serde_norway::Value as Yaml;
@@ -56,46 +56,8 @@ pub enum SamError {
     },
 }
 
-/// A schedule expression.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Schedule {
-    /// `rate(N minutes|hours|days)`.
-    Rate(Duration),
-    /// `cron(...)` — kept as text; Nubis runs rate schedules only (see `docs/lambda.md`).
-    Cron(String),
-}
-
-impl Schedule {
-    /// Parses `rate(5 minutes)` or `cron(0 12 * * ? *)`.
-    pub fn parse(s: &str) -> Result<Schedule, SamError> {
-        let bad = || SamError::Invalid(format!("invalid schedule expression '{s}'"));
-        if let Some(inner) = s.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
-            let mut it = inner.split_whitespace();
-            let n: u64 = it
-                .next()
-                .and_then(|n| n.parse().ok())
-                .filter(|n| *n > 0)
-                .ok_or_else(bad)?;
-            let unit = it.next().ok_or_else(bad)?;
-            if it.next().is_some() {
-                return Err(bad());
-            }
-            let secs = match (unit, n) {
-                ("minute", 1) | ("minutes", 2..) => 60,
-                ("hour", 1) | ("hours", 2..) => 3600,
-                ("day", 1) | ("days", 2..) => 86400,
-                _ => return Err(bad()),
-            };
-            return Ok(Schedule::Rate(Duration::from_secs(n.saturating_mul(secs))));
-        }
-        if let Some(inner) = s.strip_prefix("cron(").and_then(|r| r.strip_suffix(')'))
-            && inner.split_whitespace().count() == 6
-        {
-            return Ok(Schedule::Cron(inner.to_owned()));
-        }
-        Err(bad())
-    }
-}
+/// A schedule expression (`rate(...)` or AWS's six-field `cron(...)`).
+pub use crate::schedule::ScheduleExpression as Schedule;
 
 /// An event of a function.
 #[derive(Debug, Clone, PartialEq)]
@@ -113,8 +75,11 @@ pub enum SamEvent {
         name: String,
         /// When.
         schedule: Schedule,
-        /// The event payload (`Input`), default `{}`.
-        input: Value,
+        /// The event payload (`Input`); without one the function gets EventBridge's
+        /// `Scheduled Event` record.
+        input: Option<Value>,
+        /// The rule's name (`Name`, else `<FunctionLogicalId><EventName>` as SAM names it).
+        rule_name: String,
         /// Whether it runs.
         enabled: bool,
     },
@@ -513,6 +478,16 @@ impl Template {
                                     .map(|d| serde_json::from_value(d.clone()))
                                     .transpose()
                                     .map_err(|e| SamError::Invalid(e.to_string()))?,
+                                filter_criteria: ep
+                                    .get("FilterCriteria")
+                                    .map(|d| serde_json::from_value(d.clone()))
+                                    .transpose()
+                                    .map_err(|e| SamError::Invalid(e.to_string()))?,
+                                function_response_types: ep
+                                    .get("FunctionResponseTypes")
+                                    .map(|d| serde_json::from_value(d.clone()))
+                                    .transpose()
+                                    .map_err(|e| SamError::Invalid(e.to_string()))?,
                             };
                             events.push(SamEvent::DynamoDb {
                                 name: name.clone(),
@@ -525,18 +500,36 @@ impl Template {
                                     SamError::Invalid(format!("event '{name}' has no Schedule"))
                                 })?;
                             let input = match ep.get("Input") {
-                                Some(Value::String(s)) => serde_json::from_str(s).map_err(|e| {
-                                    SamError::Invalid(format!(
-                                        "event '{name}' Input is not JSON: {e}"
-                                    ))
-                                })?,
-                                _ => json!({}),
+                                Some(Value::String(s)) => {
+                                    Some(serde_json::from_str(s).map_err(|e| {
+                                        SamError::Invalid(format!(
+                                            "event '{name}' Input is not JSON: {e}"
+                                        ))
+                                    })?)
+                                }
+                                _ => None,
                             };
+                            let schedule = Schedule::parse(expr).map_err(|e| {
+                                SamError::Invalid(format!(
+                                    "event '{name}' of {id}: {e} ({}: {expr})",
+                                    e.reason()
+                                ))
+                            })?;
+                            let enabled = match ep.get("State").and_then(Value::as_str) {
+                                Some(state) => state == "ENABLED",
+                                None => ep.get("Enabled").and_then(Value::as_bool).unwrap_or(true),
+                            };
+                            let rule_name = ep
+                                .get("Name")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned)
+                                .unwrap_or_else(|| format!("{id}{name}"));
                             events.push(SamEvent::Schedule {
                                 name: name.clone(),
-                                schedule: Schedule::parse(expr)?,
+                                schedule,
                                 input,
-                                enabled: ep.get("Enabled").and_then(Value::as_bool).unwrap_or(true),
+                                rule_name,
+                                enabled,
                             });
                         }
                         Some(other) => {
@@ -589,20 +582,24 @@ impl Template {
     }
 }
 
-/// What [`Template::deploy`] created. Dropping it stops the template's schedules.
+/// What [`Template::deploy`] created. Dropping it deletes the template's schedule rules.
 #[derive(Debug, Default)]
 pub struct Deployment {
     /// Logical id → function name.
     pub functions: BTreeMap<String, String>,
     /// The event source mappings created (UUIDs).
     pub mappings: Vec<String>,
-    schedules: Vec<tokio::task::JoinHandle<()>>,
+    /// The scheduled rules created (names; see [`LambdaRegion::describe_rule`]).
+    pub rules: Vec<String>,
+    region: Option<LambdaRegion>,
 }
 
 impl Drop for Deployment {
     fn drop(&mut self) {
-        for s in &self.schedules {
-            s.abort();
+        if let Some(region) = &self.region {
+            for r in &self.rules {
+                let _ = region.delete_rule(r);
+            }
         }
     }
 }
@@ -665,6 +662,7 @@ impl Template {
     /// schedules in `region`.
     pub fn deploy(&self, region: &LambdaRegion) -> Result<Deployment, SamError> {
         let mut d = Deployment::default();
+        d.region = Some(region.clone());
         for f in self.functions.values() {
             let fail = |source| SamError::Deploy {
                 function: f.logical_id.clone(),
@@ -725,55 +723,25 @@ impl Template {
                         d.mappings.push(m.uuid);
                     }
                     SamEvent::Schedule {
-                        name,
                         schedule,
                         input,
+                        rule_name,
                         enabled,
+                        ..
                     } => {
-                        let Schedule::Rate(every) = schedule else {
-                            return Err(SamError::Unsupported(format!(
-                                "cron schedules (event '{name}' of {}): use rate(...)",
-                                f.logical_id
-                            )));
+                        let rule = crate::rules::PutRule {
+                            name: rule_name.clone(),
+                            schedule_expression: schedule.to_string(),
+                            enabled: *enabled,
+                            target: f.name.clone(),
+                            input: input.clone(),
                         };
-                        if *enabled && let Ok(h) = tokio::runtime::Handle::try_current() {
-                            // Counted from deployment, with the tracker's guard taken now, so
-                            // `Lambda::settle` sees the schedule before its task first runs.
-                            let guard = region.inner().async_tracker.begin();
-                            let first = region.inner().env.clock.now() + *every;
-                            d.schedules.push(h.spawn(run_schedule(
-                                region.clone(),
-                                f.name.clone(),
-                                *every,
-                                first,
-                                input.clone(),
-                                guard,
-                            )));
-                        }
+                        region.put_rule(rule).map_err(fail)?;
+                        d.rules.push(rule_name.clone());
                     }
                 }
             }
         }
         Ok(d)
-    }
-}
-
-async fn run_schedule(
-    region: LambdaRegion,
-    function: String,
-    every: Duration,
-    first: std::time::SystemTime,
-    input: Value,
-    _guard: crate::asynchronous::RunGuard,
-) {
-    let tracker = region.inner().async_tracker.clone();
-    let clock = std::sync::Arc::clone(&region.inner().env.clock);
-    let mut next = first;
-    loop {
-        tracker.sleep_until(&*clock, next).await;
-        next += every;
-        let req = crate::invoke::InvokeRequest::json(&function, &input)
-            .invocation_type(crate::invoke::InvocationType::Event);
-        let _ = region.invoke(req).await;
     }
 }

@@ -92,6 +92,7 @@ impl LambdaRegion {
                 .unwrap_or_default(),
         );
         data.latest = Arc::new(VersionData {
+            version_name: config.version.as_str().into(),
             config: config.clone(),
             code,
             kind,
@@ -269,6 +270,7 @@ impl LambdaRegion {
         data.versions.insert(
             n,
             Arc::new(VersionData {
+                version_name: config.version.as_str().into(),
                 config: config.clone(),
                 code: Arc::clone(&latest.code),
                 kind: latest.kind.clone(),
@@ -721,5 +723,64 @@ impl LambdaRegion {
             }
         });
         Ok(state)
+    }
+
+    /// Starts a replacement for a provisioned environment that was lost (a crash or a
+    /// timeout), so the configured number stays initialised: the configuration's available
+    /// count drops until the replacement is ready, as Lambda reports it.
+    pub(crate) fn replace_provisioned(&self, target: &crate::invoke::Target) {
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let entry = Arc::clone(&target.entry);
+        let version = Arc::clone(&target.version);
+        let key = {
+            let mut data = entry.data.lock();
+            let key = data
+                .provisioned
+                .keys()
+                .find(|q| {
+                    self.version_of(&entry, &data, Some(q.as_str()))
+                        .is_ok_and(|v| v.config.version == version.config.version)
+                })
+                .cloned();
+            let Some(key) = key else {
+                // The configuration was deleted meanwhile: nothing to keep warm.
+                return;
+            };
+            if let Some(p) = data.provisioned.get_mut(&key) {
+                p.available_provisioned_concurrent_executions = p
+                    .available_provisioned_concurrent_executions
+                    .saturating_sub(1);
+            }
+            key
+        };
+        let region = self.clone();
+        let guard = self.inner().async_tracker.begin();
+        handle.spawn(async move {
+            let _guard = guard;
+            let started = region.start_env(&version, true).await;
+            let mut data = entry.data.lock();
+            let Some(p) = data.provisioned.get_mut(&key) else {
+                return;
+            };
+            match started {
+                Ok(env) => {
+                    drop(data);
+                    crate::environment::put_back(&entry, &version.config.version, env);
+                    if let Some(p) = entry.data.lock().provisioned.get_mut(&key) {
+                        p.available_provisioned_concurrent_executions =
+                            (p.available_provisioned_concurrent_executions + 1)
+                                .min(p.allocated_provisioned_concurrent_executions);
+                    }
+                }
+                Err(f) => {
+                    p.status_reason = Some(format!(
+                        "Replacing a lost environment failed: {}",
+                        String::from_utf8_lossy(&f.payload)
+                    ));
+                }
+            }
+        });
     }
 }

@@ -30,6 +30,13 @@ if MODE == "exit_at_init":
     sys.exit(3)
 if MODE == "never_next":
     time.sleep(3600)
+if MODE == "flaky_init":
+    # Fails its first init (the task root is shared by the environment's init attempts).
+    marker = os.path.join(os.getcwd(), ".failed_once")
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        print("first init fails", flush=True)
+        sys.exit(4)
 
 print("init done", flush=True)
 while True:
@@ -52,6 +59,24 @@ while True:
         status, body = post("/invocation/not-the-id/response", b"{}")
         post("/invocation/%s/response" % rid, json.dumps({"status": status, "body": json.loads(body)}).encode())
         continue
+    if action == "spam":
+        # Many lines written right before the response: all of them belong to this invocation.
+        for i in range(int(event.get("lines", 1000))):
+            sys.stdout.write("line %d\n" % i)
+        sys.stdout.flush()
+        print("done spamming", file=sys.stderr, flush=True)
+    if action == "background":
+        # A thread that keeps counting after the response (it must not run while frozen).
+        import threading
+
+        def count():
+            n = 0
+            while True:
+                n += 1
+                with open(os.path.join(os.getcwd(), "counter"), "w") as f:
+                    f.write(str(n))
+                time.sleep(0.001)
+        threading.Thread(target=count, daemon=True).start()
     if action == "big":
         status, body = post("/invocation/%s/response" % rid, b"\"" + b"x" * 6300000 + b"\"")
         continue

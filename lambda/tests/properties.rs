@@ -5,6 +5,9 @@ use nubis_lambda::names::{
     FunctionRef, validate_alias_name, validate_handler, validate_qualifier, validate_role,
 };
 use nubis_lambda::sam::{Schedule, Template};
+use std::time::{Duration, UNIX_EPOCH};
+
+use nubis_lambda::ScheduleExpression;
 use proptest::prelude::*;
 
 proptest! {
@@ -65,5 +68,79 @@ proptest! {
         let f = t.function(&name).unwrap();
         prop_assert_eq!(f.memory_size, Some(mem));
         prop_assert_eq!(f.description.clone(), Some(format!("{stage}-us-east-1")));
+    }
+}
+
+/// A random cron field from the grammar of `field` (bounds `lo..=hi`).
+fn cron_field(lo: u32, hi: u32, steps: bool) -> impl Strategy<Value = String> {
+    let value = lo..=hi;
+    let item = prop_oneof![
+        value.clone().prop_map(|v| v.to_string()),
+        (value.clone(), value.clone()).prop_map(|(a, b)| format!("{a}-{b}")),
+        Just("*".to_string()),
+    ];
+    let stepped =
+        (item, proptest::option::of(1..=(hi - lo).max(1))).prop_map(move |(i, s)| match s {
+            Some(s) if steps && !i.contains('-') => format!("{i}/{s}"),
+            _ => i,
+        });
+    proptest::collection::vec(stepped, 1..3).prop_map(|v| v.join(","))
+}
+
+fn cron_expr() -> impl Strategy<Value = String> {
+    let dom = prop_oneof![
+        4 => cron_field(1, 31, true),
+        1 => Just("L".to_string()),
+        1 => Just("LW".to_string()),
+        1 => (1u32..=31).prop_map(|d| format!("{d}W")),
+    ];
+    let dow = prop_oneof![
+        4 => cron_field(1, 7, false),
+        1 => (1u32..=7).prop_map(|d| format!("{d}L")),
+        1 => (1u32..=7, 1u32..=5).prop_map(|(d, n)| format!("{d}#{n}")),
+    ];
+    let days = prop_oneof![
+        dom.prop_map(|d| format!("{d} * ?")),
+        dow.prop_map(|w| format!("? * {w}")),
+    ];
+    (
+        cron_field(0, 59, true),
+        cron_field(0, 23, true),
+        days,
+        prop_oneof![Just("*".to_string()), Just("2026-2027".to_string())],
+    )
+        .prop_map(|(m, h, d, y)| format!("cron({m} {h} {d} {y})"))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn cron_parser_never_panics(s in "cron\\([-0-9A-Za-z*?/,#LW ]{0,40}\\)") {
+        let _ = ScheduleExpression::parse(&s);
+    }
+
+    #[test]
+    fn cron_round_trips_and_fires_on_matching_minutes(
+        expr in cron_expr(),
+        start in 0u64..(3 * 365 * 24 * 60),
+    ) {
+        let parsed = ScheduleExpression::parse(&expr).unwrap();
+        prop_assert_eq!(ScheduleExpression::parse(&parsed.to_string()).unwrap(), parsed.clone());
+        let ScheduleExpression::Cron(cron) = parsed else { unreachable!() };
+        // 2026-01-01T00:00Z plus a random number of minutes.
+        let from = UNIX_EPOCH + Duration::from_secs(1_767_225_600 + start * 60 + 17);
+        if let Some(next) = cron.next_after(from) {
+            prop_assert!(next > from);
+            prop_assert!(cron.matches(next));
+            prop_assert_eq!(next.duration_since(UNIX_EPOCH).unwrap().as_secs() % 60, 0);
+            // No matching minute in between (checked minute by minute up to two days).
+            let mut t = from + Duration::from_secs(43);
+            let limit = (from + Duration::from_secs(2 * 86_400)).min(next);
+            while t < limit {
+                prop_assert!(!cron.matches(t), "{} matches {:?} before {:?}", expr, t, next);
+                t += Duration::from_secs(60);
+            }
+        }
     }
 }

@@ -68,7 +68,7 @@ fn parses_globals_and_intrinsics() {
         "arn:aws:lambda:us-east-1:000000000000:function:Worker"
     );
     assert!(
-        matches!(&hello.events[0], SamEvent::Schedule { schedule: Schedule::Rate(d), input, .. } if *d == Duration::from_secs(300) && input == &json!({"tick": true}))
+        matches!(&hello.events[0], SamEvent::Schedule { schedule: Schedule::Rate(d), input, .. } if *d == Duration::from_secs(300) && input == &Some(json!({"tick": true})))
     );
     let worker = t.function("Worker").unwrap();
     assert_eq!(

@@ -9,43 +9,58 @@
 //! — an rlimit set without `unsafe` code; `Max Memory Used` is the child's peak RSS (`VmHWM`
 //! in `/proc/<pid>/status`). Timeouts are `Clock::sleep_until` deadlines: when one passes, the
 //! child is killed and the environment discarded.
+//!
+//! Freezing: the child runs in its own process group, which is stopped (`SIGSTOP`) as soon as an
+//! invocation ends and continued (`SIGCONT`) when the next one is handed over, so background
+//! threads and processes the function started do not run between invocations — as AWS freezes
+//! an execution environment. An invocation ends when the runtime posts its `/response` or
+//! `/error` (or exits); its output is then read to the end without waiting (see [`output`]).
+//!
+//! Init: an on-demand environment's init phase is limited to `LambdaConfig::init_timeout`
+//! (10 s); when it fails or times out, it is retried once inside the invocation, bounded by the
+//! function's timeout (`INIT_REPORT … Phase: invoke`), as Lambda does. A provisioned
+//! environment's init may take up to the larger of 130 s and the function timeout.
 
+pub mod output;
 pub mod runtime_api;
 
 use std::sync::Arc;
-use std::time::UNIX_EPOCH;
+use std::time::{Duration, UNIX_EPOCH};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
-use tokio::io::AsyncBufReadExt;
+use rustix::process::{Pid, Signal};
 use tokio::sync::{oneshot, watch};
 
 use crate::engine::{LambdaRegion, VersionData};
 use crate::environment::{ExecEnv, Invocation, RunOutcome, Runner};
 use crate::handler::HandlerError;
 use crate::invoke::InitFailure;
+use crate::logs::Line;
 use crate::runtime::{self, HandlerKind};
+use output::Output;
 use runtime_api::{InitOutcome, PendingInvocation, RuntimeApi, RuntimeOutcome};
 
 /// A running child process and its Runtime API listener.
 pub(crate) struct ProcessEnv {
     api: RuntimeApi,
-    pid: Option<u32>,
-    output: Arc<Mutex<Vec<String>>>,
+    pid: Option<Pid>,
+    output: Output,
+    /// `/proc/<pid>/status`, kept open: re-reading it from offset 0 gives fresh figures.
+    status: Option<std::fs::File>,
     exit_rx: watch::Receiver<Option<String>>,
     kill_tx: Option<oneshot::Sender<()>>,
+    frozen: bool,
     _task_root: Arc<tempfile::TempDir>,
 }
 
 impl Drop for ProcessEnv {
     fn drop(&mut self) {
-        if let Some(k) = self.kill_tx.take() {
-            let _ = k.send(());
-        }
+        self.kill();
     }
 }
 
-fn failure(error_type: &str, message: String, lines: Vec<String>, stream: String) -> InitFailure {
+fn failure(error_type: &str, message: String, lines: Vec<String>, stream: Arc<str>) -> InitFailure {
     InitFailure {
         payload: Bytes::from(
             HandlerError::new(error_type, message)
@@ -54,11 +69,14 @@ fn failure(error_type: &str, message: String, lines: Vec<String>, stream: String
         ),
         lines,
         stream,
+        retryable: false,
     }
 }
 
 fn error_payload(error_type: Option<String>, body: Bytes) -> Bytes {
-    if serde_json::from_slice::<serde_json::Value>(&body).is_ok_and(|v| v.is_object()) {
+    if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok()
+        && body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+    {
         return body;
     }
     let msg = String::from_utf8_lossy(&body).into_owned();
@@ -89,34 +107,39 @@ async fn has_awslambdaric(python: &str) -> bool {
     ok
 }
 
+/// Which init phase an environment start is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct InitPhase {
+    /// A provisioned-concurrency environment.
+    pub(crate) provisioned: bool,
+    /// The retry inside an invocation after the init phase failed.
+    pub(crate) retry: bool,
+    /// How long init may take.
+    pub(crate) limit: Duration,
+}
+
 /// Starts a process environment for `v` and waits for its init phase (the first `next`).
 pub(crate) async fn start(
     region: &LambdaRegion,
     v: &VersionData,
-    stream: String,
-    provisioned: bool,
+    stream: Arc<str>,
+    init: InitPhase,
 ) -> Result<ExecEnv, InitFailure> {
     let inner = region.inner();
     let cfg = &v.config;
     let code = Arc::clone(&v.code);
+    let unpack_failed = |e: String, stream| {
+        failure(
+            "Runtime.Unknown",
+            format!("Could not unpack the deployment package: {e}"),
+            vec![],
+            stream,
+        )
+    };
     let root = match tokio::task::spawn_blocking(move || code.task_root()).await {
         Ok(Ok(root)) => root,
-        Ok(Err(e)) => {
-            return Err(failure(
-                "Runtime.Unknown",
-                format!("Could not unpack the deployment package: {e}"),
-                vec![],
-                stream,
-            ));
-        }
-        Err(e) => {
-            return Err(failure(
-                "Runtime.Unknown",
-                format!("Could not unpack the deployment package: {e}"),
-                vec![],
-                stream,
-            ));
-        }
+        Ok(Err(e)) => return Err(unpack_failed(e.to_string(), stream)),
+        Err(e) => return Err(unpack_failed(e.to_string(), stream)),
     };
     let handler = cfg.handler.clone().unwrap_or_default();
     let (program, args): (String, Vec<String>) = match v.kind {
@@ -162,6 +185,17 @@ pub(crate) async fn start(
             ));
         }
     };
+    let (output, stdout, stderr) = match Output::capture() {
+        Ok(x) => x,
+        Err(e) => {
+            return Err(failure(
+                "Runtime.Unknown",
+                format!("Could not capture the function's output: {e}"),
+                vec![],
+                stream,
+            ));
+        }
+    };
 
     let mut cmd = tokio::process::Command::new("sh");
     // `ulimit -d` caps the data segment (heap and anonymous writable mappings) in KB.
@@ -174,8 +208,10 @@ pub(crate) async fn start(
         .current_dir(root.path())
         .env_clear()
         .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
+        .stdout(stdout)
+        .stderr(stderr)
+        // Its own process group, so freezing and killing reach what it starts too.
+        .process_group(0)
         .kill_on_drop(true);
     for (k, val) in std::env::vars_os() {
         // The host's PATH and HOME, so interpreters resolve as they do for the user.
@@ -205,7 +241,7 @@ pub(crate) async fn start(
         .env("AWS_LAMBDA_FUNCTION_VERSION", &cfg.version)
         .env(
             "AWS_LAMBDA_INITIALIZATION_TYPE",
-            if provisioned {
+            if init.provisioned {
                 "provisioned-concurrency"
             } else {
                 "on-demand"
@@ -215,7 +251,7 @@ pub(crate) async fn start(
             "AWS_LAMBDA_LOG_GROUP_NAME",
             crate::logs::log_group_name(&cfg.function_name),
         )
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", &stream)
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", &*stream)
         .env("AWS_REGION", region_name)
         .env("AWS_DEFAULT_REGION", region_name)
         .env("AWS_ACCESS_KEY_ID", ak)
@@ -226,7 +262,11 @@ pub(crate) async fn start(
     if let Some(exec_env) = cfg.runtime.as_deref().and_then(runtime::execution_env) {
         cmd.env("AWS_EXECUTION_ENV", exec_env);
     }
-    let mut child = match cmd.spawn() {
+    let spawned = cmd.spawn();
+    // The command holds the child's ends of the output socket: close them, so the engine sees
+    // the end of the output when the child (and whatever it started) is gone.
+    drop(cmd);
+    let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
             return Err(failure(
@@ -237,26 +277,12 @@ pub(crate) async fn start(
             ));
         }
     };
-    let pid = child.id();
-    let output = Arc::new(Mutex::new(Vec::new()));
-    if let Some(out) = child.stdout.take() {
-        let sink = Arc::clone(&output);
-        tokio::spawn(async move {
-            let mut lines = tokio::io::BufReader::new(out).lines();
-            while let Ok(Some(l)) = lines.next_line().await {
-                sink.lock().push(l);
-            }
-        });
-    }
-    if let Some(err) = child.stderr.take() {
-        let sink = Arc::clone(&output);
-        tokio::spawn(async move {
-            let mut lines = tokio::io::BufReader::new(err).lines();
-            while let Ok(Some(l)) = lines.next_line().await {
-                sink.lock().push(l);
-            }
-        });
-    }
+    let pid = child
+        .id()
+        .and_then(|p| i32::try_from(p).ok())
+        .and_then(Pid::from_raw);
+    let status =
+        pid.and_then(|p| std::fs::File::open(format!("/proc/{}/status", p.as_raw_nonzero())).ok());
     let (exit_tx, exit_rx) = watch::channel(None);
     let (kill_tx, kill_rx) = oneshot::channel::<()>();
     tokio::spawn(async move {
@@ -273,68 +299,86 @@ pub(crate) async fn start(
         };
         let _ = exit_tx.send(Some(text));
     });
-    let penv = ProcessEnv {
+    let mut penv = ProcessEnv {
         api,
         pid,
         output,
+        status,
         exit_rx,
         kill_tx: Some(kill_tx),
+        frozen: false,
         _task_root: root,
     };
 
     let clock = Arc::clone(&inner.env.clock);
     let started = clock.now();
-    let init_deadline = started + inner.config.init_timeout;
+    let phase = if init.retry { "invoke" } else { "init" };
     let mut exit_rx = penv.exit_rx.clone();
     let outcome = tokio::select! {
         r = init_rx => r.ok(),
         _ = exit_rx.changed() => None,
-        _ = clock.sleep_until(init_deadline) => {
-            let lines = penv.take_output();
-            let ms = inner.config.init_timeout.as_secs_f64() * 1000.0;
-            let mut l = lines;
-            l.push(format!("INIT_REPORT Init Duration: {ms:.2} ms\tPhase: init\tStatus: timeout"));
-            return Err(failure("Sandbox.Timedout", format!("Error: Task timed out after {:.2} seconds", inner.config.init_timeout.as_secs_f64()), l, stream));
+        _ = clock.sleep_until(started + init.limit) => {
+            penv.kill();
+            let mut l = penv.flushed_lines();
+            let ms = init.limit.as_secs_f64() * 1000.0;
+            l.push(format!("INIT_REPORT Init Duration: {ms:.2} ms\tPhase: {phase}\tStatus: timeout"));
+            let mut f = failure("Sandbox.Timedout", format!("Error: Task timed out after {:.2} seconds", init.limit.as_secs_f64()), l, stream);
+            f.retryable = true;
+            return Err(f);
         }
     };
+    let init_ms = |clock: &nubis_core::SharedClock| {
+        clock
+            .now()
+            .duration_since(started)
+            .unwrap_or_default()
+            .as_secs_f64()
+            * 1000.0
+    };
     match outcome {
-        Some(InitOutcome::Ready) => Ok(ExecEnv {
-            stream,
-            runner: Runner::Process(penv),
-            last_used: clock.now(),
-            provisioned,
-            revision: cfg.revision_id.clone(),
-        }),
+        Some(InitOutcome::Ready) => {
+            // The runtime asked for work: init is over, and the environment waits frozen.
+            penv.freeze();
+            Ok(ExecEnv {
+                stream,
+                sink: Default::default(),
+                runner: Runner::Process(penv),
+                last_used: clock.now(),
+                provisioned: init.provisioned,
+                revision: cfg.revision_id.clone(),
+            })
+        }
         Some(InitOutcome::Failed { error_type, body }) => {
-            let mut lines = penv.take_output();
-            let ms = clock
-                .now()
-                .duration_since(started)
-                .unwrap_or_default()
-                .as_secs_f64()
-                * 1000.0;
+            let mut lines = penv.flushed_lines();
             lines.push(format!(
-                "INIT_REPORT Init Duration: {ms:.2} ms\tPhase: init\tStatus: error\tError Type: {}",
+                "INIT_REPORT Init Duration: {:.2} ms\tPhase: {phase}\tStatus: error\tError Type: {}",
+                init_ms(&clock),
                 error_type.as_deref().unwrap_or("Runtime.Unknown")
             ));
             Err(InitFailure {
                 payload: error_payload(error_type, body),
                 lines,
                 stream,
+                retryable: true,
             })
         }
         None => {
             // The process ended before asking for work.
             let _ = exit_rx.wait_for(Option::is_some).await;
-            tokio::task::yield_now().await;
             let status = exit_rx.borrow().clone().unwrap_or_default();
-            let lines = penv.take_output();
-            Err(failure(
+            let mut lines = penv.flushed_lines();
+            lines.push(format!(
+                "INIT_REPORT Init Duration: {:.2} ms\tPhase: {phase}\tStatus: error\tError Type: Runtime.ExitError",
+                init_ms(&clock)
+            ));
+            let mut f = failure(
                 "Runtime.ExitError",
                 format!("RequestId: Error: Runtime exited with error: {status}"),
                 lines,
                 stream,
-            ))
+            );
+            f.retryable = true;
+            Err(f)
         }
     }
 }
@@ -351,18 +395,27 @@ fn describe_exit(s: std::process::ExitStatus) -> String {
     }
 }
 
-/// Peak resident memory of `pid` in MB, from `/proc/<pid>/status`.
-fn peak_mb(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+/// Peak resident memory in MB from a `/proc/<pid>/status` handle (re-read from the start).
+fn peak_mb(status: &std::fs::File) -> Option<u64> {
+    use std::os::unix::fs::FileExt;
+    let mut buf = [0u8; 4096];
+    let n = status.read_at(&mut buf, 0).ok()?;
+    let text = std::str::from_utf8(&buf[..n]).ok()?;
+    let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb.div_ceil(1024))
 }
 
 impl ProcessEnv {
-    /// Output lines not yet attributed to an invocation.
-    pub(crate) fn take_output(&self) -> Vec<String> {
-        std::mem::take(&mut *self.output.lock())
+    /// Output lines not yet attributed to an invocation, read to the end.
+    pub(crate) fn take_output(&mut self, lines: &mut Vec<Line>) {
+        self.output.flush(lines);
+    }
+
+    fn flushed_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        self.output.flush(&mut lines);
+        lines.into_iter().map(|l| l.render()).collect()
     }
 
     /// Whether the child is still running.
@@ -370,7 +423,34 @@ impl ProcessEnv {
         self.exit_rx.borrow().is_none()
     }
 
+    /// Stops the environment's process group until [`ProcessEnv::thaw`].
+    fn freeze(&mut self) {
+        if let Some(pid) = self.pid
+            && !self.frozen
+            && self.alive()
+            && rustix::process::kill_process_group(pid, Signal::STOP).is_ok()
+        {
+            self.frozen = true;
+        }
+    }
+
+    fn thaw(&mut self) {
+        if let Some(pid) = self.pid
+            && self.frozen
+        {
+            let _ = rustix::process::kill_process_group(pid, Signal::CONT);
+            self.frozen = false;
+        }
+    }
+
     fn kill(&mut self) {
+        // The whole group: a function's own children die with its environment. Only while the
+        // leader lives: once it is reaped its group id may belong to someone else.
+        if let Some(pid) = self.pid
+            && self.alive()
+        {
+            let _ = rustix::process::kill_process_group(pid, Signal::KILL);
+        }
         if let Some(k) = self.kill_tx.take() {
             let _ = k.send(());
         }
@@ -405,21 +485,15 @@ impl ProcessEnv {
                 .and_then(|raw| String::from_utf8(raw).ok())
         });
         let pending = PendingInvocation {
-            request_id: inv.request_id.clone(),
+            trace_id: trace_id(&id, deadline_ms),
+            request_id: id.clone(),
             payload: inv.payload,
             deadline_ms,
             invoked_arn: inv.context.invoked_function_arn.clone(),
-            trace_id: {
-                let hex: String = id
-                    .chars()
-                    .filter(char::is_ascii_hexdigit)
-                    .take(24)
-                    .collect();
-                format!("Root=1-{:08x}-{hex:0<24};Sampled=0", deadline_ms / 1000)
-            },
             client_context,
             done: done_tx,
         };
+        self.thaw();
         if self.api.tx.send(pending).await.is_err() {
             return (exit_error("the Runtime API is closed"), None);
         }
@@ -444,25 +518,25 @@ impl ProcessEnv {
                 RunOutcome::Timeout
             }
         };
-        // Lines the function printed before it answered are already in the pipe, but the reader
-        // tasks may not have run yet (a loaded machine delays them). Wait, briefly and boundedly,
-        // until the captured output stops growing, so they are attributed to this invocation.
-        // This waits on the pipe, not on simulated time, so it uses Tokio's timer, not the Clock.
-        tokio::task::yield_now().await;
-        let mut quiet = 0;
-        for _ in 0..20 {
-            let before = self.output.lock().len();
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-            quiet = if self.output.lock().len() == before {
-                quiet + 1
-            } else {
-                0
-            };
-            if quiet == 2 {
-                break;
-            }
+        // The invocation is over: the environment is frozen until the next one. Its output up
+        // to this point is read by the caller (`take_output`), without waiting.
+        if matches!(
+            outcome,
+            RunOutcome::Response(_) | RunOutcome::Error { fatal: false, .. }
+        ) {
+            self.freeze();
         }
-        let mem = self.pid.and_then(peak_mb);
+        let mem = self.status.as_ref().and_then(peak_mb);
         (outcome, mem)
     }
+}
+
+/// An X-Ray trace header derived from the request id.
+fn trace_id(request_id: &str, deadline_ms: u64) -> String {
+    let hex: String = request_id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(24)
+        .collect();
+    format!("Root=1-{:08x}-{hex:0<24};Sampled=0", deadline_ms / 1000)
 }
