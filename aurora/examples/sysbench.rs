@@ -2,8 +2,10 @@
 //! prepared statements) on the same data: point select, range select (100 rows), update by
 //! primary key (one-row autocommit transactions), insert, and a two-table join with aggregate.
 //!
-//! `cargo run --release -p nubis-aurora --example sysbench -- [rows] [runs]` (defaults 1000000, 3)
-//! prints ops/s for each engine (median of the runs) and the Aurora/SQLite ratio.
+//! `cargo run --release -p nubis-aurora --example sysbench -- [rows] [runs] [workloads]`
+//! (defaults 1000000, 3, all) prints ops/s for each engine (median of the runs) and the
+//! Aurora/SQLite ratio; `workloads` is a comma-separated subset of the names printed (for
+//! profiling one of them).
 #![allow(clippy::disallowed_methods)] // Wall-clock timing is what a benchmark measures.
 
 use std::time::Instant;
@@ -35,6 +37,9 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(1_000_000);
     let runs: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(3);
+    let only: Option<Vec<String>> = args
+        .get(2)
+        .map(|a| a.split(',').map(str::to_string).collect());
     let items = rows / 10;
 
     // Aurora.
@@ -129,6 +134,12 @@ fn main() {
         "workload", "aurora ops/s", "sqlite ops/s", "ratio"
     );
     for w in &works {
+        if only
+            .as_ref()
+            .is_some_and(|o| !o.iter().any(|n| n == w.name))
+        {
+            continue;
+        }
         let (mut a_rates, mut s_rates) = (Vec::new(), Vec::new());
         for run in 0..runs {
             let mut seed = 0x2545_F491_4F6C_DD1D ^ (run as u64 + 1);

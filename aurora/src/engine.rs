@@ -2,7 +2,9 @@
 //! transaction manager behind one lock; [`QueryResult`] is what a statement returns.
 //!
 //! Concurrency model: a statement runs with its database's lock held, so statements are atomic
-//! with respect to each other; transactions interleave between statements under MVCC.
+//! with respect to each other; transactions interleave between statements under MVCC. A
+//! statement that must wait for a row lock gives the database lock up while it waits
+//! ([`crate::locks`]).
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -36,6 +38,8 @@ pub struct Database {
     name: String,
     pub(crate) state: Mutex<DbState>,
     pub(crate) env: Env,
+    /// Row locks, lock waits and the waits-for graph.
+    pub(crate) locks: crate::locks::RowLocks,
 }
 
 impl Database {
@@ -50,6 +54,7 @@ impl Database {
                 txns: TxnManager::new(),
             }),
             env,
+            locks: crate::locks::RowLocks::default(),
         })
     }
 
@@ -61,6 +66,12 @@ impl Database {
     /// Opens a session (a connection).
     pub fn session(self: &Arc<Self>) -> crate::session::Session {
         crate::session::Session::new(self.clone())
+    }
+
+    /// How many transactions are waiting for a row lock right now (tests and monitoring use
+    /// it to see a wait begin).
+    pub fn lock_waits(&self) -> usize {
+        self.locks.waiting()
     }
 
     /// The LSN of the last redo record.

@@ -61,6 +61,18 @@ pub enum AuroraError {
         /// `concurrent update`, `read/write dependencies among transactions`.
         reason: String,
     },
+    /// 55P03 lock_not_available: a row is locked by another running transaction. Writers
+    /// that may wait catch it and wait for `xid` instead ([`crate::locks::Locked::retry`]);
+    /// `NOWAIT` reports it as is.
+    #[error("could not obtain lock on row in relation \"{relation}\"")]
+    RowLocked {
+        /// The relation.
+        relation: String,
+        /// The holding (sub)transaction.
+        xid: u64,
+        /// Its top-level transaction.
+        top: u64,
+    },
     /// 42601 syntax_error.
     #[error("{message}")]
     Syntax {
@@ -138,6 +150,7 @@ impl AuroraError {
             AuroraError::UndefinedColumn { .. } => "42703",
             AuroraError::SerializationFailure { .. } => "40001",
             AuroraError::Syntax { .. } => "42601",
+            AuroraError::RowLocked { .. } => "55P03",
             AuroraError::Sql { sqlstate, .. } => sqlstate,
         }
     }

@@ -44,7 +44,7 @@ pub struct ExecCtx<'a> {
     /// Statement time (`clock_timestamp()` and friends use the same clock reading).
     pub outer: RefCell<Vec<Row>>,
     /// Materialized CTEs.
-    pub ctes: Rc<RefCell<HashMap<usize, Rc<Vec<Row>>>>>,
+    pub ctes: RefCell<HashMap<usize, Rc<Vec<Row>>>>,
     cache: RefCell<HashMap<usize, Rc<Vec<Row>>>>,
     set_cache: RefCell<HashMap<usize, ValueSet>>,
     /// Reads to report to the SSI tracker (only when `track_reads`).
@@ -53,6 +53,21 @@ pub struct ExecCtx<'a> {
     pub track_reads: bool,
     /// State of `random()` (xorshift, seeded by the session from the engine's `IdGen`).
     pub rng: std::cell::Cell<u64>,
+    /// `SKIP LOCKED`: scans leave out rows of these tables held by other transactions.
+    pub skip_locked: Option<SkipLocked<'a>>,
+}
+
+/// What `SELECT … FOR UPDATE SKIP LOCKED` skips.
+#[derive(Debug)]
+pub struct SkipLocked<'a> {
+    /// The row-lock table.
+    pub locks: &'a crate::locks::RowLocks,
+    /// The locking top-level transaction.
+    pub me: crate::storage::Xid,
+    /// The lock it wants.
+    pub strength: crate::locks::LockStrength,
+    /// The locked tables.
+    pub tables: Vec<TableId>,
 }
 
 impl<'a> ExecCtx<'a> {
@@ -73,12 +88,13 @@ impl<'a> ExecCtx<'a> {
             params,
             now,
             outer: RefCell::new(Vec::new()),
-            ctes: Rc::new(RefCell::new(HashMap::new())),
+            ctes: RefCell::new(HashMap::new()),
             cache: RefCell::new(HashMap::new()),
             set_cache: RefCell::new(HashMap::new()),
             reads: RefCell::new(Vec::new()),
             track_reads: false,
             rng: std::cell::Cell::new(0x9E37_79B9_7F4A_7C15 ^ now as u64),
+            skip_locked: None,
         }
     }
 
@@ -245,6 +261,15 @@ impl<'a> ExecCtx<'a> {
         Ok(out)
     }
 
+    /// Whether SKIP LOCKED leaves this row out.
+    fn skipped(&self, table: TableId, rid: RowId) -> bool {
+        self.skip_locked.as_ref().is_some_and(|s| {
+            s.tables.contains(&table)
+                && crate::for_update::holder(self.storage, s.locks, table, rid, s.me, s.strength)
+                    .is_some()
+        })
+    }
+
     fn record(&self, item: ReadItem) {
         if self.track_reads {
             self.reads.borrow_mut().push(item);
@@ -279,6 +304,48 @@ impl<'a> ExecCtx<'a> {
             if let Some(f) = filter
                 && !f.holds(&v.values, self)?
             {
+                continue;
+            }
+            if self.skipped(table, rid) {
+                continue;
+            }
+            emit(rid, &v.values)?;
+        }
+        Ok(())
+    }
+
+    /// Calls `emit` with the visible version of each row in `rids` that passes `filter`
+    /// (evaluated over `outer ++ version`).
+    fn emit_versions(
+        &self,
+        table: TableId,
+        rids: &[RowId],
+        outer: &[Value],
+        filter: Option<&Expr>,
+        emit: &mut dyn FnMut(RowId, &[Value]) -> Result<()>,
+    ) -> Result<()> {
+        let mut combined: Vec<Value> = Vec::new();
+        for &rid in rids {
+            let Some(chain) = self.storage.chain(table, rid) else {
+                continue;
+            };
+            let Some(v) = self.snapshot.visible(self.storage, chain) else {
+                continue;
+            };
+            if let Some(f) = filter {
+                let input: &[Value] = if outer.is_empty() {
+                    &v.values
+                } else {
+                    combined.clear();
+                    combined.extend_from_slice(outer);
+                    combined.extend_from_slice(&v.values);
+                    &combined
+                };
+                if !f.holds(input, self)? {
+                    continue;
+                }
+            }
+            if self.skipped(table, rid) {
                 continue;
             }
             emit(rid, &v.values)?;
@@ -326,6 +393,21 @@ impl<'a> ExecCtx<'a> {
                 return Ok(());
             }
             prefix.push(v);
+        }
+        if prefix.len() == width && lookup.lower.is_none() && lookup.upper.is_none() {
+            // Every key column fixed: a point lookup, no range bounds to build.
+            let mut rids = Vec::new();
+            self.storage.index_eq(index, &prefix, &mut |r| rids.push(r));
+            self.emit_versions(table, &rids, row, filter, emit)?;
+            if self.track_reads {
+                self.record(ReadItem::Range {
+                    table,
+                    index,
+                    lower: Bound::Included(prefix.clone()),
+                    upper: Bound::Included(prefix),
+                });
+            }
+            return Ok(());
         }
         let pad = |mut k: Vec<Value>| {
             while k.len() < width {
@@ -377,31 +459,7 @@ impl<'a> ExecCtx<'a> {
         let rids = self
             .storage
             .index_range(index, as_ref(&lower), as_ref(&upper));
-        for rid in rids {
-            let Some(chain) = self.storage.chain(table, rid) else {
-                continue;
-            };
-            let Some(v) = self.snapshot.visible(self.storage, chain) else {
-                continue;
-            };
-            if let Some(f) = filter {
-                let combined;
-                let input: &[Value] = if row.is_empty() {
-                    &v.values
-                } else {
-                    combined = row
-                        .iter()
-                        .chain(v.values.iter())
-                        .cloned()
-                        .collect::<Vec<_>>();
-                    &combined
-                };
-                if !f.holds(input, self)? {
-                    continue;
-                }
-            }
-            emit(rid, &v.values)?;
-        }
+        self.emit_versions(table, &rids, row, filter, emit)?;
         if self.track_reads {
             self.record(ReadItem::Range {
                 table,
@@ -543,15 +601,24 @@ pub fn execute(plan: &Plan, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
             };
             let mut out = Vec::new();
             for lr in l {
-                let matches = ctx.index_lookup(*table, *index, &lookup, &lr, filter.as_ref())?;
-                if matches.is_empty() && *kind == JoinKind::Left {
-                    let mut row = lr.clone();
+                let before = out.len();
+                ctx.index_visit(
+                    *table,
+                    *index,
+                    &lookup,
+                    &lr,
+                    filter.as_ref(),
+                    &mut |_, rr| {
+                        let mut row = Vec::with_capacity(lr.len() + rr.len());
+                        row.extend_from_slice(&lr);
+                        row.extend_from_slice(rr);
+                        out.push(row);
+                        Ok(())
+                    },
+                )?;
+                if out.len() == before && *kind == JoinKind::Left {
+                    let mut row = lr;
                     row.extend(std::iter::repeat_n(Value::Null, *right_width));
-                    out.push(row);
-                }
-                for (_, rr) in matches {
-                    let mut row = lr.clone();
-                    row.extend(rr);
                     out.push(row);
                 }
             }

@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use sqlparser::ast::{self, Statement};
 use sqlparser::dialect::PostgreSqlDialect;
@@ -21,6 +22,8 @@ use crate::dml::{self, StmtEnv};
 use crate::engine::{ColumnInfo, Database, DbState, QueryResult};
 use crate::error::{AuroraError, Result};
 use crate::exec::{ExecCtx, execute};
+use crate::fastpath::PointSelect;
+use crate::locks::Locked;
 use crate::plan::Plan;
 use crate::storage::{Csn, LogRecord, Xid};
 use crate::txn::{Isolation, Snapshot};
@@ -48,14 +51,21 @@ struct Txn {
     subs: Vec<Xid>,
     savepoints: Vec<(String, usize)>,
     failed: bool,
+    /// Already rolled back in storage (an error in a block without savepoints releases the
+    /// transaction's locks at once, as PostgreSQL does; the block waits for ROLLBACK).
+    aborted: bool,
     start: i64,
 }
 
-/// A prepared statement: parsed once; a SELECT also keeps its plan while the catalog is unchanged.
+/// A prepared statement: parsed once; a SELECT keeps its plan, and an INSERT, UPDATE or DELETE
+/// its binding, while the catalog is unchanged (a catalog change makes them be redone).
 #[derive(Debug, Clone)]
 pub struct Prepared {
     stmt: Statement,
     plan: Option<Arc<(Plan, Arc<[ColumnInfo]>)>>,
+    /// A primary-key (unique full-key) lookup, run without the general executor.
+    point: Option<Arc<PointSelect>>,
+    dml: Option<Arc<dml::BoundDml>>,
     catalog_version: u64,
     /// Number of `$n` parameters.
     pub param_count: usize,
@@ -68,6 +78,8 @@ pub struct Session {
     txn: Option<Txn>,
     default_isolation: Isolation,
     plan_cache: HashMap<String, Arc<Prepared>>,
+    /// `lock_timeout` (`None`: wait for row locks without limit).
+    lock_timeout: Option<Duration>,
 }
 
 impl Session {
@@ -77,6 +89,7 @@ impl Session {
             txn: None,
             default_isolation: Isolation::ReadCommitted,
             plan_cache: HashMap::new(),
+            lock_timeout: None,
         }
     }
 
@@ -110,7 +123,9 @@ impl Session {
     pub fn prepare(&mut self, sql: &str) -> Result<Arc<Prepared>> {
         if let Some(p) = self.plan_cache.get(sql) {
             // A plan made before a catalog change is stale; make a new one.
-            if p.plan.is_none() || p.catalog_version == self.db.state.lock().catalog.version {
+            if (p.plan.is_none() && p.dml.is_none())
+                || p.catalog_version == self.db.state.lock().catalog.version
+            {
                 return Ok(p.clone());
             }
         }
@@ -131,13 +146,24 @@ impl Session {
                     .into_iter()
                     .map(|(name, ty)| ColumnInfo { name, ty })
                     .collect();
-                (Some(Arc::new((plan, cols))), b.param_count)
+                // A locking query takes its row locks when it runs, bound again then.
+                let plan = q.locks.is_empty().then(|| Arc::new((plan, cols)));
+                (plan, b.param_count)
             }
             _ => (None, 0),
         };
+        let point = plan
+            .as_ref()
+            .and_then(|p| PointSelect::detect(&p.0))
+            .map(Arc::new);
+        // A DML statement that does not bind yet (its table may be created later) is bound
+        // again, and its error reported, when it runs.
+        let dml = dml::bind(&state, &stmt).and_then(|r| r.ok()).map(Arc::new);
         let p = Arc::new(Prepared {
             stmt,
             plan,
+            point,
+            dml,
             catalog_version: state.catalog.version,
             param_count,
         });
@@ -165,15 +191,29 @@ impl Session {
                         top: 0,
                         cid: 0,
                     };
+                    if let Some(point) = &p.point {
+                        return point.run(&st, snap, params, &plan.1);
+                    }
                     let now = self.db.now_micros();
                     return run_plan(&st, plan, snap, params, now);
                 }
             }
         }
-        self.run(&p.stmt, params)
+        self.run_bound(&p.stmt, params, Some(p))
     }
 
     fn run(&mut self, stmt: &Statement, params: &[Value]) -> Result<QueryResult> {
+        self.run_bound(stmt, params, None)
+    }
+
+    /// Runs a statement; `prep` is the prepared statement it comes from, whose plan or binding
+    /// is used while its catalog version is current.
+    fn run_bound(
+        &mut self,
+        stmt: &Statement,
+        params: &[Value],
+        prep: Option<&Prepared>,
+    ) -> Result<QueryResult> {
         match stmt {
             Statement::StartTransaction { modes, .. } => {
                 if self.in_transaction() {
@@ -229,6 +269,7 @@ impl Session {
                     "datestyle" => "ISO, MDY".into(),
                     "client_encoding" | "server_encoding" => "UTF8".into(),
                     "standard_conforming_strings" => "on".into(),
+                    "lock_timeout" => format_lock_timeout(self.lock_timeout),
                     other => {
                         return Err(AuroraError::sql(
                             "42704",
@@ -251,7 +292,7 @@ impl Session {
                 if implicit {
                     self.txn = Some(self.new_txn(self.default_isolation, false));
                 }
-                let r = self.run_in_txn(stmt, params);
+                let r = self.run_in_txn(stmt, params, prep);
                 match (&r, implicit) {
                     (Ok(_), true) => {
                         self.commit()?;
@@ -266,6 +307,22 @@ impl Session {
                         if let Some(t) = self.txn.as_mut() {
                             t.failed = true;
                             t.cid += 1;
+                            // Release what the failed (sub)transaction holds now, so nobody
+                            // waits for this block's ROLLBACK.
+                            let mut st = self.db.state.lock();
+                            match t.subs.last() {
+                                Some(sub) => {
+                                    if t.begun {
+                                        st.storage.append(LogRecord::Abort { xids: vec![*sub] });
+                                    }
+                                    self.db.locks.wake();
+                                }
+                                None => {
+                                    finish_abort(&mut st, t);
+                                    t.aborted = true;
+                                    self.db.locks.release(t.id);
+                                }
+                            }
                         }
                     }
                 }
@@ -286,6 +343,7 @@ impl Session {
             subs: Vec::new(),
             savepoints: Vec::new(),
             failed: false,
+            aborted: false,
             start: self.db.now_micros(),
         }
     }
@@ -332,7 +390,10 @@ impl Session {
         let mut st = db.state.lock();
         let aborted: Vec<Xid> = t.subs.drain(first_sub..).collect();
         if !aborted.is_empty() {
-            st.storage.append(LogRecord::Abort { xids: aborted });
+            if t.begun {
+                st.storage.append(LogRecord::Abort { xids: aborted });
+            }
+            db.locks.wake();
         }
         t.savepoints.truncate(pos + 1);
         let sub = st.txns.allocate_xid();
@@ -353,11 +414,15 @@ impl Session {
         };
         let mut st = self.db.state.lock();
         if t.failed {
-            finish_abort(&mut st, &t);
+            if !t.aborted {
+                finish_abort(&mut st, &t);
+            }
+            self.db.locks.release(t.id);
             return Ok(QueryResult::command("ROLLBACK".into(), 0));
         }
         if let Err(e) = st.txns.precommit_check(t.id) {
             finish_abort(&mut st, &t);
+            self.db.locks.release(t.id);
             return Err(e);
         }
         let csn = if t.begun || st.txns.is_serializable(t.id) {
@@ -371,13 +436,19 @@ impl Session {
             st.storage.append(LogRecord::Commit { xids, csn });
         }
         st.txns.finish(t.id, Some(csn));
+        drop(st);
+        self.db.locks.release(t.id);
         Ok(QueryResult::command("COMMIT".into(), 0))
     }
 
     fn rollback(&mut self) {
         if let Some(t) = self.txn.take() {
             let mut st = self.db.state.lock();
-            finish_abort(&mut st, &t);
+            if !t.aborted {
+                finish_abort(&mut st, &t);
+            }
+            drop(st);
+            self.db.locks.release(t.id);
         }
     }
 
@@ -407,6 +478,16 @@ impl Session {
                     .map(|v| v.to_string().trim_matches('\'').to_lowercase())
                     .unwrap_or_default();
                 match name.as_str() {
+                    "lock_timeout" => {
+                        self.lock_timeout = parse_lock_timeout(&value).ok_or_else(|| {
+                            AuroraError::sql(
+                                "22023",
+                                format!(
+                                    "invalid value for parameter \"lock_timeout\": \"{value}\""
+                                ),
+                            )
+                        })?;
+                    }
                     "default_transaction_isolation" | "transaction_isolation" => {
                         let iso = match value.as_str() {
                             "serializable" => Isolation::Serializable,
@@ -434,7 +515,6 @@ impl Session {
                     | "extra_float_digits"
                     | "client_min_messages"
                     | "standard_conforming_strings"
-                    | "lock_timeout"
                     | "idle_in_transaction_session_timeout"
                     | "intervalstyle" => {}
                     other => {
@@ -453,12 +533,17 @@ impl Session {
         Ok(QueryResult::command("SET".into(), 0))
     }
 
-    fn run_in_txn(&mut self, stmt: &Statement, params: &[Value]) -> Result<QueryResult> {
+    fn run_in_txn(
+        &mut self,
+        stmt: &Statement,
+        params: &[Value],
+        prep: Option<&Prepared>,
+    ) -> Result<QueryResult> {
         let db = self.db.clone();
         let Some(t) = self.txn.as_mut() else {
             return Err(AuroraError::sql("XX000", "no transaction"));
         };
-        let mut st = db.state.lock();
+        let mut st = Locked::new(&db, self.lock_timeout);
         let csn = match (t.isolation, t.snapshot) {
             (Isolation::ReadCommitted, _) | (_, None) => {
                 let c = st.txns.csn();
@@ -483,9 +568,42 @@ impl Session {
             cid: t.cid,
         };
         let now = t.start;
+        // The prepared plan or binding, unless the catalog changed since it was made.
+        let current = prep.filter(|p| p.catalog_version == st.catalog.version);
         match stmt {
+            Statement::Query(q) if !q.locks.is_empty() => {
+                let Some(req) = crate::for_update::request(q)? else {
+                    return Err(AuroraError::sql("XX000", "locking clause vanished"));
+                };
+                let locker = crate::for_update::Locker {
+                    snapshot,
+                    xid: t.subs.last().copied().unwrap_or(t.id),
+                    isolation: t.isolation,
+                };
+                let track = st.txns.is_serializable(t.id);
+                let (result, reads) =
+                    crate::for_update::run(&mut st, &req, locker, params, now, track)?;
+                for r in reads {
+                    st.txns.record_read(t.id, r);
+                }
+                Ok(result)
+            }
             Statement::Query(q) => {
-                let plan = Binder::new(&st.catalog).query(q)?;
+                let bound;
+                let plan: &(Plan, Arc<[ColumnInfo]>) = match current.and_then(|p| p.plan.as_deref())
+                {
+                    Some(p) => p,
+                    None => {
+                        let (plan, cols) = Binder::new(&st.catalog).query(q)?;
+                        bound = (
+                            plan,
+                            cols.into_iter()
+                                .map(|(name, ty)| ColumnInfo { name, ty })
+                                .collect(),
+                        );
+                        &bound
+                    }
+                };
                 let mut ctx = ExecCtx::new(
                     st.storage.as_ref(),
                     &st.catalog,
@@ -502,7 +620,12 @@ impl Session {
                     st.txns.record_read(t.id, r);
                 }
                 let n = rows.len() as u64;
-                Ok(QueryResult::rows(format!("SELECT {n}"), plan.1, rows, n))
+                Ok(QueryResult::with_columns(
+                    format!("SELECT {n}"),
+                    plan.1.clone(),
+                    rows,
+                    n,
+                ))
             }
             Statement::Insert(_)
             | Statement::Update(_)
@@ -521,6 +644,9 @@ impl Session {
                     params,
                     now,
                 };
+                if let Some(b) = current.and_then(|p| p.dml.as_deref()) {
+                    return dml::run(&mut st, &env, b);
+                }
                 match stmt {
                     Statement::Insert(i) => dml::insert(&mut st, &env, i),
                     Statement::Update(u) => dml::update(&mut st, &env, u),
@@ -626,4 +752,51 @@ fn isolation_of(modes: &[ast::TransactionMode]) -> Option<Isolation> {
         }),
         _ => None,
     })
+}
+
+/// Parses a `lock_timeout` value: milliseconds, or a number with PostgreSQL's time units
+/// (`us`, `ms`, `s`, `min`, `h`, `d`); 0 (or `default`) disables the timeout.
+fn parse_lock_timeout(v: &str) -> Option<Option<Duration>> {
+    let v = v.trim();
+    if v == "default" {
+        return Some(None);
+    }
+    let split = v
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(v.len());
+    let (num, unit) = v.split_at(split);
+    let n: f64 = num.parse().ok()?;
+    let ms_per_unit = match unit.trim() {
+        "" | "ms" => 1.0,
+        "us" => 0.001,
+        "s" => 1000.0,
+        "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        "d" => 86_400_000.0,
+        _ => return None,
+    };
+    let ms = (n * ms_per_unit).round();
+    if !(0.0..=i32::MAX as f64).contains(&ms) {
+        return None;
+    }
+    Some((ms > 0.0).then(|| Duration::from_millis(ms as u64)))
+}
+
+/// `SHOW lock_timeout`, in PostgreSQL's largest exact unit.
+fn format_lock_timeout(t: Option<Duration>) -> String {
+    let Some(t) = t else {
+        return "0".into();
+    };
+    let ms = t.as_millis();
+    for (unit, size) in [
+        ("d", 86_400_000),
+        ("h", 3_600_000),
+        ("min", 60_000),
+        ("s", 1000),
+    ] {
+        if ms % size == 0 {
+            return format!("{}{unit}", ms / size);
+        }
+    }
+    format!("{ms}ms")
 }

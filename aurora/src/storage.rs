@@ -182,11 +182,75 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         lower: Bound<&[Value]>,
         upper: Bound<&[Value]>,
     ) -> Vec<RowId>;
+    /// Calls `f` with each row id whose index entry has exactly `key` (a point lookup; every
+    /// column of the index is given). The default goes through [`Storage::index_range`].
+    fn index_eq(&self, index: IndexId, key: &[Value], f: &mut dyn FnMut(RowId)) {
+        for r in self.index_range(index, Bound::Included(key), Bound::Included(key)) {
+            f(r);
+        }
+    }
     /// The commit-log state of a transaction id.
     fn status(&self, xid: Xid) -> XidStatus;
     /// Log records from `lsn` (inclusive) on, for shipping to replicas.
     fn log_from(&self, lsn: Lsn) -> &[LogRecord];
 }
+
+/// An encoded index key with its first eight bytes kept inline as a big-endian integer, so
+/// most comparisons in the B-tree decide on one integer compare without touching the heap.
+/// The order is exactly the byte order of the encoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct IndexKey {
+    head: u64,
+    bytes: Box<[u8]>,
+}
+
+impl IndexKey {
+    fn new(bytes: Vec<u8>) -> IndexKey {
+        let mut h = [0u8; 8];
+        let n = bytes.len().min(8);
+        h[..n].copy_from_slice(&bytes[..n]);
+        IndexKey {
+            head: u64::from_be_bytes(h),
+            bytes: bytes.into_boxed_slice(),
+        }
+    }
+}
+
+impl Ord for IndexKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        // Zero padding keeps this the byte order: heads differ only at a byte where the keys
+        // differ (or where one key ended and the other has a non-zero byte).
+        self.head
+            .cmp(&other.head)
+            .then_with(|| self.bytes.cmp(&other.bytes))
+    }
+}
+
+impl PartialOrd for IndexKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Hashes the small integer ids of tables and indexes as themselves (no SipHash per lookup).
+#[derive(Debug, Default, Clone, Copy)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8 | *b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.0 = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type IdMap<V> = HashMap<u32, V, std::hash::BuildHasherDefault<IdHasher>>;
 
 #[derive(Debug, Default)]
 struct TableStore {
@@ -197,8 +261,8 @@ struct TableStore {
 #[derive(Debug, Default)]
 pub struct MemoryStorage {
     log: Vec<LogRecord>,
-    tables: HashMap<TableId, TableStore>,
-    indexes: HashMap<IndexId, BTreeSet<(Vec<u8>, RowId)>>,
+    tables: IdMap<TableStore>,
+    indexes: IdMap<BTreeSet<(IndexKey, RowId)>>,
     clog: Vec<XidStatus>,
     /// Whether to keep applied records (part 2's shipping needs them; benchmarks may not).
     retain_log: bool,
@@ -279,7 +343,7 @@ impl MemoryStorage {
             }
             LogRecord::IndexInsert { index, key, row } => {
                 if let Some(ix) = self.indexes.get_mut(index) {
-                    ix.insert((crate::keys::encode(key), *row));
+                    ix.insert((IndexKey::new(crate::keys::encode(key)), *row));
                 }
             }
             LogRecord::Commit { xids, csn } => {
@@ -398,14 +462,16 @@ impl Storage for MemoryStorage {
         // (not strictly) for other numbers, so bounds are widened to inclusive and callers
         // re-check the predicate on every row they fetch.
         let lo = match lower {
-            Bound::Included(k) | Bound::Excluded(k) => Bound::Included((crate::keys::encode(k), 0)),
+            Bound::Included(k) | Bound::Excluded(k) => {
+                Bound::Included((IndexKey::new(crate::keys::encode(k)), 0))
+            }
             Bound::Unbounded => Bound::Unbounded,
         };
         let hi = match upper {
             Bound::Included(k) | Bound::Excluded(k) => {
                 let mut e = crate::keys::encode(k);
                 e.push(0xFF);
-                Bound::Excluded((e, 0))
+                Bound::Excluded((IndexKey::new(e), 0))
             }
             Bound::Unbounded => Bound::Unbounded,
         };
@@ -420,6 +486,17 @@ impl Storage for MemoryStorage {
             out.dedup();
         }
         out
+    }
+
+    fn index_eq(&self, index: IndexId, key: &[Value], f: &mut dyn FnMut(RowId)) {
+        let Some(ix) = self.indexes.get(&index) else {
+            return;
+        };
+        // Entries of one full key share its encoding and differ by row id.
+        let k = IndexKey::new(crate::keys::encode(key));
+        for (_, r) in ix.range((k.clone(), 0)..=(k, RowId::MAX)) {
+            f(*r);
+        }
     }
 
     fn status(&self, xid: Xid) -> XidStatus {

@@ -5,8 +5,9 @@
 //! Guarantees: every check runs before the change's log records are appended, so a failing row
 //! writes nothing; uniqueness and foreign keys are judged on the newest committed-or-own
 //! version (not the snapshot), so concurrent transactions cannot both insert the same key; a row
-//! being changed by another running transaction is a conflict (55P03 in READ COMMITTED, 40001
-//! in REPEATABLE READ and SERIALIZABLE) instead of a wait.
+//! (or a unique key) held by another running transaction makes the writer wait for it
+//! ([`crate::locks`]), then decide again as PostgreSQL does: READ COMMITTED re-evaluates a row
+//! changed meanwhile ([`Outcome::Changed`]), REPEATABLE READ and SERIALIZABLE fail with 40001.
 
 use std::ops::Bound;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use crate::catalog::{FkAction, ForeignKey, Table};
 use crate::engine::DbState;
 use crate::error::{AuroraError, Result};
+use crate::locks::{LockStrength, Locked, RowLocks};
 use crate::storage::{LogRecord, RowId, TableId, Version, Xid, XidStatus};
 use crate::txn::{Isolation, Snapshot, WriteItem, is_mine};
 use crate::value::Value;
@@ -40,6 +42,10 @@ pub enum Outcome {
     Done,
     /// The row was already changed by this statement; skipped, as PostgreSQL does.
     AlreadyChanged,
+    /// READ COMMITTED only: a transaction this statement waited for changed or deleted the
+    /// row and committed. Nothing was written; the caller re-evaluates the row's newest
+    /// version under a new snapshot (PostgreSQL's EvalPlanQual).
+    Changed,
 }
 
 /// A NO ACTION foreign key to re-check at the end of the statement.
@@ -51,15 +57,18 @@ pub struct PendingFk {
     key: Vec<Value>,
 }
 
-fn conflict(w: &Writer, table: &str) -> AuroraError {
-    match w.isolation {
-        Isolation::ReadCommitted => AuroraError::sql(
-            "55P03",
-            format!("could not obtain lock on row in relation \"{table}\""),
-        ),
-        _ => AuroraError::SerializationFailure {
-            reason: "concurrent update".into(),
-        },
+/// The row is held by running (sub)transaction `xid` of top-level `top`.
+fn held(table: &str, xid: Xid, top: Xid) -> AuroraError {
+    AuroraError::RowLocked {
+        relation: table.to_string(),
+        xid,
+        top,
+    }
+}
+
+fn concurrent_update() -> AuroraError {
+    AuroraError::SerializationFailure {
+        reason: "concurrent update".into(),
     }
 }
 
@@ -80,14 +89,16 @@ fn live<'a>(
         return Ok(None);
     };
     match storage.status(v.xmin) {
-        XidStatus::InProgress { top } if top != w.top => return Err(conflict(w, &table.name)),
+        XidStatus::InProgress { top } if top != w.top => {
+            return Err(held(&table.name, v.xmin, top));
+        }
         _ => {}
     }
     if v.xmax != 0 {
         match storage.status(v.xmax) {
             XidStatus::Committed(_) => return Ok(None),
             XidStatus::InProgress { top } if top == w.top => return Ok(None),
-            XidStatus::InProgress { .. } => return Err(conflict(w, &table.name)),
+            XidStatus::InProgress { top } => return Err(held(&table.name, v.xmax, top)),
             XidStatus::Aborted => {}
         }
     }
@@ -242,16 +253,33 @@ fn check_fks(
     Ok(())
 }
 
-fn index_records(st: &DbState, table: &Table, rid: RowId, values: &[Value]) -> Vec<LogRecord> {
+/// Index entries for a new version; with `old`, keys equal to the old version's are skipped
+/// (their entry already points at this row).
+fn index_records(
+    st: &DbState,
+    table: &Table,
+    rid: RowId,
+    values: &[Value],
+    old: Option<&[Value]>,
+) -> Vec<LogRecord> {
     st.catalog
         .table_indexes(table)
         .into_iter()
+        .filter(|ix| old.is_none_or(|o| !same_key(o, values, &ix.columns)))
         .map(|ix| LogRecord::IndexInsert {
             index: ix.id,
             key: key_of(values, &ix.columns),
             row: rid,
         })
         .collect()
+}
+
+/// Whether two rows agree exactly (same variants and values) on `cols`.
+fn same_key(a: &[Value], b: &[Value], cols: &[usize]) -> bool {
+    cols.iter().all(|c| match (a.get(*c), b.get(*c)) {
+        (Some(x), Some(y)) => std::mem::discriminant(x) == std::mem::discriminant(y) && x == y,
+        _ => false,
+    })
 }
 
 fn record_write(
@@ -283,18 +311,20 @@ fn record_write(
 
 /// Inserts a new row (values already cast to the column types and checked by CHECK).
 pub fn insert_row(
-    st: &mut DbState,
+    st: &mut Locked<'_>,
     w: &Writer,
     table: &Table,
     values: Vec<Value>,
 ) -> Result<RowId> {
     check_not_null(table, &values)?;
-    if let Some((ix, _)) = unique_conflict(st, w, table, &values, None, None)? {
-        return Err(unique_error(st, table, ix, &values));
-    }
-    check_fks(st, w, table, &values, None)?;
+    st.retry(w.top, |st| {
+        if let Some((ix, _)) = unique_conflict(st, w, table, &values, None, None)? {
+            return Err(unique_error(st, table, ix, &values));
+        }
+        check_fks(st, w, table, &values, None)
+    })?;
     let rid = st.storage.next_row(table.id);
-    let records = index_records(st, table, rid, &values);
+    let records = index_records(st, table, rid, &values, None);
     let values: Arc<[Value]> = values.into();
     record_write(st, w, table, rid, None, Some(&values));
     st.storage.append(LogRecord::InsertVersion {
@@ -315,8 +345,14 @@ pub fn insert_row(
 }
 
 /// Checks that the newest version of a row is the one this statement read and nobody else
-/// holds it.
-fn lock_row(st: &DbState, w: &Writer, table: &Table, rid: RowId) -> Result<Outcome> {
+/// holds it: `Err(RowLocked)` names the holder to wait for.
+fn lock_row(
+    st: &DbState,
+    locks: &RowLocks,
+    w: &Writer,
+    table: &Table,
+    rid: RowId,
+) -> Result<Outcome> {
     let chain = st
         .storage
         .chain(table.id, rid)
@@ -337,28 +373,29 @@ fn lock_row(st: &DbState, w: &Writer, table: &Table, rid: RowId) -> Result<Outco
             return Ok(Outcome::AlreadyChanged);
         }
         if top != w.top {
-            return Err(conflict(w, &table.name));
+            return Err(held(&table.name, latest.xmin, top));
         }
     }
+    let changed = || match w.isolation {
+        Isolation::ReadCommitted => Ok(Outcome::Changed),
+        _ => Err(concurrent_update()),
+    };
     if latest.xmax != 0 {
         match storage.status(latest.xmax) {
             XidStatus::Aborted => {}
             XidStatus::InProgress { top } if top == w.top => return Ok(Outcome::AlreadyChanged),
-            XidStatus::InProgress { .. } => return Err(conflict(w, &table.name)),
-            XidStatus::Committed(_) => {
-                return Err(AuroraError::SerializationFailure {
-                    reason: "concurrent update".into(),
-                });
-            }
+            XidStatus::InProgress { top } => return Err(held(&table.name, latest.xmax, top)),
+            XidStatus::Committed(_) => return changed(),
         }
     }
     if !w.snapshot.sees(storage, latest) {
         if is_mine(storage, latest.xmin, w.top) {
             return Ok(Outcome::AlreadyChanged);
         }
-        return Err(AuroraError::SerializationFailure {
-            reason: "concurrent update".into(),
-        });
+        return changed();
+    }
+    if let Some((xid, top)) = locks.holder(storage, table.id, rid, w.top, LockStrength::Update) {
+        return Err(held(&table.name, xid, top));
     }
     Ok(Outcome::Done)
 }
@@ -366,7 +403,7 @@ fn lock_row(st: &DbState, w: &Writer, table: &Table, rid: RowId) -> Result<Outco
 /// Replaces a row's values.
 #[allow(clippy::too_many_arguments)] // The writer, the row and the cascade state are all needed.
 pub fn update_row(
-    st: &mut DbState,
+    st: &mut Locked<'_>,
     w: &Writer,
     table: &Table,
     rid: RowId,
@@ -375,16 +412,30 @@ pub fn update_row(
     pending: &mut Vec<PendingFk>,
     depth: usize,
 ) -> Result<Outcome> {
-    if lock_row(st, w, table, rid)? == Outcome::AlreadyChanged {
-        return Ok(Outcome::AlreadyChanged);
+    let locks = st.locks();
+    match st.retry(w.top, |st| lock_row(st, locks, w, table, rid))? {
+        Outcome::Done => {}
+        other => return Ok(other),
     }
     check_not_null(table, &new)?;
-    if let Some((ix, _)) = unique_conflict(st, w, table, &new, Some(rid), None)? {
-        return Err(unique_error(st, table, ix, &new));
-    }
-    check_fks(st, w, table, &new, Some(old))?;
+    // A unique key the row keeps needs no check: the row held it, and holds it still.
+    let changed: Vec<u32> = st
+        .catalog
+        .table_indexes(table)
+        .into_iter()
+        .filter(|ix| ix.unique && !same_key(old, &new, &ix.columns))
+        .map(|ix| ix.id)
+        .collect();
+    st.retry(w.top, |st| {
+        if !changed.is_empty()
+            && let Some((ix, _)) = unique_conflict(st, w, table, &new, Some(rid), Some(&changed))?
+        {
+            return Err(unique_error(st, table, ix, &new));
+        }
+        check_fks(st, w, table, &new, Some(old))
+    })?;
     parent_side(st, w, table, old, Some(&new), pending, depth)?;
-    let records = index_records(st, table, rid, &new);
+    let records = index_records(st, table, rid, &new, Some(old));
     record_write(st, w, table, rid, Some(old), Some(&new));
     st.storage.append(LogRecord::SetXmax {
         table: table.id,
@@ -419,7 +470,7 @@ pub fn update_row(
 
 /// Deletes a row.
 pub fn delete_row(
-    st: &mut DbState,
+    st: &mut Locked<'_>,
     w: &Writer,
     table: &Table,
     rid: RowId,
@@ -427,8 +478,10 @@ pub fn delete_row(
     pending: &mut Vec<PendingFk>,
     depth: usize,
 ) -> Result<Outcome> {
-    if lock_row(st, w, table, rid)? == Outcome::AlreadyChanged {
-        return Ok(Outcome::AlreadyChanged);
+    let locks = st.locks();
+    match st.retry(w.top, |st| lock_row(st, locks, w, table, rid))? {
+        Outcome::Done => {}
+        other => return Ok(other),
     }
     parent_side(st, w, table, old, None, pending, depth)?;
     record_write(st, w, table, rid, Some(old), None);
@@ -511,7 +564,7 @@ fn fk_error(parent: &Table, fk: &ForeignKey, child: &Table) -> AuroraError {
 /// Applies the referencing foreign keys' actions when a parent row is deleted (`new` None) or
 /// its key changes.
 fn parent_side(
-    st: &mut DbState,
+    st: &mut Locked<'_>,
     w: &Writer,
     table: &Table,
     old: &[Value],
@@ -543,31 +596,50 @@ fn parent_side(
             });
             continue;
         }
-        let rows = referencing_rows(st, w, &child, &fk.columns, &key)?;
-        for (rid, vals) in rows {
-            match (action, new) {
-                (FkAction::Restrict, _) | (FkAction::NoAction, _) => {
-                    return Err(fk_error(table, &fk, &child));
+        let rows = st.retry(w.top, |st| {
+            referencing_rows(st, w, &child, &fk.columns, &key)
+        })?;
+        if !rows.is_empty() && matches!(action, FkAction::Restrict | FkAction::NoAction) {
+            return Err(fk_error(table, &fk, &child));
+        }
+        for (rid, first) in rows {
+            let mut vals = first;
+            loop {
+                // READ COMMITTED cascades act on the newest committed rows, as PostgreSQL's
+                // referential actions do; the other levels keep the transaction snapshot.
+                let mut wc = *w;
+                if w.isolation == Isolation::ReadCommitted {
+                    wc.snapshot.csn = st.txns.csn();
                 }
-                (FkAction::Cascade, None) => {
-                    delete_row(st, w, &child, rid, &vals, pending, depth + 1)?;
-                }
-                (FkAction::Cascade, Some(n)) => {
-                    let mut updated = vals.to_vec();
-                    for (c, p) in fk.columns.iter().zip(&fk.ref_columns) {
-                        updated[*c] = n[*p].clone();
+                let outcome = match (action, new) {
+                    (FkAction::Cascade, None) => {
+                        delete_row(st, &wc, &child, rid, &vals, pending, depth + 1)?
                     }
-                    update_row(st, w, &child, rid, &vals, updated, pending, depth + 1)?;
-                }
-                (FkAction::SetNull | FkAction::SetDefault, _) => {
-                    let mut updated = vals.to_vec();
-                    for c in &fk.columns {
-                        updated[*c] = match action {
-                            FkAction::SetDefault => crate::dml::column_default(st, &child, *c)?,
-                            _ => Value::Null,
-                        };
+                    (FkAction::Cascade, Some(n)) => {
+                        let mut updated = vals.to_vec();
+                        for (c, p) in fk.columns.iter().zip(&fk.ref_columns) {
+                            updated[*c] = n[*p].clone();
+                        }
+                        update_row(st, &wc, &child, rid, &vals, updated, pending, depth + 1)?
                     }
-                    update_row(st, w, &child, rid, &vals, updated, pending, depth + 1)?;
+                    _ => {
+                        let mut updated = vals.to_vec();
+                        for c in &fk.columns {
+                            updated[*c] = match action {
+                                FkAction::SetDefault => crate::dml::column_default(st, &child, *c)?,
+                                _ => Value::Null,
+                            };
+                        }
+                        update_row(st, &wc, &child, rid, &vals, updated, pending, depth + 1)?
+                    }
+                };
+                if outcome != Outcome::Changed {
+                    break;
+                }
+                // Changed while we waited: act on its newest version if it still refers here.
+                match st.retry(w.top, |st| live_values(st, w, &child, rid))? {
+                    Some(v) if key_of(&v, &fk.columns) == key => vals = v,
+                    _ => break,
                 }
             }
         }
@@ -575,18 +647,32 @@ fn parent_side(
     Ok(())
 }
 
+/// The newest committed-or-own values of a row (`None` when deleted).
+fn live_values(
+    st: &DbState,
+    w: &Writer,
+    table: &Table,
+    rid: RowId,
+) -> Result<Option<Arc<[Value]>>> {
+    let Some(chain) = st.storage.chain(table.id, rid) else {
+        return Ok(None);
+    };
+    Ok(live(st, w, table, chain)?.map(|v| v.values.clone()))
+}
+
 /// End-of-statement check of NO ACTION foreign keys.
-pub fn check_pending(st: &DbState, w: &Writer, pending: &[PendingFk]) -> Result<()> {
+pub fn check_pending(st: &mut Locked<'_>, w: &Writer, pending: &[PendingFk]) -> Result<()> {
     for p in pending {
-        let child = st.catalog.table(p.child)?;
-        if referencing_rows(st, w, child, &p.fk.columns, &p.key)?.is_empty() {
-            continue;
-        }
-        if parent_exists(st, w, &p.fk, &p.key)? {
-            continue;
-        }
-        let parent = st.catalog.table(p.parent)?;
-        return Err(fk_error(parent, &p.fk, child));
+        st.retry(w.top, |st| {
+            let child = st.catalog.table(p.child)?;
+            if referencing_rows(st, w, child, &p.fk.columns, &p.key)?.is_empty()
+                || parent_exists(st, w, &p.fk, &p.key)?
+            {
+                return Ok(());
+            }
+            let parent = st.catalog.table(p.parent)?;
+            Err(fk_error(parent, &p.fk, child))
+        })?;
     }
     Ok(())
 }

@@ -208,7 +208,7 @@ impl Binder<'_> {
                             t.id,
                             t.name.clone(),
                             Scope::from_output(Some(&table_name), &cols),
-                            false,
+                            self.row_ids,
                         ))
                     }
                     Some(crate::catalog::Relation::View(id)) => {

@@ -197,6 +197,8 @@ pub struct Binder<'a> {
     /// Set when an outer column is referenced.
     pub correlated: bool,
     depth: usize,
+    /// Give base tables in FROM a hidden `ctid` column (for `SELECT … FOR UPDATE`).
+    pub row_ids: bool,
 }
 
 impl<'a> Binder<'a> {
@@ -210,6 +212,7 @@ impl<'a> Binder<'a> {
             param_count: 0,
             correlated: false,
             depth: 0,
+            row_ids: false,
         }
     }
 
