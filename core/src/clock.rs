@@ -214,9 +214,27 @@ pub fn parse_rfc3339(s: &str) -> Result<SystemTime, crate::Error> {
         })
 }
 
+/// Parses SigV4's `X-Amz-Date` form, ISO 8601 basic in UTC (`20261124T223000Z`).
+pub fn parse_amz_date(s: &str) -> Result<SystemTime, crate::Error> {
+    chrono::NaiveDateTime::parse_from_str(s, "%Y%m%dT%H%M%SZ")
+        .map(|d| SystemTime::from(d.and_utc()))
+        .map_err(|e| crate::Error::InvalidTimestamp {
+            input: s.to_owned(),
+            reason: e.to_string(),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_amz_dates() {
+        let t = parse_amz_date("20260101T000130Z").unwrap();
+        assert_eq!(t, UNIX_EPOCH + Duration::from_secs(1_767_225_690));
+        assert!(parse_amz_date("2026-01-01T00:00:00Z").is_err());
+        assert!(parse_amz_date("20261301T000000Z").is_err());
+    }
 
     #[test]
     fn manual_clock_advances_and_wakes_sleepers() {

@@ -66,7 +66,8 @@ impl Server {
             cloud.default_region().clone(),
             cloud.env().account,
             cloud.env().ids.fork("requests"),
-        );
+        )
+        .clock(cloud.env().clock.clone());
         if let Some(credentials) = options.verify_signatures {
             router = router.verify_signatures(credentials);
         }

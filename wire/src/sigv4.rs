@@ -20,6 +20,69 @@ pub struct Credential {
     pub signed_headers: Vec<String>,
     /// The hex signature.
     pub signature: String,
+    /// For a presigned URL, the signing parameters its query string carries.
+    pub presigned: Option<Presigned>,
+}
+
+/// The query parameters a presigned URL carries besides its credential scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presigned {
+    /// `X-Amz-Date`, `YYYYMMDDTHHMMSSZ` (empty when absent).
+    pub amz_date: String,
+    /// `X-Amz-Expires` as sent (seconds; validated by [`Presigned::check_expiry`]).
+    pub expires: String,
+    /// `X-Amz-Security-Token`, for URLs signed with temporary credentials.
+    pub security_token: Option<String>,
+}
+
+/// The longest validity SigV4 allows a presigned URL: seven days.
+pub const MAX_PRESIGNED_EXPIRES: u64 = 604_800;
+
+/// Why a presigned URL is refused before its signature is looked at.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExpiryError {
+    /// The query parameters are malformed (`AuthorizationQueryParametersError`, 400).
+    #[error("{0}")]
+    Parameters(String),
+    /// The URL's validity has run out (`AccessDenied`, 403).
+    #[error("Request has expired")]
+    Expired,
+}
+
+impl Presigned {
+    /// How long the URL is valid from `X-Amz-Date`.
+    pub fn validity(&self) -> Result<std::time::Duration, ExpiryError> {
+        let param = |m: &str| ExpiryError::Parameters(m.to_owned());
+        let secs: i64 = self
+            .expires
+            .parse()
+            .map_err(|_| param("X-Amz-Expires should be a number"))?;
+        if secs < 0 {
+            return Err(param("X-Amz-Expires must be non-negative"));
+        }
+        let secs = secs.unsigned_abs();
+        if secs > MAX_PRESIGNED_EXPIRES {
+            return Err(param(
+                "X-Amz-Expires must be less than a week (in seconds) that is 604800",
+            ));
+        }
+        Ok(std::time::Duration::from_secs(secs))
+    }
+
+    /// Checks the URL is still valid at `now` (the endpoint's clock, so tests can expire URLs by
+    /// advancing a manual clock instead of waiting).
+    pub fn check_expiry(&self, now: std::time::SystemTime) -> Result<(), ExpiryError> {
+        let signed_at = nubis_core::clock::parse_amz_date(&self.amz_date).map_err(|_| {
+            ExpiryError::Parameters(format!(
+                "Invalid date (should be in ISO 8601 basic format, like 20261124T223000Z): {}",
+                self.amz_date
+            ))
+        })?;
+        if now > signed_at + self.validity()? {
+            return Err(ExpiryError::Expired);
+        }
+        Ok(())
+    }
 }
 
 /// Parses an `Authorization` header value. `None` when it is not SigV4.
@@ -58,6 +121,11 @@ pub fn parse_presigned_query(query: &str) -> Option<Credential> {
         .map(str::to_owned)
         .collect();
     c.signature = get("X-Amz-Signature").unwrap_or("").to_owned();
+    c.presigned = Some(Presigned {
+        amz_date: get("X-Amz-Date").unwrap_or("").to_owned(),
+        expires: get("X-Amz-Expires").unwrap_or("").to_owned(),
+        security_token: get("X-Amz-Security-Token").map(str::to_owned),
+    });
     Some(c)
 }
 
@@ -78,6 +146,7 @@ fn parse_scope(scope: &str) -> Option<Credential> {
         service,
         signed_headers: Vec::new(),
         signature: String::new(),
+        presigned: None,
     })
 }
 
@@ -123,12 +192,16 @@ pub enum VerifyError {
     Malformed(String),
 }
 
-/// Verifies a header-signed SigV4 request by re-signing it with `secret` and comparing.
+/// Verifies a SigV4 request — header-signed or a presigned URL — by re-signing it with `secret`
+/// and comparing signatures.
 ///
 /// `aws-sigv4` has no verify function, so this rebuilds the `SignableRequest` from the signed
-/// headers and `X-Amz-Date`, signs it, and compares signatures. S3 (`service == "s3"`) signs
-/// the path single-encoded and unnormalised and hashes the payload as `x-amz-content-sha256`
-/// says; the other services double-encode and hash the body.
+/// headers and the signing time, signs it, and compares. S3 (`service == "s3"`) signs the path
+/// single-encoded and unnormalised and hashes the payload as `x-amz-content-sha256` says (a
+/// presigned URL's payload is `UNSIGNED-PAYLOAD`); the other services double-encode and hash the
+/// body. A presigned URL is re-signed without its `X-Amz-*` authentication parameters, which the
+/// signer adds back exactly as the client's signer did. Expiry is not checked here (it needs the
+/// endpoint's clock): see [`Presigned::check_expiry`].
 #[cfg(feature = "sigv4-verify")]
 pub fn verify(
     req: &crate::Request,
@@ -136,20 +209,22 @@ pub fn verify(
     secret: &str,
 ) -> Result<(), VerifyError> {
     use aws_sigv4::http_request::{
-        PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
-        UriPathNormalizationMode, sign,
+        PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SignatureLocation,
+        SigningSettings, UriPathNormalizationMode, sign,
     };
     use aws_sigv4::sign::v4;
 
     let malformed = |m: &str| VerifyError::Malformed(m.to_owned());
-    let amz_date = req
-        .headers()
-        .get("x-amz-date")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| malformed("missing X-Amz-Date"))?;
-    let time = chrono::NaiveDateTime::parse_from_str(amz_date, "%Y%m%dT%H%M%SZ")
-        .map_err(|_| malformed("X-Amz-Date is not YYYYMMDDTHHMMSSZ"))?
-        .and_utc();
+    let amz_date = match &credential.presigned {
+        Some(p) => Some(p.amz_date.as_str()).filter(|d| !d.is_empty()),
+        None => req
+            .headers()
+            .get("x-amz-date")
+            .and_then(|v| v.to_str().ok()),
+    }
+    .ok_or_else(|| malformed("missing X-Amz-Date"))?;
+    let time = nubis_core::clock::parse_amz_date(amz_date)
+        .map_err(|_| malformed("X-Amz-Date is not YYYYMMDDTHHMMSSZ"))?;
     let mut headers = Vec::with_capacity(credential.signed_headers.len());
     for name in &credential.signed_headers {
         let values: Vec<&str> = req
@@ -166,16 +241,6 @@ pub fn verify(
         headers.push((name.as_str(), values.join(",")));
     }
     let is_s3 = credential.service == "s3";
-    let payload_hash = req
-        .headers()
-        .get("x-amz-content-sha256")
-        .and_then(|v| v.to_str().ok());
-    let body = match payload_hash {
-        Some(h) if is_s3 || h == "UNSIGNED-PAYLOAD" || h.starts_with("STREAMING-") => {
-            SignableBody::Precomputed(h.to_owned())
-        }
-        _ => SignableBody::Bytes(req.body()),
-    };
     let mut settings = SigningSettings::default();
     settings.excluded_headers = Some(Vec::new());
     settings.payload_checksum_kind = PayloadChecksumKind::NoHeader;
@@ -183,19 +248,53 @@ pub fn verify(
         settings.percent_encoding_mode = PercentEncodingMode::Single;
         settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
     }
-    let identity =
-        aws_credential_types::Credentials::new(&credential.access_key, secret, None, None, "nubis")
-            .into();
+    let (body, uri, token) = match &credential.presigned {
+        Some(p) => {
+            settings.signature_location = SignatureLocation::QueryParams;
+            settings.expires_in = Some(p.validity().map_err(|e| malformed(&e.to_string()))?);
+            let body = if is_s3 {
+                SignableBody::UnsignedPayload
+            } else {
+                SignableBody::Bytes(req.body())
+            };
+            (
+                body,
+                without_auth_params(req.uri()),
+                p.security_token.clone(),
+            )
+        }
+        None => {
+            let payload_hash = req
+                .headers()
+                .get("x-amz-content-sha256")
+                .and_then(|v| v.to_str().ok());
+            let body = match payload_hash {
+                Some(h) if is_s3 || h == "UNSIGNED-PAYLOAD" || h.starts_with("STREAMING-") => {
+                    SignableBody::Precomputed(h.to_owned())
+                }
+                _ => SignableBody::Bytes(req.body()),
+            };
+            // A session token travels as a signed header, which `headers` already carries.
+            (body, req.uri().to_string(), None)
+        }
+    };
+    let identity = aws_credential_types::Credentials::new(
+        &credential.access_key,
+        secret,
+        token,
+        None,
+        "nubis",
+    )
+    .into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region(&credential.region)
         .name(&credential.service)
-        .time(time.into())
+        .time(time)
         .settings(settings)
         .build()
         .map_err(|e| VerifyError::Malformed(e.to_string()))?
         .into();
-    let uri = req.uri().to_string();
     let signable = SignableRequest::new(
         req.method().as_str(),
         uri,
@@ -209,6 +308,38 @@ pub fn verify(
     } else {
         Err(VerifyError::Mismatch)
     }
+}
+
+/// The query parameters a presigned URL adds for its authentication.
+#[cfg(feature = "sigv4-verify")]
+const AUTH_PARAMS: [&str; 7] = [
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Signature",
+    "X-Amz-Security-Token",
+];
+
+/// `uri` without the presigned-URL authentication parameters, other parameters kept as sent.
+#[cfg(feature = "sigv4-verify")]
+fn without_auth_params(uri: &http::Uri) -> String {
+    let mut out = uri.path().to_owned();
+    let kept: Vec<&str> = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| {
+            let name = pair.split_once('=').map_or(*pair, |(n, _)| n);
+            !pair.is_empty() && !AUTH_PARAMS.contains(&name)
+        })
+        .collect();
+    if !kept.is_empty() {
+        out.push('?');
+        out.push_str(&kept.join("&"));
+    }
+    out
 }
 
 #[cfg(test)]
