@@ -9,7 +9,8 @@ answer, and prints a table of medians, MB/s and ratios (results also in WORKDIR/
 
 Usage: python3 benches/scripts/s3select_peers.py [SIZE_MB] [WORKDIR]
 Env:   S3SELECT_RUNS (default 5), S3SELECT_THREADS (default 1,2), S3SELECT_FORMATS
-       (default csv,jsonl,parquet), CARGO_TARGET_DIR.
+       (default csv,jsonl,parquet), CARGO_TARGET_DIR, S3SELECT_BENCH_BIN (a prebuilt
+       select_bench binary instead of building it).
 Needs: pip install duckdb polars pyarrow (e.g. in a throwaway venv).
 """
 import json
@@ -135,9 +136,11 @@ def polars_runs(paths):
 def nubis_runs():
     target = os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target"))
     env = dict(os.environ, S3SELECT_RUNS=str(RUNS), S3SELECT_FORMATS=",".join(FORMATS), CARGO_TARGET_DIR=target)
-    build = ["cargo", "build", "--release", "-q", "-p", "nubis-s3select", "--example", "select_bench"]
-    subprocess.run(build, cwd=REPO, env=env, check=True)
-    exe = os.path.join(target, "release", "examples", "select_bench")
+    exe = os.environ.get("S3SELECT_BENCH_BIN")
+    if not exe:
+        build = ["cargo", "build", "--release", "-q", "-p", "nubis-s3select", "--example", "select_bench"]
+        subprocess.run(build, cwd=REPO, env=env, check=True)
+        exe = os.path.join(target, "release", "examples", "select_bench")
     out = []
     with subprocess.Popen([exe, WORK], cwd=REPO, env=env, stdout=subprocess.PIPE, text=True) as proc:
         for line in proc.stdout:
