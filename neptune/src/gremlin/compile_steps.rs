@@ -439,6 +439,11 @@ impl Compiler<'_> {
                     .collect::<Result<_>>()?,
             ),
             "choose" => self.choose(args, span)?,
+            // `branch(selector)` is `choose(selector)` with options: every matching option runs.
+            "branch" => Step::Choose(Box::new(Choose::Options(
+                self.one_trav(args, span)?,
+                vec![],
+            ))),
             "option" => return self.option(args, span, steps),
             "optional" => Step::Optional(self.one_trav(args, span)?),
             "local" => Step::Local(self.one_trav(args, span)?),
