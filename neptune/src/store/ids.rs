@@ -34,7 +34,7 @@ impl IdKey {
     };
 
     /// The key of the string id `s`.
-    pub fn from_str(s: &str) -> IdKey {
+    pub fn text(s: &str) -> IdKey {
         if s.len() <= INLINE {
             let mut bytes = [0u8; INLINE];
             bytes[..s.len()].copy_from_slice(s.as_bytes());
@@ -50,7 +50,7 @@ impl IdKey {
     /// The key of the id `v`.
     pub fn from_value(v: &Value) -> IdKey {
         match v {
-            Value::Str(s) if s.len() <= INLINE => IdKey::from_str(s),
+            Value::Str(s) if s.len() <= INLINE => IdKey::text(s),
             other => IdKey::Other(other.clone()),
         }
     }
@@ -110,7 +110,7 @@ mod tests {
             "exactly-twenty-two-b!!",
             "a-much-longer-identifier-than-inline",
         ] {
-            let k = IdKey::from_str(s);
+            let k = IdKey::text(s);
             assert_eq!(k, IdKey::from_value(&Value::str(s)));
             assert_eq!(h.hash_one(&k), h.hash_one(Value::str(s)));
             assert_eq!(h.hash_one(&k), h.hash_one(StrKey(s)));

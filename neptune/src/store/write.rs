@@ -286,7 +286,7 @@ impl Graph {
         {
             return None;
         }
-        let key = IdKey::from_str(id);
+        let key = IdKey::text(id);
         self.e_index.insert(key.clone(), e);
         Some(key)
     }
@@ -604,7 +604,7 @@ mod tests {
             src: vec![b, c],
             dst: vec![c, b],
             label: vec![knows, knows],
-            ids: vec![IdKey::from_str("x1"), IdKey::from_str("x2")],
+            ids: vec![IdKey::text("x1"), IdKey::text("x2")],
             props: vec![(1, vec![(knows, Value::Int(1))])],
             claimed: false,
         };
@@ -619,7 +619,7 @@ mod tests {
             src: vec![a; n],
             dst: vec![b; n],
             label: vec![knows; n],
-            ids: (0..n).map(|i| IdKey::from_str(&format!("y{i}"))).collect(),
+            ids: (0..n).map(|i| IdKey::text(&format!("y{i}"))).collect(),
             props: Vec::new(),
             claimed: false,
         };
