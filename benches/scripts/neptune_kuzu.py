@@ -2,6 +2,7 @@
 """Neptune engine vs Kùzu, side by side, on the same generated power-law graph and queries.
 
 Usage: python3 benches/scripts/neptune_kuzu.py [EDGES] [RUNS]   (defaults: 1000000 edges, 5 runs)
+Set NEPTUNE_POWER_LAW_BIN to a built `power_law` example to skip `cargo run`.
 
 Generates the graph with the engine's `power_law` example (Neptune Gremlin CSV), times the engine
 (bulk load; 1-hop, 2-hop and filtered 3-hop counts from 200 persons, median per query) and then
@@ -34,7 +35,11 @@ def persons(n, count):
 
 
 def run_engine(d):
-    cmd = ["cargo", "run", "-q", "--release", "-p", "nubis-neptune", "--example", "power_law", "--", str(EDGES), d, "--bench", str(QUERIES)]
+    # NEPTUNE_POWER_LAW_BIN runs a prebuilt example binary instead of `cargo run` (useful when
+    # another build holds the target directory's lock).
+    prebuilt = os.environ.get("NEPTUNE_POWER_LAW_BIN")
+    args = [str(EDGES), d, "--bench", str(QUERIES)]
+    cmd = [prebuilt, *args] if prebuilt else ["cargo", "run", "-q", "--release", "-p", "nubis-neptune", "--example", "power_law", "--", *args]
     out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
