@@ -21,6 +21,7 @@
 //! assert_eq!(r.values, vec![nubis_neptune::Value::str("ada")]);
 //! ```
 
+mod csv;
 pub mod db;
 pub mod error;
 pub mod generate;
