@@ -2,7 +2,8 @@
 //! arguments) give exactly what the generic evaluator gives: each query is run as written and
 //! in a form the compiler leaves to the generic evaluator (`(p) = TRUE`, `x + 0`), over random
 //! CSV and JSON-lines records built from awkward values (quotes, spaces, signs, fractions,
-//! exponents, empty and missing fields), and the answers, or the errors, must agree.
+//! exponents, empty and missing fields), and over random Parquet rows with typed and NULL
+//! values, and the answers, or the errors, must agree.
 
 use bytes::Bytes;
 use nubis_core::{Env, Region};
@@ -100,6 +101,52 @@ proptest! {
             for (fast, generic) in QUERIES {
                 prop_assert_eq!(answer(&s3, key, fast, input), answer(&s3, key, generic, input), "{} over {}", fast, key);
             }
+        }
+    }
+}
+
+#[cfg(feature = "parquet")]
+fn parquet_file(rows: &[(Option<i64>, Option<String>, Option<f64>)]) -> Vec<u8> {
+    use std::sync::Arc;
+
+    use arrow_array::{Float64Array, Int64Array, RecordBatch, StringArray};
+    use arrow_schema::{DataType, Field, Schema};
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("a", DataType::Int64, true),
+        Field::new("b", DataType::Utf8, true),
+        Field::new("c", DataType::Float64, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(rows.iter().map(|r| r.0).collect::<Int64Array>()),
+            Arc::new(rows.iter().map(|r| r.1.clone()).collect::<StringArray>()),
+            Arc::new(rows.iter().map(|r| r.2).collect::<Float64Array>()),
+        ],
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut out, schema, None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    out
+}
+
+#[cfg(feature = "parquet")]
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+
+    #[test]
+    fn parquet_fast_paths_agree_with_the_generic_evaluator(rows in prop::collection::vec((
+        prop::option::of(-10i64..10),
+        prop::option::of(value()),
+        prop::option::of(prop::sample::select(vec![-2.5f64, 0.0, 3.0, 7.25, 1e300])),
+    ), 1..12)) {
+        let s3 = S3::new(Env::default());
+        s3.create_bucket(&Region::US_EAST_1, "fast", None).unwrap();
+        s3.put_object(PutObject::new("fast", "d.parquet", Bytes::from(parquet_file(&rows)))).unwrap();
+        for (fast, generic) in QUERIES {
+            prop_assert_eq!(answer(&s3, "d.parquet", fast, &InputFormat::Parquet), answer(&s3, "d.parquet", generic, &InputFormat::Parquet), "{}", fast);
         }
     }
 }

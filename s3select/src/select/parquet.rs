@@ -272,6 +272,9 @@ fn run_batch(batch: &RecordBatch, slot_cols: &[Option<usize>], sink: &mut Sink<'
     let schema = batch.schema();
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     let cols: Vec<Col<'_>> = batch.columns().iter().map(Col::new).collect();
+    if aggregate_columns(&cols, batch.num_rows(), slot_cols, sink)? {
+        return Ok(());
+    }
     for r in 0..batch.num_rows() {
         if sink.done {
             break;
@@ -289,6 +292,61 @@ fn run_batch(batch: &RecordBatch, slot_cols: &[Option<usize>], sink: &mut Sink<'
         sink.row(&row, &star)?;
     }
     Ok(())
+}
+
+/// Runs an aggregate-only query with no WHERE over whole columns, when every aggregate is
+/// `COUNT(*)` or a compiled `SUM`/`AVG` argument over an integer or double column; `Ok(false)`
+/// when the batch must go row by row. NULLs are skipped as the generic path skips them, and a
+/// value the cast refuses fails with the generic cast's own error.
+fn aggregate_columns(
+    cols: &[Col<'_>],
+    rows: usize,
+    slot_cols: &[Option<usize>],
+    sink: &mut Sink<'_>,
+) -> Result<bool> {
+    let plan = sink.plan;
+    if plan.filter.is_some() || plan.aggs.is_empty() {
+        return Ok(false);
+    }
+    let mut work = Vec::with_capacity(plan.aggs.len());
+    for ((_, arg), fa) in plan.aggs.iter().zip(&plan.fast_args) {
+        match (arg, fa) {
+            (None, _) => work.push(None),
+            (Some(_), Some(fa)) => {
+                let col = slot_cols
+                    .get(fa.slot)
+                    .copied()
+                    .flatten()
+                    .and_then(|c| cols.get(c));
+                match col {
+                    Some(c @ (Col::I32(_) | Col::I64(_) | Col::F64(_))) => work.push(Some((c, fa))),
+                    _ => return Ok(false),
+                }
+            }
+            (Some(_), None) => return Ok(false),
+        }
+    }
+    if sink.done {
+        return Ok(true);
+    }
+    for (acc, w) in sink.accs.iter_mut().zip(work) {
+        let Some((col, fa)) = w else {
+            acc.count_rows(i64::try_from(rows).unwrap_or(i64::MAX));
+            continue;
+        };
+        for r in 0..rows {
+            let Some(n) = col.num(r) else { continue };
+            match super::fast::cast_num(fa, n) {
+                Some(x) => acc.add_num(x),
+                None => {
+                    let ty = fa.cast.unwrap_or(CastType::Decimal);
+                    super::functions::cast(n.value(), ty)?;
+                    return Err(Error::Internal);
+                }
+            }
+        }
+    }
+    Ok(true)
 }
 
 fn check_type(t: &DataType) -> Result<()> {
@@ -339,6 +397,17 @@ impl<'a> Col<'a> {
             DataType::Utf8 => Col::Str(a.as_string::<i32>()),
             DataType::Utf8View => Col::View(a.as_string_view()),
             _ => Col::Other(a),
+        }
+    }
+
+    /// Row `r` as a number, for integer and double columns (`None` for NULL and other types).
+    #[inline]
+    fn num(&self, r: usize) -> Option<Num> {
+        match self {
+            Col::I64(a) if !a.is_null(r) => Some(Num::Int(a.value(r))),
+            Col::I32(a) if !a.is_null(r) => Some(Num::Int(i64::from(a.value(r)))),
+            Col::F64(a) if !a.is_null(r) => Some(Num::Float(a.value(r))),
+            _ => None,
         }
     }
 
@@ -473,13 +542,9 @@ impl<'a> Row<'a> for PqRow<'_, 'a> {
     }
 
     fn num(&self, i: usize) -> Option<Num> {
-        let r = self.r;
-        match self.cols.get(self.slot_cols.get(i).copied().flatten()?)? {
-            Col::I64(a) if !a.is_null(r) => Some(Num::Int(a.value(r))),
-            Col::I32(a) if !a.is_null(r) => Some(Num::Int(i64::from(a.value(r)))),
-            Col::F64(a) if !a.is_null(r) => Some(Num::Float(a.value(r))),
-            _ => None,
-        }
+        self.cols
+            .get(self.slot_cols.get(i).copied().flatten()?)?
+            .num(self.r)
     }
 
     fn whole(&self) -> Value<'a> {
