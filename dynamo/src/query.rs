@@ -14,7 +14,7 @@ use crate::capacity::{self, Usage};
 use crate::engine::RegionDb;
 use crate::error::{Error, Result};
 use crate::expr::{self, Cond, Ctx, Path, Sources};
-use crate::key::{IKey, PKey, Schema, Sk};
+use crate::key::{IKey, PKey, Sk};
 use crate::keycond::{analyse, sk_bounds, sk_matches};
 use crate::legacy;
 use crate::model_data::{QueryInput, QueryOutput, ScanInput};
@@ -26,11 +26,32 @@ use imbl::OrdMap;
 /// The most bytes one page reads.
 pub const PAGE_BYTES: usize = 1024 * 1024;
 
-/// One candidate item of a page.
+/// One candidate item of a page. Its LastEvaluatedKey is built only for the page's last item.
 struct Candidate {
     item: Arc<Item>,
     size: usize,
-    lek: Item,
+    /// The table key.
+    base: PKey,
+    /// The sort key in the source read (the table's, or the index's).
+    sk: Sk,
+    /// The index entry (which carries the index key), for an index read.
+    entry: Option<Arc<Item>>,
+}
+
+impl Candidate {
+    /// The LastEvaluatedKey this candidate stands for.
+    fn lek(&self, st: &TableState, ix: Option<&IndexState>) -> Item {
+        let src = match ix {
+            Some(ix) => Source::Index(ix),
+            None => Source::Table,
+        };
+        lek_for(
+            st,
+            &src,
+            &self.base,
+            self.entry.as_deref().unwrap_or(&self.item),
+        )
+    }
 }
 
 /// Where a read goes: the table or one index.
@@ -120,7 +141,6 @@ fn collect(iter: impl Iterator<Item = Candidate>, limit: usize) -> Page {
 }
 
 fn table_candidates<'a>(
-    st: &'a TableState,
     items: &'a OrdMap<PKey, Stored>,
     lo: Bound<PKey>,
     hi: Bound<PKey>,
@@ -129,7 +149,9 @@ fn table_candidates<'a>(
     let map = |(k, s): (&PKey, &Stored)| Candidate {
         item: Arc::clone(&s.item),
         size: s.size as usize,
-        lek: k.to_item(&st.def.schema),
+        base: k.clone(),
+        sk: k.sk.clone(),
+        entry: None,
     };
     if forward {
         Box::new(items.range((lo, hi)).map(map))
@@ -138,19 +160,15 @@ fn table_candidates<'a>(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn index_candidates<'a>(
-    st: &'a TableState,
     view: (&'a OrdMap<IKey, Arc<Item>>, &'a OrdMap<PKey, Stored>),
-    ix: &'a IndexState,
     lo: Bound<IKey>,
     hi: Bound<IKey>,
     forward: bool,
     fetch_base: bool,
 ) -> Box<dyn Iterator<Item = Candidate> + 'a> {
-    let src = Source::Index(ix);
-    let map = move |(k, item): (&IKey, &Arc<Item>)| {
-        let lek = lek_for(st, &src, &k.base, item);
+    let map = move |(k, entry): (&IKey, &Arc<Item>)| {
+        let item = entry;
         let full = if fetch_base {
             view.1.get(&k.base).map(|s| Arc::clone(&s.item))
         } else {
@@ -160,7 +178,9 @@ fn index_candidates<'a>(
         Candidate {
             size: item_size(&item),
             item,
-            lek,
+            base: k.base.clone(),
+            sk: k.sk.clone(),
+            entry: Some(Arc::clone(entry)),
         }
     };
     if forward {
@@ -233,7 +253,7 @@ fn finish(
 ) -> (QueryOutput, Usage) {
     let scanned = page.items.len() as i64;
     let lek = if page.more {
-        page.items.last().map(|c| c.lek.clone())
+        page.items.last().map(|c| c.lek(st, ix))
     } else {
         None
     };
@@ -395,16 +415,9 @@ impl RegionDb {
                     }
                 }
                 let r = kc.range.clone();
-                let tsch = st.def.schema.clone();
                 collect(
-                    table_candidates(
-                        &st,
-                        st.read_items(|| self.now_ms(), consistent),
-                        lo,
-                        hi,
-                        forward,
-                    )
-                    .take_while(move |c| sk_matches(&r, &sk_of(&c.lek, &tsch))),
+                    table_candidates(st.read_items(|| self.now_ms(), consistent), lo, hi, forward)
+                        .take_while(move |c| sk_matches(&r, &c.sk)),
                     limit,
                 )
             }
@@ -447,18 +460,9 @@ impl RegionDb {
                     && input.select.as_deref() == Some("ALL_ATTRIBUTES")
                     && ix.def.proj != ProjKind::All;
                 let r = kc.range.clone();
-                let isch = ix.def.schema.clone();
                 collect(
-                    index_candidates(
-                        &st,
-                        lagged(self, &st, ix, consistent),
-                        ix,
-                        lo,
-                        hi,
-                        forward,
-                        fetch,
-                    )
-                    .take_while(move |c| sk_matches(&r, &sk_of(&c.lek, &isch))),
+                    index_candidates(lagged(self, &st, ix, consistent), lo, hi, forward, fetch)
+                        .take_while(move |c| sk_matches(&r, &c.sk)),
                     limit,
                 )
             }
@@ -583,7 +587,6 @@ impl RegionDb {
                 }
                 collect(
                     table_candidates(
-                        &st,
                         st.read_items(|| self.now_ms(), consistent),
                         lo,
                         Bound::Included(PKey::highest(h_hi)),
@@ -619,9 +622,7 @@ impl RegionDb {
                     && ix.def.proj != ProjKind::All;
                 collect(
                     index_candidates(
-                        &st,
                         lagged(self, &st, ix, consistent),
-                        ix,
                         lo,
                         Bound::Included(edge(h_hi, true)),
                         true,
@@ -659,13 +660,4 @@ fn lagged<'a>(
         st.read_index(ix, || db.now_ms(), consistent),
         st.read_items(|| db.now_ms(), consistent),
     )
-}
-
-fn sk_of(key_item: &Item, schema: &Schema) -> Sk {
-    schema
-        .range
-        .as_ref()
-        .and_then(|r| key_item.get(&r.name))
-        .and_then(|v| schema.range_val(v))
-        .map_or(Sk::Min, Sk::Val)
 }
