@@ -1,7 +1,9 @@
 //! DynamoDB engine, in process: GetItem, PutItem, Query and UpdateItem through the Rust API, and
 //! CreateBackup on a table of one million items.
 //!
-//! Run: `CARGO_TARGET_DIR=/work/target-dynamo cargo bench -p nubis-benches --bench dynamo`.
+//! Run: `CARGO_TARGET_DIR=/work/target-dynamo cargo bench -p nubis-benches --bench dynamo`, or
+//! `benches/scripts/dynamo_inprocess.sh [REV]` to build the per-request group against the dynamo
+//! crate alone (any git revision; for before/after comparisons without compiling every engine).
 //! Each benchmark reports time per operation; operations per second are 1 / that time.
 
 use std::collections::HashMap;
