@@ -81,7 +81,7 @@ fn backups(c: &mut Criterion) {
                 let out = db
                     .create_backup(BackupInput {
                         table_name: Some("Big".into()),
-                        backup_name: Some(format!("b{i}")),
+                        backup_name: Some(format!("bench-{i}")),
                         ..Default::default()
                     })
                     .expect("backup");
