@@ -33,7 +33,12 @@ pub fn ingest(gs: &mut GroupState, links: &Links) {
                 // Records aged out of the stream before replication read them.
                 r.lost += log.trim_horizon() - r.cursor;
             }
-            for rec in log.records.iter().filter(|x| x.seq >= r.cursor) {
+            // Records are contiguous in sequence order: start at the cursor, not the front.
+            let skip = log
+                .records
+                .front()
+                .map_or(0, |f| r.cursor.saturating_sub(f.seq) as usize);
+            for rec in log.records.range(skip.min(log.records.len())..) {
                 if rec.actor == Actor::Replication {
                     continue;
                 }
