@@ -68,7 +68,7 @@ fi
 # --- schema, data and workload scripts -------------------------------------------------------
 setup_sql="DROP TABLE IF EXISTS sbtest1;
 CREATE TABLE sbtest1 (id serial PRIMARY KEY, k int NOT NULL DEFAULT 0, c text NOT NULL, pad text NOT NULL);
-INSERT INTO sbtest1 (k, c, pad) SELECT g % 1000, 'c-' || g::text, 'pad-' || g::text FROM generate_series(1, $ROWS) AS g;"
+INSERT INTO sbtest1 (k, c, pad) SELECT g % 1000, 'c-' || g::text, 'pad-' || g::text FROM generate_series(1, $ROWS) AS s(g);"
 cat >"$WORK/point_select.sql" <<EOF
 \set id random(1, $ROWS)
 SELECT c FROM sbtest1 WHERE id = :id;
