@@ -464,3 +464,72 @@ async fn backup_and_point_in_time_restore() {
         .unwrap_err();
     assert!(err.into_service_error().is_backup_not_found_exception());
 }
+
+#[tokio::test]
+async fn in_flight_transactions_conflict_over_the_wire() {
+    let server = TestServer::start().await;
+    let client = Client::new(&server.sdk_config());
+    create_music(&client).await;
+    // Hold a transaction in flight through the engine while SDK requests arrive over HTTP.
+    let db = server
+        .cloud()
+        .dynamo()
+        .region(&nubis::core::Region::US_EAST_1);
+    let input: nubis_dynamo::model_data::TransactWriteItemsInput =
+        serde_json::from_value(serde_json::json!({"TransactItems": [{"Put": {
+            "TableName": "Music",
+            "Item": {"Artist": {"S": "A"}, "SongTitle": {"S": "t"}}
+        }}]}))
+        .unwrap();
+    let in_flight = db.begin_transact_write_items(&input).unwrap();
+    let err = client
+        .put_item()
+        .table_name("Music")
+        .item("Artist", s("A"))
+        .item("SongTitle", s("t"))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_transaction_conflict_exception(), "{err:?}");
+    assert_eq!(err.message(), Some("Transaction is ongoing for the item"));
+    let put = Put::builder()
+        .table_name("Music")
+        .item("Artist", s("A"))
+        .item("SongTitle", s("t"))
+        .build()
+        .unwrap();
+    let err = client
+        .transact_write_items()
+        .transact_items(TransactWriteItem::builder().put(put).build())
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    match err {
+        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(e) => {
+            let codes: Vec<&str> = e.cancellation_reasons().iter().map(|r| r.code().unwrap_or_default()).collect();
+            assert_eq!(codes, ["TransactionConflict"]);
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    // Reads are not blocked and see the last committed state.
+    let got = client
+        .get_item()
+        .table_name("Music")
+        .key("Artist", s("A"))
+        .key("SongTitle", s("t"))
+        .send()
+        .await
+        .unwrap();
+    assert!(got.item().is_none());
+    in_flight.commit().unwrap();
+    client
+        .put_item()
+        .table_name("Music")
+        .item("Artist", s("A"))
+        .item("SongTitle", s("t"))
+        .send()
+        .await
+        .unwrap();
+}
