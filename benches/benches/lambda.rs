@@ -165,6 +165,36 @@ fn process(c: &mut Criterion) {
             })
         });
     }
+    // The same function in an engine that does not freeze environments between invocations.
+    let unfrozen = Lambda::with_config(
+        Env::default(),
+        LambdaConfig {
+            freeze: false,
+            ..LambdaConfig::default()
+        },
+    );
+    let unfrozen = unfrozen.region(&Region::US_EAST_1);
+    let zip = nubis_lambda::package::build_zip(&[("bootstrap", &bin, 0o755)]).unwrap();
+    unfrozen
+        .create_function(CreateFunction::zip(
+            "rusty",
+            "provided.al2023",
+            "bootstrap",
+            zip,
+        ))
+        .unwrap();
+    g.bench_function("invoke_warm_unfrozen", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                black_box(
+                    unfrozen
+                        .invoke(InvokeRequest::new("rusty", payload))
+                        .await
+                        .unwrap(),
+                )
+            })
+        })
+    });
     g.sample_size(20).measurement_time(Duration::from_secs(10));
     g.bench_function("invoke_cold", |b| {
         b.iter(|| {

@@ -41,6 +41,10 @@ pub struct LambdaConfig {
     pub extra_env: BTreeMap<String, String>,
     /// The credentials given to process functions (access key, secret, session token).
     pub credentials: (String, String, String),
+    /// Whether process functions are frozen (`SIGSTOP`) between invocations, as AWS freezes
+    /// execution environments (default). Off, background work keeps running between
+    /// invocations and a warm invocation saves the two signals and the child's wake-up.
+    pub freeze: bool,
 }
 
 impl Default for LambdaConfig {
@@ -57,6 +61,7 @@ impl Default for LambdaConfig {
                 "nubis-lambda-secret".into(),
                 "nubis-lambda-session".into(),
             ),
+            freeze: true,
         }
     }
 }

@@ -342,14 +342,14 @@ impl LambdaRegion {
                 lines.push(Line::End {
                     request_id: rid.clone(),
                 });
-                lines.push(Line::Report(Box::new(Report {
+                lines.push(Line::Report(Report {
                     request_id: rid,
                     duration: Duration::ZERO,
                     billed: Duration::ZERO,
                     memory_mb: cfg.memory_size,
                     used_mb: 0,
                     init: Some(init),
-                })));
+                }));
                 drop(permit);
                 return Ok(self.finish(
                     target,
@@ -375,8 +375,8 @@ impl LambdaRegion {
             memory_limit_in_mb: cfg.memory_size,
             deadline,
             client_context,
-            log_group_name: target.entry.group.to_string(),
-            log_stream_name: env.stream.to_string(),
+            log_group_name: String::from(&*target.entry.group),
+            log_stream_name: String::from(&*env.stream),
             env: Arc::clone(&v.env_vars),
             clock: Arc::clone(clock),
             log: env.sink.clone(),
@@ -439,14 +439,14 @@ impl LambdaRegion {
         let used_mb = max_mem
             .unwrap_or_else(|| (((payload_len + response.len()) as u64).div_ceil(1 << 20)).max(1))
             .min(u64::from(cfg.memory_size));
-        lines.push(Line::Report(Box::new(Report {
+        lines.push(Line::Report(Report {
             request_id: rid,
             duration,
             billed: billed_base,
             memory_mb: cfg.memory_size,
             used_mb,
             init: init_duration,
-        })));
+        }));
         let stream = Arc::clone(&env.stream);
         if keep {
             env.last_used = ended;

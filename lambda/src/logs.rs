@@ -89,8 +89,8 @@ pub(crate) enum Line {
     },
     /// `END RequestId: …`.
     End { request_id: RequestId },
-    /// `REPORT RequestId: … Duration: …`.
-    Report(Box<Report>),
+    /// `REPORT RequestId: … Duration: …` (inline: an invocation's log allocates no box).
+    Report(Report),
 }
 
 impl From<String> for Line {
@@ -257,14 +257,14 @@ mod tests {
             start.render(),
             "START RequestId: 8f5e0c1a-1b2c-4d3e-8f40-0123456789ab Version: $LATEST"
         );
-        let report = Line::Report(Box::new(Report {
+        let report = Line::Report(Report {
             request_id: id,
             duration: Duration::from_micros(1234),
             billed: Duration::from_micros(1234),
             memory_mb: 128,
             used_mb: 1,
             init: Some(Duration::from_millis(5)),
-        }));
+        });
         assert_eq!(
             report.render(),
             "REPORT RequestId: 8f5e0c1a-1b2c-4d3e-8f40-0123456789ab\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 1 MB\tInit Duration: 5.00 ms\t"

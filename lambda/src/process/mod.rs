@@ -51,6 +51,8 @@ pub(crate) struct ProcessEnv {
     exit_rx: watch::Receiver<Option<String>>,
     kill_tx: Option<oneshot::Sender<()>>,
     frozen: bool,
+    /// `LambdaConfig::freeze`.
+    freezes: bool,
     _task_root: Arc<tempfile::TempDir>,
 }
 
@@ -307,6 +309,7 @@ pub(crate) async fn start(
         exit_rx,
         kill_tx: Some(kill_tx),
         frozen: false,
+        freezes: inner.config.freeze,
         _task_root: root,
     };
 
@@ -426,6 +429,7 @@ impl ProcessEnv {
     /// Stops the environment's process group until [`ProcessEnv::thaw`].
     fn freeze(&mut self) {
         if let Some(pid) = self.pid
+            && self.freezes
             && !self.frozen
             && self.alive()
             && rustix::process::kill_process_group(pid, Signal::STOP).is_ok()
