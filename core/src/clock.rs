@@ -75,7 +75,11 @@ impl Clock for SystemClock {
 #[derive(Debug)]
 struct ManualState {
     now: SystemTime,
-    waiters: Vec<(SystemTime, Waker)>,
+    /// Pending sleeps: (sleep id, deadline, the waker of its last poll). A sleep owns at most
+    /// one entry and removes it when dropped, so abandoned sleeps (a timeout that lost a race)
+    /// do not accumulate, and two sleeps polled by one task keep separate registrations.
+    waiters: Vec<(u64, SystemTime, Waker)>,
+    next_sleep: u64,
 }
 
 /// A clock that moves only when told to.
@@ -91,6 +95,7 @@ impl ManualClock {
             state: Arc::new(Mutex::new(ManualState {
                 now: start,
                 waiters: Vec::new(),
+                next_sleep: 0,
             })),
         }
     }
@@ -123,8 +128,8 @@ impl ManualClock {
         let now = state.now;
         let mut i = 0;
         while i < state.waiters.len() {
-            if state.waiters[i].0 <= now {
-                let (_, waker) = state.waiters.swap_remove(i);
+            if state.waiters[i].1 <= now {
+                let (_, _, waker) = state.waiters.swap_remove(i);
                 waker.wake();
             } else {
                 i += 1;
@@ -139,9 +144,15 @@ impl Clock for ManualClock {
     }
 
     fn sleep_until(&self, deadline: SystemTime) -> Sleep {
+        let id = {
+            let mut state = self.state.lock();
+            state.next_sleep += 1;
+            state.next_sleep
+        };
         Box::pin(ManualSleep {
             state: Arc::clone(&self.state),
             deadline,
+            id,
         })
     }
 
@@ -153,6 +164,7 @@ impl Clock for ManualClock {
 struct ManualSleep {
     state: Arc<Mutex<ManualState>>,
     deadline: SystemTime,
+    id: u64,
 }
 
 impl Future for ManualSleep {
@@ -163,9 +175,26 @@ impl Future for ManualSleep {
         if state.now >= self.deadline {
             return Poll::Ready(());
         }
-        state.waiters.retain(|(_, w)| !w.will_wake(cx.waker()));
-        state.waiters.push((self.deadline, cx.waker().clone()));
+        let id = self.id;
+        match state.waiters.iter_mut().find(|(i, _, _)| *i == id) {
+            Some((_, _, waker)) => {
+                if !waker.will_wake(cx.waker()) {
+                    waker.clone_from(cx.waker());
+                }
+            }
+            None => state.waiters.push((id, self.deadline, cx.waker().clone())),
+        }
         Poll::Pending
+    }
+}
+
+impl Drop for ManualSleep {
+    fn drop(&mut self) {
+        let id = self.id;
+        let mut state = self.state.lock();
+        if let Some(at) = state.waiters.iter().position(|(i, _, _)| *i == id) {
+            state.waiters.swap_remove(at);
+        }
     }
 }
 
@@ -234,6 +263,40 @@ mod tests {
         assert_eq!(t, UNIX_EPOCH + Duration::from_secs(1_767_225_690));
         assert!(parse_amz_date("2026-01-01T00:00:00Z").is_err());
         assert!(parse_amz_date("20261301T000000Z").is_err());
+    }
+
+    /// A waker counting its wake-ups.
+    struct Counter(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Counter {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn sleeps_sharing_a_task_keep_their_own_deadlines_and_dropped_ones_unregister() {
+        let clock = ManualClock::at_default_epoch();
+        let start = clock.now();
+        let counter = Arc::new(Counter(0.into()));
+        let waker = Waker::from(Arc::clone(&counter));
+        let mut cx = Context::from_waker(&waker);
+        // One task polls a short and a long sleep (a timeout racing a deadline).
+        let mut short = clock.sleep_until(start + Duration::from_secs(1));
+        let mut long = clock.sleep_until(start + Duration::from_secs(60));
+        assert!(short.as_mut().poll(&mut cx).is_pending());
+        assert!(long.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(clock.state.lock().waiters.len(), 2);
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(counter.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(short.as_mut().poll(&mut cx).is_ready());
+        // Polling again does not add a second registration.
+        assert!(long.as_mut().poll(&mut cx).is_pending());
+        assert!(long.as_mut().poll(&mut cx).is_pending());
+        drop(short);
+        assert_eq!(clock.state.lock().waiters.len(), 1);
+        drop(long);
+        assert!(clock.state.lock().waiters.is_empty());
     }
 
     #[test]

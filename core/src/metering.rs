@@ -4,6 +4,7 @@
 //! function time, ACU-seconds of serverless capacity, bytes scanned). A [`Meter`] collects them;
 //! it is cheap to clone and every clone sees the same records.
 
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -57,40 +58,142 @@ fn ser_time<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Erro
     s.serialize_str(&crate::clock::to_rfc3339(*t))
 }
 
+/// How many of the newest records a [`Meter`] keeps by default.
+pub const DEFAULT_RETAINED_RECORDS: usize = 100_000;
+
 /// A shared collector of usage records.
+///
+/// Totals per unit and resource are kept exactly and forever (their size grows with the number
+/// of resources, not of events); the records themselves are kept for the newest
+/// [`Meter::retained`] events, so a long-running endpoint does not grow without bound. Recording
+/// is O(1) amortised and allocates only for a resource's first record.
 #[derive(Debug, Clone, Default)]
 pub struct Meter {
-    records: Arc<Mutex<Vec<UsageRecord>>>,
+    inner: Arc<Mutex<MeterState>>,
+}
+
+#[derive(Debug, Default)]
+struct MeterState {
+    /// The newest records, oldest first.
+    records: VecDeque<UsageRecord>,
+    /// 0 means [`DEFAULT_RETAINED_RECORDS`].
+    capacity: usize,
+    /// Records evicted from `records` so far.
+    evicted: u64,
+    /// Sum of quantity per unit, then per resource.
+    totals: HashMap<UsageUnit, HashMap<String, f64>>,
 }
 
 impl Meter {
-    /// An empty meter.
+    /// An empty meter keeping the newest [`DEFAULT_RETAINED_RECORDS`] records.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// An empty meter keeping the newest `retained` records (at least one).
+    pub fn with_retained(retained: usize) -> Self {
+        let meter = Self::default();
+        meter.inner.lock().capacity = retained.max(1);
+        meter
+    }
+
+    /// How many records the meter keeps.
+    pub fn retained(&self) -> usize {
+        self.inner.lock().capacity()
+    }
+
     /// Adds a record.
     pub fn record(&self, record: UsageRecord) {
-        self.records.lock().push(record);
+        let mut state = self.inner.lock();
+        let per_resource = state.totals.entry(record.unit).or_default();
+        match per_resource.get_mut(record.resource.as_str()) {
+            Some(total) => *total += record.quantity,
+            None => {
+                per_resource.insert(record.resource.clone(), record.quantity);
+            }
+        }
+        if state.records.len() >= state.capacity() {
+            state.records.pop_front();
+            state.evicted += 1;
+        }
+        state.records.push_back(record);
     }
 
-    /// A copy of every record so far.
+    /// A copy of the retained records, oldest first.
     pub fn records(&self) -> Vec<UsageRecord> {
-        self.records.lock().clone()
+        self.inner.lock().records.iter().cloned().collect()
     }
 
-    /// The sum of `unit` over every record whose resource is `resource` (or all, for `None`).
+    /// How many records were recorded but are no longer retained.
+    pub fn evicted(&self) -> u64 {
+        self.inner.lock().evicted
+    }
+
+    /// The sum of `unit` over every record ever made whose resource is `resource` (or all, for
+    /// `None`) — exact even when the records themselves are no longer retained.
     pub fn total(&self, unit: UsageUnit, resource: Option<&str>) -> f64 {
-        self.records
-            .lock()
-            .iter()
-            .filter(|r| r.unit == unit && resource.is_none_or(|res| r.resource == res))
-            .map(|r| r.quantity)
-            .sum()
+        let state = self.inner.lock();
+        let Some(per_resource) = state.totals.get(&unit) else {
+            return 0.0;
+        };
+        match resource {
+            Some(res) => per_resource.get(res).copied().unwrap_or(0.0),
+            None => per_resource.values().sum(),
+        }
     }
 
-    /// Forgets every record.
+    /// Forgets every record and total.
     pub fn clear(&self) {
-        self.records.lock().clear();
+        let mut state = self.inner.lock();
+        state.records.clear();
+        state.totals.clear();
+        state.evicted = 0;
+    }
+}
+
+impl MeterState {
+    fn capacity(&self) -> usize {
+        if self.capacity == 0 {
+            DEFAULT_RETAINED_RECORDS
+        } else {
+            self.capacity
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(resource: &str, unit: UsageUnit, quantity: f64) -> UsageRecord {
+        UsageRecord {
+            service: "lambda",
+            region: "us-east-1".into(),
+            resource: resource.into(),
+            unit,
+            quantity,
+            at: std::time::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn totals_stay_exact_when_old_records_are_evicted() {
+        let meter = Meter::with_retained(3);
+        for i in 0..10 {
+            let res = if i % 2 == 0 { "a" } else { "b" };
+            meter.record(rec(res, UsageUnit::Requests, 1.0));
+        }
+        meter.record(rec("a", UsageUnit::GbSeconds, 0.5));
+        assert_eq!(meter.records().len(), 3);
+        assert_eq!(meter.evicted(), 8);
+        assert_eq!(meter.total(UsageUnit::Requests, Some("a")), 5.0);
+        assert_eq!(meter.total(UsageUnit::Requests, None), 10.0);
+        assert_eq!(meter.total(UsageUnit::GbSeconds, Some("a")), 0.5);
+        assert_eq!(meter.total(UsageUnit::AcuSeconds, None), 0.0);
+        // The newest records are the ones kept, oldest first.
+        assert_eq!(meter.records()[2].unit, UsageUnit::GbSeconds);
+        meter.clear();
+        assert!(meter.records().is_empty());
+        assert_eq!(meter.total(UsageUnit::Requests, None), 0.0);
     }
 }
