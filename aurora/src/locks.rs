@@ -50,10 +50,13 @@ pub enum WaitPolicy {
     SkipLocked,
 }
 
+/// A row lock: the locking (sub)transaction, its top-level transaction, the strength.
+type RowLock = (Xid, Xid, LockStrength);
+
 #[derive(Debug, Default)]
 struct LockTable {
-    /// Row → (locking (sub)transaction, its top-level transaction, strength).
-    rows: HashMap<(TableId, RowId), Vec<(Xid, Xid, LockStrength)>>,
+    /// Row → its locks.
+    rows: HashMap<(TableId, RowId), Vec<RowLock>>,
     /// Top-level transaction → rows it locked (to forget them when it ends).
     by_top: HashMap<Xid, Vec<(TableId, RowId)>>,
     /// Waiting top-level transaction → the one it waits for.

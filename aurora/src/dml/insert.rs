@@ -29,8 +29,8 @@ use crate::write::{self, Outcome, PendingFk};
 enum Source {
     /// `VALUES` rows; `None` marks `DEFAULT`.
     Values(Vec<Vec<Option<Expr>>>),
-    /// A query.
-    Query(Plan),
+    /// A query (boxed: a plan is far larger than a row list).
+    Query(Box<Plan>),
 }
 
 /// `DO UPDATE SET …` assignments and its `WHERE`.
@@ -121,7 +121,7 @@ pub fn bind_insert(st: &DbState, ins: &ast::Insert) -> Result<BoundInsert> {
                 "INSERT has more expressions than target columns",
             ));
         }
-        Source::Query(plan)
+        Source::Query(Box::new(plan))
     };
     let mut defaults = Vec::with_capacity(table.columns.len());
     for c in &table.columns {

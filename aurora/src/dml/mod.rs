@@ -361,13 +361,12 @@ pub fn run_update(st: &mut Locked<'_>, env: &StmtEnv<'_>, b: &BoundChange) -> Re
                     }
                 }
                 Outcome::AlreadyChanged => {}
-                Outcome::Changed => match recheck(st, &mut env_row, &b.plan, rid, width)? {
-                    Some(r) => {
+                Outcome::Changed => {
+                    if let Some(r) = recheck(st, &mut env_row, &b.plan, rid, width)? {
                         row = r;
                         continue;
                     }
-                    None => {}
-                },
+                }
             }
             break;
         }
