@@ -575,6 +575,8 @@ impl Session {
                 let Some(req) = crate::for_update::request(q)? else {
                     return Err(AuroraError::sql("XX000", "locking clause vanished"));
                 };
+                // Row locks belong to a transaction id the commit log knows as running.
+                begin_top(&mut st, t);
                 let locker = crate::for_update::Locker {
                     snapshot,
                     xid: t.subs.last().copied().unwrap_or(t.id),
