@@ -146,7 +146,8 @@ fn process(c: &mut Criterion) {
             })
         })
     });
-    for n in [8usize] {
+    {
+        let n = 8usize;
         g.bench_function(format!("concurrent_{n}"), |b| {
             b.iter(|| {
                 rt.block_on(async {
