@@ -41,10 +41,11 @@ pub enum UsageUnit {
 pub struct UsageRecord {
     /// The service namespace (`dynamodb`, `lambda`, `rds`, `s3`).
     pub service: &'static str,
-    /// The region the usage happened in.
-    pub region: String,
-    /// The resource's ARN (or name where it has none).
-    pub resource: String,
+    /// The region the usage happened in. Shared, so an engine that meters every request can
+    /// hold it once and record without allocating.
+    pub region: Arc<str>,
+    /// The resource's ARN (or name where it has none), shared for the same reason.
+    pub resource: Arc<str>,
     /// The unit of `quantity`.
     pub unit: UsageUnit,
     /// How much.
@@ -81,7 +82,7 @@ struct MeterState {
     /// Records evicted from `records` so far.
     evicted: u64,
     /// Sum of quantity per unit, then per resource.
-    totals: HashMap<UsageUnit, HashMap<String, f64>>,
+    totals: HashMap<UsageUnit, HashMap<Arc<str>, f64>>,
 }
 
 impl Meter {
@@ -106,7 +107,7 @@ impl Meter {
     pub fn record(&self, record: UsageRecord) {
         let mut state = self.inner.lock();
         let per_resource = state.totals.entry(record.unit).or_default();
-        match per_resource.get_mut(record.resource.as_str()) {
+        match per_resource.get_mut(&*record.resource) {
             Some(total) => *total += record.quantity,
             None => {
                 per_resource.insert(record.resource.clone(), record.quantity);

@@ -280,8 +280,8 @@ pub fn meter(env: &Env, region: &str, st: &TableState, usage: &Usage) {
     let record = |resource: &str, quantity: f64| {
         env.meter.record(UsageRecord {
             service: "dynamodb",
-            region: region.to_owned(),
-            resource: resource.to_owned(),
+            region: region.into(),
+            resource: resource.into(),
             unit,
             quantity,
             at,

@@ -136,7 +136,7 @@ fn every_request_is_metered_as_consumed_capacity_reports() {
     assert!(
         records
             .iter()
-            .all(|r| r.service == "dynamodb" && r.region == "us-east-1")
+            .all(|r| r.service == "dynamodb" && &*r.region == "us-east-1")
     );
 }
 

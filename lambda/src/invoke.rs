@@ -498,16 +498,16 @@ impl LambdaRegion {
         let billed_ms = billed.as_millis().max(1) as f64;
         inner.env.meter.record(UsageRecord {
             service: "lambda",
-            region: self.state.region.as_str().to_owned(),
-            resource: target.entry.arn.clone(),
+            region: self.state.region.as_str().into(),
+            resource: target.entry.arn.as_str().into(),
             unit: UsageUnit::GbSeconds,
             quantity: f64::from(cfg.memory_size) / 1024.0 * billed_ms / 1000.0,
             at: now,
         });
         inner.env.meter.record(UsageRecord {
             service: "lambda",
-            region: self.state.region.as_str().to_owned(),
-            resource: target.entry.arn.clone(),
+            region: self.state.region.as_str().into(),
+            resource: target.entry.arn.as_str().into(),
             unit: UsageUnit::Requests,
             quantity: 1.0,
             at: now,

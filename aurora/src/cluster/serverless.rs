@@ -118,8 +118,8 @@ pub(crate) struct Serverless {
     last_second_work: f64,
     hold_until: Option<SystemTime>,
     throttled: u64,
-    resource: String,
-    region: String,
+    resource: std::sync::Arc<str>,
+    region: std::sync::Arc<str>,
 }
 
 fn round_up_half(v: f64) -> f64 {
@@ -165,8 +165,8 @@ impl Cluster {
                     last_second_work: 0.0,
                     hold_until: None,
                     throttled: 0,
-                    resource,
-                    region: self.shared.region.clone(),
+                    resource: resource.into(),
+                    region: self.shared.region.as_str().into(),
                 })
             }
         }
