@@ -43,8 +43,10 @@ pub struct UsageRecord {
     pub service: &'static str,
     /// The region the usage happened in. Shared, so an engine that meters every request can
     /// hold it once and record without allocating.
+    #[serde(serialize_with = "ser_shared_str")]
     pub region: Arc<str>,
     /// The resource's ARN (or name where it has none), shared for the same reason.
+    #[serde(serialize_with = "ser_shared_str")]
     pub resource: Arc<str>,
     /// The unit of `quantity`.
     pub unit: UsageUnit,
@@ -53,6 +55,10 @@ pub struct UsageRecord {
     /// When, on the engine's clock.
     #[serde(serialize_with = "ser_time")]
     pub at: SystemTime,
+}
+
+fn ser_shared_str<S: serde::Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(v)
 }
 
 fn ser_time<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
