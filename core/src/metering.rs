@@ -8,6 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use foldhash::fast::FixedState;
 use parking_lot::Mutex;
 use serde::Serialize;
 
@@ -88,7 +89,7 @@ struct MeterState {
     /// Records evicted from `records` so far.
     evicted: u64,
     /// Sum of quantity per unit, then per resource.
-    totals: HashMap<UsageUnit, HashMap<Arc<str>, f64>>,
+    totals: HashMap<UsageUnit, HashMap<Arc<str>, f64, FixedState>, FixedState>,
 }
 
 impl Meter {
