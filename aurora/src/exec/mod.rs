@@ -23,10 +23,12 @@ use crate::value::Value;
 
 mod combine;
 mod join;
+mod stream;
 
 pub use combine::{compare_keys, sort_rows};
 use combine::{recursive_cte, set_op};
 use join::{hash_join, nested_loop};
+pub use stream::visit;
 
 /// A row of values.
 pub type Row = Vec<Value>;
@@ -557,6 +559,38 @@ pub fn execute(plan: &Plan, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
                 .map(|r| exprs.iter().map(|e| e.eval(r, ctx)).collect())
                 .collect()
         }
+        Plan::Lateral {
+            left,
+            right,
+            kind,
+            on,
+            right_width,
+        } => {
+            let l = execute(left, ctx)?;
+            let mut out = Vec::new();
+            for lr in l {
+                let rows = ctx.subquery(right, &lr, true)?;
+                let mut matched = false;
+                for rr in rows.iter() {
+                    let mut row = Vec::with_capacity(lr.len() + rr.len());
+                    row.extend_from_slice(&lr);
+                    row.extend_from_slice(rr);
+                    if let Some(f) = on
+                        && !f.holds(&row, ctx)?
+                    {
+                        continue;
+                    }
+                    matched = true;
+                    out.push(row);
+                }
+                if !matched && *kind == JoinKind::Left {
+                    let mut row = lr;
+                    row.extend(std::iter::repeat_n(Value::Null, *right_width));
+                    out.push(row);
+                }
+            }
+            Ok(out)
+        }
         Plan::NestedLoop {
             left,
             right,
@@ -635,10 +669,8 @@ pub fn execute(plan: &Plan, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
             input,
             groups,
             aggs,
-        } => {
-            let rows = execute(input, ctx)?;
-            crate::agg::aggregate(&rows, groups, aggs, ctx)
-        }
+            sets,
+        } => crate::agg::aggregate(input, groups, aggs, sets, ctx),
         Plan::Window { input, calls } => {
             let rows = execute(input, ctx)?;
             crate::window::window(rows, calls, ctx)
