@@ -132,3 +132,64 @@ fn cross(a: &[Vec<ast::Expr>], b: &[Vec<ast::Expr>]) -> Vec<Vec<ast::Expr>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The grouping sets of a query's GROUP BY, each as the names of its expressions.
+    fn sets_of(sql: &str) -> Result<Vec<Vec<String>>> {
+        let stmts = crate::session::parse(sql)?;
+        let Some(ast::Statement::Query(q)) = stmts.first() else {
+            return Err(AuroraError::sql("XX000", "not a query"));
+        };
+        let ast::SetExpr::Select(s) = q.body.as_ref() else {
+            return Err(AuroraError::sql("XX000", "not a select"));
+        };
+        let (exprs, sets) = grouping_sets(&s.group_by)?;
+        Ok(sets
+            .iter()
+            .map(|set| set.iter().map(|&i| exprs[i].to_string()).collect())
+            .collect())
+    }
+
+    #[test]
+    fn rollup_cube_and_sets_expand_as_postgresql_does() {
+        let s = |v: &[&[&str]]| -> Vec<Vec<String>> {
+            v.iter()
+                .map(|x| x.iter().map(|n| n.to_string()).collect())
+                .collect()
+        };
+        assert_eq!(
+            sets_of("SELECT 1 FROM t GROUP BY ROLLUP (a, b)").ok(),
+            Some(s(&[&["a", "b"], &["a"], &[]]))
+        );
+        assert_eq!(
+            sets_of("SELECT 1 FROM t GROUP BY CUBE (a, b)").ok(),
+            Some(s(&[&["a", "b"], &["a"], &["b"], &[]]))
+        );
+        assert_eq!(
+            sets_of("SELECT 1 FROM t GROUP BY GROUPING SETS ((a, b), (c), ())").ok(),
+            Some(s(&[&["a", "b"], &["c"], &[]]))
+        );
+        // Items combine as a cross product; a repeated expression is grouped once.
+        assert_eq!(
+            sets_of("SELECT 1 FROM t GROUP BY a, ROLLUP (b, a)").ok(),
+            Some(s(&[&["a", "b"], &["a", "b"], &["a"]]))
+        );
+        // Plain GROUP BY makes no sets at all.
+        assert_eq!(
+            sets_of("SELECT 1 FROM t GROUP BY a, b").ok(),
+            Some(Vec::new())
+        );
+    }
+
+    #[test]
+    fn cube_is_limited_to_twelve_elements() {
+        let cols: Vec<String> = (0..13).map(|i| format!("c{i}")).collect();
+        let sql = format!("SELECT 1 FROM t GROUP BY CUBE ({})", cols.join(", "));
+        assert!(matches!(sets_of(&sql), Err(e) if e.to_string().contains("CUBE is limited")));
+        let sql = format!("SELECT 1 FROM t GROUP BY CUBE ({})", cols[..12].join(", "));
+        assert_eq!(sets_of(&sql).map(|s| s.len()).ok(), Some(4096));
+    }
+}
