@@ -260,73 +260,192 @@ pub fn to_json(v: &Value) -> serde_json::Value {
     }
 }
 
-fn eval_args(
-    call: &AggCall,
-    row: &[Value],
-    ctx: &ExecCtx<'_>,
-) -> Result<Option<(Vec<Value>, Vec<Value>)>> {
-    if let Some(f) = &call.filter
-        && !f.holds(row, ctx)?
-    {
-        return Ok(None);
-    }
-    let args = call
-        .args
-        .iter()
-        .map(|a| a.eval(row, ctx))
-        .collect::<Result<Vec<_>>>()?;
-    let keys = call
-        .order_by
-        .iter()
-        .map(|k| k.expr.eval(row, ctx))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Some((args, keys)))
-}
-
-/// Hash aggregation: one output row per group (groups then aggregate values).
+/// Hash aggregation over `input`'s rows, fed one borrowed row at a time (see
+/// [`crate::exec::visit`]): one output row per group (group values, then aggregate values).
+///
+/// Per row it allocates nothing but what an aggregate keeps (`array_agg` items, DISTINCT
+/// sets): the group key and the arguments are evaluated into reused buffers, an existing
+/// group is found by a borrowed key, and a single integer group column is hashed as an
+/// `i64` until a value of another kind shows up.
 pub fn aggregate(
-    rows: &[Row],
+    input: &crate::plan::Plan,
     groups: &[Expr],
     aggs: &[AggCall],
+    sets: &[Vec<usize>],
     ctx: &ExecCtx<'_>,
 ) -> Result<Vec<Row>> {
-    let mut index: HashMap<Vec<Value>, usize> = HashMap::new();
-    let mut states: Vec<(Vec<Value>, Vec<Acc>)> = Vec::new();
-    for row in rows {
-        let key = groups
-            .iter()
-            .map(|g| g.eval(row, ctx))
-            .collect::<Result<Vec<_>>>()?;
-        let slot = match index.get(&key) {
-            Some(i) => *i,
-            None => {
-                states.push((
-                    key.clone(),
-                    aggs.iter().map(|a| Acc::new(a.distinct)).collect(),
-                ));
-                index.insert(key, states.len() - 1);
-                states.len() - 1
-            }
+    let all: Vec<usize> = (0..groups.len()).collect();
+    let sets: Vec<&[usize]> = if sets.is_empty() {
+        vec![all.as_slice()]
+    } else {
+        sets.iter().map(Vec::as_slice).collect()
+    };
+    // One grouper per grouping set; every input row feeds each of them.
+    let mut gs: Vec<Grouper<'_>> = sets
+        .iter()
+        .map(|set| Grouper {
+            groups,
+            active: (0..groups.len()).map(|i| set.contains(&i)).collect(),
+            aggs,
+            ints: Some(HashMap::new()),
+            index: HashMap::new(),
+            states: Vec::new(),
+            key: Vec::with_capacity(groups.len()),
+            args: Vec::new(),
+        })
+        .collect();
+    crate::exec::visit(input, ctx, &mut |row| {
+        for g in gs.iter_mut() {
+            g.feed(row, ctx)?;
+        }
+        Ok(())
+    })?;
+    let mut out = Vec::new();
+    for g in gs {
+        out.extend(g.finish()?);
+    }
+    Ok(out)
+}
+
+/// `GROUPING(e1, …, en)`: bit n-1-i is set when ei is not grouped in the row's set. The call's
+/// arguments are the indexes of its group expressions.
+fn grouping_bits(call: &AggCall, active: &[bool]) -> Value {
+    let mut bits = 0i32;
+    for a in &call.args {
+        let idx = match a {
+            Expr::Literal(Value::Int4(i)) => *i as usize,
+            _ => 0,
         };
-        for (call, acc) in aggs.iter().zip(states[slot].1.iter_mut()) {
-            if let Some((args, keys)) = eval_args(call, row, ctx)? {
-                acc.add(&call.func, &args, keys)?;
+        bits = (bits << 1) | i32::from(!active.get(idx).copied().unwrap_or(true));
+    }
+    Value::Int4(bits)
+}
+
+/// The running state of [`aggregate`].
+struct Grouper<'p> {
+    groups: &'p [Expr],
+    /// Which group expressions this grouping set groups by (the others are NULL).
+    active: Vec<bool>,
+    aggs: &'p [AggCall],
+    /// Group slots by a single integer group value; `None` once a key of another kind (or
+    /// more than one group column) made `index` the only map.
+    ints: Option<HashMap<i64, usize>>,
+    /// Group slots by group values.
+    index: HashMap<Vec<Value>, usize>,
+    /// Each group's values and accumulators, in first-seen order.
+    states: Vec<(Vec<Value>, Vec<Acc>)>,
+    key: Vec<Value>,
+    args: Vec<Value>,
+}
+
+impl Grouper<'_> {
+    fn new_group(&mut self) -> usize {
+        self.states.push((
+            self.key.clone(),
+            self.aggs.iter().map(|a| Acc::new(a.distinct)).collect(),
+        ));
+        self.states.len() - 1
+    }
+
+    /// The slot of the group in `self.key`, created if new.
+    fn slot(&mut self) -> usize {
+        if self.key.is_empty() {
+            if self.states.is_empty() {
+                self.new_group();
+            }
+            return 0;
+        }
+        let int = match self.key.as_slice() {
+            [Value::Int2(i)] => Some(*i as i64),
+            [Value::Int4(i)] => Some(*i as i64),
+            [Value::Int8(i)] => Some(*i),
+            _ => None,
+        };
+        if let (Some(ints), Some(i)) = (self.ints.as_ref(), int) {
+            if let Some(s) = ints.get(&i) {
+                return *s;
+            }
+            let s = self.new_group();
+            if let Some(ints) = self.ints.as_mut() {
+                ints.insert(i, s);
+            }
+            return s;
+        }
+        if self.ints.take().is_some() {
+            // A key of another kind (or shape): from now on every group is found by value.
+            for (i, (k, _)) in self.states.iter().enumerate() {
+                self.index.insert(k.clone(), i);
             }
         }
+        if let Some(s) = self.index.get(self.key.as_slice()) {
+            return *s;
+        }
+        let s = self.new_group();
+        self.index.insert(self.key.clone(), s);
+        s
     }
-    if states.is_empty() && groups.is_empty() {
-        states.push((
-            Vec::new(),
-            aggs.iter().map(|a| Acc::new(a.distinct)).collect(),
-        ));
-    }
-    states
-        .into_iter()
-        .map(|(mut key, accs)| {
-            for (call, acc) in aggs.iter().zip(accs.iter()) {
-                key.push(acc.finish(&call.func, &call.order_by)?);
+
+    fn feed(&mut self, row: &[Value], ctx: &ExecCtx<'_>) -> Result<()> {
+        self.key.clear();
+        for (g, on) in self.groups.iter().zip(&self.active) {
+            if *on {
+                self.key.push(g.eval(row, ctx)?);
             }
-            Ok(key)
-        })
-        .collect()
+        }
+        let slot = self.slot();
+        for (call, acc) in self.aggs.iter().zip(self.states[slot].1.iter_mut()) {
+            if call.func == "grouping" {
+                continue;
+            }
+            if let Some(f) = &call.filter
+                && !f.holds(row, ctx)?
+            {
+                continue;
+            }
+            self.args.clear();
+            for a in &call.args {
+                self.args.push(a.eval(row, ctx)?);
+            }
+            let keys = call
+                .order_by
+                .iter()
+                .map(|k| k.expr.eval(row, ctx))
+                .collect::<Result<Vec<_>>>()?;
+            acc.add(&call.func, &self.args, keys)?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Vec<Row>> {
+        // A set without group expressions (no GROUP BY, or the `()` set) gives one row even
+        // from empty input.
+        if self.states.is_empty() && !self.active.contains(&true) {
+            self.key.clear();
+            self.new_group();
+        }
+        let (aggs, active) = (self.aggs, &self.active);
+        self.states
+            .into_iter()
+            .map(|(key, accs)| {
+                // The set's key holds its active groups only; the row has every group column.
+                let mut row = Vec::with_capacity(active.len() + aggs.len());
+                let mut k = key.into_iter();
+                for on in active {
+                    row.push(if *on {
+                        k.next().unwrap_or(Value::Null)
+                    } else {
+                        Value::Null
+                    });
+                }
+                for (call, acc) in aggs.iter().zip(accs.iter()) {
+                    row.push(if call.func == "grouping" {
+                        grouping_bits(call, active)
+                    } else {
+                        acc.finish(&call.func, &call.order_by)?
+                    });
+                }
+                Ok(row)
+            })
+            .collect()
+    }
 }

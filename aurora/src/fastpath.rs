@@ -139,27 +139,31 @@ impl PointSelect {
         params: &[Value],
         columns: &Arc<[ColumnInfo]>,
     ) -> Result<QueryResult> {
-        let mut key = Vec::with_capacity(self.key.len());
-        for e in &self.key {
-            let v = eval(e, params)?;
-            if v.is_null() {
-                return Ok(QueryResult::with_columns(
-                    "SELECT 0".into(),
-                    columns.clone(),
-                    Vec::new(),
-                    0,
-                ));
-            }
-            key.push(v);
-        }
-        let mut wanted = Vec::with_capacity(self.checks.len());
-        for (c, e) in &self.checks {
-            wanted.push((*c, eval(e, params)?));
+        // A one-column key (the usual primary key) is probed without building a key vector.
+        let (single, multi);
+        let key: &[Value] = if let [only] = self.key.as_slice() {
+            single = eval(only, params)?;
+            std::slice::from_ref(&single)
+        } else {
+            multi = self
+                .key
+                .iter()
+                .map(|e| eval(e, params))
+                .collect::<Result<Vec<_>>>()?;
+            &multi
+        };
+        if key.iter().any(Value::is_null) {
+            return Ok(QueryResult::with_columns(
+                "SELECT 0".into(),
+                columns.clone(),
+                Vec::new(),
+                0,
+            ));
         }
         let storage = st.storage.as_ref();
         let mut rows = Vec::new();
         let mut failure = None;
-        storage.index_eq(self.index, &key, &mut |rid| {
+        storage.index_eq(self.index, key, &mut |rid| {
             if failure.is_some() {
                 return;
             }
@@ -169,9 +173,12 @@ impl PointSelect {
             let Some(v) = snapshot.visible(storage, chain) else {
                 return;
             };
-            for (c, want) in &wanted {
+            // The checks are evaluated here, per fetched version (almost always one), so a
+            // lookup allocates nothing for them.
+            for (c, e) in &self.checks {
                 let have = v.values.get(*c).unwrap_or(&Value::Null);
-                match ops::binary(BinOp::Eq, have, want) {
+                let ok = eval(e, params).and_then(|want| ops::binary(BinOp::Eq, have, &want));
+                match ok {
                     Ok(Value::Bool(true)) => {}
                     Ok(_) => return,
                     Err(e) => {
@@ -181,10 +188,14 @@ impl PointSelect {
                 }
             }
             rows.push(match &self.project {
-                Some(cols) => cols
-                    .iter()
-                    .map(|c| v.values.get(*c).cloned().unwrap_or(Value::Null))
-                    .collect(),
+                Some(cols) => {
+                    let mut row = Vec::with_capacity(cols.len());
+                    row.extend(
+                        cols.iter()
+                            .map(|c| v.values.get(*c).cloned().unwrap_or(Value::Null)),
+                    );
+                    row
+                }
                 None => v.values.to_vec(),
             });
         });

@@ -105,9 +105,34 @@ fn push_value(out: &mut Vec<u8>, v: &Value) {
     }
 }
 
+/// The encoded size of a value, exact for the fixed-size kinds and for text and bytea without
+/// zero bytes, so the key buffer is allocated once at its final size (an index key is boxed
+/// right after, which would otherwise shrink it with a reallocation).
+fn size_hint(v: &Value) -> usize {
+    match v {
+        Value::Null => 1,
+        Value::Bool(_) => 2,
+        Value::Int2(_)
+        | Value::Int4(_)
+        | Value::Int8(_)
+        | Value::Numeric(_)
+        | Value::Float4(_)
+        | Value::Float8(_)
+        | Value::Date(_)
+        | Value::Timestamp(_)
+        | Value::TimestampTz(_)
+        | Value::Time(_)
+        | Value::Interval(_) => 9,
+        Value::Uuid(_) => 17,
+        Value::Text(s) => s.len() + 3,
+        Value::Bytea(b) => b.len() + 3,
+        _ => 16,
+    }
+}
+
 /// Encodes a key tuple.
 pub fn encode(key: &[Value]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(key.len() * 10);
+    let mut out = Vec::with_capacity(key.iter().map(size_hint).sum());
     for v in key {
         push_value(&mut out, v);
     }

@@ -178,6 +178,20 @@ pub enum Plan {
         /// Output expressions.
         exprs: Vec<Expr>,
     },
+    /// A `LATERAL` subquery joined to the rows before it: `right` runs once per left row, with
+    /// that row as its enclosing row (`Expr::Outer` depth 1).
+    Lateral {
+        /// The FROM items before the LATERAL one.
+        left: Box<Plan>,
+        /// The subquery.
+        right: Arc<Plan>,
+        /// INNER or LEFT.
+        kind: JoinKind,
+        /// ON condition over left ++ right.
+        on: Option<Expr>,
+        /// Width of the subquery's rows.
+        right_width: usize,
+    },
     /// Nested-loop join.
     NestedLoop {
         /// Outer side.
@@ -241,6 +255,9 @@ pub enum Plan {
         groups: Vec<Expr>,
         /// Aggregate calls.
         aggs: Vec<AggCall>,
+        /// Grouping sets (ROLLUP, CUBE, GROUPING SETS) as indexes into `groups`; empty for a
+        /// plain GROUP BY. A group column outside a row's set is NULL in that row.
+        sets: Vec<Vec<usize>>,
     },
     /// Window functions: output is the input row plus one column per call.
     Window {
@@ -378,6 +395,12 @@ impl Plan {
                 vec![input]
             }
             Plan::Project { input, .. } => return input.explain_into(depth, out),
+            Plan::Lateral {
+                left, right, kind, ..
+            } => {
+                line(format!("Nested Loop{}", kind_suffix(*kind)));
+                vec![left.as_ref(), right.as_ref()]
+            }
             Plan::NestedLoop {
                 left, right, kind, ..
             } => {
@@ -413,8 +436,15 @@ impl Plan {
                 ));
                 return;
             }
-            Plan::Aggregate { input, groups, .. } => {
-                line(if groups.is_empty() {
+            Plan::Aggregate {
+                input,
+                groups,
+                sets,
+                ..
+            } => {
+                line(if !sets.is_empty() {
+                    "MixedAggregate".into()
+                } else if groups.is_empty() {
                     "Aggregate".into()
                 } else {
                     "HashAggregate".into()

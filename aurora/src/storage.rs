@@ -492,9 +492,10 @@ impl Storage for MemoryStorage {
         let Some(ix) = self.indexes.get(&index) else {
             return;
         };
-        // Entries of one full key share its encoding and differ by row id.
-        let k = IndexKey::new(crate::keys::encode(key));
-        for (_, r) in ix.range((k.clone(), 0)..=(k, RowId::MAX)) {
+        // Entries of one full key share its encoding and differ by row id: walk from the
+        // first and stop at another key (no second copy of the key for an upper bound).
+        let lo = (IndexKey::new(crate::keys::encode(key)), 0);
+        for (_, r) in ix.range(&lo..).take_while(|(k, _)| *k == lo.0) {
             f(*r);
         }
     }

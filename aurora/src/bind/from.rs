@@ -1,6 +1,7 @@
 //! Binding FROM and WHERE: table references, subqueries in FROM, joins and their conditions.
 
 use super::*;
+use crate::plan::JoinKind;
 
 impl Binder<'_> {
     /// Binds FROM and WHERE into a joined, filtered plan. `target` is a DML target leaf placed
@@ -19,12 +20,31 @@ impl Binder<'_> {
         }
         for twj in from {
             let outer = twj.joins.iter().any(|j| !is_inner(&j.join_operator));
+            // `, LATERAL (…)` sees every FROM item before it: they become its left side.
+            let first = if is_lateral(&twj.relation) && !leaves.is_empty() {
+                let left = self.merge_leaves(std::mem::take(&mut leaves))?;
+                self.lateral_leaf(left, &twj.relation, JoinKind::Inner, None)?
+            } else {
+                self.table_factor(&twj.relation)?
+            };
             if outer {
-                leaves.push(self.join_tree(twj)?);
+                leaves.push(self.join_chain(first, &twj.joins)?);
                 continue;
             }
-            leaves.push(self.table_factor(&twj.relation)?);
+            leaves.push(first);
             for j in &twj.joins {
+                if is_lateral(&j.relation) {
+                    match constraint(&j.join_operator) {
+                        Some(ast::JoinConstraint::On(e)) => on_ast.push(e.clone()),
+                        Some(ast::JoinConstraint::None) | None => {}
+                        Some(_) => {
+                            return Err(AuroraError::unsupported("USING or NATURAL with LATERAL"));
+                        }
+                    }
+                    let left = self.merge_leaves(std::mem::take(&mut leaves))?;
+                    leaves.push(self.lateral_leaf(left, &j.relation, JoinKind::Inner, None)?);
+                    continue;
+                }
                 let mut leaf = self.table_factor(&j.relation)?;
                 let left_width: usize = leaves.iter().map(|l| l.scope.cols.len()).sum();
                 let left_scope = Scope {
@@ -74,10 +94,36 @@ impl Binder<'_> {
     }
 
     pub(super) fn join_tree(&mut self, twj: &ast::TableWithJoins) -> Result<crate::planner::Leaf> {
-        let mut cur = self.table_factor(&twj.relation)?;
-        for j in &twj.joins {
-            let mut right = self.table_factor(&j.relation)?;
+        let first = self.table_factor(&twj.relation)?;
+        self.join_chain(first, &twj.joins)
+    }
+
+    /// Joins `joins` one by one onto `cur`, in written order (outer joins do not reorder).
+    fn join_chain(
+        &mut self,
+        mut cur: crate::planner::Leaf,
+        joins: &[ast::Join],
+    ) -> Result<crate::planner::Leaf> {
+        for j in joins {
             let kind = join_kind(&j.join_operator)?;
+            if is_lateral(&j.relation) {
+                if !matches!(kind, JoinKind::Inner | JoinKind::Left) {
+                    return Err(AuroraError::sql(
+                        "42P10",
+                        "the combining JOIN type must be INNER or LEFT for a LATERAL reference",
+                    ));
+                }
+                let on = match constraint(&j.join_operator) {
+                    Some(ast::JoinConstraint::On(e)) => Some(e),
+                    Some(ast::JoinConstraint::None) | None => None,
+                    Some(_) => {
+                        return Err(AuroraError::unsupported("USING or NATURAL with LATERAL"));
+                    }
+                };
+                cur = self.lateral_leaf(cur, &j.relation, kind, on)?;
+                continue;
+            }
+            let mut right = self.table_factor(&j.relation)?;
             let lw = cur.scope.cols.len();
             let mut conds = Vec::new();
             match constraint(&j.join_operator) {
@@ -243,9 +289,9 @@ impl Binder<'_> {
                 alias,
                 ..
             } => {
-                if *lateral {
-                    return Err(AuroraError::unsupported("LATERAL"));
-                }
+                // A LATERAL item with nothing before it is an ordinary subquery; one after
+                // other items is bound by `lateral_leaf`.
+                let _ = lateral;
                 let (plan, mut cols) = self.query(subquery)?;
                 let name = alias.as_ref().map(|a| ident(&a.name));
                 if let Some(a) = alias {
@@ -298,5 +344,91 @@ impl Binder<'_> {
             }
             other => Err(AuroraError::unsupported(format!("FROM item {other}"))),
         }
+    }
+}
+
+/// Whether a FROM item is a `LATERAL (subquery)`.
+fn is_lateral(tf: &ast::TableFactor) -> bool {
+    matches!(tf, ast::TableFactor::Derived { lateral: true, .. })
+}
+
+impl Binder<'_> {
+    /// The FROM items so far as one leaf (their join, planned as usual; the conditions
+    /// between them are applied above, with the WHERE clause).
+    fn merge_leaves(&mut self, leaves: Vec<crate::planner::Leaf>) -> Result<crate::planner::Leaf> {
+        let scope = Scope {
+            cols: leaves.iter().flat_map(|l| l.scope.cols.clone()).collect(),
+        };
+        let plan = crate::planner::plan_joins(self.catalog, leaves, Vec::new())?;
+        Ok(crate::planner::Leaf::plan(plan, scope))
+    }
+
+    /// `left JOIN LATERAL (subquery)`: the subquery is bound with `left`'s columns as its
+    /// enclosing scope and runs once per left row.
+    fn lateral_leaf(
+        &mut self,
+        left: crate::planner::Leaf,
+        tf: &ast::TableFactor,
+        kind: JoinKind,
+        on: Option<&ast::Expr>,
+    ) -> Result<crate::planner::Leaf> {
+        let ast::TableFactor::Derived {
+            subquery, alias, ..
+        } = tf
+        else {
+            return Err(AuroraError::sql("XX000", "LATERAL item is not a subquery"));
+        };
+        let left_scope = left.scope.clone();
+        let left_plan = crate::planner::plan_joins(self.catalog, vec![left], Vec::new())?;
+        let saved = self.correlated;
+        self.correlated = false;
+        self.outer.push(left_scope.clone());
+        self.enter()?;
+        let r = self.query(subquery);
+        self.leave();
+        self.outer.pop();
+        self.correlated = saved || self.correlated;
+        let (plan, mut cols) = r?;
+        let name = alias.as_ref().map(|a| ident(&a.name));
+        if let Some(a) = alias {
+            for (i, c) in a.columns.iter().enumerate() {
+                if let Some(col) = cols.get_mut(i) {
+                    col.0 = ident(&c.name);
+                }
+            }
+        }
+        let right_scope = Scope::from_output(name.as_deref(), &cols);
+        let scope = Scope {
+            cols: left_scope
+                .cols
+                .iter()
+                .chain(right_scope.cols.iter())
+                .cloned()
+                .collect(),
+        };
+        let on = match on {
+            Some(e) => {
+                let mut ctx = Ctx::plain(scope.clone());
+                ctx.clause = "JOIN conditions";
+                let (b, t) = self.expr(e, &mut ctx)?;
+                if !matches!(t, DataType::Bool | DataType::Unknown) {
+                    return Err(AuroraError::datatype_mismatch(format!(
+                        "argument of JOIN/ON must be type boolean, not type {t}"
+                    )));
+                }
+                Some(b)
+            }
+            None => None,
+        };
+        Ok(crate::planner::Leaf::plan(
+            Plan::Lateral {
+                left: Box::new(left_plan),
+                right: std::sync::Arc::new(plan),
+                kind,
+                on,
+                right_width: cols.len(),
+            },
+            scope,
+        ))
     }
 }

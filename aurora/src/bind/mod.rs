@@ -693,4 +693,5 @@ fn refers_to(body: &ast::SetExpr, name: &str) -> bool {
 }
 
 mod from;
+mod grouping;
 mod select;

@@ -69,15 +69,9 @@ impl Binder<'_> {
                 ast::NamedWindowExpr::NamedWindow(_) => None,
             })
             .collect();
-        let group_exprs: Vec<ast::Expr> = match &s.group_by {
-            ast::GroupByExpr::Expressions(exprs, mods) if mods.is_empty() => exprs.clone(),
-            _ => {
-                return Err(AuroraError::unsupported(
-                    "GROUP BY ALL, ROLLUP, CUBE and GROUPING SETS",
-                ));
-            }
-        };
+        let (group_exprs, sets) = super::grouping::grouping_sets(&s.group_by)?;
         let agg_mode = !group_exprs.is_empty()
+            || !sets.is_empty()
             || s.having.is_some()
             || self.probe_aggregates(&s.projection, order, &scope);
         let mut ctx = Ctx::plain(scope.clone());
@@ -210,6 +204,7 @@ impl Binder<'_> {
                     input: Box::new(plan),
                     groups: agg.groups,
                     aggs: agg.aggs,
+                    sets,
                 };
                 width
             }

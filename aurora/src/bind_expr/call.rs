@@ -55,6 +55,9 @@ impl Binder<'_> {
                 format!("window function {name} requires an OVER clause"),
             ));
         }
+        if name == "grouping" && f.over.is_none() {
+            return self.grouping_call(&arg_exprs, ctx);
+        }
         if is_aggregate(&name) {
             let Some(agg) = ctx.agg.as_mut() else {
                 if ctx.probing {
@@ -293,5 +296,55 @@ impl Binder<'_> {
         };
         ctx.windows.push(call);
         Ok((Expr::Column(WIN_BASE + ctx.windows.len() - 1), t))
+    }
+}
+
+impl Binder<'_> {
+    /// `GROUPING(e, …)`: which of its arguments (group expressions) a row's grouping set
+    /// leaves out, as bits. Bound as an aggregate call whose arguments are the group indexes;
+    /// the aggregate node computes it per grouping set.
+    fn grouping_call(&mut self, args: &[&ast::Expr], ctx: &mut Ctx) -> Result<Typed> {
+        let Some(agg) = ctx.agg.as_mut() else {
+            if ctx.probing {
+                ctx.found_aggregate = true;
+                return Ok((Expr::Literal(Value::Null), DataType::Unknown));
+            }
+            return Err(AuroraError::sql(
+                "42803",
+                format!("grouping operations are not allowed in {}", ctx.clause),
+            ));
+        };
+        if args.is_empty() || args.len() > 31 {
+            return Err(AuroraError::sql(
+                "54023",
+                "GROUPING must have fewer than 32 arguments",
+            ));
+        }
+        let mut idx = Vec::with_capacity(args.len());
+        for a in args {
+            let i = agg
+                .groups_ast
+                .iter()
+                .position(|g| g == *a)
+                .ok_or_else(|| {
+                    AuroraError::sql(
+                        "42803",
+                        "arguments to GROUPING must be grouping expressions of the associated query level",
+                    )
+                })?;
+            idx.push(Expr::Literal(Value::Int4(i as i32)));
+        }
+        agg.aggs.push(AggCall {
+            func: "grouping".into(),
+            args: idx,
+            distinct: false,
+            filter: None,
+            order_by: Vec::new(),
+        });
+        agg.agg_types.push(DataType::Int4);
+        Ok((
+            Expr::Column(agg.groups.len() + agg.aggs.len() - 1),
+            DataType::Int4,
+        ))
     }
 }

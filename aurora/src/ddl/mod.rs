@@ -736,7 +736,9 @@ fn create_index(
 }
 
 mod alter;
+mod create_as;
 mod drop;
 
 use alter::alter;
+pub use create_as::create_table_as;
 use drop::drop_object;

@@ -319,38 +319,73 @@ pub fn update(st: &mut Locked<'_>, env: &StmtEnv<'_>, up: &ast::Update) -> Resul
 pub fn run_update(st: &mut Locked<'_>, env: &StmtEnv<'_>, b: &BoundChange) -> Result<QueryResult> {
     let table = &b.table;
     let width = table.columns.len();
+    let (count, out_rows) = change_rows(st, env, b, &mut |st, env_row, row, rid, pending| {
+        let old = &row[..width];
+        let mut new = old.to_vec();
+        {
+            let c = ctx(st, env_row);
+            for (col, e) in &b.sets {
+                new[*col] = cast::cast(
+                    &e.eval(row, &c)?,
+                    &table.columns[*col].ty,
+                    CastMode::Assignment,
+                )?;
+            }
+        }
+        run_checks(st, env_row, table, &b.checks, &new)?;
+        // RETURNING sees the new version followed by the FROM columns.
+        let ret_row = b.ret.as_ref().map(|_| {
+            let mut r = new.clone();
+            r.extend_from_slice(&row[width..]);
+            r
+        });
+        let outcome = write::update_row(st, &env_row.w, table, rid, old, new, pending, 0)?;
+        Ok((outcome, ret_row))
+    })?;
+    Ok(finish(format!("UPDATE {count}"), count, &b.ret, out_rows))
+}
+
+/// The per-row action of [`change_rows`]: changes one target row (table columns, row id,
+/// FROM/USING columns) and says what happened, with the row RETURNING is evaluated over.
+type RowAction<'f> = dyn FnMut(
+        &mut Locked<'_>,
+        &StmtEnv<'_>,
+        &[Value],
+        u64,
+        &mut Vec<write::PendingFk>,
+    ) -> Result<(Outcome, Option<Vec<Value>>)>
+    + 'f;
+
+/// The target-row loop UPDATE and DELETE share: collects the target rows, skips a row a join
+/// produced twice, runs `action` on each, and when a transaction we waited for changed the row
+/// and committed, re-checks it READ COMMITTED's way (a fresh snapshot for that row, the
+/// action again on its new target row, or nothing if it no longer qualifies). Checks deferred
+/// foreign keys at the end; returns the count and the RETURNING rows.
+fn change_rows(
+    st: &mut Locked<'_>,
+    env: &StmtEnv<'_>,
+    b: &BoundChange,
+    action: &mut RowAction<'_>,
+) -> Result<(u64, Vec<Vec<Value>>)> {
+    let width = b.table.columns.len();
     let rows = target_rows(st, env, &b.plan)?;
+    let may_repeat = rows_may_repeat(&b.plan);
     let mut seen = std::collections::HashSet::new();
     let mut count = 0;
     let mut out_rows = Vec::new();
     let mut pending = Vec::new();
     for first in rows {
         let rid = first[width].as_i64().unwrap_or(-1) as u64;
-        if rows_may_repeat(&b.plan) && !seen.insert(rid) {
+        if may_repeat && !seen.insert(rid) {
             continue;
         }
         let mut row = first;
         let mut env_row = *env;
         loop {
-            let old = &row[..width];
-            let mut new = old.to_vec();
-            {
-                let c = ctx(st, &env_row);
-                for (col, e) in &b.sets {
-                    new[*col] = cast::cast(
-                        &e.eval(&row, &c)?,
-                        &table.columns[*col].ty,
-                        CastMode::Assignment,
-                    )?;
-                }
-            }
-            run_checks(st, &env_row, table, &b.checks, &new)?;
-            let new_for_ret = b.ret.as_ref().map(|_| new.clone());
-            match write::update_row(st, &env_row.w, table, rid, old, new, &mut pending, 0)? {
-                Outcome::Done => {
+            match action(st, &env_row, &row, rid, &mut pending)? {
+                (Outcome::Done, ret_row) => {
                     count += 1;
-                    if let (Some((exprs, _)), Some(mut r)) = (&b.ret, new_for_ret) {
-                        r.extend_from_slice(&row[width..]);
+                    if let (Some((exprs, _)), Some(r)) = (&b.ret, ret_row) {
                         let c = ctx(st, &env_row);
                         out_rows.push(
                             exprs
@@ -360,8 +395,8 @@ pub fn run_update(st: &mut Locked<'_>, env: &StmtEnv<'_>, b: &BoundChange) -> Re
                         );
                     }
                 }
-                Outcome::AlreadyChanged => {}
-                Outcome::Changed => {
+                (Outcome::AlreadyChanged, _) => {}
+                (Outcome::Changed, _) => {
                     if let Some(r) = recheck(st, &mut env_row, &b.plan, rid, width)? {
                         row = r;
                         continue;
@@ -372,7 +407,7 @@ pub fn run_update(st: &mut Locked<'_>, env: &StmtEnv<'_>, b: &BoundChange) -> Re
         }
     }
     write::check_pending(st, &env.w, &pending)?;
-    Ok(finish(format!("UPDATE {count}"), count, &b.ret, out_rows))
+    Ok((count, out_rows))
 }
 
 /// Runs a target plan and reports its reads to the SSI tracker.
@@ -439,44 +474,11 @@ pub fn delete(st: &mut Locked<'_>, env: &StmtEnv<'_>, del: &ast::Delete) -> Resu
 pub fn run_delete(st: &mut Locked<'_>, env: &StmtEnv<'_>, b: &BoundChange) -> Result<QueryResult> {
     let table = &b.table;
     let width = table.columns.len();
-    let rows = target_rows(st, env, &b.plan)?;
-    let mut seen = std::collections::HashSet::new();
-    let mut count = 0;
-    let mut out_rows = Vec::new();
-    let mut pending = Vec::new();
-    for first in rows {
-        let rid = first[width].as_i64().unwrap_or(-1) as u64;
-        if rows_may_repeat(&b.plan) && !seen.insert(rid) {
-            continue;
-        }
-        let mut row = first;
-        let mut env_row = *env;
-        loop {
-            match write::delete_row(st, &env_row.w, table, rid, &row[..width], &mut pending, 0)? {
-                Outcome::Done => {
-                    count += 1;
-                    if let Some((exprs, _)) = &b.ret {
-                        let c = ctx(st, &env_row);
-                        out_rows.push(
-                            exprs
-                                .iter()
-                                .map(|e| e.eval(&row, &c))
-                                .collect::<Result<Vec<_>>>()?,
-                        );
-                    }
-                }
-                Outcome::AlreadyChanged => {}
-                Outcome::Changed => {
-                    if let Some(r) = recheck(st, &mut env_row, &b.plan, rid, width)? {
-                        row = r;
-                        continue;
-                    }
-                }
-            }
-            break;
-        }
-    }
-    write::check_pending(st, &env.w, &pending)?;
+    let (count, out_rows) = change_rows(st, env, b, &mut |st, env_row, row, rid, pending| {
+        let outcome = write::delete_row(st, &env_row.w, table, rid, &row[..width], pending, 0)?;
+        // RETURNING sees the deleted version followed by the USING columns.
+        Ok((outcome, b.ret.as_ref().map(|_| row.to_vec())))
+    })?;
     Ok(finish(format!("DELETE {count}"), count, &b.ret, out_rows))
 }
 

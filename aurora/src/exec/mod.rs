@@ -23,10 +23,13 @@ use crate::value::Value;
 
 mod combine;
 mod join;
+mod sequences;
+mod stream;
 
 pub use combine::{compare_keys, sort_rows};
 use combine::{recursive_cte, set_op};
 use join::{hash_join, nested_loop};
+pub use stream::visit;
 
 /// A row of values.
 pub type Row = Vec<Value>;
@@ -62,6 +65,8 @@ pub struct ExecCtx<'a> {
     pub rng: std::cell::Cell<u64>,
     /// `SKIP LOCKED`: scans leave out rows of these tables held by other transactions.
     pub skip_locked: Option<SkipLocked<'a>>,
+    /// A reusable row buffer (index probes build outer row ++ version in it).
+    scratch: RefCell<Vec<Value>>,
 }
 
 /// What `SELECT … FOR UPDATE SKIP LOCKED` skips.
@@ -102,6 +107,7 @@ impl<'a> ExecCtx<'a> {
             track_reads: false,
             rng: std::cell::Cell::new(0x9E37_79B9_7F4A_7C15 ^ now as u64),
             skip_locked: None,
+            scratch: RefCell::new(Vec::new()),
         }
     }
 
@@ -113,97 +119,6 @@ impl<'a> ExecCtx<'a> {
         x ^= x << 17;
         self.rng.set(x);
         (x >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// `nextval`, `currval`, `setval`, `lastval`.
-    pub fn sequence_call(&self, name: &str, args: &[Value]) -> Result<Value> {
-        let mut seqs = self.sequences.borrow_mut();
-        let seq_name = args.first().map(crate::cast::text_of).unwrap_or_default();
-        let (schema, rel) = match seq_name.split_once('.') {
-            Some((s, n)) => (
-                Some(s.trim_matches('"').to_string()),
-                n.trim_matches('"').to_string(),
-            ),
-            None => (None, seq_name.trim_matches('"').to_string()),
-        };
-        let id = if name == "lastval" {
-            seqs.iter()
-                .filter(|(_, s)| s.called)
-                .map(|(id, _)| *id)
-                .next_back()
-        } else {
-            match self.catalog.lookup(&schema, &rel) {
-                Some(crate::catalog::Relation::Sequence(id)) => Some(id),
-                _ => None,
-            }
-        };
-        let seq = id
-            .and_then(|id| seqs.get_mut(&id))
-            .ok_or_else(|| AuroraError::UndefinedTable { name: rel.clone() })?;
-        match name {
-            "nextval" => {
-                let next = if seq.called {
-                    seq.last.checked_add(seq.increment)
-                } else {
-                    Some(seq.last)
-                };
-                let next = match next {
-                    Some(n) if n >= seq.min && n <= seq.max => n,
-                    _ if seq.cycle => {
-                        if seq.increment > 0 {
-                            seq.min
-                        } else {
-                            seq.max
-                        }
-                    }
-                    _ => {
-                        let which = if seq.increment > 0 {
-                            "maximum"
-                        } else {
-                            "minimum"
-                        };
-                        let bound = if seq.increment > 0 { seq.max } else { seq.min };
-                        return Err(AuroraError::sql(
-                            "2200H",
-                            format!(
-                                "nextval: reached {which} value of sequence \"{}\" ({bound})",
-                                seq.name
-                            ),
-                        ));
-                    }
-                };
-                seq.last = next;
-                seq.called = true;
-                Ok(Value::Int8(next))
-            }
-            "setval" => {
-                let v = args.get(1).and_then(Value::as_i64).unwrap_or(0);
-                if v < seq.min || v > seq.max {
-                    return Err(AuroraError::sql(
-                        "22003",
-                        format!(
-                            "setval: value {v} is out of bounds for sequence \"{}\" ({}..{})",
-                            seq.name, seq.min, seq.max
-                        ),
-                    ));
-                }
-                seq.last = v;
-                seq.called = !matches!(args.get(2), Some(Value::Bool(false)));
-                Ok(Value::Int8(v))
-            }
-            _ => {
-                if !seq.called {
-                    return Err(AuroraError::sql(
-                        "55000",
-                        format!(
-                            "currval of sequence \"{}\" is not yet defined in this session",
-                            seq.name
-                        ),
-                    ));
-                }
-                Ok(Value::Int8(seq.last))
-            }
-        }
     }
 
     /// A value of an enclosing row.
@@ -331,7 +246,26 @@ impl<'a> ExecCtx<'a> {
         filter: Option<&Expr>,
         emit: &mut dyn FnMut(RowId, &[Value]) -> Result<()>,
     ) -> Result<()> {
-        let mut combined: Vec<Value> = Vec::new();
+        if rids.is_empty() {
+            return Ok(());
+        }
+        // The outer row ++ version buffer for the filter, reused across calls.
+        let mut combined = self.scratch.take();
+        let r = self.emit_versions_with(table, rids, outer, filter, emit, &mut combined);
+        combined.clear();
+        self.scratch.replace(combined);
+        r
+    }
+
+    fn emit_versions_with(
+        &self,
+        table: TableId,
+        rids: &[RowId],
+        outer: &[Value],
+        filter: Option<&Expr>,
+        emit: &mut dyn FnMut(RowId, &[Value]) -> Result<()>,
+        combined: &mut Vec<Value>,
+    ) -> Result<()> {
         for &rid in rids {
             let Some(chain) = self.storage.chain(table, rid) else {
                 continue;
@@ -346,7 +280,7 @@ impl<'a> ExecCtx<'a> {
                     combined.clear();
                     combined.extend_from_slice(outer);
                     combined.extend_from_slice(&v.values);
-                    &combined
+                    combined.as_slice()
                 };
                 if !f.holds(input, self)? {
                     continue;
@@ -393,6 +327,33 @@ impl<'a> ExecCtx<'a> {
             .get(&index)
             .map(|i| i.columns.len())
             .unwrap_or(1);
+        if let [only] = lookup.eq.as_slice()
+            && width == 1
+            && lookup.lower.is_none()
+            && lookup.upper.is_none()
+            && !self.track_reads
+        {
+            // The most frequent probe (a one-column key, e.g. each row of an index join):
+            // no key vector, and the first row id kept outside any vector.
+            let v = only.eval(row, self)?;
+            if v.is_null() {
+                return Ok(());
+            }
+            let (mut first, mut more) = (None, Vec::new());
+            self.storage
+                .index_eq(index, std::slice::from_ref(&v), &mut |r| {
+                    if first.is_none() {
+                        first = Some(r);
+                    } else {
+                        more.push(r);
+                    }
+                });
+            if let Some(r) = first {
+                self.emit_versions(table, &[r], row, filter, emit)?;
+                self.emit_versions(table, &more, row, filter, emit)?;
+            }
+            return Ok(());
+        }
         let mut prefix = Vec::with_capacity(width);
         for e in &lookup.eq {
             let v = e.eval(row, self)?;
@@ -557,6 +518,38 @@ pub fn execute(plan: &Plan, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
                 .map(|r| exprs.iter().map(|e| e.eval(r, ctx)).collect())
                 .collect()
         }
+        Plan::Lateral {
+            left,
+            right,
+            kind,
+            on,
+            right_width,
+        } => {
+            let l = execute(left, ctx)?;
+            let mut out = Vec::new();
+            for lr in l {
+                let rows = ctx.subquery(right, &lr, true)?;
+                let mut matched = false;
+                for rr in rows.iter() {
+                    let mut row = Vec::with_capacity(lr.len() + rr.len());
+                    row.extend_from_slice(&lr);
+                    row.extend_from_slice(rr);
+                    if let Some(f) = on
+                        && !f.holds(&row, ctx)?
+                    {
+                        continue;
+                    }
+                    matched = true;
+                    out.push(row);
+                }
+                if !matched && *kind == JoinKind::Left {
+                    let mut row = lr;
+                    row.extend(std::iter::repeat_n(Value::Null, *right_width));
+                    out.push(row);
+                }
+            }
+            Ok(out)
+        }
         Plan::NestedLoop {
             left,
             right,
@@ -635,10 +628,8 @@ pub fn execute(plan: &Plan, ctx: &ExecCtx<'_>) -> Result<Vec<Row>> {
             input,
             groups,
             aggs,
-        } => {
-            let rows = execute(input, ctx)?;
-            crate::agg::aggregate(&rows, groups, aggs, ctx)
-        }
+            sets,
+        } => crate::agg::aggregate(input, groups, aggs, sets, ctx),
         Plan::Window { input, calls } => {
             let rows = execute(input, ctx)?;
             crate::window::window(rows, calls, ctx)
