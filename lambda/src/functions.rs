@@ -281,13 +281,16 @@ impl LambdaRegion {
             ))
         };
         let (version, invoked_arn) = match qualifier {
-            None => (Arc::clone(&data.latest), entry.arn.clone()),
-            Some("$LATEST") => (Arc::clone(&data.latest), format!("{}:$LATEST", entry.arn)),
+            None => (Arc::clone(&data.latest), Arc::clone(&entry.arn)),
+            Some("$LATEST") => (
+                Arc::clone(&data.latest),
+                format!("{}:$LATEST", entry.arn).into(),
+            ),
             Some(q) if q.bytes().all(|c| c.is_ascii_digit()) => {
                 let n: u64 = q.parse().map_err(|_| not_found())?;
                 (
                     data.versions.get(&n).cloned().ok_or_else(not_found)?,
-                    format!("{}:{q}", entry.arn),
+                    format!("{}:{q}", entry.arn).into(),
                 )
             }
             Some(alias) => {
@@ -313,7 +316,7 @@ impl LambdaRegion {
                         .and_then(|n| data.versions.get(&n).cloned())
                         .ok_or_else(not_found)?
                 };
-                (v, format!("{}:{alias}", entry.arn))
+                (v, format!("{}:{alias}", entry.arn).into())
             }
         };
         let now = self.now();
@@ -323,7 +326,7 @@ impl LambdaRegion {
             ));
         }
         drop(data);
-        let executed_version = version.config.version.clone();
+        let executed_version = Arc::clone(&version.version_name);
         Ok(Target {
             entry,
             version,

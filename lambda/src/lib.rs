@@ -36,6 +36,7 @@ pub mod engine;
 pub mod environment;
 pub mod error;
 pub mod esm;
+mod fasthash;
 pub mod filters;
 pub mod functions;
 pub mod handler;

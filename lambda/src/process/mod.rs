@@ -349,6 +349,7 @@ pub(crate) async fn start(
                 last_used: clock.now(),
                 provisioned: init.provisioned,
                 revision: cfg.revision_id.clone(),
+                log_buf: Vec::new(),
             })
         }
         Some(InitOutcome::Failed { error_type, body }) => {
@@ -461,7 +462,7 @@ impl ProcessEnv {
     }
 
     pub(crate) async fn run(&mut self, inv: Invocation) -> (RunOutcome, Option<u64>) {
-        let id = inv.request_id.clone();
+        let id = inv.request_id.as_str().to_owned();
         let exit_error = |status: &str| {
             let e = HandlerError::new(
                 "Runtime.ExitError",
@@ -493,7 +494,7 @@ impl ProcessEnv {
             request_id: id.clone(),
             payload: inv.payload,
             deadline_ms,
-            invoked_arn: inv.context.invoked_function_arn.clone(),
+            invoked_arn: Arc::clone(&inv.context.invoked_function_arn),
             client_context,
             done: done_tx,
         };

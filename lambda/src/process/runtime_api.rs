@@ -28,7 +28,7 @@ pub(crate) struct PendingInvocation {
     pub(crate) request_id: String,
     pub(crate) payload: Bytes,
     pub(crate) deadline_ms: u64,
-    pub(crate) invoked_arn: String,
+    pub(crate) invoked_arn: Arc<str>,
     pub(crate) trace_id: String,
     pub(crate) client_context: Option<String>,
     pub(crate) done: oneshot::Sender<RuntimeOutcome>,
