@@ -215,6 +215,7 @@ impl Lambda {
             r.logs.clear();
             r.mappings.lock().clear();
             r.rules.clear();
+            r.layers.lock().clear();
         }
         self.inner.recorded.clear();
     }
@@ -317,6 +318,7 @@ pub(crate) struct RegionState {
     pub(crate) logs: LogStore,
     pub(crate) mappings: Mutex<BTreeMap<String, crate::esm::MappingState>>,
     pub(crate) rules: crate::rules::Rules,
+    pub(crate) layers: crate::layers::LayerStore,
 }
 
 impl RegionState {
@@ -329,6 +331,7 @@ impl RegionState {
             logs: LogStore::default(),
             mappings: Mutex::new(BTreeMap::new()),
             rules: Default::default(),
+            layers: Default::default(),
         }
     }
 
@@ -414,4 +417,6 @@ pub(crate) struct VersionData {
     pub(crate) env_vars: Arc<BTreeMap<String, String>>,
     /// `config.version`, shared with every START line that names it.
     pub(crate) version_name: Arc<str>,
+    /// The packages of `config.layers`, in order (kept even if a layer version is deleted).
+    pub(crate) layers: Vec<Arc<CodePackage>>,
 }

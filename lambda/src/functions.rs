@@ -335,7 +335,11 @@ impl LambdaRegion {
         })
     }
 
-    fn load_code(&self, code: &FunctionCode, operation: &str) -> Result<Option<Arc<CodePackage>>> {
+    pub(crate) fn load_code(
+        &self,
+        code: &FunctionCode,
+        operation: &str,
+    ) -> Result<Option<Arc<CodePackage>>> {
         if code.image_uri.is_some() {
             return Err(LambdaError::InvalidParameterValue(
                 "Nubis runs zip packages only; container images (ImageUri) cannot be run".into(),
@@ -502,6 +506,8 @@ impl LambdaRegion {
                 ));
             }
         };
+        let mut parts = parts;
+        let layer_code = self.resolve_layers(&mut parts.layers, code.unzipped_size)?;
         if self.total_code_size() + code.size() > MAX_TOTAL_CODE_BYTES {
             return Err(LambdaError::CodeStorageExceeded(
                 "Code storage limit exceeded.".into(),
@@ -526,6 +532,7 @@ impl LambdaRegion {
             code,
             kind,
             env_vars,
+            layers: layer_code,
         });
         let transition = self.inner().config.state_transition;
         let data = FunctionData {

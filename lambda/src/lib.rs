@@ -44,6 +44,7 @@ pub mod hooks;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod invoke;
+pub mod layers;
 pub mod logs;
 pub mod names;
 pub mod package;
@@ -68,6 +69,10 @@ pub use functions::{GetFunctionOutput, ProvisionedState};
 pub use handler::{Context, Handler, HandlerError};
 pub use hooks::{CodeStore, CodeStoreError, Delivery, DeliveryKind, DestinationSink};
 pub use invoke::{InvocationType, InvokeOutput, InvokeRequest, LogType};
+pub use layers::{
+    LayerFilter, LayerVersion, LayerVersionContent, LayerVersionsListItem, LayersListItem,
+    PublishLayerVersion,
+};
 pub use logs::LogEvent;
 pub use rules::{PutRule, RuleDescription};
 pub use schedule::{ScheduleError, ScheduleExpression};

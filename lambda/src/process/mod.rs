@@ -52,6 +52,8 @@ pub(crate) struct ProcessEnv {
     output: Output,
     exit_rx: watch::Receiver<Option<String>>,
     kill_tx: Option<oneshot::Sender<()>>,
+    /// The environment's layer directory (its `/opt`), removed with the environment.
+    _opt: Option<tempfile::TempDir>,
     _task_root: Arc<tempfile::TempDir>,
 }
 
@@ -142,6 +144,17 @@ pub(crate) async fn start(
         Ok(Err(e)) => return Err(unpack_failed(e.to_string(), stream)),
         Err(e) => return Err(unpack_failed(e.to_string(), stream)),
     };
+    // The layers, merged in order into this environment's own directory (AWS's `/opt`).
+    let opt = if v.layers.is_empty() {
+        None
+    } else {
+        let layers = v.layers.clone();
+        match tokio::task::spawn_blocking(move || crate::package::extract_layers(&layers)).await {
+            Ok(Ok(dir)) => Some(dir),
+            Ok(Err(e)) => return Err(unpack_failed(format!("a layer: {e}"), stream)),
+            Err(e) => return Err(unpack_failed(format!("a layer: {e}"), stream)),
+        }
+    };
     let handler = cfg.handler.clone().unwrap_or_default();
     let (program, args): (String, Vec<String>) = match v.kind {
         HandlerKind::Python => {
@@ -163,7 +176,14 @@ pub(crate) async fn start(
             )
         }
         _ => {
-            let bootstrap = root.path().join("bootstrap");
+            // The function's own bootstrap, else a layer's (`/var/task/bootstrap`, then
+            // `/opt/bootstrap`, as Lambda looks).
+            let mut bootstrap = root.path().join("bootstrap");
+            if !bootstrap.is_file()
+                && let Some(opt) = &opt
+            {
+                bootstrap = opt.path().join("bootstrap");
+            }
             if !bootstrap.is_file() {
                 return Err(failure(
                     "Runtime.InvalidEntrypoint",
@@ -220,9 +240,31 @@ pub(crate) async fn start(
             cmd.env(k, val);
         }
     }
+    let root_str = root.path().to_string_lossy().into_owned();
+    let mut python_path = root_str.clone();
+    if let Some(opt) = &opt {
+        // Where AWS puts `/opt/bin`, `/opt/lib`, `/opt/python` … on the search paths, this
+        // environment's layer directory is put instead (see docs/lambda.md, "Layers").
+        let o = opt.path().to_string_lossy().into_owned();
+        let host_path = std::env::var("PATH").unwrap_or_default();
+        cmd.env("PATH", format!("{o}/bin:{host_path}"))
+            .env("LD_LIBRARY_PATH", format!("{o}/lib"))
+            .env(
+                "NODE_PATH",
+                format!("{o}/nodejs/node_modules:{o}/nodejs/node20/node_modules"),
+            )
+            .env("NUBIS_LAMBDA_OPT", &o);
+        python_path = format!("{root_str}:{o}/python");
+        if let Some(minor) = cfg
+            .runtime
+            .as_deref()
+            .and_then(|r| r.strip_prefix("python"))
+        {
+            python_path.push_str(&format!(":{o}/python/lib/python{minor}/site-packages"));
+        }
+    }
     let region_name = region.region().as_str();
     let (ak, sk, st) = &inner.config.credentials;
-    let root_str = root.path().to_string_lossy().into_owned();
     for (k, val) in v.env_vars.iter() {
         cmd.env(k, val);
     }
@@ -233,7 +275,7 @@ pub(crate) async fn start(
         .env("_HANDLER", &handler)
         .env("LAMBDA_TASK_ROOT", &root_str)
         .env("LAMBDA_RUNTIME_DIR", &root_str)
-        .env("PYTHONPATH", &root_str)
+        .env("PYTHONPATH", &python_path)
         .env("AWS_LAMBDA_FUNCTION_NAME", &cfg.function_name)
         .env(
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
@@ -307,6 +349,7 @@ pub(crate) async fn start(
         output,
         exit_rx,
         kill_tx: Some(kill_tx),
+        _opt: opt,
         _task_root: root,
     };
 
