@@ -212,15 +212,18 @@ pub(crate) fn uuid(ids: &nubis_core::IdGen) -> String {
     b[8..].copy_from_slice(&ids.next_u64().to_be_bytes());
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let mut out = String::with_capacity(36);
+    let mut out = [b'-'; 36];
+    let mut at = 0;
     for (i, byte) in b.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
+            at += 1;
         }
-        out.push(HEX[usize::from(byte >> 4)] as char);
-        out.push(HEX[usize::from(byte & 15)] as char);
+        out[at] = HEX[usize::from(byte >> 4)];
+        out[at + 1] = HEX[usize::from(byte & 15)];
+        at += 2;
     }
-    out
+    // Hex digits and dashes: always UTF-8.
+    String::from(std::str::from_utf8(&out).unwrap_or_default())
 }
 
 /// The result of one run of a function.

@@ -384,6 +384,13 @@ impl LambdaRegion {
 
     /// GetLayerVersionByArn (`arn:…:layer:<name>:<version>`).
     pub fn get_layer_version_by_arn(&self, arn: &str) -> Result<LayerVersion> {
+        if arn.is_empty() || arn.chars().count() > 140 {
+            return Err(LambdaError::validation(
+                arn,
+                "arn",
+                "Member must have length between 1 and 140",
+            ));
+        }
         let (layer, version) = split_version_arn(arn).ok_or_else(|| {
             LambdaError::validation(
                 arn,

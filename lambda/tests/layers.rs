@@ -286,3 +286,22 @@ async fn a_layer_can_provide_the_bootstrap() {
     assert_eq!(out.function_error, None, "{:?}", out.json());
     assert_eq!(out.json().unwrap()["event"], json!({"k": 1}));
 }
+
+proptest::proptest! {
+    /// Any string as a layer name or version ARN gets an answer, never a panic; a layer published
+    /// under a valid name is found again by its version ARN (names up to 90 characters: AWS
+    /// limits the ARN parameters to 140, which a longer name's ARN passes).
+    #[test]
+    fn layer_references_are_total(s in "\\PC{0,80}", name in "[a-zA-Z0-9_-]{1,90}") {
+        let (_l, r) = engine();
+        let _ = r.get_layer_version_by_arn(&s);
+        let _ = r.get_layer_version(&s, 1);
+        let _ = r.delete_layer_version(&s, -1);
+        let _ = r.list_layer_versions(&s, LayerFilter::default(), Some(&s), Some(1));
+        let v = r
+            .publish_layer_version(&name, PublishLayerVersion::zip(layer_zip(&[("a", "b")])))
+            .unwrap();
+        proptest::prop_assert_eq!(r.get_layer_version_by_arn(&v.layer_version_arn).unwrap(), v.clone());
+        proptest::prop_assert_eq!(r.get_layer_version(&v.layer_arn, 1).unwrap(), v);
+    }
+}
