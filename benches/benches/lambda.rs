@@ -196,6 +196,42 @@ fn process(c: &mut Criterion) {
             })
         })
     });
+    // The same warm invocation driven by a current-thread runtime: the engine, its Runtime API
+    // server and the caller share one thread, so the two hand-offs between the caller's task and
+    // the server's connection task are not cross-thread wake-ups (what is left is the child's
+    // own runtime and the two loopback round trips).
+    let current = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let single = current.block_on(async {
+        let lambda = Lambda::new(Env::default());
+        let r = lambda.region(&Region::US_EAST_1);
+        let zip = nubis_lambda::package::build_zip(&[("bootstrap", &bin, 0o755)]).unwrap();
+        r.create_function(CreateFunction::zip(
+            "rusty",
+            "provided.al2023",
+            "bootstrap",
+            zip,
+        ))
+        .unwrap();
+        r.invoke(InvokeRequest::new("rusty", payload))
+            .await
+            .unwrap();
+        r
+    });
+    g.bench_function("invoke_warm_current_thread", |b| {
+        b.iter(|| {
+            current.block_on(async {
+                black_box(
+                    single
+                        .invoke(InvokeRequest::new("rusty", payload))
+                        .await
+                        .unwrap(),
+                )
+            })
+        })
+    });
     g.sample_size(20).measurement_time(Duration::from_secs(10));
     g.bench_function("invoke_cold", |b| {
         b.iter(|| {

@@ -154,7 +154,7 @@ impl LambdaRegion {
         let clock = Arc::clone(&inner.env.clock);
         let qualifier = target
             .invoked_arn
-            .strip_prefix(&target.entry.arn)
+            .strip_prefix(&*target.entry.arn)
             .and_then(|s| s.strip_prefix(':'))
             .unwrap_or("$LATEST")
             .to_owned();
@@ -255,10 +255,10 @@ impl LambdaRegion {
         let qualified = if target.invoked_arn == target.entry.arn {
             format!("{}:$LATEST", target.entry.arn)
         } else {
-            target.invoked_arn.clone()
+            String::from(&*target.invoked_arn)
         };
         let mut response_context =
-            json!({ "statusCode": 200, "executedVersion": target.executed_version });
+            json!({ "statusCode": 200, "executedVersion": &*target.executed_version });
         if failed {
             response_context["functionError"] = json!("Unhandled");
         }
@@ -319,7 +319,7 @@ impl LambdaRegion {
     ) {
         let qualifier = target
             .invoked_arn
-            .strip_prefix(&target.entry.arn)
+            .strip_prefix(&*target.entry.arn)
             .and_then(|s| s.strip_prefix(':'))
             .unwrap_or("$LATEST");
         let cfg = target

@@ -16,6 +16,7 @@ use parking_lot::{Mutex, RwLock};
 use crate::asynchronous::AsyncTracker;
 use crate::config::{AliasConfiguration, EventInvokeConfig, FunctionConfiguration};
 use crate::environment::{Concurrency, ExecEnv};
+use crate::fasthash::FastMap;
 use crate::handler::Handler;
 use crate::hooks::{CodeStore, DestinationSink, EventSourceConnector, RecordingSink};
 use crate::logs::LogStore;
@@ -214,6 +215,7 @@ impl Lambda {
             r.logs.clear();
             r.mappings.lock().clear();
             r.rules.clear();
+            r.layers.lock().clear();
         }
         self.inner.recorded.clear();
     }
@@ -309,22 +311,27 @@ impl LambdaRegion {
 
 pub(crate) struct RegionState {
     pub(crate) region: Region,
+    /// The region's name, shared by every usage record metered in it.
+    pub(crate) region_name: Arc<str>,
     pub(crate) functions: RwLock<BTreeMap<String, Arc<FunctionEntry>>>,
     pub(crate) concurrency: Concurrency,
     pub(crate) logs: LogStore,
     pub(crate) mappings: Mutex<BTreeMap<String, crate::esm::MappingState>>,
     pub(crate) rules: crate::rules::Rules,
+    pub(crate) layers: crate::layers::LayerStore,
 }
 
 impl RegionState {
     fn new(region: Region, config: &LambdaConfig) -> Self {
         RegionState {
+            region_name: region.as_str().into(),
             region,
             functions: RwLock::new(BTreeMap::new()),
             concurrency: Concurrency::new(config.account_concurrency),
             logs: LogStore::default(),
             mappings: Mutex::new(BTreeMap::new()),
             rules: Default::default(),
+            layers: Default::default(),
         }
     }
 
@@ -336,13 +343,14 @@ impl RegionState {
 
 /// One function: its versions, aliases and settings, and its execution environments.
 pub(crate) struct FunctionEntry {
-    pub(crate) name: String,
-    pub(crate) arn: String,
+    pub(crate) name: Arc<str>,
+    /// The unqualified ARN, shared by invocations that name it and by usage records.
+    pub(crate) arn: Arc<str>,
     /// `/aws/lambda/<name>`.
     pub(crate) group: Arc<str>,
     pub(crate) data: Mutex<FunctionData>,
     /// Idle execution environments by version.
-    pub(crate) pools: Mutex<HashMap<String, Vec<ExecEnv>>>,
+    pub(crate) pools: Mutex<FastMap<String, Vec<ExecEnv>>>,
     /// Reserved concurrency, or -1 for none.
     pub(crate) reserved: AtomicI64,
     pub(crate) in_flight: AtomicU32,
@@ -353,10 +361,10 @@ impl FunctionEntry {
     pub(crate) fn new(name: String, arn: String, data: FunctionData) -> Self {
         FunctionEntry {
             group: crate::logs::log_group_name(&name).into(),
-            name,
-            arn,
+            name: name.into(),
+            arn: arn.into(),
             data: Mutex::new(data),
-            pools: Mutex::new(HashMap::new()),
+            pools: Mutex::new(FastMap::default()),
             reserved: AtomicI64::new(-1),
             in_flight: AtomicU32::new(0),
             deleted: AtomicBool::new(false),
@@ -409,4 +417,6 @@ pub(crate) struct VersionData {
     pub(crate) env_vars: Arc<BTreeMap<String, String>>,
     /// `config.version`, shared with every START line that names it.
     pub(crate) version_name: Arc<str>,
+    /// The packages of `config.layers`, in order (kept even if a layer version is deleted).
+    pub(crate) layers: Vec<Arc<CodePackage>>,
 }

@@ -51,13 +51,13 @@ impl Concurrency {
 }
 
 /// One unit of concurrency, held for the length of an invocation.
-pub(crate) struct Permit {
-    entry: Arc<FunctionEntry>,
-    region: Arc<RegionState>,
+pub(crate) struct Permit<'a> {
+    entry: &'a FunctionEntry,
+    region: &'a RegionState,
     unreserved: bool,
 }
 
-impl Drop for Permit {
+impl Drop for Permit<'_> {
     fn drop(&mut self) {
         self.entry.in_flight.fetch_sub(1, Ordering::AcqRel);
         if self.unreserved {
@@ -70,7 +70,7 @@ impl Drop for Permit {
 }
 
 /// Takes one unit of concurrency for `entry`, or says why not.
-pub(crate) fn acquire(region: &Arc<RegionState>, entry: &Arc<FunctionEntry>) -> Result<Permit> {
+pub(crate) fn acquire<'a>(region: &'a RegionState, entry: &'a FunctionEntry) -> Result<Permit<'a>> {
     let throttled = |reason| LambdaError::TooManyRequests {
         reason,
         retry_after_seconds: 1,
@@ -85,8 +85,8 @@ pub(crate) fn acquire(region: &Arc<RegionState>, entry: &Arc<FunctionEntry>) -> 
                 ));
             }
             Ok(Permit {
-                entry: Arc::clone(entry),
-                region: Arc::clone(region),
+                entry,
+                region,
                 unreserved: false,
             })
         }
@@ -99,8 +99,8 @@ pub(crate) fn acquire(region: &Arc<RegionState>, entry: &Arc<FunctionEntry>) -> 
             }
             entry.in_flight.fetch_add(1, Ordering::AcqRel);
             Ok(Permit {
-                entry: Arc::clone(entry),
-                region: Arc::clone(region),
+                entry,
+                region,
                 unreserved: true,
             })
         }
@@ -129,6 +129,9 @@ pub(crate) struct ExecEnv {
     pub(crate) provisioned: bool,
     /// The revision of the version it was created for (a stale `$LATEST` environment is dropped).
     pub(crate) revision: String,
+    /// An invocation's log lines are gathered here and moved to the log store; the buffer keeps
+    /// its capacity, so a warm invocation allocates nothing for its log.
+    pub(crate) log_buf: Vec<Line>,
 }
 
 /// What one invocation in an environment produced.
@@ -144,7 +147,8 @@ pub(crate) enum RunOutcome {
 
 /// The per-invocation facts a runner needs.
 pub(crate) struct Invocation {
-    pub(crate) request_id: String,
+    /// Inline: the context holds the owned copy the handler gets.
+    pub(crate) request_id: crate::logs::RequestId,
     pub(crate) payload: Bytes,
     pub(crate) event: Option<Value>,
     pub(crate) deadline: SystemTime,

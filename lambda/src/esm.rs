@@ -280,7 +280,7 @@ impl LambdaRegion {
         let config = EventSourceMappingConfiguration {
             uuid: uuid.clone(),
             event_source_arn: arn,
-            function_arn: target.invoked_arn.clone(),
+            function_arn: String::from(&*target.invoked_arn),
             batch_size: batch,
             maximum_batching_window_in_seconds: window,
             starting_position: req.starting_position.clone().unwrap_or_default(),

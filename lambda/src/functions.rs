@@ -281,13 +281,16 @@ impl LambdaRegion {
             ))
         };
         let (version, invoked_arn) = match qualifier {
-            None => (Arc::clone(&data.latest), entry.arn.clone()),
-            Some("$LATEST") => (Arc::clone(&data.latest), format!("{}:$LATEST", entry.arn)),
+            None => (Arc::clone(&data.latest), Arc::clone(&entry.arn)),
+            Some("$LATEST") => (
+                Arc::clone(&data.latest),
+                format!("{}:$LATEST", entry.arn).into(),
+            ),
             Some(q) if q.bytes().all(|c| c.is_ascii_digit()) => {
                 let n: u64 = q.parse().map_err(|_| not_found())?;
                 (
                     data.versions.get(&n).cloned().ok_or_else(not_found)?,
-                    format!("{}:{q}", entry.arn),
+                    format!("{}:{q}", entry.arn).into(),
                 )
             }
             Some(alias) => {
@@ -313,7 +316,7 @@ impl LambdaRegion {
                         .and_then(|n| data.versions.get(&n).cloned())
                         .ok_or_else(not_found)?
                 };
-                (v, format!("{}:{alias}", entry.arn))
+                (v, format!("{}:{alias}", entry.arn).into())
             }
         };
         let now = self.now();
@@ -323,7 +326,7 @@ impl LambdaRegion {
             ));
         }
         drop(data);
-        let executed_version = version.config.version.clone();
+        let executed_version = Arc::clone(&version.version_name);
         Ok(Target {
             entry,
             version,
@@ -332,7 +335,11 @@ impl LambdaRegion {
         })
     }
 
-    fn load_code(&self, code: &FunctionCode, operation: &str) -> Result<Option<Arc<CodePackage>>> {
+    pub(crate) fn load_code(
+        &self,
+        code: &FunctionCode,
+        operation: &str,
+    ) -> Result<Option<Arc<CodePackage>>> {
         if code.image_uri.is_some() {
             return Err(LambdaError::InvalidParameterValue(
                 "Nubis runs zip packages only; container images (ImageUri) cannot be run".into(),
@@ -499,6 +506,8 @@ impl LambdaRegion {
                 ));
             }
         };
+        let mut parts = parts;
+        let layer_code = self.resolve_layers(&mut parts.layers, code.unzipped_size)?;
         if self.total_code_size() + code.size() > MAX_TOTAL_CODE_BYTES {
             return Err(LambdaError::CodeStorageExceeded(
                 "Code storage limit exceeded.".into(),
@@ -523,6 +532,7 @@ impl LambdaRegion {
             code,
             kind,
             env_vars,
+            layers: layer_code,
         });
         let transition = self.inner().config.state_transition;
         let data = FunctionData {

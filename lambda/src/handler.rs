@@ -94,12 +94,13 @@ impl LogSink {
 pub struct Context {
     /// The request id.
     pub request_id: String,
-    /// The function's name.
-    pub function_name: String,
+    /// The function's name (shared with the function's state: building a context allocates
+    /// nothing but the request id).
+    pub function_name: Arc<str>,
     /// The executed version.
-    pub function_version: String,
+    pub function_version: Arc<str>,
     /// The ARN the caller used (with the alias or version, if any).
-    pub invoked_function_arn: String,
+    pub invoked_function_arn: Arc<str>,
     /// The configured memory.
     pub memory_limit_in_mb: u32,
     /// When the invocation times out.
@@ -107,9 +108,9 @@ pub struct Context {
     /// The caller's client context (base64 JSON), if any.
     pub client_context: Option<String>,
     /// `/aws/lambda/<name>`.
-    pub log_group_name: String,
+    pub log_group_name: Arc<str>,
     /// The execution environment's log stream.
-    pub log_stream_name: String,
+    pub log_stream_name: Arc<str>,
     /// The function's environment variables.
     pub env: Arc<std::collections::BTreeMap<String, String>>,
     pub(crate) clock: SharedClock,

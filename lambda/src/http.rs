@@ -172,6 +172,61 @@ struct TagsBody {
     tags: BTreeMap<String, String>,
 }
 
+/// The layer operations (`/2018-10-31/layers…`).
+fn layers(
+    r: &LambdaRegion,
+    req: &Request,
+    m: &Method,
+    rest: &[&str],
+    qs: &[(String, String)],
+) -> Result<Response, LambdaError> {
+    let filter = crate::layers::LayerFilter {
+        compatible_runtime: q(qs, "CompatibleRuntime"),
+        compatible_architecture: q(qs, "CompatibleArchitecture"),
+    };
+    let version = |v: &str| {
+        v.parse::<i64>()
+            .map_err(|_| LambdaError::validation(v, "versionNumber", "Member must be a number"))
+    };
+    match (m, rest) {
+        (&Method::GET, ["layers"]) if q(qs, "find") == Some("LayerVersion") => {
+            let arn = q(qs, "Arn")
+                .ok_or_else(|| LambdaError::validation("null", "arn", "Member must not be null"))?;
+            Ok(ok(200, &to_json(&r.get_layer_version_by_arn(arn)?)))
+        }
+        (&Method::GET, ["layers"]) => Ok(ok(
+            200,
+            &page_json(
+                "Layers",
+                r.list_layers(filter, q(qs, "Marker"), max_items(qs)?)?,
+            ),
+        )),
+        (&Method::POST, ["layers", name, "versions"]) => Ok(ok(
+            201,
+            &to_json(&r.publish_layer_version(name, body(req)?)?),
+        )),
+        (&Method::GET, ["layers", name, "versions"]) => Ok(ok(
+            200,
+            &page_json(
+                "LayerVersions",
+                r.list_layer_versions(name, filter, q(qs, "Marker"), max_items(qs)?)?,
+            ),
+        )),
+        (&Method::GET, ["layers", name, "versions", v]) => {
+            Ok(ok(200, &to_json(&r.get_layer_version(name, version(v)?)?)))
+        }
+        (&Method::DELETE, ["layers", name, "versions", v]) => {
+            r.delete_layer_version(name, version(v)?)?;
+            Ok(ok(204, &Value::Null).map(|_| nubis_wire::Body::empty()))
+        }
+        _ => Err(LambdaError::UnknownOperation(format!(
+            "No Lambda operation matches {} {}",
+            req.method(),
+            req.uri().path()
+        ))),
+    }
+}
+
 fn page_json<T: serde::Serialize>(key: &str, p: crate::updates::Page<T>) -> Value {
     let mut v = json!({ key: to_json(&p.items) });
     if let Some(m) = p.next_marker {
@@ -203,6 +258,7 @@ async fn route(r: &LambdaRegion, req: &Request) -> Result<Response, LambdaError>
         return Err(unknown());
     };
     match (&m, rest) {
+        (_, ["layers", ..]) => layers(r, req, &m, rest, &qs),
         (&Method::POST, ["functions"]) => Ok(ok(201, &to_json(&r.create_function(body(req)?)?))),
         (&Method::GET, ["functions"]) => Ok(ok(
             200,

@@ -163,8 +163,8 @@ impl InvokeOutput {
 pub(crate) struct Target {
     pub(crate) entry: Arc<FunctionEntry>,
     pub(crate) version: Arc<VersionData>,
-    pub(crate) executed_version: String,
-    pub(crate) invoked_arn: String,
+    pub(crate) executed_version: Arc<str>,
+    pub(crate) invoked_arn: Arc<str>,
 }
 
 /// Checks a payload against `limit` and parses it as JSON.
@@ -212,15 +212,18 @@ pub(crate) fn uuid(ids: &nubis_core::IdGen) -> String {
     b[8..].copy_from_slice(&ids.next_u64().to_be_bytes());
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let mut out = String::with_capacity(36);
+    let mut out = [b'-'; 36];
+    let mut at = 0;
     for (i, byte) in b.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            out.push('-');
+            at += 1;
         }
-        out.push(HEX[usize::from(byte >> 4)] as char);
-        out.push(HEX[usize::from(byte & 15)] as char);
+        out[at] = HEX[usize::from(byte >> 4)];
+        out[at + 1] = HEX[usize::from(byte & 15)];
+        at += 2;
     }
-    out
+    // Hex digits and dashes: always UTF-8.
+    String::from(std::str::from_utf8(&out).unwrap_or_default())
 }
 
 /// The result of one run of a function.
@@ -244,7 +247,7 @@ impl LambdaRegion {
                     payload: Bytes::new(),
                     function_error: None,
                     log_result: None,
-                    executed_version: Some(target.executed_version),
+                    executed_version: Some(String::from(&*target.executed_version)),
                     request_id,
                 })
             }
@@ -270,7 +273,6 @@ impl LambdaRegion {
                     None
                 };
                 let tail = req.log_type == LogType::Tail;
-                let executed_version = target.executed_version.clone();
                 let r = self
                     .execute(
                         &target,
@@ -286,7 +288,7 @@ impl LambdaRegion {
                     payload: r.payload,
                     function_error: r.function_error.then(|| "Unhandled".to_owned()),
                     log_result: r.log_tail,
-                    executed_version: Some(executed_version),
+                    executed_version: Some(String::from(&*target.executed_version)),
                     request_id: r.request_id,
                 })
             }
@@ -310,7 +312,7 @@ impl LambdaRegion {
         let cfg = &v.config;
         let rid = RequestId::new(&request_id);
         let started = clock.now();
-        let mut lines: Vec<Line> = Vec::with_capacity(4);
+        let mut lines: Vec<Line> = Vec::new();
         let mut init_duration = None;
 
         let idle = inner.config.idle_timeout;
@@ -330,7 +332,11 @@ impl LambdaRegion {
             }
         };
         let mut env = match env {
-            Ok(env) => env,
+            Ok(mut env) => {
+                // The environment's buffer (empty, with its capacity) holds this invocation's log.
+                lines = std::mem::take(&mut env.log_buf);
+                env
+            }
             Err((failure, init)) => {
                 // The init phase failed: the invocation reports the init error.
                 let stream = Arc::clone(&failure.stream);
@@ -351,32 +357,35 @@ impl LambdaRegion {
                     init: Some(init),
                 }));
                 drop(permit);
-                return Ok(self.finish(
-                    target,
-                    &stream,
-                    lines,
-                    failure.payload,
-                    true,
+                let now = clock.now();
+                let log_tail = self.write_log(target, &stream, &mut lines, tail, now);
+                self.meter(target, Duration::ZERO, now);
+                return Ok(Executed {
+                    payload: failure.payload,
+                    function_error: true,
+                    log_tail,
                     request_id,
-                    tail,
-                    Duration::ZERO,
-                    clock.now(),
-                ));
+                });
             }
         };
 
-        let invoke_start = clock.now();
+        // A warm start read the clock a moment ago; only an init phase moved it on.
+        let invoke_start = if init_duration.is_some() {
+            clock.now()
+        } else {
+            started
+        };
         let deadline = invoke_start + Duration::from_secs(u64::from(cfg.timeout));
         let context = Context {
             request_id: request_id.clone(),
-            function_name: cfg.function_name.clone(),
-            function_version: cfg.version.clone(),
-            invoked_function_arn: target.invoked_arn.clone(),
+            function_name: Arc::clone(&target.entry.name),
+            function_version: Arc::clone(&v.version_name),
+            invoked_function_arn: Arc::clone(&target.invoked_arn),
             memory_limit_in_mb: cfg.memory_size,
             deadline,
             client_context,
-            log_group_name: String::from(&*target.entry.group),
-            log_stream_name: String::from(&*env.stream),
+            log_group_name: Arc::clone(&target.entry.group),
+            log_stream_name: Arc::clone(&env.stream),
             env: Arc::clone(&v.env_vars),
             clock: Arc::clone(clock),
             log: env.sink.clone(),
@@ -391,7 +400,7 @@ impl LambdaRegion {
         let payload_len = payload.len();
         let (outcome, max_mem) = env
             .run(Invocation {
-                request_id: request_id.clone(),
+                request_id: rid.clone(),
                 payload,
                 event,
                 deadline,
@@ -447,7 +456,8 @@ impl LambdaRegion {
             used_mb,
             init: init_duration,
         }));
-        let stream = Arc::clone(&env.stream);
+        let log_tail = self.write_log(target, &env.stream, &mut lines, tail, ended);
+        env.log_buf = lines;
         if keep {
             env.last_used = ended;
             environment::put_back(&target.entry, &cfg.version, env);
@@ -455,36 +465,28 @@ impl LambdaRegion {
             self.lost_environment(target, env);
         }
         drop(permit);
-        Ok(self.finish(
-            target,
-            &stream,
-            lines,
-            response,
-            failed,
+        self.meter(target, billed_base, ended);
+        Ok(Executed {
+            payload: response,
+            function_error: failed,
+            log_tail,
             request_id,
-            tail,
-            billed_base,
-            ended,
-        ))
+        })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn finish(
+    /// Moves an invocation's lines to the function's log (leaving `lines` empty, with its
+    /// capacity) and returns the base64 tail when `LogType: Tail` asked for it.
+    fn write_log(
         &self,
         target: &Target,
         stream: &Arc<str>,
-        lines: Vec<Line>,
-        payload: Bytes,
-        failed: bool,
-        request_id: String,
+        lines: &mut Vec<Line>,
         tail: bool,
-        billed: Duration,
         now: SystemTime,
-    ) -> Executed {
-        let inner = self.inner();
+    ) -> Option<String> {
         let log_tail = tail.then(|| {
             let mut text = String::with_capacity(256);
-            for l in &lines {
+            for l in lines.iter() {
                 l.write_to(&mut text);
                 text.push('\n');
             }
@@ -493,31 +495,32 @@ impl LambdaRegion {
         });
         self.state
             .logs
-            .append(&target.entry.group, stream, now, lines);
+            .append(&target.entry.group, stream, now, lines.drain(..));
+        log_tail
+    }
+
+    /// Meters one invocation: its GB-seconds and one request. The region and ARN are shared
+    /// strings held by the region and function, so recording allocates nothing.
+    fn meter(&self, target: &Target, billed: Duration, now: SystemTime) {
+        let inner = self.inner();
         let cfg = &target.version.config;
         let billed_ms = billed.as_millis().max(1) as f64;
         inner.env.meter.record(UsageRecord {
             service: "lambda",
-            region: self.state.region.as_str().into(),
-            resource: target.entry.arn.as_str().into(),
+            region: Arc::clone(&self.state.region_name),
+            resource: Arc::clone(&target.entry.arn),
             unit: UsageUnit::GbSeconds,
             quantity: f64::from(cfg.memory_size) / 1024.0 * billed_ms / 1000.0,
             at: now,
         });
         inner.env.meter.record(UsageRecord {
             service: "lambda",
-            region: self.state.region.as_str().into(),
-            resource: target.entry.arn.as_str().into(),
+            region: Arc::clone(&self.state.region_name),
+            resource: Arc::clone(&target.entry.arn),
             unit: UsageUnit::Requests,
             quantity: 1.0,
             at: now,
         });
-        Executed {
-            payload,
-            function_error: failed,
-            log_tail,
-            request_id,
-        }
     }
 
     /// An environment that cannot serve again (crash, timeout) is dropped; a provisioned one is
@@ -607,6 +610,7 @@ impl LambdaRegion {
                     last_used: now,
                     provisioned,
                     revision: v.config.revision_id.clone(),
+                    log_buf: Vec::new(),
                 }),
                 None => Err(fail(
                     "Runtime.HandlerNotFound",

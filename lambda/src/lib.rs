@@ -36,6 +36,7 @@ pub mod engine;
 pub mod environment;
 pub mod error;
 pub mod esm;
+mod fasthash;
 pub mod filters;
 pub mod functions;
 pub mod handler;
@@ -43,6 +44,7 @@ pub mod hooks;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod invoke;
+pub mod layers;
 pub mod logs;
 pub mod names;
 pub mod package;
@@ -67,6 +69,10 @@ pub use functions::{GetFunctionOutput, ProvisionedState};
 pub use handler::{Context, Handler, HandlerError};
 pub use hooks::{CodeStore, CodeStoreError, Delivery, DeliveryKind, DestinationSink};
 pub use invoke::{InvocationType, InvokeOutput, InvokeRequest, LogType};
+pub use layers::{
+    LayerFilter, LayerVersion, LayerVersionContent, LayerVersionsListItem, LayersListItem,
+    PublishLayerVersion,
+};
 pub use logs::LogEvent;
 pub use rules::{PutRule, RuleDescription};
 pub use schedule::{ScheduleError, ScheduleExpression};

@@ -9,7 +9,7 @@
 //! reads the log of pays for no float formatting. Streams are shared (`Arc<str>`), request ids
 //! are inline, so appending a START/END/REPORT triple allocates nothing but queue slots.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -165,7 +165,7 @@ struct Group {
 /// The log groups of one region.
 #[derive(Debug, Default)]
 pub(crate) struct LogStore {
-    groups: Mutex<HashMap<Arc<str>, Group>>,
+    groups: Mutex<crate::fasthash::FastMap<Arc<str>, Group>>,
 }
 
 impl LogStore {

@@ -102,6 +102,44 @@ impl CodePackage {
     }
 }
 
+/// Extracts `layers` in order into one new directory — a later layer's file replaces an earlier
+/// one's, as in `/opt` — for one execution environment (blocking IO: call from a blocking task).
+#[cfg(feature = "process")]
+pub(crate) fn extract_layers(layers: &[Arc<CodePackage>]) -> std::io::Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new()
+        .prefix("nubis-lambda-opt-")
+        .tempdir()?;
+    for layer in layers {
+        let mut archive =
+            zip::ZipArchive::new(Cursor::new(&layer.zip[..])).map_err(std::io::Error::other)?;
+        for i in 0..archive.len() {
+            let mut entry = archive.by_index(i).map_err(std::io::Error::other)?;
+            // `enclosed_name` refuses absolute paths and `..`: nothing lands outside the directory.
+            let Some(rel) = entry.enclosed_name() else {
+                continue;
+            };
+            let path = dir.path().join(rel);
+            if entry.is_dir() {
+                std::fs::create_dir_all(&path)?;
+                continue;
+            }
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            // Replace, not write through: an earlier layer's file may be read-only.
+            let _ = std::fs::remove_file(&path);
+            let mut out = std::fs::File::create(&path)?;
+            std::io::copy(&mut entry, &mut out)?;
+            #[cfg(unix)]
+            if let Some(mode) = entry.unix_mode() {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode & 0o7777))?;
+            }
+        }
+    }
+    Ok(dir)
+}
+
 /// Base64 of the SHA-256 of `bytes` (`CodeSha256`).
 pub fn sha256_b64(bytes: &[u8]) -> String {
     STANDARD.encode(Sha256::digest(bytes))

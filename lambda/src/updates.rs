@@ -78,6 +78,7 @@ impl LambdaRegion {
         entry: &FunctionEntry,
         parts: ConfigParts,
         code: Arc<CodePackage>,
+        layers: Vec<Arc<CodePackage>>,
     ) -> FunctionConfiguration {
         let now = self.now();
         let mut data = entry.data.lock();
@@ -97,6 +98,7 @@ impl LambdaRegion {
             code,
             kind,
             env_vars,
+            layers,
         });
         data.update_done_at = Some(now + self.inner().config.state_transition);
         drop(data);
@@ -115,12 +117,13 @@ impl LambdaRegion {
         req: UpdateFunctionConfiguration,
     ) -> Result<FunctionConfiguration> {
         let (entry, _) = self.entry_of(function_name)?;
-        let (mut parts, code) = {
+        let (mut parts, code, mut layer_code) = {
             let data = entry.data.lock();
             self.check_updatable(&entry, &data, req.revision_id.as_deref())?;
             (
                 ConfigParts::from_config(&data.latest.config),
                 Arc::clone(&data.latest.code),
+                data.latest.layers.clone(),
             )
         };
         if let Some(rt) = &req.runtime {
@@ -153,6 +156,7 @@ impl LambdaRegion {
         }
         if let Some(l) = &req.layers {
             parts.layers = functions::validate_layers(l)?;
+            layer_code = self.resolve_layers(&mut parts.layers, code.unzipped_size)?;
         }
         if let Some(d) = &req.dead_letter_config {
             parts.dead_letter = d.target_arn.as_ref().map(|_| d.clone());
@@ -160,7 +164,7 @@ impl LambdaRegion {
         if req.tracing_config.is_some() {
             parts.tracing = functions::validate_tracing(&req.tracing_config)?;
         }
-        Ok(self.replace_latest(&entry, parts, code))
+        Ok(self.replace_latest(&entry, parts, code, layer_code))
     }
 
     /// UpdateFunctionCode.
@@ -170,10 +174,13 @@ impl LambdaRegion {
         req: UpdateFunctionCode,
     ) -> Result<FunctionConfiguration> {
         let (entry, _) = self.entry_of(function_name)?;
-        let mut parts = {
+        let (mut parts, layer_code) = {
             let data = entry.data.lock();
             self.check_updatable(&entry, &data, req.revision_id.as_deref())?;
-            ConfigParts::from_config(&data.latest.config)
+            (
+                ConfigParts::from_config(&data.latest.config),
+                data.latest.layers.clone(),
+            )
         };
         if req.architectures.is_some() {
             parts.architectures = functions::validate_architectures(&req.architectures)?;
@@ -218,7 +225,13 @@ impl LambdaRegion {
             c.code_size = code.size();
             return Ok(c);
         }
-        let mut out = self.replace_latest(&entry, parts, code);
+        let total = code.unzipped_size + layer_code.iter().map(|l| l.unzipped_size).sum::<u64>();
+        if total > MAX_UNZIPPED_BYTES {
+            return Err(LambdaError::InvalidParameterValue(format!(
+                "Function code combined with layers exceeds the maximum allowed size of {MAX_UNZIPPED_BYTES} bytes. The actual size is {total} bytes."
+            )));
+        }
+        let mut out = self.replace_latest(&entry, parts, code, layer_code);
         if req.publish == Some(true) {
             out = self.publish_version(&entry.name, None, None, None)?;
         }
@@ -275,6 +288,7 @@ impl LambdaRegion {
                 code: Arc::clone(&latest.code),
                 kind: latest.kind.clone(),
                 env_vars: Arc::clone(&latest.env_vars),
+                layers: latest.layers.clone(),
             }),
         );
         Ok(config)

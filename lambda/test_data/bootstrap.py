@@ -77,6 +77,24 @@ while True:
                     f.write(str(n))
                 time.sleep(0.001)
         threading.Thread(target=count, daemon=True).start()
+    if action == "layers":
+        # What a function sees of its layers: the directory, the search paths, a data file that
+        # two layers both ship (the later one wins) and a module from a layer's python/.
+        opt = os.environ.get("NUBIS_LAMBDA_OPT", "")
+        out = {"opt": opt, "path": os.environ.get("PATH", ""),
+               "ld": os.environ.get("LD_LIBRARY_PATH"), "pythonpath": os.environ.get("PYTHONPATH")}
+        try:
+            with open(os.path.join(opt, "data.txt")) as f:
+                out["data"] = f.read()
+        except OSError:
+            out["data"] = None
+        try:
+            import layermod
+            out["mod"] = layermod.VALUE
+        except ImportError:
+            out["mod"] = None
+        post("/invocation/%s/response" % rid, json.dumps(out).encode())
+        continue
     if action == "big":
         status, body = post("/invocation/%s/response" % rid, b"\"" + b"x" * 6300000 + b"\"")
         continue

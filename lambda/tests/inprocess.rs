@@ -15,7 +15,7 @@ fn engine() -> (Lambda, LambdaRegion, ManualClock) {
     lambda.register_handler("echo", |event: Value, ctx: Context| async move {
         ctx.log(format!("got {event}"));
         Ok::<_, HandlerError>(
-            json!({ "event": event, "version": ctx.function_version, "request": ctx.request_id }),
+            json!({ "event": event, "version": &*ctx.function_version, "request": ctx.request_id }),
         )
     });
     lambda.register_handler("fail", |_e: Value, _ctx| async move {

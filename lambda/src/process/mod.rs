@@ -6,21 +6,25 @@
 //! `LAMBDA_TASK_ROOT`, `AWS_LAMBDA_FUNCTION_*`, region, credentials, the function's variables).
 //! Memory: the child starts under `sh -c 'ulimit -d <MemorySize in KB>'`, so its data segment
 //! and anonymous writable mappings (the heap, thread stacks) are capped at the function's memory
-//! — an rlimit set without `unsafe` code; `Max Memory Used` is the child's peak RSS (`VmHWM`
-//! in `/proc/<pid>/status`). Timeouts are `Clock::sleep_until` deadlines: when one passes, the
-//! child is killed and the environment discarded.
+//! — an rlimit set without `unsafe` code; `Max Memory Used` is the larger of the child's peak
+//! RSS and its RSS when the invocation ended (see [`freezer`]). Timeouts are
+//! `Clock::sleep_until` deadlines: when one passes, the child is killed and the environment
+//! discarded.
 //!
-//! Freezing: the child runs in its own process group, which is stopped (`SIGSTOP`) as soon as an
-//! invocation ends and continued (`SIGCONT`) when the next one is handed over, so background
-//! threads and processes the function started do not run between invocations — as AWS freezes
-//! an execution environment. An invocation ends when the runtime posts its `/response` or
-//! `/error` (or exits); its output is then read to the end without waiting (see [`output`]).
+//! Freezing: the child runs in its own process group, which is stopped (`SIGSTOP`) when its
+//! runtime asks for the next event and none is waiting, and continued (`SIGCONT`) as an event is
+//! handed over — both by the environment's Runtime API server, off the invocation's path — so
+//! background threads and processes the function started do not run between invocations, as
+//! AWS freezes an execution environment. An invocation ends when the runtime posts its
+//! `/response` or `/error` (or exits); its output is then read to the end without waiting (see
+//! [`output`]).
 //!
 //! Init: an on-demand environment's init phase is limited to `LambdaConfig::init_timeout`
 //! (10 s); when it fails or times out, it is retried once inside the invocation, bounded by the
 //! function's timeout (`INIT_REPORT … Phase: invoke`), as Lambda does. A provisioned
 //! environment's init may take up to the larger of 130 s and the function timeout.
 
+mod freezer;
 pub mod output;
 pub mod runtime_api;
 
@@ -46,13 +50,10 @@ pub(crate) struct ProcessEnv {
     api: RuntimeApi,
     pid: Option<Pid>,
     output: Output,
-    /// `/proc/<pid>/status`, kept open: re-reading it from offset 0 gives fresh figures.
-    status: Option<std::fs::File>,
     exit_rx: watch::Receiver<Option<String>>,
     kill_tx: Option<oneshot::Sender<()>>,
-    frozen: bool,
-    /// `LambdaConfig::freeze`.
-    freezes: bool,
+    /// The environment's layer directory (its `/opt`), removed with the environment.
+    _opt: Option<tempfile::TempDir>,
     _task_root: Arc<tempfile::TempDir>,
 }
 
@@ -143,6 +144,17 @@ pub(crate) async fn start(
         Ok(Err(e)) => return Err(unpack_failed(e.to_string(), stream)),
         Err(e) => return Err(unpack_failed(e.to_string(), stream)),
     };
+    // The layers, merged in order into this environment's own directory (AWS's `/opt`).
+    let opt = if v.layers.is_empty() {
+        None
+    } else {
+        let layers = v.layers.clone();
+        match tokio::task::spawn_blocking(move || crate::package::extract_layers(&layers)).await {
+            Ok(Ok(dir)) => Some(dir),
+            Ok(Err(e)) => return Err(unpack_failed(format!("a layer: {e}"), stream)),
+            Err(e) => return Err(unpack_failed(format!("a layer: {e}"), stream)),
+        }
+    };
     let handler = cfg.handler.clone().unwrap_or_default();
     let (program, args): (String, Vec<String>) = match v.kind {
         HandlerKind::Python => {
@@ -164,7 +176,14 @@ pub(crate) async fn start(
             )
         }
         _ => {
-            let bootstrap = root.path().join("bootstrap");
+            // The function's own bootstrap, else a layer's (`/var/task/bootstrap`, then
+            // `/opt/bootstrap`, as Lambda looks).
+            let mut bootstrap = root.path().join("bootstrap");
+            if !bootstrap.is_file()
+                && let Some(opt) = &opt
+            {
+                bootstrap = opt.path().join("bootstrap");
+            }
             if !bootstrap.is_file() {
                 return Err(failure(
                     "Runtime.InvalidEntrypoint",
@@ -176,7 +195,7 @@ pub(crate) async fn start(
             (bootstrap.to_string_lossy().into_owned(), vec![])
         }
     };
-    let (api, init_rx) = match runtime_api::serve().await {
+    let (api, init_rx) = match runtime_api::serve(inner.config.freeze).await {
         Ok(x) => x,
         Err(e) => {
             return Err(failure(
@@ -221,9 +240,31 @@ pub(crate) async fn start(
             cmd.env(k, val);
         }
     }
+    let root_str = root.path().to_string_lossy().into_owned();
+    let mut python_path = root_str.clone();
+    if let Some(opt) = &opt {
+        // Where AWS puts `/opt/bin`, `/opt/lib`, `/opt/python` … on the search paths, this
+        // environment's layer directory is put instead (see docs/lambda.md, "Layers").
+        let o = opt.path().to_string_lossy().into_owned();
+        let host_path = std::env::var("PATH").unwrap_or_default();
+        cmd.env("PATH", format!("{o}/bin:{host_path}"))
+            .env("LD_LIBRARY_PATH", format!("{o}/lib"))
+            .env(
+                "NODE_PATH",
+                format!("{o}/nodejs/node_modules:{o}/nodejs/node20/node_modules"),
+            )
+            .env("NUBIS_LAMBDA_OPT", &o);
+        python_path = format!("{root_str}:{o}/python");
+        if let Some(minor) = cfg
+            .runtime
+            .as_deref()
+            .and_then(|r| r.strip_prefix("python"))
+        {
+            python_path.push_str(&format!(":{o}/python/lib/python{minor}/site-packages"));
+        }
+    }
     let region_name = region.region().as_str();
     let (ak, sk, st) = &inner.config.credentials;
-    let root_str = root.path().to_string_lossy().into_owned();
     for (k, val) in v.env_vars.iter() {
         cmd.env(k, val);
     }
@@ -234,7 +275,7 @@ pub(crate) async fn start(
         .env("_HANDLER", &handler)
         .env("LAMBDA_TASK_ROOT", &root_str)
         .env("LAMBDA_RUNTIME_DIR", &root_str)
-        .env("PYTHONPATH", &root_str)
+        .env("PYTHONPATH", &python_path)
         .env("AWS_LAMBDA_FUNCTION_NAME", &cfg.function_name)
         .env(
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
@@ -283,9 +324,10 @@ pub(crate) async fn start(
         .id()
         .and_then(|p| i32::try_from(p).ok())
         .and_then(Pid::from_raw);
-    let status =
-        pid.and_then(|p| std::fs::File::open(format!("/proc/{}/status", p.as_raw_nonzero())).ok());
     let (exit_tx, exit_rx) = watch::channel(None);
+    if let Some(pid) = pid {
+        api.freezer.attach(pid, exit_rx.clone());
+    }
     let (kill_tx, kill_rx) = oneshot::channel::<()>();
     tokio::spawn(async move {
         let status = tokio::select! {
@@ -305,11 +347,9 @@ pub(crate) async fn start(
         api,
         pid,
         output,
-        status,
         exit_rx,
         kill_tx: Some(kill_tx),
-        frozen: false,
-        freezes: inner.config.freeze,
+        _opt: opt,
         _task_root: root,
     };
 
@@ -340,8 +380,8 @@ pub(crate) async fn start(
     };
     match outcome {
         Some(InitOutcome::Ready) => {
-            // The runtime asked for work: init is over, and the environment waits frozen.
-            penv.freeze();
+            // The runtime asked for work: init is over, and the environment waits frozen (its
+            // Runtime API server stopped it in `next`).
             Ok(ExecEnv {
                 stream,
                 sink: Default::default(),
@@ -349,6 +389,7 @@ pub(crate) async fn start(
                 last_used: clock.now(),
                 provisioned: init.provisioned,
                 revision: cfg.revision_id.clone(),
+                log_buf: Vec::new(),
             })
         }
         Some(InitOutcome::Failed { error_type, body }) => {
@@ -398,17 +439,6 @@ fn describe_exit(s: std::process::ExitStatus) -> String {
     }
 }
 
-/// Peak resident memory in MB from a `/proc/<pid>/status` handle (re-read from the start).
-fn peak_mb(status: &std::fs::File) -> Option<u64> {
-    use std::os::unix::fs::FileExt;
-    let mut buf = [0u8; 4096];
-    let n = status.read_at(&mut buf, 0).ok()?;
-    let text = std::str::from_utf8(&buf[..n]).ok()?;
-    let line = text.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb.div_ceil(1024))
-}
-
 impl ProcessEnv {
     /// Output lines not yet attributed to an invocation, read to the end.
     pub(crate) fn take_output(&mut self, lines: &mut Vec<Line>) {
@@ -426,27 +456,6 @@ impl ProcessEnv {
         self.exit_rx.borrow().is_none()
     }
 
-    /// Stops the environment's process group until [`ProcessEnv::thaw`].
-    fn freeze(&mut self) {
-        if let Some(pid) = self.pid
-            && self.freezes
-            && !self.frozen
-            && self.alive()
-            && rustix::process::kill_process_group(pid, Signal::STOP).is_ok()
-        {
-            self.frozen = true;
-        }
-    }
-
-    fn thaw(&mut self) {
-        if let Some(pid) = self.pid
-            && self.frozen
-        {
-            let _ = rustix::process::kill_process_group(pid, Signal::CONT);
-            self.frozen = false;
-        }
-    }
-
     fn kill(&mut self) {
         // The whole group: a function's own children die with its environment. Only while the
         // leader lives: once it is reaped its group id may belong to someone else.
@@ -461,7 +470,7 @@ impl ProcessEnv {
     }
 
     pub(crate) async fn run(&mut self, inv: Invocation) -> (RunOutcome, Option<u64>) {
-        let id = inv.request_id.clone();
+        let id = inv.request_id.as_str().to_owned();
         let exit_error = |status: &str| {
             let e = HandlerError::new(
                 "Runtime.ExitError",
@@ -493,11 +502,11 @@ impl ProcessEnv {
             request_id: id.clone(),
             payload: inv.payload,
             deadline_ms,
-            invoked_arn: inv.context.invoked_function_arn.clone(),
+            invoked_arn: Arc::clone(&inv.context.invoked_function_arn),
             client_context,
             done: done_tx,
         };
-        self.thaw();
+        // The Runtime API server thaws the environment as it hands the event over.
         if self.api.tx.send(pending).await.is_err() {
             return (exit_error("the Runtime API is closed"), None);
         }
@@ -522,15 +531,9 @@ impl ProcessEnv {
                 RunOutcome::Timeout
             }
         };
-        // The invocation is over: the environment is frozen until the next one. Its output up
-        // to this point is read by the caller (`take_output`), without waiting.
-        if matches!(
-            outcome,
-            RunOutcome::Response(_) | RunOutcome::Error { fatal: false, .. }
-        ) {
-            self.freeze();
-        }
-        let mem = self.status.as_ref().and_then(peak_mb);
+        // The invocation is over: the environment freezes when its runtime next asks for work.
+        // Its output up to this point is read by the caller (`take_output`), without waiting.
+        let mem = self.api.freezer.used_mb();
         (outcome, mem)
     }
 }

@@ -18,6 +18,8 @@ use hyper_util::rt::TokioIo;
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot};
 
+use super::freezer::Freezer;
+
 /// The largest response body a runtime may post (6 MB plus AWS's 100-byte allowance).
 pub const MAX_RESPONSE_BYTES: usize = 6_291_556;
 /// The largest error body a runtime may post.
@@ -28,7 +30,7 @@ pub(crate) struct PendingInvocation {
     pub(crate) request_id: String,
     pub(crate) payload: Bytes,
     pub(crate) deadline_ms: u64,
-    pub(crate) invoked_arn: String,
+    pub(crate) invoked_arn: Arc<str>,
     pub(crate) trace_id: String,
     pub(crate) client_context: Option<String>,
     pub(crate) done: oneshot::Sender<RuntimeOutcome>,
@@ -57,6 +59,7 @@ pub(crate) enum InitOutcome {
 
 struct ApiState {
     next_rx: tokio::sync::Mutex<mpsc::Receiver<PendingInvocation>>,
+    freezer: Arc<Freezer>,
     inflight: Mutex<Option<(String, oneshot::Sender<RuntimeOutcome>)>>,
     init_tx: Mutex<Option<oneshot::Sender<InitOutcome>>>,
 }
@@ -65,6 +68,8 @@ struct ApiState {
 pub(crate) struct RuntimeApi {
     pub(crate) addr: SocketAddr,
     pub(crate) tx: mpsc::Sender<PendingInvocation>,
+    /// Freezes the environment while its runtime waits in `next`.
+    pub(crate) freezer: Arc<Freezer>,
     accept: tokio::task::JoinHandle<()>,
 }
 
@@ -74,14 +79,19 @@ impl Drop for RuntimeApi {
     }
 }
 
-/// Starts a listener on 127.0.0.1 with an ephemeral port.
-pub(crate) async fn serve() -> std::io::Result<(RuntimeApi, oneshot::Receiver<InitOutcome>)> {
+/// Starts a listener on 127.0.0.1 with an ephemeral port; `freezes` says whether the
+/// environment is frozen while its runtime waits for an event.
+pub(crate) async fn serve(
+    freezes: bool,
+) -> std::io::Result<(RuntimeApi, oneshot::Receiver<InitOutcome>)> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = mpsc::channel(1);
     let (init_tx, init_rx) = oneshot::channel();
+    let freezer = Arc::new(Freezer::new(freezes));
     let state = Arc::new(ApiState {
         next_rx: tokio::sync::Mutex::new(rx),
+        freezer: Arc::clone(&freezer),
         inflight: Mutex::new(None),
         init_tx: Mutex::new(Some(init_tx)),
     });
@@ -106,7 +116,15 @@ pub(crate) async fn serve() -> std::io::Result<(RuntimeApi, oneshot::Receiver<In
             while connections.try_join_next().is_some() {}
         }
     });
-    Ok((RuntimeApi { addr, tx, accept }, init_rx))
+    Ok((
+        RuntimeApi {
+            addr,
+            tx,
+            freezer,
+            accept,
+        },
+        init_rx,
+    ))
 }
 
 fn json(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
@@ -239,7 +257,21 @@ async fn next(state: &ApiState) -> Response<Full<Bytes>> {
     if let Some(tx) = state.init_tx.lock().take() {
         let _ = tx.send(InitOutcome::Ready);
     }
-    let inv = { state.next_rx.lock().await.recv().await };
+    let inv = {
+        let mut rx = state.next_rx.lock().await;
+        match rx.try_recv() {
+            Ok(inv) => Some(inv),
+            Err(mpsc::error::TryRecvError::Disconnected) => None,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                // Nothing to do: the environment freezes until an event comes (and its peak
+                // memory is read now, while the invocation that just ended is off the path).
+                state.freezer.freeze();
+                state.freezer.sample_peak();
+                rx.recv().await
+            }
+        }
+    };
+    state.freezer.thaw();
     let Some(inv) = inv else {
         return error(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -221,3 +221,146 @@ async fn timeouts_on_the_manual_clock() {
     let body: serde_json::Value = serde_json::from_slice(out.payload().unwrap().as_ref()).unwrap();
     assert_eq!(body["errorType"], "Sandbox.Timedout");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn layers_published_attached_and_seen_by_the_function() {
+    use aws_sdk_lambda::types::{Architecture, LayerVersionContentInput};
+    let server = TestServer::start().await;
+    let client = Client::new(&server.sdk_config());
+    let zip = |data: &str| {
+        nubis_lambda::package::build_zip(&[("data.txt", data.as_bytes(), 0o644)]).unwrap()
+    };
+    let v1 = client
+        .publish_layer_version()
+        .layer_name("shared")
+        .description("first")
+        .compatible_runtimes(Runtime::Providedal2023)
+        .compatible_architectures(Architecture::X8664)
+        .license_info("MIT")
+        .content(
+            LayerVersionContentInput::builder()
+                .zip_file(Blob::new(zip("one")))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v1.version(), 1);
+    let v1_arn = v1.layer_version_arn().unwrap().to_owned();
+    assert_eq!(
+        v1_arn,
+        "arn:aws:lambda:us-east-1:000000000000:layer:shared:1"
+    );
+
+    // The second version's content comes from S3, through the facade's code store.
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&server.sdk_config())
+            .force_path_style(true)
+            .build(),
+    );
+    s3.create_bucket().bucket("layers").send().await.unwrap();
+    s3.put_object()
+        .bucket("layers")
+        .key("two.zip")
+        .body(zip("two").into())
+        .send()
+        .await
+        .unwrap();
+    let v2 = client
+        .publish_layer_version()
+        .layer_name("shared")
+        .content(
+            LayerVersionContentInput::builder()
+                .s3_bucket("layers")
+                .s3_key("two.zip")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(v2.version(), 2);
+    let v2_arn = v2.layer_version_arn().unwrap().to_owned();
+
+    let got = client
+        .get_layer_version()
+        .layer_name("shared")
+        .version_number(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.description(), Some("first"));
+    assert_eq!(got.license_info(), Some("MIT"));
+    let by_arn = client
+        .get_layer_version_by_arn()
+        .arn(&v2_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_arn.version(), 2);
+    let layers = client.list_layers().send().await.unwrap();
+    assert_eq!(layers.layers().len(), 1);
+    assert_eq!(
+        layers.layers()[0]
+            .latest_matching_version()
+            .map(|v| v.version()),
+        Some(2)
+    );
+    let versions = client
+        .list_layer_versions()
+        .layer_name("shared")
+        .send()
+        .await
+        .unwrap();
+    let numbers: Vec<i64> = versions
+        .layer_versions()
+        .iter()
+        .map(|v| v.version())
+        .collect();
+    assert_eq!(numbers, [2, 1]);
+
+    create(&client, "with-layer", 10).await;
+    let updated = client
+        .update_function_configuration()
+        .function_name("with-layer")
+        .layers(&v2_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.layers()[0].arn(), Some(v2_arn.as_str()));
+    let out = client
+        .invoke()
+        .function_name("with-layer")
+        .payload(Blob::new(r#"{"action":"layers"}"#))
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(out.payload().unwrap().as_ref()).unwrap();
+    assert_eq!(v["data"], "two");
+
+    let err = client
+        .update_function_configuration()
+        .function_name("with-layer")
+        .layers("arn:aws:lambda:us-east-1:000000000000:layer:shared:7")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_parameter_value_exception(), "{err:?}");
+
+    client
+        .delete_layer_version()
+        .layer_name("shared")
+        .version_number(1)
+        .send()
+        .await
+        .unwrap();
+    let err = client
+        .get_layer_version()
+        .layer_name("shared")
+        .version_number(1)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_resource_not_found_exception(), "{err:?}");
+}
