@@ -171,6 +171,9 @@ impl BatchFilter {
     ) -> (Vec<bool>, Option<Error>) {
         let d = &sink.plan.dialect as &dyn Dialect;
         let states = eval_node(&mut self.root, cols, slot_cols, rows, d);
+        if !states.contains(&DEFER) {
+            return (states.iter().map(|&s| s == TRUE).collect(), None);
+        }
         let mut keep = Vec::with_capacity(rows);
         for (r, s) in states.into_iter().enumerate() {
             let k = match s {
