@@ -753,6 +753,12 @@ impl Acc {
         self.count += 1;
     }
 
+    /// Adds `n` integers summing to `sum` (as `n` calls of [`Acc::add_num`] would).
+    pub fn add_int_sum(&mut self, sum: i128, n: i64) {
+        self.int_sum += sum;
+        self.count += n;
+    }
+
     /// Folds another accumulator of the same function into this one.
     pub fn merge(&mut self, o: &Acc) -> Result<()> {
         self.count += o.count;

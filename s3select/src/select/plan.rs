@@ -240,20 +240,42 @@ impl<'p> Sink<'p> {
     where
         'p: 'a,
     {
+        if self.done || !self.passes(row)? {
+            return Ok(());
+        }
+        self.emit(row, star)
+    }
+
+    /// Whether `row` satisfies WHERE (true without one).
+    pub fn passes<'a>(&self, row: &dyn Row<'a>) -> Result<bool>
+    where
+        'p: 'a,
+    {
+        let plan: &'a Plan = self.plan;
+        let d = &plan.dialect as &dyn Dialect;
+        Ok(if let Some(f) = &plan.fast_filter {
+            super::fast::test(f, row, d)? == Some(true)
+        } else if let Some(f) = &plan.filter {
+            keeps(&eval(f, row, d, &[])?)?
+        } else {
+            true
+        })
+    }
+
+    /// Runs a record that has passed WHERE through the aggregates or the projection.
+    pub fn emit<'a>(
+        &mut self,
+        row: &dyn Row<'a>,
+        star: &dyn Fn(&mut Vec<u8>, &Writer),
+    ) -> Result<()>
+    where
+        'p: 'a,
+    {
         if self.done {
             return Ok(());
         }
         let plan: &'a Plan = self.plan;
         let d = &plan.dialect as &dyn Dialect;
-        if let Some(f) = &plan.fast_filter {
-            if super::fast::test(f, row, d)? != Some(true) {
-                return Ok(());
-            }
-        } else if let Some(f) = &plan.filter
-            && !keeps(&eval(f, row, d, &[])?)?
-        {
-            return Ok(());
-        }
         if !plan.aggs.is_empty() {
             for ((acc, (_, arg)), fa) in self.accs.iter_mut().zip(&plan.aggs).zip(&plan.fast_args) {
                 let fast = fa.as_ref().and_then(|fa| match row.raw_num(fa.slot) {
