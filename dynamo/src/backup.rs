@@ -428,7 +428,7 @@ impl RegionDb {
         let target = input.target_table_name.clone().unwrap_or_default();
         let mut def = src.clone();
         def.name = target.clone();
-        def.arn = self.table_arn(&target);
+        def.arn = self.table_arn(&target).into();
         def.id = self.env.ids.uuid();
         def.created = secs(self.now_ms());
         def.stream_spec = None;
@@ -485,7 +485,7 @@ impl RegionDb {
             None => defs.extend(index_defs.iter().filter(|i| i.global).cloned()),
         }
         for d in &mut defs {
-            d.arn = format!("{}/index/{}", def.arn, d.name);
+            d.arn = format!("{}/index/{}", def.arn, d.name).into();
         }
         let mut st = TableState {
             def,

@@ -191,7 +191,7 @@ impl RegionDb {
         if self.config.enforce_throughput && st.def.billing_mode == "PROVISIONED" {
             t.buckets.lock().take_usage(self.now_ms(), st, usage)?;
         }
-        capacity::meter(&self.env, self.region.as_str(), st, usage);
+        capacity::meter(&self.env, &self.region_name, st, usage);
         Ok(())
     }
 

@@ -61,8 +61,8 @@ pub struct IndexDef {
     pub rcu: i64,
     /// Provisioned write units (GSIs).
     pub wcu: i64,
-    /// The ARN.
-    pub arn: String,
+    /// The ARN (shared: every metered request names it).
+    pub arn: Arc<str>,
     /// On-demand limits.
     pub on_demand: Option<OnDemandThroughput>,
 }
@@ -83,8 +83,8 @@ pub struct IndexState {
 pub struct TableDef {
     /// The name.
     pub name: String,
-    /// The ARN.
-    pub arn: String,
+    /// The ARN (shared: every metered request names it).
+    pub arn: Arc<str>,
     /// The table id.
     pub id: String,
     /// The primary key.

@@ -29,7 +29,7 @@ pub fn describe(st: &TableState) -> TableDescription {
         }),
         index_size_bytes: i.bytes as i64,
         item_count: i.map.len() as i64,
-        index_arn: i.def.arn.clone(),
+        index_arn: i.def.arn.to_string(),
         on_demand_throughput: i.def.on_demand.clone(),
     };
     let lsis: Vec<IndexDescription> = st
@@ -54,7 +54,7 @@ pub fn describe(st: &TableState) -> TableDescription {
         provisioned_throughput: throughput_desc(def, def.rcu, def.wcu),
         table_size_bytes: st.bytes as i64,
         item_count: st.items.len() as i64,
-        table_arn: def.arn.clone(),
+        table_arn: def.arn.to_string(),
         table_id: def.id.clone(),
         billing_mode_summary: Some(BillingModeSummary {
             billing_mode: def.billing_mode.clone(),

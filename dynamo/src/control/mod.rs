@@ -58,7 +58,7 @@ impl RegionDb {
             proj,
             rcu,
             wcu,
-            arn: format!("{}/index/{}", self.table_arn(table), g.index_name),
+            arn: format!("{}/index/{}", self.table_arn(table), g.index_name).into(),
             on_demand: g.on_demand_throughput.clone(),
         })
     }
@@ -68,22 +68,23 @@ impl RegionDb {
         let label = nubis_core::clock::to_rfc3339(self.env.clock.now())
             .trim_end_matches('Z')
             .to_owned();
-        let log = Arc::new(Mutex::new(StreamLog {
-            arn: format!("{}/stream/{label}", def.arn),
+        let lifetime = self
+            .config
+            .stream_shard_lifetime
+            .map_or(crate::streams::SHARD_LIFETIME_MS, |d| {
+                u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+            });
+        let log = Arc::new(Mutex::new(StreamLog::new(
+            format!("{}/stream/{label}", def.arn),
             label,
-            table_name: def.name.clone(),
-            region: self.region.as_str().to_owned(),
-            view_type: view_type.to_owned(),
-            key_schema: def.key_schema.clone(),
-            created: now as f64 / 1000.0,
-            shard_id: format!("shardId-{:020}-{}", now, self.env.ids.hex(8)),
-            records: Default::default(),
-            first_seq: 100_000_000_000_000_000,
-            next_seq: 100_000_000_000_000_000,
-            enabled: true,
-            closed_at_ms: None,
-            id_seed: self.env.ids.hex(16),
-        }));
+            def.name.clone(),
+            self.region.as_str().to_owned(),
+            view_type.to_owned(),
+            def.key_schema.clone(),
+            now,
+            lifetime,
+            self.env.ids.clone(),
+        )));
         self.streams.write().push(Arc::clone(&log));
         log
     }
@@ -191,7 +192,7 @@ impl RegionDb {
                     proj,
                     rcu: 0,
                     wcu: 0,
-                    arn: format!("{}/index/{}", self.table_arn(&name), l.index_name),
+                    arn: format!("{}/index/{}", self.table_arn(&name), l.index_name).into(),
                     on_demand: None,
                 });
             }
@@ -237,7 +238,7 @@ impl RegionDb {
         };
         let now = self.now_ms() as f64 / 1000.0;
         let def = TableDef {
-            arn: self.table_arn(&name),
+            arn: self.table_arn(&name).into(),
             id: self.env.ids.uuid(),
             name: name.clone(),
             schema,
@@ -371,9 +372,7 @@ impl RegionDb {
             )));
         }
         if let Some(stream) = &st.stream {
-            let mut s = stream.lock();
-            s.enabled = false;
-            s.closed_at_ms = Some(self.now_ms());
+            stream.lock().disable(self.now_ms());
         }
         let mut desc = describe(&st);
         desc.table_status = "DELETING".to_owned();

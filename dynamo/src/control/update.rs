@@ -209,9 +209,7 @@ impl RegionDb {
                 }
                 (false, true) => {
                     if let Some(stream) = next.stream.take() {
-                        let mut s = stream.lock();
-                        s.enabled = false;
-                        s.closed_at_ms = Some(self.now_ms());
+                        stream.lock().disable(self.now_ms());
                     }
                     next.def.stream_spec = None;
                 }
