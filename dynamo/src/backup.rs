@@ -490,6 +490,7 @@ impl RegionDb {
         let mut st = TableState {
             def,
             items: snap.items.clone(),
+            point: Default::default(),
             indexes: defs
                 .into_iter()
                 .map(|def| IndexState {
@@ -504,8 +505,9 @@ impl RegionDb {
             pitr: None,
             versions: Default::default(),
         };
-        // The item map is shared with the backup (O(1)); only indexes are rebuilt, by walking a
-        // cheap clone of it, so a restore without indexes copies nothing.
+        // The item map is shared with the backup (O(1)); the point index and the indexes are
+        // rebuilt, walking a cheap clone of it.
+        st.rebuild_point();
         let items = st.items.clone();
         for i in 0..st.indexes.len() {
             for (k, stored) in items.iter() {

@@ -232,10 +232,7 @@ impl RegionDb {
             .schema
             .key_of_key(input.key.as_ref().unwrap_or(&EMPTY))?;
         let consistent = input.consistent_read.unwrap_or(false);
-        let found = st
-            .read_items(|| self.now_ms(), consistent)
-            .get(&key)
-            .cloned();
+        let found = st.read_item(|| self.now_ms(), consistent, &key).cloned();
         let usage = Usage::read(capacity::read_units(
             found.as_ref().map_or(0, |s| s.size as usize),
             consistent,
@@ -312,7 +309,7 @@ impl RegionDb {
             self.charge(&t, &st, &usage)?;
             (old, usage)
         } else {
-            let old = st.items.get(&key).cloned();
+            let old = st.current(&key).cloned();
             check_condition(cond.as_ref(), old.as_ref(), &ctx, return_old_on_fail)?;
             let usage = write_usage(&st, old.as_ref(), Some(&stored), true);
             self.charge(&t, &st, &usage)?;
@@ -353,6 +350,17 @@ impl RegionDb {
         values: &Option<crate::model::Values>,
         update: Option<&Option<String>>,
     ) -> Result<(Option<Cond>, Compiled)> {
+        // The common unconditional write: no expression, no legacy parameter, no placeholder —
+        // nothing to check or compile.
+        if condition.is_none()
+            && expected.is_none()
+            && conditional_operator.is_none()
+            && names.is_none()
+            && values.is_none()
+            && update.is_none_or(|u| u.is_none())
+        {
+            return Ok((None, Compiled::default()));
+        }
         let mut exprs = vec![];
         if let Some(u) = update {
             exprs.push(("UpdateExpression", u.is_some()));
@@ -418,7 +426,7 @@ impl RegionDb {
         if t.intents.is_held(&key) {
             return Err(Error::TransactionConflict);
         }
-        let old = st.items.get(&key).cloned();
+        let old = st.current(&key).cloned();
         check_condition(
             cond.as_ref(),
             old.as_ref(),
@@ -512,7 +520,7 @@ impl RegionDb {
         if t.intents.is_held(&key) {
             return Err(Error::TransactionConflict);
         }
-        let old = st.items.get(&key).cloned();
+        let old = st.current(&key).cloned();
         check_condition(
             cond.as_ref(),
             old.as_ref(),

@@ -22,6 +22,53 @@ use crate::model::{
 use crate::streams::{EventKind, StreamLog};
 use crate::value::{AttributeValue, Item};
 
+/// A hasher for stored keys: FxHash's multiply-rotate over the key's words. Keys already carry
+/// a well-mixed partition hash, so a cryptographic hash would only cost time.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_isize(&mut self, n: isize) {
+        self.write_u64(n as u64);
+    }
+}
+
+/// The current items by key, for point reads and writes: a hash lookup instead of a descent of
+/// the ordered map. Shared copy-on-write, so cloning a table state stays cheap.
+pub type PointIndex =
+    std::collections::HashMap<PKey, Stored, std::hash::BuildHasherDefault<KeyHasher>>;
+
 /// A stored item and its size.
 #[derive(Debug, Clone)]
 pub struct Stored {
@@ -132,6 +179,8 @@ pub struct TableState {
     pub def: TableDef,
     /// Items by key.
     pub items: OrdMap<PKey, Stored>,
+    /// The same items, hashed (kept equal to `items` by [`TableState::apply`]).
+    pub point: Arc<PointIndex>,
     /// Secondary indexes.
     pub indexes: Vec<IndexState>,
     /// Total item bytes.
@@ -270,9 +319,16 @@ impl TableState {
         now_ms: u64,
         actor: Actor,
     ) -> Option<Stored> {
+        let point = Arc::make_mut(&mut self.point);
         let old = match &new {
-            Some((s, _)) => self.items.insert(key.clone(), s.clone()),
-            None => self.items.remove(&key),
+            Some((s, _)) => {
+                point.insert(key.clone(), s.clone());
+                self.items.insert(key.clone(), s.clone())
+            }
+            None => {
+                point.remove(&key);
+                self.items.remove(&key)
+            }
         };
         if old.is_none() && new.is_none() {
             return None;
@@ -348,6 +404,21 @@ impl TableState {
         }
         self.record_version(now_ms);
         old
+    }
+
+    /// Rebuilds the point index from the items (after the items were replaced wholesale).
+    pub fn rebuild_point(&mut self) {
+        self.point = Arc::new(
+            self.items
+                .iter()
+                .map(|(k, s)| (k.clone(), s.clone()))
+                .collect(),
+        );
+    }
+
+    /// The current item at `key`.
+    pub fn current(&self, key: &PKey) -> Option<&Stored> {
+        self.point.get(key)
     }
 
     /// Rebuilds the TTL queue (after TTL is switched on or its attribute changes).

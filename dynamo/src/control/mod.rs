@@ -290,6 +290,7 @@ impl RegionDb {
         let state = TableState {
             def,
             items: OrdMap::new(),
+            point: Default::default(),
             indexes: indexes
                 .into_iter()
                 .map(|def| IndexState {
