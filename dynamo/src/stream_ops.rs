@@ -213,7 +213,13 @@ impl RegionDb {
         };
         // A sequence number names a record of this shard; an open shard also accepts the
         // position just past its last record (where the next record will be).
-        if seq < shard.first_seq || seq > end {
+        let given_past_end = shard.end_seq.is_some()
+            && matches!(
+                input.shard_iterator_type.as_deref(),
+                Some("AT_SEQUENCE_NUMBER" | "AFTER_SEQUENCE_NUMBER")
+            )
+            && seq_arg().is_ok_and(|n| n >= end);
+        if seq < shard.first_seq || seq > end || given_past_end {
             return Err(Error::validation(format!(
                 "Invalid SequenceNumber {} for shard {}",
                 input.sequence_number.as_deref().unwrap_or_default(),
