@@ -215,11 +215,18 @@ impl RegionDb {
             input.expression_attribute_names.is_some(),
             false,
         )?;
-        let compiled = expr::compile(&Sources {
-            projection: input.projection_expression.as_deref(),
-            names: input.expression_attribute_names.as_ref(),
-            ..Default::default()
-        })?;
+        // Without a projection or names there is nothing to compile.
+        let compiled = if input.projection_expression.is_none()
+            && input.expression_attribute_names.is_none()
+        {
+            Compiled::default()
+        } else {
+            expr::compile(&Sources {
+                projection: input.projection_expression.as_deref(),
+                names: input.expression_attribute_names.as_ref(),
+                ..Default::default()
+            })?
+        };
         let projection = match (&compiled.projection, &input.attributes_to_get) {
             (Some(p), _) => Some(p.clone()),
             (None, Some(a)) => Some(legacy::attributes_to_get(a)?),

@@ -2,10 +2,13 @@
 //!
 //! Items and every index live in persistent ordered maps (`imbl::OrdMap`) keyed by the stored
 //! key, so cloning a table's data is O(1) and shares structure — what backups and point-in-time
-//! snapshots are built on. Every write goes through [`TableState::apply`], after the caller has
-//! validated everything that can fail ([`TableState::prepare`]); `apply` itself cannot fail, so a
-//! write changes the item, every index, the size counters, the TTL queue and the stream together
-//! or not at all.
+//! snapshots are built on. Beside the ordered item map, a hash map of the current items
+//! ([`PointIndex`]) answers point reads and the old-item lookup of writes without descending the
+//! tree; it is shared copy-on-write, so cloning a state stays cheap, and only `apply` changes it,
+//! so it always equals the ordered map. Every write goes through [`TableState::apply`], after
+//! the caller has validated everything that can fail ([`TableState::prepare`]); `apply` itself
+//! cannot fail, so a write changes the item, every index, the size counters, the TTL queue and
+//! the stream together or not at all.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
