@@ -28,8 +28,9 @@ fn request(port: u16, op: &str, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Reads one response; returns the status code.
-fn read_response(r: &mut BufReader<TcpStream>, body: &mut Vec<u8>) -> std::io::Result<u16> {
+/// Reads one response; returns the status code. Sets `close` when the server says it will close
+/// the connection (moto's development server answers `Connection: close` to every request).
+fn read_response(r: &mut BufReader<TcpStream>, body: &mut Vec<u8>, close: &mut bool) -> std::io::Result<u16> {
     let mut line = String::new();
     r.read_line(&mut line)?;
     let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
@@ -47,6 +48,9 @@ fn read_response(r: &mut BufReader<TcpStream>, body: &mut Vec<u8>) -> std::io::R
         }
         if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
             chunked = true;
+        }
+        if lower.starts_with("connection:") && lower.contains("close") {
+            *close = true;
         }
     }
     body.clear();
@@ -97,7 +101,7 @@ fn one(port: u16, op: &str, body: &str) -> u16 {
     let mut r = BufReader::new(s);
     w.write_all(&request(port, op, body)).expect("write");
     let mut b = Vec::new();
-    let status = read_response(&mut r, &mut b).expect("read");
+    let status = read_response(&mut r, &mut b, &mut false).expect("read");
     if status != 200 {
         eprintln!("{op}: {status} {}", String::from_utf8_lossy(&b));
     }
@@ -125,11 +129,13 @@ fn setup(port: u16) {
 }
 
 /// One keep-alive connection; peers that close after each response (moto's development
-/// server) get a new one per request.
+/// server) get a new one per request, opened before the request rather than discovered broken
+/// after writing to the closed socket.
 struct Conn {
     w: TcpStream,
     r: BufReader<TcpStream>,
     body: Vec<u8>,
+    closed: bool,
 }
 
 impl Conn {
@@ -137,13 +143,16 @@ impl Conn {
         let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         s.set_nodelay(true).ok();
         let w = s.try_clone().expect("clone");
-        Conn { w, r: BufReader::new(s), body: Vec::new() }
+        Conn { w, r: BufReader::new(s), body: Vec::new(), closed: false }
     }
 
     /// Sends one request; `None` if the connection failed.
     fn call(&mut self, port: u16, op: &str, body: &str) -> Option<u16> {
+        if self.closed {
+            *self = Conn::open(port);
+        }
         self.w.write_all(&request(port, op, body)).ok()?;
-        read_response(&mut self.r, &mut self.body).ok().filter(|s| *s != 0)
+        read_response(&mut self.r, &mut self.body, &mut self.closed).ok().filter(|s| *s != 0)
     }
 }
 

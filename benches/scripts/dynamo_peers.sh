@@ -4,7 +4,9 @@
 #
 # Usage: benches/scripts/dynamo_peers.sh [seconds-per-run] [runs]
 # Prints a Markdown table of medians (ops/s) and the ratios Nubis/peer; also writes it to
-# target/dynamo_peers.md. Installs dynalite and moto into a scratch directory if missing.
+# target/dynamo_peers.md, with the load average before and after. Installs dynalite (npm) into
+# a scratch directory and moto[server] (PyPI) into a virtualenv ($MOTO_VENV, default
+# /work/dynamo-venv) if missing; nothing is installed system-wide.
 set -euo pipefail
 SECS=${1:-3}
 RUNS=${2:-5}
@@ -14,15 +16,17 @@ mkdir -p "$WORK"
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 
 echo "building nubis (release) and the load generator" >&2
-(cd "$ROOT" && cargo build --release -q -p nubis --features dynamo)
+(cd "$ROOT" && cargo build --release -q -p nubis --bin nubis --no-default-features --features dynamo)
 rustc -O -o "$WORK/loadgen" "$ROOT/benches/scripts/dynamo_loadgen.rs"
 NUBIS="$CARGO_TARGET_DIR/release/nubis"
 
 if [ ! -x "$WORK/node_modules/.bin/dynalite" ]; then
   (cd "$WORK" && npm install --silent dynalite >/dev/null 2>&1)
 fi
-if ! command -v moto_server >/dev/null 2>&1; then
-  pip install --quiet 'moto[server]' >/dev/null 2>&1
+MOTO_VENV=${MOTO_VENV:-/work/dynamo-venv}
+if [ ! -x "$MOTO_VENV/bin/moto_server" ]; then
+  python3 -m venv "$MOTO_VENV"
+  "$MOTO_VENV/bin/pip" install --quiet 'moto[server]' >/dev/null 2>&1
 fi
 
 PIDS=()
@@ -43,7 +47,8 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 start nubis 18000 "$NUBIS" serve --port 18000
 start dynalite 18001 "$WORK/node_modules/.bin/dynalite" --port 18001 --host 127.0.0.1
-start moto 18002 moto_server -p 18002
+start moto 18002 "$MOTO_VENV/bin/moto_server" -p 18002
+LOAD_BEFORE=$(uptime)
 
 declare -A R
 for name in nubis:18000 dynalite:18001 moto:18002; do
@@ -67,4 +72,7 @@ OUT="$CARGO_TARGET_DIR/dynamo_peers.md"
       echo "| $w | $c | $a | $b | $m | $(awk -v a="$a" -v b="$b" 'BEGIN{printf "%.1f", (b>0)?a/b:0}')× | $(awk -v a="$a" -v b="$m" 'BEGIN{printf "%.0f", (b>0)?a/b:0}')× |"
     done
   done
+  echo
+  echo "load before: $LOAD_BEFORE"
+  echo "load after:  $(uptime)"
 } | tee "$OUT"

@@ -428,7 +428,7 @@ impl RegionDb {
         let target = input.target_table_name.clone().unwrap_or_default();
         let mut def = src.clone();
         def.name = target.clone();
-        def.arn = self.table_arn(&target);
+        def.arn = self.table_arn(&target).into();
         def.id = self.env.ids.uuid();
         def.created = secs(self.now_ms());
         def.stream_spec = None;
@@ -485,11 +485,12 @@ impl RegionDb {
             None => defs.extend(index_defs.iter().filter(|i| i.global).cloned()),
         }
         for d in &mut defs {
-            d.arn = format!("{}/index/{}", def.arn, d.name);
+            d.arn = format!("{}/index/{}", def.arn, d.name).into();
         }
         let mut st = TableState {
             def,
             items: snap.items.clone(),
+            point: Default::default(),
             indexes: defs
                 .into_iter()
                 .map(|def| IndexState {
@@ -504,8 +505,9 @@ impl RegionDb {
             pitr: None,
             versions: Default::default(),
         };
-        // The item map is shared with the backup (O(1)); only indexes are rebuilt, by walking a
-        // cheap clone of it, so a restore without indexes copies nothing.
+        // The item map is shared with the backup (O(1)); the point index and the indexes are
+        // rebuilt, walking a cheap clone of it.
+        st.rebuild_point();
         let items = st.items.clone();
         for i in 0..st.indexes.len() {
             for (k, stored) in items.iter() {

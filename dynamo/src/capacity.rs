@@ -15,6 +15,7 @@
 //! uses fails with `ProvisionedThroughputExceededException` and takes nothing.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use nubis_core::{Env, UsageRecord, UsageUnit};
 
@@ -264,7 +265,7 @@ impl Buckets {
 /// Records what a request consumed on `env.meter`: one record for the table (with its LSIs)
 /// and one per GSI touched, in read or write units (on-demand tables are billed in request
 /// units, which count the same).
-pub fn meter(env: &Env, region: &str, st: &TableState, usage: &Usage) {
+pub fn meter(env: &Env, region: &Arc<str>, st: &TableState, usage: &Usage) {
     let unit = if usage.read {
         UsageUnit::ReadCapacityUnits
     } else {
@@ -277,11 +278,12 @@ pub fn meter(env: &Env, region: &str, st: &TableState, usage: &Usage) {
         .filter(|(_, g, _)| !g)
         .map(|(_, _, u)| u)
         .sum();
-    let record = |resource: &str, quantity: f64| {
+    // The region and ARNs are shared strings held by the engine: a record costs no allocation.
+    let record = |resource: &Arc<str>, quantity: f64| {
         env.meter.record(UsageRecord {
             service: "dynamodb",
-            region: region.into(),
-            resource: resource.into(),
+            region: Arc::clone(region),
+            resource: Arc::clone(resource),
             unit,
             quantity,
             at,
@@ -292,11 +294,10 @@ pub fn meter(env: &Env, region: &str, st: &TableState, usage: &Usage) {
     }
     for (name, global, units) in &usage.indexes {
         if *global && *units > 0.0 {
-            let arn = st.indexes.iter().find(|i| i.def.name == *name).map_or_else(
-                || format!("{}/index/{name}", st.def.arn),
-                |i| i.def.arn.clone(),
-            );
-            record(&arn, *units);
+            match st.indexes.iter().find(|i| i.def.name == *name) {
+                Some(i) => record(&i.def.arn, *units),
+                None => record(&format!("{}/index/{name}", st.def.arn).into(), *units),
+            }
         }
     }
 }

@@ -227,6 +227,23 @@ impl TableState {
             .map_or(&self.items, |v| &v.items)
     }
 
+    /// The item at `key` a read at `now_ms` sees (a hash lookup when the read is current).
+    pub fn read_item(
+        &self,
+        now_ms: impl FnOnce() -> u64,
+        consistent: bool,
+        key: &PKey,
+    ) -> Option<&Stored> {
+        let lag = self.versions.lag.eventual_ms();
+        if consistent || lag == 0 {
+            return self.current(key);
+        }
+        self.versions
+            .at(now_ms().saturating_sub(lag))
+            .map_or(&self.items, |v| &v.items)
+            .get(key)
+    }
+
     /// The entries of index `ix` a read at `now_ms` sees: a GSI as of `max(eventual, gsi)`
     /// ago, an LSI as of the eventual lag unless `consistent`.
     pub fn read_index<'a>(

@@ -28,6 +28,9 @@ pub struct Config {
     pub enforce_throughput: bool,
     /// The engine-wide consistency lag at start (none by default; see [`crate::consistency`]).
     pub consistency: crate::consistency::Lag,
+    /// How long a stream shard stays open before it is closed and a child shard opens (on the
+    /// engine's clock). `None`: 4 hours, as on DynamoDB.
+    pub stream_shard_lifetime: Option<std::time::Duration>,
 }
 
 /// The DynamoDB engine: all regions.
@@ -86,6 +89,8 @@ pub type Tokens = HashMap<String, (u64, u64)>;
 pub struct RegionDb {
     /// The region.
     pub region: Region,
+    /// The region's name, shared by every usage record.
+    pub region_name: Arc<str>,
     /// The environment.
     pub env: Env,
     /// Options.
@@ -151,6 +156,7 @@ impl Dynamo {
         Arc::clone(w.entry(region.clone()).or_insert_with(|| {
             Arc::new(RegionDb {
                 region: region.clone(),
+                region_name: region.as_str().into(),
                 env: self.inner.env.clone(),
                 config: self.inner.config.clone(),
                 tables: RwLock::new(HashMap::new()),

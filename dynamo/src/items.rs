@@ -191,7 +191,7 @@ impl RegionDb {
         if self.config.enforce_throughput && st.def.billing_mode == "PROVISIONED" {
             t.buckets.lock().take_usage(self.now_ms(), st, usage)?;
         }
-        capacity::meter(&self.env, self.region.as_str(), st, usage);
+        capacity::meter(&self.env, &self.region_name, st, usage);
         Ok(())
     }
 
@@ -215,11 +215,18 @@ impl RegionDb {
             input.expression_attribute_names.is_some(),
             false,
         )?;
-        let compiled = expr::compile(&Sources {
-            projection: input.projection_expression.as_deref(),
-            names: input.expression_attribute_names.as_ref(),
-            ..Default::default()
-        })?;
+        // Without a projection or names there is nothing to compile.
+        let compiled = if input.projection_expression.is_none()
+            && input.expression_attribute_names.is_none()
+        {
+            Compiled::default()
+        } else {
+            expr::compile(&Sources {
+                projection: input.projection_expression.as_deref(),
+                names: input.expression_attribute_names.as_ref(),
+                ..Default::default()
+            })?
+        };
         let projection = match (&compiled.projection, &input.attributes_to_get) {
             (Some(p), _) => Some(p.clone()),
             (None, Some(a)) => Some(legacy::attributes_to_get(a)?),
@@ -232,10 +239,7 @@ impl RegionDb {
             .schema
             .key_of_key(input.key.as_ref().unwrap_or(&EMPTY))?;
         let consistent = input.consistent_read.unwrap_or(false);
-        let found = st
-            .read_items(|| self.now_ms(), consistent)
-            .get(&key)
-            .cloned();
+        let found = st.read_item(|| self.now_ms(), consistent, &key).cloned();
         let usage = Usage::read(capacity::read_units(
             found.as_ref().map_or(0, |s| s.size as usize),
             consistent,
@@ -312,7 +316,7 @@ impl RegionDb {
             self.charge(&t, &st, &usage)?;
             (old, usage)
         } else {
-            let old = st.items.get(&key).cloned();
+            let old = st.current(&key).cloned();
             check_condition(cond.as_ref(), old.as_ref(), &ctx, return_old_on_fail)?;
             let usage = write_usage(&st, old.as_ref(), Some(&stored), true);
             self.charge(&t, &st, &usage)?;
@@ -353,6 +357,17 @@ impl RegionDb {
         values: &Option<crate::model::Values>,
         update: Option<&Option<String>>,
     ) -> Result<(Option<Cond>, Compiled)> {
+        // The common unconditional write: no expression, no legacy parameter, no placeholder —
+        // nothing to check or compile.
+        if condition.is_none()
+            && expected.is_none()
+            && conditional_operator.is_none()
+            && names.is_none()
+            && values.is_none()
+            && update.is_none_or(|u| u.is_none())
+        {
+            return Ok((None, Compiled::default()));
+        }
         let mut exprs = vec![];
         if let Some(u) = update {
             exprs.push(("UpdateExpression", u.is_some()));
@@ -418,7 +433,7 @@ impl RegionDb {
         if t.intents.is_held(&key) {
             return Err(Error::TransactionConflict);
         }
-        let old = st.items.get(&key).cloned();
+        let old = st.current(&key).cloned();
         check_condition(
             cond.as_ref(),
             old.as_ref(),
@@ -512,7 +527,7 @@ impl RegionDb {
         if t.intents.is_held(&key) {
             return Err(Error::TransactionConflict);
         }
-        let old = st.items.get(&key).cloned();
+        let old = st.current(&key).cloned();
         check_condition(
             cond.as_ref(),
             old.as_ref(),

@@ -376,8 +376,12 @@ impl Schema {
         if key.len() != expected {
             return Err(mismatch());
         }
+        // At most two entries: scanning them is cheaper than hashing the names.
         let get = |a: &KeyAttr| -> Result<KeyVal, Error> {
-            let v = key.get(&a.name).ok_or_else(mismatch)?;
+            let v = key
+                .iter()
+                .find_map(|(k, v)| (*k == a.name).then_some(v))
+                .ok_or_else(mismatch)?;
             if let Some(e) = empty_key_error(v, &a.name) {
                 return Err(e);
             }

@@ -30,6 +30,19 @@ pub struct DescribeStreamInput {
     pub limit: Option<i64>,
     /// Continue after this shard.
     pub exclusive_start_shard_id: Option<String>,
+    /// Only the children of a shard.
+    pub shard_filter: Option<ShardFilter>,
+}
+
+/// DescribeStream's `ShardFilter`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ShardFilter {
+    /// `CHILD_SHARDS`.
+    #[serde(rename = "Type")]
+    pub kind: Option<String>,
+    /// The parent whose children to list.
+    pub shard_id: Option<String>,
 }
 
 /// GetShardIterator input.
@@ -111,7 +124,8 @@ impl RegionDb {
         Ok(out)
     }
 
-    /// DescribeStream.
+    /// DescribeStream: the stream and its shards in lineage order, `Limit` (at most 100) at a
+    /// time after `ExclusiveStartShardId`, or only the children of `ShardFilter.ShardId`.
     pub fn describe_stream(&self, input: DescribeStreamInput) -> Result<Value> {
         // Replicated writes due by now belong in the stream, and replication reads records
         // before retention can trim them.
@@ -119,13 +133,33 @@ impl RegionDb {
         let mut s = Shape::new();
         s.required("streamArn", &input.stream_arn);
         s.range("limit", input.limit, 1, 100);
+        if let Some(f) = &input.shard_filter {
+            s.one_of("shardFilter.type", &f.kind, &["CHILD_SHARDS"]);
+        }
         s.finish()?;
         let log = self.stream(input.stream_arn.as_deref().unwrap_or_default())?;
         let mut log = log.lock();
         log.trim(self.now_ms());
-        let mut d = log.description();
-        if input.exclusive_start_shard_id.as_deref() == Some(log.shard_id.as_str()) {
-            d["Shards"] = json!([]);
+        let parent = input
+            .shard_filter
+            .as_ref()
+            .and_then(|f| f.shard_id.as_deref());
+        // Shard ids carry their creation time, so id order is lineage order: a start id that has
+        // since been trimmed still places the page correctly.
+        let start = input.exclusive_start_shard_id.as_deref();
+        let selected: Vec<&crate::streams::Shard> = log
+            .shards
+            .iter()
+            .filter(|sh| parent.is_none_or(|p| sh.parent.as_deref() == Some(p)))
+            .filter(|sh| start.is_none_or(|st| sh.id.as_str() > st))
+            .collect();
+        let limit = input.limit.unwrap_or(100) as usize;
+        let page: Vec<Value> = selected.iter().take(limit).map(|sh| sh.json()).collect();
+        let mut d = log.description(page);
+        if selected.len() > limit
+            && let Some(last) = selected.get(limit - 1)
+        {
+            d["LastEvaluatedShardId"] = json!(last.id);
         }
         Ok(json!({ "StreamDescription": d }))
     }
@@ -155,12 +189,13 @@ impl RegionDb {
         let mut log = log.lock();
         let now = self.now_ms();
         log.trim(now);
-        if input.shard_id.as_deref() != Some(log.shard_id.as_str()) {
+        let shard_id = input.shard_id.unwrap_or_default();
+        let Some(shard) = log.shard(&shard_id) else {
             return Err(Error::ResourceNotFound(format!(
-                "Requested resource not found: Shard does not exist: {}",
-                input.shard_id.unwrap_or_default()
+                "Requested resource not found: Shard does not exist: {shard_id}"
             )));
-        }
+        };
+        let end = shard.end(log.next_seq);
         let seq_arg = || -> Result<u64> {
             input
                 .sequence_number
@@ -170,29 +205,40 @@ impl RegionDb {
                 .map_err(|_| Error::validation("Invalid SequenceNumber"))
         };
         let seq = match input.shard_iterator_type.as_deref() {
-            Some("TRIM_HORIZON") => log.trim_horizon(),
-            Some("LATEST") => log.next_seq,
+            // The oldest record of the shard still kept (the shard's end once all are trimmed).
+            Some("TRIM_HORIZON") => shard.first_seq.max(log.trim_horizon()).min(end),
+            Some("LATEST") => end,
             Some("AT_SEQUENCE_NUMBER") => seq_arg()?,
-            _ => seq_arg()? + 1,
+            _ => seq_arg()?.saturating_add(1),
         };
+        // A sequence number names a record of this shard; an open shard also accepts the
+        // position just past its last record (where the next record will be).
+        let given_past_end = shard.end_seq.is_some()
+            && matches!(
+                input.shard_iterator_type.as_deref(),
+                Some("AT_SEQUENCE_NUMBER" | "AFTER_SEQUENCE_NUMBER")
+            )
+            && seq_arg().is_ok_and(|n| n >= end);
+        if seq < shard.first_seq || seq > end || given_past_end {
+            return Err(Error::validation(format!(
+                "Invalid SequenceNumber {} for shard {}",
+                input.sequence_number.as_deref().unwrap_or_default(),
+                shard.id
+            )));
+        }
         if seq < log.trim_horizon() {
             return Err(Error::TrimmedDataAccess(format!(
                 "Attempted to access data that is beyond the trim horizon: sequence number {} in shard {}",
                 seq_str(seq),
-                log.shard_id
+                shard.id
             )));
         }
-        if seq > log.next_seq {
-            return Err(Error::validation(format!(
-                "Invalid SequenceNumber {} for shard {}",
-                seq_str(seq.saturating_sub(1)),
-                log.shard_id
-            )));
-        }
-        Ok(json!({ "ShardIterator": Iterator { arn, seq, issued_ms: now }.encode() }))
+        let shard = shard.id.clone();
+        Ok(json!({ "ShardIterator": Iterator { arn, shard, seq, issued_ms: now }.encode() }))
     }
 
-    /// GetRecords.
+    /// GetRecords: up to `Limit` records of the iterator's shard from its position. A closed
+    /// shard read to its end returns no `NextShardIterator`: the reader moves to its child.
     pub fn get_records(&self, input: GetRecordsInput) -> Result<Value> {
         // Replicated writes due by now belong in the stream, and replication reads records
         // before retention can trim them.
@@ -220,27 +266,34 @@ impl RegionDb {
                 "Attempted to access data that is beyond the trim horizon".into(),
             ));
         }
+        let Some(shard) = log.shard(&it.shard) else {
+            return Err(Error::ResourceNotFound(format!(
+                "Requested resource not found: Shard does not exist: {}",
+                it.shard
+            )));
+        };
+        let end = shard.end(log.next_seq);
+        let closed = shard.end_seq.is_some();
         let limit = input.limit.unwrap_or(1000) as usize;
+        // Sequence numbers are contiguous, so the position is an index into the records.
+        let from = log
+            .records
+            .front()
+            .map_or(0, |f| it.seq.saturating_sub(f.seq) as usize);
         let records: Vec<Value> = log
             .records
-            .iter()
-            .filter(|r| r.seq >= it.seq)
+            .range(from.min(log.records.len())..)
+            .take_while(|r| r.seq < end)
             .take(limit)
             .map(|r| log.record_json(r))
             .collect();
-        let next = log
-            .records
-            .iter()
-            .filter(|r| r.seq >= it.seq)
-            .nth(limit)
-            .map_or(log.next_seq, |r| r.seq);
-        let next = if records.is_empty() { it.seq } else { next };
+        let next = it.seq + records.len() as u64;
         let mut out = json!({ "Records": records });
-        // A closed shard that has been read to the end has no next iterator.
-        if log.enabled || next < log.next_seq {
+        if !closed || next < end {
             out["NextShardIterator"] = json!(
                 Iterator {
                     arn: it.arn,
+                    shard: it.shard,
                     seq: next,
                     issued_ms: now
                 }

@@ -2,10 +2,13 @@
 //!
 //! Items and every index live in persistent ordered maps (`imbl::OrdMap`) keyed by the stored
 //! key, so cloning a table's data is O(1) and shares structure — what backups and point-in-time
-//! snapshots are built on. Every write goes through [`TableState::apply`], after the caller has
-//! validated everything that can fail ([`TableState::prepare`]); `apply` itself cannot fail, so a
-//! write changes the item, every index, the size counters, the TTL queue and the stream together
-//! or not at all.
+//! snapshots are built on. Beside the ordered item map, a hash map of the current items
+//! ([`PointIndex`]) answers point reads and the old-item lookup of writes without descending the
+//! tree; it is shared copy-on-write, so cloning a state stays cheap, and only `apply` changes it,
+//! so it always equals the ordered map. Every write goes through [`TableState::apply`], after
+//! the caller has validated everything that can fail ([`TableState::prepare`]); `apply` itself
+//! cannot fail, so a write changes the item, every index, the size counters, the TTL queue and
+//! the stream together or not at all.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -21,6 +24,53 @@ use crate::model::{
 };
 use crate::streams::{EventKind, StreamLog};
 use crate::value::{AttributeValue, Item};
+
+/// A hasher for stored keys: FxHash's multiply-rotate over the key's words. Keys already carry
+/// a well-mixed partition hash, so a cryptographic hash would only cost time.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            self.write_u64(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(u64::from(n));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn write_isize(&mut self, n: isize) {
+        self.write_u64(n as u64);
+    }
+}
+
+/// The current items by key, for point reads and writes: a hash lookup instead of a descent of
+/// the ordered map. Shared copy-on-write, so cloning a table state stays cheap.
+pub type PointIndex =
+    std::collections::HashMap<PKey, Stored, std::hash::BuildHasherDefault<KeyHasher>>;
 
 /// A stored item and its size.
 #[derive(Debug, Clone)]
@@ -61,8 +111,8 @@ pub struct IndexDef {
     pub rcu: i64,
     /// Provisioned write units (GSIs).
     pub wcu: i64,
-    /// The ARN.
-    pub arn: String,
+    /// The ARN (shared: every metered request names it).
+    pub arn: Arc<str>,
     /// On-demand limits.
     pub on_demand: Option<OnDemandThroughput>,
 }
@@ -83,8 +133,8 @@ pub struct IndexState {
 pub struct TableDef {
     /// The name.
     pub name: String,
-    /// The ARN.
-    pub arn: String,
+    /// The ARN (shared: every metered request names it).
+    pub arn: Arc<str>,
     /// The table id.
     pub id: String,
     /// The primary key.
@@ -132,6 +182,8 @@ pub struct TableState {
     pub def: TableDef,
     /// Items by key.
     pub items: OrdMap<PKey, Stored>,
+    /// The same items, hashed (kept equal to `items` by [`TableState::apply`]).
+    pub point: Arc<PointIndex>,
     /// Secondary indexes.
     pub indexes: Vec<IndexState>,
     /// Total item bytes.
@@ -270,9 +322,16 @@ impl TableState {
         now_ms: u64,
         actor: Actor,
     ) -> Option<Stored> {
+        let point = Arc::make_mut(&mut self.point);
         let old = match &new {
-            Some((s, _)) => self.items.insert(key.clone(), s.clone()),
-            None => self.items.remove(&key),
+            Some((s, _)) => {
+                point.insert(key.clone(), s.clone());
+                self.items.insert(key.clone(), s.clone())
+            }
+            None => {
+                point.remove(&key);
+                self.items.remove(&key)
+            }
         };
         if old.is_none() && new.is_none() {
             return None;
@@ -348,6 +407,21 @@ impl TableState {
         }
         self.record_version(now_ms);
         old
+    }
+
+    /// Rebuilds the point index from the items (after the items were replaced wholesale).
+    pub fn rebuild_point(&mut self) {
+        self.point = Arc::new(
+            self.items
+                .iter()
+                .map(|(k, s)| (k.clone(), s.clone()))
+                .collect(),
+        );
+    }
+
+    /// The current item at `key`.
+    pub fn current(&self, key: &PKey) -> Option<&Stored> {
+        self.point.get(key)
     }
 
     /// Rebuilds the TTL queue (after TTL is switched on or its attribute changes).

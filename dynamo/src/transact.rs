@@ -125,7 +125,7 @@ impl InFlight<'_> {
         }
         for st in &guards {
             if let Some(u) = self.usages.get(&st.def.name) {
-                capacity::meter(&self.db.env, self.db.region.as_str(), st, u);
+                capacity::meter(&self.db.env, &self.db.region_name, st, u);
             }
         }
         release(&tables, &self.plans);

@@ -264,7 +264,7 @@ impl RegionDb {
         }
         replicate::ingest(&mut gs, &links);
         let mut d: TableState = st.clone();
-        d.def.arn = dst.table_arn(name);
+        d.def.arn = dst.table_arn(name).into();
         d.def.id = self.env.ids.uuid();
         d.def.created = now as f64 / 1000.0;
         d.def.tags = Vec::new();
@@ -288,7 +288,7 @@ impl RegionDb {
             sse.kms_master_key_arn = k.clone();
         }
         for ix in &mut d.indexes {
-            ix.def.arn = format!("{}/index/{}", d.def.arn, ix.def.name);
+            ix.def.arn = format!("{}/index/{}", d.def.arn, ix.def.name).into();
         }
         let view = d
             .def

@@ -143,45 +143,70 @@ mod dynamo_lambda {
         baseline: Mutex<Option<Option<String>>>,
     }
 
-    fn describe(db: &nubis_dynamo::RegionDb, arn: &str) -> Result<String, String> {
-        let d = db
-            .describe_stream(DescribeStreamInput {
-                stream_arn: Some(arn.to_owned()),
-                ..Default::default()
-            })
-            .map_err(|e| format!("{}: {}", e.code(), e.message()))?;
-        d["StreamDescription"]["Shards"]
-            .as_array()
-            .and_then(|s| s.last())
-            .and_then(|s| s["ShardId"].as_str())
-            .map(str::to_owned)
-            .ok_or_else(|| format!("the stream {arn} has no shard"))
+    /// Every shard of the stream, oldest first (DescribeStream lists them in lineage order).
+    fn describe(db: &nubis_dynamo::RegionDb, arn: &str) -> Result<Vec<Value>, String> {
+        let mut shards = Vec::new();
+        let mut start = None;
+        loop {
+            let d = db
+                .describe_stream(DescribeStreamInput {
+                    stream_arn: Some(arn.to_owned()),
+                    exclusive_start_shard_id: start.take(),
+                    ..Default::default()
+                })
+                .map_err(|e| format!("{}: {}", e.code(), e.message()))?;
+            let d = &d["StreamDescription"];
+            shards.extend(d["Shards"].as_array().cloned().unwrap_or_default());
+            match d["LastEvaluatedShardId"].as_str() {
+                Some(last) => start = Some(last.to_owned()),
+                None => return Ok(shards),
+            }
+        }
+    }
+
+    fn seq_num(v: &Value) -> Option<u128> {
+        v.as_str()?.parse().ok()
     }
 
     impl DynamoStream {
+        /// Up to `max` records after position `after` (from the oldest when `None`), following
+        /// the shard lineage: the shard holding `after` first, then its descendants in order,
+        /// moving on only when a closed shard has been read to its end.
         fn records(&self, after: Option<&str>, max: usize) -> Result<Vec<Value>, String> {
-            let shard = describe(&self.db, &self.arn)?;
-            let (kind, seq) = match after {
-                Some(seq) => ("AFTER_SEQUENCE_NUMBER", Some(seq.to_owned())),
-                None => ("TRIM_HORIZON", None),
-            };
-            let it = self
-                .db
-                .get_shard_iterator(GetShardIteratorInput {
-                    stream_arn: Some(self.arn.clone()),
-                    shard_id: Some(shard),
-                    shard_iterator_type: Some(kind.to_owned()),
-                    sequence_number: seq,
-                })
-                .map_err(|e| format!("{}: {}", e.code(), e.message()))?;
-            let out = self
-                .db
-                .get_records(GetRecordsInput {
-                    shard_iterator: it["ShardIterator"].as_str().map(str::to_owned),
-                    limit: Some(max.clamp(1, 1000) as i64),
-                })
-                .map_err(|e| format!("{}: {}", e.code(), e.message()))?;
-            Ok(out["Records"].as_array().cloned().unwrap_or_default())
+            let after_num = after.and_then(|a| a.parse::<u128>().ok());
+            for shard in describe(&self.db, &self.arn)? {
+                let range = &shard["SequenceNumberRange"];
+                let first = seq_num(&range["StartingSequenceNumber"]).unwrap_or(0);
+                let end = seq_num(&range["EndingSequenceNumber"]);
+                let (kind, seq) = match after_num {
+                    // Read entirely before the position: skip.
+                    Some(n) if end.is_some_and(|e| e <= n) => continue,
+                    Some(n) if n >= first => ("AFTER_SEQUENCE_NUMBER", after.map(str::to_owned)),
+                    _ => ("TRIM_HORIZON", None),
+                };
+                let it = self
+                    .db
+                    .get_shard_iterator(GetShardIteratorInput {
+                        stream_arn: Some(self.arn.clone()),
+                        shard_id: shard["ShardId"].as_str().map(str::to_owned),
+                        shard_iterator_type: Some(kind.to_owned()),
+                        sequence_number: seq,
+                    })
+                    .map_err(|e| format!("{}: {}", e.code(), e.message()))?;
+                let out = self
+                    .db
+                    .get_records(GetRecordsInput {
+                        shard_iterator: it["ShardIterator"].as_str().map(str::to_owned),
+                        limit: Some(max.clamp(1, 1000) as i64),
+                    })
+                    .map_err(|e| format!("{}: {}", e.code(), e.message()))?;
+                let records = out["Records"].as_array().cloned().unwrap_or_default();
+                // An open shard (it gives a next iterator) is the end of the lineage for now.
+                if !records.is_empty() || out.get("NextShardIterator").is_some() {
+                    return Ok(records);
+                }
+            }
+            Ok(Vec::new())
         }
     }
 

@@ -533,3 +533,215 @@ async fn in_flight_transactions_conflict_over_the_wire() {
         .await
         .unwrap();
 }
+
+/// A table `Feed` with a stream, for the shard tests.
+async fn create_feed(client: &Client) -> String {
+    let out = client
+        .create_table()
+        .table_name("Feed")
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewImage)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    out.table_description()
+        .and_then(|t| t.latest_stream_arn())
+        .unwrap()
+        .to_owned()
+}
+
+async fn put_feed(client: &Client, id: &str) {
+    client
+        .put_item()
+        .table_name("Feed")
+        .item("id", s(id))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn stream_shards_roll_over_and_page_for_sdk_readers() {
+    use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+    let server = TestServer::start_with(nubis::Cloud::builder().manual_clock()).await;
+    let client = Client::new(&server.sdk_config());
+    let arn = create_feed(&client).await;
+    put_feed(&client, "a").await;
+    server.manual_clock().advance(Duration::from_secs(4 * 3600));
+    put_feed(&client, "b").await;
+
+    let streams = aws_sdk_dynamodbstreams::Client::new(&server.sdk_config());
+    // One shard per page: the SDK's own paging walks the lineage.
+    let mut shards = Vec::new();
+    let mut start: Option<String> = None;
+    loop {
+        let d = streams
+            .describe_stream()
+            .stream_arn(&arn)
+            .limit(1)
+            .set_exclusive_start_shard_id(start.take())
+            .send()
+            .await
+            .unwrap();
+        let d = d.stream_description().unwrap();
+        shards.extend(d.shards().iter().cloned());
+        match d.last_evaluated_shard_id() {
+            Some(last) => start = Some(last.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(shards.len(), 2);
+    assert_eq!(shards[1].parent_shard_id(), shards[0].shard_id());
+    let closed = shards[0].sequence_number_range().unwrap();
+    assert!(closed.ending_sequence_number().is_some());
+    assert!(
+        shards[1]
+            .sequence_number_range()
+            .unwrap()
+            .ending_sequence_number()
+            .is_none()
+    );
+
+    let mut ids = Vec::new();
+    for shard in &shards {
+        let it = streams
+            .get_shard_iterator()
+            .stream_arn(&arn)
+            .shard_id(shard.shard_id().unwrap())
+            .shard_iterator_type(ShardIteratorType::TrimHorizon)
+            .send()
+            .await
+            .unwrap();
+        let recs = streams
+            .get_records()
+            .shard_iterator(it.shard_iterator().unwrap())
+            .send()
+            .await
+            .unwrap();
+        for r in recs.records() {
+            let image = r.dynamodb().unwrap().new_image().unwrap();
+            if let Some(aws_sdk_dynamodbstreams::types::AttributeValue::S(id)) = image.get("id") {
+                ids.push(id.clone());
+            }
+        }
+        // The closed shard, read to its end, has no next iterator; the open one has.
+        assert_eq!(
+            recs.next_shard_iterator().is_some(),
+            shard
+                .sequence_number_range()
+                .unwrap()
+                .ending_sequence_number()
+                .is_none()
+        );
+    }
+    assert_eq!(ids, ["a", "b"]);
+
+    let err = streams
+        .describe_stream()
+        .stream_arn(&arn)
+        .limit(101)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        aws_sdk_dynamodbstreams::error::ProvideErrorMetadata::code(&err),
+        Some("ValidationException")
+    );
+}
+
+#[cfg(feature = "lambda")]
+#[tokio::test]
+async fn lambda_stream_mapping_follows_child_shards_in_order() {
+    use std::sync::Arc;
+
+    use aws_sdk_lambda::primitives::Blob;
+    use aws_sdk_lambda::types::{EventSourcePosition, FunctionCode, Runtime};
+    use parking_lot::Mutex;
+    use serde_json::Value;
+
+    let server = TestServer::start_with(nubis::Cloud::builder().manual_clock()).await;
+    let seen: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let sink = Arc::clone(&seen);
+    server
+        .cloud()
+        .lambda()
+        .register_handler("feed", move |event: Value, _ctx| {
+            let sink = Arc::clone(&sink);
+            async move {
+                sink.lock()
+                    .extend(event["Records"].as_array().cloned().unwrap_or_default());
+                Ok::<_, nubis_lambda::HandlerError>(Value::Null)
+            }
+        });
+    let client = Client::new(&server.sdk_config());
+    let arn = create_feed(&client).await;
+    let lambda = aws_sdk_lambda::Client::new(&server.sdk_config());
+    let package =
+        nubis_lambda::package::build_zip(&[("README", b"in-process handler", 0o644)]).unwrap();
+    lambda
+        .create_function()
+        .function_name("on-feed")
+        .runtime(Runtime::Providedal2023)
+        .handler("nubis:feed")
+        .role("arn:aws:iam::000000000000:role/lambda-role")
+        .code(FunctionCode::builder().zip_file(Blob::new(package)).build())
+        .send()
+        .await
+        .unwrap();
+    lambda
+        .create_event_source_mapping()
+        .event_source_arn(&arn)
+        .function_name("on-feed")
+        .starting_position(EventSourcePosition::TrimHorizon)
+        .batch_size(10)
+        .send()
+        .await
+        .unwrap();
+
+    // Three shards, each closed with records in it before the mapping has read them all.
+    for (i, id) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+        put_feed(&client, id).await;
+        if i % 2 == 1 {
+            server.manual_clock().advance(Duration::from_secs(4 * 3600));
+        }
+    }
+    for _ in 0..60 {
+        if seen.lock().len() >= 5 {
+            break;
+        }
+        server.manual_clock().advance(Duration::from_secs(1));
+        server.cloud().lambda().settle().await;
+        tokio::task::yield_now().await;
+    }
+    let ids: Vec<String> = seen
+        .lock()
+        .iter()
+        .map(|r| {
+            r["dynamodb"]["NewImage"]["id"]["S"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids, ["a", "b", "c", "d", "e"]);
+}
