@@ -534,6 +534,32 @@ impl Compiler<'_> {
                 _ => return Err(self.err(span, "sack() takes an operator")),
             },
             "index" => Step::Index,
+            "combine" | "merge" | "product" | "disjunct" | "intersect" | "difference" => {
+                let op = match name {
+                    "combine" => ListOp::Combine,
+                    "merge" => ListOp::Merge,
+                    "product" => ListOp::Product,
+                    "disjunct" => ListOp::Disjunct,
+                    "intersect" => ListOp::Intersect,
+                    _ => ListOp::Difference,
+                };
+                match args {
+                    [a] => Step::ListFn(op, self.arg(a)?),
+                    _ => return Err(self.err(span, &format!("{name}() takes one argument"))),
+                }
+            }
+            "any" | "all" | "none" => {
+                let q = match name {
+                    "any" => Quant::Any,
+                    "all" => Quant::All,
+                    _ => Quant::None,
+                };
+                match args {
+                    [] if q == Quant::None => Step::ListTest(q, None),
+                    [a] => Step::ListTest(q, Some(self.pred_or_eq(std::slice::from_ref(a))?)),
+                    _ => return Err(self.err(span, &format!("{name}() takes one predicate"))),
+                }
+            }
             "toUpper" | "toLower" | "length" | "trim" | "lTrim" | "rTrim" | "reverse"
             | "asString" | "concat" | "split" | "substring" | "replace" => {
                 let func = match name {
