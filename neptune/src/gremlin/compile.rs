@@ -284,6 +284,8 @@ const STEP_NAMES: &[&str] = &[
     "substring",
     "replace",
     "asString",
+    "asDate",
+    "dateDiff",
     "fail",
     "combine",
     "merge",

@@ -561,7 +561,7 @@ impl Compiler<'_> {
                 }
             }
             "toUpper" | "toLower" | "length" | "trim" | "lTrim" | "rTrim" | "reverse"
-            | "asString" | "concat" | "split" | "substring" | "replace" => {
+            | "asString" | "asDate" | "dateDiff" | "concat" | "split" | "substring" | "replace" => {
                 let func = match name {
                     "toUpper" => Func::ToUpper,
                     "toLower" => Func::ToLower,
@@ -571,6 +571,8 @@ impl Compiler<'_> {
                     "rTrim" => Func::RTrim,
                     "reverse" => Func::Reverse,
                     "asString" => Func::AsString,
+                    "asDate" => Func::AsDate,
+                    "dateDiff" => Func::DateDiff,
                     "concat" => Func::Concat,
                     "split" => Func::Split,
                     "substring" => Func::Substring,

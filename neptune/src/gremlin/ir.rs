@@ -547,4 +547,8 @@ pub enum Func {
     Replace,
     /// `asString()`.
     AsString,
+    /// `asDate()`: a string in ISO-8601 or epoch milliseconds as a date.
+    AsDate,
+    /// `dateDiff(date)`: seconds from the argument to the incoming date.
+    DateDiff,
 }

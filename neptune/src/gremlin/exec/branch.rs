@@ -677,6 +677,8 @@ fn func_name(f: Func) -> &'static str {
         Func::Substring => "substring",
         Func::Replace => "replace",
         Func::AsString => "asString",
+        Func::AsDate => "asDate",
+        Func::DateDiff => "dateDiff",
     }
 }
 
@@ -701,7 +703,7 @@ fn func(f: Func, v: &Value, params: &[Value], local: bool) -> Result<Value> {
             ))),
         }
     };
-    if matches!(v, Value::Null) && !matches!(f, Func::Concat | Func::AsString) {
+    if matches!(v, Value::Null) && !matches!(f, Func::Concat | Func::AsDate) {
         return Ok(Value::Null);
     }
     Ok(match f {
@@ -714,9 +716,43 @@ fn func(f: Func, v: &Value, params: &[Value], local: bool) -> Result<Value> {
         Func::Reverse => match v {
             Value::Str(x) => Value::str(&x.chars().rev().collect::<String>()),
             Value::List(l) => Value::list(l.iter().rev().cloned().collect()),
+            Value::Path(p) => Value::list(p.objects.iter().rev().cloned().collect()),
             other => other.clone(),
         },
         Func::AsString => Value::str(&display(v)),
+        Func::AsDate => match v {
+            Value::Date(_) => v.clone(),
+            Value::Int(i) => Value::Date(i64::from(*i)),
+            Value::Long(l) => Value::Date(*l),
+            Value::Str(x) => match crate::gremlin::compile::parse_datetime(x) {
+                Some(ms) => Value::Date(ms),
+                None => {
+                    return Err(Error::Evaluation(format!("Can't parse {x} as Date.")));
+                }
+            },
+            other => {
+                return Err(Error::Evaluation(format!(
+                    "Can't parse {} as Date.",
+                    display(other)
+                )));
+            }
+        },
+        Func::DateDiff => match (v, params.first()) {
+            (Value::Date(a), Some(Value::Date(b))) => Value::Long((a - b).div_euclid(1000)),
+            (Value::Date(a), Some(Value::Null) | None) => Value::Long(a.div_euclid(1000)),
+            (Value::Date(_), Some(other)) => {
+                return Err(Error::Evaluation(format!(
+                    "dateDiff accept only datetime, encountered {}",
+                    other.type_name()
+                )));
+            }
+            (other, _) => {
+                return Err(Error::Evaluation(format!(
+                    "dateDiff can only take datetime, encountered {}",
+                    other.type_name()
+                )));
+            }
+        },
         Func::Concat
             if matches!(v, Value::Null) && params.iter().all(|p| matches!(p, Value::Null)) =>
         {
@@ -769,6 +805,8 @@ fn func(f: Func, v: &Value, params: &[Value], local: bool) -> Result<Value> {
                     .collect::<String>(),
             )
         }
+        // A null search string matches nothing.
+        Func::Replace if matches!(params.first(), None | Some(Value::Null)) => Value::str(s()?),
         Func::Replace => {
             let (from, to) = (
                 params.first().and_then(Value::as_str).unwrap_or(""),
