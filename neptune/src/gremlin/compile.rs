@@ -288,6 +288,7 @@ const STEP_NAMES: &[&str] = &[
     "dateDiff",
     "fail",
     "combine",
+    "format",
     "merge",
     "product",
     "disjunct",

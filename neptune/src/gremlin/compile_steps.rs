@@ -534,6 +534,14 @@ impl Compiler<'_> {
                 _ => return Err(self.err(span, "sack() takes an operator")),
             },
             "index" => Step::Index,
+            "format" => match args {
+                [a] => {
+                    // `%{name}` may name an `as()` label.
+                    self.needs_path = true;
+                    Step::Format(self.string(a)?, vec![])
+                }
+                _ => return Err(self.err(span, "format() takes a template string")),
+            },
             "combine" | "merge" | "product" | "disjunct" | "intersect" | "difference" => {
                 let op = match name {
                     "combine" => ListOp::Combine,
@@ -700,6 +708,7 @@ impl Compiler<'_> {
             | Step::Project { by: list, .. }
             | Step::Path(list)
             | Step::Math { by: list, .. }
+            | Step::Format(_, list)
             | Step::ValueMap { by: list, .. } => list.push(by),
             Step::Where(Where::Pred { by: list, .. }) => list.push(by),
             Step::Group { by: list, .. } => {

@@ -468,6 +468,8 @@ pub enum Step {
     Index,
     /// String and collection functions (`toUpper`, `length`, `concat`, …).
     Func(Func, Vec<Arg>, Scope),
+    /// `format(template)` with its `by()` modulators (one per `%{_}`).
+    Format(Arc<str>, Vec<By>),
     /// List functions of an incoming list and an argument list (`combine`, `merge`, …).
     ListFn(ListOp, Arg),
     /// `any(P)`, `all(P)`, `none(P)` over an incoming list; `none()` without a predicate
