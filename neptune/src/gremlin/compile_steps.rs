@@ -553,7 +553,7 @@ impl Compiler<'_> {
                 };
                 match args {
                     [a] => Step::ListFn(op, self.arg(a)?),
-                    _ => return Err(self.err(span, &format!("{name}() takes one argument"))),
+                    _ => return Err(self.err(span, format!("{name}() takes one argument"))),
                 }
             }
             "any" | "all" | "none" => {
@@ -565,7 +565,7 @@ impl Compiler<'_> {
                 match args {
                     [] if q == Quant::None => Step::ListTest(q, None),
                     [a] => Step::ListTest(q, Some(self.pred_or_eq(std::slice::from_ref(a))?)),
-                    _ => return Err(self.err(span, &format!("{name}() takes one predicate"))),
+                    _ => return Err(self.err(span, format!("{name}() takes one predicate"))),
                 }
             }
             "toUpper" | "toLower" | "length" | "trim" | "lTrim" | "rTrim" | "reverse"

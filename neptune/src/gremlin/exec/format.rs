@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::branch::display;
+use super::text::display;
 use super::{Cx, It, Trav, map};
 use crate::error::Result;
 use crate::gremlin::ir::By;

@@ -17,6 +17,7 @@ mod format;
 mod list;
 mod mutate;
 mod reduce;
+mod text;
 
 pub use mutate::{MERGE_IN_V, MERGE_OUT_V};
 
