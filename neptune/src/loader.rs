@@ -771,6 +771,17 @@ mod tests {
     }
 
     #[test]
+    fn bad_utf8_is_reported_on_its_own_line() {
+        // The file is not UTF-8 as a whole, so fields are checked one by one: the lines before
+        // the bad one load and the error names line 3.
+        let mut g = Graph::new();
+        let s = load_csv(&mut g, b"~id\na\nb\xff\nc\n", "v.csv", &req(false));
+        assert_eq!((s.vertices, s.parsing_errors), (1, 1), "{s:?}");
+        assert_eq!(s.errors[0].record, 3);
+        assert_eq!(s.errors[0].message, "Invalid UTF-8 in field");
+    }
+
+    #[test]
     fn fail_on_error_stops_at_the_first_bad_line() {
         let mut g = Graph::new();
         let v = "~id,age:Int\na,1\nb,x\nc,3\n";
