@@ -3,16 +3,58 @@
 //! Fields are borrowed from the input; only a field that needs unquoting (an opening quote,
 //! a doubled quote, a `\r` outside quotes) is copied. A record never panics on any bytes: bad
 //! UTF-8 and an unterminated quote are errors, and every call consumes at least one byte.
+//!
+//! The input is checked for UTF-8 once, as a whole ([`CsvText::new`]); plain fields of a valid
+//! file are then sliced without a per-field check (which cost as much as the splitting itself).
+//! Only a file that is not valid UTF-8 is checked field by field, so the bad field's line is
+//! the one reported.
 
 use std::borrow::Cow;
 
-/// Splits one CSV record starting at `pos` into `fields` (borrowed from `data` unless a field
+/// CSV input: its bytes, and the same bytes as text when the whole input is valid UTF-8.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CsvText<'a> {
+    bytes: &'a [u8],
+    text: Option<&'a str>,
+}
+
+impl<'a> CsvText<'a> {
+    /// Wraps `bytes`, checking them for UTF-8 once.
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        CsvText {
+            bytes,
+            text: std::str::from_utf8(bytes).ok(),
+        }
+    }
+
+    /// The input's length in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// The plain field `start..end` (no quotes inside) as text.
+    #[inline]
+    fn plain(&self, start: usize, end: usize) -> std::result::Result<&'a str, String> {
+        match self.text {
+            // Delimiters are ASCII, so `start` and `end` are character boundaries.
+            Some(t) => t.get(start..end),
+            None => self
+                .bytes
+                .get(start..end)
+                .and_then(|b| std::str::from_utf8(b).ok()),
+        }
+        .ok_or_else(|| "Invalid UTF-8 in field".to_owned())
+    }
+}
+
+/// Splits one CSV record starting at `pos` into `fields` (borrowed from `src` unless a field
 /// needs unquoting); returns the next position.
 pub(crate) fn next_record<'a>(
-    data: &'a [u8],
+    src: &CsvText<'a>,
     mut pos: usize,
     fields: &mut Vec<Cow<'a, str>>,
 ) -> std::result::Result<usize, String> {
+    let data = src.bytes;
     fields.clear();
     loop {
         let start = pos;
@@ -26,9 +68,7 @@ pub(crate) fn next_record<'a>(
         // Quotes (opening, or literal inside an unquoted field) and `\r` take the slow path.
         let plain = matches!(data.get(pos), None | Some(b',' | b'\n'));
         let end = if plain {
-            let f = std::str::from_utf8(&data[start..pos])
-                .map_err(|_| "Invalid UTF-8 in field".to_owned())?;
-            fields.push(Cow::Borrowed(f));
+            fields.push(Cow::Borrowed(src.plain(start, pos)?));
             pos
         } else {
             let (f, p) = slow_field(data, start)?;
@@ -106,7 +146,7 @@ mod tests {
             let mut pos = 0;
             let mut fields = Vec::new();
             for row in &rows {
-                pos = next_record(text.as_bytes(), pos, &mut fields).unwrap();
+                pos = next_record(&CsvText::new(text.as_bytes()), pos, &mut fields).unwrap();
                 let got: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
                 proptest::prop_assert_eq!(&got, row);
             }
@@ -117,8 +157,9 @@ mod tests {
         fn any_bytes_parse_or_fail_cleanly(data in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
             let mut pos = 0;
             let mut fields = Vec::new();
+            let src = CsvText::new(&data);
             while pos < data.len() {
-                match next_record(&data, pos, &mut fields) {
+                match next_record(&src, pos, &mut fields) {
                     Ok(p) => {
                         proptest::prop_assert!(p > pos);
                         pos = p;

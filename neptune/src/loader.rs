@@ -18,10 +18,11 @@ use std::sync::Arc;
 use nubis_core::Env;
 use parking_lot::Mutex;
 
-use crate::csv::next_record;
+use crate::csv::{CsvText, next_record};
 use crate::db::Database;
 use crate::error::{Error, Result};
 use crate::gremlin::compile::parse_datetime;
+use crate::store::ids::IdKey;
 use crate::store::write::EdgeBatch;
 use crate::store::{Cardinality, Graph, Sym};
 use crate::value::Value;
@@ -385,6 +386,7 @@ fn parse_typed(ty: Ty, s: &str) -> Option<Value> {
 pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> LoadStats {
     let mut stats = LoadStats::default();
     let mut fields = Vec::new();
+    let src = CsvText::new(data);
     let err = |stats: &mut LoadStats, code: &'static str, message: String, record: u64| {
         match code {
             "PARSING_ERROR" => stats.parsing_errors += 1,
@@ -398,7 +400,7 @@ pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> Lo
             record,
         });
     };
-    let mut pos = match next_record(data, 0, &mut fields) {
+    let mut pos = match next_record(&src, 0, &mut fields) {
         Ok(p) => p,
         Err(e) => {
             err(&mut stats, "PARSING_ERROR", e, 1);
@@ -425,30 +427,20 @@ pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> Lo
     }
     let mut line: u64 = 1;
     let mut props: Vec<(usize, Value)> = Vec::new();
-    // Edges are gathered into flat columns and appended (and indexed) once, at the end.
-    let mut batch = EdgeBatch {
-        claimed: true,
-        ..EdgeBatch::default()
-    };
-    let pending = g.edge_slots();
+    let mut edges = EdgeLoad::new(&cols);
     if edge {
-        let guess = data.len() / 32;
-        batch.src.reserve(guess);
-        batch.dst.reserve(guess);
-        batch.label.reserve(guess);
-        batch.ids.reserve(guess);
-        g.reserve_edge_ids(guess);
+        // One slot per line: the columns and the id index never grow (and rehash) mid-load.
+        let lines = data.iter().filter(|b| **b == b'\n').count() + 1;
+        edges.reserve(lines);
     }
-    while pos < data.len() {
+    while pos < src.len() {
         line += 1;
-        pos = match next_record(data, pos, &mut fields) {
+        pos = match next_record(&src, pos, &mut fields) {
             Ok(p) => p,
             Err(e) => {
                 err(&mut stats, "PARSING_ERROR", e, line);
-                if req.fail_on_error {
-                    break;
-                }
-                // An unterminated quote swallows the rest of the file.
+                // Whatever `failOnError` says, an unterminated quote swallows the rest of the
+                // file, and a line that is not UTF-8 has no reliable end.
                 break;
             }
         };
@@ -473,7 +465,7 @@ pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> Lo
         let mut bad = None;
         for (i, (c, f)) in cols.iter().zip(fields.iter()).enumerate() {
             match c {
-                Col::Id if !f.is_empty() => id = Some(f),
+                Col::Id if !f.is_empty() => id = Some(f.as_ref()),
                 Col::Label if !f.is_empty() => labels = Some(f.as_ref()),
                 Col::From => from = Some(f.as_ref()),
                 Col::To => to = Some(f.as_ref()),
@@ -506,14 +498,14 @@ pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> Lo
         }
         let result = if edge {
             let row = EdgeRow {
-                id: id.cloned(),
+                id,
                 label: labels,
                 from,
                 to,
             };
-            load_edge(g, &mut batch, pending, row, &cols, &props)
+            edges.add(g, row, &cols, &props)
         } else {
-            load_vertex(g, id.map(|c| c.as_ref()), labels, &cols, &props, req)
+            load_vertex(g, id, labels, &cols, &props, req)
         };
         match result {
             Ok(true) => {
@@ -532,8 +524,11 @@ pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> Lo
             }
         }
     }
-    if !batch.is_empty() {
-        g.append_edges(batch);
+    if !edges.batch.is_empty() {
+        // Ids are checked for duplicates as the batch is appended (first copy wins).
+        let skipped = g.append_edges(edges.batch) as u64;
+        stats.edges -= skipped;
+        stats.duplicates += skipped;
     }
     stats
 }
@@ -592,59 +587,98 @@ fn load_vertex(
 }
 
 /// The system fields of one edge line.
-struct EdgeRow<'r, 'a> {
-    id: Option<Cow<'a, str>>,
+struct EdgeRow<'r> {
+    id: Option<&'r str>,
     label: Option<&'r str>,
     from: Option<&'r str>,
     to: Option<&'r str>,
 }
 
-fn load_edge(
-    g: &mut Graph,
-    batch: &mut EdgeBatch,
-    pending: u32,
-    row: EdgeRow<'_, '_>,
-    cols: &[Col],
-    props: &[(usize, Value)],
-) -> RowResult {
-    let (Some(f), Some(t)) = (row.from, row.to) else {
-        return Err(("PARSING_ERROR", "Missing ~from or ~to".into()));
-    };
-    let (Some(s), Some(d)) = (g.vertex_by_str(f), g.vertex_by_str(t)) else {
-        return Err((
-            "FROM_OR_TO_VERTEX_ARE_MISSING",
-            format!("Vertex {f} or {t} does not exist"),
-        ));
-    };
-    let Some(label) = row.label else {
-        return Err(("PARSING_ERROR", "Missing ~label".into()));
-    };
-    let Some(id) = row.id else {
-        return Err(("PARSING_ERROR", "Missing ~id".into()));
-    };
-    let e = pending + batch.len() as u32;
-    let Some(idv) = g.claim_edge_id(&id, e, pending) else {
-        return Ok(false);
-    };
-    if !props.is_empty() {
-        let mut list: Vec<(Sym, Value)> = Vec::with_capacity(props.len());
-        for (i, val) in props {
-            if let Some(Col::Prop { name, .. }) = cols.get(*i) {
-                let k = g.intern(name);
-                match list.iter_mut().find(|(kk, _)| *kk == k) {
-                    Some(p) => p.1 = val.clone(),
-                    None => list.push((k, val.clone())),
-                }
+/// The state of one edge file's load: the batch being gathered and the symbols already
+/// interned (an edge file repeats a handful of labels and property names on every line, so
+/// each is hashed once rather than once per line).
+struct EdgeLoad {
+    batch: EdgeBatch,
+    /// The last label seen and its symbol.
+    last_label: Option<(String, Sym)>,
+    /// The symbol of each property column, once interned.
+    col_syms: Vec<Option<Sym>>,
+}
+
+impl EdgeLoad {
+    fn new(cols: &[Col]) -> Self {
+        EdgeLoad {
+            batch: EdgeBatch::default(),
+            last_label: None,
+            col_syms: vec![None; cols.len()],
+        }
+    }
+
+    fn reserve(&mut self, n: usize) {
+        self.batch.src.reserve(n);
+        self.batch.dst.reserve(n);
+        self.batch.label.reserve(n);
+        self.batch.ids.reserve(n);
+    }
+
+    fn label(&mut self, g: &mut Graph, label: &str) -> Sym {
+        match &mut self.last_label {
+            Some((l, s)) if l == label => *s,
+            slot => {
+                let s = g.intern(label);
+                *slot = Some((label.to_owned(), s));
+                s
             }
         }
-        batch.props.push((batch.len() as u32, list));
     }
-    let l = g.intern(label);
-    batch.src.push(s);
-    batch.dst.push(d);
-    batch.label.push(l);
-    batch.ids.push(idv);
-    Ok(true)
+
+    fn add(
+        &mut self,
+        g: &mut Graph,
+        row: EdgeRow<'_>,
+        cols: &[Col],
+        props: &[(usize, Value)],
+    ) -> RowResult {
+        let (Some(f), Some(t)) = (row.from, row.to) else {
+            return Err(("PARSING_ERROR", "Missing ~from or ~to".into()));
+        };
+        let (Some(s), Some(d)) = (g.vertex_by_str(f), g.vertex_by_str(t)) else {
+            return Err((
+                "FROM_OR_TO_VERTEX_ARE_MISSING",
+                format!("Vertex {f} or {t} does not exist"),
+            ));
+        };
+        let Some(label) = row.label else {
+            return Err(("PARSING_ERROR", "Missing ~label".into()));
+        };
+        let Some(id) = row.id else {
+            return Err(("PARSING_ERROR", "Missing ~id".into()));
+        };
+        if !props.is_empty() {
+            let mut list: Vec<(Sym, Value)> = Vec::with_capacity(props.len());
+            for (i, val) in props {
+                if let Some(Col::Prop { name, .. }) = cols.get(*i) {
+                    let k = match self.col_syms.get_mut(*i) {
+                        Some(Some(k)) => *k,
+                        Some(slot) => *slot.insert(g.intern(name)),
+                        None => g.intern(name),
+                    };
+                    match list.iter_mut().find(|(kk, _)| *kk == k) {
+                        Some(p) => p.1 = val.clone(),
+                        None => list.push((k, val.clone())),
+                    }
+                }
+            }
+            self.batch.props.push((self.batch.len() as u32, list));
+        }
+        let l = self.label(g, label);
+        let batch = &mut self.batch;
+        batch.src.push(s);
+        batch.dst.push(d);
+        batch.label.push(l);
+        batch.ids.push(IdKey::text(id));
+        Ok(true)
+    }
 }
 
 /// Loader request fields from `POST /loader`'s JSON body.
@@ -734,6 +768,17 @@ mod tests {
             let mut g = Graph::new();
             let _ = load_csv(&mut g, &data, "f.csv", &req(false));
         }
+    }
+
+    #[test]
+    fn bad_utf8_is_reported_on_its_own_line() {
+        // The file is not UTF-8 as a whole, so fields are checked one by one: the lines before
+        // the bad one load and the error names line 3.
+        let mut g = Graph::new();
+        let s = load_csv(&mut g, b"~id\na\nb\xff\nc\n", "v.csv", &req(false));
+        assert_eq!((s.vertices, s.parsing_errors), (1, 1), "{s:?}");
+        assert_eq!(s.errors[0].record, 3);
+        assert_eq!(s.errors[0].message, "Invalid UTF-8 in field");
     }
 
     #[test]

@@ -156,3 +156,72 @@ fn malformed_queries_name_positions() {
         );
     }
 }
+
+#[test]
+fn list_format_and_date_steps() {
+    let db = modern();
+    let one = |query: &str| q(&db, query).join(",");
+    assert_eq!(
+        strs(
+            &db,
+            "g.V().values('name').fold().combine(['x']).unfold().count()"
+        ),
+        vec!["Long(7)"]
+    );
+    assert_eq!(
+        one("g.inject(['a','b','a']).merge(['b','c'])"),
+        r#"{"@type":"g:Set","@value":["a","b","c"]}"#
+    );
+    assert_eq!(
+        one("g.inject(['a','b']).disjunct(['b','c'])"),
+        r#"{"@type":"g:Set","@value":["a","c"]}"#
+    );
+    assert_eq!(
+        q(&db, "g.inject([1,2]).product(['x'])").len(),
+        1,
+        "product yields one list of pairs"
+    );
+    assert_eq!(
+        strs(&db, "g.V().values('age').fold().all(gt(26)).count()"),
+        vec!["Long(1)"]
+    );
+    assert_eq!(
+        strs(&db, "g.V().values('age').fold().any(gt(40)).count()"),
+        vec!["Long(0)"]
+    );
+    assert_eq!(strs(&db, "g.V().none().count()"), vec!["Long(0)"]);
+    let err = db
+        .execute(
+            "g.inject(null).combine(['a'])",
+            &HashMap::new(),
+            "rid",
+            None,
+        )
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("Incoming traverser for combine step can't be null"),
+        "{err}"
+    );
+    let mut f = strs(&db, "g.V().format('%{name} is %{age}')");
+    f.sort();
+    assert_eq!(
+        f,
+        vec!["josh is 32", "marko is 29", "peter is 35", "vadas is 27"]
+    );
+    assert_eq!(
+        strs(
+            &db,
+            "g.V('1').format('%{_}-%{_}').by(values('name')).by(constant('x'))"
+        ),
+        vec!["marko-x"]
+    );
+    assert_eq!(
+        strs(
+            &db,
+            "g.inject('2023-08-09T00:00:00Z').asDate().dateDiff(datetime('2023-08-02T00:00:00Z'))"
+        ),
+        vec!["Long(604800)"]
+    );
+}

@@ -534,8 +534,42 @@ impl Compiler<'_> {
                 _ => return Err(self.err(span, "sack() takes an operator")),
             },
             "index" => Step::Index,
+            "format" => match args {
+                [a] => {
+                    // `%{name}` may name an `as()` label.
+                    self.needs_path = true;
+                    Step::Format(self.string(a)?, vec![])
+                }
+                _ => return Err(self.err(span, "format() takes a template string")),
+            },
+            "combine" | "merge" | "product" | "disjunct" | "intersect" | "difference" => {
+                let op = match name {
+                    "combine" => ListOp::Combine,
+                    "merge" => ListOp::Merge,
+                    "product" => ListOp::Product,
+                    "disjunct" => ListOp::Disjunct,
+                    "intersect" => ListOp::Intersect,
+                    _ => ListOp::Difference,
+                };
+                match args {
+                    [a] => Step::ListFn(op, self.arg(a)?),
+                    _ => return Err(self.err(span, format!("{name}() takes one argument"))),
+                }
+            }
+            "any" | "all" | "none" => {
+                let q = match name {
+                    "any" => Quant::Any,
+                    "all" => Quant::All,
+                    _ => Quant::None,
+                };
+                match args {
+                    [] if q == Quant::None => Step::ListTest(q, None),
+                    [a] => Step::ListTest(q, Some(self.pred_or_eq(std::slice::from_ref(a))?)),
+                    _ => return Err(self.err(span, format!("{name}() takes one predicate"))),
+                }
+            }
             "toUpper" | "toLower" | "length" | "trim" | "lTrim" | "rTrim" | "reverse"
-            | "asString" | "concat" | "split" | "substring" | "replace" => {
+            | "asString" | "asDate" | "dateDiff" | "concat" | "split" | "substring" | "replace" => {
                 let func = match name {
                     "toUpper" => Func::ToUpper,
                     "toLower" => Func::ToLower,
@@ -545,6 +579,8 @@ impl Compiler<'_> {
                     "rTrim" => Func::RTrim,
                     "reverse" => Func::Reverse,
                     "asString" => Func::AsString,
+                    "asDate" => Func::AsDate,
+                    "dateDiff" => Func::DateDiff,
                     "concat" => Func::Concat,
                     "split" => Func::Split,
                     "substring" => Func::Substring,
@@ -672,6 +708,7 @@ impl Compiler<'_> {
             | Step::Project { by: list, .. }
             | Step::Path(list)
             | Step::Math { by: list, .. }
+            | Step::Format(_, list)
             | Step::ValueMap { by: list, .. } => list.push(by),
             Step::Where(Where::Pred { by: list, .. }) => list.push(by),
             Step::Group { by: list, .. } => {

@@ -468,8 +468,58 @@ pub enum Step {
     Index,
     /// String and collection functions (`toUpper`, `length`, `concat`, …).
     Func(Func, Vec<Arg>, Scope),
+    /// `format(template)` with its `by()` modulators (one per `%{_}`).
+    Format(Arc<str>, Vec<By>),
+    /// List functions of an incoming list and an argument list (`combine`, `merge`, …).
+    ListFn(ListOp, Arg),
+    /// `any(P)`, `all(P)`, `none(P)` over an incoming list; `none()` without a predicate
+    /// filters every traverser out.
+    ListTest(Quant, Option<Pred>),
     /// `fail([message])`.
     Fail(Option<String>),
+}
+
+/// The list functions of TinkerPop 3.7 (`combine`, `merge`, `product`, `disjunct`,
+/// `intersect`, `difference`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListOp {
+    /// `combine(list)`: the incoming list followed by the argument's elements.
+    Combine,
+    /// `merge(list)`: the union as a set (or two maps merged, the argument's entries winning).
+    Merge,
+    /// `product(list)`: every pair `[a, b]`, `a` incoming, `b` from the argument.
+    Product,
+    /// `disjunct(list)`: the elements in exactly one of the two, as a set.
+    Disjunct,
+    /// `intersect(list)`: the elements in both, as a set.
+    Intersect,
+    /// `difference(list)`: the incoming elements not in the argument, as a set.
+    Difference,
+}
+
+impl ListOp {
+    /// The step's name, as errors give it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ListOp::Combine => "combine",
+            ListOp::Merge => "merge",
+            ListOp::Product => "product",
+            ListOp::Disjunct => "disjunct",
+            ListOp::Intersect => "intersect",
+            ListOp::Difference => "difference",
+        }
+    }
+}
+
+/// How many elements of a list must pass a list test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Quant {
+    /// `any(P)`: at least one.
+    Any,
+    /// `all(P)`: every one (an empty list passes).
+    All,
+    /// `none(P)`: not one (an empty list passes).
+    None,
 }
 
 /// Value functions applied to strings, lists and dates.
@@ -499,4 +549,8 @@ pub enum Func {
     Replace,
     /// `asString()`.
     AsString,
+    /// `asDate()`: a string in ISO-8601 or epoch milliseconds as a date.
+    AsDate,
+    /// `dateDiff(date)`: seconds from the argument to the incoming date.
+    DateDiff,
 }

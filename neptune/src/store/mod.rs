@@ -16,6 +16,7 @@
 
 pub mod chunk;
 pub mod csr;
+pub mod edge_index;
 pub mod ids;
 pub mod write;
 
@@ -26,6 +27,7 @@ use hashbrown::{Equivalent, HashMap};
 use crate::value::{StrKey, Value};
 use chunk::ChunkVec;
 use csr::Csr;
+use edge_index::EdgeIndex;
 use ids::IdKey;
 
 /// An interned label or property key.
@@ -300,7 +302,7 @@ pub struct Graph {
     pub(crate) dead_edges: usize,
     pub(crate) delta_edges: usize,
     pub(crate) v_index: Overlay<IdKey, u32>,
-    pub(crate) e_index: Overlay<IdKey, u32>,
+    pub(crate) e_index: EdgeIndex,
     pub(crate) label_index: Overlay<Sym, Vec<u32>>,
     pub(crate) prop_index: Overlay<(Sym, Value), Vec<u32>>,
     pub(crate) next_prop_id: u64,
@@ -381,25 +383,33 @@ impl Graph {
         self.e_label.len() as u32
     }
 
-    /// Room in the edge id index for `n` more edges.
+    /// Room in the edge id index for `n` more edges written one by one.
     pub fn reserve_edge_ids(&mut self, n: usize) {
         self.e_index.reserve(n);
     }
 
     /// The edge whose user id is the string `id` (no allocation).
     pub fn edge_by_str(&self, id: &str) -> Option<u32> {
+        let hash = self.e_index.hash_str(id);
         self.e_index
-            .get_by(&StrKey(id))
-            .copied()
+            .get_str(id, hash, |e| self.edge_id_is_str(e, id))
             .filter(|e| self.edge_alive(*e))
     }
 
     /// The edge with user id `id`.
     pub fn edge_by_id(&self, id: &Value) -> Option<u32> {
+        let key = IdKey::from_value(id);
+        let hash = self.e_index.hash_key(&key);
         self.e_index
-            .get(&IdKey::from_value(id))
-            .copied()
+            .get(&key, hash, |e| self.e_ids.get(e as usize) == Some(&key))
             .filter(|e| self.edge_alive(*e))
+    }
+
+    /// Whether edge `e`'s user id is the string `id`.
+    fn edge_id_is_str(&self, e: u32, id: &str) -> bool {
+        self.e_ids
+            .get(e as usize)
+            .is_some_and(|k| StrKey(id).equivalent(k))
     }
 
     /// Whether edge `e` exists.
@@ -672,7 +682,7 @@ impl Graph {
                 + self.e_label.heap_bytes(),
             edge_ids_and_props: self.e_ids.heap_bytes()
                 + self.e_props.heap_bytes()
-                + self.e_index.table_bytes(),
+                + self.e_index.heap_bytes(),
             vertices,
         }
     }

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use super::chunk::ChunkVec;
 use super::csr::{self, Csr};
 use super::ids::IdKey;
-use super::{Adj, Cardinality, DEAD, Direction, Graph, Sym, VProp, VertexRec};
+use super::{Adj, Cardinality, DEAD, Direction, Graph, Sym, VProp, VertexRec, edge_index};
 use crate::error::{Error, Result};
-use crate::value::{StrKey, Value};
+use crate::value::Value;
 
 const EDGE_BIT: u64 = 1 << 32;
 
@@ -277,20 +277,6 @@ impl Graph {
         t
     }
 
-    /// Indexes the string `id` for the edge that the next [`Graph::append_edges`] will put at
-    /// `e` (`pending` = the first index of that batch), and returns it as a value; `None` if a
-    /// live edge or an earlier edge of the batch has it. The loader's one-probe duplicate check.
-    pub fn claim_edge_id(&mut self, id: &str, e: u32, pending: u32) -> Option<IdKey> {
-        if let Some(&x) = self.e_index.get_by(&StrKey(id))
-            && (x >= pending || self.edge_alive(x))
-        {
-            return None;
-        }
-        let key = IdKey::text(id);
-        self.e_index.insert(key.clone(), e);
-        Some(key)
-    }
-
     /// Whether enough delta edges (or dropped edges) have accumulated for a compaction.
     pub fn needs_compaction(&self) -> bool {
         let base = self.e_label.len() - self.delta_edges;
@@ -311,20 +297,34 @@ impl Graph {
     /// Appends edges `(user id, label, source, target)` whose endpoints are known to be live,
     /// without touching adjacency or the touched set, then makes them visible: by a compaction
     /// when the batch is large against the graph, else through the delta buffers. The bulk
-    /// loader's path; the caller checked ids for duplicates.
-    pub fn append_edges(&mut self, batch: EdgeBatch) {
+    /// loader's path. An edge whose id a live edge or an earlier edge of the batch has is
+    /// skipped; returns how many were.
+    pub fn append_edges(&mut self, mut batch: EdgeBatch) -> usize {
+        let hashes: Vec<u64> = batch.ids.iter().map(|k| self.e_index.hash_key(k)).collect();
+        let mut dups = edge_index::later_duplicates(&hashes, &batch.ids);
+        if !self.e_index.is_empty() {
+            for (i, (k, h)) in batch.ids.iter().zip(&hashes).enumerate() {
+                let live = self
+                    .e_index
+                    .get(k, *h, |e| self.e_ids.get(e as usize) == Some(k))
+                    .is_some_and(|e| self.edge_alive(e));
+                if live {
+                    dups.push(i);
+                }
+            }
+            dups.sort_unstable();
+            dups.dedup();
+        }
+        drop(hashes);
+        let skipped = dups.len();
+        if skipped > 0 {
+            batch.remove(&dups);
+        }
         let first = self.e_label.len() as u32;
         let n = batch.src.len();
-        if !batch.claimed {
-            self.e_index.reserve(n);
-            for (i, id) in batch.ids.iter().enumerate() {
-                self.e_index.insert(id.clone(), first + i as u32);
-            }
-        }
         self.e_src.extend(batch.src.iter().copied());
         self.e_dst.extend(batch.dst.iter().copied());
         self.e_label.extend(batch.label.iter().copied());
-        self.e_ids.extend(batch.ids);
         let mut props = batch.props.into_iter().peekable();
         self.e_props.extend((0..n as u32).map(|i| {
             if props.peek().is_some_and(|(j, _)| *j == i) {
@@ -336,9 +336,16 @@ impl Graph {
         self.live_edges += n;
         self.delta_edges += n;
         if self.needs_compaction() {
+            // The compaction rebuilds the id index from the id column in one pass.
+            self.e_ids.extend(batch.ids);
             self.compact();
-            return;
+            return skipped;
         }
+        self.e_index.reserve(n);
+        for (i, id) in batch.ids.iter().enumerate() {
+            self.e_index.insert(id.clone(), first + i as u32);
+        }
+        self.e_ids.extend(batch.ids);
         for i in 0..n {
             let e = first + i as u32;
             let (s, d, l) = (batch.src[i], batch.dst[i], batch.label[i]);
@@ -357,6 +364,7 @@ impl Graph {
                 });
             }
         }
+        skipped
     }
 
     /// Rebuilds both CSRs from every live edge and merges the index deltas.
@@ -418,11 +426,6 @@ impl Graph {
                     .map(|e| old_props.get_mut(*e as usize).and_then(Option::take)),
             );
             drop(old_props);
-            let index = self.e_index.merged_mut();
-            index.retain(|_, e| new_of.get(*e as usize).is_some_and(|n| *n != u32::MAX));
-            for e in index.values_mut() {
-                *e = new_of[*e as usize];
-            }
             let mut col = ChunkVec::new();
             col.extend(n_src.iter().copied());
             self.e_src = col;
@@ -455,8 +458,10 @@ impl Graph {
         }
         self.dead_edges = 0;
         self.delta_edges = 0;
+        // Every edge left in the columns is live: the id index is rebuilt from them.
+        self.e_index
+            .rebuild(self.e_ids.iter().enumerate().map(|(e, k)| (e as u32, k)));
         self.v_index.merge();
-        self.e_index.merge();
         self.label_index.merge();
         self.prop_index.merge();
     }
@@ -476,8 +481,6 @@ pub struct EdgeBatch {
     /// Properties of the edges that have some: `(position in the batch, properties)`, in
     /// position order.
     pub props: Vec<(u32, Vec<(Sym, Value)>)>,
-    /// The ids were indexed already, by [`Graph::claim_edge_id`].
-    pub claimed: bool,
 }
 
 impl EdgeBatch {
@@ -489,6 +492,40 @@ impl EdgeBatch {
     /// Whether the batch is empty.
     pub fn is_empty(&self) -> bool {
         self.src.is_empty()
+    }
+
+    /// Removes the edges at `positions` (ascending), keeping the others in order.
+    fn remove(&mut self, positions: &[usize]) {
+        let mut gone = positions.iter().copied().peekable();
+        let keep: Vec<bool> = (0..self.len())
+            .map(|i| {
+                let skip = gone.peek() == Some(&i);
+                if skip {
+                    gone.next();
+                }
+                !skip
+            })
+            .collect();
+        let mut i = 0;
+        self.src.retain(|_| (keep[i], i += 1).0);
+        i = 0;
+        self.dst.retain(|_| (keep[i], i += 1).0);
+        i = 0;
+        self.label.retain(|_| (keep[i], i += 1).0);
+        i = 0;
+        self.ids.retain(|_| (keep[i], i += 1).0);
+        // Each kept edge moves down by the number of removed edges before it.
+        let mut new_pos = Vec::with_capacity(keep.len());
+        let mut next = 0u32;
+        for k in &keep {
+            new_pos.push(next);
+            next += u32::from(*k);
+        }
+        self.props
+            .retain(|(p, _)| keep.get(*p as usize) == Some(&true));
+        for (p, _) in &mut self.props {
+            *p = new_pos[*p as usize];
+        }
     }
 }
 
@@ -606,7 +643,6 @@ mod tests {
             label: vec![knows, knows],
             ids: vec![IdKey::text("x1"), IdKey::text("x2")],
             props: vec![(1, vec![(knows, Value::Int(1))])],
-            claimed: false,
         };
         g.append_edges(batch);
         assert_eq!(out_of(&g, b, &[knows]), vec![c]);
@@ -621,7 +657,6 @@ mod tests {
             label: vec![knows; n],
             ids: (0..n).map(|i| IdKey::text(&format!("y{i}"))).collect(),
             props: Vec::new(),
-            claimed: false,
         };
         g.append_edges(batch);
         assert_eq!(g.delta_edges, 0, "a large batch compacts");

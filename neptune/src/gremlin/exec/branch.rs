@@ -8,8 +8,10 @@ use std::sync::Arc;
 use super::filter::test;
 use super::{Cx, It, Trav, any, column, flat, keep, map, run_bulked, sub};
 use crate::error::{Error, Result};
-use crate::gremlin::ir::{By, Choose, Func, Loop, OptionKey, Pop, Pred, Step, Traversal, Where};
+use crate::gremlin::ir::{By, Choose, Loop, OptionKey, Pop, Pred, Step, Traversal, Where};
 use crate::value::{Arith, Map, Value, arith};
+
+use super::text::func;
 
 /// Looks up `key` for a traverser: a key of the current map, else a path label, else a side effect.
 pub fn select_one(cx: &Cx, t: &Trav, key: &str, pop: Pop) -> Option<Value> {
@@ -661,137 +663,6 @@ fn after_body(
     }
     queue.push_back(t);
     Ok(())
-}
-
-fn func_name(f: Func) -> &'static str {
-    match f {
-        Func::ToUpper => "toUpper",
-        Func::ToLower => "toLower",
-        Func::Length => "length",
-        Func::Trim => "trim",
-        Func::LTrim => "lTrim",
-        Func::RTrim => "rTrim",
-        Func::Reverse => "reverse",
-        Func::Concat => "concat",
-        Func::Split => "split",
-        Func::Substring => "substring",
-        Func::Replace => "replace",
-        Func::AsString => "asString",
-    }
-}
-
-fn func(f: Func, v: &Value, params: &[Value], local: bool) -> Result<Value> {
-    let s = || -> Result<&str> {
-        match v {
-            Value::Str(s) => Ok(s),
-            Value::Null => Ok(""),
-            other if f == Func::Concat => Err(Error::Evaluation(format!(
-                "String concat() can only take string as argument, encountered {}",
-                other.type_name()
-            ))),
-            other if local => Err(Error::Evaluation(format!(
-                "The {}(local) step can only take string or list of strings, encountered {}",
-                func_name(f),
-                other.type_name()
-            ))),
-            other => Err(Error::Evaluation(format!(
-                "The {}() step can only take string as argument, encountered {}",
-                func_name(f),
-                other.type_name()
-            ))),
-        }
-    };
-    if matches!(v, Value::Null) && !matches!(f, Func::Concat | Func::AsString) {
-        return Ok(Value::Null);
-    }
-    Ok(match f {
-        Func::ToUpper => Value::str(&s()?.to_uppercase()),
-        Func::ToLower => Value::str(&s()?.to_lowercase()),
-        Func::Length => Value::Int(s()?.chars().count() as i32),
-        Func::Trim => Value::str(s()?.trim()),
-        Func::LTrim => Value::str(s()?.trim_start()),
-        Func::RTrim => Value::str(s()?.trim_end()),
-        Func::Reverse => match v {
-            Value::Str(x) => Value::str(&x.chars().rev().collect::<String>()),
-            Value::List(l) => Value::list(l.iter().rev().cloned().collect()),
-            other => other.clone(),
-        },
-        Func::AsString => Value::str(&display(v)),
-        Func::Concat
-            if matches!(v, Value::Null) && params.iter().all(|p| matches!(p, Value::Null)) =>
-        {
-            Value::Null
-        }
-        Func::Concat => {
-            let mut out = if matches!(v, Value::Null) {
-                String::new()
-            } else {
-                s()?.to_owned()
-            };
-            for p in params {
-                match p {
-                    Value::Str(x) => out.push_str(x),
-                    Value::Null => {}
-                    Value::List(l) => l
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .for_each(|x| out.push_str(x)),
-                    other => out.push_str(&display(other)),
-                }
-            }
-            Value::str(&out)
-        }
-        Func::Split => {
-            let sep = params.first().and_then(Value::as_str).unwrap_or(" ");
-            let x = s()?;
-            let parts: Vec<Value> = if sep.is_empty() {
-                x.chars().map(|c| Value::str(&c.to_string())).collect()
-            } else {
-                x.split(sep).map(Value::str).collect()
-            };
-            Value::list(parts)
-        }
-        Func::Substring => {
-            let chars: Vec<char> = s()?.chars().collect();
-            let n = chars.len() as i64;
-            let norm = |i: i64| if i < 0 { (n + i).max(0) } else { i.min(n) } as usize;
-            let start = norm(params.first().and_then(Value::as_i64).unwrap_or(0));
-            let end = params
-                .get(1)
-                .and_then(Value::as_i64)
-                .map(norm)
-                .unwrap_or(n as usize);
-            Value::str(
-                &chars
-                    .get(start..end.max(start))
-                    .unwrap_or(&[])
-                    .iter()
-                    .collect::<String>(),
-            )
-        }
-        Func::Replace => {
-            let (from, to) = (
-                params.first().and_then(Value::as_str).unwrap_or(""),
-                params.get(1).and_then(Value::as_str).unwrap_or(""),
-            );
-            Value::str(&s()?.replace(from, to))
-        }
-    })
-}
-
-/// Plain text of a value (`asString()`, `concat()`).
-pub fn display(v: &Value) -> String {
-    match v {
-        Value::Str(s) => s.to_string(),
-        Value::Null => "null".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Long(l) => l.to_string(),
-        Value::Float(f) => format!("{f:?}"),
-        Value::Double(d) => format!("{d:?}"),
-        Value::List(l) => format!("[{}]", l.iter().map(display).collect::<Vec<_>>().join(", ")),
-        other => format!("{other:?}"),
-    }
 }
 
 /// Adds numbers for `sum()`.

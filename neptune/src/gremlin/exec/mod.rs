@@ -13,8 +13,11 @@
 
 mod branch;
 mod filter;
+mod format;
+mod list;
 mod mutate;
 mod reduce;
+mod text;
 
 pub use mutate::{MERGE_IN_V, MERGE_OUT_V};
 
@@ -789,6 +792,9 @@ fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
         | S::Drop
         | S::MergeV(_)
         | S::MergeE(_) => mutate::apply(cx, step, it),
+        S::Format(template, by) => format::format(cx, template, by, it),
+        S::ListFn(op, arg) => list::list_fn(cx, *op, arg, it),
+        S::ListTest(q, p) => list::list_test(*q, p.as_ref(), it),
         _ => branch::apply(cx, step, it),
     }
 }

@@ -318,17 +318,16 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             n,
             ..
         } => map(it, move |t| {
-            let mut items = t.obj.as_items().unwrap_or_else(|| vec![t.obj.clone()]);
+            // A single object is not a collection to sample from: it passes unchanged.
+            let Some(mut items) = t.obj.as_items() else {
+                return Ok(Some(t));
+            };
             let mut out = Vec::new();
             while out.len() < *n as usize && !items.is_empty() {
                 let i = (cx.random() * items.len() as f64) as usize;
                 out.push(items.swap_remove(i.min(items.len() - 1)));
             }
-            Ok(Some(t.with_obj(if *n == 1 && t.obj.as_items().is_none() {
-                out.into_iter().next().unwrap_or(Value::Null)
-            } else {
-                Value::list(out)
-            })))
+            Ok(Some(t.with_obj(Value::list(out))))
         }),
         other => {
             let msg = format!("the step {other:?} cannot run here");
