@@ -339,6 +339,39 @@ fn int(v: &Value, field: &str) -> Result<Option<i64>, SamError> {
     }
 }
 
+/// The deepest `[`/`{` flow-collection nesting accepted: serde_norway's own recursion limit.
+const MAX_FLOW_DEPTH: usize = 128;
+
+/// Rejects flow collections nested deeper than [`MAX_FLOW_DEPTH`] before libyaml sees them: its
+/// scanner rechecks every open level on each token, so 100k `[` ran past the `sam_template` fuzz
+/// target's timeout (> 30 s). Brackets inside quoted scalars and comments do not count.
+fn check_flow_depth(yaml: &str) -> Result<(), SamError> {
+    let (mut depth, mut quote, mut comment, mut prev, mut escaped) = (0, None, false, ' ', false);
+    for c in yaml.chars() {
+        if comment {
+            comment = c != '\n';
+        } else if let Some(q) = quote {
+            quote = (escaped || c != q).then_some(q);
+            escaped = q == '"' && c == '\\' && !escaped;
+        } else if matches!(c, '\'' | '"') && (prev.is_whitespace() || "[{,:".contains(prev)) {
+            quote = Some(c);
+        } else if c == '#' && prev.is_whitespace() {
+            comment = true;
+        } else if matches!(c, '[' | '{') {
+            depth += 1;
+            if depth > MAX_FLOW_DEPTH {
+                return Err(SamError::Yaml(format!(
+                    "flow collections nested deeper than {MAX_FLOW_DEPTH} levels"
+                )));
+            }
+        } else if matches!(c, ']' | '}') {
+            depth = depth.saturating_sub(1);
+        }
+        prev = c;
+    }
+    Ok(())
+}
+
 fn string(v: &Value) -> Option<String> {
     match v {
         Value::Null => None,
@@ -365,6 +398,7 @@ impl Template {
 
     /// Parses a template.
     pub fn parse_with(yaml: &str, opts: &ParseOptions) -> Result<Template, SamError> {
+        check_flow_depth(yaml)?;
         let doc: Yaml = serde_norway::from_str(yaml).map_err(|e| SamError::Yaml(e.to_string()))?;
         let Yaml::Mapping(root) = &doc else {
             return Err(SamError::Invalid("the template is not a mapping".into()));
@@ -743,5 +777,27 @@ impl Template {
             }
         }
         Ok(d)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `sam_template` fuzz binary timed out (> 30 s) on this deep-nesting probe input; now
+    /// it is a typed error at once.
+    #[test]
+    fn deep_flow_nesting_is_rejected_quickly() {
+        let deep = format!("A: {}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let e = Template::parse(&deep).unwrap_err();
+        assert!(
+            matches!(e, SamError::Yaml(ref m) if m.contains("nested deeper")),
+            "{e}"
+        );
+        // Brackets in quoted scalars and comments are text, not nesting.
+        let text = "[".repeat(200);
+        let ok = format!("A: '{text}'\nB: \"{text}\\\"\" # {text}\nC: [[1]]\n");
+        assert!(check_flow_depth(&ok).is_ok());
+        assert!(check_flow_depth(&format!("A: {}", "[".repeat(129))).is_err());
     }
 }

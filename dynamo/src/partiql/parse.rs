@@ -3,8 +3,12 @@
 //!
 //! Conditions and updates are built as the expression language's trees with literal operands,
 //! so evaluation is shared with the rest of the engine. `?` parameters are bound while parsing.
+//!
+//! Guarantees: never panics, and nesting (parentheses, `NOT`, function calls, maps, lists, sets)
+//! deeper than [`MAX_NESTING`] is an error rather than a stack overflow.
 
 use super::lex::{Tok, lex};
+use crate::expr::parse::MAX_NESTING;
 use crate::expr::{Action, CmpOp, Cond, Name, Operand, Path, PathElem, SetValue};
 use crate::number::Number;
 use crate::value::{AttributeValue, Item};
@@ -53,6 +57,8 @@ struct P<'a> {
     pos: usize,
     params: &'a [AttributeValue],
     next_param: usize,
+    /// How many nested constructs enclose the current position (see [`P::nested`]).
+    depth: usize,
 }
 
 type R<T> = Result<T, String>;
@@ -81,6 +87,22 @@ impl P<'_> {
         } else {
             false
         }
+    }
+
+    /// Runs one recursive descent step one level deeper. A statement is at most 8 KB, enough
+    /// for thousands of `(` or `[`, and each level costs several stack frames: the bound keeps
+    /// hostile input from overflowing the stack.
+    fn nested<T>(&mut self, step: impl FnOnce(&mut Self) -> R<T>) -> R<T> {
+        if self.depth >= MAX_NESTING {
+            return Err(format!(
+                "unexpected {}: nesting deeper than {MAX_NESTING} levels",
+                show(self.peek())
+            ));
+        }
+        self.depth += 1;
+        let r = step(self);
+        self.depth -= 1;
+        r
     }
 
     fn expect_kw(&mut self, k: &str) -> R<()> {
@@ -167,7 +189,7 @@ impl P<'_> {
                             t => return Err(format!("expected a string key, found {}", show(&t))),
                         };
                         self.expect(":")?;
-                        let v = self.value()?;
+                        let v = self.nested(Self::value)?;
                         m.insert(k, v);
                         if self.eat("}") {
                             break;
@@ -181,7 +203,7 @@ impl P<'_> {
                 let mut l = Vec::new();
                 if !self.eat("]") {
                     loop {
-                        l.push(self.value()?);
+                        l.push(self.nested(Self::value)?);
                         if self.eat("]") {
                             break;
                         }
@@ -193,7 +215,7 @@ impl P<'_> {
             Tok::Sym("<<") => {
                 let mut l = Vec::new();
                 loop {
-                    l.push(self.value()?);
+                    l.push(self.nested(Self::value)?);
                     if self.eat(">>") {
                         break;
                     }
@@ -225,9 +247,9 @@ impl P<'_> {
         {
             self.bump();
             self.bump();
-            let mut args = vec![self.operand()?];
+            let mut args = vec![self.nested(Self::operand)?];
             while self.eat(",") {
-                args.push(self.operand()?);
+                args.push(self.nested(Self::operand)?);
             }
             self.expect(")")?;
             return Ok(Operand::Call(f.to_ascii_lowercase(), args));
@@ -253,10 +275,10 @@ impl P<'_> {
 
     fn not(&mut self) -> R<Cond> {
         if self.eat_kw("NOT") {
-            return Ok(Cond::Not(Box::new(self.not()?)));
+            return Ok(Cond::Not(Box::new(self.nested(Self::not)?)));
         }
         if self.eat("(") {
-            let c = self.or()?;
+            let c = self.nested(Self::or)?;
             self.expect(")")?;
             return Ok(c);
         }
@@ -474,6 +496,7 @@ pub fn parse(statement: &str, params: &[AttributeValue]) -> Result<Statement, St
         pos: 0,
         params,
         next_param: 0,
+        depth: 0,
     }
     .statement()
 }
@@ -503,5 +526,58 @@ mod tests {
         assert!(parse("DELETE FROM Music WHERE Artist = ?", &[]).is_err());
         assert!(parse("SELECT FROM", &[]).is_err());
         assert!(parse("SELECT * FROM t WHERE a IS NOT MISSING", &[]).is_ok());
+    }
+
+    /// Found by the `partiql` fuzz target's deep-nesting probe: 2000 nested parentheses
+    /// overflowed the stack (parentheses, `NOT`, calls, maps, lists and sets all recursed
+    /// without bound).
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let n = 4000;
+        let deep = [
+            format!(
+                "SELECT * FROM T WHERE {}a = 1{}",
+                "(".repeat(n),
+                ")".repeat(n)
+            ),
+            format!("SELECT * FROM T WHERE {}a = 1", "NOT ".repeat(n)),
+            format!(
+                "SELECT * FROM T WHERE {}a{}",
+                "size(".repeat(n),
+                ")".repeat(n)
+            ),
+            format!(
+                "INSERT INTO T VALUE {{'a': {}{}}}",
+                "[".repeat(n),
+                "]".repeat(n)
+            ),
+            format!(
+                "INSERT INTO T VALUE {}1{}",
+                "{'a': ".repeat(n),
+                "}".repeat(n)
+            ),
+            format!(
+                "INSERT INTO T VALUE {{'a': {}'x'{}}}",
+                "<<".repeat(n),
+                ">>".repeat(n)
+            ),
+        ];
+        for s in &deep {
+            let e = parse(s, &[]).unwrap_err();
+            assert!(e.contains("nesting deeper than 64 levels"), "{e}");
+        }
+        // Nesting within the bound still parses.
+        let ok = format!(
+            "SELECT * FROM T WHERE {}a = 1{}",
+            "(".repeat(60),
+            ")".repeat(60)
+        );
+        assert!(parse(&ok, &[]).is_ok());
+        let ok = format!(
+            "INSERT INTO T VALUE {{'a': {}{}}}",
+            "[".repeat(30),
+            "]".repeat(30)
+        );
+        assert!(parse(&ok, &[]).is_ok());
     }
 }
