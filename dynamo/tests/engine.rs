@@ -630,6 +630,26 @@ fn partiql() {
         msg.starts_with("Statement wasn't well formed, can't be processed"),
         "{msg}"
     );
+    // The API's Statement member is 1 to 8,192 characters, checked before parsing.
+    let long = format!("SELECT * FROM Music WHERE Artist = '{}'", "x".repeat(8192));
+    let (code, msg) = err(&db, "ExecuteStatement", json!({ "Statement": long }));
+    assert_eq!(code, "ValidationException");
+    assert!(
+        msg.ends_with("Member must have length less than or equal to 8192"),
+        "{msg}"
+    );
+    let (_, msg) = err(
+        &db,
+        "BatchExecuteStatement",
+        json!({"Statements": [{"Statement": "SELECT * FROM Music WHERE Artist = 'A' AND SongTitle = 's1'"}, {"Statement": ""}]}),
+    );
+    assert!(msg.contains("'statements.2.member.statement'"), "{msg}");
+    let exact = format!(
+        "SELECT * FROM Music WHERE Artist = '{}'",
+        "y".repeat(8192 - 37)
+    );
+    assert_eq!(exact.chars().count(), 8192);
+    ok(&db, "ExecuteStatement", json!({ "Statement": exact }));
 }
 
 #[test]

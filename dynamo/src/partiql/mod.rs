@@ -369,7 +369,7 @@ impl RegionDb {
         }
     }
 
-    /// ExecuteStatement.
+    /// ExecuteStatement: one statement of 1 to 8,192 characters.
     pub fn execute_statement(
         &self,
         input: ExecuteStatementInput,
@@ -377,6 +377,7 @@ impl RegionDb {
         let stmt = input.statement.as_deref().ok_or_else(|| {
             Error::validation("1 validation error detected: Value null at 'statement' failed to satisfy constraint: Member must not be null")
         })?;
+        check_statement_length(stmt, "statement")?;
         let st = parse::parse(stmt, input.parameters.as_deref().unwrap_or_default())
             .map_err(|m| malformed(&m))?;
         self.run(
@@ -402,6 +403,10 @@ impl RegionDb {
                     "less than or equal to"
                 }
             )));
+        }
+        for (i, s) in stmts.iter().enumerate() {
+            let text = s.statement.as_deref().unwrap_or_default();
+            check_statement_length(text, &format!("statements.{}.member.statement", i + 1))?;
         }
         let mut responses = Vec::with_capacity(stmts.len());
         for s in stmts {
@@ -486,6 +491,13 @@ impl RegionDb {
             return Err(Error::validation(
                 "1 validation error detected: Value at 'transactStatements' failed to satisfy constraint: Member must have length less than or equal to 100",
             ));
+        }
+        for (i, s) in stmts.iter().enumerate() {
+            let text = s.statement.as_deref().unwrap_or_default();
+            check_statement_length(
+                text,
+                &format!("transactStatements.{}.member.statement", i + 1),
+            )?;
         }
         let parsed: Vec<Statement> = stmts
             .iter()
@@ -656,4 +668,24 @@ fn statement_error(e: &Error) -> BatchStatementError {
         message: e.to_string(),
         item: None,
     }
+}
+
+/// The longest PartiQL statement DynamoDB accepts, in characters (the API's `Statement` member).
+pub const MAX_STATEMENT_CHARS: usize = 8192;
+
+/// DynamoDB's request-validation error for a statement outside 1..=8192 characters; `at` is the
+/// member's path in the request (`statement`, `statements.1.member.statement`, …).
+fn check_statement_length(stmt: &str, at: &str) -> Result<()> {
+    let chars = stmt.chars().count();
+    if chars == 0 {
+        return Err(Error::validation(format!(
+            "1 validation error detected: Value '' at '{at}' failed to satisfy constraint: Member must have length greater than or equal to 1"
+        )));
+    }
+    if chars > MAX_STATEMENT_CHARS {
+        return Err(Error::validation(format!(
+            "1 validation error detected: Value at '{at}' failed to satisfy constraint: Member must have length less than or equal to {MAX_STATEMENT_CHARS}"
+        )));
+    }
+    Ok(())
 }
