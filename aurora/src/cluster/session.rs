@@ -39,6 +39,7 @@ pub struct ClusterSession {
     exec: Arc<Mutex<()>>,
     failed_block: bool,
     pending: Option<Lsn>,
+    answered_at: Option<Lsn>,
 }
 
 impl Cluster {
@@ -97,6 +98,7 @@ impl Cluster {
             exec: inst.exec.clone(),
             failed_block: false,
             pending: None,
+            answered_at: None,
         };
         drop(st);
         self.note_connection(1);
@@ -164,6 +166,14 @@ impl ClusterSession {
         (!self.cluster.with_volume(|v| v.vdl() >= lsn)).then_some(lsn)
     }
 
+    /// The LSN the last statement was answered at: everything it wrote, and every change of
+    /// its instance it could have read, is at or below it (and durable, unless
+    /// [`ClusterSession::pending_commit`] says otherwise). `None` before the instance shipped
+    /// anything.
+    pub fn durable_point(&self) -> Option<Lsn> {
+        self.answered_at
+    }
+
     fn check_alive(&self) -> ClusterResult<()> {
         let st = self.cluster.shared.state.lock();
         let reason = match st.instances.get(&self.instance) {
@@ -203,7 +213,7 @@ impl ClusterSession {
     ) -> ClusterResult<Vec<QueryResult>> {
         self.check_alive()?;
         let exec = self.exec.clone();
-        let _serial = exec.lock();
+        let serial = exec.lock();
         self.cluster.tick();
         self.check_alive()?;
         self.cluster.admit(&self.instance)?;
@@ -233,6 +243,16 @@ impl ClusterSession {
         } else {
             Ok(())
         };
+        // Everything this statement could have seen was shipped by now (statements change the
+        // instance only under the execution lock, and ship before releasing it).
+        let horizon = self.link.lock().shipped;
+        drop(serial);
+        self.answered_at = horizon.map(|(_, lsn)| lsn);
+        // Group commit: wait for durability without the instance, so other sessions run.
+        let durable = match horizon {
+            Some((epoch, lsn)) => self.await_durable(epoch, lsn),
+            None => Ok(()),
+        };
         let work = result
             .as_ref()
             .map(|rs| {
@@ -243,7 +263,38 @@ impl ClusterSession {
             .unwrap_or(0);
         self.cluster.charge(&self.instance, 1 + work);
         flushed?;
+        durable?;
         Ok(result?)
+    }
+
+    /// Waits (as commit leader or follower) until the instance's MTR `lsn` of `epoch` is on four
+    /// of six copies. A session whose instance crashed or was replaced meanwhile gets 57P01: its
+    /// commit's fate is then unknown to it, as with a PostgreSQL server crash during COMMIT.
+    fn await_durable(&mut self, epoch: u64, lsn: Lsn) -> ClusterResult<()> {
+        let (name, generation, role) = (self.instance.clone(), self.generation, self.role);
+        let ok = self.cluster.wait_for(|st| {
+            let durable = st.volume.epoch() == epoch && st.volume.vdl() >= lsn;
+            let alive = st.instances.get(&name).is_some_and(|i| {
+                i.state != InstanceState::Failed && i.generation == generation && i.role == role
+            });
+            durable || !alive
+        });
+        if !ok {
+            // The driver cannot wait (the clock's owner advances it): the commit stays pending.
+            self.pending = Some(lsn);
+            return Ok(());
+        }
+        self.pending = None;
+        if self
+            .cluster
+            .with_volume(|v| v.epoch() == epoch && v.vdl() >= lsn)
+        {
+            return Ok(());
+        }
+        self.check_alive()?;
+        Err(ClusterError::ConnectionTerminated {
+            reason: "the instance lost its volume before the commit was durable".into(),
+        })
     }
 
     /// Sequence records for values handed out past what is logged (32 ahead, as PostgreSQL).
@@ -283,7 +334,7 @@ impl ClusterSession {
         out
     }
 
-    /// Ships what the statement staged as one MTR and waits for the VDL.
+    /// Ships what the statement staged as one MTR (the caller waits for the VDL).
     fn flush(&mut self) -> ClusterResult<()> {
         let mut records = std::mem::take(&mut self.link.lock().staged);
         records.extend(self.sequence_records());
@@ -291,8 +342,8 @@ impl ClusterSession {
             return Ok(());
         }
         match self.submit(&records, true) {
-            Ok(lsn) => {
-                self.wait_durable(lsn);
+            Ok(_) => {
+                self.link.lock().forget_finished();
                 Ok(())
             }
             Err(VolumeError::WriteConflict {
@@ -309,6 +360,9 @@ impl ClusterSession {
                 Err(conflict.into())
             }
             Err(e) => {
+                // The instance crashed or was replaced while the statement ran: the connection
+                // is over (nothing of the statement reached storage).
+                self.check_alive()?;
                 // Nothing reached storage but the local state has the statement: reopen it.
                 self.link.lock().staged.clear();
                 let _ = self.cluster.reopen(&self.instance);
@@ -344,7 +398,8 @@ impl ClusterSession {
                 }
             })
             .collect();
-        let receipt = st.volume.submit(vol_id, &writes)?;
+        let receipt = st.volume.enqueue(vol_id, &writes)?;
+        self.link.lock().shipped = Some((receipt.epoch, receipt.commit_lsn));
         if let Some(inst) = st.instances.get_mut(&self.instance) {
             for (i, (page, _)) in records.iter().enumerate() {
                 inst.page_lsns.insert(*page, receipt.first_lsn + i as u64);
@@ -358,15 +413,6 @@ impl ClusterSession {
             at: self.cluster.now(),
         });
         Ok(receipt.commit_lsn)
-    }
-
-    fn wait_durable(&mut self, lsn: Lsn) {
-        if self.cluster.wait_until(|st| super::durable(st, lsn)) {
-            self.link.lock().forget_finished();
-            self.pending = None;
-        } else {
-            self.pending = Some(lsn);
-        }
     }
 
     /// A multi-master page conflict: the statement's records never reached storage. Roll its
@@ -400,8 +446,8 @@ impl ClusterSession {
             return Ok(());
         }
         match self.submit(&cleanup, false) {
-            Ok(lsn) => {
-                self.wait_durable(lsn);
+            Ok(_) => {
+                self.link.lock().forget_finished();
                 Ok(())
             }
             Err(e) => {
