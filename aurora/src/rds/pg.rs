@@ -113,12 +113,18 @@ impl PgEndpoints {
         })
     }
 
+    /// Binds the first free port at or above the base port (the control plane's, set by
+    /// `nubis serve --pg-port-base`, else the configuration's); an ephemeral one without a base.
     fn bind(&self, host: IpAddr) -> std::io::Result<TcpListener> {
-        if self.config.base_port == 0 {
+        let base = match self.rds.pg_base_port() {
+            0 => self.config.base_port,
+            set => set,
+        };
+        if base == 0 {
             return TcpListener::bind(SocketAddr::new(host, 0));
         }
         let mut last = None;
-        for port in self.config.base_port..=u16::MAX {
+        for port in base..=u16::MAX {
             match TcpListener::bind(SocketAddr::new(host, port)) {
                 Ok(l) => return Ok(l),
                 Err(e) => last = Some(e),
