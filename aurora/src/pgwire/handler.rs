@@ -19,7 +19,7 @@ use nubis_core::Env;
 use parking_lot::Mutex;
 use pgwire::api::auth::driver::AuthOutcome;
 use pgwire::api::auth::md5pass::{Md5PasswordAuth, hash_md5_password};
-use pgwire::api::auth::mechanism::AuthMechanismFactory;
+use pgwire::api::auth::mechanism::{AuthMechanism, AuthMechanismFactory, AuthState};
 use pgwire::api::auth::{
     AuthDriver, AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler,
     protocol_negotiation, save_startup_parameters_to_metadata,
@@ -43,13 +43,14 @@ use pgwire::messages::response::{
     CommandComplete, EmptyQueryResponse, ReadyForQuery, TransactionStatus,
 };
 use pgwire::messages::simplequery::Query;
-use pgwire::messages::startup::SecretKey;
+use pgwire::messages::startup::{Authentication, PasswordMessageFamily, SecretKey};
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage, ProtocolVersion};
 use sqlparser::ast::Statement;
 
 use super::codec::{self, WireFormat};
 use super::describe::{Description, describe};
-use super::{Login, Target};
+use super::scram::{MECHANISM, ScramServer};
+use super::{Login, PgAuth, Target};
 use crate::cluster::{ClusterError, ClusterSession};
 use crate::engine::QueryResult;
 use crate::error::AuroraError;
@@ -626,6 +627,67 @@ impl AuthSource for Md5Source {
     }
 }
 
+/// One SCRAM-SHA-256 exchange as a pgwire authentication mechanism.
+struct ScramMechanism {
+    user: String,
+    server: ScramServer,
+    started: bool,
+}
+
+#[async_trait]
+impl AuthMechanism for ScramMechanism {
+    async fn begin(&mut self, _client: &(dyn ClientInfo + Send + Sync)) -> PgWireResult<AuthState> {
+        Ok(AuthState::InProgress(Authentication::SASL(vec![
+            MECHANISM.to_owned(),
+        ])))
+    }
+
+    async fn next(
+        &mut self,
+        client: &(dyn ClientInfo + Send + Sync),
+        message: PasswordMessageFamily,
+    ) -> PgWireResult<AuthState> {
+        let user = client
+            .metadata()
+            .get(METADATA_USER)
+            .cloned()
+            .unwrap_or_default();
+        let refused = |reason: String| {
+            Ok(AuthState::Failed(PgWireError::UserError(Box::new(
+                error_info(SEVERITY_FATAL, "28P01", reason),
+            ))))
+        };
+        if !self.started {
+            self.started = true;
+            let initial = message.into_sasl_initial_response()?;
+            if initial.auth_method != MECHANISM {
+                return refused(format!(
+                    "client selected an invalid SASL authentication mechanism \"{}\"",
+                    initial.auth_method
+                ));
+            }
+            let data = initial.data.unwrap_or_default();
+            return match self.server.first(&data) {
+                Ok(first) => Ok(AuthState::InProgress(Authentication::SASLContinue(
+                    first.into_bytes().into(),
+                ))),
+                Err(e) => refused(e.to_string()),
+            };
+        }
+        let response = message.into_sasl_response()?;
+        match self.server.finish(&response.data) {
+            // An unknown role fails like a wrong password, without saying which it was.
+            Ok(fin) if user == self.user => Ok(AuthState::Ok {
+                final_message: Some(Authentication::SASLFinal(fin.into_bytes().into())),
+                identity: None,
+            }),
+            _ => refused(format!(
+                "password authentication failed for user \"{user}\""
+            )),
+        }
+    }
+}
+
 /// Backend process ids and cancel keys from the engine's seeded generator.
 struct SeededKeys(Env);
 
@@ -646,6 +708,14 @@ impl PidSecretKeyGenerator for SeededKeys {
 }
 
 impl Connection {
+    /// Salt and nonce bytes from the engine's seeded generator.
+    fn random_bytes(&self, n: usize) -> Vec<u8> {
+        (0..n.div_ceil(8))
+            .flat_map(|_| self.env.ids.next_u64().to_be_bytes())
+            .take(n)
+            .collect()
+    }
+
     fn driver(&self, login: &Login) -> AuthDriver<DefaultServerParameterProvider> {
         let mut params = DefaultServerParameterProvider::default();
         params.server_version = login.server_version.clone();
@@ -654,7 +724,12 @@ impl Connection {
     }
 
     /// Checks the database, opens the engine session, and completes the startup.
-    async fn open<C>(&self, client: &mut C, login: &Login) -> PgWireResult<()>
+    async fn open<C>(
+        &self,
+        client: &mut C,
+        login: &Login,
+        final_message: Option<Authentication>,
+    ) -> PgWireResult<()>
     where
         C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::Error: Debug,
@@ -687,7 +762,7 @@ impl Connection {
             })?;
         *self.session.lock() = Some(session);
         self.driver(login)
-            .complete_authentication(client, None)
+            .complete_authentication(client, final_message)
             .await
     }
 }
@@ -715,8 +790,21 @@ impl StartupHandler for Connection {
                         "no PostgreSQL user name specified in startup packet",
                     ));
                 };
-                match &login.password {
-                    Some(password) => {
+                match (&login.password, login.auth) {
+                    (Some(password), PgAuth::ScramSha256) => {
+                        let salt = self.random_bytes(16);
+                        let nonce = self.random_bytes(18);
+                        let mechanism = Box::new(ScramMechanism {
+                            user: login.user.clone(),
+                            server: ScramServer::new(password, &salt, &nonce),
+                            started: false,
+                        });
+                        self.driver(&login)
+                            .begin_authentication(client, mechanism)
+                            .await?;
+                        Ok(())
+                    }
+                    (Some(password), PgAuth::Md5) => {
                         let salt = (self.env.ids.next_u64() as u32).to_be_bytes();
                         let source = Md5Source {
                             user: login.user.clone(),
@@ -729,10 +817,10 @@ impl StartupHandler for Connection {
                             .await?;
                         Ok(())
                     }
-                    None if user != login.user => {
+                    (_, PgAuth::Trust) | (None, _) if user != login.user => {
                         Err(fatal("28000", format!("role \"{user}\" does not exist")))
                     }
-                    None => self.open(client, &login).await,
+                    (_, PgAuth::Trust) | (None, _) => self.open(client, &login, None).await,
                 }
             }
             PgWireFrontendMessage::PasswordMessageFamily(m) => {
@@ -742,7 +830,9 @@ impl StartupHandler for Connection {
                     .cloned()
                     .unwrap_or_default();
                 match self.driver(&login).advance_authentication(client, m).await {
-                    Ok(AuthOutcome::Authenticated { .. }) => self.open(client, &login).await,
+                    Ok(AuthOutcome::Authenticated { final_message, .. }) => {
+                        self.open(client, &login, final_message).await
+                    }
                     Ok(AuthOutcome::InProgress) => Ok(()),
                     Err(_) => Err(fatal(
                         "28P01",

@@ -22,6 +22,7 @@
 pub mod codec;
 pub mod describe;
 mod handler;
+pub mod scram;
 
 use std::io;
 use std::net::SocketAddr;
@@ -32,9 +33,23 @@ use tokio::sync::watch;
 
 use crate::cluster::{ClusterResult, ClusterSession};
 
+/// How a password is checked at startup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PgAuth {
+    /// SCRAM-SHA-256 (PostgreSQL's default since 14, and RDS's for new clusters).
+    #[default]
+    ScramSha256,
+    /// MD5 challenge-response (`password_encryption = md5`).
+    Md5,
+    /// No password asked (`trust`); the user name must still be the master user.
+    Trust,
+}
+
 /// Who may connect, read at every connection (ModifyDBCluster can change the password).
 #[derive(Debug, Clone)]
 pub struct Login {
+    /// How the password is checked (a `None` password means trust whatever this says).
+    pub auth: PgAuth,
     /// The master user name.
     pub user: String,
     /// The master password; `None` means trust (no password asked).

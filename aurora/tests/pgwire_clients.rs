@@ -1,0 +1,110 @@
+//! What real PostgreSQL clients need beyond queries: SCRAM-SHA-256 (the default), MD5 and trust
+//! authentication, cancel requests, COPY.
+#![cfg(feature = "http")]
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use nubis_aurora::cluster::Driver;
+use nubis_aurora::pgwire::PgAuth;
+use nubis_aurora::rds::{PgConfig, Rds, RdsService};
+use nubis_core::{Env, ManualClock};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_postgres::NoTls;
+use tokio_postgres::error::SqlState;
+
+fn service(auth: PgAuth) -> (Arc<Rds>, RdsService) {
+    let clock = ManualClock::at_default_epoch();
+    let rds = Arc::new(Rds::new(
+        Env::with_clock(clock.shared()),
+        Driver::Manual(clock),
+    ));
+    let config = PgConfig {
+        auth,
+        ..PgConfig::default()
+    };
+    (rds.clone(), RdsService::with_pg_config(rds, config))
+}
+
+fn call(svc: &RdsService, form: &str) {
+    let params: HashMap<String, String> = nubis_wire::parse_form(form.as_bytes())
+        .into_iter()
+        .collect();
+    if let Err(e) = svc.handle("us-east-1", &params, "req") {
+        panic!("{form}: {e}");
+    }
+}
+
+/// A cluster with one writer; returns its port.
+fn cluster(rds: &Rds, svc: &RdsService, id: &str) -> u16 {
+    call(
+        svc,
+        &format!(
+            "Action=CreateDBCluster&DBClusterIdentifier={id}&Engine=aurora-postgresql&MasterUsername=admin&MasterUserPassword=secret-pw1"
+        ),
+    );
+    call(
+        svc,
+        &format!(
+            "Action=CreateDBInstance&DBInstanceIdentifier={id}-1&DBClusterIdentifier={id}&Engine=aurora-postgresql&DBInstanceClass=db.r6g.large"
+        ),
+    );
+    rds.describe_cluster("us-east-1", id).unwrap().port
+}
+
+async fn connect(port: u16, extra: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    let (client, conn) = tokio_postgres::connect(
+        &format!("host=127.0.0.1 port={port} user=admin dbname=postgres {extra}"),
+        NoTls,
+    )
+    .await?;
+    tokio::spawn(conn);
+    Ok(client)
+}
+
+/// The authentication request code the server answers a startup packet with.
+async fn auth_request(port: u16) -> i32 {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let mut body = Vec::new();
+    body.extend_from_slice(&196608i32.to_be_bytes());
+    for kv in ["user", "admin", "database", "postgres"] {
+        body.extend_from_slice(kv.as_bytes());
+        body.push(0);
+    }
+    body.push(0);
+    let mut msg = ((body.len() + 4) as i32).to_be_bytes().to_vec();
+    msg.extend(body);
+    s.write_all(&msg).await.unwrap();
+    let mut head = [0u8; 9];
+    s.read_exact(&mut head).await.unwrap();
+    assert_eq!(head[0], b'R');
+    i32::from_be_bytes([head[5], head[6], head[7], head[8]])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scram_is_the_default_and_md5_and_trust_stay_selectable() {
+    let (rds, svc) = service(PgAuth::default());
+    let port = cluster(&rds, &svc, "scram");
+    // 10 = AuthenticationSASL.
+    assert_eq!(auth_request(port).await, 10);
+    let c = connect(port, "password=secret-pw1").await.unwrap();
+    let rows = c.simple_query("SELECT 1").await.unwrap();
+    assert!(!rows.is_empty());
+    let e = connect(port, "password=wrong").await.unwrap_err();
+    assert_eq!(e.code(), Some(&SqlState::INVALID_PASSWORD));
+
+    let (rds, svc) = service(PgAuth::Md5);
+    let port = cluster(&rds, &svc, "md5");
+    // 5 = AuthenticationMD5Password.
+    assert_eq!(auth_request(port).await, 5);
+    connect(port, "password=secret-pw1").await.unwrap();
+    let e = connect(port, "password=wrong").await.unwrap_err();
+    assert_eq!(e.code(), Some(&SqlState::INVALID_PASSWORD));
+
+    let (rds, svc) = service(PgAuth::Trust);
+    let port = cluster(&rds, &svc, "trust");
+    // 0 = AuthenticationOk: no password asked.
+    assert_eq!(auth_request(port).await, 0);
+    connect(port, "").await.unwrap();
+}
