@@ -80,6 +80,8 @@ pub struct Session {
     plan_cache: HashMap<String, Arc<Prepared>>,
     /// `lock_timeout` (`None`: wait for row locks without limit).
     lock_timeout: Option<Duration>,
+    /// Set by a cancel request (the PostgreSQL endpoint's CancelRequest): ends a lock wait.
+    pub interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Session {
@@ -90,6 +92,7 @@ impl Session {
             default_isolation: Isolation::ReadCommitted,
             plan_cache: HashMap::new(),
             lock_timeout: None,
+            interrupt: None,
         }
     }
 
@@ -544,6 +547,7 @@ impl Session {
             return Err(AuroraError::sql("XX000", "no transaction"));
         };
         let mut st = Locked::new(&db, self.lock_timeout);
+        st.interrupt = self.interrupt.clone();
         let csn = match (t.isolation, t.snapshot) {
             (Isolation::ReadCommitted, _) | (_, None) => {
                 let c = st.txns.csn();

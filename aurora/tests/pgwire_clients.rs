@@ -108,3 +108,52 @@ async fn scram_is_the_default_and_md5_and_trust_stay_selectable() {
     assert_eq!(auth_request(port).await, 0);
     connect(port, "").await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_request_interrupts_a_statement_waiting_for_a_row_lock() {
+    let (rds, svc) = service(PgAuth::default());
+    let port = cluster(&rds, &svc, "cancel");
+    let a = connect(port, "password=secret-pw1").await.unwrap();
+    a.batch_execute("CREATE TABLE t (id int PRIMARY KEY, n int); INSERT INTO t VALUES (1, 0)")
+        .await
+        .unwrap();
+    a.batch_execute("BEGIN; UPDATE t SET n = 1 WHERE id = 1")
+        .await
+        .unwrap();
+    let b = connect(port, "password=secret-pw1").await.unwrap();
+    let token = b.cancel_token();
+    // B waits for A's row lock; the cancel arrives on a third connection.
+    let waiting =
+        tokio::spawn(async move { b.execute("UPDATE t SET n = 2 WHERE id = 1", &[]).await });
+    let mut result = None;
+    for _ in 0..200 {
+        token.cancel_query(NoTls).await.unwrap();
+        match tokio::time::timeout(std::time::Duration::from_millis(50), async {
+            while !waiting.is_finished() {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        {
+            Ok(()) => {
+                result = Some(waiting.await.unwrap());
+                break;
+            }
+            Err(_) => continue,
+        }
+    }
+    let e = result.expect("the waiting statement ended").unwrap_err();
+    assert_eq!(e.code(), Some(&SqlState::QUERY_CANCELED), "{e}");
+    a.batch_execute("COMMIT").await.unwrap();
+    let n: i32 = a
+        .query_one("SELECT n FROM t WHERE id = 1", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    // A cancel between statements is ignored.
+    a.cancel_token().cancel_query(NoTls).await.unwrap();
+    a.batch_execute("UPDATE t SET n = 3 WHERE id = 1")
+        .await
+        .unwrap();
+}

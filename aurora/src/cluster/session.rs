@@ -166,6 +166,13 @@ impl ClusterSession {
         (!self.cluster.with_volume(|v| v.vdl() >= lsn)).then_some(lsn)
     }
 
+    /// Lets `flag` interrupt this session's statements: a statement waiting for a row lock
+    /// ends with 57014 when it is set (a PostgreSQL CancelRequest). A flag set while no
+    /// statement runs is ignored, as PostgreSQL ignores a cancel that arrives between statements.
+    pub fn set_interrupt(&mut self, flag: Arc<std::sync::atomic::AtomicBool>) {
+        self.session.interrupt = Some(flag);
+    }
+
     /// The LSN the last statement was answered at: everything it wrote, and every change of
     /// its instance it could have read, is at or below it (and durable, unless
     /// [`ClusterSession::pending_commit`] says otherwise). `None` before the instance shipped
@@ -212,6 +219,9 @@ impl ClusterSession {
         f: impl FnOnce(&mut Session) -> crate::Result<Vec<QueryResult>>,
     ) -> ClusterResult<Vec<QueryResult>> {
         self.check_alive()?;
+        if let Some(flag) = &self.session.interrupt {
+            flag.store(false, std::sync::atomic::Ordering::Relaxed);
+        }
         let exec = self.exec.clone();
         let serial = exec.lock();
         self.cluster.tick();

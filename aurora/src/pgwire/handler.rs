@@ -10,7 +10,7 @@
 
 use std::fmt::Debug;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use async_trait::async_trait;
 use bytes::BytesMut;
@@ -24,6 +24,7 @@ use pgwire::api::auth::{
     AuthDriver, AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler,
     protocol_negotiation, save_startup_parameters_to_metadata,
 };
+use pgwire::api::cancel::CancelHandler;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
@@ -37,6 +38,7 @@ use pgwire::api::{
     PgWireConnectionState, PgWireServerHandlers, PidSecretKeyGenerator, Type,
 };
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult, SEVERITY_ERROR, SEVERITY_FATAL};
+use pgwire::messages::cancel::CancelRequest;
 use pgwire::messages::data::{DataRow, FieldDescription, RowDescription};
 use pgwire::messages::extendedquery::{Execute, Sync as PgSync};
 use pgwire::messages::response::{
@@ -50,7 +52,7 @@ use sqlparser::ast::Statement;
 use super::codec::{self, WireFormat};
 use super::describe::{Description, describe};
 use super::scram::{MECHANISM, ScramServer};
-use super::{Login, PgAuth, Target};
+use super::{Cancels, Login, PgAuth, Target};
 use crate::cluster::{ClusterError, ClusterSession};
 use crate::engine::QueryResult;
 use crate::error::AuroraError;
@@ -72,18 +74,26 @@ pub struct PgStatement {
 pub(crate) struct Connection {
     target: Arc<dyn Target>,
     env: Env,
+    /// Set by a CancelRequest naming this connection.
+    interrupt: Arc<AtomicBool>,
+    /// Where this connection is registered for CancelRequests, and under which key.
+    cancels: Cancels,
+    cancel_key: Mutex<Option<(i32, Vec<u8>)>>,
     session: Arc<Mutex<Option<ClusterSession>>>,
     status: Arc<AtomicU8>,
     parser: Arc<Parser>,
 }
 
 impl Connection {
-    pub(crate) fn new(target: Arc<dyn Target>, env: Env) -> Arc<Connection> {
+    pub(crate) fn new(target: Arc<dyn Target>, env: Env, cancels: Cancels) -> Arc<Connection> {
         let session = Arc::new(Mutex::new(None));
         let status = Arc::new(AtomicU8::new(IDLE));
         Arc::new(Connection {
             target,
             env,
+            interrupt: Arc::new(AtomicBool::new(false)),
+            cancels,
+            cancel_key: Mutex::new(None),
             parser: Arc::new(Parser {
                 session: session.clone(),
             }),
@@ -760,10 +770,20 @@ impl Connection {
                 info.severity = SEVERITY_FATAL.to_owned();
                 PgWireError::UserError(Box::new(info))
             })?;
+        let mut session = session;
+        session.set_interrupt(self.interrupt.clone());
         *self.session.lock() = Some(session);
         self.driver(login)
             .complete_authentication(client, final_message)
-            .await
+            .await?;
+        // BackendKeyData went out: a CancelRequest with this pid and key now reaches us.
+        let (pid, key) = client.pid_and_secret_key();
+        let key = (pid, key.to_bytes().to_vec());
+        self.cancels
+            .lock()
+            .insert(key.clone(), self.interrupt.clone());
+        *self.cancel_key.lock() = Some(key);
+        Ok(())
     }
 }
 
@@ -845,8 +865,31 @@ impl StartupHandler for Connection {
     }
 }
 
-/// Hands pgwire the same per-connection handler for every role.
-pub(crate) struct Handlers(pub(crate) Arc<Connection>);
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let Some(key) = self.cancel_key.lock().take() {
+            self.cancels.lock().remove(&key);
+        }
+    }
+}
+
+/// Answers CancelRequests: sets the named connection's interrupt flag (an unknown pid or key is
+/// ignored silently, as PostgreSQL does, so a cancel reveals nothing).
+pub(crate) struct CancelRegistry(Cancels);
+
+#[async_trait]
+impl CancelHandler for CancelRegistry {
+    async fn on_cancel_request(&self, request: CancelRequest) {
+        let key = (request.pid, request.secret_key.to_bytes().to_vec());
+        if let Some(flag) = self.0.lock().get(&key) {
+            flag.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Hands pgwire the same per-connection handler for every role, and the listener's cancel
+/// registry.
+pub(crate) struct Handlers(pub(crate) Arc<Connection>, pub(crate) Cancels);
 
 impl PgWireServerHandlers for Handlers {
     fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
@@ -859,5 +902,9 @@ impl PgWireServerHandlers for Handlers {
 
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
         self.0.clone()
+    }
+
+    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
+        Arc::new(CancelRegistry(self.1.clone()))
     }
 }

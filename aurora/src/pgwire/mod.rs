@@ -33,6 +33,14 @@ use tokio::sync::watch;
 
 use crate::cluster::{ClusterResult, ClusterSession};
 
+/// The connections of one listener that a CancelRequest can reach: (pid, secret key) → the
+/// session's interrupt flag.
+pub(crate) type Cancels = Arc<
+    parking_lot::Mutex<
+        std::collections::HashMap<(i32, Vec<u8>), Arc<std::sync::atomic::AtomicBool>>,
+    >,
+>;
+
 /// How a password is checked at startup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PgAuth {
@@ -87,16 +95,17 @@ impl PgListener {
         let addr = listener.local_addr()?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
         let (stop, mut stopped) = watch::channel(false);
+        let cancels = Cancels::default();
         tokio::spawn(async move {
             loop {
                 tokio::select! {
                     accepted = listener.accept() => {
                         let Ok((socket, _)) = accepted else { continue };
                         let _ = socket.set_nodelay(true);
-                        let handlers = handler::Handlers(handler::Connection::new(
-                            target.clone(),
-                            env.clone(),
-                        ));
+                        let handlers = handler::Handlers(
+                            handler::Connection::new(target.clone(), env.clone(), cancels.clone()),
+                            cancels.clone(),
+                        );
                         let mut stopped = stopped.clone();
                         tokio::spawn(async move {
                             tokio::select! {
