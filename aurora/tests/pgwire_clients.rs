@@ -157,3 +157,91 @@ async fn a_cancel_request_interrupts_a_statement_waiting_for_a_row_lock() {
         .await
         .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_from_stdin_and_to_stdout_in_text_and_csv() {
+    use futures::{SinkExt, TryStreamExt};
+    let (rds, svc) = service(PgAuth::default());
+    let port = cluster(&rds, &svc, "copy");
+    let c = connect(port, "password=secret-pw1").await.unwrap();
+    c.batch_execute("CREATE TABLE t (id int PRIMARY KEY, name text, score float8)")
+        .await
+        .unwrap();
+    let sink = c.copy_in("COPY t FROM STDIN").await.unwrap();
+    futures::pin_mut!(sink);
+    sink.send(bytes::Bytes::from_static(b"1\tann\t1.5\n2\t\\N\t2\n"))
+        .await
+        .unwrap();
+    sink.send(bytes::Bytes::from_static(b"3\ttab\\there\t\\N\n"))
+        .await
+        .unwrap();
+    assert_eq!(sink.finish().await.unwrap(), 3);
+    let sink = c
+        .copy_in("COPY t (id, name) FROM STDIN WITH (FORMAT csv, HEADER)")
+        .await
+        .unwrap();
+    futures::pin_mut!(sink);
+    sink.send(bytes::Bytes::from_static(b"id,name\n4,\"a,b\"\n5,\"\"\n"))
+        .await
+        .unwrap();
+    assert_eq!(sink.finish().await.unwrap(), 2);
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 5);
+    let name: Option<String> = c
+        .query_one("SELECT name FROM t WHERE id = 3", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(name.as_deref(), Some("tab\there"));
+
+    // A row with a missing field loads nothing.
+    let sink = c.copy_in("COPY t FROM STDIN").await.unwrap();
+    futures::pin_mut!(sink);
+    sink.send(bytes::Bytes::from_static(b"6\tx\t1\n7\ty\n"))
+        .await
+        .unwrap();
+    let e = sink.finish().await.unwrap_err();
+    assert_eq!(e.code(), Some(&SqlState::BAD_COPY_FILE_FORMAT), "{e}");
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM t", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 5);
+
+    let out: Vec<bytes::Bytes> = c
+        .copy_out("COPY (SELECT id, name FROM t WHERE id IN (2, 4) ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER)")
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let text: String = out
+        .iter()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert_eq!(text, "id,name\n2,\n4,\"a,b\"\n");
+    let out: Vec<bytes::Bytes> = c
+        .copy_out("COPY t (id, name) TO STDOUT")
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    let text: String = out
+        .iter()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert!(text.contains("3\ttab\\there\n"), "{text}");
+    assert!(text.contains("2\t\\N\n"), "{text}");
+
+    let e = c
+        .batch_execute("COPY t FROM '/etc/passwd'")
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), Some(&SqlState::INSUFFICIENT_PRIVILEGE));
+}

@@ -59,9 +59,9 @@ use crate::error::AuroraError;
 use crate::types::DataType;
 use crate::value::Value;
 
-const IDLE: u8 = 0;
+pub(super) const IDLE: u8 = 0;
 const IN_BLOCK: u8 = 1;
-const FAILED: u8 = 2;
+pub(super) const FAILED: u8 = 2;
 
 /// A statement prepared through Parse: its text and what Describe answers.
 #[derive(Debug, Clone)]
@@ -79,9 +79,13 @@ pub(crate) struct Connection {
     /// Where this connection is registered for CancelRequests, and under which key.
     cancels: Cancels,
     cancel_key: Mutex<Option<(i32, Vec<u8>)>>,
-    session: Arc<Mutex<Option<ClusterSession>>>,
-    status: Arc<AtomicU8>,
+    pub(super) session: Arc<Mutex<Option<ClusterSession>>>,
+    pub(super) status: Arc<AtomicU8>,
     parser: Arc<Parser>,
+    /// A COPY FROM STDIN waiting for its data.
+    pub(super) copy_in: Mutex<Option<super::copying::CopyIn>>,
+    /// Whether the running COPY TO sends a header line.
+    pub(super) copy_header: AtomicBool,
 }
 
 impl Connection {
@@ -99,10 +103,12 @@ impl Connection {
             }),
             session,
             status,
+            copy_in: Mutex::new(None),
+            copy_header: AtomicBool::new(false),
         })
     }
 
-    fn status(&self) -> TransactionStatus {
+    pub(super) fn status(&self) -> TransactionStatus {
         match self.status.load(Ordering::Relaxed) {
             IN_BLOCK => TransactionStatus::Transaction,
             FAILED => TransactionStatus::Error,
@@ -111,7 +117,7 @@ impl Connection {
     }
 
     /// Runs `f` on the session on a blocking thread, then records the transaction state.
-    async fn run<R: Send + 'static>(
+    pub(super) async fn run<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut ClusterSession) -> Result<R, ClusterError> + Send + 'static,
     ) -> Result<R, ClusterError> {
@@ -130,7 +136,7 @@ impl Connection {
     }
 }
 
-async fn on_session<R: Send + 'static>(
+pub(super) async fn on_session<R: Send + 'static>(
     slot: &Arc<Mutex<Option<ClusterSession>>>,
     f: impl FnOnce(&mut ClusterSession) -> Result<R, ClusterError> + Send + 'static,
 ) -> Result<R, ClusterError> {
@@ -172,7 +178,7 @@ fn to_error_info(e: &ClusterError) -> ErrorInfo {
     info
 }
 
-fn to_pg(e: ClusterError) -> PgWireError {
+pub(super) fn to_pg(e: ClusterError) -> PgWireError {
     PgWireError::UserError(Box::new(to_error_info(&e)))
 }
 
@@ -316,7 +322,20 @@ impl SimpleQueryHandler for Connection {
         }
         client.set_state(PgWireConnectionState::QueryInProgress);
         let sql = query.query;
-        if sql.chars().all(|c| c == ';' || c.is_whitespace()) {
+        if let Some(stmt) = super::copying::single_copy(&sql) {
+            match self.start_copy(client, stmt).await {
+                // The data follows as CopyData; ReadyForQuery comes after CopyDone.
+                Ok(super::copying::Started::In) => return Ok(()),
+                Ok(super::copying::Started::Out) => {}
+                Err(PgWireError::UserError(info)) => {
+                    if self.status.load(Ordering::Relaxed) == IN_BLOCK {
+                        self.status.store(FAILED, Ordering::Relaxed);
+                    }
+                    feed(client, PgWireBackendMessage::ErrorResponse((*info).into())).await?;
+                }
+                Err(e) => return Err(e),
+            }
+        } else if sql.chars().all(|c| c == ';' || c.is_whitespace()) {
             feed(
                 client,
                 PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new()),
@@ -557,6 +576,9 @@ impl ExtendedQueryHandler for Connection {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let stmt = &portal.statement.statement;
+        if let Some(copy) = super::copying::single_copy(&stmt.sql) {
+            return self.copy_response(copy).await;
+        }
         let params = &stmt.desc.params;
         if portal.parameters.len() != params.len() {
             let name = match portal.statement.id.as_str() {
@@ -901,6 +923,10 @@ impl PgWireServerHandlers for Handlers {
     }
 
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
+        self.0.clone()
+    }
+
+    fn copy_handler(&self) -> Arc<impl pgwire::api::copy::CopyHandler> {
         self.0.clone()
     }
 

@@ -20,6 +20,8 @@
 //! engine generates.
 
 pub mod codec;
+pub mod copy;
+mod copying;
 pub mod describe;
 mod handler;
 pub mod scram;
