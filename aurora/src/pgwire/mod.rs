@@ -2,22 +2,23 @@
 //! psycopg connect unchanged.
 //!
 //! [`PgListener::start`] binds a loopback TCP port and serves every connection on the ambient
-//! tokio runtime: startup with trust or MD5 password authentication against a [`Target`]'s
-//! [`Login`], the simple query protocol (several statements in one message run as one implicit
-//! transaction), and the extended protocol (Parse/Bind/Describe/Execute/Sync, named and unnamed
-//! statements and portals, parameters and results in text or binary per column). Each
+//! tokio runtime: startup with SCRAM-SHA-256 ([`scram`], the default), MD5 or trust
+//! authentication against a [`Target`]'s [`Login`], the simple query protocol (several
+//! statements in one message run as one implicit transaction), the extended protocol
+//! (Parse/Bind/Describe/Execute/Sync, named and unnamed statements and portals, parameters and
+//! results in text or binary per column), COPY FROM STDIN / TO STDOUT in text and CSV
+//! ([`copy`]), and CancelRequests (a statement waiting for a row lock ends with 57014). Each
 //! connection is one [`crate::cluster::ClusterSession`] opened through the target (a writer,
 //! a reader or one instance).
 //!
 //! Guarantees: frames are decoded by `pgwire`; everything this module parses itself (binary
-//! parameters, format codes) fails with a SQLSTATE error, never a panic; statements run on
-//! blocking threads, so a commit waiting for the volume never stalls other connections;
-//! dropping (or [`PgListener::stop`]ping) a listener closes its port and every connection it
-//! accepted.
+//! parameters, format codes, SCRAM messages, COPY data) fails with a SQLSTATE error, never a
+//! panic; statements run on blocking threads, so a commit waiting for the volume never stalls
+//! other connections; dropping (or [`PgListener::stop`]ping) a listener closes its port and
+//! every connection it accepted.
 //!
 //! Not supported: TLS (`sslmode=require` is refused; clients default to `prefer` and continue
-//! in clear text), SCRAM, COPY, cancel requests, LISTEN/NOTIFY, `pg_catalog` beyond what the
-//! engine generates.
+//! in clear text), COPY BINARY, LISTEN/NOTIFY, `pg_catalog` beyond what the engine generates.
 
 pub mod codec;
 pub mod copy;
