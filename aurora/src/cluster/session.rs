@@ -40,6 +40,9 @@ pub struct ClusterSession {
     failed_block: bool,
     pending: Option<Lsn>,
     answered_at: Option<Lsn>,
+    /// The last (epoch, LSN) this session saw durable: a statement whose horizon is no newer
+    /// (the usual case for reads while nothing is written) needs no check at all.
+    confirmed: Option<(u64, Lsn)>,
 }
 
 impl Cluster {
@@ -99,6 +102,7 @@ impl Cluster {
             failed_block: false,
             pending: None,
             answered_at: None,
+            confirmed: None,
         };
         drop(st);
         self.note_connection(1);
@@ -260,7 +264,14 @@ impl ClusterSession {
         self.answered_at = horizon.map(|(_, lsn)| lsn);
         // Group commit: wait for durability without the instance, so other sessions run.
         let durable = match horizon {
-            Some((epoch, lsn)) => self.await_durable(epoch, lsn),
+            Some(h) if Some(h) == self.confirmed => Ok(()),
+            Some((epoch, lsn)) => {
+                let r = self.await_durable(epoch, lsn);
+                if r.is_ok() && self.pending.is_none() {
+                    self.confirmed = Some((epoch, lsn));
+                }
+                r
+            }
             None => Ok(()),
         };
         let work = result
