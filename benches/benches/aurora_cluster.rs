@@ -271,9 +271,15 @@ fn realtime(c: &mut Criterion) {
     }
     let mut base = 0.0;
     for writers in [1usize, 2] {
-        let cl = Cluster::create(&env, ClusterConfig::new("rtmm").multi_master(), Driver::RealTime)
-            .expect("cluster");
-        let names: Vec<String> = (1..=writers).map(|i| format!("rtmm-instance-{i}")).collect();
+        let cl = Cluster::create(
+            &env,
+            ClusterConfig::new("rtmm").multi_master(),
+            Driver::RealTime,
+        )
+        .expect("cluster");
+        let names: Vec<String> = (1..=writers)
+            .map(|i| format!("rtmm-instance-{i}"))
+            .collect();
         for name in names.iter().skip(1) {
             cl.add_writer(name).expect("writer");
         }
