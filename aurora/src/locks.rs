@@ -172,6 +172,8 @@ pub struct Locked<'a> {
     db: &'a Database,
     /// `lock_timeout` (`None`: wait forever).
     pub lock_timeout: Option<Duration>,
+    /// Set by a cancel request: a lock wait ends with 57014.
+    pub interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl<'a> Locked<'a> {
@@ -181,6 +183,7 @@ impl<'a> Locked<'a> {
             guard: db.state.lock(),
             db,
             lock_timeout,
+            interrupt: None,
         }
     }
 
@@ -226,6 +229,14 @@ impl<'a> Locked<'a> {
         loop {
             if running(self.guard.storage.as_ref(), xid).is_none() {
                 return Ok(());
+            }
+            if let Some(flag) = &self.interrupt
+                && flag.swap(false, std::sync::atomic::Ordering::Relaxed)
+            {
+                return Err(AuroraError::sql(
+                    "57014",
+                    "canceling statement due to user request",
+                ));
             }
             if let Some(d) = deadline {
                 let now = clock.now();

@@ -69,3 +69,36 @@ fn filters_max_records_and_markers() {
     let f = call(&svc, "Action=DescribeDBInstances&Filters.Filter.1.Name=engine&Filters.Filter.1.Values.Value.1=mysql").unwrap();
     assert!(ids(&f, "DBInstanceIdentifier").is_empty());
 }
+
+#[tokio::test]
+async fn a_base_port_places_postgresql_endpoints_at_or_above_it() {
+    let clock = ManualClock::at_default_epoch();
+    let rds = Arc::new(Rds::new(
+        Env::with_clock(clock.shared()),
+        Driver::Manual(clock),
+    ));
+    // A port that was free a moment ago; the endpoints take the first free one from there.
+    let base = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    rds.set_pg_base_port(base);
+    assert_eq!(rds.pg_base_port(), base);
+    let svc = RdsService::new(rds);
+    call(
+        &svc,
+        "Action=CreateDBCluster&DBClusterIdentifier=fixed&Engine=aurora-postgresql&MasterUsername=postgres&MasterUserPassword=secret99",
+    )
+    .unwrap();
+    let body = call(&svc, "Action=DescribeDBClusters&DBClusterIdentifier=fixed").unwrap();
+    let port: u16 = ids(&body, "Port")[0].parse().unwrap();
+    assert!(port >= base, "port {port} below the base {base}");
+    let listeners = nubis_wire::Service::listeners(&svc);
+    assert!(
+        listeners
+            .iter()
+            .any(|l| l.address == format!("127.0.0.1:{port}")),
+        "{listeners:?}"
+    );
+}

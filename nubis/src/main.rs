@@ -107,6 +107,10 @@ struct ServeArgs {
     /// `ACCESS_KEY_ID:SECRET` accepted when verifying signatures (repeatable).
     #[arg(long = "credentials", value_name = "AKID:SECRET")]
     credentials: Vec<String>,
+    /// First port for Aurora clusters' PostgreSQL endpoints: each new cluster (and instance)
+    /// takes the first free port at or above it (0: ephemeral ports).
+    #[arg(long = "pg-port-base", default_value_t = 0)]
+    pg_port_base: u16,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -140,6 +144,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         builder = builder.manual_clock();
     }
     let cloud = builder.build()?;
+    #[cfg(feature = "aurora")]
+    cloud.rds().set_pg_base_port(args.pg_port_base);
+    #[cfg(not(feature = "aurora"))]
+    let _ = args.pg_port_base;
     let mut options = ServerOptions::default();
     if args.verify_signatures {
         let mut keys = std::collections::HashMap::new();

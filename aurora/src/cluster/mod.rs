@@ -39,6 +39,7 @@
 //! ```
 
 pub mod codec;
+mod commit;
 mod control;
 pub mod drive;
 pub mod error;
@@ -147,6 +148,8 @@ pub(crate) struct Shared {
     pub region: String,
     pub driver: Driver,
     pub state: Mutex<State>,
+    /// Group commit: the commit leader and its followers.
+    pub commits: commit::CommitQueue,
 }
 
 #[derive(Debug)]
@@ -210,6 +213,7 @@ impl Cluster {
                     secondary,
                     pinned: BTreeMap::new(),
                 }),
+                commits: commit::CommitQueue::default(),
             }),
         }
     }
@@ -654,9 +658,4 @@ pub(crate) fn not_found(what: &'static str, name: &str) -> ClusterError {
         what,
         name: name.to_string(),
     }
-}
-
-/// Whether `lsn` is durable on the volume.
-pub(crate) fn durable(st: &State, lsn: Lsn) -> bool {
-    st.volume.vdl() >= lsn
 }

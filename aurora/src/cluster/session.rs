@@ -39,6 +39,10 @@ pub struct ClusterSession {
     exec: Arc<Mutex<()>>,
     failed_block: bool,
     pending: Option<Lsn>,
+    answered_at: Option<Lsn>,
+    /// The last (epoch, LSN) this session saw durable: a statement whose horizon is no newer
+    /// (the usual case for reads while nothing is written) needs no check at all.
+    confirmed: Option<(u64, Lsn)>,
 }
 
 impl Cluster {
@@ -97,6 +101,8 @@ impl Cluster {
             exec: inst.exec.clone(),
             failed_block: false,
             pending: None,
+            answered_at: None,
+            confirmed: None,
         };
         drop(st);
         self.note_connection(1);
@@ -164,6 +170,21 @@ impl ClusterSession {
         (!self.cluster.with_volume(|v| v.vdl() >= lsn)).then_some(lsn)
     }
 
+    /// Lets `flag` interrupt this session's statements: a statement waiting for a row lock
+    /// ends with 57014 when it is set (a PostgreSQL CancelRequest). A flag set while no
+    /// statement runs is ignored, as PostgreSQL ignores a cancel that arrives between statements.
+    pub fn set_interrupt(&mut self, flag: Arc<std::sync::atomic::AtomicBool>) {
+        self.session.interrupt = Some(flag);
+    }
+
+    /// The LSN the last statement was answered at: everything it wrote, and every change of
+    /// its instance it could have read, is at or below it (and durable, unless
+    /// [`ClusterSession::pending_commit`] says otherwise). `None` before the instance shipped
+    /// anything.
+    pub fn durable_point(&self) -> Option<Lsn> {
+        self.answered_at
+    }
+
     fn check_alive(&self) -> ClusterResult<()> {
         let st = self.cluster.shared.state.lock();
         let reason = match st.instances.get(&self.instance) {
@@ -202,8 +223,11 @@ impl ClusterSession {
         f: impl FnOnce(&mut Session) -> crate::Result<Vec<QueryResult>>,
     ) -> ClusterResult<Vec<QueryResult>> {
         self.check_alive()?;
+        if let Some(flag) = &self.session.interrupt {
+            flag.store(false, std::sync::atomic::Ordering::Relaxed);
+        }
         let exec = self.exec.clone();
-        let _serial = exec.lock();
+        let serial = exec.lock();
         self.cluster.tick();
         self.check_alive()?;
         self.cluster.admit(&self.instance)?;
@@ -233,6 +257,23 @@ impl ClusterSession {
         } else {
             Ok(())
         };
+        // Everything this statement could have seen was shipped by now (statements change the
+        // instance only under the execution lock, and ship before releasing it).
+        let horizon = self.link.lock().shipped;
+        drop(serial);
+        self.answered_at = horizon.map(|(_, lsn)| lsn);
+        // Group commit: wait for durability without the instance, so other sessions run.
+        let durable = match horizon {
+            Some(h) if Some(h) == self.confirmed => Ok(()),
+            Some((epoch, lsn)) => {
+                let r = self.await_durable(epoch, lsn);
+                if r.is_ok() && self.pending.is_none() {
+                    self.confirmed = Some((epoch, lsn));
+                }
+                r
+            }
+            None => Ok(()),
+        };
         let work = result
             .as_ref()
             .map(|rs| {
@@ -243,7 +284,38 @@ impl ClusterSession {
             .unwrap_or(0);
         self.cluster.charge(&self.instance, 1 + work);
         flushed?;
+        durable?;
         Ok(result?)
+    }
+
+    /// Waits (as commit leader or follower) until the instance's MTR `lsn` of `epoch` is on four
+    /// of six copies. A session whose instance crashed or was replaced meanwhile gets 57P01: its
+    /// commit's fate is then unknown to it, as with a PostgreSQL server crash during COMMIT.
+    fn await_durable(&mut self, epoch: u64, lsn: Lsn) -> ClusterResult<()> {
+        let (name, generation, role) = (self.instance.clone(), self.generation, self.role);
+        let ok = self.cluster.wait_for(|st| {
+            let durable = st.volume.epoch() == epoch && st.volume.vdl() >= lsn;
+            let alive = st.instances.get(&name).is_some_and(|i| {
+                i.state != InstanceState::Failed && i.generation == generation && i.role == role
+            });
+            durable || !alive
+        });
+        if !ok {
+            // The driver cannot wait (the clock's owner advances it): the commit stays pending.
+            self.pending = Some(lsn);
+            return Ok(());
+        }
+        self.pending = None;
+        if self
+            .cluster
+            .with_volume(|v| v.epoch() == epoch && v.vdl() >= lsn)
+        {
+            return Ok(());
+        }
+        self.check_alive()?;
+        Err(ClusterError::ConnectionTerminated {
+            reason: "the instance lost its volume before the commit was durable".into(),
+        })
     }
 
     /// Sequence records for values handed out past what is logged (32 ahead, as PostgreSQL).
@@ -283,7 +355,7 @@ impl ClusterSession {
         out
     }
 
-    /// Ships what the statement staged as one MTR and waits for the VDL.
+    /// Ships what the statement staged as one MTR (the caller waits for the VDL).
     fn flush(&mut self) -> ClusterResult<()> {
         let mut records = std::mem::take(&mut self.link.lock().staged);
         records.extend(self.sequence_records());
@@ -291,8 +363,8 @@ impl ClusterSession {
             return Ok(());
         }
         match self.submit(&records, true) {
-            Ok(lsn) => {
-                self.wait_durable(lsn);
+            Ok(_) => {
+                self.link.lock().forget_finished();
                 Ok(())
             }
             Err(VolumeError::WriteConflict {
@@ -309,6 +381,9 @@ impl ClusterSession {
                 Err(conflict.into())
             }
             Err(e) => {
+                // The instance crashed or was replaced while the statement ran: the connection
+                // is over (nothing of the statement reached storage).
+                self.check_alive()?;
                 // Nothing reached storage but the local state has the statement: reopen it.
                 self.link.lock().staged.clear();
                 let _ = self.cluster.reopen(&self.instance);
@@ -344,7 +419,8 @@ impl ClusterSession {
                 }
             })
             .collect();
-        let receipt = st.volume.submit(vol_id, &writes)?;
+        let receipt = st.volume.enqueue(vol_id, &writes)?;
+        self.link.lock().shipped = Some((receipt.epoch, receipt.commit_lsn));
         if let Some(inst) = st.instances.get_mut(&self.instance) {
             for (i, (page, _)) in records.iter().enumerate() {
                 inst.page_lsns.insert(*page, receipt.first_lsn + i as u64);
@@ -358,15 +434,6 @@ impl ClusterSession {
             at: self.cluster.now(),
         });
         Ok(receipt.commit_lsn)
-    }
-
-    fn wait_durable(&mut self, lsn: Lsn) {
-        if self.cluster.wait_until(|st| super::durable(st, lsn)) {
-            self.link.lock().forget_finished();
-            self.pending = None;
-        } else {
-            self.pending = Some(lsn);
-        }
     }
 
     /// A multi-master page conflict: the statement's records never reached storage. Roll its
@@ -400,8 +467,8 @@ impl ClusterSession {
             return Ok(());
         }
         match self.submit(&cleanup, false) {
-            Ok(lsn) => {
-                self.wait_durable(lsn);
+            Ok(_) => {
+                self.link.lock().forget_finished();
                 Ok(())
             }
             Err(e) => {

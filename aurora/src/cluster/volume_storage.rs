@@ -61,6 +61,9 @@ pub struct Link {
     pub finished: Vec<Xid>,
     /// Sequence values logged ahead on the volume (id → value).
     pub logged_sequences: HashMap<u32, i64>,
+    /// The (epoch, commit LSN) of the last mini-transaction this instance shipped: a statement
+    /// that ran after it may have seen its changes, so it is answered only once that is durable.
+    pub shipped: Option<(u64, crate::volume::Lsn)>,
 }
 
 impl Link {
@@ -76,6 +79,7 @@ impl Link {
             touched: HashMap::new(),
             finished: Vec::new(),
             logged_sequences: HashMap::new(),
+            shipped: None,
         }))
     }
 

@@ -10,7 +10,7 @@
 
 use std::fmt::Debug;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use async_trait::async_trait;
 use bytes::BytesMut;
@@ -19,11 +19,12 @@ use nubis_core::Env;
 use parking_lot::Mutex;
 use pgwire::api::auth::driver::AuthOutcome;
 use pgwire::api::auth::md5pass::{Md5PasswordAuth, hash_md5_password};
-use pgwire::api::auth::mechanism::AuthMechanismFactory;
+use pgwire::api::auth::mechanism::{AuthMechanism, AuthMechanismFactory, AuthState};
 use pgwire::api::auth::{
     AuthDriver, AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler,
     protocol_negotiation, save_startup_parameters_to_metadata,
 };
+use pgwire::api::cancel::CancelHandler;
 use pgwire::api::portal::{Format, Portal};
 use pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
 use pgwire::api::results::{
@@ -37,28 +38,30 @@ use pgwire::api::{
     PgWireConnectionState, PgWireServerHandlers, PidSecretKeyGenerator, Type,
 };
 use pgwire::error::{ErrorInfo, PgWireError, PgWireResult, SEVERITY_ERROR, SEVERITY_FATAL};
+use pgwire::messages::cancel::CancelRequest;
 use pgwire::messages::data::{DataRow, FieldDescription, RowDescription};
 use pgwire::messages::extendedquery::{Execute, Sync as PgSync};
 use pgwire::messages::response::{
     CommandComplete, EmptyQueryResponse, ReadyForQuery, TransactionStatus,
 };
 use pgwire::messages::simplequery::Query;
-use pgwire::messages::startup::SecretKey;
+use pgwire::messages::startup::{Authentication, PasswordMessageFamily, SecretKey};
 use pgwire::messages::{PgWireBackendMessage, PgWireFrontendMessage, ProtocolVersion};
 use sqlparser::ast::Statement;
 
 use super::codec::{self, WireFormat};
 use super::describe::{Description, describe};
-use super::{Login, Target};
+use super::scram::{MECHANISM, ScramServer};
+use super::{Cancels, Login, PgAuth, Target};
 use crate::cluster::{ClusterError, ClusterSession};
 use crate::engine::QueryResult;
 use crate::error::AuroraError;
 use crate::types::DataType;
 use crate::value::Value;
 
-const IDLE: u8 = 0;
+pub(super) const IDLE: u8 = 0;
 const IN_BLOCK: u8 = 1;
-const FAILED: u8 = 2;
+pub(super) const FAILED: u8 = 2;
 
 /// A statement prepared through Parse: its text and what Describe answers.
 #[derive(Debug, Clone)]
@@ -71,27 +74,41 @@ pub struct PgStatement {
 pub(crate) struct Connection {
     target: Arc<dyn Target>,
     env: Env,
-    session: Arc<Mutex<Option<ClusterSession>>>,
-    status: Arc<AtomicU8>,
+    /// Set by a CancelRequest naming this connection.
+    interrupt: Arc<AtomicBool>,
+    /// Where this connection is registered for CancelRequests, and under which key.
+    cancels: Cancels,
+    cancel_key: Mutex<Option<(i32, Vec<u8>)>>,
+    pub(super) session: Arc<Mutex<Option<ClusterSession>>>,
+    pub(super) status: Arc<AtomicU8>,
     parser: Arc<Parser>,
+    /// A COPY FROM STDIN waiting for its data.
+    pub(super) copy_in: Mutex<Option<super::copying::CopyIn>>,
+    /// Whether the running COPY TO sends a header line.
+    pub(super) copy_header: AtomicBool,
 }
 
 impl Connection {
-    pub(crate) fn new(target: Arc<dyn Target>, env: Env) -> Arc<Connection> {
+    pub(crate) fn new(target: Arc<dyn Target>, env: Env, cancels: Cancels) -> Arc<Connection> {
         let session = Arc::new(Mutex::new(None));
         let status = Arc::new(AtomicU8::new(IDLE));
         Arc::new(Connection {
             target,
             env,
+            interrupt: Arc::new(AtomicBool::new(false)),
+            cancels,
+            cancel_key: Mutex::new(None),
             parser: Arc::new(Parser {
                 session: session.clone(),
             }),
             session,
             status,
+            copy_in: Mutex::new(None),
+            copy_header: AtomicBool::new(false),
         })
     }
 
-    fn status(&self) -> TransactionStatus {
+    pub(super) fn status(&self) -> TransactionStatus {
         match self.status.load(Ordering::Relaxed) {
             IN_BLOCK => TransactionStatus::Transaction,
             FAILED => TransactionStatus::Error,
@@ -100,7 +117,7 @@ impl Connection {
     }
 
     /// Runs `f` on the session on a blocking thread, then records the transaction state.
-    async fn run<R: Send + 'static>(
+    pub(super) async fn run<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut ClusterSession) -> Result<R, ClusterError> + Send + 'static,
     ) -> Result<R, ClusterError> {
@@ -119,7 +136,7 @@ impl Connection {
     }
 }
 
-async fn on_session<R: Send + 'static>(
+pub(super) async fn on_session<R: Send + 'static>(
     slot: &Arc<Mutex<Option<ClusterSession>>>,
     f: impl FnOnce(&mut ClusterSession) -> Result<R, ClusterError> + Send + 'static,
 ) -> Result<R, ClusterError> {
@@ -161,7 +178,7 @@ fn to_error_info(e: &ClusterError) -> ErrorInfo {
     info
 }
 
-fn to_pg(e: ClusterError) -> PgWireError {
+pub(super) fn to_pg(e: ClusterError) -> PgWireError {
     PgWireError::UserError(Box::new(to_error_info(&e)))
 }
 
@@ -305,7 +322,20 @@ impl SimpleQueryHandler for Connection {
         }
         client.set_state(PgWireConnectionState::QueryInProgress);
         let sql = query.query;
-        if sql.chars().all(|c| c == ';' || c.is_whitespace()) {
+        if let Some(stmt) = super::copying::single_copy(&sql) {
+            match self.start_copy(client, stmt).await {
+                // The data follows as CopyData; ReadyForQuery comes after CopyDone.
+                Ok(super::copying::Started::In) => return Ok(()),
+                Ok(super::copying::Started::Out) => {}
+                Err(PgWireError::UserError(info)) => {
+                    if self.status.load(Ordering::Relaxed) == IN_BLOCK {
+                        self.status.store(FAILED, Ordering::Relaxed);
+                    }
+                    feed(client, PgWireBackendMessage::ErrorResponse((*info).into())).await?;
+                }
+                Err(e) => return Err(e),
+            }
+        } else if sql.chars().all(|c| c == ';' || c.is_whitespace()) {
             feed(
                 client,
                 PgWireBackendMessage::EmptyQueryResponse(EmptyQueryResponse::new()),
@@ -546,6 +576,9 @@ impl ExtendedQueryHandler for Connection {
         PgWireError: From<<C as Sink<PgWireBackendMessage>>::Error>,
     {
         let stmt = &portal.statement.statement;
+        if let Some(copy) = super::copying::single_copy(&stmt.sql) {
+            return self.copy_response(copy).await;
+        }
         let params = &stmt.desc.params;
         if portal.parameters.len() != params.len() {
             let name = match portal.statement.id.as_str() {
@@ -626,6 +659,67 @@ impl AuthSource for Md5Source {
     }
 }
 
+/// One SCRAM-SHA-256 exchange as a pgwire authentication mechanism.
+struct ScramMechanism {
+    user: String,
+    server: ScramServer,
+    started: bool,
+}
+
+#[async_trait]
+impl AuthMechanism for ScramMechanism {
+    async fn begin(&mut self, _client: &(dyn ClientInfo + Send + Sync)) -> PgWireResult<AuthState> {
+        Ok(AuthState::InProgress(Authentication::SASL(vec![
+            MECHANISM.to_owned(),
+        ])))
+    }
+
+    async fn next(
+        &mut self,
+        client: &(dyn ClientInfo + Send + Sync),
+        message: PasswordMessageFamily,
+    ) -> PgWireResult<AuthState> {
+        let user = client
+            .metadata()
+            .get(METADATA_USER)
+            .cloned()
+            .unwrap_or_default();
+        let refused = |reason: String| {
+            Ok(AuthState::Failed(PgWireError::UserError(Box::new(
+                error_info(SEVERITY_FATAL, "28P01", reason),
+            ))))
+        };
+        if !self.started {
+            self.started = true;
+            let initial = message.into_sasl_initial_response()?;
+            if initial.auth_method != MECHANISM {
+                return refused(format!(
+                    "client selected an invalid SASL authentication mechanism \"{}\"",
+                    initial.auth_method
+                ));
+            }
+            let data = initial.data.unwrap_or_default();
+            return match self.server.first(&data) {
+                Ok(first) => Ok(AuthState::InProgress(Authentication::SASLContinue(
+                    first.into_bytes().into(),
+                ))),
+                Err(e) => refused(e.to_string()),
+            };
+        }
+        let response = message.into_sasl_response()?;
+        match self.server.finish(&response.data) {
+            // An unknown role fails like a wrong password, without saying which it was.
+            Ok(fin) if user == self.user => Ok(AuthState::Ok {
+                final_message: Some(Authentication::SASLFinal(fin.into_bytes().into())),
+                identity: None,
+            }),
+            _ => refused(format!(
+                "password authentication failed for user \"{user}\""
+            )),
+        }
+    }
+}
+
 /// Backend process ids and cancel keys from the engine's seeded generator.
 struct SeededKeys(Env);
 
@@ -646,6 +740,14 @@ impl PidSecretKeyGenerator for SeededKeys {
 }
 
 impl Connection {
+    /// Salt and nonce bytes from the engine's seeded generator.
+    fn random_bytes(&self, n: usize) -> Vec<u8> {
+        (0..n.div_ceil(8))
+            .flat_map(|_| self.env.ids.next_u64().to_be_bytes())
+            .take(n)
+            .collect()
+    }
+
     fn driver(&self, login: &Login) -> AuthDriver<DefaultServerParameterProvider> {
         let mut params = DefaultServerParameterProvider::default();
         params.server_version = login.server_version.clone();
@@ -654,7 +756,12 @@ impl Connection {
     }
 
     /// Checks the database, opens the engine session, and completes the startup.
-    async fn open<C>(&self, client: &mut C, login: &Login) -> PgWireResult<()>
+    async fn open<C>(
+        &self,
+        client: &mut C,
+        login: &Login,
+        final_message: Option<Authentication>,
+    ) -> PgWireResult<()>
     where
         C: ClientInfo + Sink<PgWireBackendMessage> + Unpin + Send + Sync,
         C::Error: Debug,
@@ -685,10 +792,20 @@ impl Connection {
                 info.severity = SEVERITY_FATAL.to_owned();
                 PgWireError::UserError(Box::new(info))
             })?;
+        let mut session = session;
+        session.set_interrupt(self.interrupt.clone());
         *self.session.lock() = Some(session);
         self.driver(login)
-            .complete_authentication(client, None)
-            .await
+            .complete_authentication(client, final_message)
+            .await?;
+        // BackendKeyData went out: a CancelRequest with this pid and key now reaches us.
+        let (pid, key) = client.pid_and_secret_key();
+        let key = (pid, key.to_bytes().to_vec());
+        self.cancels
+            .lock()
+            .insert(key.clone(), self.interrupt.clone());
+        *self.cancel_key.lock() = Some(key);
+        Ok(())
     }
 }
 
@@ -715,8 +832,21 @@ impl StartupHandler for Connection {
                         "no PostgreSQL user name specified in startup packet",
                     ));
                 };
-                match &login.password {
-                    Some(password) => {
+                match (&login.password, login.auth) {
+                    (Some(password), PgAuth::ScramSha256) => {
+                        let salt = self.random_bytes(16);
+                        let nonce = self.random_bytes(18);
+                        let mechanism = Box::new(ScramMechanism {
+                            user: login.user.clone(),
+                            server: ScramServer::new(password, &salt, &nonce),
+                            started: false,
+                        });
+                        self.driver(&login)
+                            .begin_authentication(client, mechanism)
+                            .await?;
+                        Ok(())
+                    }
+                    (Some(password), PgAuth::Md5) => {
                         let salt = (self.env.ids.next_u64() as u32).to_be_bytes();
                         let source = Md5Source {
                             user: login.user.clone(),
@@ -729,10 +859,10 @@ impl StartupHandler for Connection {
                             .await?;
                         Ok(())
                     }
-                    None if user != login.user => {
+                    (_, PgAuth::Trust) | (None, _) if user != login.user => {
                         Err(fatal("28000", format!("role \"{user}\" does not exist")))
                     }
-                    None => self.open(client, &login).await,
+                    (_, PgAuth::Trust) | (None, _) => self.open(client, &login, None).await,
                 }
             }
             PgWireFrontendMessage::PasswordMessageFamily(m) => {
@@ -742,7 +872,9 @@ impl StartupHandler for Connection {
                     .cloned()
                     .unwrap_or_default();
                 match self.driver(&login).advance_authentication(client, m).await {
-                    Ok(AuthOutcome::Authenticated { .. }) => self.open(client, &login).await,
+                    Ok(AuthOutcome::Authenticated { final_message, .. }) => {
+                        self.open(client, &login, final_message).await
+                    }
                     Ok(AuthOutcome::InProgress) => Ok(()),
                     Err(_) => Err(fatal(
                         "28P01",
@@ -755,8 +887,31 @@ impl StartupHandler for Connection {
     }
 }
 
-/// Hands pgwire the same per-connection handler for every role.
-pub(crate) struct Handlers(pub(crate) Arc<Connection>);
+impl Drop for Connection {
+    fn drop(&mut self) {
+        if let Some(key) = self.cancel_key.lock().take() {
+            self.cancels.lock().remove(&key);
+        }
+    }
+}
+
+/// Answers CancelRequests: sets the named connection's interrupt flag (an unknown pid or key is
+/// ignored silently, as PostgreSQL does, so a cancel reveals nothing).
+pub(crate) struct CancelRegistry(Cancels);
+
+#[async_trait]
+impl CancelHandler for CancelRegistry {
+    async fn on_cancel_request(&self, request: CancelRequest) {
+        let key = (request.pid, request.secret_key.to_bytes().to_vec());
+        if let Some(flag) = self.0.lock().get(&key) {
+            flag.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Hands pgwire the same per-connection handler for every role, and the listener's cancel
+/// registry.
+pub(crate) struct Handlers(pub(crate) Arc<Connection>, pub(crate) Cancels);
 
 impl PgWireServerHandlers for Handlers {
     fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
@@ -769,5 +924,13 @@ impl PgWireServerHandlers for Handlers {
 
     fn startup_handler(&self) -> Arc<impl StartupHandler> {
         self.0.clone()
+    }
+
+    fn copy_handler(&self) -> Arc<impl pgwire::api::copy::CopyHandler> {
+        self.0.clone()
+    }
+
+    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
+        Arc::new(CancelRegistry(self.1.clone()))
     }
 }

@@ -126,6 +126,8 @@ pub struct Rds {
     pub(super) env: Env,
     pub(super) driver: Driver,
     pub(super) state: Mutex<State>,
+    /// First port the PostgreSQL endpoints try (0: the service's [`super::PgConfig`] decides).
+    pg_base_port: std::sync::atomic::AtomicU16,
 }
 
 #[derive(Debug, Default)]
@@ -185,7 +187,21 @@ impl Rds {
             env: env.for_engine("rds"),
             driver,
             state: Mutex::new(State::default()),
+            pg_base_port: std::sync::atomic::AtomicU16::new(0),
         }
+    }
+
+    /// Makes the PostgreSQL endpoints of clusters created from now on listen on the first free
+    /// port at or above `port` (`nubis serve --pg-port-base`); 0 goes back to the service's
+    /// configuration (ephemeral ports by default).
+    pub fn set_pg_base_port(&self, port: u16) {
+        self.pg_base_port
+            .store(port, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The base port set by [`Rds::set_pg_base_port`] (0 when unset).
+    pub fn pg_base_port(&self) -> u16 {
+        self.pg_base_port.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The cluster engine behind a cluster identifier (standalone or a global primary).

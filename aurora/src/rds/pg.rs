@@ -16,7 +16,7 @@ use nubis_wire::Listener;
 use parking_lot::Mutex;
 
 use crate::cluster::{ClusterResult, ClusterSession, Endpoint};
-use crate::pgwire::{Login, PgListener, Target};
+use crate::pgwire::{Login, PgAuth, PgListener, Target};
 
 use super::model::Rds;
 
@@ -29,6 +29,8 @@ pub struct PgConfig {
     pub reader_host: IpAddr,
     /// First port to try; 0 picks ephemeral ports.
     pub base_port: u16,
+    /// How passwords are checked (SCRAM-SHA-256 unless set).
+    pub auth: PgAuth,
 }
 
 impl Default for PgConfig {
@@ -37,11 +39,13 @@ impl Default for PgConfig {
             writer_host: IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)),
             reader_host: IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)),
             base_port: 0,
+            auth: PgAuth::default(),
         }
     }
 }
 
 struct RdsTarget {
+    auth: PgAuth,
     rds: Arc<Rds>,
     region: String,
     cluster: String,
@@ -57,6 +61,7 @@ impl Target for RdsTarget {
         let mut databases = vec!["postgres".to_string()];
         databases.extend(database);
         Login {
+            auth: self.auth,
             user,
             password,
             databases,
@@ -106,6 +111,7 @@ impl PgEndpoints {
 
     fn target(&self, region: &str, cluster: &str, endpoint: Endpoint) -> Arc<dyn Target> {
         Arc::new(RdsTarget {
+            auth: self.config.auth,
             rds: self.rds.clone(),
             region: region.to_string(),
             cluster: cluster.to_string(),
@@ -113,12 +119,18 @@ impl PgEndpoints {
         })
     }
 
+    /// Binds the first free port at or above the base port (the control plane's, set by
+    /// `nubis serve --pg-port-base`, else the configuration's); an ephemeral one without a base.
     fn bind(&self, host: IpAddr) -> std::io::Result<TcpListener> {
-        if self.config.base_port == 0 {
+        let base = match self.rds.pg_base_port() {
+            0 => self.config.base_port,
+            set => set,
+        };
+        if base == 0 {
             return TcpListener::bind(SocketAddr::new(host, 0));
         }
         let mut last = None;
-        for port in self.config.base_port..=u16::MAX {
+        for port in base..=u16::MAX {
             match TcpListener::bind(SocketAddr::new(host, port)) {
                 Ok(l) => return Ok(l),
                 Err(e) => last = Some(e),

@@ -88,6 +88,8 @@ pub struct Session {
     plan_cache: HashMap<String, Arc<Prepared>>,
     /// `lock_timeout` (`None`: wait for row locks without limit).
     lock_timeout: Option<Duration>,
+    /// Set by a cancel request (the PostgreSQL endpoint's CancelRequest): ends a lock wait.
+    pub interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Session {
@@ -98,6 +100,7 @@ impl Session {
             default_isolation: Isolation::ReadCommitted,
             plan_cache: HashMap::new(),
             lock_timeout: None,
+            interrupt: None,
         }
     }
 

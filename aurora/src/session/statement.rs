@@ -32,6 +32,7 @@ impl Session {
             return Err(AuroraError::sql("XX000", "no transaction"));
         };
         let mut st = Locked::new(&db, self.lock_timeout);
+        st.interrupt = self.interrupt.clone();
         let csn = match (t.isolation, t.snapshot) {
             (Isolation::ReadCommitted, _) | (_, None) => {
                 let c = st.txns.csn();

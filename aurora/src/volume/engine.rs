@@ -91,6 +91,8 @@ pub struct Volume<A: PageApply> {
     pub(crate) vdl_history: VecDeque<(Lsn, SystemTime)>,
     pub(crate) last_gossip: SystemTime,
     pub(crate) secondaries: Vec<Secondary<A>>,
+    /// Mini-transactions logged by [`Volume::enqueue`] and not yet sent (group commit).
+    pub(crate) outbox: Vec<super::outbox::Queued>,
     /// Set on a secondary region's volume: only its replication writer may write.
     pub(crate) replication_target: bool,
     pub(crate) stats: VolumeStats,
@@ -128,6 +130,7 @@ impl<A: PageApply> Volume<A> {
             vdl_history: VecDeque::new(),
             last_gossip: now,
             secondaries: Vec::new(),
+            outbox: Vec::new(),
             replication_target: false,
             stats: VolumeStats::default(),
         })
@@ -278,11 +281,34 @@ impl<A: PageApply> Volume<A> {
         self.submit_inner(instance, writes)
     }
 
+    /// Logs one mini-transaction like [`Volume::submit`] (LSNs, conflict detection and every
+    /// refusal happen now) but leaves its records in the outbox: the next [`Volume::tick`] sends
+    /// everything queued since the last one as one round, one message per storage node and
+    /// protection group (group commit).
+    pub fn enqueue(
+        &mut self,
+        instance: InstanceId,
+        writes: &[PageWrite],
+    ) -> VolumeResult<MtrReceipt> {
+        if self.replication_target {
+            return Err(VolumeError::ReadOnly {
+                operation: "a write on a secondary region's volume",
+            });
+        }
+        self.log_mtr(instance, writes)
+    }
+
     pub(crate) fn submit_inner(
         &mut self,
         instance: InstanceId,
         writes: &[PageWrite],
     ) -> VolumeResult<MtrReceipt> {
+        let receipt = self.log_mtr(instance, writes)?;
+        self.flush_outbox();
+        Ok(receipt)
+    }
+
+    fn log_mtr(&mut self, instance: InstanceId, writes: &[PageWrite]) -> VolumeResult<MtrReceipt> {
         let now = self.now();
         let epoch = self.writer_epoch(instance)?;
         let group = self
@@ -397,33 +423,12 @@ impl<A: PageApply> Volume<A> {
         for seg in by_segment.keys() {
             self.segments.insert(*seg);
         }
-        let Some(group) = self.groups.get(&epoch) else {
-            return Err(VolumeError::UnknownInstance { instance });
-        };
-        let meta = self.meta(group);
-        let az = self
-            .instances
-            .get(&instance)
-            .map_or(self.config.instance_az, |i| i.az);
-        for (seg, records) in &by_segment {
-            for node in self.config.placement(*seg) {
-                let at = now + self.config.latency_to(az, node);
-                self.net.send(
-                    at,
-                    Message::Write {
-                        from: instance,
-                        to: node,
-                        segment: *seg,
-                        meta: meta.clone(),
-                        records: records.clone(),
-                    },
-                );
-            }
-        }
-        if current {
-            let all: Vec<RedoRecord> = by_segment.into_values().flatten().collect();
-            self.stream_to_readers(instance, epoch, all, now);
-        }
+        self.outbox.push(super::outbox::Queued {
+            from: instance,
+            epoch,
+            current,
+            by_segment,
+        });
         if let Some(inst) = self.instances.get_mut(&instance) {
             inst.waiting.insert(commit_lsn, now);
         }
@@ -457,6 +462,7 @@ impl<A: PageApply> Volume<A> {
     /// stream and secondary regions. Deterministic: the same calls on the same clock give the
     /// same state.
     pub fn tick(&mut self) {
+        self.flush_outbox();
         let now = self.now();
         while let Some(msg) = self.net.pop_due(now) {
             self.deliver(msg, now);

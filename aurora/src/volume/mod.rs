@@ -44,6 +44,7 @@ mod error;
 mod global;
 mod net;
 mod node;
+mod outbox;
 mod record;
 mod recovery;
 mod replica;
