@@ -25,6 +25,7 @@
 //! environment's init may take up to the larger of 130 s and the function timeout.
 
 mod freezer;
+pub mod http1;
 pub mod output;
 pub mod runtime_api;
 

@@ -7,18 +7,17 @@
 //! error for any request id other than the one in flight is refused with 400; bodies over the
 //! response limit are refused with 413 and fail the invocation; every answer is JSON.
 
-use std::net::SocketAddr;
+use std::io::Write as _;
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
-use http::{Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot};
 
 use super::freezer::Freezer;
+use super::http1::{self, Body, Connection, HttpError, Method, RequestHead};
 
 /// The largest response body a runtime may post (6 MB plus AWS's 100-byte allowance).
 pub const MAX_RESPONSE_BYTES: usize = 6_291_556;
@@ -58,7 +57,7 @@ pub(crate) enum InitOutcome {
 }
 
 struct ApiState {
-    next_rx: tokio::sync::Mutex<mpsc::Receiver<PendingInvocation>>,
+    next_rx: Mutex<mpsc::Receiver<PendingInvocation>>,
     freezer: Arc<Freezer>,
     inflight: Mutex<Option<(String, oneshot::Sender<RuntimeOutcome>)>>,
     init_tx: Mutex<Option<oneshot::Sender<InitOutcome>>>,
@@ -70,134 +69,211 @@ pub(crate) struct RuntimeApi {
     pub(crate) tx: mpsc::Sender<PendingInvocation>,
     /// Freezes the environment while its runtime waits in `next`.
     pub(crate) freezer: Arc<Freezer>,
-    accept: tokio::task::JoinHandle<()>,
+    closed: Arc<AtomicBool>,
 }
 
 impl Drop for RuntimeApi {
     fn drop(&mut self) {
-        self.accept.abort();
+        // The accept thread blocks in `accept`: mark the listener closed and wake it with a
+        // connection of our own. Connection threads end when their runtime's socket closes, or
+        // answer `next` with an error once `tx` is gone.
+        self.closed.store(true, Ordering::Release);
+        let _ = TcpStream::connect(self.addr);
     }
 }
 
 /// Starts a listener on 127.0.0.1 with an ephemeral port; `freezes` says whether the
 /// environment is frozen while its runtime waits for an event.
+///
+/// Each connection is served on its own blocking thread (a runtime keeps one connection open),
+/// so an event handed to `tx` reaches the waiting `next` with one wake-up and no task hop.
 pub(crate) async fn serve(
     freezes: bool,
 ) -> std::io::Result<(RuntimeApi, oneshot::Receiver<InitOutcome>)> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     let (tx, rx) = mpsc::channel(1);
     let (init_tx, init_rx) = oneshot::channel();
     let freezer = Arc::new(Freezer::new(freezes));
     let state = Arc::new(ApiState {
-        next_rx: tokio::sync::Mutex::new(rx),
+        next_rx: Mutex::new(rx),
         freezer: Arc::clone(&freezer),
         inflight: Mutex::new(None),
         init_tx: Mutex::new(Some(init_tx)),
     });
-    let accept = tokio::spawn(async move {
-        let mut connections = tokio::task::JoinSet::new();
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let _ = stream.set_nodelay(true);
-            let state = Arc::clone(&state);
-            connections.spawn(async move {
-                let svc = hyper::service::service_fn(move |req| {
-                    let state = Arc::clone(&state);
-                    async move { Ok::<_, std::convert::Infallible>(handle(&state, req).await) }
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
-            });
-            // Reap finished connection tasks so the set does not grow.
-            while connections.try_join_next().is_some() {}
-        }
-    });
+    let closed = Arc::new(AtomicBool::new(false));
+    let stop = Arc::clone(&closed);
+    std::thread::Builder::new()
+        .name("lambda-runtime-api".into())
+        .spawn(move || {
+            for stream in listener.incoming() {
+                if stop.load(Ordering::Acquire) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let _ = stream.set_nodelay(true);
+                let state = Arc::clone(&state);
+                // A connection that cannot get a thread is dropped: the runtime sees it close.
+                let _ = std::thread::Builder::new()
+                    .name("lambda-runtime-conn".into())
+                    .spawn(move || serve_connection(&stream, &state));
+            }
+        })?;
     Ok((
         RuntimeApi {
             addr,
             tx,
             freezer,
-            accept,
+            closed,
         },
         init_rx,
     ))
 }
 
-fn json(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    r
+/// An answer to one request.
+struct Reply {
+    status: u16,
+    body: Bytes,
+    headers: Vec<(&'static str, String)>,
+    /// Close the connection after this answer.
+    close: bool,
 }
 
-fn error(status: StatusCode, error_type: &str, message: &str) -> Response<Full<Bytes>> {
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        202 => "Accepted",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        413 => "Payload Too Large",
+        _ => "Internal Server Error",
+    }
+}
+
+fn json(status: u16, body: serde_json::Value) -> Reply {
+    Reply {
+        status,
+        body: Bytes::from(body.to_string()),
+        headers: Vec::new(),
+        close: false,
+    }
+}
+
+fn error(status: u16, error_type: &str, message: &str) -> Reply {
     json(
         status,
         serde_json::json!({ "errorMessage": message, "errorType": error_type }),
     )
 }
 
-fn accepted() -> Response<Full<Bytes>> {
-    json(StatusCode::ACCEPTED, serde_json::json!({ "status": "OK" }))
+fn accepted() -> Reply {
+    json(202, serde_json::json!({ "status": "OK" }))
 }
 
-async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, usize> {
-    match Limited::new(body, limit).collect().await {
-        Ok(b) => Ok(b.to_bytes()),
-        Err(_) => Err(limit + 1),
+fn serve_connection(stream: &TcpStream, state: &ApiState) {
+    let mut conn = Connection::new(stream);
+    let mut out = stream;
+    loop {
+        let reply = match conn.read_head() {
+            Ok(None) | Err(HttpError::Io(_)) => return,
+            Err(HttpError::Malformed(why)) => {
+                let mut r = error(400, "InvalidRequest", why);
+                r.close = true;
+                r
+            }
+            Ok(Some(head)) => match handle(state, &mut conn, &mut out, &head) {
+                Ok(mut r) => {
+                    r.close |= !head.keep_alive || !conn.reusable();
+                    r
+                }
+                Err(HttpError::Io(_)) => return,
+                Err(HttpError::Malformed(why)) => {
+                    let mut r = error(400, "InvalidRequest", why);
+                    r.close = true;
+                    r
+                }
+            },
+        };
+        let headers: Vec<(&str, &str)> = reply
+            .headers
+            .iter()
+            .map(|(n, v)| (*n, v.as_str()))
+            .collect();
+        let written = http1::write_response(
+            &mut out,
+            reply.status,
+            reason(reply.status),
+            &headers,
+            &reply.body,
+            reply.close,
+        );
+        if written.is_err() || reply.close {
+            let _ = out.flush();
+            return;
+        }
     }
 }
 
-async fn handle(state: &ApiState, req: Request<Incoming>) -> Response<Full<Bytes>> {
-    let path = req.uri().path().to_owned();
-    let method = req.method().clone();
+fn read_body(
+    conn: &mut Connection<&TcpStream>,
+    out: &mut &TcpStream,
+    head: &RequestHead,
+    limit: usize,
+) -> Result<Result<Bytes, ()>, HttpError> {
+    Ok(match conn.read_body(head, limit, out)? {
+        Body::Complete(b) => Ok(b),
+        Body::TooLarge => Err(()),
+    })
+}
+
+fn handle(
+    state: &ApiState,
+    conn: &mut Connection<&TcpStream>,
+    out: &mut &TcpStream,
+    head: &RequestHead,
+) -> Result<Reply, HttpError> {
+    let path = head.path.as_str();
     let Some(rest) = path.strip_prefix("/2018-06-01/runtime/") else {
-        return error(
-            StatusCode::NOT_FOUND,
+        let _ = read_body(conn, out, head, 0)?;
+        return Ok(error(
+            404,
             "InvalidRequest",
             &format!("Unknown path {path}"),
-        );
+        ));
     };
-    let error_type = req
-        .headers()
-        .get("lambda-runtime-function-error-type")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    match (method, rest) {
-        (Method::GET, "invocation/next") => next(state).await,
-        (Method::POST, "init/error") => {
-            let body = read_body(req.into_body(), MAX_ERROR_BYTES)
-                .await
-                .unwrap_or_default();
+    let error_type = head.error_type.clone();
+    Ok(match (head.method, rest) {
+        (Method::Get, "invocation/next") => {
+            let _ = read_body(conn, out, head, 0)?;
+            next(state)
+        }
+        (Method::Post, "init/error") => {
+            let body = read_body(conn, out, head, MAX_ERROR_BYTES)?.unwrap_or_default();
             match state.init_tx.lock().take() {
                 Some(tx) => {
                     let _ = tx.send(InitOutcome::Failed { error_type, body });
                     accepted()
                 }
                 None => error(
-                    StatusCode::FORBIDDEN,
+                    403,
                     "InvalidStateTransition",
                     "State transition from Ready to InitError failed for runtime.",
                 ),
             }
         }
-        (Method::POST, rest) if rest.starts_with("invocation/") => {
+        (Method::Post, rest) if rest.starts_with("invocation/") => {
             let tail = &rest["invocation/".len()..];
             let (id, kind) = match tail.rsplit_once('/') {
-                Some((id, kind @ ("response" | "error"))) => (id.to_owned(), kind),
+                Some((id, kind @ ("response" | "error"))) => (id, kind),
                 _ => {
-                    return error(
-                        StatusCode::NOT_FOUND,
+                    let _ = read_body(conn, out, head, 0)?;
+                    return Ok(error(
+                        404,
                         "InvalidRequest",
                         &format!("Unknown path {path}"),
-                    );
+                    ));
                 }
             };
             let limit = if kind == "response" {
@@ -205,30 +281,26 @@ async fn handle(state: &ApiState, req: Request<Incoming>) -> Response<Full<Bytes
             } else {
                 MAX_ERROR_BYTES
             };
-            let body = read_body(req.into_body(), limit).await;
+            let body = read_body(conn, out, head, limit)?;
             let sender = {
                 let mut inflight = state.inflight.lock();
                 match inflight.as_ref() {
-                    Some((current, _)) if *current == id => inflight.take().map(|(_, s)| s),
+                    Some((current, _)) if current == id => inflight.take().map(|(_, s)| s),
                     _ => None,
                 }
             };
             let Some(sender) = sender else {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "InvalidRequestID",
-                    "Invalid request ID",
-                );
+                return Ok(error(400, "InvalidRequestID", "Invalid request ID"));
             };
             match (kind, body) {
                 ("response", Ok(b)) => {
                     let _ = sender.send(RuntimeOutcome::Response(b));
                     accepted()
                 }
-                ("response", Err(n)) => {
-                    let _ = (n, sender.send(RuntimeOutcome::TooLarge));
+                ("response", Err(())) => {
+                    let _ = sender.send(RuntimeOutcome::TooLarge);
                     error(
-                        StatusCode::PAYLOAD_TOO_LARGE,
+                        413,
                         "RequestEntityTooLarge",
                         &format!(
                             "Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
@@ -244,21 +316,24 @@ async fn handle(state: &ApiState, req: Request<Incoming>) -> Response<Full<Bytes
                 }
             }
         }
-        (_, _) => error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "InvalidRequest",
-            &format!("Method not allowed on {path}"),
-        ),
-    }
+        (_, _) => {
+            let _ = read_body(conn, out, head, 0)?;
+            error(
+                405,
+                "InvalidRequest",
+                &format!("Method not allowed on {path}"),
+            )
+        }
+    })
 }
 
-async fn next(state: &ApiState) -> Response<Full<Bytes>> {
+fn next(state: &ApiState) -> Reply {
     // The first `next` ends the init phase.
     if let Some(tx) = state.init_tx.lock().take() {
         let _ = tx.send(InitOutcome::Ready);
     }
     let inv = {
-        let mut rx = state.next_rx.lock().await;
+        let mut rx = state.next_rx.lock();
         match rx.try_recv() {
             Ok(inv) => Some(inv),
             Err(mpsc::error::TryRecvError::Disconnected) => None,
@@ -267,36 +342,144 @@ async fn next(state: &ApiState) -> Response<Full<Bytes>> {
                 // memory is read now, while the invocation that just ended is off the path).
                 state.freezer.freeze();
                 state.freezer.sample_peak();
-                rx.recv().await
+                rx.blocking_recv()
             }
         }
     };
     state.freezer.thaw();
     let Some(inv) = inv else {
-        return error(
-            StatusCode::INTERNAL_SERVER_ERROR,
+        let mut r = error(
+            500,
             "Runtime.ExitError",
             "The execution environment is shutting down",
         );
+        r.close = true;
+        return r;
     };
-    let mut r = Response::new(Full::new(inv.payload));
-    let h = r.headers_mut();
-    h.insert(
-        http::header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    let mut set = |name: &'static str, value: &str| {
-        if let Ok(v) = http::HeaderValue::from_str(value) {
-            h.insert(name, v);
-        }
-    };
-    set("lambda-runtime-aws-request-id", &inv.request_id);
-    set("lambda-runtime-deadline-ms", &inv.deadline_ms.to_string());
-    set("lambda-runtime-invoked-function-arn", &inv.invoked_arn);
-    set("lambda-runtime-trace-id", &inv.trace_id);
-    if let Some(cc) = &inv.client_context {
-        set("lambda-runtime-client-context", cc);
+    let mut headers = Vec::with_capacity(5);
+    headers.push(("lambda-runtime-aws-request-id", inv.request_id.clone()));
+    headers.push(("lambda-runtime-deadline-ms", inv.deadline_ms.to_string()));
+    headers.push((
+        "lambda-runtime-invoked-function-arn",
+        inv.invoked_arn.to_string(),
+    ));
+    headers.push(("lambda-runtime-trace-id", inv.trace_id));
+    if let Some(cc) = inv.client_context {
+        headers.push(("lambda-runtime-client-context", cc));
     }
     *state.inflight.lock() = Some((inv.request_id, inv.done));
-    r
+    Reply {
+        status: 200,
+        body: inv.payload,
+        headers,
+        close: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read};
+
+    /// Reads one response: (status, headers lower-cased, body).
+    fn response(r: &mut BufReader<TcpStream>) -> (u16, Vec<(String, String)>, String) {
+        let mut line = String::new();
+        r.read_line(&mut line).unwrap();
+        let status = line.split(' ').nth(1).unwrap().parse().unwrap();
+        let mut headers = Vec::new();
+        loop {
+            let mut h = String::new();
+            r.read_line(&mut h).unwrap();
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            let (n, v) = h.split_once(": ").unwrap();
+            headers.push((n.to_ascii_lowercase(), v.to_owned()));
+        }
+        let len: usize = headers
+            .iter()
+            .find(|(n, _)| n == "content-length")
+            .map_or(0, |(_, v)| v.parse().unwrap());
+        let mut body = vec![0; len];
+        r.read_exact(&mut body).unwrap();
+        (status, headers, String::from_utf8(body).unwrap())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn serves_the_runtime_routes_over_one_keep_alive_connection() {
+        let (api, init) = serve(false).await.unwrap();
+        let (done_tx, done_rx) = oneshot::channel();
+        api.tx
+            .send(PendingInvocation {
+                request_id: "req-1".into(),
+                payload: Bytes::from_static(b"{\"a\":1}"),
+                deadline_ms: 42,
+                invoked_arn: Arc::from("arn:aws:lambda:us-east-1:123456789012:function:f"),
+                trace_id: "Root=1-x".into(),
+                client_context: Some("{\"c\":1}".into()),
+                done: done_tx,
+            })
+            .await
+            .unwrap();
+        let addr = api.addr;
+        let client = tokio::task::spawn_blocking(move || {
+            let s = TcpStream::connect(addr).unwrap();
+            let mut w = s.try_clone().unwrap();
+            let mut r = BufReader::new(s);
+            w.write_all(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+            let (status, headers, body) = response(&mut r);
+            assert_eq!((status, body.as_str()), (200, "{\"a\":1}"));
+            let get = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+            assert_eq!(
+                get("lambda-runtime-aws-request-id").as_deref(),
+                Some("req-1")
+            );
+            assert_eq!(get("lambda-runtime-deadline-ms").as_deref(), Some("42"));
+            assert_eq!(
+                get("lambda-runtime-client-context").as_deref(),
+                Some("{\"c\":1}")
+            );
+            // A wrong id is refused; the real one is accepted with a chunked body after
+            // `100 Continue`.
+            w.write_all(b"POST /2018-06-01/runtime/invocation/nope/response HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}")
+                .unwrap();
+            let (status, _, body) = response(&mut r);
+            assert_eq!(status, 400);
+            assert!(body.contains("InvalidRequestID"));
+            w.write_all(b"POST /2018-06-01/runtime/invocation/req-1/response HTTP/1.1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n")
+                .unwrap();
+            assert_eq!(response(&mut r).0, 100);
+            w.write_all(b"3\r\n{\"o\r\n4\r\n\":2}\r\n0\r\n\r\n")
+                .unwrap();
+            assert_eq!(response(&mut r).0, 202);
+            // Init errors after the first `next`, unknown paths and methods.
+            w.write_all(
+                b"POST /2018-06-01/runtime/init/error HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+            )
+            .unwrap();
+            assert_eq!(response(&mut r).0, 403);
+            w.write_all(b"GET /other HTTP/1.1\r\n\r\n").unwrap();
+            assert_eq!(response(&mut r).0, 404);
+            w.write_all(
+                b"PUT /2018-06-01/runtime/invocation/next HTTP/1.1\r\nContent-Length: 1\r\n\r\nx",
+            )
+            .unwrap();
+            assert_eq!(response(&mut r).0, 405);
+            // Garbage gets a 400 and the connection closes.
+            w.write_all(b"GET /x HTTP/9\r\n\r\n").unwrap();
+            let (status, headers, _) = response(&mut r);
+            assert_eq!(status, 400);
+            assert!(headers.contains(&("connection".into(), "close".into())));
+            let mut rest = Vec::new();
+            assert_eq!(r.read_to_end(&mut rest).unwrap(), 0);
+        });
+        client.await.unwrap();
+        assert!(matches!(init.await, Ok(InitOutcome::Ready)));
+        match done_rx.await.unwrap() {
+            RuntimeOutcome::Response(b) => assert_eq!(&b[..], b"{\"o\":2}"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
 }
