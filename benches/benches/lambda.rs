@@ -232,6 +232,48 @@ fn process(c: &mut Criterion) {
             })
         })
     });
+    // The minimal fixture: the same `lambda_runtime` function on a current-thread runtime
+    // (`NUBIS_FIXTURE_RUNTIME=current_thread`), invoked from the multi-thread runtime and from a
+    // current-thread one. What it leaves is the two loopback round trips and the wake-ups.
+    let mut minimal = CreateFunction::zip(
+        "rusty-minimal",
+        "provided.al2023",
+        "bootstrap",
+        nubis_lambda::package::build_zip(&[("bootstrap", &bin, 0o755)]).unwrap(),
+    );
+    minimal.environment = Some(Environment {
+        variables: [(
+            "NUBIS_FIXTURE_RUNTIME".to_owned(),
+            "current_thread".to_owned(),
+        )]
+        .into(),
+    });
+    region.create_function(minimal.clone()).unwrap();
+    single.create_function(minimal).unwrap();
+    g.bench_function("invoke_warm_minimal_fixture", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                black_box(
+                    region
+                        .invoke(InvokeRequest::new("rusty-minimal", payload))
+                        .await
+                        .unwrap(),
+                )
+            })
+        })
+    });
+    g.bench_function("invoke_warm_minimal_fixture_current_thread", |b| {
+        b.iter(|| {
+            current.block_on(async {
+                black_box(
+                    single
+                        .invoke(InvokeRequest::new("rusty-minimal", payload))
+                        .await
+                        .unwrap(),
+                )
+            })
+        })
+    });
     g.sample_size(20).measurement_time(Duration::from_secs(10));
     g.bench_function("invoke_cold", |b| {
         b.iter(|| {
