@@ -264,6 +264,11 @@ impl<R: Read> Connection<R> {
         }
     }
 
+    /// The stream being read.
+    pub fn io_ref(&self) -> &R {
+        &self.io
+    }
+
     /// Whether another request may be read (a body was too long to drain).
     pub fn reusable(&self) -> bool {
         !self.poisoned

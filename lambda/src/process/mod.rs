@@ -508,7 +508,7 @@ impl ProcessEnv {
             done: done_tx,
         };
         // The Runtime API server thaws the environment as it hands the event over.
-        if self.api.tx.send(pending).await.is_err() {
+        if !self.api.hand_over(pending).await {
             return (exit_error("the Runtime API is closed"), None);
         }
         let clock = Arc::clone(&inv.context.clock);

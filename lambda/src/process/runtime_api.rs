@@ -8,13 +8,13 @@
 //! response limit are refused with 413 and fail the invocation; every answer is JSON.
 
 use std::io::Write as _;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::freezer::Freezer;
 use super::http1::{self, Body, Connection, HttpError, Method, RequestHead};
@@ -56,8 +56,20 @@ pub(crate) enum InitOutcome {
     },
 }
 
+/// Where `next` and the engine meet: whichever comes second answers the `next`.
+#[derive(Default)]
+struct Slot {
+    /// An invocation the engine handed over while no `next` was waiting.
+    queued: Option<PendingInvocation>,
+    /// A `next` waiting for an event: the connection to answer it on, and whether to close
+    /// that connection after the answer.
+    parked: Option<(TcpStream, bool)>,
+    /// The engine dropped the environment's API.
+    closed: bool,
+}
+
 struct ApiState {
-    next_rx: Mutex<mpsc::Receiver<PendingInvocation>>,
+    slot: Mutex<Slot>,
     freezer: Arc<Freezer>,
     inflight: Mutex<Option<(String, oneshot::Sender<RuntimeOutcome>)>>,
     init_tx: Mutex<Option<oneshot::Sender<InitOutcome>>>,
@@ -66,7 +78,7 @@ struct ApiState {
 /// A running Runtime API listener; dropping it stops accepting connections.
 pub(crate) struct RuntimeApi {
     pub(crate) addr: SocketAddr,
-    pub(crate) tx: mpsc::Sender<PendingInvocation>,
+    state: Arc<ApiState>,
     /// Freezes the environment while its runtime waits in `next`.
     pub(crate) freezer: Arc<Freezer>,
     closed: Arc<AtomicBool>,
@@ -78,6 +90,16 @@ impl Drop for RuntimeApi {
         // connection of our own. Connection threads end when their runtime's socket closes, or
         // answer `next` with an error once `tx` is gone.
         self.closed.store(true, Ordering::Release);
+        let parked = {
+            let mut slot = self.state.slot.lock();
+            slot.closed = true;
+            slot.parked.take()
+        };
+        if let Some((stream, _)) = parked {
+            self.state.freezer.thaw();
+            let _ = write_reply(&stream, &shutting_down());
+            let _ = stream.shutdown(Shutdown::Both);
+        }
         let _ = TcpStream::connect(self.addr);
     }
 }
@@ -92,17 +114,17 @@ pub(crate) async fn serve(
 ) -> std::io::Result<(RuntimeApi, oneshot::Receiver<InitOutcome>)> {
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
-    let (tx, rx) = mpsc::channel(1);
     let (init_tx, init_rx) = oneshot::channel();
     let freezer = Arc::new(Freezer::new(freezes));
     let state = Arc::new(ApiState {
-        next_rx: Mutex::new(rx),
+        slot: Mutex::new(Slot::default()),
         freezer: Arc::clone(&freezer),
         inflight: Mutex::new(None),
         init_tx: Mutex::new(Some(init_tx)),
     });
     let closed = Arc::new(AtomicBool::new(false));
     let stop = Arc::clone(&closed);
+    let api_state = Arc::clone(&state);
     std::thread::Builder::new()
         .name("lambda-runtime-api".into())
         .spawn(move || {
@@ -122,7 +144,7 @@ pub(crate) async fn serve(
     Ok((
         RuntimeApi {
             addr,
-            tx,
+            state: api_state,
             freezer,
             closed,
         },
@@ -184,7 +206,9 @@ fn serve_connection(stream: &TcpStream, state: &ApiState) {
                 r
             }
             Ok(Some(head)) => match handle(state, &mut conn, &mut out, &head) {
-                Ok(mut r) => {
+                // A parked `next`: the engine writes its answer on this connection.
+                Ok(None) => continue,
+                Ok(Some(mut r)) => {
                     r.close |= !head.keep_alive || !conn.reusable();
                     r
                 }
@@ -196,23 +220,101 @@ fn serve_connection(stream: &TcpStream, state: &ApiState) {
                 }
             },
         };
-        let headers: Vec<(&str, &str)> = reply
-            .headers
-            .iter()
-            .map(|(n, v)| (*n, v.as_str()))
-            .collect();
-        let written = http1::write_response(
-            &mut out,
-            reply.status,
-            reason(reply.status),
-            &headers,
-            &reply.body,
-            reply.close,
-        );
-        if written.is_err() || reply.close {
+        if write_reply(stream, &reply).is_err() || reply.close {
             let _ = out.flush();
             return;
         }
+    }
+}
+
+fn write_reply(mut stream: &TcpStream, reply: &Reply) -> std::io::Result<()> {
+    let headers: Vec<(&str, &str)> = reply
+        .headers
+        .iter()
+        .map(|(n, v)| (*n, v.as_str()))
+        .collect();
+    http1::write_response(
+        &mut stream,
+        reply.status,
+        reason(reply.status),
+        &headers,
+        &reply.body,
+        reply.close,
+    )
+}
+
+fn shutting_down() -> Reply {
+    let mut r = error(
+        500,
+        "Runtime.ExitError",
+        "The execution environment is shutting down",
+    );
+    r.close = true;
+    r
+}
+
+/// The answer to `next` for `inv` (the invocation's fields are copied; `done` stays with it).
+fn next_reply(inv: &PendingInvocation) -> Reply {
+    let mut headers = Vec::with_capacity(5);
+    headers.push(("lambda-runtime-aws-request-id", inv.request_id.clone()));
+    headers.push(("lambda-runtime-deadline-ms", inv.deadline_ms.to_string()));
+    headers.push((
+        "lambda-runtime-invoked-function-arn",
+        inv.invoked_arn.to_string(),
+    ));
+    headers.push(("lambda-runtime-trace-id", inv.trace_id.clone()));
+    if let Some(cc) = &inv.client_context {
+        headers.push(("lambda-runtime-client-context", cc.clone()));
+    }
+    Reply {
+        status: 200,
+        body: inv.payload.clone(),
+        headers,
+        close: false,
+    }
+}
+
+impl RuntimeApi {
+    /// Hands an invocation to the runtime: answers its waiting `next` directly from the calling
+    /// task (no thread is woken on the way out), or queues it for the next `next`. `false` when
+    /// the environment cannot take it.
+    pub(crate) async fn hand_over(&self, inv: PendingInvocation) -> bool {
+        let parked = {
+            let mut slot = self.state.slot.lock();
+            match slot.parked.take() {
+                Some(p) => p,
+                None if slot.queued.is_none() && !slot.closed => {
+                    slot.queued = Some(inv);
+                    return true;
+                }
+                None => return false,
+            }
+        };
+        self.state.freezer.thaw();
+        let (stream, close) = parked;
+        let mut reply = next_reply(&inv);
+        reply.close = close;
+        let PendingInvocation {
+            request_id, done, ..
+        } = inv;
+        // The in-flight id is set before the event is written: the runtime may answer at once.
+        *self.state.inflight.lock() = Some((request_id, done));
+        let written = if reply.body.len() <= 64 * 1024 {
+            // A small answer fits the socket buffer: the write does not wait for the runtime.
+            write_reply(&stream, &reply).map(|()| stream)
+        } else {
+            tokio::task::spawn_blocking(move || write_reply(&stream, &reply).map(|()| stream))
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        };
+        // A failed write means the connection is gone (the runtime died or reconnects): the
+        // exit watch or the deadline ends the invocation, as for a runtime that never answers.
+        if let Ok(stream) = written
+            && close
+        {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        true
     }
 }
 
@@ -233,22 +335,22 @@ fn handle(
     conn: &mut Connection<&TcpStream>,
     out: &mut &TcpStream,
     head: &RequestHead,
-) -> Result<Reply, HttpError> {
+) -> Result<Option<Reply>, HttpError> {
     let path = head.path.as_str();
     let Some(rest) = path.strip_prefix("/2018-06-01/runtime/") else {
         let _ = read_body(conn, out, head, 0)?;
-        return Ok(error(
+        return Ok(Some(error(
             404,
             "InvalidRequest",
             &format!("Unknown path {path}"),
-        ));
+        )));
     };
     let error_type = head.error_type.clone();
-    Ok(match (head.method, rest) {
-        (Method::Get, "invocation/next") => {
-            let _ = read_body(conn, out, head, 0)?;
-            next(state)
-        }
+    if let (Method::Get, "invocation/next") = (head.method, rest) {
+        let _ = read_body(conn, out, head, 0)?;
+        return Ok(next(state, conn.io_ref(), !head.keep_alive));
+    }
+    Ok(Some(match (head.method, rest) {
         (Method::Post, "init/error") => {
             let body = read_body(conn, out, head, MAX_ERROR_BYTES)?.unwrap_or_default();
             match state.init_tx.lock().take() {
@@ -269,11 +371,11 @@ fn handle(
                 Some((id, kind @ ("response" | "error"))) => (id, kind),
                 _ => {
                     let _ = read_body(conn, out, head, 0)?;
-                    return Ok(error(
+                    return Ok(Some(error(
                         404,
                         "InvalidRequest",
                         &format!("Unknown path {path}"),
-                    ));
+                    )));
                 }
             };
             let limit = if kind == "response" {
@@ -290,7 +392,7 @@ fn handle(
                 }
             };
             let Some(sender) = sender else {
-                return Ok(error(400, "InvalidRequestID", "Invalid request ID"));
+                return Ok(Some(error(400, "InvalidRequestID", "Invalid request ID")));
             };
             match (kind, body) {
                 ("response", Ok(b)) => {
@@ -324,56 +426,38 @@ fn handle(
                 &format!("Method not allowed on {path}"),
             )
         }
-    })
+    }))
 }
 
-fn next(state: &ApiState) -> Reply {
+/// `next`: answers with a queued invocation, or parks the connection for the engine to answer
+/// (`None`). The environment is frozen while parked.
+fn next(state: &ApiState, stream: &TcpStream, close: bool) -> Option<Reply> {
     // The first `next` ends the init phase.
     if let Some(tx) = state.init_tx.lock().take() {
         let _ = tx.send(InitOutcome::Ready);
     }
-    let inv = {
-        let mut rx = state.next_rx.lock();
-        match rx.try_recv() {
-            Ok(inv) => Some(inv),
-            Err(mpsc::error::TryRecvError::Disconnected) => None,
-            Err(mpsc::error::TryRecvError::Empty) => {
-                // Nothing to do: the environment freezes until an event comes (and its peak
-                // memory is read now, while the invocation that just ended is off the path).
-                state.freezer.freeze();
-                state.freezer.sample_peak();
-                rx.blocking_recv()
-            }
-        }
-    };
-    state.freezer.thaw();
-    let Some(inv) = inv else {
-        let mut r = error(
-            500,
-            "Runtime.ExitError",
-            "The execution environment is shutting down",
-        );
-        r.close = true;
-        return r;
-    };
-    let mut headers = Vec::with_capacity(5);
-    headers.push(("lambda-runtime-aws-request-id", inv.request_id.clone()));
-    headers.push(("lambda-runtime-deadline-ms", inv.deadline_ms.to_string()));
-    headers.push((
-        "lambda-runtime-invoked-function-arn",
-        inv.invoked_arn.to_string(),
-    ));
-    headers.push(("lambda-runtime-trace-id", inv.trace_id));
-    if let Some(cc) = inv.client_context {
-        headers.push(("lambda-runtime-client-context", cc));
+    let mut slot = state.slot.lock();
+    if slot.closed {
+        return Some(shutting_down());
     }
-    *state.inflight.lock() = Some((inv.request_id, inv.done));
-    Reply {
-        status: 200,
-        body: inv.payload,
-        headers,
-        close: false,
+    if let Some(inv) = slot.queued.take() {
+        drop(slot);
+        state.freezer.thaw();
+        let mut reply = next_reply(&inv);
+        reply.close = close;
+        *state.inflight.lock() = Some((inv.request_id, inv.done));
+        return Some(reply);
     }
+    let Ok(writer) = stream.try_clone() else {
+        return Some(shutting_down());
+    };
+    // Nothing to do: the environment freezes until an event comes (and its peak memory is read
+    // now, while the invocation that just ended is off the path). Both happen before the
+    // connection is published, so the engine's thaw always follows the freeze.
+    state.freezer.freeze();
+    state.freezer.sample_peak();
+    slot.parked = Some((writer, close));
+    None
 }
 
 #[cfg(test)]
@@ -410,8 +494,8 @@ mod tests {
     async fn serves_the_runtime_routes_over_one_keep_alive_connection() {
         let (api, init) = serve(false).await.unwrap();
         let (done_tx, done_rx) = oneshot::channel();
-        api.tx
-            .send(PendingInvocation {
+        assert!(
+            api.hand_over(PendingInvocation {
                 request_id: "req-1".into(),
                 payload: Bytes::from_static(b"{\"a\":1}"),
                 deadline_ms: 42,
@@ -421,7 +505,7 @@ mod tests {
                 done: done_tx,
             })
             .await
-            .unwrap();
+        );
         let addr = api.addr;
         let client = tokio::task::spawn_blocking(move || {
             let s = TcpStream::connect(addr).unwrap();
@@ -481,5 +565,55 @@ mod tests {
             RuntimeOutcome::Response(b) => assert_eq!(&b[..], b"{\"o\":2}"),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    fn pending(id: &str, done: oneshot::Sender<RuntimeOutcome>) -> PendingInvocation {
+        PendingInvocation {
+            request_id: id.into(),
+            payload: Bytes::from_static(b"{}"),
+            deadline_ms: 1,
+            invoked_arn: Arc::from("arn:aws:lambda:us-east-1:123456789012:function:f"),
+            trace_id: "Root=1-x".into(),
+            client_context: None,
+            done,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_parked_next_is_answered_by_the_engine_and_by_shutdown() {
+        let (api, init) = serve(false).await.unwrap();
+        let s = TcpStream::connect(api.addr).unwrap();
+        let mut w = s.try_clone().unwrap();
+        w.write_all(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n\r\n")
+            .unwrap();
+        // The first `next` ends init; by then the connection is parked.
+        assert!(matches!(init.await, Ok(InitOutcome::Ready)));
+        while api.state.slot.lock().parked.is_none() {
+            tokio::task::yield_now().await;
+        }
+        let (done_tx, done_rx) = oneshot::channel();
+        assert!(api.hand_over(pending("p-1", done_tx)).await);
+        let client = tokio::task::spawn_blocking(move || {
+            let mut r = BufReader::new(s);
+            let (status, headers, _) = response(&mut r);
+            assert_eq!(status, 200);
+            assert!(headers.contains(&("lambda-runtime-aws-request-id".into(), "p-1".into())));
+            w.write_all(b"POST /2018-06-01/runtime/invocation/p-1/error HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n\r\n")
+                .unwrap();
+            assert_eq!(response(&mut r).0, 202);
+            r
+        });
+        let mut r = client.await.unwrap();
+        assert!(matches!(done_rx.await, Ok(RuntimeOutcome::Error { .. })));
+        while api.state.slot.lock().parked.is_none() {
+            tokio::task::yield_now().await;
+        }
+        // Dropping the API answers the parked `next` and closes the connection.
+        drop(api);
+        let (status, headers, _) = tokio::task::spawn_blocking(move || response(&mut r))
+            .await
+            .unwrap();
+        assert_eq!(status, 500);
+        assert!(headers.contains(&("connection".into(), "close".into())));
     }
 }
