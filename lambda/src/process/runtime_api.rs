@@ -61,9 +61,9 @@ pub(crate) enum InitOutcome {
 struct Slot {
     /// An invocation the engine handed over while no `next` was waiting.
     queued: Option<PendingInvocation>,
-    /// A `next` waiting for an event: the connection to answer it on, and whether to close
-    /// that connection after the answer.
-    parked: Option<(TcpStream, bool)>,
+    /// A `next` waiting for an event: the connection to answer it on, whether to close that
+    /// connection after the answer, and the connection's number.
+    parked: Option<(TcpStream, bool, u64)>,
     /// The engine dropped the environment's API.
     closed: bool,
 }
@@ -95,7 +95,7 @@ impl Drop for RuntimeApi {
             slot.closed = true;
             slot.parked.take()
         };
-        if let Some((stream, _)) = parked {
+        if let Some((stream, _, _)) = parked {
             self.state.freezer.thaw();
             let _ = write_reply(&stream, &shutting_down());
             let _ = stream.shutdown(Shutdown::Both);
@@ -128,7 +128,7 @@ pub(crate) async fn serve(
     std::thread::Builder::new()
         .name("lambda-runtime-api".into())
         .spawn(move || {
-            for stream in listener.incoming() {
+            for (id, stream) in (0u64..).zip(listener.incoming()) {
                 if stop.load(Ordering::Acquire) {
                     break;
                 }
@@ -138,7 +138,7 @@ pub(crate) async fn serve(
                 // A connection that cannot get a thread is dropped: the runtime sees it close.
                 let _ = std::thread::Builder::new()
                     .name("lambda-runtime-conn".into())
-                    .spawn(move || serve_connection(&stream, &state));
+                    .spawn(move || serve_connection(&stream, &state, id));
             }
         })?;
     Ok((
@@ -194,7 +194,17 @@ fn accepted() -> Reply {
     json(202, serde_json::json!({ "status": "OK" }))
 }
 
-fn serve_connection(stream: &TcpStream, state: &ApiState) {
+fn serve_connection(stream: &TcpStream, state: &ApiState, id: u64) {
+    serve_requests(stream, state, id);
+    // A `next` parked on this connection can no longer be answered: forget it, so that the
+    // next event is queued for the runtime's next connection instead of written to a dead one.
+    let mut slot = state.slot.lock();
+    if slot.parked.as_ref().is_some_and(|p| p.2 == id) {
+        slot.parked = None;
+    }
+}
+
+fn serve_requests(stream: &TcpStream, state: &ApiState, id: u64) {
     let mut conn = Connection::new(stream);
     let mut out = stream;
     loop {
@@ -205,7 +215,7 @@ fn serve_connection(stream: &TcpStream, state: &ApiState) {
                 r.close = true;
                 r
             }
-            Ok(Some(head)) => match handle(state, &mut conn, &mut out, &head) {
+            Ok(Some(head)) => match handle(state, &mut conn, &mut out, &head, id) {
                 // A parked `next`: the engine writes its answer on this connection.
                 Ok(None) => continue,
                 Ok(Some(mut r)) => {
@@ -291,7 +301,7 @@ impl RuntimeApi {
             }
         };
         self.state.freezer.thaw();
-        let (stream, close) = parked;
+        let (stream, close, _) = parked;
         let mut reply = next_reply(&inv);
         reply.close = close;
         let PendingInvocation {
@@ -335,6 +345,7 @@ fn handle(
     conn: &mut Connection<&TcpStream>,
     out: &mut &TcpStream,
     head: &RequestHead,
+    id: u64,
 ) -> Result<Option<Reply>, HttpError> {
     let path = head.path.as_str();
     let Some(rest) = path.strip_prefix("/2018-06-01/runtime/") else {
@@ -348,7 +359,7 @@ fn handle(
     let error_type = head.error_type.clone();
     if let (Method::Get, "invocation/next") = (head.method, rest) {
         let _ = read_body(conn, out, head, 0)?;
-        return Ok(next(state, conn.io_ref(), !head.keep_alive));
+        return Ok(next(state, conn.io_ref(), !head.keep_alive, id));
     }
     Ok(Some(match (head.method, rest) {
         (Method::Post, "init/error") => {
@@ -431,7 +442,7 @@ fn handle(
 
 /// `next`: answers with a queued invocation, or parks the connection for the engine to answer
 /// (`None`). The environment is frozen while parked.
-fn next(state: &ApiState, stream: &TcpStream, close: bool) -> Option<Reply> {
+fn next(state: &ApiState, stream: &TcpStream, close: bool, id: u64) -> Option<Reply> {
     // The first `next` ends the init phase.
     if let Some(tx) = state.init_tx.lock().take() {
         let _ = tx.send(InitOutcome::Ready);
@@ -456,7 +467,7 @@ fn next(state: &ApiState, stream: &TcpStream, close: bool) -> Option<Reply> {
     // connection is published, so the engine's thaw always follows the freeze.
     state.freezer.freeze();
     state.freezer.sample_peak();
-    slot.parked = Some((writer, close));
+    slot.parked = Some((writer, close, id));
     None
 }
 
@@ -615,5 +626,34 @@ mod tests {
             .unwrap();
         assert_eq!(status, 500);
         assert!(headers.contains(&("connection".into(), "close".into())));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_event_for_a_closed_connection_waits_for_the_next_one() {
+        let (api, _init) = serve(false).await.unwrap();
+        let mut s = TcpStream::connect(api.addr).unwrap();
+        s.write_all(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n\r\n")
+            .unwrap();
+        while api.state.slot.lock().parked.is_none() {
+            tokio::task::yield_now().await;
+        }
+        drop(s);
+        while api.state.slot.lock().parked.is_some() {
+            tokio::task::yield_now().await;
+        }
+        let (done_tx, _done_rx) = oneshot::channel();
+        assert!(api.hand_over(pending("q-1", done_tx)).await);
+        let addr = api.addr;
+        let (status, headers, _) = tokio::task::spawn_blocking(move || {
+            let s = TcpStream::connect(addr).unwrap();
+            let mut w = s.try_clone().unwrap();
+            w.write_all(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n\r\n")
+                .unwrap();
+            response(&mut BufReader::new(s))
+        })
+        .await
+        .unwrap();
+        assert_eq!(status, 200);
+        assert!(headers.contains(&("lambda-runtime-aws-request-id".into(), "q-1".into())));
     }
 }
