@@ -130,3 +130,41 @@ fn a_forged_length_cannot_make_the_decoder_allocate() {
     bytes.extend_from_slice(&[0; 4]);
     assert!(decode(&bytes).is_err());
 }
+
+/// Found by the `redo_payload` fuzz target: a JSONB number that is not the shortest form of an
+/// f64 (here 555555000000080000000000000.5) re-encoded to a different number on every hop
+/// through the redo log, so a replica could hold a value one ULP off the writer's. With
+/// serde_json's `float_roundtrip` parsing, the first decode is exact and the canonical form is
+/// stable.
+#[test]
+fn a_jsonb_number_survives_every_hop_of_the_redo_log_unchanged() {
+    let crash: &[u8] = &[
+        10, 8, 46, 10, 2, 16, 35, 0, 0, 0, 10, 10, 53, 53, 53, 53, 53, 53, 48, 48, 48, 48, 48, 48,
+        48, 56, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 48, 46, 53, 48, 48, 48, 48,
+    ];
+    let rec = decode(crash).expect("the fuzzer's input decodes");
+    let canonical = encode(&rec);
+    let again = encode(&decode(&canonical).expect("canonical form decodes"));
+    assert_eq!(again, canonical);
+    for x in [
+        0.1f64,
+        1e300,
+        5.555_550_000_000_08e26,
+        f64::MIN_POSITIVE,
+        123_456.789_012_345_67,
+    ] {
+        let rec = PageRecord::InsertVersion {
+            table: 1,
+            row: 1,
+            version: Version {
+                xmin: 1,
+                cmin: 0,
+                xmax: 0,
+                cmax: 0,
+                values: vec![Value::Json(Arc::new(serde_json::json!({ "n": x })))].into(),
+            },
+        };
+        let bytes = encode(&rec);
+        assert_eq!(encode(&decode(&bytes).unwrap()), bytes, "{x}");
+    }
+}
