@@ -102,28 +102,13 @@ impl RegionDb {
             2,
             "the key schema",
         );
-        s.one_of(
-            "billingMode",
-            &input.billing_mode,
-            &["PROVISIONED", "PAY_PER_REQUEST"],
-        );
-        s.one_of(
-            "tableClass",
-            &input.table_class,
-            &["STANDARD", "STANDARD_INFREQUENT_ACCESS"],
-        );
-        throughput_shape(
+        table_settings_shape(
             &mut s,
-            "provisionedThroughput",
+            &input.billing_mode,
+            &input.table_class,
             &input.provisioned_throughput,
+            &input.stream_specification,
         );
-        if let Some(ss) = &input.stream_specification {
-            s.one_of(
-                "streamSpecification.streamViewType",
-                &ss.stream_view_type,
-                STREAM_VIEW_TYPES,
-            );
-        }
         s.finish()?;
         let name = input.table_name.unwrap_or_default();
         let defs = input.attribute_definitions.unwrap_or_default();

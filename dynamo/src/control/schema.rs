@@ -133,6 +133,35 @@ pub(super) fn throughput(
     }
 }
 
+/// The shape checks CreateTable and UpdateTable share, in the order DynamoDB reports them:
+/// billing mode, table class, provisioned throughput, stream view type.
+pub(super) fn table_settings_shape(
+    s: &mut Shape,
+    billing_mode: &Option<String>,
+    table_class: &Option<String>,
+    throughput: &Option<ProvisionedThroughput>,
+    stream: &Option<StreamSpecification>,
+) {
+    s.one_of(
+        "billingMode",
+        billing_mode,
+        &["PROVISIONED", "PAY_PER_REQUEST"],
+    );
+    s.one_of(
+        "tableClass",
+        table_class,
+        &["STANDARD", "STANDARD_INFREQUENT_ACCESS"],
+    );
+    throughput_shape(s, "provisionedThroughput", throughput);
+    if let Some(ss) = stream {
+        s.one_of(
+            "streamSpecification.streamViewType",
+            &ss.stream_view_type,
+            STREAM_VIEW_TYPES,
+        );
+    }
+}
+
 pub(super) fn throughput_shape(s: &mut Shape, member: &str, t: &Option<ProvisionedThroughput>) {
     if let Some(t) = t {
         s.range(

@@ -18,28 +18,13 @@ impl RegionDb {
     pub fn update_table(&self, input: UpdateTableInput) -> Result<TableDescriptionOutput> {
         let mut s = Shape::new();
         s.table_name("tableName", &input.table_name);
-        s.one_of(
-            "billingMode",
-            &input.billing_mode,
-            &["PROVISIONED", "PAY_PER_REQUEST"],
-        );
-        s.one_of(
-            "tableClass",
-            &input.table_class,
-            &["STANDARD", "STANDARD_INFREQUENT_ACCESS"],
-        );
-        throughput_shape(
+        table_settings_shape(
             &mut s,
-            "provisionedThroughput",
+            &input.billing_mode,
+            &input.table_class,
             &input.provisioned_throughput,
+            &input.stream_specification,
         );
-        if let Some(ss) = &input.stream_specification {
-            s.one_of(
-                "streamSpecification.streamViewType",
-                &ss.stream_view_type,
-                STREAM_VIEW_TYPES,
-            );
-        }
         s.finish()?;
         if input.provisioned_throughput.is_none()
             && input.billing_mode.is_none()
