@@ -137,6 +137,18 @@ impl ParquetSource {
     ) -> Result<ParquetSource> {
         let meta =
             ArrowReaderMetadata::load(&data, ArrowReaderOptions::new()).map_err(|_| parsing())?;
+        // The parquet crate asserts (panics) on a negative page offset or compressed size when it
+        // computes a column chunk's byte range; refuse such a footer here, as S3 does, instead.
+        let negative = meta.metadata().row_groups().iter().any(|rg| {
+            rg.columns().iter().any(|c| {
+                c.dictionary_page_offset().is_some_and(|o| o < 0)
+                    || c.data_page_offset() < 0
+                    || c.compressed_size() < 0
+            })
+        });
+        if negative {
+            return Err(parsing());
+        }
         let schema = meta.schema().clone();
         let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
         let types: Vec<DataType> = schema
@@ -343,7 +355,15 @@ impl ParquetSource {
     }
 
     /// Decodes row group `g` batch by batch into `sink`.
+    /// Reads row group `g` into `sink`. The parquet crate asserts on some corrupt pages instead
+    /// of returning an error; such a panic is contained here and answered as S3 does, with
+    /// `ParquetParsingError`, so damaged input never takes the scan (or its thread) down.
     fn read_group(&self, g: usize, sink: &mut Sink<'_>) -> Result<()> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.decode_group(g, sink)))
+            .unwrap_or_else(|_| Err(parsing()))
+    }
+
+    fn decode_group(&self, g: usize, sink: &mut Sink<'_>) -> Result<()> {
         let Some(mut filter) = BatchFilter::new(sink) else {
             for batch in self.reader(g, &self.mask, None)? {
                 if sink.done {
