@@ -10,5 +10,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-lambda}"
-cargo bench -p nubis-benches --bench lambda -- "${1:-}" 2>&1 | tee /tmp/lambda-bench.out \
+cargo bench -p nubis-benches --no-default-features --features lambda --bench lambda -- "${1:-}" 2>&1 | tee /tmp/lambda-bench.out \
   | awk '/^lambda\// {name=$1} /time:/ {print name, $4, $5}'

@@ -3,4 +3,4 @@
 # (default 1000000; the issue's larger points are 10000000 and 100000000).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-NEPTUNE_BENCH_EDGES="${1:-1000000}" cargo bench -p nubis-benches --bench neptune -- "${@:2}"
+NEPTUNE_BENCH_EDGES="${1:-1000000}" cargo bench -p nubis-benches --no-default-features --features neptune --bench neptune -- "${@:2}"
