@@ -7,6 +7,7 @@ use nubis_core::{Env, Region};
 use nubis_s3select::select::ast::{
     BinOp, CastType, Expr, Func, Literal, PathStep, Projection, Query, SelectItem,
 };
+use nubis_s3select::select::decimal::Decimal;
 use nubis_s3select::select::parser::parse_query;
 use nubis_s3select::select::{CsvInput, InputFormat, JsonType, SelectRequest, json};
 use nubis_s3select::{PutObject, S3};
@@ -21,7 +22,9 @@ fn leaf() -> impl Strategy<Value = Expr> {
         Just(Expr::Lit(Literal::Null)),
         any::<bool>().prop_map(|b| Expr::Lit(Literal::Bool(b))),
         (0i64..i64::MAX).prop_map(|i| Expr::Lit(Literal::Int(i))),
-        (0.001f64..1e12).prop_map(|f| Expr::Lit(Literal::Float(f))),
+        (0i128..10i128.pow(38), -40i32..60).prop_map(|(c, s)| Expr::Lit(Literal::Decimal(
+            Decimal::from_parts(c, s).unwrap_or(Decimal::ZERO)
+        ))),
         ".{0,8}".prop_map(|s| Expr::Lit(Literal::Str(s))),
         (
             ident(),

@@ -72,8 +72,9 @@ pub enum Literal {
     Bool(bool),
     /// An integer.
     Int(i64),
-    /// A decimal/float literal, kept as written for printing.
-    Float(f64),
+    /// A number literal with a point or an exponent (`1.5`, `2e-3`), or an integer too large
+    /// for INT: PartiQL reads these as exact DECIMALs (a FLOAT comes only from `CAST`).
+    Decimal(super::decimal::Decimal),
     /// A string.
     Str(String),
 }
@@ -536,7 +537,15 @@ impl fmt::Display for Literal {
             Literal::Missing => f.write_str("MISSING"),
             Literal::Bool(b) => f.write_str(if *b { "TRUE" } else { "FALSE" }),
             Literal::Int(i) => write!(f, "{i}"),
-            Literal::Float(x) => write!(f, "{x:e}"),
+            // Printed so that it lexes back as the same decimal, scale included.
+            Literal::Decimal(d) => {
+                let t = d.to_string();
+                if t.contains(['.', 'E']) {
+                    f.write_str(&t)
+                } else {
+                    write!(f, "{}E{}", d.coefficient(), -i64::from(d.scale()))
+                }
+            }
             Literal::Str(s) => write!(f, "'{}'", s.replace('\'', "''")),
         }
     }

@@ -14,6 +14,7 @@ use std::cmp::Ordering;
 use std::time::SystemTime;
 
 use super::ast::{AggFunc, BinOp, CastType, DatePart, Expr, Func, Literal, PathStep, TrimSpec};
+use super::decimal::{DecError, Decimal};
 use super::functions::{self, LikeMatcher};
 use super::value::{Num, Value, compare, equals};
 use crate::error::{Error, Result};
@@ -192,7 +193,7 @@ fn lit(l: &Literal) -> Value<'static> {
         Literal::Missing => Value::Missing,
         Literal::Bool(b) => Value::Bool(*b),
         Literal::Int(i) => Value::Int(*i),
-        Literal::Float(f) => Value::Float(*f),
+        Literal::Decimal(d) => Value::Decimal(*d),
         Literal::Str(s) => Value::Str(Cow::Owned(s.clone())),
     }
 }
@@ -356,6 +357,36 @@ fn overflow() -> Error {
     )
 }
 
+fn div_by_zero() -> Error {
+    Error::select(
+        "ExternalEvalException",
+        "The query cannot be evaluated. Check the file and try again.",
+    )
+}
+
+/// The evaluator's error for a failed decimal operation.
+pub(crate) fn dec_error(e: DecError) -> Error {
+    match e {
+        DecError::DivByZero => div_by_zero(),
+        DecError::Overflow => overflow(),
+    }
+}
+
+/// `x op y` on decimals.
+fn dec_arith(op: BinOp, x: Decimal, y: Decimal) -> Result<Decimal> {
+    match op {
+        BinOp::Add => x.add(y),
+        BinOp::Sub => x.sub(y),
+        BinOp::Mul => x.mul(y),
+        BinOp::Div => x.div(y),
+        _ => x.rem(y),
+    }
+    .map_err(dec_error)
+}
+
+/// Arithmetic under PartiQL's number tower: INT op INT is an INT (overflow is an error),
+/// anything with a DECIMAL is an exact DECIMAL (a FLOAT joins as its shortest decimal), and
+/// FLOAT with INT is a FLOAT.
 fn arith<'a>(op: BinOp, a: Value<'a>, b: Value<'a>, d: &dyn Dialect) -> Result<Value<'a>> {
     if matches!(a, Value::Missing) || matches!(b, Value::Missing) {
         return Ok(Value::Missing);
@@ -363,8 +394,11 @@ fn arith<'a>(op: BinOp, a: Value<'a>, b: Value<'a>, d: &dyn Dialect) -> Result<V
     if a.is_absent() || b.is_absent() {
         return Ok(Value::Null);
     }
+    let decimal = matches!(a, Value::Decimal(_)) || matches!(b, Value::Decimal(_));
     let num = |v: &Value<'_>| match v {
         Value::Str(_) if !d.coerce_numeric_strings() => None,
+        // Text meeting a decimal is read as one, so none of its digits is lost to a double.
+        v if decimal => v.as_number_for_decimal(),
         v => v.as_number(),
     };
     let (Some(x), Some(y)) = (num(&a), num(&b)) else {
@@ -380,33 +414,32 @@ fn arith<'a>(op: BinOp, a: Value<'a>, b: Value<'a>, d: &dyn Dialect) -> Result<V
             BinOp::Mul => x.checked_mul(y).ok_or_else(overflow)?,
             BinOp::Div => {
                 if y == 0 {
-                    return Err(Error::select(
-                        "ExternalEvalException",
-                        "The query cannot be evaluated. Check the file and try again.",
-                    ));
+                    return Err(div_by_zero());
                 }
                 x.checked_div(y).ok_or_else(overflow)?
             }
             _ => {
                 if y == 0 {
-                    return Err(Error::select(
-                        "ExternalEvalException",
-                        "The query cannot be evaluated. Check the file and try again.",
-                    ));
+                    return Err(div_by_zero());
                 }
                 x.checked_rem(y).ok_or_else(overflow)?
             }
         }),
-        (x, y) => {
-            let (x, y) = (x.f64(), y.f64());
-            Value::Float(match op {
-                BinOp::Add => x + y,
-                BinOp::Sub => x - y,
-                BinOp::Mul => x * y,
-                BinOp::Div => x / y,
-                _ => x % y,
-            })
-        }
+        (x, y) => match (decimal, x.dec(), y.dec()) {
+            (true, Some(x), Some(y)) => Value::Decimal(dec_arith(op, x, y)?),
+            // A NaN or infinite double has no decimal form: with one, the result is a double.
+            _ => float_arith(op, x.f64(), y.f64()),
+        },
+    })
+}
+
+fn float_arith(op: BinOp, x: f64, y: f64) -> Value<'static> {
+    Value::Float(match op {
+        BinOp::Add => x + y,
+        BinOp::Sub => x - y,
+        BinOp::Mul => x * y,
+        BinOp::Div => x / y,
+        _ => x % y,
     })
 }
 
@@ -434,10 +467,12 @@ pub fn eval<'a>(
         BExpr::Neg(x) => match ev(x)? {
             Value::Int(i) => Value::Int(i.checked_neg().ok_or_else(overflow)?),
             Value::Float(f) => Value::Float(-f),
+            Value::Decimal(d) => Value::Decimal(d.neg()),
             v if v.is_absent() => v,
             v => match v.as_number() {
                 Some(Num::Int(i)) => Value::Int(i.checked_neg().ok_or_else(overflow)?),
                 Some(Num::Float(f)) => Value::Float(-f),
+                Some(Num::Dec(d)) => Value::Decimal(d.neg()),
                 None => {
                     return Err(Error::select(
                         "InvalidDataType",
@@ -649,6 +684,12 @@ pub fn keeps(v: &Value<'_>) -> Result<bool> {
 }
 
 /// An aggregate's running state.
+///
+/// `SUM`/`AVG` keep integers, doubles and decimals apart and combine them once at the end,
+/// with S3 Select's documented result types: `SUM` of integers is an INT, of doubles a FLOAT,
+/// of decimals a DECIMAL; `AVG` of integers or decimals is a DECIMAL (rounded to 38 digits),
+/// of doubles a FLOAT. Integers are summed exactly in an `i128`; a decimal sum is exact while
+/// it has at most 38 digits.
 #[derive(Debug, Clone)]
 pub struct Acc {
     func: AggFunc,
@@ -656,7 +697,15 @@ pub struct Acc {
     int_sum: i128,
     float_sum: f64,
     any_float: bool,
+    dec_sum: Option<Decimal>,
     best: Option<Value<'static>>,
+}
+
+fn invalid_type() -> Error {
+    Error::select(
+        "InvalidDataType",
+        "The SQL expression contains a data type that is not valid.",
+    )
 }
 
 impl Acc {
@@ -668,6 +717,7 @@ impl Acc {
             int_sum: 0,
             float_sum: 0.0,
             any_float: false,
+            dec_sum: None,
             best: None,
         }
     }
@@ -691,22 +741,10 @@ impl Acc {
         }
         match self.func {
             AggFunc::Count => self.count += 1,
-            AggFunc::Sum | AggFunc::Avg => {
-                match v.as_number() {
-                    Some(Num::Int(i)) => self.int_sum += i128::from(i),
-                    Some(Num::Float(f)) => {
-                        self.any_float = true;
-                        self.float_sum += f;
-                    }
-                    None => {
-                        return Err(Error::select(
-                            "InvalidDataType",
-                            "The SQL expression contains a data type that is not valid.",
-                        ));
-                    }
-                }
-                self.count += 1;
-            }
+            AggFunc::Sum | AggFunc::Avg => match v.as_number() {
+                Some(n) => self.add_num(n)?,
+                None => return Err(invalid_type()),
+            },
             AggFunc::Min | AggFunc::Max => {
                 let replace = match &self.best {
                     None => true,
@@ -715,12 +753,7 @@ impl Acc {
                             (o == Ordering::Less) == (self.func == AggFunc::Min)
                                 && o != Ordering::Equal
                         }
-                        None => {
-                            return Err(Error::select(
-                                "InvalidDataType",
-                                "The SQL expression contains a data type that is not valid.",
-                            ));
-                        }
+                        None => return Err(invalid_type()),
                     },
                 };
                 if replace {
@@ -742,15 +775,22 @@ impl Acc {
 
     /// Adds a number to a `SUM`/`AVG` (what [`Acc::add`] does with a numeric value).
     #[inline]
-    pub fn add_num(&mut self, n: Num) {
+    pub fn add_num(&mut self, n: Num) -> Result<()> {
         match n {
             Num::Int(i) => self.int_sum += i128::from(i),
             Num::Float(f) => {
                 self.any_float = true;
                 self.float_sum += f;
             }
+            Num::Dec(d) => {
+                self.dec_sum = Some(match self.dec_sum {
+                    None => d,
+                    Some(s) => s.add(d).map_err(dec_error)?,
+                });
+            }
         }
         self.count += 1;
+        Ok(())
     }
 
     /// Adds `n` integers summing to `sum` (as `n` calls of [`Acc::add_num`] would).
@@ -759,12 +799,46 @@ impl Acc {
         self.count += n;
     }
 
+    /// Adds the decimals `coefficients × 10^-scale` in one pass, when that gives exactly what
+    /// adding them one by one would: the running sum (starting from this accumulator's) keeps
+    /// the one scale and stays under 38 digits. Returns `false`, changing nothing, otherwise.
+    pub fn add_dec_column(&mut self, coefficients: &[i128], scale: i32) -> bool {
+        let start = match self.dec_sum {
+            None => 0,
+            Some(d) if d.scale() == scale => d.coefficient(),
+            Some(_) => return false,
+        };
+        const LIMIT: u128 = 10u128.pow(super::decimal::MAX_PRECISION);
+        let mut s = start;
+        for &c in coefficients {
+            match s.checked_add(c) {
+                Some(x) if x.unsigned_abs() < LIMIT => s = x,
+                _ => return false,
+            }
+        }
+        if coefficients.is_empty() {
+            return true;
+        }
+        match Decimal::from_parts(s, scale) {
+            Ok(d) => self.dec_sum = Some(d),
+            Err(_) => return false,
+        }
+        self.count += coefficients.len() as i64;
+        true
+    }
+
     /// Folds another accumulator of the same function into this one.
     pub fn merge(&mut self, o: &Acc) -> Result<()> {
         self.count += o.count;
         self.int_sum += o.int_sum;
         self.float_sum += o.float_sum;
         self.any_float |= o.any_float;
+        if let Some(d) = o.dec_sum {
+            self.dec_sum = Some(match self.dec_sum {
+                None => d,
+                Some(s) => s.add(d).map_err(dec_error)?,
+            });
+        }
         if let Some(b) = &o.best {
             let n = self.count;
             self.count -= 1;
@@ -774,20 +848,50 @@ impl Acc {
         Ok(())
     }
 
+    /// The exact sum of the integers and decimals, with the doubles joined as their shortest
+    /// decimal (`None` when their sum is NaN or infinite).
+    fn decimal_total(&self) -> Result<Option<Decimal>> {
+        let mut t = Decimal::from_parts(self.int_sum, 0).map_err(dec_error)?;
+        if let Some(d) = self.dec_sum {
+            t = t.add(d).map_err(dec_error)?;
+        }
+        if self.any_float {
+            match Decimal::from_f64(self.float_sum) {
+                Some(f) => t = t.add(f).map_err(dec_error)?,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some(t))
+    }
+
     /// The result.
     pub fn finish(&self) -> Result<Value<'static>> {
         Ok(match self.func {
             AggFunc::Count => Value::Int(self.count),
             _ if self.count == 0 => Value::Null,
             AggFunc::Sum => {
-                if self.any_float {
+                if self.dec_sum.is_some() {
+                    match self.decimal_total()? {
+                        Some(t) => Value::Decimal(t),
+                        None => Value::Float(self.float_sum),
+                    }
+                } else if self.any_float {
                     Value::Float(self.float_sum + self.int_sum as f64)
                 } else {
                     Value::Int(i64::try_from(self.int_sum).map_err(|_| overflow())?)
                 }
             }
             AggFunc::Avg => {
-                Value::Float((self.float_sum + self.int_sum as f64) / self.count as f64)
+                if self.any_float && self.dec_sum.is_none() {
+                    Value::Float((self.float_sum + self.int_sum as f64) / self.count as f64)
+                } else {
+                    match self.decimal_total()? {
+                        Some(t) => {
+                            Value::Decimal(t.div(Decimal::from_i64(self.count)).map_err(dec_error)?)
+                        }
+                        None => Value::Float(self.float_sum),
+                    }
+                }
             }
             AggFunc::Min | AggFunc::Max => self.best.clone().unwrap_or(Value::Null),
         })

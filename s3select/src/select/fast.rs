@@ -11,6 +11,7 @@
 use std::cmp::Ordering;
 
 use super::ast::{AggFunc, BinOp, CastType};
+use super::decimal::Decimal;
 use super::eval::{BExpr, Dialect, Row, eval, truth};
 use super::functions::LikeMatcher;
 use super::value::{Num, Value};
@@ -341,15 +342,52 @@ fn simple_number(raw: &[u8]) -> Option<Num> {
     Some(Num::Float(if neg { -v } else { v }))
 }
 
-/// The number `arg` yields for a field whose raw bytes are `raw`, exactly as the generic
-/// evaluator would compute it; `None` sends the field through the generic evaluator.
+/// `[-]digits[.digits]` (at most 18 digits) as the exact decimal `CAST(… AS DECIMAL)` reads,
+/// scale included (`12.50` has scale 2); anything else is `None`.
+#[inline]
+fn simple_decimal(raw: &[u8]) -> Option<Decimal> {
+    let (neg, d) = match raw.first() {
+        Some(b'-') => (true, &raw[1..]),
+        _ => (false, raw),
+    };
+    if d.is_empty() || d.len() > 19 {
+        return None;
+    }
+    // At most 19 digits: under 10^19, within u64.
+    let mut mant: u64 = 0;
+    let mut point = None;
+    for (i, &c) in d.iter().enumerate() {
+        if c.is_ascii_digit() {
+            mant = mant * 10 + u64::from(c - b'0');
+        } else if c == b'.' && point.is_none() && i > 0 && i + 1 < d.len() {
+            point = Some(i);
+        } else {
+            return None;
+        }
+    }
+    let scale = point.map_or(0, |p| (d.len() - p - 1) as i32);
+    let m = i128::from(mant);
+    Decimal::from_parts(if neg { -m } else { m }, scale).ok()
+}
+
+/// What `CAST(field AS DECIMAL)` yields for a text field whose bytes are `raw`, exactly as the
+/// generic evaluator computes it; `None` sends the field through the generic evaluator.
+#[inline]
+pub fn text_decimal(raw: &[u8]) -> Option<Num> {
+    simple_decimal(raw).map(Num::Dec)
+}
+
+/// The number `arg` yields for a field whose raw bytes are `raw` (text, or a JSON number
+/// token, which reads as a double), exactly as the generic evaluator would compute it; `None`
+/// sends the field through the generic evaluator.
 #[inline]
 pub fn arg_num(arg: &FastArg, raw: &[u8]) -> Option<Num> {
     cast_num(arg, simple_number(raw)?)
 }
 
-/// The number `arg` yields for a field holding the number `n` (text that reads as `n`, or a
-/// typed number), as the generic evaluator computes it; `None` where that is an error.
+/// The number `arg` yields for a field holding the number `n` (a typed number, or text that
+/// reads as `n` when the cast is not to DECIMAL), as the generic evaluator computes it; `None`
+/// where that is an error.
 #[inline]
 pub fn cast_num(arg: &FastArg, n: Num) -> Option<Num> {
     Some(match (arg.cast, n) {
@@ -358,6 +396,8 @@ pub fn cast_num(arg: &FastArg, n: Num) -> Option<Num> {
             Num::Int(f.trunc() as i64)
         }
         (Some(CastType::Int), Num::Float(_)) => return None,
+        (Some(CastType::Int), Num::Dec(d)) => Num::Int(d.trunc_i64()?),
+        (Some(CastType::Decimal), n) => Num::Dec(n.dec()?),
         (_, n) => n,
     })
 }
@@ -373,6 +413,20 @@ mod tests {
         fn simple_numbers_agree_with_parse_number(s in "-?[0-9]{0,20}(\\.[0-9]{0,20})?") {
             if let Some(n) = simple_number(s.as_bytes()) {
                 prop_assert_eq!(Some(n), parse_number(&s));
+            }
+        }
+
+        #[test]
+        fn simple_decimals_agree_with_cast(s in "-?[0-9]{0,20}(\\.[0-9]{0,20})?") {
+            if let Some(d) = simple_decimal(s.as_bytes()) {
+                let generic = crate::select::functions::cast(Value::str(&s), CastType::Decimal);
+                match generic {
+                    Ok(Value::Decimal(g)) => {
+                        prop_assert_eq!(d, g);
+                        prop_assert_eq!(d.scale(), g.scale());
+                    }
+                    other => prop_assert!(false, "{s}: {other:?}"),
+                }
             }
         }
 

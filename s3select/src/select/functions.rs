@@ -8,6 +8,7 @@ use chrono::{DateTime, Datelike, Duration as ChronoDuration, FixedOffset, Months
 use memchr::memmem;
 
 use super::ast::{CastType, DatePart, TrimSpec};
+use super::decimal::Decimal;
 use super::value::{Num, Timestamp, TsPrecision, Value, parse_number};
 use crate::error::{Error, Result};
 
@@ -57,11 +58,16 @@ pub fn cast<'a>(v: Value<'a>, ty: CastType) -> Result<Value<'a>> {
         CastType::Int => match v {
             Value::Int(_) => v,
             Value::Float(f) if f.is_finite() && f.abs() < 9.2e18 => Value::Int(f.trunc() as i64),
+            Value::Decimal(d) => Value::Int(d.trunc_i64().ok_or_else(cast_failed)?),
             Value::Bool(b) => Value::Int(i64::from(b)),
             Value::Str(s) => match parse_number(&s) {
                 Some(Num::Int(i)) => Value::Int(i),
+                // Truncating the text's exact value, not a double's approximation of it.
                 Some(Num::Float(f)) if f.is_finite() && f.abs() < 9.2e18 => {
-                    Value::Int(f.trunc() as i64)
+                    Value::Int(match Decimal::parse(&s).and_then(Decimal::trunc_i64) {
+                        Some(i) => i,
+                        None => f.trunc() as i64,
+                    })
                 }
                 _ => return Err(cast_failed()),
             },
@@ -70,6 +76,7 @@ pub fn cast<'a>(v: Value<'a>, ty: CastType) -> Result<Value<'a>> {
         CastType::Float => match v {
             Value::Float(_) => v,
             Value::Int(i) => Value::Float(i as f64),
+            Value::Decimal(d) => Value::Float(d.to_f64()),
             Value::Bool(b) => Value::Float(if b { 1.0 } else { 0.0 }),
             Value::Str(s) => match parse_number(&s) {
                 Some(n) => Value::Float(n.f64()),
@@ -77,19 +84,21 @@ pub fn cast<'a>(v: Value<'a>, ty: CastType) -> Result<Value<'a>> {
             },
             _ => return Err(cast_failed()),
         },
+        // Exact: text keeps every digit it has (up to 38, then rounded half to even) and its
+        // scale; a double becomes its shortest decimal.
         CastType::Decimal => match v {
-            Value::Float(_) | Value::Int(_) => v,
-            Value::Bool(b) => Value::Int(i64::from(b)),
-            Value::Str(s) => match parse_number(&s) {
-                Some(n) => n.value(),
-                None => return Err(cast_failed()),
-            },
+            Value::Decimal(_) => v,
+            Value::Int(i) => Value::Decimal(Decimal::from_i64(i)),
+            Value::Float(f) => Value::Decimal(Decimal::from_f64(f).ok_or_else(cast_failed)?),
+            Value::Bool(b) => Value::Decimal(Decimal::from_i64(i64::from(b))),
+            Value::Str(s) => Value::Decimal(Decimal::parse(&s).ok_or_else(cast_failed)?),
             _ => return Err(cast_failed()),
         },
         CastType::Bool => match v {
             Value::Bool(_) => v,
             Value::Int(i) => Value::Bool(i != 0),
             Value::Float(f) => Value::Bool(f != 0.0),
+            Value::Decimal(d) => Value::Bool(!d.is_zero()),
             Value::Str(s) => match s.trim().to_ascii_lowercase().as_str() {
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),
@@ -120,6 +129,7 @@ pub fn substring<'a>(
             v => match v.as_number() {
                 Some(Num::Int(i)) => Ok(Some(i)),
                 Some(Num::Float(f)) => Ok(Some(f as i64)),
+                Some(Num::Dec(d)) => d.trunc_i64().map(Some).ok_or_else(bad_type),
                 None => Err(bad_type()),
             },
         }

@@ -7,6 +7,7 @@
 
 pub mod ast;
 pub mod csv;
+pub mod decimal;
 pub mod eval;
 pub mod exec;
 pub mod fast;

@@ -1,7 +1,7 @@
 //! A query bound for execution: slots, filter, projection, aggregates, limit, and the output
 //! writer that serialises result records.
 
-use super::ast::{AggFunc, Expr, PathStep, Projection, Query};
+use super::ast::{AggFunc, CastType, Expr, PathStep, Projection, Query};
 use super::eval::{
     Acc, BExpr, Binder, Dialect, Row, S3SelectDialect, Slot, bind_expr, eval, keeps,
 };
@@ -279,12 +279,19 @@ impl<'p> Sink<'p> {
         if !plan.aggs.is_empty() {
             for ((acc, (_, arg)), fa) in self.accs.iter_mut().zip(&plan.aggs).zip(&plan.fast_args) {
                 let fast = fa.as_ref().and_then(|fa| match row.raw_num(fa.slot) {
+                    // Text cast to DECIMAL keeps its digits and scale; a JSON number token is
+                    // a double first, like the value the generic evaluator sees.
+                    Some(raw)
+                        if fa.cast == Some(CastType::Decimal) && row.raw(fa.slot).is_some() =>
+                    {
+                        super::fast::text_decimal(raw)
+                    }
                     Some(raw) => super::fast::arg_num(fa, raw),
                     None => row.num(fa.slot).and_then(|n| super::fast::cast_num(fa, n)),
                 });
                 match (arg, fast) {
                     (None, _) => acc.count_row(),
-                    (Some(_), Some(n)) => acc.add_num(n),
+                    (Some(_), Some(n)) => acc.add_num(n)?,
                     (Some(a), None) => acc.add(&eval(a, row, d, &[])?)?,
                 }
             }

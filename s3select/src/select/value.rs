@@ -1,5 +1,5 @@
 //! Values of the S3 Select evaluator: PartiQL's MISSING and NULL, booleans, integers, floats,
-//! strings, timestamps, lists and structs.
+//! exact decimals, strings, timestamps, lists and structs.
 //!
 //! A [`Value`] borrows strings from the input record where it can (`Cow::Borrowed`), so
 //! evaluating a filter over a CSV field or a JSON string without escapes allocates nothing.
@@ -11,6 +11,8 @@ use std::fmt::Write as _;
 use chrono::{
     DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike,
 };
+
+pub use super::decimal::Decimal;
 
 /// How precise a timestamp is, which decides how it prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -188,6 +190,8 @@ pub enum Value<'a> {
     Int(i64),
     /// A double.
     Float(f64),
+    /// An exact decimal (`DECIMAL`/`NUMERIC`).
+    Decimal(Decimal),
     /// A string, borrowed from the input when possible.
     Str(Cow<'a, str>),
     /// A timestamp.
@@ -217,6 +221,7 @@ impl<'a> Value<'a> {
             Value::Bool(b) => Value::Bool(b),
             Value::Int(i) => Value::Int(i),
             Value::Float(f) => Value::Float(f),
+            Value::Decimal(d) => Value::Decimal(d),
             Value::Str(s) => Value::Str(Cow::Owned(s.into_owned())),
             Value::Ts(t) => Value::Ts(t),
             Value::List(l) => Value::List(l.into_iter().map(Value::into_owned).collect()),
@@ -254,6 +259,7 @@ impl<'a> Value<'a> {
             Value::Bool(_) => "BOOL",
             Value::Int(_) => "INT",
             Value::Float(_) => "FLOAT",
+            Value::Decimal(_) => "DECIMAL",
             Value::Str(_) => "STRING",
             Value::Ts(_) => "TIMESTAMP",
             Value::List(_) => "LIST",
@@ -266,8 +272,18 @@ impl<'a> Value<'a> {
         match self {
             Value::Int(i) => Some(Num::Int(*i)),
             Value::Float(f) => Some(Num::Float(*f)),
+            Value::Decimal(d) => Some(Num::Dec(*d)),
             Value::Str(s) => parse_number(s),
             _ => None,
+        }
+    }
+
+    /// The value as a number to combine with a decimal: like [`Value::as_number`], except
+    /// that text is read as an exact decimal (so no digit of it is lost to a double).
+    pub fn as_number_for_decimal(&self) -> Option<Num> {
+        match self {
+            Value::Str(s) => Decimal::parse(s).map(Num::Dec),
+            v => v.as_number(),
         }
     }
 
@@ -280,6 +296,7 @@ impl<'a> Value<'a> {
                 let _ = write_display(out, i);
             }
             Value::Float(f) => write_float(out, *f),
+            Value::Decimal(d) => d.write(out),
             Value::Str(s) => write_json_str(out, s),
             Value::Ts(t) => write_json_str(out, &t.to_iso()),
             Value::List(l) => {
@@ -322,6 +339,7 @@ impl<'a> Value<'a> {
                 let _ = write_display(out, i);
             }
             Value::Float(f) => write_float(out, *f),
+            Value::Decimal(d) => d.write(out),
             Value::Ts(t) => out.extend_from_slice(t.to_iso().as_bytes()),
             Value::List(_) | Value::Struct(_) => self.write_json(out),
         }
@@ -374,6 +392,8 @@ pub enum Num {
     Int(i64),
     /// A double.
     Float(f64),
+    /// An exact decimal.
+    Dec(Decimal),
 }
 
 impl Num {
@@ -382,6 +402,17 @@ impl Num {
         match self {
             Num::Int(i) => i as f64,
             Num::Float(f) => f,
+            Num::Dec(d) => d.to_f64(),
+        }
+    }
+
+    /// As a decimal, as PartiQL promotes a number meeting a decimal (a double becomes its
+    /// shortest decimal); `None` for NaN and infinities.
+    pub fn dec(self) -> Option<Decimal> {
+        match self {
+            Num::Int(i) => Some(Decimal::from_i64(i)),
+            Num::Float(f) => Decimal::from_f64(f),
+            Num::Dec(d) => Some(d),
         }
     }
 
@@ -390,7 +421,34 @@ impl Num {
         match self {
             Num::Int(i) => Value::Int(i),
             Num::Float(f) => Value::Float(f),
+            Num::Dec(d) => Value::Decimal(d),
         }
+    }
+}
+
+/// Orders two numbers: integers exactly, doubles as doubles, and a decimal against anything
+/// exactly after PartiQL's promotion (a double as its shortest decimal).
+pub fn compare_num(x: Num, y: Num) -> Option<Ordering> {
+    match (x, y) {
+        (Num::Int(a), Num::Int(b)) => Some(a.cmp(&b)),
+        (Num::Dec(a), Num::Dec(b)) => Some(a.cmp(&b)),
+        (Num::Dec(a), Num::Int(b)) => Some(a.cmp(&Decimal::from_i64(b))),
+        (Num::Int(a), Num::Dec(b)) => Some(Decimal::from_i64(a).cmp(&b)),
+        (Num::Dec(a), Num::Float(f)) => dec_float_cmp(a, f),
+        (Num::Float(f), Num::Dec(b)) => dec_float_cmp(b, f).map(Ordering::reverse),
+        (a, b) => a.f64().partial_cmp(&b.f64()),
+    }
+}
+
+/// Orders decimal `d` against double `f` as `d` against `f`'s shortest decimal.
+fn dec_float_cmp(d: Decimal, f: f64) -> Option<Ordering> {
+    // Up to 15 digits, comparing doubles gives the same order without building a decimal.
+    if let Some(x) = d.to_f64_comparable() {
+        return x.partial_cmp(&f);
+    }
+    match Decimal::from_f64(f) {
+        Some(y) => Some(d.cmp(&y)),
+        None => d.to_f64().partial_cmp(&f),
     }
 }
 
@@ -468,13 +526,15 @@ pub fn compare(a: &Value<'_>, b: &Value<'_>) -> Option<Ordering> {
         (Value::Str(x), Value::Str(y)) => Some(x.as_ref().cmp(y.as_ref())),
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
         (Value::Ts(x), Value::Ts(y)) => Some(x.dt.cmp(&y.dt)),
+        (Value::Decimal(x), Value::Decimal(y)) => Some(x.cmp(y)),
+        (Value::Decimal(_), Value::Int(_) | Value::Float(_) | Value::Str(_))
+        | (Value::Int(_) | Value::Float(_) | Value::Str(_), Value::Decimal(_)) => {
+            compare_num(a.as_number_for_decimal()?, b.as_number_for_decimal()?)
+        }
         (Value::Int(_) | Value::Float(_), Value::Str(_))
         | (Value::Str(_), Value::Int(_) | Value::Float(_))
         | (Value::Float(_), Value::Int(_) | Value::Float(_))
-        | (Value::Int(_), Value::Float(_)) => match (a.as_number()?, b.as_number()?) {
-            (Num::Int(x), Num::Int(y)) => Some(x.cmp(&y)),
-            (x, y) => x.f64().partial_cmp(&y.f64()),
-        },
+        | (Value::Int(_), Value::Float(_)) => compare_num(a.as_number()?, b.as_number()?),
         (Value::Ts(x), Value::Str(s)) => Timestamp::parse(s).map(|y| x.dt.cmp(&y.dt)),
         (Value::Str(s), Value::Ts(y)) => Timestamp::parse(s).map(|x| x.dt.cmp(&y.dt)),
         _ => None,

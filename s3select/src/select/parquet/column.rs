@@ -14,13 +14,15 @@ use arrow_array::types::{
     TimestampMicrosecondType, TimestampMillisecondType, TimestampNanosecondType,
     TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
+use arrow_array::types::{Decimal32Type, Decimal64Type, Decimal128Type, Decimal256Type};
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, DictionaryArray, Float64Array, Int32Array, Int64Array,
-    StringArray, StringViewArray,
+    Array, ArrayRef, BooleanArray, Decimal128Array, DictionaryArray, Float64Array, Int32Array,
+    Int64Array, StringArray, StringViewArray,
 };
 use arrow_schema::{DataType, TimeUnit};
 use chrono::{DateTime, FixedOffset};
 
+use crate::select::decimal::Decimal;
 use crate::select::eval::Row;
 use crate::select::value::{Num, Timestamp, TsPrecision, Value};
 
@@ -31,6 +33,8 @@ pub(super) enum Col<'a> {
     I32(&'a Int32Array),
     I64(&'a Int64Array),
     F64(&'a Float64Array),
+    /// A DECIMAL column of up to 38 digits, with its scale.
+    Dec(&'a Decimal128Array, i32),
     Str(&'a StringArray),
     View(&'a StringViewArray),
     /// Dictionary-encoded text: the keys and the distinct values.
@@ -45,6 +49,9 @@ impl<'a> Col<'a> {
             DataType::Int32 => Col::I32(a.as_primitive::<Int32Type>()),
             DataType::Int64 => Col::I64(a.as_primitive::<Int64Type>()),
             DataType::Float64 => Col::F64(a.as_primitive::<Float64Type>()),
+            DataType::Decimal128(_, scale) => {
+                Col::Dec(a.as_primitive::<Decimal128Type>(), i32::from(*scale))
+            }
             DataType::Utf8 => Col::Str(a.as_string::<i32>()),
             DataType::Utf8View => Col::View(a.as_string_view()),
             DataType::Dictionary(k, v) if **k == DataType::Int32 && **v == DataType::Utf8 => {
@@ -65,6 +72,9 @@ impl<'a> Col<'a> {
             Col::I64(a) if !a.is_null(r) => Some(Num::Int(a.value(r))),
             Col::I32(a) if !a.is_null(r) => Some(Num::Int(i64::from(a.value(r)))),
             Col::F64(a) if !a.is_null(r) => Some(Num::Float(a.value(r))),
+            Col::Dec(a, scale) if !a.is_null(r) => {
+                Decimal::from_parts(a.value(r), *scale).ok().map(Num::Dec)
+            }
             _ => None,
         }
     }
@@ -81,6 +91,7 @@ impl<'a> Col<'a> {
             Col::I32(a) => typed!(a, Value::Int(i64::from(a.value(r)))),
             Col::I64(a) => typed!(a, Value::Int(a.value(r))),
             Col::F64(a) => typed!(a, Value::Float(a.value(r))),
+            Col::Dec(a, scale) => typed!(a, decimal(a.value(r), *scale)),
             Col::Str(a) => typed!(a, Value::Str(Cow::Borrowed(a.value(r)))),
             Col::View(a) => typed!(a, Value::Str(Cow::Borrowed(a.value(r)))),
             Col::Dict(..) => match self.text(r) {
@@ -195,19 +206,36 @@ fn cell<'a>(a: &'a ArrayRef, r: usize) -> Value<'a> {
                 )
             }
         },
-        DataType::Decimal128(_, scale) => {
-            let v = a
-                .as_primitive::<arrow_array::types::Decimal128Type>()
-                .value(r);
-            if *scale == 0 {
-                i64::try_from(v)
-                    .map(Value::Int)
-                    .unwrap_or(Value::Float(v as f64))
-            } else {
-                Value::Float(v as f64 / 10f64.powi(i32::from(*scale)))
+        // Parquet DECIMAL (INT32, INT64, FIXED_LEN_BYTE_ARRAY or BYTE_ARRAY), exactly.
+        DataType::Decimal32(_, scale) => decimal(
+            i128::from(a.as_primitive::<Decimal32Type>().value(r)),
+            i32::from(*scale),
+        ),
+        DataType::Decimal64(_, scale) => decimal(
+            i128::from(a.as_primitive::<Decimal64Type>().value(r)),
+            i32::from(*scale),
+        ),
+        DataType::Decimal128(_, scale) => decimal(
+            a.as_primitive::<Decimal128Type>().value(r),
+            i32::from(*scale),
+        ),
+        DataType::Decimal256(_, scale) => {
+            let (lo, hi) = a.as_primitive::<Decimal256Type>().value(r).to_parts();
+            match Decimal::from_i256_parts(lo, hi, i32::from(*scale)) {
+                Ok(d) => Value::Decimal(d),
+                Err(_) => Value::Null,
             }
         }
         _ => Value::Missing,
+    }
+}
+
+/// A stored DECIMAL value: exact up to 38 digits (a corrupt file's wider value is rounded).
+fn decimal(v: i128, scale: i32) -> Value<'static> {
+    match Decimal::from_parts(v, scale) {
+        Ok(d) => Value::Decimal(d),
+        // Only a scale outside i32 fails, which an i8 Arrow scale cannot reach.
+        Err(_) => Value::Null,
     }
 }
 

@@ -532,7 +532,9 @@ fn aggregate_columns(
                     .flatten()
                     .and_then(|c| cols.get(c));
                 match col {
-                    Some(c @ (Col::I32(_) | Col::I64(_) | Col::F64(_))) => work.push(Some((c, fa))),
+                    Some(c @ (Col::I32(_) | Col::I64(_) | Col::F64(_) | Col::Dec(..))) => {
+                        work.push(Some((c, fa)))
+                    }
                     _ => return Ok(false),
                 }
             }
@@ -547,17 +549,27 @@ fn aggregate_columns(
             acc.count_rows(i64::try_from(rows).unwrap_or(i64::MAX));
             continue;
         };
-        let to_float = fa.cast == Some(CastType::Float);
         match col {
-            Col::I64(a) if a.null_count() == 0 && !to_float => {
+            Col::I64(a) if a.null_count() == 0 && matches!(fa.cast, None | Some(CastType::Int)) => {
                 let sum: i128 = a.values().iter().map(|&v| i128::from(v)).sum();
                 acc.add_int_sum(sum, i64::try_from(rows).unwrap_or(i64::MAX));
                 continue;
             }
-            Col::F64(a) if a.null_count() == 0 && fa.cast != Some(CastType::Int) => {
+            Col::F64(a)
+                if a.null_count() == 0 && matches!(fa.cast, None | Some(CastType::Float)) =>
+            {
                 for &v in a.values().iter() {
-                    acc.add_num(super::value::Num::Float(v));
+                    acc.add_num(super::value::Num::Float(v))?;
                 }
+                continue;
+            }
+            // A DECIMAL column summed as one scaled integer, when that is what adding the
+            // values one by one gives (see `Acc::add_dec_column`).
+            Col::Dec(a, scale)
+                if a.null_count() == 0
+                    && matches!(fa.cast, None | Some(CastType::Decimal))
+                    && acc.add_dec_column(a.values(), *scale) =>
+            {
                 continue;
             }
             _ => {}
@@ -565,7 +577,7 @@ fn aggregate_columns(
         for r in 0..rows {
             let Some(n) = col.num(r) else { continue };
             match super::fast::cast_num(fa, n) {
-                Some(x) => acc.add_num(x),
+                Some(x) => acc.add_num(x)?,
                 None => {
                     let ty = fa.cast.unwrap_or(CastType::Decimal);
                     super::functions::cast(n.value(), ty)?;
@@ -595,7 +607,10 @@ fn check_type(t: &DataType) -> Result<()> {
         | DataType::Utf8View
         | DataType::Date32
         | DataType::Timestamp(_, _)
-        | DataType::Decimal128(_, _) => Ok(()),
+        | DataType::Decimal32(_, _)
+        | DataType::Decimal64(_, _)
+        | DataType::Decimal128(_, _)
+        | DataType::Decimal256(_, _) => Ok(()),
         _ => Err(Error::select(
             "UnsupportedParquetType",
             "The specified Parquet type is not supported.",

@@ -87,6 +87,9 @@ pub(super) fn predicates(
         match e {
             BExpr::Lit(Value::Int(i)) if numeric => Some(Lit::Num(*i as f64)),
             BExpr::Lit(Value::Float(f)) if numeric && f.is_finite() => Some(Lit::Num(*f)),
+            // A decimal of at most 15 digits orders against doubles and integers (below 2^53)
+            // exactly as its nearest double does (see `Decimal::to_f64_comparable`).
+            BExpr::Lit(Value::Decimal(d)) if numeric => d.to_f64_comparable().map(Lit::Num),
             BExpr::Lit(Value::Str(s)) if !numeric => Some(Lit::Text(s.as_bytes().into())),
             _ => None,
         }

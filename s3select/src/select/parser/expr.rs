@@ -200,10 +200,10 @@ impl Parser {
                 self.bump();
                 match s.parse::<i64>() {
                     Ok(i) => Ok(Expr::Lit(Literal::Int(i))),
-                    Err(_) => s
-                        .parse::<f64>()
-                        .map(|f| Expr::Lit(Literal::Float(f)))
-                        .map_err(|_| {
+                    // Beyond INT's range an integer literal is an exact DECIMAL.
+                    Err(_) => Decimal::parse(s)
+                        .map(|d| Expr::Lit(Literal::Decimal(d)))
+                        .ok_or_else(|| {
                             Error::parse(
                                 "LexerInvalidLiteral",
                                 "The SQL expression contains a literal that is not valid.",
@@ -214,9 +214,9 @@ impl Parser {
             }
             Tok::Float(s) => {
                 self.bump();
-                s.parse::<f64>()
-                    .map(|f| Expr::Lit(Literal::Float(f)))
-                    .map_err(|_| {
+                Decimal::parse(s)
+                    .map(|d| Expr::Lit(Literal::Decimal(d)))
+                    .ok_or_else(|| {
                         Error::parse(
                             "LexerInvalidLiteral",
                             "The SQL expression contains a literal that is not valid.",

@@ -8,6 +8,7 @@
 //! `LIKE`, `BETWEEN`, `IN`, `IS`; `||`; `+ -`; `* / %`; unary minus.
 
 use super::ast::*;
+use super::decimal::Decimal;
 use super::lexer::{Tok, Token, lex};
 use crate::error::{Error, Position, Result};
 
