@@ -166,11 +166,6 @@ impl Decimal {
         i64::from(self.precision()) - 1 - i64::from(self.scale)
     }
 
-    /// `-self` (exact: the coefficient range is symmetric).
-    pub fn neg(self) -> Decimal {
-        Decimal::raw(-self.coefficient(), self.scale)
-    }
-
     /// Parses `[+-]digits[.digits][(e|E)[+-]digits]` (also `.5` and `5.`), surrounding spaces
     /// allowed; more than 38 significant digits are rounded half to even. `None` when the text
     /// is not such a number or its scale does not fit.
@@ -324,12 +319,14 @@ impl Decimal {
     }
 
     /// `self + o`.
-    pub fn add(self, o: Decimal) -> Result<Decimal, DecError> {
+    pub fn checked_add(self, o: Decimal) -> Result<Decimal, DecError> {
         let (a, b) = (self.coefficient(), o.coefficient());
         if self.scale == o.scale {
-            // The common case (a column's values share a scale): one i128 addition.
-            let s = a + b; // |a|, |b| < 10^38, so no i128 overflow
-            return Decimal::from_parts(s, self.scale);
+            // The common case (a column's values share a scale): one i128 addition, which
+            // overflows only past 1.7 × 10^38 (then the general path below rounds).
+            if let Some(s) = a.checked_add(b) {
+                return Decimal::from_parts(s, self.scale);
+            }
         }
         if a == 0 || b == 0 {
             let (z, v) = if a == 0 { (self, o) } else { (o, self) };
@@ -372,12 +369,12 @@ impl Decimal {
     }
 
     /// `self - o`.
-    pub fn sub(self, o: Decimal) -> Result<Decimal, DecError> {
-        self.add(o.neg())
+    pub fn checked_sub(self, o: Decimal) -> Result<Decimal, DecError> {
+        self.checked_add(-o)
     }
 
     /// `self × o`.
-    pub fn mul(self, o: Decimal) -> Result<Decimal, DecError> {
+    pub fn checked_mul(self, o: Decimal) -> Result<Decimal, DecError> {
         let (a, b) = (self.coefficient(), o.coefficient());
         let scale = i64::from(self.scale) + i64::from(o.scale);
         if let Some(p) = a.checked_mul(b)
@@ -392,7 +389,7 @@ impl Decimal {
 
     /// `self ÷ o`, rounded to 38 significant digits; an exact quotient keeps the fewest
     /// fraction digits at or above `self.scale - o.scale`.
-    pub fn div(self, o: Decimal) -> Result<Decimal, DecError> {
+    pub fn checked_div(self, o: Decimal) -> Result<Decimal, DecError> {
         if o.is_zero() {
             return Err(DecError::DivByZero);
         }
@@ -425,7 +422,7 @@ impl Decimal {
     }
 
     /// `self % o`: `self - trunc(self ÷ o) × o`, exact, with the sign of `self`.
-    pub fn rem(self, o: Decimal) -> Result<Decimal, DecError> {
+    pub fn checked_rem(self, o: Decimal) -> Result<Decimal, DecError> {
         if o.is_zero() {
             return Err(DecError::DivByZero);
         }
@@ -515,6 +512,15 @@ impl Decimal {
             }
             out.extend_from_slice(format!("E{}{adj}", if adj >= 0 { "+" } else { "" }).as_bytes());
         }
+    }
+}
+
+impl std::ops::Neg for Decimal {
+    type Output = Decimal;
+
+    /// `-self` (exact: the coefficient range is symmetric).
+    fn neg(self) -> Decimal {
+        Decimal::raw(-self.coefficient(), self.scale)
     }
 }
 
@@ -813,49 +819,52 @@ mod tests {
 
     #[test]
     fn arithmetic() {
-        assert_eq!(text(d("0.1").add(d("0.2")).unwrap()), "0.3");
-        assert_eq!(text(d("1.50").add(d("2")).unwrap()), "3.50");
-        assert_eq!(text(d("0.00").add(d("5")).unwrap()), "5.00");
-        assert_eq!(text(d("1").sub(d("0.001")).unwrap()), "0.999");
-        assert_eq!(text(d("1.5").mul(d("1.5")).unwrap()), "2.25");
-        assert_eq!(text(d("1").div(d("4")).unwrap()), "0.25");
-        assert_eq!(text(d("6").div(d("2")).unwrap()), "3");
-        assert_eq!(text(d("1.00").div(d("2")).unwrap()), "0.50");
+        assert_eq!(text(d("0.1").checked_add(d("0.2")).unwrap()), "0.3");
+        assert_eq!(text(d("1.50").checked_add(d("2")).unwrap()), "3.50");
+        assert_eq!(text(d("0.00").checked_add(d("5")).unwrap()), "5.00");
+        assert_eq!(text(d("1").checked_sub(d("0.001")).unwrap()), "0.999");
+        assert_eq!(text(d("1.5").checked_mul(d("1.5")).unwrap()), "2.25");
+        assert_eq!(text(d("1").checked_div(d("4")).unwrap()), "0.25");
+        assert_eq!(text(d("6").checked_div(d("2")).unwrap()), "3");
+        assert_eq!(text(d("1.00").checked_div(d("2")).unwrap()), "0.50");
         assert_eq!(
-            text(d("1").div(d("3")).unwrap()),
+            text(d("1").checked_div(d("3")).unwrap()),
             "0.33333333333333333333333333333333333333"
         );
         assert_eq!(
-            text(d("2").div(d("3")).unwrap()),
+            text(d("2").checked_div(d("3")).unwrap()),
             "0.66666666666666666666666666666666666667"
         );
-        assert_eq!(text(d("7.5").rem(d("2")).unwrap()), "1.5");
-        assert_eq!(text(d("-7.5").rem(d("2")).unwrap()), "-1.5");
-        assert_eq!(d("1").div(d("0")), Err(DecError::DivByZero));
+        assert_eq!(text(d("7.5").checked_rem(d("2")).unwrap()), "1.5");
+        assert_eq!(text(d("-7.5").checked_rem(d("2")).unwrap()), "-1.5");
+        assert_eq!(d("1").checked_div(d("0")), Err(DecError::DivByZero));
         // Far-apart terms: the sum rounds to the larger one.
         assert_eq!(
-            text(d("1e30").add(d("1e-30")).unwrap()),
+            text(d("1e30").checked_add(d("1e-30")).unwrap()),
             "1000000000000000000000000000000"
         );
         assert_eq!(
-            text(d("1").sub(d("1e-38")).unwrap()),
+            text(d("1").checked_sub(d("1e-38")).unwrap()),
             "0.99999999999999999999999999999999999999"
         );
         // 39 nines round up to 38 digits.
         assert_eq!(
-            text(d("1").sub(d("1e-39")).unwrap()),
+            text(d("1").checked_sub(d("1e-39")).unwrap()),
             format!("1.{}", "0".repeat(37))
         );
         let big = d("99999999999999999999999999999999999999");
         assert_eq!(
-            text(big.add(d("1")).unwrap()),
+            text(big.checked_add(d("1")).unwrap()),
             format!("1{}", "0".repeat(38))
         );
         assert_eq!(
-            text(big.mul(big).unwrap()),
+            text(big.checked_mul(big).unwrap()),
             format!("{}8{}", "9".repeat(37), "0".repeat(38))
         );
-        assert_eq!(d("1e-2147483647").mul(d("1e-10")), Err(DecError::Overflow));
+        assert_eq!(
+            d("1e-2147483647").checked_mul(d("1e-10")),
+            Err(DecError::Overflow)
+        );
     }
 
     #[test]

@@ -375,11 +375,11 @@ pub(crate) fn dec_error(e: DecError) -> Error {
 /// `x op y` on decimals.
 fn dec_arith(op: BinOp, x: Decimal, y: Decimal) -> Result<Decimal> {
     match op {
-        BinOp::Add => x.add(y),
-        BinOp::Sub => x.sub(y),
-        BinOp::Mul => x.mul(y),
-        BinOp::Div => x.div(y),
-        _ => x.rem(y),
+        BinOp::Add => x.checked_add(y),
+        BinOp::Sub => x.checked_sub(y),
+        BinOp::Mul => x.checked_mul(y),
+        BinOp::Div => x.checked_div(y),
+        _ => x.checked_rem(y),
     }
     .map_err(dec_error)
 }
@@ -467,12 +467,12 @@ pub fn eval<'a>(
         BExpr::Neg(x) => match ev(x)? {
             Value::Int(i) => Value::Int(i.checked_neg().ok_or_else(overflow)?),
             Value::Float(f) => Value::Float(-f),
-            Value::Decimal(d) => Value::Decimal(d.neg()),
+            Value::Decimal(d) => Value::Decimal(-d),
             v if v.is_absent() => v,
             v => match v.as_number() {
                 Some(Num::Int(i)) => Value::Int(i.checked_neg().ok_or_else(overflow)?),
                 Some(Num::Float(f)) => Value::Float(-f),
-                Some(Num::Dec(d)) => Value::Decimal(d.neg()),
+                Some(Num::Dec(d)) => Value::Decimal(-d),
                 None => {
                     return Err(Error::select(
                         "InvalidDataType",
@@ -785,7 +785,7 @@ impl Acc {
             Num::Dec(d) => {
                 self.dec_sum = Some(match self.dec_sum {
                     None => d,
-                    Some(s) => s.add(d).map_err(dec_error)?,
+                    Some(s) => s.checked_add(d).map_err(dec_error)?,
                 });
             }
         }
@@ -836,7 +836,7 @@ impl Acc {
         if let Some(d) = o.dec_sum {
             self.dec_sum = Some(match self.dec_sum {
                 None => d,
-                Some(s) => s.add(d).map_err(dec_error)?,
+                Some(s) => s.checked_add(d).map_err(dec_error)?,
             });
         }
         if let Some(b) = &o.best {
@@ -853,11 +853,11 @@ impl Acc {
     fn decimal_total(&self) -> Result<Option<Decimal>> {
         let mut t = Decimal::from_parts(self.int_sum, 0).map_err(dec_error)?;
         if let Some(d) = self.dec_sum {
-            t = t.add(d).map_err(dec_error)?;
+            t = t.checked_add(d).map_err(dec_error)?;
         }
         if self.any_float {
             match Decimal::from_f64(self.float_sum) {
-                Some(f) => t = t.add(f).map_err(dec_error)?,
+                Some(f) => t = t.checked_add(f).map_err(dec_error)?,
                 None => return Ok(None),
             }
         }
@@ -886,9 +886,10 @@ impl Acc {
                     Value::Float((self.float_sum + self.int_sum as f64) / self.count as f64)
                 } else {
                     match self.decimal_total()? {
-                        Some(t) => {
-                            Value::Decimal(t.div(Decimal::from_i64(self.count)).map_err(dec_error)?)
-                        }
+                        Some(t) => Value::Decimal(
+                            t.checked_div(Decimal::from_i64(self.count))
+                                .map_err(dec_error)?,
+                        ),
                         None => Value::Float(self.float_sum),
                     }
                 }
