@@ -564,6 +564,190 @@ impl fmt::Debug for Decimal {
     }
 }
 
+/// An exact running sum of decimals, rounded once when read ([`DecimalSum::total`]), so a SUM
+/// or AVG does not depend on the order rows are added in or on how a scan is split across
+/// threads. Positive and negative terms are kept apart as 384-bit magnitudes at the largest
+/// scale seen: 2^63 terms under 10^38 stay under 10^57, far inside the 10^115 a [`Wide`]
+/// holds, leaving room to move the scale by up to 50 digits. Terms whose scales lie further
+/// apart than that (a sum of `1E+40` and `1E-40`) switch the sum to adding rounded decimals.
+#[derive(Debug, Clone, Copy)]
+pub struct DecimalSum {
+    pos: Wide,
+    neg: Wide,
+    scale: i32,
+    /// Set once the scales spread too far: the rounded sum so far.
+    rounded: Option<Decimal>,
+    any: bool,
+}
+
+impl Default for DecimalSum {
+    fn default() -> Self {
+        DecimalSum {
+            pos: Wide::ZERO,
+            neg: Wide::ZERO,
+            scale: 0,
+            rounded: None,
+            any: false,
+        }
+    }
+}
+
+/// How far the scale of the exact sum may move (see [`DecimalSum`]).
+const SUM_SCALE_ROOM: i64 = 50;
+
+impl DecimalSum {
+    /// Whether no term was added.
+    pub fn is_empty(&self) -> bool {
+        !self.any
+    }
+
+    /// Adds `d`.
+    pub fn add(&mut self, d: Decimal) -> Result<(), DecError> {
+        self.add_coefficients(&[d.coefficient()], d.scale)
+    }
+
+    /// Adds the decimals `c × 10^-scale` for each `c` in `coefficients` (each under 10^38).
+    pub fn add_coefficients(&mut self, coefficients: &[i128], scale: i32) -> Result<(), DecError> {
+        if coefficients.is_empty() {
+            return Ok(());
+        }
+        if let Some(r) = self.rounded {
+            let mut t = r;
+            for &c in coefficients {
+                t = t.checked_add(Decimal::from_parts(c, scale)?)?;
+            }
+            self.rounded = Some(t);
+            return Ok(());
+        }
+        if !self.any {
+            self.scale = scale;
+            self.any = true;
+        }
+        let zeros = || coefficients.iter().all(|&c| c == 0);
+        if scale > self.scale {
+            let k = i64::from(scale) - i64::from(self.scale);
+            // Rescaled, the parts must stay under 10^112 (see the type's docs).
+            let room = |w: &Wide| i64::from(w.digits()) + k <= 112;
+            if k > SUM_SCALE_ROOM || !room(&self.pos) || !room(&self.neg) {
+                // A zero far below the sum's scale changes nothing but how it would print.
+                return if zeros() {
+                    Ok(())
+                } else {
+                    self.spill(coefficients, scale)
+                };
+            }
+            self.pos.mul_pow10(k as u32);
+            self.neg.mul_pow10(k as u32);
+            self.scale = scale;
+        }
+        let k = i64::from(self.scale) - i64::from(scale);
+        if k > SUM_SCALE_ROOM {
+            return if zeros() {
+                Ok(())
+            } else {
+                self.spill(coefficients, scale)
+            };
+        }
+        // Positive and negative parts summed in u128 runs (each term under 10^38 < 2^127,
+        // so a run flushes before it could overflow), then scaled once.
+        let (mut p, mut n) = (0u128, 0u128);
+        let flush = |acc: &mut Wide, v: &mut u128| {
+            let mut w = Wide::from_u128(*v);
+            w.mul_pow10(k as u32);
+            *acc = acc.add(&w);
+            *v = 0;
+        };
+        for &c in coefficients {
+            let (slot, m) = if c < 0 {
+                (&mut n, c.unsigned_abs())
+            } else {
+                (&mut p, c.unsigned_abs())
+            };
+            match slot.checked_add(m) {
+                Some(x) => *slot = x,
+                None => {
+                    if c < 0 {
+                        flush(&mut self.neg, &mut n);
+                        n = m;
+                    } else {
+                        flush(&mut self.pos, &mut p);
+                        p = m;
+                    }
+                }
+            }
+        }
+        flush(&mut self.pos, &mut p);
+        flush(&mut self.neg, &mut n);
+        Ok(())
+    }
+
+    /// Leaves exact summing: from here on the sum is kept as a rounded decimal.
+    fn spill(&mut self, coefficients: &[i128], scale: i32) -> Result<(), DecError> {
+        let so_far = self.exact_total()?;
+        self.rounded = Some(so_far);
+        self.add_coefficients(coefficients, scale)
+    }
+
+    fn exact_total(&self) -> Result<Decimal, DecError> {
+        let scale = i64::from(self.scale);
+        if self.pos.cmp(&self.neg) != Ordering::Less {
+            round(false, self.pos.sub(&self.neg), scale, false)
+        } else {
+            round(true, self.neg.sub(&self.pos), scale, false)
+        }
+    }
+
+    /// Folds `o` in.
+    pub fn merge(&mut self, o: &DecimalSum) -> Result<(), DecError> {
+        if !o.any {
+            return Ok(());
+        }
+        match (self.rounded, o.rounded) {
+            (None, None) if self.any => {
+                // Bring both to the larger scale, as adding a term would.
+                let mut o = *o;
+                if o.scale > self.scale {
+                    std::mem::swap(self, &mut o);
+                }
+                let k = i64::from(self.scale) - i64::from(o.scale);
+                let room = |w: &Wide| i64::from(w.digits()) + k <= 112;
+                if k <= SUM_SCALE_ROOM && room(&o.pos) && room(&o.neg) {
+                    o.pos.mul_pow10(k as u32);
+                    o.neg.mul_pow10(k as u32);
+                    self.pos = self.pos.add(&o.pos);
+                    self.neg = self.neg.add(&o.neg);
+                    return Ok(());
+                }
+                let t = o.exact_total()?;
+                self.spill(&[t.coefficient()], t.scale)
+            }
+            (None, None) => {
+                *self = *o;
+                Ok(())
+            }
+            _ => {
+                let t = o.total()?;
+                if self.any {
+                    let mine = self.total()?;
+                    self.rounded = Some(mine.checked_add(t)?);
+                } else {
+                    *self = *o;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The sum, rounded to 38 significant digits (zero when empty).
+    pub fn total(&self) -> Result<Decimal, DecError> {
+        match self.rounded {
+            Some(r) => Ok(r),
+            None if !self.any => Ok(Decimal::ZERO),
+            None => self.exact_total(),
+        }
+    }
+}
+
 /// `±mag × 10^-scale` rounded half to even to 38 significant digits (`sticky`: the exact value
 /// is a little more than `mag`, which matters only at an exact half).
 fn round(neg: bool, mut mag: Wide, scale: i64, sticky: bool) -> Result<Decimal, DecError> {

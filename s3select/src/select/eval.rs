@@ -14,7 +14,7 @@ use std::cmp::Ordering;
 use std::time::SystemTime;
 
 use super::ast::{AggFunc, BinOp, CastType, DatePart, Expr, Func, Literal, PathStep, TrimSpec};
-use super::decimal::{DecError, Decimal};
+use super::decimal::{DecError, Decimal, DecimalSum};
 use super::functions::{self, LikeMatcher};
 use super::value::{Num, Value, compare, equals};
 use crate::error::{Error, Result};
@@ -688,8 +688,9 @@ pub fn keeps(v: &Value<'_>) -> Result<bool> {
 /// `SUM`/`AVG` keep integers, doubles and decimals apart and combine them once at the end,
 /// with S3 Select's documented result types: `SUM` of integers is an INT, of doubles a FLOAT,
 /// of decimals a DECIMAL; `AVG` of integers or decimals is a DECIMAL (rounded to 38 digits),
-/// of doubles a FLOAT. Integers are summed exactly in an `i128`; a decimal sum is exact while
-/// it has at most 38 digits.
+/// of doubles a FLOAT. Integers are summed exactly in an `i128` and decimals exactly in a
+/// [`DecimalSum`], rounded once at the end, so the result does not depend on row order or on
+/// how the scan was split across threads.
 #[derive(Debug, Clone)]
 pub struct Acc {
     func: AggFunc,
@@ -697,7 +698,7 @@ pub struct Acc {
     int_sum: i128,
     float_sum: f64,
     any_float: bool,
-    dec_sum: Option<Decimal>,
+    dec_sum: DecimalSum,
     best: Option<Value<'static>>,
 }
 
@@ -717,7 +718,7 @@ impl Acc {
             int_sum: 0,
             float_sum: 0.0,
             any_float: false,
-            dec_sum: None,
+            dec_sum: DecimalSum::default(),
             best: None,
         }
     }
@@ -782,12 +783,7 @@ impl Acc {
                 self.any_float = true;
                 self.float_sum += f;
             }
-            Num::Dec(d) => {
-                self.dec_sum = Some(match self.dec_sum {
-                    None => d,
-                    Some(s) => s.checked_add(d).map_err(dec_error)?,
-                });
-            }
+            Num::Dec(d) => self.dec_sum.add(d).map_err(dec_error)?,
         }
         self.count += 1;
         Ok(())
@@ -799,32 +795,14 @@ impl Acc {
         self.count += n;
     }
 
-    /// Adds the decimals `coefficients × 10^-scale` in one pass, when that gives exactly what
-    /// adding them one by one would: the running sum (starting from this accumulator's) keeps
-    /// the one scale and stays under 38 digits. Returns `false`, changing nothing, otherwise.
-    pub fn add_dec_column(&mut self, coefficients: &[i128], scale: i32) -> bool {
-        let start = match self.dec_sum {
-            None => 0,
-            Some(d) if d.scale() == scale => d.coefficient(),
-            Some(_) => return false,
-        };
-        const LIMIT: u128 = 10u128.pow(super::decimal::MAX_PRECISION);
-        let mut s = start;
-        for &c in coefficients {
-            match s.checked_add(c) {
-                Some(x) if x.unsigned_abs() < LIMIT => s = x,
-                _ => return false,
-            }
-        }
-        if coefficients.is_empty() {
-            return true;
-        }
-        match Decimal::from_parts(s, scale) {
-            Ok(d) => self.dec_sum = Some(d),
-            Err(_) => return false,
-        }
+    /// Adds the decimals `c × 10^-scale` for each `c` of a column (as that many calls of
+    /// [`Acc::add_num`] would).
+    pub fn add_dec_column(&mut self, coefficients: &[i128], scale: i32) -> Result<()> {
+        self.dec_sum
+            .add_coefficients(coefficients, scale)
+            .map_err(dec_error)?;
         self.count += coefficients.len() as i64;
-        true
+        Ok(())
     }
 
     /// Folds another accumulator of the same function into this one.
@@ -833,12 +811,7 @@ impl Acc {
         self.int_sum += o.int_sum;
         self.float_sum += o.float_sum;
         self.any_float |= o.any_float;
-        if let Some(d) = o.dec_sum {
-            self.dec_sum = Some(match self.dec_sum {
-                None => d,
-                Some(s) => s.checked_add(d).map_err(dec_error)?,
-            });
-        }
+        self.dec_sum.merge(&o.dec_sum).map_err(dec_error)?;
         if let Some(b) = &o.best {
             let n = self.count;
             self.count -= 1;
@@ -852,8 +825,10 @@ impl Acc {
     /// decimal (`None` when their sum is NaN or infinite).
     fn decimal_total(&self) -> Result<Option<Decimal>> {
         let mut t = Decimal::from_parts(self.int_sum, 0).map_err(dec_error)?;
-        if let Some(d) = self.dec_sum {
-            t = t.checked_add(d).map_err(dec_error)?;
+        if !self.dec_sum.is_empty() {
+            t = t
+                .checked_add(self.dec_sum.total().map_err(dec_error)?)
+                .map_err(dec_error)?;
         }
         if self.any_float {
             match Decimal::from_f64(self.float_sum) {
@@ -870,7 +845,7 @@ impl Acc {
             AggFunc::Count => Value::Int(self.count),
             _ if self.count == 0 => Value::Null,
             AggFunc::Sum => {
-                if self.dec_sum.is_some() {
+                if !self.dec_sum.is_empty() {
                     match self.decimal_total()? {
                         Some(t) => Value::Decimal(t),
                         None => Value::Float(self.float_sum),
@@ -882,7 +857,7 @@ impl Acc {
                 }
             }
             AggFunc::Avg => {
-                if self.any_float && self.dec_sum.is_none() {
+                if self.any_float && self.dec_sum.is_empty() {
                     Value::Float((self.float_sum + self.int_sum as f64) / self.count as f64)
                 } else {
                     match self.decimal_total()? {

@@ -563,13 +563,11 @@ fn aggregate_columns(
                 }
                 continue;
             }
-            // A DECIMAL column summed as one scaled integer, when that is what adding the
-            // values one by one gives (see `Acc::add_dec_column`).
+            // A DECIMAL column without NULLs summed whole (exactly, like row by row).
             Col::Dec(a, scale)
-                if a.null_count() == 0
-                    && matches!(fa.cast, None | Some(CastType::Decimal))
-                    && acc.add_dec_column(a.values(), *scale) =>
+                if a.null_count() == 0 && matches!(fa.cast, None | Some(CastType::Decimal)) =>
             {
+                acc.add_dec_column(a.values(), *scale)?;
                 continue;
             }
             _ => {}
