@@ -1052,6 +1052,32 @@ mod tests {
     }
 
     #[test]
+    fn sums_are_exact_and_order_free() {
+        let big = d("99999999999999999999999999999999999999");
+        let mut a = DecimalSum::default();
+        for x in [big, big, d("0.5"), -big, -big] {
+            a.add(x).unwrap();
+        }
+        // Exact: rounding each step would have lost the 0.5.
+        assert_eq!(text(a.total().unwrap()), "0.5");
+        // Split across two sums and merged: the same answer.
+        let (mut x, mut y) = (DecimalSum::default(), DecimalSum::default());
+        x.add(big).unwrap();
+        x.add(d("0.5")).unwrap();
+        y.add(-big).unwrap();
+        y.add(d("1.25")).unwrap();
+        x.merge(&y).unwrap();
+        assert_eq!(text(x.total().unwrap()), "1.75");
+        // Scales far apart fall back to rounded addition without failing.
+        let mut z = DecimalSum::default();
+        z.add(d("1e60")).unwrap();
+        z.add(d("1e-60")).unwrap();
+        z.add(d("0e-999")).unwrap();
+        assert_eq!(z.total().unwrap(), d("1e60"));
+        assert_eq!(DecimalSum::default().total().unwrap(), Decimal::ZERO);
+    }
+
+    #[test]
     fn wide_parquet_values() {
         let v = Decimal::from_i256_parts(12345, 0, 2).unwrap();
         assert_eq!(text(v), "123.45");
