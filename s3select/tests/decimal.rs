@@ -93,6 +93,18 @@ proptest! {
     }
 
     #[test]
+    fn a_double_becomes_its_shortest_decimal(
+        f in prop_oneof![any::<f64>(), (-1e6f64..1e6), (0i64..10_000_000).prop_map(|c| c as f64 / 100.0)],
+    ) {
+        if f.is_finite() {
+            // Rust's `{:e}` prints the shortest digits that read back as `f`.
+            prop_assert_eq!(Decimal::from_f64(f), Decimal::parse(&format!("{f:e}")));
+        } else {
+            prop_assert_eq!(Decimal::from_f64(f), None);
+        }
+    }
+
+    #[test]
     fn doubles_compare_with_decimals_as_their_shortest_decimal(
         c in -999_999_999_999_999i64..=999_999_999_999_999,
         s in 0i32..=17,

@@ -16,6 +16,8 @@
 use std::cmp::Ordering;
 use std::fmt;
 
+use super::wide::Wide;
+
 /// The most significant digits a decimal holds.
 pub const MAX_PRECISION: u32 = 38;
 
@@ -55,12 +57,8 @@ pub struct Decimal {
 }
 
 /// Digits of `v` in base 10 (1 for 0).
-fn digits_u128(v: u128) -> u32 {
-    // The first power of ten above `v` gives the count.
-    match POW10.iter().position(|&p| p > v) {
-        Some(n) => n.max(1) as u32,
-        None => 39,
-    }
+pub(crate) fn digits_u128(v: u128) -> u32 {
+    v.checked_ilog10().map_or(1, |l| l + 1)
 }
 
 impl Decimal {
@@ -140,6 +138,23 @@ impl Decimal {
         }
         if f == f.trunc() && f.abs() < 9.0e15 {
             return Some(Decimal::from_i64(f as i64));
+        }
+        // The common case, a double written with a few decimals (`123.45`): the first k whose
+        // 10^-k grid holds a decimal of at most 15 digits that reads back as `f` gives the
+        // shortest decimal (a decimal of 15 digits or fewer is the only one of its length to
+        // read as its double). Scaling and dividing are each one correctly rounded operation
+        // on exact operands, so the check is exact.
+        const P: [f64; 16] = [
+            1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+        ];
+        for (k, p) in P.iter().enumerate() {
+            let m = (f * p).round();
+            if m.abs() >= 1e15 {
+                break;
+            }
+            if m / p == f {
+                return Decimal::from_parts(m as i128, k as i32).ok();
+            }
         }
         // Rust's `{:e}` prints the shortest digits that round-trip, at most 17 of them.
         Decimal::parse(&format!("{f:e}"))
@@ -293,10 +308,12 @@ impl Decimal {
     /// distinct double and conversion keeps order, so comparing a double `f` with the result
     /// orders `f` as its shortest decimal orders against `self`. `None` otherwise.
     pub fn to_f64_comparable(self) -> Option<f64> {
-        if self.is_zero() {
-            return Some(0.0);
-        }
-        (self.precision() <= 15 && (-300..=300).contains(&self.adjusted())).then(|| self.to_f64())
+        // Under 10^15 with a scale in ±280 means at most 15 digits and a leading digit within
+        // ±300 decades, without counting digits (this runs once per row of a comparison).
+        let small =
+            self.coefficient().unsigned_abs() < POW10[15] && (-280..=280).contains(&self.scale);
+        (small || self.precision() <= 15 && (-300..=300).contains(&self.adjusted()))
+            .then(|| self.to_f64())
     }
 
     /// The integer part (truncated toward zero), if it fits in `i64`.
@@ -787,168 +804,6 @@ fn round(neg: bool, mut mag: Wide, scale: i64, sticky: bool) -> Result<Decimal, 
     Ok(Decimal::raw(if neg { -c } else { c }, scale))
 }
 
-/// A 384-bit unsigned integer (six little-endian 64-bit limbs) for intermediate results; every
-/// caller keeps its values under 10^115 < 2^384.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Wide([u64; 6]);
-
-impl Wide {
-    const ZERO: Wide = Wide([0; 6]);
-
-    fn from_u128(v: u128) -> Wide {
-        let mut w = [0u64; 6];
-        w[0] = v as u64;
-        w[1] = (v >> 64) as u64;
-        Wide(w)
-    }
-
-    fn is_zero(&self) -> bool {
-        self.0.iter().all(|&l| l == 0)
-    }
-
-    fn to_u128(self) -> Option<u128> {
-        self.0[2..]
-            .iter()
-            .all(|&l| l == 0)
-            .then(|| u128::from(self.0[0]) | (u128::from(self.0[1]) << 64))
-    }
-
-    /// `self × m`, dropping what overflows 384 bits (callers stay under it).
-    fn mul_u64(&mut self, m: u64) {
-        let mut carry = 0u128;
-        for l in &mut self.0 {
-            let p = u128::from(*l) * u128::from(m) + carry;
-            *l = p as u64;
-            carry = p >> 64;
-        }
-    }
-
-    fn mul_pow10(&mut self, mut k: u32) {
-        while k > 0 {
-            let c = k.min(19);
-            self.mul_u64(10u64.pow(c));
-            k -= c;
-        }
-    }
-
-    fn mul_u128(self, m: u128) -> Wide {
-        let mut lo = self;
-        lo.mul_u64(m as u64);
-        let mut hi = self;
-        hi.mul_u64((m >> 64) as u64);
-        // hi << 64
-        let mut shifted = [0u64; 6];
-        shifted[1..].copy_from_slice(&hi.0[..5]);
-        lo.add(&Wide(shifted))
-    }
-
-    fn add(&self, o: &Wide) -> Wide {
-        let mut out = [0u64; 6];
-        let mut carry = false;
-        for (i, slot) in out.iter_mut().enumerate() {
-            let (s1, c1) = self.0[i].overflowing_add(o.0[i]);
-            let (s2, c2) = s1.overflowing_add(u64::from(carry));
-            *slot = s2;
-            carry = c1 || c2;
-        }
-        Wide(out)
-    }
-
-    /// `self - o` for `self ≥ o`.
-    fn sub(&self, o: &Wide) -> Wide {
-        let mut out = [0u64; 6];
-        let mut borrow = false;
-        for (i, slot) in out.iter_mut().enumerate() {
-            let (d1, b1) = self.0[i].overflowing_sub(o.0[i]);
-            let (d2, b2) = d1.overflowing_sub(u64::from(borrow));
-            *slot = d2;
-            borrow = b1 || b2;
-        }
-        Wide(out)
-    }
-
-    fn cmp(&self, o: &Wide) -> Ordering {
-        for i in (0..6).rev() {
-            match self.0[i].cmp(&o.0[i]) {
-                Ordering::Equal => {}
-                other => return other,
-            }
-        }
-        Ordering::Equal
-    }
-
-    /// Divides in place by `d > 0`, returning the remainder.
-    fn divrem_u64(&mut self, d: u64) -> u64 {
-        let mut rem = 0u128;
-        for l in self.0.iter_mut().rev() {
-            let cur = (rem << 64) | u128::from(*l);
-            *l = (cur / u128::from(d)) as u64;
-            rem = cur % u128::from(d);
-        }
-        rem as u64
-    }
-
-    fn bits(&self) -> u32 {
-        for i in (0..6).rev() {
-            if self.0[i] != 0 {
-                return i as u32 * 64 + 64 - self.0[i].leading_zeros();
-            }
-        }
-        0
-    }
-
-    fn bit(&self, i: u32) -> bool {
-        (self.0[(i / 64) as usize] >> (i % 64)) & 1 == 1
-    }
-
-    /// Quotient and remainder by `d > 0`.
-    fn divrem_u128(&self, d: u128) -> (Wide, Wide) {
-        if d <= u128::from(u64::MAX) {
-            let mut q = *self;
-            let r = q.divrem_u64(d as u64);
-            return (q, Wide::from_u128(u128::from(r)));
-        }
-        self.divrem(&Wide::from_u128(d))
-    }
-
-    /// Quotient and remainder by `d > 0`, one bit at a time (rare: only divisors over 64 bits
-    /// and remainders come here).
-    fn divrem(&self, d: &Wide) -> (Wide, Wide) {
-        let mut q = Wide::ZERO;
-        let mut r = Wide::ZERO;
-        for i in (0..self.bits()).rev() {
-            // r = r << 1 | bit i; r < d < 2^383 keeps the shift in range.
-            let mut carry = u64::from(self.bit(i));
-            for l in &mut r.0 {
-                let next = *l >> 63;
-                *l = (*l << 1) | carry;
-                carry = next;
-            }
-            if r.cmp(d) != Ordering::Less {
-                r = r.sub(d);
-                q.0[(i / 64) as usize] |= 1 << (i % 64);
-            }
-        }
-        (q, r)
-    }
-
-    /// Decimal digits (0 for zero).
-    fn digits(&self) -> u32 {
-        if let Some(v) = self.to_u128() {
-            return if v == 0 { 0 } else { digits_u128(v) };
-        }
-        let mut t = *self;
-        let mut n = 0;
-        while t.to_u128().is_none() {
-            t.divrem_u64(10u64.pow(19));
-            n += 19;
-        }
-        n + t
-            .to_u128()
-            .map_or(0, |v| if v == 0 { 0 } else { digits_u128(v) })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1049,6 +904,25 @@ mod tests {
             d("1e-2147483647").checked_mul(d("1e-10")),
             Err(DecError::Overflow)
         );
+    }
+
+    #[test]
+    fn shortest_decimal_of_a_double() {
+        for f in [
+            123.45,
+            -0.1,
+            0.3,
+            1e-7,
+            5e-324,
+            1.7976931348623157e308,
+            2.675,
+            1.0 / 3.0,
+        ] {
+            let slow = Decimal::parse(&format!("{f:e}")).unwrap();
+            let fast = Decimal::from_f64(f).unwrap();
+            assert_eq!(fast, slow, "{f}");
+            assert_eq!(fast.to_f64(), f);
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod plan;
 pub mod request;
 pub mod swar;
 pub mod value;
+mod wide;
 
 use std::time::SystemTime;
 
