@@ -5,6 +5,7 @@
 //! [`exec::SelectStream`] (windows of input through a format scanner into the plan's sink) →
 //! [`exec::SelectEvent`]s. [`select`] is the one entry point.
 
+pub mod agg;
 pub mod ast;
 pub mod csv;
 pub mod decimal;

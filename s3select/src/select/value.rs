@@ -441,6 +441,7 @@ pub fn compare_num(x: Num, y: Num) -> Option<Ordering> {
 }
 
 /// Orders decimal `d` against double `f` as `d` against `f`'s shortest decimal.
+#[inline]
 fn dec_float_cmp(d: Decimal, f: f64) -> Option<Ordering> {
     // Up to 15 digits, comparing doubles gives the same order without building a decimal.
     if let Some(x) = d.to_f64_comparable() {
@@ -526,9 +527,13 @@ pub fn compare(a: &Value<'_>, b: &Value<'_>) -> Option<Ordering> {
         (Value::Str(x), Value::Str(y)) => Some(x.as_ref().cmp(y.as_ref())),
         (Value::Bool(x), Value::Bool(y)) => Some(x.cmp(y)),
         (Value::Ts(x), Value::Ts(y)) => Some(x.dt.cmp(&y.dt)),
+        // A double column against a decimal literal (`CAST(x AS FLOAT) > 1.5`): straight to
+        // the double comparison, per row.
+        (Value::Float(f), Value::Decimal(d)) => dec_float_cmp(*d, *f).map(Ordering::reverse),
+        (Value::Decimal(d), Value::Float(f)) => dec_float_cmp(*d, *f),
         (Value::Decimal(x), Value::Decimal(y)) => Some(x.cmp(y)),
-        (Value::Decimal(_), Value::Int(_) | Value::Float(_) | Value::Str(_))
-        | (Value::Int(_) | Value::Float(_) | Value::Str(_), Value::Decimal(_)) => {
+        (Value::Decimal(_), Value::Int(_) | Value::Str(_))
+        | (Value::Int(_) | Value::Str(_), Value::Decimal(_)) => {
             compare_num(a.as_number_for_decimal()?, b.as_number_for_decimal()?)
         }
         (Value::Int(_) | Value::Float(_), Value::Str(_))

@@ -253,3 +253,82 @@ async fn select_over_parquet_with_scan_ranges() {
     // `End` alone means the last `End` bytes: only the last group starts there.
     assert_eq!(count_in(None, Some(size - starts[2])).await, "1000\n");
 }
+
+/// A Parquet DECIMAL(38,10) column through the SDK: values, their exact sum and the JSON
+/// output keep all 38 digits (no double in between).
+#[tokio::test]
+async fn parquet_decimals_are_exact_through_the_wire() {
+    use std::sync::Arc;
+
+    use arrow_array::{Decimal128Array, RecordBatch};
+    use arrow_schema::{DataType, Field, Schema};
+    use aws_sdk_s3::types::ParquetInput;
+
+    let values: [i128; 3] = [
+        12_345_678_901_234_567_890_123_456_781_234_567_890,
+        -1,
+        99_999_999_999_999_999_999_999_999_999_999_999_999
+            - 12_345_678_901_234_567_890_123_456_781_234_567_890,
+    ];
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "d",
+        DataType::Decimal128(38, 10),
+        false,
+    )]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![Arc::new(
+            Decimal128Array::from(values.to_vec())
+                .with_precision_and_scale(38, 10)
+                .unwrap(),
+        )],
+    )
+    .unwrap();
+    let mut data = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut data, schema, None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+
+    let (_server, c) = setup(TestServer::start().await).await;
+    c.create_bucket().bucket("pqd").send().await.unwrap();
+    c.put_object()
+        .bucket("pqd")
+        .key("d.parquet")
+        .body(ByteStream::from(data))
+        .send()
+        .await
+        .unwrap();
+    let pq_in = || {
+        InputSerialization::builder()
+            .parquet(ParquetInput::builder().build())
+            .build()
+    };
+    let (out, _, _) = select(
+        &c,
+        "pqd",
+        "d.parquet",
+        "SELECT d FROM S3Object",
+        pq_in(),
+        csv_out(),
+    )
+    .await;
+    assert_eq!(
+        out,
+        "1234567890123456789012345678.1234567890\n-0.0000000001\n8765432109876543210987654321.8765432109\n"
+    );
+    let (out, _, _) = select(
+        &c,
+        "pqd",
+        "d.parquet",
+        "SELECT SUM(d) AS total, MAX(d) AS top, AVG(d) AS mean FROM S3Object WHERE d > 0.00000000001",
+        pq_in(),
+        OutputSerialization::builder()
+            .json(JsonOutput::builder().build())
+            .build(),
+    )
+    .await;
+    assert_eq!(
+        out,
+        "{\"total\":9999999999999999999999999999.9999999999,\"top\":8765432109876543210987654321.8765432109,\"mean\":5000000000000000000000000000.0000000000}\n"
+    );
+}
