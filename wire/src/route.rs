@@ -102,10 +102,14 @@ impl Router {
     }
 
     /// Whether signed requests must carry a valid signature.
+    #[cfg(feature = "sigv4-verify")]
     fn verifies(&self) -> bool {
-        #[cfg(feature = "sigv4-verify")]
-        return self.credentials.is_some();
-        #[cfg(not(feature = "sigv4-verify"))]
+        self.credentials.is_some()
+    }
+
+    /// Whether signed requests must carry a valid signature (never without `sigv4-verify`).
+    #[cfg(not(feature = "sigv4-verify"))]
+    fn verifies(&self) -> bool {
         false
     }
 
