@@ -81,6 +81,10 @@ impl Table {
     }
 }
 
+/// A region's tables by name.
+pub type Tables =
+    HashMap<String, Arc<Table>, std::hash::BuildHasherDefault<crate::table::KeyHasher>>;
+
 /// Idempotency records of TransactWriteItems: token to (when, request fingerprint).
 pub type Tokens = HashMap<String, (u64, u64)>;
 
@@ -95,8 +99,10 @@ pub struct RegionDb {
     pub env: Env,
     /// Options.
     pub config: Config,
-    /// Tables by name.
-    pub tables: RwLock<HashMap<String, Arc<Table>>>,
+    /// Tables by name (hashed with the cheap [`crate::table::KeyHasher`]: every data-plane
+    /// request looks its table up, and names are short and not attacker-chosen keys of a large
+    /// map).
+    pub tables: RwLock<Tables>,
     /// Every stream created in the region (kept after disable for 24 hours).
     pub streams: RwLock<Vec<Arc<Mutex<StreamLog>>>>,
     /// ClientRequestToken records.
@@ -159,7 +165,7 @@ impl Dynamo {
                 region_name: region.as_str().into(),
                 env: self.inner.env.clone(),
                 config: self.inner.config.clone(),
-                tables: RwLock::new(HashMap::new()),
+                tables: RwLock::new(Tables::default()),
                 streams: RwLock::new(Vec::new()),
                 tokens: Mutex::new(HashMap::new()),
                 backups: RwLock::new(Default::default()),

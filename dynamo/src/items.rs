@@ -16,7 +16,7 @@ use crate::legacy;
 use crate::model_data::*;
 use crate::table::{Actor, Prepared, Stored, TableState};
 use crate::validate::{self as v, Shape};
-use crate::value::{Item, MAX_ITEM_SIZE, item_size, validate};
+use crate::value::{Item, MAX_ITEM_SIZE, item_size, validate, value_size};
 
 /// The item conditions see when there is none.
 pub static EMPTY: LazyLock<Item> = LazyLock::new(Item::new);
@@ -31,9 +31,21 @@ pub fn validate_item(item: &Item) -> Result<()> {
 
 /// Checks a new item and computes what storing it needs.
 pub fn plan_put(st: &TableState, item: Arc<Item>) -> Result<(PKey, Stored, Prepared)> {
-    validate_item(&item)?;
-    let key = st.def.schema.key_of_item(&item)?;
-    let size = item_size(&item);
+    // One pass over the item finds the key attributes, checks every value and adds up the size;
+    // the errors come in the order separate passes gave them (values, then key, then size).
+    let schema = &st.def.schema;
+    let (mut hash, mut range) = (None, None);
+    let mut size = 0;
+    for (k, v) in item.iter() {
+        validate(v).map_err(Error::Validation)?;
+        size += k.len() + value_size(v);
+        if *k == schema.hash.name {
+            hash = Some(v);
+        } else if schema.range.as_ref().is_some_and(|r| *k == r.name) {
+            range = Some(v);
+        }
+    }
+    let key = schema.key_of_found(hash, range)?;
     if size > MAX_ITEM_SIZE {
         return Err(Error::validation(
             "One or more parameter values were invalid: Item size has exceeded the maximum allowed size",

@@ -119,6 +119,11 @@ impl Eq for KeyBytes {}
 impl Ord for KeyBytes {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         if let (KeyBytes::Inline(la, a), KeyBytes::Inline(lb, b)) = (self, other) {
+            // Equal keys are the common case inside one partition (every comparison of a
+            // descent to an item of a known partition ties on it): three word compares.
+            if la == lb && a == b {
+                return std::cmp::Ordering::Equal;
+            }
             // Zero-padded buffers compared word by word, then by length: the same order as the
             // byte strings (a proper prefix pads with zeros, which never exceed the longer
             // string's bytes, and ties on the padding are broken by the length).
@@ -344,8 +349,35 @@ fn check_sizes(pk: &KeyVal, sk: Option<&KeyVal>) -> Result<(), Error> {
 impl Schema {
     /// The key of an item being written (PutItem): every key attribute present, right type.
     pub fn key_of_item(&self, item: &Item) -> Result<PKey, Error> {
-        let get = |a: &KeyAttr| -> Result<KeyVal, Error> {
-            let v = item.get(&a.name).ok_or_else(|| {
+        // Items are mostly a handful of attributes: comparing names is cheaper than hashing
+        // them (SipHash) for two lookups.
+        if item.len() <= 8 {
+            let mut hash = None;
+            let mut range = None;
+            for (k, v) in item {
+                if *k == self.hash.name {
+                    hash = Some(v);
+                } else if self.range.as_ref().is_some_and(|r| *k == r.name) {
+                    range = Some(v);
+                }
+            }
+            return self.key_of_found(hash, range);
+        }
+        self.key_of_found(
+            item.get(&self.hash.name),
+            self.range.as_ref().and_then(|r| item.get(&r.name)),
+        )
+    }
+
+    /// The key of an item being written, from its key attributes' values as found in the item
+    /// (`None`: absent). The checks and messages of [`Schema::key_of_item`].
+    pub fn key_of_found(
+        &self,
+        hash: Option<&AttributeValue>,
+        range: Option<&AttributeValue>,
+    ) -> Result<PKey, Error> {
+        let get = |a: &KeyAttr, v: Option<&AttributeValue>| -> Result<KeyVal, Error> {
+            let v = v.ok_or_else(|| {
                 Error::validation(format!(
                     "One or more parameter values were invalid: Missing the key {} in the item",
                     a.name
@@ -363,8 +395,8 @@ impl Schema {
                 ))
             })
         };
-        let pk = get(&self.hash)?;
-        let sk = self.range.as_ref().map(get).transpose()?;
+        let pk = get(&self.hash, hash)?;
+        let sk = self.range.as_ref().map(|r| get(r, range)).transpose()?;
         check_sizes(&pk, sk.as_ref())?;
         Ok(PKey::new(pk, sk))
     }

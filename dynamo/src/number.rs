@@ -50,7 +50,13 @@ pub struct Number {
 }
 
 fn digit_count(m: u128) -> u32 {
-    if m == 0 { 1 } else { m.ilog10() + 1 }
+    // Most mantissas fit in 64 bits, where `ilog10` is a few instructions rather than a 128-bit
+    // division loop (item sizes count the digits of every number written).
+    match u64::try_from(m) {
+        Ok(0) => 1,
+        Ok(small) => small.ilog10() + 1,
+        Err(_) => m.ilog10() + 1,
+    }
 }
 
 impl Number {
@@ -71,9 +77,19 @@ impl Number {
         if mantissa == 0 {
             return Ok(Number::ZERO);
         }
-        while mantissa.is_multiple_of(10) {
-            mantissa /= 10;
-            exponent += 1;
+        // Strip trailing zeros in 64-bit arithmetic when the mantissa fits: a 128-bit division
+        // is a library call, and every parsed number passes through here.
+        if let Ok(mut small) = u64::try_from(mantissa) {
+            while small.is_multiple_of(10) {
+                small /= 10;
+                exponent += 1;
+            }
+            mantissa = u128::from(small);
+        } else {
+            while mantissa.is_multiple_of(10) {
+                mantissa /= 10;
+                exponent += 1;
+            }
         }
         let adjusted = exponent + digit_count(mantissa) as i32 - 1;
         if adjusted > MAX_ADJUSTED_EXP {
@@ -205,7 +221,19 @@ impl Number {
             && self.mantissa < SMALL
             && other.mantissa < SMALL
         {
-            let value = |n: &Number| n.mantissa * 10u128.pow(n.exponent.unsigned_abs());
+            // A table lookup instead of `10u128.pow` (a multiplication loop) per comparison.
+            const POW10: [u64; 19] = {
+                let mut t = [1u64; 19];
+                let mut i = 1;
+                while i < 19 {
+                    t[i] = t[i - 1] * 10;
+                    i += 1;
+                }
+                t
+            };
+            let value = |n: &Number| {
+                n.mantissa * u128::from(POW10[n.exponent.unsigned_abs() as usize % 19])
+            };
             return value(self).cmp(&value(other));
         }
         self.adjusted_exponent()

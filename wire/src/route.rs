@@ -14,7 +14,9 @@ use std::sync::Arc;
 
 use nubis_core::{AccountId, IdGen, Region, SharedClock, SystemClock};
 
-use crate::sigv4::{Credential, parse_authorization, parse_presigned_query};
+use crate::sigv4::{
+    Credential, Scope, authorization_scope, parse_authorization, parse_presigned_query,
+};
 use crate::{Protocol, Request, RequestContext, Response, Service, error};
 
 /// Routes requests to services.
@@ -99,6 +101,18 @@ impl Router {
         self
     }
 
+    /// Whether signed requests must carry a valid signature.
+    #[cfg(feature = "sigv4-verify")]
+    fn verifies(&self) -> bool {
+        self.credentials.is_some()
+    }
+
+    /// Whether signed requests must carry a valid signature (never without `sigv4-verify`).
+    #[cfg(not(feature = "sigv4-verify"))]
+    fn verifies(&self) -> bool {
+        false
+    }
+
     /// Checks a signed request's signature when verification is on.
     #[cfg(feature = "sigv4-verify")]
     fn check_signature(
@@ -155,16 +169,34 @@ impl Router {
         req: &Request,
     ) -> Result<(Arc<dyn Service>, RequestContext), Box<Response>> {
         let request_id = self.ids.request_id();
-        let credential = credential_of(req);
+        // A header-signed request's scope is read in place; the whole credential (signed headers,
+        // signature) is parsed only when signatures are verified. Presigned URLs carry their
+        // expiry in the credential, so they are always parsed whole.
+        let auth = req
+            .headers()
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let header_scope = auth.and_then(authorization_scope);
+        let credential = match (header_scope, auth) {
+            (Some(_), Some(a)) if self.verifies() => parse_authorization(a),
+            (Some(_), _) => None,
+            (None, _) => req.uri().query().and_then(parse_presigned_query),
+        };
+        let scope = header_scope.or_else(|| {
+            credential.as_ref().map(|c| Scope {
+                access_key: &c.access_key,
+                region: &c.region,
+                service: &c.service,
+            })
+        });
         let target = req
             .headers()
             .get("x-amz-target")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+            .and_then(|v| v.to_str().ok());
         let guessed = guess_protocol(req, target.is_some());
 
-        let region = match &credential {
-            Some(c) => match Region::new(&c.region) {
+        let region = match &scope {
+            Some(c) => match Region::new(c.region) {
                 Ok(r) => r,
                 Err(_) => {
                     let msg = format!(
@@ -183,14 +215,14 @@ impl Router {
             region,
             account: self.account,
             request_id,
-            signing_name: credential.as_ref().map(|c| c.service.clone()),
-            access_key: credential.as_ref().map(|c| c.access_key.clone()),
+            signing_name: scope.map(|c| c.service.to_owned()),
+            access_key: scope.map(|c| c.access_key.to_owned()),
             operation: None,
             target_prefix: None,
         };
 
-        if let Some(target) = &target {
-            let (prefix, op) = target.split_once('.').unwrap_or((target.as_str(), ""));
+        if let Some(target) = target {
+            let (prefix, op) = target.split_once('.').unwrap_or((target, ""));
             ctx.target_prefix = Some(prefix.to_owned());
             ctx.operation = Some(op.to_owned());
             let found = self
@@ -224,14 +256,14 @@ impl Router {
             };
         }
 
-        if let Some(c) = &credential {
+        if let Some(c) = scope {
             let found = self
                 .services
                 .iter()
-                .find(|s| s.descriptor().signing_names.contains(&c.service.as_str()));
+                .find(|s| s.descriptor().signing_names.contains(&c.service));
             let protocol = found.map_or(guessed, |s| s.descriptor().protocol);
-            self.check_expiry(Some(c), protocol, &ctx.request_id)?;
-            self.check_signature(req, Some(c), protocol, &ctx.request_id)?;
+            self.check_expiry(credential.as_ref(), protocol, &ctx.request_id)?;
+            self.check_signature(req, credential.as_ref(), protocol, &ctx.request_id)?;
             return match found {
                 Some(s) => Ok((Arc::clone(s), ctx)),
                 None => {
@@ -310,18 +342,6 @@ pub fn with_request_id(mut resp: Response, request_id: &str) -> Response {
         }
     }
     resp
-}
-
-fn credential_of(req: &Request) -> Option<Credential> {
-    if let Some(c) = req
-        .headers()
-        .get(http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_authorization)
-    {
-        return Some(c);
-    }
-    req.uri().query().and_then(parse_presigned_query)
 }
 
 /// The protocol a request looks like, for answering requests no service claims.

@@ -107,6 +107,43 @@ pub fn parse_authorization(value: &str) -> Option<Credential> {
     Some(c)
 }
 
+/// What routing reads from an `Authorization` header, borrowed from it: the parts of the
+/// credential scope that pick the service and region, without the allocations of a whole
+/// [`Credential`] (signed headers and signature are only needed to verify).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scope<'a> {
+    /// The access key id.
+    pub access_key: &'a str,
+    /// The region the request was signed for.
+    pub region: &'a str,
+    /// The signing name of the service.
+    pub service: &'a str,
+}
+
+/// The credential scope of an `Authorization` header value: `Some` exactly when
+/// [`parse_authorization`] accepts the value, with the same access key, region and service.
+pub fn authorization_scope(value: &str) -> Option<Scope<'_>> {
+    let rest = value.trim().strip_prefix("AWS4-HMAC-SHA256")?.trim_start();
+    // The last `Credential=` part wins, as in `parse_authorization`.
+    let credential = rest
+        .split(',')
+        .filter_map(|part| part.trim().strip_prefix("Credential="))
+        .next_back()?;
+    let mut it = credential.split('/');
+    let access_key = it.next()?;
+    let _date = it.next()?;
+    let region = it.next()?;
+    let service = it.next()?;
+    if it.next()? != "aws4_request" || it.next().is_some() {
+        return None;
+    }
+    Some(Scope {
+        access_key,
+        region,
+        service,
+    })
+}
+
 /// Parses a presigned URL's query (`X-Amz-Credential=…&X-Amz-SignedHeaders=…&X-Amz-Signature=…`).
 pub fn parse_presigned_query(query: &str) -> Option<Credential> {
     let pairs = crate::parse_form(query.as_bytes());
@@ -351,6 +388,16 @@ mod props {
         fn parsers_never_panic(s in "\\PC{0,200}") {
             let _ = super::parse_authorization(&s);
             let _ = super::parse_presigned_query(&s);
+        }
+
+        #[test]
+        fn borrowed_scope_matches_full_parse(s in "(AWS4-HMAC-SHA256 ?)?(Credential=[A-Za-z0-9/_-]{0,40}|SignedHeaders=[a-z;-]{0,20}|Signature=[a-f0-9]{0,8}|, | |\\PC{0,3}){0,6}") {
+            let full = super::parse_authorization(&s);
+            let scope = super::authorization_scope(&s);
+            prop_assert_eq!(
+                full.as_ref().map(|c| (c.access_key.as_str(), c.region.as_str(), c.service.as_str())),
+                scope.map(|c| (c.access_key, c.region, c.service))
+            );
         }
 
         #[test]
