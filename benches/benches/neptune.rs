@@ -12,7 +12,7 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use nubis_core::{Env, ManualClock};
 use nubis_neptune::generate::PowerLaw;
-use nubis_neptune::loader::{LoadRequest, load_csv};
+use nubis_neptune::loader::{LoadRequest, Parallelism, load_csv};
 use nubis_neptune::store::{Direction, Graph};
 use nubis_neptune::{Database, DbOptions};
 
@@ -40,6 +40,7 @@ fn bench(c: &mut Criterion) {
         format: "csv".into(),
         fail_on_error: true,
         update_single_cardinality_properties: false,
+        parallelism: Parallelism::High,
     };
 
     let mut group = c.benchmark_group("neptune_bulk_load");

@@ -134,6 +134,14 @@ impl EdgeIndex {
         self.delta = HashMap::default();
     }
 
+    /// Replaces the whole index with edges `0..hashes.len()`, whose ids hash to `hashes` (all
+    /// live, hashed by [`EdgeIndex::hash_key`]).
+    pub fn rebuild_hashed(&mut self, hashes: &[u64]) {
+        let edges: Vec<u32> = (0..hashes.len() as u32).collect();
+        self.base = Arc::new(Buckets::build(hashes, &edges));
+        self.delta = HashMap::default();
+    }
+
     /// Heap bytes (base and delta).
     pub fn heap_bytes(&self) -> usize {
         (self.base.offsets.capacity() + self.base.tags.capacity() + self.base.edges.capacity()) * 4
@@ -160,6 +168,21 @@ pub fn later_duplicates(hashes: &[u64], ids: &[IdKey]) -> Vec<usize> {
     for w in offsets.windows(2) {
         let (a, z) = (w[0] as usize, w[1] as usize);
         if z - a < 2 {
+            continue;
+        }
+        // A bucket holds about one entry: a small one compares each position with the earlier
+        // ones of equal hash (positions are ascending, so the first copy is kept).
+        if z - a <= 8 {
+            let b = &order[a..z];
+            for (j, &i) in b.iter().enumerate().skip(1) {
+                let (h, id) = (hashes[i as usize], &ids[i as usize]);
+                let dup = b[..j]
+                    .iter()
+                    .any(|&k| hashes[k as usize] == h && ids[k as usize] == *id);
+                if dup {
+                    dups.push(i as usize);
+                }
+            }
             continue;
         }
         // Sorting by hash (stable, so positions stay ascending) puts equal ids side by side

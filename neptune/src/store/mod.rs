@@ -14,6 +14,7 @@
 //! deltas, so [`Graph`] clones cheaply: a writer clones the snapshot, applies a whole request and
 //! publishes it atomically, and readers keep the version they started with.
 
+pub mod bulk;
 pub mod chunk;
 pub mod csr;
 pub mod edge_index;
@@ -381,6 +382,14 @@ impl Graph {
     /// Edge slots used (live and dropped edges): the index the next edge gets.
     pub fn edge_slots(&self) -> u32 {
         self.e_label.len() as u32
+    }
+
+    /// The hash of the edge id `k` in this graph's edge-id index (what [`EdgeBatch`] carries,
+    /// so a loader can hash ids on its own threads).
+    ///
+    /// [`EdgeBatch`]: bulk::EdgeBatch
+    pub fn edge_id_hash(&self, k: &IdKey) -> u64 {
+        self.e_index.hash_key(k)
     }
 
     /// Room in the edge id index for `n` more edges written one by one.
