@@ -66,7 +66,7 @@ pub(super) fn load_edges(
     let cuts = cuts(src.bytes(), pos, threads);
     let chunks = resolve_all(g, src, &cuts, cols, fail_on_error);
     // The header is line 1.
-    merge(g, chunks, 1, cols, file, stats);
+    merge(g, chunks, 1, cols, file, stats, threads);
 }
 
 /// Chunk boundaries: `pos`, then up to `threads - 1` positions just past a newline, then the end.
@@ -252,6 +252,7 @@ fn merge(
     cols: &[Col],
     file: &str,
     stats: &mut LoadStats,
+    threads: usize,
 ) {
     let n: usize = chunks.iter().map(|c| c.src.len()).sum();
     let mut batch = EdgeBatch::default();
@@ -317,7 +318,7 @@ fn merge(
     }
     if !batch.is_empty() {
         // Ids are checked for duplicates as the batch is appended (first copy wins).
-        let skipped = g.append_edges(batch) as u64;
+        let skipped = g.append_edges_on(batch, threads) as u64;
         stats.edges -= skipped;
         stats.duplicates += skipped;
     }

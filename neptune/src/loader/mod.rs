@@ -773,6 +773,36 @@ mod tests {
     }
 
     #[test]
+    fn parallelism_is_parsed_and_sets_threads() {
+        let body = serde_json::json!({"source": "s3://b/k", "format": "csv", "parallelism": "low"});
+        let r = parse_request(&body).unwrap();
+        assert_eq!(r.parallelism, Parallelism::Low);
+        assert_eq!(
+            parse_request(&serde_json::json!({"source": "s3://b/k", "format": "csv"}))
+                .unwrap()
+                .parallelism,
+            Parallelism::High
+        );
+        let bad = serde_json::json!({"source": "s3://b/k", "format": "csv", "parallelism": "MAX"});
+        assert!(matches!(
+            parse_request(&bad),
+            Err(Error::InvalidParameter(_))
+        ));
+        assert_eq!(Parallelism::Low.threads(2), 1);
+        assert_eq!(Parallelism::Medium.threads(16), 8);
+        assert_eq!(Parallelism::High.threads(4), 4);
+        assert_eq!(Parallelism::Oversubscribe.threads(4), 8);
+        for p in [
+            Parallelism::Low,
+            Parallelism::Medium,
+            Parallelism::High,
+            Parallelism::Oversubscribe,
+        ] {
+            assert_eq!(Parallelism::parse(p.as_str()), Some(p));
+        }
+    }
+
+    #[test]
     fn fail_on_error_stops_at_the_first_bad_line() {
         let mut g = Graph::new();
         let v = "~id,age:Int\na,1\nb,x\nc,3\n";

@@ -88,7 +88,12 @@ impl Graph {
     /// from the batch when the graph has no edges, by a compaction when the batch is large
     /// against the graph, else through the delta buffers. The bulk loader's path. An edge whose
     /// id a live edge or an earlier edge of the batch has is skipped; returns how many were.
-    pub fn append_edges(&mut self, mut batch: EdgeBatch) -> usize {
+    pub fn append_edges(&mut self, batch: EdgeBatch) -> usize {
+        self.append_edges_on(batch, 1)
+    }
+
+    /// [`Graph::append_edges`] on up to `threads` threads.
+    pub fn append_edges_on(&mut self, mut batch: EdgeBatch, threads: usize) -> usize {
         if batch.hashes.len() != batch.ids.len() {
             batch.hashes = batch.ids.iter().map(|k| self.e_index.hash_key(k)).collect();
         }
@@ -111,7 +116,7 @@ impl Graph {
             batch.remove(&dups);
         }
         if self.e_label.is_empty() && batch.len() >= MIN_COMPACT_DELTA {
-            self.build_from(batch);
+            self.build_from(batch, threads);
             return skipped;
         }
         let first = self.e_label.len() as u32;
@@ -160,7 +165,7 @@ impl Graph {
     /// Makes `batch` (unique ids, live endpoints) the edges of this graph, which has none: the
     /// edges are numbered in out-row order (by source, then label, then batch order), as a
     /// compaction would number them.
-    fn build_from(&mut self, batch: EdgeBatch) {
+    fn build_from(&mut self, batch: EdgeBatch, threads: usize) {
         let nv = self.vertices.len();
         let n = batch.len();
         let nl = batch.label.iter().max().map_or(0, |m| *m as usize + 1);
@@ -203,7 +208,7 @@ impl Graph {
         self.e_dst = ChunkVec::new();
         self.e_dst.extend(n_dst.iter().copied());
         self.live_edges += n;
-        self.install_csr(out_off, &n_src, n_dst, &n_lab, nl, Some(hashes));
+        self.install_csr(out_off, &n_src, n_dst, &n_lab, nl, Some(hashes), threads);
     }
 }
 
@@ -317,7 +322,7 @@ mod tests {
         }
         let mut fresh = vertices.clone();
         let b = batch(&mut fresh);
-        let skipped = fresh.append_edges(b);
+        let skipped = fresh.append_edges_on(b, 2);
         // The generic path: the same batch after an edge that is then dropped, so the graph
         // is not fresh and the batch goes through the columns and a compaction.
         let mut generic = vertices.clone();

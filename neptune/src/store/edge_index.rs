@@ -30,6 +30,10 @@ pub struct EdgeIndex {
     delta: HashMap<IdKey, Option<u32>>,
 }
 
+/// A base built by [`EdgeIndex::prepare`], waiting to be installed.
+#[derive(Debug)]
+pub struct PreparedBase(Arc<Buckets>);
+
 /// Edges grouped by `hash >> shift`; within a bucket, in edge order.
 #[derive(Debug, Default)]
 struct Buckets {
@@ -134,11 +138,16 @@ impl EdgeIndex {
         self.delta = HashMap::default();
     }
 
-    /// Replaces the whole index with edges `0..hashes.len()`, whose ids hash to `hashes` (all
-    /// live, hashed by [`EdgeIndex::hash_key`]).
-    pub fn rebuild_hashed(&mut self, hashes: &[u64]) {
+    /// Builds, apart from any index (so on any thread), the base for edges `0..hashes.len()`
+    /// whose ids hash to `hashes` (by [`EdgeIndex::hash_key`] of the index it will serve).
+    pub fn prepare(hashes: &[u64]) -> PreparedBase {
         let edges: Vec<u32> = (0..hashes.len() as u32).collect();
-        self.base = Arc::new(Buckets::build(hashes, &edges));
+        PreparedBase(Arc::new(Buckets::build(hashes, &edges)))
+    }
+
+    /// Replaces the whole index with a prepared base (every live edge).
+    pub fn install(&mut self, base: PreparedBase) {
+        self.base = base.0;
         self.delta = HashMap::default();
     }
 

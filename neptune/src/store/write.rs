@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::chunk::ChunkVec;
 use super::csr::{self, Csr};
+use super::edge_index::EdgeIndex;
 use super::ids::IdKey;
 use super::{Adj, Cardinality, DEAD, Direction, Graph, Sym, VProp, VertexRec};
 use crate::error::{Error, Result};
@@ -359,13 +360,14 @@ impl Graph {
             self.e_dst = col;
         }
         drop(order);
-        self.install_csr(out_off, &n_src, n_dst, &n_lab, nl, None);
+        self.install_csr(out_off, &n_src, n_dst, &n_lab, nl, None, 1);
     }
 
     /// Installs the CSRs of edges already in out-row order (`out_off` their source offsets,
     /// `src`/`dst`/`lab` their columns, `nl` above every label), builds the in rows, drops the
     /// vertices' deltas, and rebuilds the id index from the id column (`hashes`, when given,
-    /// are the ids' hashes in edge order, so they are not computed again).
+    /// are the ids' hashes in edge order, so they are not computed again; with `threads` above
+    /// one, the id index is then built on a second thread).
     pub(super) fn install_csr(
         &mut self,
         out_off: Vec<u32>,
@@ -374,15 +376,28 @@ impl Graph {
         n_lab: &[Sym],
         nl: usize,
         hashes: Option<Vec<u64>>,
+        threads: usize,
     ) {
         let nv = self.vertices.len();
-        // In rows: new edge indexes sorted stably by label, then by target.
-        let all: Vec<u32> = (0..n_src.len() as u32).collect();
-        let (by_label, _) = csr::counting_sort(&all, nl, |e| n_lab[e as usize]);
-        drop(all);
-        let (in_edges, in_off) = csr::counting_sort(&by_label, nv, |e| n_dst[e as usize]);
-        drop(by_label);
-        let in_nbrs: Vec<u32> = in_edges.iter().map(|e| n_src[*e as usize]).collect();
+        // The id index, from hashes already known, is built on a second thread meanwhile.
+        let hashes = hashes.filter(|h| h.len() == n_src.len());
+        let (in_off, in_nbrs, in_edges, base) = std::thread::scope(|s| {
+            let job = hashes.as_deref().filter(|_| threads > 1).and_then(|h| {
+                std::thread::Builder::new()
+                    .name("neptune-index".into())
+                    .spawn_scoped(s, move || EdgeIndex::prepare(h))
+                    .ok()
+            });
+            // In rows: new edge indexes sorted stably by label, then by target.
+            let all: Vec<u32> = (0..n_src.len() as u32).collect();
+            let (by_label, _) = csr::counting_sort(&all, nl, |e| n_lab[e as usize]);
+            drop(all);
+            let (in_edges, in_off) = csr::counting_sort(&by_label, nv, |e| n_dst[e as usize]);
+            drop(by_label);
+            let in_nbrs: Vec<u32> = in_edges.iter().map(|e| n_src[*e as usize]).collect();
+            let base = job.and_then(|j| j.join().ok());
+            (in_off, in_nbrs, in_edges, base)
+        });
         self.out_csr = Arc::new(Csr::from_parts(out_off, n_dst, Vec::new()));
         self.in_csr = Arc::new(Csr::from_parts(in_off, in_nbrs, in_edges));
         for v in 0..nv {
@@ -398,9 +413,10 @@ impl Graph {
         self.dead_edges = 0;
         self.delta_edges = 0;
         // Every edge left in the columns is live: the id index is rebuilt from them.
-        match hashes {
-            Some(h) if h.len() == self.e_ids.len() => self.e_index.rebuild_hashed(&h),
-            _ => self
+        match (base, hashes) {
+            (Some(b), _) => self.e_index.install(b),
+            (None, Some(h)) => self.e_index.install(EdgeIndex::prepare(&h)),
+            (None, None) => self
                 .e_index
                 .rebuild(self.e_ids.iter().enumerate().map(|(e, k)| (e as u32, k))),
         }
