@@ -225,3 +225,48 @@ fn list_format_and_date_steps() {
         vec!["Long(604800)"]
     );
 }
+
+#[test]
+fn match_binds_patterns_in_any_order() {
+    let db = modern();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    // Two patterns chained through `b`, given in either order.
+    let q1 = "g.V().match(__.as('a').out('knows').as('b'), __.as('b').out('created').as('c')).select('a','c').by('name').select(values).unfold()";
+    let q2 = "g.V().match(__.as('b').out('created').as('c'), __.as('a').out('knows').as('b')).select('a','c').by('name').select(values).unfold()";
+    assert_eq!(
+        sorted(strs(&db, q1)),
+        vec!["lop", "marko", "marko", "ripple"]
+    );
+    assert_eq!(sorted(strs(&db, q1)), sorted(strs(&db, q2)));
+    // `where` inside match, and `not` of a pattern whose labels are bound elsewhere.
+    assert_eq!(
+        sorted(strs(
+            &db,
+            "g.V().match(__.as('a').out('created').as('b'), __.as('b').in('created').as('c'), __.where('a', neq('c'))).select('c').values('name')"
+        )),
+        vec!["josh", "josh", "marko", "marko", "peter", "peter"]
+    );
+    assert_eq!(
+        sorted(strs(
+            &db,
+            "g.V().match(__.as('a').out().as('b'), __.not(__.as('a').out('created').as('b'))).select('b').values('name')"
+        )),
+        vec!["josh", "vadas"]
+    );
+    // A label bound before the match is a bound variable; a count binds a value.
+    assert_eq!(
+        q(
+            &db,
+            "g.V().as('a').out().as('b').match(__.as('a').out().count().as('c'), __.as('b').in().count().as('c')).select('c')"
+        ),
+        vec![r#"{"@type":"g:Int64","@value":3}"#]
+    );
+    // A pattern that does not start with as() is refused.
+    assert!(
+        db.execute("g.V().match(__.out())", &HashMap::new(), "rid", None)
+            .is_err()
+    );
+}

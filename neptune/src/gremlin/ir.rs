@@ -477,6 +477,106 @@ pub enum Step {
     ListTest(Quant, Option<Pred>),
     /// `fail([message])`.
     Fail(Option<String>),
+    /// `match(patterns…)`: every binding of the patterns' labels, as a map.
+    Match(Vec<Pattern>),
+}
+
+/// One pattern of `match()`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pattern {
+    /// `as(start)…[as(end)]`: the body runs from the object bound to `start`; what it reaches
+    /// binds `end`, or must equal it when already bound. Without an end label the pattern is a
+    /// filter (something must be reached).
+    Trav {
+        /// The start label.
+        start: Arc<str>,
+        /// The steps between the labels.
+        body: Traversal,
+        /// The end label.
+        end: Option<Arc<str>>,
+    },
+    /// `where(start, P)` or `where(P)` over bound labels: a filter.
+    Where(Where),
+    /// `where(pattern)`: a filter, passing when the pattern matches (binding nothing).
+    Exists(Box<Pattern>),
+    /// `not(pattern)`: a filter, passing when the pattern does not match.
+    Not(Box<Pattern>),
+    /// `and(patterns…)`: all of them.
+    And(Vec<Pattern>),
+    /// `or(patterns…)`: a filter, passing when any of them matches.
+    Or(Vec<Pattern>),
+}
+
+impl Pattern {
+    /// The labels the pattern mentions (start and end labels, and labels a `where` compares),
+    /// each once, in order of first mention.
+    pub fn labels(&self, out: &mut Vec<Arc<str>>) {
+        let mut add = |l: &Arc<str>| {
+            if !out.contains(l) {
+                out.push(Arc::clone(l));
+            }
+        };
+        match self {
+            Pattern::Trav { start, end, .. } => {
+                add(start);
+                if let Some(e) = end {
+                    add(e);
+                }
+            }
+            Pattern::Where(Where::Pred { start, pred, .. }) => {
+                if let Some(s) = start {
+                    add(s);
+                }
+                pred.labels(&mut add);
+            }
+            Pattern::Where(Where::Trav(_)) => {}
+            Pattern::Exists(p) | Pattern::Not(p) => p.labels(out),
+            Pattern::And(ps) | Pattern::Or(ps) => ps.iter().for_each(|p| p.labels(out)),
+        }
+    }
+
+    /// The labels the pattern binds when it matches (only `as(start)…as(end)` patterns and
+    /// conjunctions of them bind).
+    pub fn binds(&self, out: &mut Vec<Arc<str>>) {
+        match self {
+            Pattern::Trav { end: Some(e), .. } if !out.contains(e) => out.push(Arc::clone(e)),
+            Pattern::And(ps) => ps.iter().for_each(|p| p.binds(out)),
+            _ => {}
+        }
+    }
+}
+
+impl Pred {
+    /// The string values of the predicate (which `where(P)` reads as labels).
+    pub fn labels(&self, f: &mut dyn FnMut(&Arc<str>)) {
+        let mut one = |v: &Value| {
+            if let Value::Str(s) = v {
+                f(s)
+            }
+        };
+        match self {
+            Pred::Eq(v)
+            | Pred::Neq(v)
+            | Pred::Lt(v)
+            | Pred::Lte(v)
+            | Pred::Gt(v)
+            | Pred::Gte(v) => one(v),
+            Pred::Inside(a, b) | Pred::Outside(a, b) | Pred::Between(a, b) => {
+                one(a);
+                one(b);
+            }
+            Pred::Within(vs) | Pred::Without(vs) => vs.iter().for_each(one),
+            Pred::And(a, b) | Pred::Or(a, b) => {
+                a.labels(f);
+                b.labels(f);
+            }
+            Pred::Not(a) => a.labels(f),
+            Pred::StartingWith(..)
+            | Pred::EndingWith(..)
+            | Pred::Containing(..)
+            | Pred::Regex(..) => {}
+        }
+    }
 }
 
 /// The list functions of TinkerPop 3.7 (`combine`, `merge`, `product`, `disjunct`,

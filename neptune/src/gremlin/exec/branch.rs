@@ -293,7 +293,7 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
     }
 }
 
-fn where_(cx: &Cx, w: &Where, t: &Trav) -> Result<bool> {
+pub(super) fn where_(cx: &Cx, w: &Where, t: &Trav) -> Result<bool> {
     match w {
         Where::Trav(tr) => {
             // `where(as('a')…as('b'))`: a leading label must equal the current object and a

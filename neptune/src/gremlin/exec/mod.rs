@@ -15,6 +15,7 @@ mod branch;
 mod filter;
 mod format;
 mod list;
+mod matching;
 mod mutate;
 mod reduce;
 mod text;
@@ -795,6 +796,7 @@ fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
         S::Format(template, by) => format::format(cx, template, by, it),
         S::ListFn(op, arg) => list::list_fn(cx, *op, arg, it),
         S::ListTest(q, p) => list::list_test(*q, p.as_ref(), it),
+        S::Match(patterns) => matching::apply(cx, patterns, it),
         _ => branch::apply(cx, step, it),
     }
 }
