@@ -51,18 +51,33 @@ struct Chunk {
     errors: Vec<(u64, &'static str, String)>,
 }
 
-/// Loads the records of an edge file from `pos` (just past the header) into `g` on up to
-/// `threads` threads, adding to `stats`.
+/// How one edge file is read.
+pub(super) struct EdgeFile<'a> {
+    /// The header's columns.
+    pub(super) cols: &'a [Col],
+    /// Stop at the first bad line.
+    pub(super) fail_on_error: bool,
+    /// Threads to resolve lines on.
+    pub(super) threads: usize,
+    /// The file's name, for errors.
+    pub(super) file: &'a str,
+}
+
+/// Loads the records of an edge file from `pos` (just past the header) into `g`, adding to
+/// `stats`.
 pub(super) fn load_edges(
     g: &mut Graph,
     src: &CsvText<'_>,
     pos: usize,
-    cols: &[Col],
-    fail_on_error: bool,
-    threads: usize,
-    file: &str,
+    how: &EdgeFile<'_>,
     stats: &mut LoadStats,
 ) {
+    let EdgeFile {
+        cols,
+        fail_on_error,
+        threads,
+        file,
+    } = *how;
     let cuts = cuts(src.bytes(), pos, threads);
     let chunks = resolve_all(g, src, &cuts, cols, fail_on_error);
     // The header is line 1.

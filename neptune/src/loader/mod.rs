@@ -482,16 +482,13 @@ pub fn load_csv_threads(
     let edge =
         cols.iter().any(|c| matches!(c, Col::From)) && cols.iter().any(|c| matches!(c, Col::To));
     if edge {
-        edges::load_edges(
-            g,
-            &src,
-            pos,
-            &cols,
-            req.fail_on_error,
+        let how = edges::EdgeFile {
+            cols: &cols,
+            fail_on_error: req.fail_on_error,
             threads,
             file,
-            &mut stats,
-        );
+        };
+        edges::load_edges(g, &src, pos, &how, &mut stats);
         return stats;
     }
     if !cols.iter().any(|c| matches!(c, Col::Id)) {

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use super::chunk::ChunkVec;
 use super::csr;
 use super::ids::IdKey;
-use super::write::MIN_COMPACT_DELTA;
-use super::{Adj, Graph, Sym, edge_index};
+use super::write::{KnownHashes, MIN_COMPACT_DELTA};
+use super::{Adj, EdgeProps, Graph, Sym, edge_index};
 use crate::value::Value;
 
 /// Edges for [`Graph::append_edges`], as flat columns.
@@ -190,7 +190,7 @@ impl Graph {
                 .map(|e| std::mem::replace(&mut ids[*e as usize], IdKey::EMPTY)),
         );
         drop(ids);
-        let mut props: Vec<Option<Arc<Vec<(Sym, Value)>>>> = vec![None; n];
+        let mut props: Vec<EdgeProps> = vec![None; n];
         for (p, list) in batch.props {
             if let Some(slot) = props.get_mut(p as usize) {
                 *slot = Some(Arc::new(list));
@@ -208,7 +208,8 @@ impl Graph {
         self.e_dst = ChunkVec::new();
         self.e_dst.extend(n_dst.iter().copied());
         self.live_edges += n;
-        self.install_csr(out_off, &n_src, n_dst, &n_lab, nl, Some(hashes), threads);
+        let known = KnownHashes { hashes, threads };
+        self.install_csr(out_off, &n_src, n_dst, &n_lab, nl, Some(known));
     }
 }
 

@@ -360,7 +360,7 @@ impl Graph {
             self.e_dst = col;
         }
         drop(order);
-        self.install_csr(out_off, &n_src, n_dst, &n_lab, nl, None, 1);
+        self.install_csr(out_off, &n_src, n_dst, &n_lab, nl, None);
     }
 
     /// Installs the CSRs of edges already in out-row order (`out_off` their source offsets,
@@ -375,9 +375,12 @@ impl Graph {
         n_dst: Vec<u32>,
         n_lab: &[Sym],
         nl: usize,
-        hashes: Option<Vec<u64>>,
-        threads: usize,
+        hashes: Option<KnownHashes>,
     ) {
+        let (hashes, threads) = match hashes {
+            Some(k) => (Some(k.hashes), k.threads),
+            None => (None, 1),
+        };
         let nv = self.vertices.len();
         // The id index, from hashes already known, is built on a second thread meanwhile.
         let hashes = hashes.filter(|h| h.len() == n_src.len());
@@ -424,6 +427,15 @@ impl Graph {
         self.label_index.merge();
         self.prop_index.merge();
     }
+}
+
+/// The hashes of a new edge column's ids, known before the column is installed, and how many
+/// threads may build the id index from them.
+pub(super) struct KnownHashes {
+    /// One per edge, in edge order.
+    pub(super) hashes: Vec<u64>,
+    /// Threads the caller allows.
+    pub(super) threads: usize,
 }
 
 /// An id as messages show it.
