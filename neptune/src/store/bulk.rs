@@ -9,10 +9,13 @@
 
 use std::sync::Arc;
 
+use parking_lot::Mutex;
+
 use super::chunk::ChunkVec;
 use super::csr;
+use super::edge_index::{EdgeIndex, PreparedBase};
 use super::ids::IdKey;
-use super::write::{KnownHashes, MIN_COMPACT_DELTA};
+use super::write::{MIN_COMPACT_DELTA, in_rows};
 use super::{Adj, EdgeProps, Graph, Sym, edge_index};
 use crate::value::Value;
 
@@ -164,54 +167,94 @@ impl Graph {
 
     /// Makes `batch` (unique ids, live endpoints) the edges of this graph, which has none: the
     /// edges are numbered in out-row order (by source, then label, then batch order), as a
-    /// compaction would number them.
+    /// compaction would number them. With `threads` above one, the id side (ids, properties and
+    /// the id index) is built on a second thread while this one builds the adjacency.
     fn build_from(&mut self, batch: EdgeBatch, threads: usize) {
         let nv = self.vertices.len();
         let n = batch.len();
-        let nl = batch.label.iter().max().map_or(0, |m| *m as usize + 1);
+        let EdgeBatch {
+            src,
+            dst,
+            label,
+            ids,
+            hashes,
+            props,
+        } = batch;
+        let nl = label.iter().max().map_or(0, |m| *m as usize + 1);
         let all: Vec<u32> = (0..n as u32).collect();
-        let (by_label, _) = csr::counting_sort(&all, nl, |e| batch.label[e as usize]);
+        let (by_label, _) = csr::counting_sort(&all, nl, |e| label[e as usize]);
         drop(all);
-        let (order, out_off) = csr::counting_sort(&by_label, nv, |e| batch.src[e as usize]);
+        let (order, out_off) = csr::counting_sort(&by_label, nv, |e| src[e as usize]);
         drop(by_label);
-        let permute =
-            |col: &[u32]| -> Vec<u32> { order.iter().map(|e| col[*e as usize]).collect() };
-        let (n_src, n_dst, n_lab) = (
-            permute(&batch.src),
-            permute(&batch.dst),
-            permute(&batch.label),
-        );
-        let hashes: Vec<u64> = order.iter().map(|e| batch.hashes[*e as usize]).collect();
-        let mut ids = batch.ids;
-        self.e_ids = ChunkVec::new();
-        self.e_ids.extend(
-            order
-                .iter()
-                .map(|e| std::mem::replace(&mut ids[*e as usize], IdKey::EMPTY)),
-        );
-        drop(ids);
-        let mut props: Vec<EdgeProps> = vec![None; n];
-        for (p, list) in batch.props {
-            if let Some(slot) = props.get_mut(p as usize) {
-                *slot = Some(Arc::new(list));
-            }
-        }
-        self.e_props = ChunkVec::new();
-        self.e_props
-            .extend(order.iter().map(|e| props[*e as usize].take()));
-        drop(props);
-        drop(order);
-        self.e_src = ChunkVec::new();
-        self.e_src.extend(n_src.iter().copied());
-        self.e_label = ChunkVec::new();
-        self.e_label.extend(n_lab.iter().copied());
-        self.e_dst = ChunkVec::new();
-        self.e_dst.extend(n_dst.iter().copied());
+        let order = &order;
+        // The id side's inputs, taken by whichever thread builds it.
+        let work = Mutex::new(Some((ids, props, hashes)));
+        let (rows, n_dst, side) = std::thread::scope(|s| {
+            let job = if threads > 1 {
+                std::thread::Builder::new()
+                    .name("neptune-ids".into())
+                    .spawn_scoped(s, || work.lock().take().map(|w| id_side(w, order)))
+                    .ok()
+            } else {
+                None
+            };
+            let permute =
+                |col: &[u32]| -> Vec<u32> { order.iter().map(|e| col[*e as usize]).collect() };
+            let (n_src, n_dst, n_lab) = (permute(&src), permute(&dst), permute(&label));
+            let rows = in_rows(&n_src, &n_dst, &n_lab, nl, nv);
+            self.e_src = ChunkVec::new();
+            self.e_src.extend(n_src.iter().copied());
+            self.e_label = ChunkVec::new();
+            self.e_label.extend(n_lab.iter().copied());
+            self.e_dst = ChunkVec::new();
+            self.e_dst.extend(n_dst.iter().copied());
+            let side = job.and_then(|j| match j.join() {
+                Ok(side) => side,
+                // A panic there is a bug; it surfaces here as it would on this thread.
+                Err(p) => std::panic::resume_unwind(p),
+            });
+            (rows, n_dst, side)
+        });
+        // No second thread (or it could not start): the id side is built here.
+        let side = side.or_else(|| work.into_inner().map(|w| id_side(w, order)));
+        let Some((e_ids, e_props, base)) = side else {
+            return;
+        };
+        self.e_ids = e_ids;
+        self.e_props = e_props;
         self.live_edges += n;
-        let known = KnownHashes { hashes, threads };
-        self.install_csr(out_off, &n_src, n_dst, &n_lab, nl, Some(known));
+        self.install_rows(out_off, n_dst, rows, Some(base));
     }
 }
+
+/// The id side of a batch in out-row `order`: the id and property columns, and the id index
+/// built from the ids' hashes.
+fn id_side(
+    (mut ids, props, hashes): IdInputs,
+    order: &[u32],
+) -> (ChunkVec<IdKey>, ChunkVec<EdgeProps>, PreparedBase) {
+    let mut e_ids = ChunkVec::new();
+    e_ids.extend(
+        order
+            .iter()
+            .map(|e| std::mem::replace(&mut ids[*e as usize], IdKey::EMPTY)),
+    );
+    drop(ids);
+    let mut by_pos: Vec<EdgeProps> = vec![None; order.len()];
+    for (p, list) in props {
+        if let Some(slot) = by_pos.get_mut(p as usize) {
+            *slot = Some(Arc::new(list));
+        }
+    }
+    let mut e_props = ChunkVec::new();
+    e_props.extend(order.iter().map(|e| by_pos[*e as usize].take()));
+    drop(by_pos);
+    let hashes: Vec<u64> = order.iter().map(|e| hashes[*e as usize]).collect();
+    (e_ids, e_props, EdgeIndex::prepare(&hashes))
+}
+
+/// A batch's ids, properties and id hashes.
+type IdInputs = (Vec<IdKey>, Vec<(u32, Vec<(Sym, Value)>)>, Vec<u64>);
 
 #[cfg(test)]
 mod tests {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::chunk::ChunkVec;
 use super::csr::{self, Csr};
-use super::edge_index::EdgeIndex;
+use super::edge_index::PreparedBase;
 use super::ids::IdKey;
 use super::{Adj, Cardinality, DEAD, Direction, Graph, Sym, VProp, VertexRec};
 use crate::error::{Error, Result};
@@ -365,9 +365,8 @@ impl Graph {
 
     /// Installs the CSRs of edges already in out-row order (`out_off` their source offsets,
     /// `src`/`dst`/`lab` their columns, `nl` above every label), builds the in rows, drops the
-    /// vertices' deltas, and rebuilds the id index from the id column (`hashes`, when given,
-    /// are the ids' hashes in edge order, so they are not computed again; with `threads` above
-    /// one, the id index is then built on a second thread).
+    /// vertices' deltas, and installs the id index (`index`: built already from the ids'
+    /// hashes, or to be built from the id column).
     pub(super) fn install_csr(
         &mut self,
         out_off: Vec<u32>,
@@ -375,32 +374,21 @@ impl Graph {
         n_dst: Vec<u32>,
         n_lab: &[Sym],
         nl: usize,
-        hashes: Option<KnownHashes>,
+        index: Option<PreparedBase>,
     ) {
-        let (hashes, threads) = match hashes {
-            Some(k) => (Some(k.hashes), k.threads),
-            None => (None, 1),
-        };
+        let rows = in_rows(n_src, &n_dst, n_lab, nl, self.vertices.len());
+        self.install_rows(out_off, n_dst, rows, index);
+    }
+
+    /// [`Graph::install_csr`] with the in rows already built ([`in_rows`]).
+    pub(super) fn install_rows(
+        &mut self,
+        out_off: Vec<u32>,
+        n_dst: Vec<u32>,
+        (in_off, in_nbrs, in_edges): InRows,
+        index: Option<PreparedBase>,
+    ) {
         let nv = self.vertices.len();
-        // The id index, from hashes already known, is built on a second thread meanwhile.
-        let hashes = hashes.filter(|h| h.len() == n_src.len());
-        let (in_off, in_nbrs, in_edges, base) = std::thread::scope(|s| {
-            let job = hashes.as_deref().filter(|_| threads > 1).and_then(|h| {
-                std::thread::Builder::new()
-                    .name("neptune-index".into())
-                    .spawn_scoped(s, move || EdgeIndex::prepare(h))
-                    .ok()
-            });
-            // In rows: new edge indexes sorted stably by label, then by target.
-            let all: Vec<u32> = (0..n_src.len() as u32).collect();
-            let (by_label, _) = csr::counting_sort(&all, nl, |e| n_lab[e as usize]);
-            drop(all);
-            let (in_edges, in_off) = csr::counting_sort(&by_label, nv, |e| n_dst[e as usize]);
-            drop(by_label);
-            let in_nbrs: Vec<u32> = in_edges.iter().map(|e| n_src[*e as usize]).collect();
-            let base = job.and_then(|j| j.join().ok());
-            (in_off, in_nbrs, in_edges, base)
-        });
         self.out_csr = Arc::new(Csr::from_parts(out_off, n_dst, Vec::new()));
         self.in_csr = Arc::new(Csr::from_parts(in_off, in_nbrs, in_edges));
         for v in 0..nv {
@@ -416,10 +404,9 @@ impl Graph {
         self.dead_edges = 0;
         self.delta_edges = 0;
         // Every edge left in the columns is live: the id index is rebuilt from them.
-        match (base, hashes) {
-            (Some(b), _) => self.e_index.install(b),
-            (None, Some(h)) => self.e_index.install(EdgeIndex::prepare(&h)),
-            (None, None) => self
+        match index {
+            Some(b) => self.e_index.install(b),
+            None => self
                 .e_index
                 .rebuild(self.e_ids.iter().enumerate().map(|(e, k)| (e as u32, k))),
         }
@@ -429,13 +416,19 @@ impl Graph {
     }
 }
 
-/// The hashes of a new edge column's ids, known before the column is installed, and how many
-/// threads may build the id index from them.
-pub(super) struct KnownHashes {
-    /// One per edge, in edge order.
-    pub(super) hashes: Vec<u64>,
-    /// Threads the caller allows.
-    pub(super) threads: usize,
+/// The in rows of a CSR: offsets per target, sources, and edge indexes.
+pub(super) type InRows = (Vec<u32>, Vec<u32>, Vec<u32>);
+
+/// The in rows of edges in out-row order (columns `src`, `dst`, `lab`; `nl` above every label;
+/// `nv` vertices): edge indexes sorted stably by label, then by target.
+pub(super) fn in_rows(src: &[u32], dst: &[u32], lab: &[Sym], nl: usize, nv: usize) -> InRows {
+    let all: Vec<u32> = (0..src.len() as u32).collect();
+    let (by_label, _) = csr::counting_sort(&all, nl, |e| lab[e as usize]);
+    drop(all);
+    let (in_edges, in_off) = csr::counting_sort(&by_label, nv, |e| dst[e as usize]);
+    drop(by_label);
+    let in_nbrs: Vec<u32> = in_edges.iter().map(|e| src[*e as usize]).collect();
+    (in_off, in_nbrs, in_edges)
 }
 
 /// An id as messages show it.
