@@ -270,3 +270,32 @@ fn match_binds_patterns_in_any_order() {
             .is_err()
     );
 }
+
+#[test]
+fn merge_options_take_cardinalities() {
+    let db = modern();
+    // A wrapped value appends with list cardinality.
+    strs(
+        &db,
+        "g.mergeV([name: 'marko']).option(Merge.onMatch, [age: Cardinality.list(33)])",
+    );
+    assert_eq!(
+        strs(&db, "g.V('1').properties('age').count()"),
+        vec!["Long(2)"]
+    );
+    // The third argument sets every other key's cardinality.
+    strs(
+        &db,
+        "g.mergeV([name: 'marko']).option(Merge.onMatch, [age: 40], single)",
+    );
+    assert_eq!(strs(&db, "g.V('1').values('age')"), vec!["Int(40)"]);
+    assert!(
+        db.execute(
+            "g.mergeV([name: 'marko']).option(Merge.onMatch, [age: 1], 'many')",
+            &HashMap::new(),
+            "rid",
+            None
+        )
+        .is_err()
+    );
+}

@@ -1,11 +1,18 @@
 //! Compiling modulators: `by`, `times`/`until`/`emit` and `option`, which fold into the step
 //! (or pending `repeat`) before them rather than becoming steps of their own.
 
+use std::sync::Arc;
+
 use super::super::ir::*;
 use super::super::parse::Expr;
 use super::Compiler;
+use super::compile_steps::cardinality_name;
 use crate::error::Result;
+use crate::store::Cardinality;
 use crate::value::Value;
+
+/// Property keys with the cardinality each asked for.
+type KeyCards = Vec<(Arc<str>, Cardinality)>;
 
 impl Compiler<'_> {
     pub(super) fn attach_by(
@@ -133,15 +140,39 @@ impl Compiler<'_> {
                 opts.push((key, body));
             }
             Step::MergeV(m) | Step::MergeE(m) => {
-                let [k, v] = args else {
-                    return Err(
-                        self.err(span, "option() takes a Merge token and a map or traversal")
-                    );
+                let (k, v, card) = match args {
+                    [k, v] => (k, v, None),
+                    [k, v, c] => {
+                        let card =
+                            self.enum_name(c)
+                                .and_then(cardinality_name)
+                                .ok_or_else(|| {
+                                    self.err(c.span(), "expected Cardinality.single, set or list")
+                                })?;
+                        (k, v, Some(card))
+                    }
+                    _ => {
+                        return Err(self.err(
+                            span,
+                            "option() takes a Merge token, a map or traversal and a cardinality",
+                        ));
+                    }
                 };
-                let value = self.arg(v)?;
+                let (v, keys) = self.strip_cardinalities(v)?;
+                let value = self.arg(&v)?;
+                let cards = Cards {
+                    default: card,
+                    keys,
+                };
                 match self.enum_name(k) {
-                    Some("onCreate") => m.on_create = Some(value),
-                    Some("onMatch") => m.on_match = Some(value),
+                    Some("onCreate") => {
+                        m.on_create = Some(value);
+                        m.on_create_card = cards;
+                    }
+                    Some("onMatch") => {
+                        m.on_match = Some(value);
+                        m.on_match_card = cards;
+                    }
                     Some("outV") => m.out_v = Some(value),
                     Some("inV") => m.in_v = Some(value),
                     _ => {
@@ -155,5 +186,42 @@ impl Compiler<'_> {
             _ => return Err(self.err(span, "option() must follow choose(), mergeV() or mergeE()")),
         }
         Ok(())
+    }
+
+    /// A merge option's map literal with each `Cardinality.x(value)` (or bare `x(value)`)
+    /// replaced by its value, and the cardinality each such key asked for.
+    fn strip_cardinalities(&mut self, e: &Expr) -> Result<(Expr, KeyCards)> {
+        let Expr::Map(pairs, span) = e else {
+            return Ok((e.clone(), Vec::new()));
+        };
+        let mut keys = Vec::new();
+        let mut out = Vec::with_capacity(pairs.len());
+        for (k, v) in pairs {
+            let wrapped = match v {
+                Expr::Chain(segs) => match segs.as_slice() {
+                    [c, f] if c.name == "Cardinality" && c.args.is_none() => Some(f),
+                    [f] => Some(f),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let inner = wrapped.and_then(|f| {
+                let card = cardinality_name(&f.name)?;
+                match f.args.as_deref() {
+                    Some([x]) => Some((card, x)),
+                    _ => None,
+                }
+            });
+            match inner {
+                Some((card, x)) => {
+                    if let Value::Str(key) = self.value(k)? {
+                        keys.push((key, card));
+                    }
+                    out.push((k.clone(), x.clone()));
+                }
+                None => out.push((k.clone(), v.clone())),
+            }
+        }
+        Ok((Expr::Map(out, *span), keys))
     }
 }

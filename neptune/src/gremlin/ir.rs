@@ -252,6 +252,33 @@ pub struct Merge {
     pub out_v: Option<Arg>,
     /// `option(inV, …)` (mergeE).
     pub in_v: Option<Arg>,
+    /// Cardinalities for the `onCreate` map's properties.
+    pub on_create_card: Cards,
+    /// Cardinalities for the `onMatch` map's properties.
+    pub on_match_card: Cards,
+}
+
+/// Vertex-property cardinalities for a merge option's map: `option(onMatch, [age:
+/// Cardinality.list(33)], Cardinality.single)` gives `age` list cardinality and every other
+/// key single.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cards {
+    /// The option's third argument, for keys without their own.
+    pub default: Option<Cardinality>,
+    /// Keys whose value was wrapped in `Cardinality.x(value)`.
+    pub keys: Vec<(Arc<str>, Cardinality)>,
+}
+
+impl Cards {
+    /// The cardinality of `key`, else `fallback`.
+    pub fn of(&self, key: &str, fallback: Cardinality) -> Cardinality {
+        self.keys
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, c)| *c)
+            .or(self.default)
+            .unwrap_or(fallback)
+    }
 }
 
 /// One step.
