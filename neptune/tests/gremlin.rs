@@ -299,3 +299,22 @@ fn merge_options_take_cardinalities() {
         .is_err()
     );
 }
+
+#[test]
+fn infix_and_or_join_the_steps_around_them() {
+    let db = modern();
+    // Everything after `and()` is its right operand (so `values` filters inside it, and the
+    // vertex itself comes out, as in TinkerPop).
+    let r = q(
+        &db,
+        "g.V().as('a').out('knows').and().out('created').in('created').as('a').values('name')",
+    );
+    assert_eq!(r.len(), 1);
+    assert!(r[0].contains("\"1\""), "{r:?}");
+    let mut names = strs(
+        &db,
+        "g.V().or(__.outE('knows'), __.has(T.label, 'software').or().has('age', gte(35))).values('name')",
+    );
+    names.sort();
+    assert_eq!(names, vec!["lop", "marko", "peter", "ripple"]);
+}

@@ -578,9 +578,77 @@ impl Compiler<'_> {
             let span = segs.last().map(|s| s.span).unwrap_or_default();
             return Err(self.err(span, "The repeat()-traversal was not defined"));
         }
+        let mut steps = connectives(steps);
         super::optimize::optimize(&mut steps);
         Ok(Traversal { steps })
     }
+}
+
+/// Rewrites the infix connectives `a.and().b` and `a.or().b` (compiled as `and()`/`or()` with no
+/// children) into `and(a, b)`/`or(a, b)`, as TinkerPop's ConnectiveStrategy does: `and` binds
+/// tighter than `or`; the operands are the steps after the traversal's start step (`V()`, `E()`,
+/// `inject()` and the labels on it), which stays in front.
+fn connectives(steps: Vec<Step>) -> Vec<Step> {
+    let infix = |s: &Step| matches!(s, Step::And(v) | Step::Or(v) if v.is_empty());
+    if !steps.iter().any(infix) {
+        return steps;
+    }
+    let starts = matches!(
+        steps.first(),
+        Some(Step::V(_) | Step::E(_) | Step::Inject(_) | Step::VIndex { .. })
+    );
+    let head_len = if starts {
+        1 + steps
+            .iter()
+            .skip(1)
+            .take_while(|s| matches!(s, Step::As(_)))
+            .count()
+    } else {
+        0
+    };
+    let mut steps = steps;
+    let body = steps.split_off(head_len);
+    // An infix marker with nothing on its left is an ordinary (empty) connective.
+    if body.first().is_some_and(infix) {
+        steps.extend(body);
+        return steps;
+    }
+    let mut ors: Vec<Vec<Vec<Step>>> = vec![vec![Vec::new()]];
+    for s in body {
+        match s {
+            Step::Or(v) if v.is_empty() => ors.push(vec![Vec::new()]),
+            Step::And(v) if v.is_empty() => {
+                if let Some(ands) = ors.last_mut() {
+                    ands.push(Vec::new());
+                }
+            }
+            other => {
+                if let Some(last) = ors.last_mut().and_then(|a| a.last_mut()) {
+                    last.push(other);
+                }
+            }
+        }
+    }
+    let conj = |ands: Vec<Vec<Step>>| -> Traversal {
+        if ands.len() == 1 {
+            Traversal {
+                steps: ands.into_iter().flatten().collect(),
+            }
+        } else {
+            Traversal {
+                steps: vec![Step::And(
+                    ands.into_iter().map(|steps| Traversal { steps }).collect(),
+                )],
+            }
+        }
+    };
+    let mut parts: Vec<Traversal> = ors.into_iter().map(conj).collect();
+    if parts.len() == 1 {
+        steps.extend(parts.pop().map(|t| t.steps).unwrap_or_default());
+    } else {
+        steps.push(Step::Or(parts));
+    }
+    steps
 }
 
 fn token(name: &str) -> Option<Token> {

@@ -1,5 +1,6 @@
 //! Compiling `match()`: each argument traversal becomes a [`Pattern`] (`as(start)…as(end)`,
-//! `where`, `not`, `and`, `or`), as TinkerPop's match step reads them.
+//! `where`, `not`, `and`, `or`), as TinkerPop's match step reads them. Infix `a.and().b` and
+//! `a.or().b` arrive here already rewritten to `and(a, b)`/`or(a, b)` (see `connectives`).
 
 use std::sync::Arc;
 
@@ -36,22 +37,6 @@ impl Compiler<'_> {
             )
         };
         let mut steps = t.steps;
-        // The infix forms `a.and().b` and `a.or().b` join the patterns on either side.
-        let infix = steps
-            .iter()
-            .position(|s| matches!(s, Step::And(v) | Step::Or(v) if v.is_empty()));
-        if let Some(k) = infix {
-            let right = steps.split_off(k + 1);
-            let op = steps.pop();
-            let sides = vec![
-                self.pattern(Traversal { steps }, span)?,
-                self.pattern(Traversal { steps: right }, span)?,
-            ];
-            return Ok(match op {
-                Some(Step::Or(_)) => Pattern::Or(sides),
-                _ => Pattern::And(sides),
-            });
-        }
         if let [only] = steps.as_slice() {
             let connective = |c: &Self, ts: &[Traversal]| -> Result<Vec<Pattern>> {
                 ts.iter().map(|t| c.pattern(t.clone(), span)).collect()
