@@ -318,3 +318,17 @@ fn infix_and_or_join_the_steps_around_them() {
     names.sort();
     assert_eq!(names, vec!["lop", "marko", "peter", "ripple"]);
 }
+
+#[test]
+fn path_from_to_and_unproductive_by() {
+    let db = modern();
+    let mut r = q(
+        &db,
+        "g.V().as('a').out().as('b').out().as('c').path().from('b').to('c').by('name')",
+    );
+    r.sort();
+    assert_eq!(r.len(), 2);
+    assert!(r.iter().all(|p| p.contains("josh")), "{r:?}");
+    // lop has no age: its path is filtered out, not an error.
+    assert_eq!(q(&db, "g.V('1').out().path().by('age')").len(), 2);
+}

@@ -33,7 +33,7 @@ impl Compiler<'_> {
             }
             Step::Select { by: list, .. }
             | Step::Project { by: list, .. }
-            | Step::Path(list)
+            | Step::Path { by: list, .. }
             | Step::Math { by: list, .. }
             | Step::Format(_, list)
             | Step::ValueMap { by: list, .. } => list.push(by),

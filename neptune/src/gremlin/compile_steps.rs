@@ -116,7 +116,7 @@ impl Compiler<'_> {
                         }
                         return Ok(());
                     }
-                    Some(Step::PathFilter { from, to, .. }) => {
+                    Some(Step::PathFilter { from, to, .. } | Step::Path { from, to, .. }) => {
                         let label = match &target {
                             Arg::Trav(t) => match t.steps.first() {
                                 Some(Step::Select { keys, .. }) => keys.first().cloned(),
@@ -401,7 +401,11 @@ impl Compiler<'_> {
             }
             "path" => {
                 self.needs_path = true;
-                Step::Path(vec![])
+                Step::Path {
+                    by: vec![],
+                    from: None,
+                    to: None,
+                }
             }
             "simplePath" | "cyclicPath" => {
                 self.needs_path = true;

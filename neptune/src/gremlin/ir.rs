@@ -421,8 +421,16 @@ pub enum Step {
         labels: Vec<Arc<str>>,
         by: Option<By>,
     },
-    /// `path().by(…)`.
-    Path(Vec<By>),
+    /// `path().by(…)`, optionally `from(a).to(b)`: the part of the path from the first object
+    /// labelled `a` through the last labelled `b`.
+    Path {
+        /// `by` modulators, applied in turn.
+        by: Vec<By>,
+        /// `from(label)`.
+        from: Option<Arc<str>>,
+        /// `to(label)`.
+        to: Option<Arc<str>>,
+    },
     /// `simplePath()` (`simple`) or `cyclicPath()`, optionally `from(a).to(b)` and `by(…)`.
     PathFilter {
         simple: bool,
