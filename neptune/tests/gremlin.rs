@@ -332,3 +332,25 @@ fn path_from_to_and_unproductive_by() {
     // lop has no age: its path is filtered out, not an error.
     assert_eq!(q(&db, "g.V('1').out().path().by('age')").len(), 2);
 }
+
+#[test]
+fn group_skips_unproductive_keys_and_values() {
+    let db = modern();
+    // Software has no age: those vertices are left out, not an error.
+    assert_eq!(
+        strs(&db, "g.V().group().by('age').select(keys).unfold().count()"),
+        vec!["Long(4)"]
+    );
+    // A value traversal that produces nothing leaves its group out; one result is kept as is.
+    let r = q(
+        &db,
+        "g.V().group('m').by('name').by(__.in('knows').values('name')).cap('m')",
+    );
+    assert_eq!(r.len(), 1);
+    assert!(r[0].contains("vadas") && !r[0].contains("peter"), "{r:?}");
+    let r = q(
+        &db,
+        "g.V().group().by(label).by(__.outE().values('weight').sum())",
+    );
+    assert!(!r[0].contains("software"), "{r:?}");
+}

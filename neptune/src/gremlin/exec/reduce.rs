@@ -551,10 +551,9 @@ fn group(cx: &Cx, all: &[Trav], by: &[By]) -> Result<Map> {
             Some(b) => cx.by(b, t)?,
             None => Some(t.obj.clone()),
         };
+        // As in TinkerPop 3.7, a key `by()` that produces nothing filters the traverser out.
         let Some(key) = key else {
-            return Err(Error::Evaluation(
-                "The provided traverser does not map to a value for group() key".into(),
-            ));
+            continue;
         };
         groups.entry(key).or_default().push(t.clone());
     }
@@ -567,11 +566,16 @@ fn group(cx: &Cx, all: &[Trav], by: &[By]) -> Result<Map> {
                 let out: Vec<Value> = super::run(cx, &tr.steps, input)
                     .map(|r| r.map(|t| t.obj))
                     .collect::<Result<_>>()?;
-                if reduces(tr) {
-                    out.into_iter().next().unwrap_or(Value::Null)
+                // A group whose value traversal produces nothing (a sum of no numbers)
+                // is left out.
+                let Some(v) = (if reduces(tr) {
+                    out.into_iter().next()
                 } else {
-                    Value::list(out)
-                }
+                    first_or_list(out)
+                }) else {
+                    continue;
+                };
+                v
             }
             Some(b) => {
                 let mut out = Vec::new();
@@ -584,6 +588,16 @@ fn group(cx: &Cx, all: &[Trav], by: &[By]) -> Result<Map> {
         m.insert(k, v);
     }
     Ok(m)
+}
+
+/// The value of a group whose value traversal does not reduce: its one result as is, several
+/// as a list, none as nothing.
+fn first_or_list(mut out: Vec<Value>) -> Option<Value> {
+    match out.len() {
+        0 => None,
+        1 => out.pop(),
+        _ => Some(Value::list(out)),
+    }
 }
 
 /// Applies a reducing operator.
