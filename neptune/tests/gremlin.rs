@@ -354,3 +354,20 @@ fn group_skips_unproductive_keys_and_values() {
     );
     assert!(!r[0].contains("software"), "{r:?}");
 }
+
+#[test]
+fn value_map_tokens_and_by_modulators() {
+    let db = modern();
+    let r = q(
+        &db,
+        "g.V('1').valueMap('name','age').with(WithOptions.tokens, WithOptions.labels).by(unfold())",
+    );
+    assert!(r[0].contains("marko") && r[0].contains("person"), "{r:?}");
+    assert!(!r[0].contains("\"1\""), "ids were not asked for: {r:?}");
+    // Modulators apply to the keys in turn; one that produces nothing drops its key.
+    let r = q(
+        &db,
+        "g.V('1').valueMap('name','age').by(is('x')).by(unfold())",
+    );
+    assert!(!r[0].contains("marko") && r[0].contains("29"), "{r:?}");
+}

@@ -266,8 +266,9 @@ impl Compiler<'_> {
                     _ => None,
                 };
                 let (tokens, rest) = match first {
-                    Some(Value::Bool(b)) => (b, &args[1..]),
-                    _ => (false, args),
+                    Some(Value::Bool(true)) => (Tokens::All, &args[1..]),
+                    Some(Value::Bool(false)) => (Tokens::None, &args[1..]),
+                    _ => (Tokens::None, args),
                 };
                 Step::ValueMap {
                     keys: self.strings(rest)?,
@@ -299,7 +300,13 @@ impl Compiler<'_> {
                     steps.last_mut(),
                     args.first().and_then(|a| self.enum_name(a)),
                 ) {
-                    (Some(Step::ValueMap { tokens, .. }), Some("tokens")) => *tokens = true,
+                    (Some(Step::ValueMap { tokens, .. }), Some("tokens")) => {
+                        *tokens = match args.get(1).and_then(|a| self.enum_name(a)) {
+                            Some("ids") => Tokens::Ids,
+                            Some("labels") => Tokens::Labels,
+                            _ => Tokens::All,
+                        }
+                    }
                     (Some(_), Some(_)) => {}
                     _ => return Err(self.err(span, "with() must follow a step it configures")),
                 }

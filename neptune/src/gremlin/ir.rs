@@ -343,10 +343,10 @@ pub enum Step {
     Values(Vec<Arc<str>>),
     /// `properties(keys…)`.
     Properties(Vec<Arc<str>>),
-    /// `valueMap([true,] keys…)` and `with(WithOptions.tokens)`.
+    /// `valueMap([true,] keys…)` and `with(WithOptions.tokens[, WithOptions.ids|labels])`.
     ValueMap {
         keys: Vec<Arc<str>>,
-        tokens: bool,
+        tokens: Tokens,
         by: Vec<By>,
     },
     /// `elementMap(keys…)`.
@@ -514,6 +514,20 @@ pub enum Step {
     Fail(Option<String>),
     /// `match(patterns…)`: every binding of the patterns' labels, as a map.
     Match(Vec<Pattern>),
+}
+
+/// Which tokens `valueMap` includes (`valueMap(true)`, `with(WithOptions.tokens, …)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tokens {
+    /// Properties only.
+    #[default]
+    None,
+    /// `T.id` (`WithOptions.ids`).
+    Ids,
+    /// `T.label` (`WithOptions.labels`).
+    Labels,
+    /// Both (`WithOptions.tokens`, `valueMap(true)`).
+    All,
 }
 
 /// One pattern of `match()`.
