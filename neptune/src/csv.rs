@@ -27,6 +27,11 @@ impl<'a> CsvText<'a> {
         }
     }
 
+    /// The input's bytes.
+    pub(crate) fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
     /// The input's length in bytes.
     pub(crate) fn len(&self) -> usize {
         self.bytes.len()

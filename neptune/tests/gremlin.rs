@@ -225,3 +225,149 @@ fn list_format_and_date_steps() {
         vec!["Long(604800)"]
     );
 }
+
+#[test]
+fn match_binds_patterns_in_any_order() {
+    let db = modern();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    // Two patterns chained through `b`, given in either order.
+    let q1 = "g.V().match(__.as('a').out('knows').as('b'), __.as('b').out('created').as('c')).select('a','c').by('name').select(values).unfold()";
+    let q2 = "g.V().match(__.as('b').out('created').as('c'), __.as('a').out('knows').as('b')).select('a','c').by('name').select(values).unfold()";
+    assert_eq!(
+        sorted(strs(&db, q1)),
+        vec!["lop", "marko", "marko", "ripple"]
+    );
+    assert_eq!(sorted(strs(&db, q1)), sorted(strs(&db, q2)));
+    // `where` inside match, and `not` of a pattern whose labels are bound elsewhere.
+    assert_eq!(
+        sorted(strs(
+            &db,
+            "g.V().match(__.as('a').out('created').as('b'), __.as('b').in('created').as('c'), __.where('a', neq('c'))).select('c').values('name')"
+        )),
+        vec!["josh", "josh", "marko", "marko", "peter", "peter"]
+    );
+    assert_eq!(
+        sorted(strs(
+            &db,
+            "g.V().match(__.as('a').out().as('b'), __.not(__.as('a').out('created').as('b'))).select('b').values('name')"
+        )),
+        vec!["josh", "vadas"]
+    );
+    // A label bound before the match is a bound variable; a count binds a value.
+    assert_eq!(
+        q(
+            &db,
+            "g.V().as('a').out().as('b').match(__.as('a').out().count().as('c'), __.as('b').in().count().as('c')).select('c')"
+        ),
+        vec![r#"{"@type":"g:Int64","@value":3}"#]
+    );
+    // A pattern that does not start with as() is refused.
+    assert!(
+        db.execute("g.V().match(__.out())", &HashMap::new(), "rid", None)
+            .is_err()
+    );
+}
+
+#[test]
+fn merge_options_take_cardinalities() {
+    let db = modern();
+    // A wrapped value appends with list cardinality.
+    strs(
+        &db,
+        "g.mergeV([name: 'marko']).option(Merge.onMatch, [age: Cardinality.list(33)])",
+    );
+    assert_eq!(
+        strs(&db, "g.V('1').properties('age').count()"),
+        vec!["Long(2)"]
+    );
+    // The third argument sets every other key's cardinality.
+    strs(
+        &db,
+        "g.mergeV([name: 'marko']).option(Merge.onMatch, [age: 40], single)",
+    );
+    assert_eq!(strs(&db, "g.V('1').values('age')"), vec!["Int(40)"]);
+    assert!(
+        db.execute(
+            "g.mergeV([name: 'marko']).option(Merge.onMatch, [age: 1], 'many')",
+            &HashMap::new(),
+            "rid",
+            None
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn infix_and_or_join_the_steps_around_them() {
+    let db = modern();
+    // Everything after `and()` is its right operand (so `values` filters inside it, and the
+    // vertex itself comes out, as in TinkerPop).
+    let r = q(
+        &db,
+        "g.V().as('a').out('knows').and().out('created').in('created').as('a').values('name')",
+    );
+    assert_eq!(r.len(), 1);
+    assert!(r[0].contains("\"1\""), "{r:?}");
+    let mut names = strs(
+        &db,
+        "g.V().or(__.outE('knows'), __.has(T.label, 'software').or().has('age', gte(35))).values('name')",
+    );
+    names.sort();
+    assert_eq!(names, vec!["lop", "marko", "peter", "ripple"]);
+}
+
+#[test]
+fn path_from_to_and_unproductive_by() {
+    let db = modern();
+    let mut r = q(
+        &db,
+        "g.V().as('a').out().as('b').out().as('c').path().from('b').to('c').by('name')",
+    );
+    r.sort();
+    assert_eq!(r.len(), 2);
+    assert!(r.iter().all(|p| p.contains("josh")), "{r:?}");
+    // lop has no age: its path is filtered out, not an error.
+    assert_eq!(q(&db, "g.V('1').out().path().by('age')").len(), 2);
+}
+
+#[test]
+fn group_skips_unproductive_keys_and_values() {
+    let db = modern();
+    // Software has no age: those vertices are left out, not an error.
+    assert_eq!(
+        strs(&db, "g.V().group().by('age').select(keys).unfold().count()"),
+        vec!["Long(4)"]
+    );
+    // A value traversal that produces nothing leaves its group out; one result is kept as is.
+    let r = q(
+        &db,
+        "g.V().group('m').by('name').by(__.in('knows').values('name')).cap('m')",
+    );
+    assert_eq!(r.len(), 1);
+    assert!(r[0].contains("vadas") && !r[0].contains("peter"), "{r:?}");
+    let r = q(
+        &db,
+        "g.V().group().by(label).by(__.outE().values('weight').sum())",
+    );
+    assert!(!r[0].contains("software"), "{r:?}");
+}
+
+#[test]
+fn value_map_tokens_and_by_modulators() {
+    let db = modern();
+    let r = q(
+        &db,
+        "g.V('1').valueMap('name','age').with(WithOptions.tokens, WithOptions.labels).by(unfold())",
+    );
+    assert!(r[0].contains("marko") && r[0].contains("person"), "{r:?}");
+    assert!(!r[0].contains("\"1\""), "ids were not asked for: {r:?}");
+    // Modulators apply to the keys in turn; one that produces nothing drops its key.
+    let r = q(
+        &db,
+        "g.V('1').valueMap('name','age').by(is('x')).by(unfold())",
+    );
+    assert!(!r[0].contains("marko") && r[0].contains("29"), "{r:?}");
+}

@@ -524,127 +524,6 @@ impl Compiler<'_> {
         })
     }
 
-    fn is_pred(&self, e: &Expr) -> bool {
-        let Expr::Chain(segs) = e else { return false };
-        let first = match segs.first() {
-            Some(s) if (s.name == "P" || s.name == "TextP") && s.args.is_none() => segs.get(1),
-            s => s,
-        };
-        first.is_some_and(|s| s.args.is_some() && PRED_NAMES.contains(&s.name.as_str()))
-    }
-
-    fn pred(&mut self, e: &Expr) -> Result<Pred> {
-        let Expr::Chain(segs) = e else {
-            return Err(self.err(e.span(), "expected a predicate"));
-        };
-        let segs = match segs.first() {
-            Some(s) if (s.name == "P" || s.name == "TextP") && s.args.is_none() => &segs[1..],
-            _ => &segs[..],
-        };
-        let Some(first) = segs.first() else {
-            return Err(self.err(e.span(), "expected a predicate"));
-        };
-        let mut p = self.pred_call(first)?;
-        for seg in &segs[1..] {
-            let args = seg.args.as_deref().unwrap_or(&[]);
-            p = match (seg.name.as_str(), args) {
-                ("and", [a]) => Pred::And(Box::new(p), Box::new(self.pred(a)?)),
-                ("or", [a]) => Pred::Or(Box::new(p), Box::new(self.pred(a)?)),
-                ("negate", []) => Pred::Not(Box::new(p)),
-                _ => {
-                    return Err(self.err(
-                        seg.span,
-                        format!("'{}' is not a predicate method", seg.name),
-                    ));
-                }
-            };
-        }
-        Ok(p)
-    }
-
-    fn pred_call(&mut self, seg: &Segment) -> Result<Pred> {
-        let args = seg.args.as_deref().unwrap_or(&[]);
-        let one = |c: &mut Self| -> Result<Value> {
-            match args {
-                [a] => c.value(a),
-                _ => Err(c.err(seg.span, format!("{}() takes one argument", seg.name))),
-            }
-        };
-        let two = |c: &mut Self| -> Result<(Value, Value)> {
-            match args {
-                [a, b] => Ok((c.value(a)?, c.value(b)?)),
-                _ => Err(c.err(seg.span, format!("{}() takes two arguments", seg.name))),
-            }
-        };
-        let text = |c: &mut Self| -> Result<Arc<str>> {
-            match args {
-                [a] => c.string(a),
-                _ => Err(c.err(seg.span, format!("{}() takes one string", seg.name))),
-            }
-        };
-        let list = |c: &mut Self| -> Result<Vec<Value>> {
-            let mut out = Vec::new();
-            for a in args {
-                match c.value(a)? {
-                    Value::List(l) if args.len() == 1 => out.extend(l.iter().cloned()),
-                    Value::Set(s) if args.len() == 1 => out.extend(s.iter().cloned()),
-                    v => out.push(v),
-                }
-            }
-            Ok(out)
-        };
-        Ok(match seg.name.as_str() {
-            "eq" => Pred::Eq(one(self)?),
-            "neq" => Pred::Neq(one(self)?),
-            "lt" => Pred::Lt(one(self)?),
-            "lte" => Pred::Lte(one(self)?),
-            "gt" => Pred::Gt(one(self)?),
-            "gte" => Pred::Gte(one(self)?),
-            "inside" => two(self).map(|(a, b)| Pred::Inside(a, b))?,
-            "outside" => two(self).map(|(a, b)| Pred::Outside(a, b))?,
-            "between" => two(self).map(|(a, b)| Pred::Between(a, b))?,
-            "within" => Pred::Within(list(self)?),
-            "without" => Pred::Without(list(self)?),
-            "startingWith" => Pred::StartingWith(text(self)?, false),
-            "notStartingWith" => Pred::StartingWith(text(self)?, true),
-            "endingWith" => Pred::EndingWith(text(self)?, false),
-            "notEndingWith" => Pred::EndingWith(text(self)?, true),
-            "containing" => Pred::Containing(text(self)?, false),
-            "notContaining" => Pred::Containing(text(self)?, true),
-            "regex" | "notRegex" => {
-                let pattern = text(self)?;
-                let regex = regex_lite::Regex::new(&pattern)
-                    .map_err(|e| self.err(seg.span, format!("invalid regular expression: {e}")))?;
-                Pred::Regex(Arc::new(Rx { pattern, regex }), seg.name == "notRegex")
-            }
-            "not" => match args {
-                [a] => Pred::Not(Box::new(self.pred(a)?)),
-                _ => return Err(self.err(seg.span, "not() takes a predicate")),
-            },
-            other => return Err(self.err(seg.span, format!("'{other}' is not a predicate"))),
-        })
-    }
-
-    /// A predicate, or a value wrapped in `eq` (`has('k', 1)`, `hasLabel('a', 'b')`).
-    fn pred_or_eq(&mut self, args: &[Expr]) -> Result<Pred> {
-        match args {
-            [a] if self.is_pred(a) => self.pred(a),
-            [a] => match self.value(a)? {
-                v @ (Value::List(_) | Value::Set(_)) => {
-                    Ok(Pred::Within(v.as_items().unwrap_or_default()))
-                }
-                v => Ok(Pred::Eq(v)),
-            },
-            _ => {
-                let mut vals = Vec::new();
-                for a in args {
-                    vals.push(self.value(a)?);
-                }
-                Ok(Pred::Within(vals))
-            }
-        }
-    }
-
     fn by(&mut self, args: &[Expr], span: Span) -> Result<(By, Option<OrderDir>)> {
         let dir_of = |c: &Self, e: &Expr| -> Option<OrderDir> {
             match c.enum_name(e)? {
@@ -699,34 +578,78 @@ impl Compiler<'_> {
             let span = segs.last().map(|s| s.span).unwrap_or_default();
             return Err(self.err(span, "The repeat()-traversal was not defined"));
         }
+        let mut steps = connectives(steps);
         super::optimize::optimize(&mut steps);
         Ok(Traversal { steps })
     }
 }
 
-/// Predicate names (`P.*`, `TextP.*`).
-const PRED_NAMES: &[&str] = &[
-    "eq",
-    "neq",
-    "lt",
-    "lte",
-    "gt",
-    "gte",
-    "inside",
-    "outside",
-    "between",
-    "within",
-    "without",
-    "startingWith",
-    "notStartingWith",
-    "endingWith",
-    "notEndingWith",
-    "containing",
-    "notContaining",
-    "regex",
-    "notRegex",
-    "not",
-];
+/// Rewrites the infix connectives `a.and().b` and `a.or().b` (compiled as `and()`/`or()` with no
+/// children) into `and(a, b)`/`or(a, b)`, as TinkerPop's ConnectiveStrategy does: `and` binds
+/// tighter than `or`; the operands are the steps after the traversal's start step (`V()`, `E()`,
+/// `inject()` and the labels on it), which stays in front.
+fn connectives(steps: Vec<Step>) -> Vec<Step> {
+    let infix = |s: &Step| matches!(s, Step::And(v) | Step::Or(v) if v.is_empty());
+    if !steps.iter().any(infix) {
+        return steps;
+    }
+    let starts = matches!(
+        steps.first(),
+        Some(Step::V(_) | Step::E(_) | Step::Inject(_) | Step::VIndex { .. })
+    );
+    let head_len = if starts {
+        1 + steps
+            .iter()
+            .skip(1)
+            .take_while(|s| matches!(s, Step::As(_)))
+            .count()
+    } else {
+        0
+    };
+    let mut steps = steps;
+    let body = steps.split_off(head_len);
+    // An infix marker with nothing on its left is an ordinary (empty) connective.
+    if body.first().is_some_and(infix) {
+        steps.extend(body);
+        return steps;
+    }
+    let mut ors: Vec<Vec<Vec<Step>>> = vec![vec![Vec::new()]];
+    for s in body {
+        match s {
+            Step::Or(v) if v.is_empty() => ors.push(vec![Vec::new()]),
+            Step::And(v) if v.is_empty() => {
+                if let Some(ands) = ors.last_mut() {
+                    ands.push(Vec::new());
+                }
+            }
+            other => {
+                if let Some(last) = ors.last_mut().and_then(|a| a.last_mut()) {
+                    last.push(other);
+                }
+            }
+        }
+    }
+    let conj = |ands: Vec<Vec<Step>>| -> Traversal {
+        if ands.len() == 1 {
+            Traversal {
+                steps: ands.into_iter().flatten().collect(),
+            }
+        } else {
+            Traversal {
+                steps: vec![Step::And(
+                    ands.into_iter().map(|steps| Traversal { steps }).collect(),
+                )],
+            }
+        }
+    };
+    let mut parts: Vec<Traversal> = ors.into_iter().map(conj).collect();
+    if parts.len() == 1 {
+        steps.extend(parts.pop().map(|t| t.steps).unwrap_or_default());
+    } else {
+        steps.push(Step::Or(parts));
+    }
+    steps
+}
 
 fn token(name: &str) -> Option<Token> {
     match name {
@@ -738,78 +661,23 @@ fn token(name: &str) -> Option<Token> {
     }
 }
 
-/// Parses an ISO-8601 date or date-time into epoch milliseconds.
-pub fn parse_datetime(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let (date, time) = match s.split_once('T') {
-        Some((d, t)) => (d, Some(t)),
-        None => (s, None),
-    };
-    let mut parts = date.split('-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: i64 = parts.next()?.parse().ok()?;
-    let d: i64 = parts.next()?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let days = days_from_civil(y, m, d);
-    let mut ms = 0i64;
-    if let Some(t) = time {
-        let (clock, offset) = split_offset(t)?;
-        let mut tp = clock.split(':');
-        let hh: i64 = tp.next()?.parse().ok()?;
-        let mm: i64 = tp.next().unwrap_or("0").parse().ok()?;
-        let sec: f64 = tp.next().unwrap_or("0").parse().ok()?;
-        ms = hh * 3_600_000 + mm * 60_000 + (sec * 1000.0).round() as i64 - offset;
-    }
-    Some(days * 86_400_000 + ms)
-}
-
-fn split_offset(t: &str) -> Option<(&str, i64)> {
-    if let Some(c) = t.strip_suffix('Z') {
-        return Some((c, 0));
-    }
-    if let Some(pos) = t.rfind(['+', '-']) {
-        let (c, off) = t.split_at(pos);
-        let sign = if off.starts_with('-') { -1 } else { 1 };
-        let mut p = off[1..].split(':');
-        let h: i64 = p.next()?.parse().ok()?;
-        let m: i64 = p.next().unwrap_or("0").parse().ok()?;
-        return Some((c, sign * (h * 3_600_000 + m * 60_000)));
-    }
-    Some((t, 0))
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 #[path = "compile_steps.rs"]
 mod compile_steps;
+
+#[path = "compile_match.rs"]
+mod compile_match;
+
+#[path = "compile_preds.rs"]
+mod compile_preds;
+
+#[path = "compile_modulators.rs"]
+mod compile_modulators;
+
+pub use super::datetime::parse_datetime;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_parse() {
-        assert_eq!(parse_datetime("1970-01-02"), Some(86_400_000));
-        assert_eq!(
-            parse_datetime("2023-08-01T00:00:00Z"),
-            Some(1_690_848_000_000)
-        );
-        assert_eq!(
-            parse_datetime("2023-08-01T02:00:00+02:00"),
-            Some(1_690_848_000_000)
-        );
-        assert_eq!(parse_datetime("nope"), None);
-    }
 
     #[test]
     fn compile_errors_name_positions() {

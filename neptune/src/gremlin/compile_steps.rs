@@ -116,7 +116,7 @@ impl Compiler<'_> {
                         }
                         return Ok(());
                     }
-                    Some(Step::PathFilter { from, to, .. }) => {
+                    Some(Step::PathFilter { from, to, .. } | Step::Path { from, to, .. }) => {
                         let label = match &target {
                             Arg::Trav(t) => match t.steps.first() {
                                 Some(Step::Select { keys, .. }) => keys.first().cloned(),
@@ -266,8 +266,9 @@ impl Compiler<'_> {
                     _ => None,
                 };
                 let (tokens, rest) = match first {
-                    Some(Value::Bool(b)) => (b, &args[1..]),
-                    _ => (false, args),
+                    Some(Value::Bool(true)) => (Tokens::All, &args[1..]),
+                    Some(Value::Bool(false)) => (Tokens::None, &args[1..]),
+                    _ => (Tokens::None, args),
                 };
                 Step::ValueMap {
                     keys: self.strings(rest)?,
@@ -299,7 +300,13 @@ impl Compiler<'_> {
                     steps.last_mut(),
                     args.first().and_then(|a| self.enum_name(a)),
                 ) {
-                    (Some(Step::ValueMap { tokens, .. }), Some("tokens")) => *tokens = true,
+                    (Some(Step::ValueMap { tokens, .. }), Some("tokens")) => {
+                        *tokens = match args.get(1).and_then(|a| self.enum_name(a)) {
+                            Some("ids") => Tokens::Ids,
+                            Some("labels") => Tokens::Labels,
+                            _ => Tokens::All,
+                        }
+                    }
                     (Some(_), Some(_)) => {}
                     _ => return Err(self.err(span, "with() must follow a step it configures")),
                 }
@@ -401,7 +408,11 @@ impl Compiler<'_> {
             }
             "path" => {
                 self.needs_path = true;
-                Step::Path(vec![])
+                Step::Path {
+                    by: vec![],
+                    from: None,
+                    to: None,
+                }
             }
             "simplePath" | "cyclicPath" => {
                 self.needs_path = true;
@@ -595,6 +606,7 @@ impl Compiler<'_> {
                     .map(|a| self.string(a).map(|s| s.to_string()))
                     .transpose()?,
             ),
+            "match" => self.match_step(args, span)?,
             other => return Err(self.err(span, format!("unknown step '{other}'"))),
         };
         steps.push(step);
@@ -688,104 +700,6 @@ impl Compiler<'_> {
         }
     }
 
-    fn attach_by(
-        &mut self,
-        steps: &mut [Step],
-        by: By,
-        dir: Option<OrderDir>,
-        span: crate::error::Span,
-    ) -> Result<()> {
-        let err = |c: &Self| c.err(span, "by() must follow a step it modulates");
-        let Some(last) = steps.last_mut() else {
-            return Err(err(self));
-        };
-        match last {
-            Step::Order { by: list, .. } => list.push((by, dir.unwrap_or(OrderDir::Asc))),
-            _ if dir.is_some() => {
-                return Err(self.err(span, "an Order in by() only applies to order()"));
-            }
-            Step::Select { by: list, .. }
-            | Step::Project { by: list, .. }
-            | Step::Path(list)
-            | Step::Math { by: list, .. }
-            | Step::Format(_, list)
-            | Step::ValueMap { by: list, .. } => list.push(by),
-            Step::Where(Where::Pred { by: list, .. }) => list.push(by),
-            Step::Group { by: list, .. } => {
-                if list.len() >= 2 {
-                    return Err(self.err(span, "group() takes at most two by() modulators"));
-                }
-                list.push(by)
-            }
-            Step::GroupCount { by: b, .. }
-            | Step::Dedup { by: b, .. }
-            | Step::Aggregate { by: b, .. }
-            | Step::SackSet(_, b)
-            | Step::PathFilter { by: b, .. }
-            | Step::Sample { by: b, .. } => *b = Some(by),
-            Step::SelectTrav(..) => {}
-            _ => return Err(err(self)),
-        }
-        Ok(())
-    }
-
-    fn loop_modulator(
-        &mut self,
-        name: &str,
-        args: &[Expr],
-        span: crate::error::Span,
-        steps: &mut [Step],
-        pending: &mut Option<Loop>,
-    ) -> Result<()> {
-        let after = matches!(steps.last(), Some(Step::Repeat(_)));
-        let cond = match (name, args) {
-            ("times", _) => None,
-            (_, []) => Some(Traversal::default()),
-            (_, [a]) if self.is_pred(a) => Some(Traversal {
-                steps: vec![Step::Is(self.pred(a)?)],
-            }),
-            (_, [a]) => Some(self.traversal(a)?),
-            _ => return Err(self.err(span, format!("{name}() takes one argument"))),
-        };
-        let times = if name == "times" {
-            match args {
-                [n] => Some(u32::try_from(self.count(n)?).unwrap_or(u32::MAX)),
-                _ => return Err(self.err(span, "times() takes a count")),
-            }
-        } else {
-            None
-        };
-        let target: &mut Loop = if after {
-            match steps.last_mut() {
-                Some(Step::Repeat(l)) => l,
-                _ => return Err(self.err(span, "The repeat()-traversal was not defined")),
-            }
-        } else {
-            pending.get_or_insert_with(Loop::default)
-        };
-        match name {
-            "times" => {
-                if !after {
-                    // `times(n)` before `repeat` behaves like `until(loops().is(n))` before it.
-                    target.until = Some((
-                        Traversal {
-                            steps: vec![
-                                Step::Loops(None),
-                                Step::Is(Pred::Gte(Value::Int(times.unwrap_or(0) as i32))),
-                            ],
-                        },
-                        true,
-                    ));
-                } else {
-                    target.times = times;
-                }
-            }
-            "until" => target.until = cond.map(|c| (c, !after)),
-            _ => target.emit = cond.map(|c| (c, !after)),
-        }
-        Ok(())
-    }
-
     fn choose(&mut self, args: &[Expr], span: crate::error::Span) -> Result<Step> {
         Ok(Step::Choose(Box::new(match args {
             [sel] => Choose::Options(self.traversal(sel)?, vec![]),
@@ -805,56 +719,5 @@ impl Compiler<'_> {
             }
             _ => return Err(self.err(span, "choose() takes one to three arguments")),
         })))
-    }
-
-    fn option(
-        &mut self,
-        args: &[Expr],
-        span: crate::error::Span,
-        steps: &mut [Step],
-    ) -> Result<()> {
-        let Some(last) = steps.last_mut() else {
-            return Err(self.err(span, "option() must follow choose(), mergeV() or mergeE()"));
-        };
-        match last {
-            Step::Choose(c) => {
-                let Choose::Options(_, opts) = c.as_mut() else {
-                    return Err(self.err(span, "option() needs choose(selector)"));
-                };
-                let [k, t] = args else {
-                    return Err(self.err(span, "option() takes a key and a traversal"));
-                };
-                let key = match self.enum_name(k) {
-                    Some("none") if !self.bindings.contains_key("none") => OptionKey::None,
-                    Some("any") if !self.bindings.contains_key("any") => OptionKey::Any,
-                    _ if self.is_pred(k) => OptionKey::Pred(self.pred(k)?),
-                    _ => OptionKey::Value(self.value(k)?),
-                };
-                let body = self.traversal(t)?;
-                opts.push((key, body));
-            }
-            Step::MergeV(m) | Step::MergeE(m) => {
-                let [k, v] = args else {
-                    return Err(
-                        self.err(span, "option() takes a Merge token and a map or traversal")
-                    );
-                };
-                let value = self.arg(v)?;
-                match self.enum_name(k) {
-                    Some("onCreate") => m.on_create = Some(value),
-                    Some("onMatch") => m.on_match = Some(value),
-                    Some("outV") => m.out_v = Some(value),
-                    Some("inV") => m.in_v = Some(value),
-                    _ => {
-                        return Err(self.err(
-                            k.span(),
-                            "expected Merge.onCreate, Merge.onMatch, Merge.outV or Merge.inV",
-                        ));
-                    }
-                }
-            }
-            _ => return Err(self.err(span, "option() must follow choose(), mergeV() or mergeE()")),
-        }
-        Ok(())
     }
 }

@@ -252,6 +252,33 @@ pub struct Merge {
     pub out_v: Option<Arg>,
     /// `option(inV, …)` (mergeE).
     pub in_v: Option<Arg>,
+    /// Cardinalities for the `onCreate` map's properties.
+    pub on_create_card: Cards,
+    /// Cardinalities for the `onMatch` map's properties.
+    pub on_match_card: Cards,
+}
+
+/// Vertex-property cardinalities for a merge option's map: `option(onMatch, [age:
+/// Cardinality.list(33)], Cardinality.single)` gives `age` list cardinality and every other
+/// key single.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Cards {
+    /// The option's third argument, for keys without their own.
+    pub default: Option<Cardinality>,
+    /// Keys whose value was wrapped in `Cardinality.x(value)`.
+    pub keys: Vec<(Arc<str>, Cardinality)>,
+}
+
+impl Cards {
+    /// The cardinality of `key`, else `fallback`.
+    pub fn of(&self, key: &str, fallback: Cardinality) -> Cardinality {
+        self.keys
+            .iter()
+            .find(|(k, _)| &**k == key)
+            .map(|(_, c)| *c)
+            .or(self.default)
+            .unwrap_or(fallback)
+    }
 }
 
 /// One step.
@@ -316,10 +343,10 @@ pub enum Step {
     Values(Vec<Arc<str>>),
     /// `properties(keys…)`.
     Properties(Vec<Arc<str>>),
-    /// `valueMap([true,] keys…)` and `with(WithOptions.tokens)`.
+    /// `valueMap([true,] keys…)` and `with(WithOptions.tokens[, WithOptions.ids|labels])`.
     ValueMap {
         keys: Vec<Arc<str>>,
-        tokens: bool,
+        tokens: Tokens,
         by: Vec<By>,
     },
     /// `elementMap(keys…)`.
@@ -394,8 +421,16 @@ pub enum Step {
         labels: Vec<Arc<str>>,
         by: Option<By>,
     },
-    /// `path().by(…)`.
-    Path(Vec<By>),
+    /// `path().by(…)`, optionally `from(a).to(b)`: the part of the path from the first object
+    /// labelled `a` through the last labelled `b`.
+    Path {
+        /// `by` modulators, applied in turn.
+        by: Vec<By>,
+        /// `from(label)`.
+        from: Option<Arc<str>>,
+        /// `to(label)`.
+        to: Option<Arc<str>>,
+    },
     /// `simplePath()` (`simple`) or `cyclicPath()`, optionally `from(a).to(b)` and `by(…)`.
     PathFilter {
         simple: bool,
@@ -477,6 +512,120 @@ pub enum Step {
     ListTest(Quant, Option<Pred>),
     /// `fail([message])`.
     Fail(Option<String>),
+    /// `match(patterns…)`: every binding of the patterns' labels, as a map.
+    Match(Vec<Pattern>),
+}
+
+/// Which tokens `valueMap` includes (`valueMap(true)`, `with(WithOptions.tokens, …)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Tokens {
+    /// Properties only.
+    #[default]
+    None,
+    /// `T.id` (`WithOptions.ids`).
+    Ids,
+    /// `T.label` (`WithOptions.labels`).
+    Labels,
+    /// Both (`WithOptions.tokens`, `valueMap(true)`).
+    All,
+}
+
+/// One pattern of `match()`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pattern {
+    /// `as(start)…[as(end)]`: the body runs from the object bound to `start`; what it reaches
+    /// binds `end`, or must equal it when already bound. Without an end label the pattern is a
+    /// filter (something must be reached).
+    Trav {
+        /// The start label.
+        start: Arc<str>,
+        /// The steps between the labels.
+        body: Traversal,
+        /// The end label.
+        end: Option<Arc<str>>,
+    },
+    /// `where(start, P)` or `where(P)` over bound labels: a filter.
+    Where(Where),
+    /// `where(pattern)`: a filter, passing when the pattern matches (binding nothing).
+    Exists(Box<Pattern>),
+    /// `not(pattern)`: a filter, passing when the pattern does not match.
+    Not(Box<Pattern>),
+    /// `and(patterns…)`: all of them.
+    And(Vec<Pattern>),
+    /// `or(patterns…)`: a filter, passing when any of them matches.
+    Or(Vec<Pattern>),
+}
+
+impl Pattern {
+    /// The labels the pattern mentions (start and end labels, and labels a `where` compares),
+    /// each once, in order of first mention.
+    pub fn labels(&self, out: &mut Vec<Arc<str>>) {
+        let mut add = |l: &Arc<str>| {
+            if !out.contains(l) {
+                out.push(Arc::clone(l));
+            }
+        };
+        match self {
+            Pattern::Trav { start, end, .. } => {
+                add(start);
+                if let Some(e) = end {
+                    add(e);
+                }
+            }
+            Pattern::Where(Where::Pred { start, pred, .. }) => {
+                if let Some(s) = start {
+                    add(s);
+                }
+                pred.labels(&mut add);
+            }
+            Pattern::Where(Where::Trav(_)) => {}
+            Pattern::Exists(p) | Pattern::Not(p) => p.labels(out),
+            Pattern::And(ps) | Pattern::Or(ps) => ps.iter().for_each(|p| p.labels(out)),
+        }
+    }
+
+    /// The labels the pattern binds when it matches (only `as(start)…as(end)` patterns and
+    /// conjunctions of them bind).
+    pub fn binds(&self, out: &mut Vec<Arc<str>>) {
+        match self {
+            Pattern::Trav { end: Some(e), .. } if !out.contains(e) => out.push(Arc::clone(e)),
+            Pattern::And(ps) => ps.iter().for_each(|p| p.binds(out)),
+            _ => {}
+        }
+    }
+}
+
+impl Pred {
+    /// The string values of the predicate (which `where(P)` reads as labels).
+    pub fn labels(&self, f: &mut dyn FnMut(&Arc<str>)) {
+        let mut one = |v: &Value| {
+            if let Value::Str(s) = v {
+                f(s)
+            }
+        };
+        match self {
+            Pred::Eq(v)
+            | Pred::Neq(v)
+            | Pred::Lt(v)
+            | Pred::Lte(v)
+            | Pred::Gt(v)
+            | Pred::Gte(v) => one(v),
+            Pred::Inside(a, b) | Pred::Outside(a, b) | Pred::Between(a, b) => {
+                one(a);
+                one(b);
+            }
+            Pred::Within(vs) | Pred::Without(vs) => vs.iter().for_each(one),
+            Pred::And(a, b) | Pred::Or(a, b) => {
+                a.labels(f);
+                b.labels(f);
+            }
+            Pred::Not(a) => a.labels(f),
+            Pred::StartingWith(..)
+            | Pred::EndingWith(..)
+            | Pred::Containing(..)
+            | Pred::Regex(..) => {}
+        }
+    }
 }
 
 /// The list functions of TinkerPop 3.7 (`combine`, `merge`, `product`, `disjunct`,

@@ -5,6 +5,7 @@
 //! [`exec`] (iterators over traversers) → [`graphson::write`].
 
 pub mod compile;
+pub mod datetime;
 pub mod exec;
 pub mod graphson;
 pub mod ir;

@@ -30,6 +30,10 @@ pub struct EdgeIndex {
     delta: HashMap<IdKey, Option<u32>>,
 }
 
+/// A base built by [`EdgeIndex::prepare`], waiting to be installed.
+#[derive(Debug)]
+pub struct PreparedBase(Arc<Buckets>);
+
 /// Edges grouped by `hash >> shift`; within a bucket, in edge order.
 #[derive(Debug, Default)]
 struct Buckets {
@@ -134,6 +138,19 @@ impl EdgeIndex {
         self.delta = HashMap::default();
     }
 
+    /// Builds, apart from any index (so on any thread), the base for edges `0..hashes.len()`
+    /// whose ids hash to `hashes` (by [`EdgeIndex::hash_key`] of the index it will serve).
+    pub fn prepare(hashes: &[u64]) -> PreparedBase {
+        let edges: Vec<u32> = (0..hashes.len() as u32).collect();
+        PreparedBase(Arc::new(Buckets::build(hashes, &edges)))
+    }
+
+    /// Replaces the whole index with a prepared base (every live edge).
+    pub fn install(&mut self, base: PreparedBase) {
+        self.base = base.0;
+        self.delta = HashMap::default();
+    }
+
     /// Heap bytes (base and delta).
     pub fn heap_bytes(&self) -> usize {
         (self.base.offsets.capacity() + self.base.tags.capacity() + self.base.edges.capacity()) * 4
@@ -160,6 +177,21 @@ pub fn later_duplicates(hashes: &[u64], ids: &[IdKey]) -> Vec<usize> {
     for w in offsets.windows(2) {
         let (a, z) = (w[0] as usize, w[1] as usize);
         if z - a < 2 {
+            continue;
+        }
+        // A bucket holds about one entry: a small one compares each position with the earlier
+        // ones of equal hash (positions are ascending, so the first copy is kept).
+        if z - a <= 8 {
+            let b = &order[a..z];
+            for (j, &i) in b.iter().enumerate().skip(1) {
+                let (h, id) = (hashes[i as usize], &ids[i as usize]);
+                let dup = b[..j]
+                    .iter()
+                    .any(|&k| hashes[k as usize] == h && ids[k as usize] == *id);
+                if dup {
+                    dups.push(i as usize);
+                }
+            }
             continue;
         }
         // Sorting by hash (stable, so positions stay ascending) puts equal ids side by side

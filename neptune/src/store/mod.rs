@@ -14,10 +14,12 @@
 //! deltas, so [`Graph`] clones cheaply: a writer clones the snapshot, applies a whole request and
 //! publishes it atomically, and readers keep the version they started with.
 
+pub mod bulk;
 pub mod chunk;
 pub mod csr;
 pub mod edge_index;
 pub mod ids;
+pub mod paths;
 pub mod write;
 
 use std::sync::Arc;
@@ -383,6 +385,14 @@ impl Graph {
         self.e_label.len() as u32
     }
 
+    /// The hash of the edge id `k` in this graph's edge-id index (what [`EdgeBatch`] carries,
+    /// so a loader can hash ids on its own threads).
+    ///
+    /// [`EdgeBatch`]: bulk::EdgeBatch
+    pub fn edge_id_hash(&self, k: &IdKey) -> u64 {
+        self.e_index.hash_key(k)
+    }
+
     /// Room in the edge id index for `n` more edges written one by one.
     pub fn reserve_edge_ids(&mut self, n: usize) {
         self.e_index.reserve(n);
@@ -622,44 +632,6 @@ impl Graph {
             .get(&(key, value.clone()))
             .map(Vec::as_slice)
             .unwrap_or(&[])
-    }
-
-    /// A shortest path from `a` to `b` following edges in `dir` with labels in `labels` (all if
-    /// empty), by breadth-first search; the vertices on it, `a` first.
-    pub fn shortest_path(
-        &self,
-        a: u32,
-        b: u32,
-        dir: Direction,
-        labels: &[Sym],
-    ) -> Option<Vec<u32>> {
-        if self.vertex(a).is_none() || self.vertex(b).is_none() {
-            return None;
-        }
-        let mut prev: HashMap<u32, u32> = HashMap::default();
-        prev.insert(a, a);
-        let mut frontier = vec![a];
-        while !frontier.is_empty() && !prev.contains_key(&b) {
-            let mut next = Vec::new();
-            for &v in &frontier {
-                self.for_each_adjacent(v, dir, labels, &mut |n, _| {
-                    if let hashbrown::hash_map::Entry::Vacant(e) = prev.entry(n) {
-                        e.insert(v);
-                        next.push(n);
-                    }
-                });
-            }
-            frontier = next;
-        }
-        prev.get(&b)?;
-        let mut path = vec![b];
-        let mut cur = b;
-        while cur != a {
-            cur = *prev.get(&cur)?;
-            path.push(cur);
-        }
-        path.reverse();
-        Some(path)
     }
 
     /// Bytes held, by part.

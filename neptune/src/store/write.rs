@@ -8,15 +8,16 @@ use std::sync::Arc;
 
 use super::chunk::ChunkVec;
 use super::csr::{self, Csr};
+use super::edge_index::PreparedBase;
 use super::ids::IdKey;
-use super::{Adj, Cardinality, DEAD, Direction, Graph, Sym, VProp, VertexRec, edge_index};
+use super::{Adj, Cardinality, DEAD, Direction, Graph, Sym, VProp, VertexRec};
 use crate::error::{Error, Result};
 use crate::value::Value;
 
 const EDGE_BIT: u64 = 1 << 32;
 
 /// Delta edges below which compaction never runs (small graphs stay all-delta).
-const MIN_COMPACT_DELTA: usize = 1 << 16;
+pub(super) const MIN_COMPACT_DELTA: usize = 1 << 16;
 
 impl Graph {
     /// The symbol for `s`, interning it.
@@ -294,79 +295,6 @@ impl Graph {
         run
     }
 
-    /// Appends edges `(user id, label, source, target)` whose endpoints are known to be live,
-    /// without touching adjacency or the touched set, then makes them visible: by a compaction
-    /// when the batch is large against the graph, else through the delta buffers. The bulk
-    /// loader's path. An edge whose id a live edge or an earlier edge of the batch has is
-    /// skipped; returns how many were.
-    pub fn append_edges(&mut self, mut batch: EdgeBatch) -> usize {
-        let hashes: Vec<u64> = batch.ids.iter().map(|k| self.e_index.hash_key(k)).collect();
-        let mut dups = edge_index::later_duplicates(&hashes, &batch.ids);
-        if !self.e_index.is_empty() {
-            for (i, (k, h)) in batch.ids.iter().zip(&hashes).enumerate() {
-                let live = self
-                    .e_index
-                    .get(k, *h, |e| self.e_ids.get(e as usize) == Some(k))
-                    .is_some_and(|e| self.edge_alive(e));
-                if live {
-                    dups.push(i);
-                }
-            }
-            dups.sort_unstable();
-            dups.dedup();
-        }
-        drop(hashes);
-        let skipped = dups.len();
-        if skipped > 0 {
-            batch.remove(&dups);
-        }
-        let first = self.e_label.len() as u32;
-        let n = batch.src.len();
-        self.e_src.extend(batch.src.iter().copied());
-        self.e_dst.extend(batch.dst.iter().copied());
-        self.e_label.extend(batch.label.iter().copied());
-        let mut props = batch.props.into_iter().peekable();
-        self.e_props.extend((0..n as u32).map(|i| {
-            if props.peek().is_some_and(|(j, _)| *j == i) {
-                props.next().map(|(_, p)| Arc::new(p))
-            } else {
-                None
-            }
-        }));
-        self.live_edges += n;
-        self.delta_edges += n;
-        if self.needs_compaction() {
-            // The compaction rebuilds the id index from the id column in one pass.
-            self.e_ids.extend(batch.ids);
-            self.compact();
-            return skipped;
-        }
-        self.e_index.reserve(n);
-        for (i, id) in batch.ids.iter().enumerate() {
-            self.e_index.insert(id.clone(), first + i as u32);
-        }
-        self.e_ids.extend(batch.ids);
-        for i in 0..n {
-            let e = first + i as u32;
-            let (s, d, l) = (batch.src[i], batch.dst[i], batch.label[i]);
-            if let Some(r) = self.vertices.get_mut(s as usize) {
-                r.out_delta.push(Adj {
-                    label: l,
-                    nbr: d,
-                    eid: e,
-                });
-            }
-            if let Some(r) = self.vertices.get_mut(d as usize) {
-                r.in_delta.push(Adj {
-                    label: l,
-                    nbr: s,
-                    eid: e,
-                });
-            }
-        }
-        skipped
-    }
-
     /// Rebuilds both CSRs from every live edge and merges the index deltas.
     ///
     /// Edges are renumbered in out-row order (by source, then label, then insertion), which is
@@ -404,11 +332,6 @@ impl Graph {
             )
         };
         if !identity {
-            // New index of each old edge (dropped edges map nowhere).
-            let mut new_of = vec![u32::MAX; ne];
-            for (i, e) in order.iter().enumerate() {
-                new_of[*e as usize] = i as u32;
-            }
             // Ids and properties move to their new places (copied only where a snapshot
             // shares their chunk).
             let mut old_ids = std::mem::take(&mut self.e_ids).into_vec();
@@ -437,13 +360,35 @@ impl Graph {
             self.e_dst = col;
         }
         drop(order);
-        // In rows: new edge indexes sorted stably by label, then by target.
-        let all: Vec<u32> = (0..n_src.len() as u32).collect();
-        let (by_label, _) = csr::counting_sort(&all, nl, |e| n_lab[e as usize]);
-        drop(all);
-        let (in_edges, in_off) = csr::counting_sort(&by_label, nv, |e| n_dst[e as usize]);
-        drop(by_label);
-        let in_nbrs: Vec<u32> = in_edges.iter().map(|e| n_src[*e as usize]).collect();
+        self.install_csr(out_off, &n_src, n_dst, &n_lab, nl, None);
+    }
+
+    /// Installs the CSRs of edges already in out-row order (`out_off` their source offsets,
+    /// `src`/`dst`/`lab` their columns, `nl` above every label), builds the in rows, drops the
+    /// vertices' deltas, and installs the id index (`index`: built already from the ids'
+    /// hashes, or to be built from the id column).
+    pub(super) fn install_csr(
+        &mut self,
+        out_off: Vec<u32>,
+        n_src: &[u32],
+        n_dst: Vec<u32>,
+        n_lab: &[Sym],
+        nl: usize,
+        index: Option<PreparedBase>,
+    ) {
+        let rows = in_rows(n_src, &n_dst, n_lab, nl, self.vertices.len());
+        self.install_rows(out_off, n_dst, rows, index);
+    }
+
+    /// [`Graph::install_csr`] with the in rows already built ([`in_rows`]).
+    pub(super) fn install_rows(
+        &mut self,
+        out_off: Vec<u32>,
+        n_dst: Vec<u32>,
+        (in_off, in_nbrs, in_edges): InRows,
+        index: Option<PreparedBase>,
+    ) {
+        let nv = self.vertices.len();
         self.out_csr = Arc::new(Csr::from_parts(out_off, n_dst, Vec::new()));
         self.in_csr = Arc::new(Csr::from_parts(in_off, in_nbrs, in_edges));
         for v in 0..nv {
@@ -459,74 +404,31 @@ impl Graph {
         self.dead_edges = 0;
         self.delta_edges = 0;
         // Every edge left in the columns is live: the id index is rebuilt from them.
-        self.e_index
-            .rebuild(self.e_ids.iter().enumerate().map(|(e, k)| (e as u32, k)));
+        match index {
+            Some(b) => self.e_index.install(b),
+            None => self
+                .e_index
+                .rebuild(self.e_ids.iter().enumerate().map(|(e, k)| (e as u32, k))),
+        }
         self.v_index.merge();
         self.label_index.merge();
         self.prop_index.merge();
     }
 }
 
-/// Edges for [`Graph::append_edges`], as flat columns.
-#[derive(Debug, Default)]
-pub struct EdgeBatch {
-    /// Sources.
-    pub src: Vec<u32>,
-    /// Targets.
-    pub dst: Vec<u32>,
-    /// Labels.
-    pub label: Vec<Sym>,
-    /// User ids.
-    pub ids: Vec<IdKey>,
-    /// Properties of the edges that have some: `(position in the batch, properties)`, in
-    /// position order.
-    pub props: Vec<(u32, Vec<(Sym, Value)>)>,
-}
+/// The in rows of a CSR: offsets per target, sources, and edge indexes.
+pub(super) type InRows = (Vec<u32>, Vec<u32>, Vec<u32>);
 
-impl EdgeBatch {
-    /// The number of edges.
-    pub fn len(&self) -> usize {
-        self.src.len()
-    }
-
-    /// Whether the batch is empty.
-    pub fn is_empty(&self) -> bool {
-        self.src.is_empty()
-    }
-
-    /// Removes the edges at `positions` (ascending), keeping the others in order.
-    fn remove(&mut self, positions: &[usize]) {
-        let mut gone = positions.iter().copied().peekable();
-        let keep: Vec<bool> = (0..self.len())
-            .map(|i| {
-                let skip = gone.peek() == Some(&i);
-                if skip {
-                    gone.next();
-                }
-                !skip
-            })
-            .collect();
-        let mut i = 0;
-        self.src.retain(|_| (keep[i], i += 1).0);
-        i = 0;
-        self.dst.retain(|_| (keep[i], i += 1).0);
-        i = 0;
-        self.label.retain(|_| (keep[i], i += 1).0);
-        i = 0;
-        self.ids.retain(|_| (keep[i], i += 1).0);
-        // Each kept edge moves down by the number of removed edges before it.
-        let mut new_pos = Vec::with_capacity(keep.len());
-        let mut next = 0u32;
-        for k in &keep {
-            new_pos.push(next);
-            next += u32::from(*k);
-        }
-        self.props
-            .retain(|(p, _)| keep.get(*p as usize) == Some(&true));
-        for (p, _) in &mut self.props {
-            *p = new_pos[*p as usize];
-        }
-    }
+/// The in rows of edges in out-row order (columns `src`, `dst`, `lab`; `nl` above every label;
+/// `nv` vertices): edge indexes sorted stably by label, then by target.
+pub(super) fn in_rows(src: &[u32], dst: &[u32], lab: &[Sym], nl: usize, nv: usize) -> InRows {
+    let all: Vec<u32> = (0..src.len() as u32).collect();
+    let (by_label, _) = csr::counting_sort(&all, nl, |e| lab[e as usize]);
+    drop(all);
+    let (in_edges, in_off) = csr::counting_sort(&by_label, nv, |e| dst[e as usize]);
+    drop(by_label);
+    let in_nbrs: Vec<u32> = in_edges.iter().map(|e| src[*e as usize]).collect();
+    (in_off, in_nbrs, in_edges)
 }
 
 /// An id as messages show it.
@@ -631,39 +533,6 @@ mod tests {
         assert_eq!(g.degree(a, Direction::Out, &[]), 2);
         // The snapshot taken before still reads its own numbering.
         assert_eq!(out_of(&before, a, &[]), vec![b, c]);
-    }
-
-    #[test]
-    fn appended_batches_go_to_the_delta_or_compact() {
-        let (mut g, [a, b, c]) = triangle();
-        let knows = g.intern("knows");
-        let batch = EdgeBatch {
-            src: vec![b, c],
-            dst: vec![c, b],
-            label: vec![knows, knows],
-            ids: vec![IdKey::text("x1"), IdKey::text("x2")],
-            props: vec![(1, vec![(knows, Value::Int(1))])],
-        };
-        g.append_edges(batch);
-        assert_eq!(out_of(&g, b, &[knows]), vec![c]);
-        assert_eq!(out_of(&g, c, &[]), vec![b]);
-        let x2 = g.edge_by_str("x2").unwrap();
-        assert_eq!(g.edge_props(x2).len(), 1);
-        assert!(g.edge_props(g.edge_by_str("x1").unwrap()).is_empty());
-        let n = MIN_COMPACT_DELTA;
-        let batch = EdgeBatch {
-            src: vec![a; n],
-            dst: vec![b; n],
-            label: vec![knows; n],
-            ids: (0..n).map(|i| IdKey::text(&format!("y{i}"))).collect(),
-            props: Vec::new(),
-        };
-        g.append_edges(batch);
-        assert_eq!(g.delta_edges, 0, "a large batch compacts");
-        assert_eq!(g.degree(a, Direction::Out, &[knows]), n + 1);
-        assert_eq!(g.degree(b, Direction::In, &[]), n + 2);
-        let y = g.edge_by_str("y77").unwrap();
-        assert_eq!(g.edge(y).map(|x| (x.0, x.1)), Some((a, b)));
     }
 
     #[test]

@@ -105,18 +105,36 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
             }
             Ok(false)
         }),
-        Step::Path(by) => map(it, move |t| {
+        Step::Path { by, from, to } => map(it, move |t| {
             let mut p = t.path_value();
+            if from.is_some() || to.is_some() {
+                let start = from
+                    .as_ref()
+                    .and_then(|f| p.labels.iter().position(|ls| ls.iter().any(|l| l == f)))
+                    .unwrap_or(0);
+                let end = to
+                    .as_ref()
+                    .and_then(|f| p.labels.iter().rposition(|ls| ls.iter().any(|l| l == f)))
+                    .map_or(p.objects.len(), |e| e + 1);
+                let end = end.max(start);
+                p.objects = p
+                    .objects
+                    .get(start..end)
+                    .map(<[_]>::to_vec)
+                    .unwrap_or_default();
+                p.labels = p
+                    .labels
+                    .get(start..end)
+                    .map(<[_]>::to_vec)
+                    .unwrap_or_default();
+            }
             if !by.is_empty() {
                 for (i, o) in p.objects.iter_mut().enumerate() {
                     match cx.by(&by[i % by.len()], &t.with_obj(o.clone()))? {
                         Some(v) => *o = v,
-                        None => {
-                            return Err(Error::Evaluation(format!(
-                                "The provided traverser does not map to a value: {}",
-                                o.type_name()
-                            )));
-                        }
+                        // As in TinkerPop 3.7, a `by()` that produces nothing filters the
+                        // traverser out.
+                        None => return Ok(None),
                     }
                 }
             }
@@ -293,7 +311,7 @@ pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
     }
 }
 
-fn where_(cx: &Cx, w: &Where, t: &Trav) -> Result<bool> {
+pub(super) fn where_(cx: &Cx, w: &Where, t: &Trav) -> Result<bool> {
     match w {
         Where::Trav(tr) => {
             // `where(as('a')…as('b'))`: a leading label must equal the current object and a

@@ -12,13 +12,16 @@
 //! query's deadline.
 
 mod branch;
+mod bulk;
 mod filter;
 mod format;
 mod list;
+mod matching;
 mod mutate;
 mod reduce;
 mod text;
 
+pub(crate) use bulk::run_bulked;
 pub use mutate::{MERGE_IN_V, MERGE_OUT_V};
 
 use std::cell::{Cell, RefCell, RefMut};
@@ -29,7 +32,7 @@ use std::time::SystemTime;
 use indexmap::IndexMap;
 use nubis_core::{IdGen, SharedClock};
 
-use super::ir::{Arg, By, Column, Scope, Step, Traversal};
+use super::ir::{Arg, By, Column, Step, Traversal};
 use crate::error::{Error, Result};
 use crate::store::{Cardinality, Direction, Graph};
 use crate::value::{Map, PathValue, PropertyValue, Token, Value, VertexPropertyValue};
@@ -473,90 +476,6 @@ pub fn run<'a>(cx: &'a Cx, steps: &'a [Step], it: It<'a>) -> It<'a> {
     run_bulked(cx, steps, it, false, false)
 }
 
-/// Whether a step handles traversers of any bulk (passing the bulk on to what it produces, or
-/// counting it), so no expansion is needed before it.
-fn bulk_aware(step: &Step) -> bool {
-    use Step as S;
-    matches!(
-        step,
-        S::Has(..)
-            | S::HasLabelKey(..)
-            | S::HasLabel(_)
-            | S::HasId(_)
-            | S::HasNot(_)
-            | S::HasKey(_)
-            | S::HasValue(_)
-            | S::Is(_)
-            | S::Adjacent { .. }
-            | S::EdgeVertex(_)
-            | S::Id
-            | S::Label
-            | S::Values(_)
-            | S::Identity
-            | S::Constant(_)
-            | S::Count(Scope::Global)
-            | S::Dedup {
-                scope: Scope::Global,
-                ..
-            }
-            | S::Repeat(_)
-    )
-}
-
-/// Expands traversers of bulk `n` into `n` traversers of bulk 1.
-fn unbulk<'a>(it: It<'a>) -> It<'a> {
-    Box::new(
-        it.flat_map(|r| -> Box<dyn Iterator<Item = Result<Trav>> + 'a> {
-            match r {
-                Ok(t) if t.bulk > 1 => {
-                    let n = t.bulk;
-                    let mut one = t;
-                    one.bulk = 1;
-                    Box::new((0..n).map(move |_| Ok(one.clone())))
-                }
-                other => Box::new(std::iter::once(other)),
-            }
-        }),
-    )
-}
-
-/// Runs `steps` over `input`, which may hold bulked traversers if `bulked`. The output holds
-/// bulked traversers only if `bulk_out` (a `repeat()` body, whose caller merges and carries
-/// them); otherwise they are expanded at the end.
-pub(crate) fn run_bulked<'a>(
-    cx: &'a Cx,
-    steps: &'a [Step],
-    mut it: It<'a>,
-    mut bulked: bool,
-    bulk_out: bool,
-) -> It<'a> {
-    let mut i = 0;
-    while i < steps.len() {
-        if bulked && !bulk_aware(&steps[i]) {
-            it = unbulk(it);
-            bulked = false;
-        }
-        if matches!(steps[i], Step::Repeat(_)) && !cx.needs_path {
-            bulked = true;
-        }
-        // Count folding: `out().count()` sums degrees instead of making a traverser per edge.
-        if let (Step::Adjacent { dir, labels, .. }, Some(Step::Count(Scope::Global))) =
-            (&steps[i], steps.get(i + 1))
-            && !cx.needs_path
-        {
-            it = filter::count_adjacent(cx, it, *dir, labels);
-            i += 2;
-            continue;
-        }
-        it = apply(cx, &steps[i], it);
-        i += 1;
-    }
-    if bulked && !bulk_out {
-        it = unbulk(it);
-    }
-    it
-}
-
 /// Runs a child traversal from one traverser. As in TinkerPop, the child sees the traverser
 /// with bulk 1 (it answers for one of the traversers a bulk stands for).
 pub fn sub<'a>(cx: &'a Cx, t: &'a Traversal, mut start: Trav) -> It<'a> {
@@ -795,6 +714,7 @@ fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
         S::Format(template, by) => format::format(cx, template, by, it),
         S::ListFn(op, arg) => list::list_fn(cx, *op, arg, it),
         S::ListTest(q, p) => list::list_test(*q, p.as_ref(), it),
+        S::Match(patterns) => matching::apply(cx, patterns, it),
         _ => branch::apply(cx, step, it),
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::{Cx, It, Trav, flat, map};
 use crate::error::{Error, Result};
-use crate::gremlin::ir::{Arg, Merge, Step};
+use crate::gremlin::ir::{Arg, Cards, Merge, Step};
 use crate::store::write::display_id;
 use crate::store::{Cardinality, Direction};
 use crate::value::{Map, Token, Value};
@@ -299,10 +299,13 @@ fn vertex_matches(cx: &Cx, v: u32, search: &Map) -> bool {
     })
 }
 
-fn apply_props(cx: &Cx, obj: &Value, m: &Map, card: Cardinality) -> Result<()> {
+fn apply_props(cx: &Cx, obj: &Value, m: &Map, cards: &Cards) -> Result<()> {
     for (k, v) in m {
         match k {
-            Value::Str(key) => set_property(cx, obj, Some(card), key, v.clone(), vec![])?,
+            Value::Str(key) => {
+                let card = cards.of(key, Cardinality::Single);
+                set_property(cx, obj, Some(card), key, v.clone(), vec![])?
+            }
             Value::Token(Token::Id) | Value::Token(Token::Label) => {}
             _ => {}
         }
@@ -374,7 +377,7 @@ fn merge_v(cx: &Cx, m: &Merge, t: Trav) -> Result<Vec<Trav>> {
                         "option(onMatch) cannot contain T.id or T.label".into(),
                     ));
                 }
-                apply_props(cx, &Value::Vertex(v), om, Cardinality::Single)?;
+                apply_props(cx, &Value::Vertex(v), om, &m.on_match_card)?;
             }
             out.push(t.to(cx, Value::Vertex(v)));
         }
@@ -403,7 +406,7 @@ fn merge_v(cx: &Cx, m: &Merge, t: Trav) -> Result<Vec<Trav>> {
         &t,
     )?;
     let v = cx.gw()?.add_vertex(id, &split_labels(&label))?;
-    apply_props(cx, &Value::Vertex(v), &create, Cardinality::Single)?;
+    apply_props(cx, &Value::Vertex(v), &create, &m.on_create_card)?;
     Ok(vec![t.to(cx, Value::Vertex(v))])
 }
 
@@ -489,7 +492,7 @@ fn merge_e(cx: &Cx, m: &Merge, t: Trav) -> Result<Vec<Trav>> {
         let mut out = Vec::new();
         for e in found {
             if let Some(om) = &on_match {
-                apply_props(cx, &Value::Edge(e), om, Cardinality::Single)?;
+                apply_props(cx, &Value::Edge(e), om, &Cards::default())?;
             }
             out.push(t.to(cx, Value::Edge(e)));
         }
@@ -542,6 +545,6 @@ fn merge_e(cx: &Cx, m: &Merge, t: Trav) -> Result<Vec<Trav>> {
         &t,
     )?;
     let e = cx.gw()?.add_edge(id, &label, s, d)?;
-    apply_props(cx, &Value::Edge(e), &create, Cardinality::Single)?;
+    apply_props(cx, &Value::Edge(e), &create, &Cards::default())?;
     Ok(vec![t.to(cx, Value::Edge(e))])
 }

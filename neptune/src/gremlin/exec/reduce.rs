@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::branch::{add, select_one};
 use super::{Cx, It, Trav, barrier, map, sub};
 use crate::error::{Error, Result};
-use crate::gremlin::ir::{By, Operator, OrderDir, Pop, Scope, Step, Traversal};
+use crate::gremlin::ir::{By, Operator, OrderDir, Pop, Scope, Step, Tokens, Traversal};
 use crate::value::{Arith, Map, Token, Value, arith};
 
 pub(super) fn apply<'a>(cx: &'a Cx, step: &'a Step, it: It<'a>) -> It<'a> {
@@ -551,10 +551,9 @@ fn group(cx: &Cx, all: &[Trav], by: &[By]) -> Result<Map> {
             Some(b) => cx.by(b, t)?,
             None => Some(t.obj.clone()),
         };
+        // As in TinkerPop 3.7, a key `by()` that produces nothing filters the traverser out.
         let Some(key) = key else {
-            return Err(Error::Evaluation(
-                "The provided traverser does not map to a value for group() key".into(),
-            ));
+            continue;
         };
         groups.entry(key).or_default().push(t.clone());
     }
@@ -567,11 +566,16 @@ fn group(cx: &Cx, all: &[Trav], by: &[By]) -> Result<Map> {
                 let out: Vec<Value> = super::run(cx, &tr.steps, input)
                     .map(|r| r.map(|t| t.obj))
                     .collect::<Result<_>>()?;
-                if reduces(tr) {
-                    out.into_iter().next().unwrap_or(Value::Null)
+                // A group whose value traversal produces nothing (a sum of no numbers)
+                // is left out.
+                let Some(v) = (if reduces(tr) {
+                    out.into_iter().next()
                 } else {
-                    Value::list(out)
-                }
+                    first_or_list(out)
+                }) else {
+                    continue;
+                };
+                v
             }
             Some(b) => {
                 let mut out = Vec::new();
@@ -584,6 +588,16 @@ fn group(cx: &Cx, all: &[Trav], by: &[By]) -> Result<Map> {
         m.insert(k, v);
     }
     Ok(m)
+}
+
+/// The value of a group whose value traversal does not reduce: its one result as is, several
+/// as a list, none as nothing.
+fn first_or_list(mut out: Vec<Value>) -> Option<Value> {
+    match out.len() {
+        0 => None,
+        1 => out.pop(),
+        _ => Some(Value::list(out)),
+    }
 }
 
 /// Applies a reducing operator.
@@ -639,23 +653,25 @@ pub fn operate(op: Operator, acc: Value, v: Value) -> Result<Value> {
 }
 
 /// `valueMap()`.
-pub fn value_map(cx: &Cx, t: &Trav, keys: &[Arc<str>], tokens: bool, by: &[By]) -> Result<Value> {
+pub fn value_map(cx: &Cx, t: &Trav, keys: &[Arc<str>], tokens: Tokens, by: &[By]) -> Result<Value> {
     let obj = &t.obj;
     let mut m = Map::new();
-    if tokens {
-        if let Some(id) = cx.elem_id(obj) {
-            m.insert(Value::Token(Token::Id), id);
-        }
-        if let Some(l) = cx.elem_label(obj) {
-            if !matches!(obj, Value::VertexProperty(_)) {
-                m.insert(Value::Token(Token::Label), Value::Str(l));
-            } else {
-                m.insert(Value::Token(Token::Key), Value::Str(l));
-                m.insert(
-                    Value::Token(Token::Value),
-                    cx.token_value(obj, Token::Value).unwrap_or(Value::Null),
-                );
-            }
+    if matches!(tokens, Tokens::Ids | Tokens::All)
+        && let Some(id) = cx.elem_id(obj)
+    {
+        m.insert(Value::Token(Token::Id), id);
+    }
+    if matches!(tokens, Tokens::Labels | Tokens::All)
+        && let Some(l) = cx.elem_label(obj)
+    {
+        if !matches!(obj, Value::VertexProperty(_)) {
+            m.insert(Value::Token(Token::Label), Value::Str(l));
+        } else {
+            m.insert(Value::Token(Token::Key), Value::Str(l));
+            m.insert(
+                Value::Token(Token::Value),
+                cx.token_value(obj, Token::Value).unwrap_or(Value::Null),
+            );
         }
     }
     let is_vertex = matches!(obj, Value::Vertex(_));
@@ -677,15 +693,23 @@ pub fn value_map(cx: &Cx, t: &Trav, keys: &[Arc<str>], tokens: bool, by: &[By]) 
             m.insert(Value::Str(k), v);
         }
     }
-    if let Some(b) = by.first() {
-        for (k, v) in m.iter_mut() {
+    if !by.is_empty() {
+        // `by()` modulators apply to the property keys in turn; a key whose modulator produces
+        // nothing is left out.
+        let mut out = Map::new();
+        let mut i = 0;
+        for (k, v) in m {
             if matches!(k, Value::Token(_)) {
+                out.insert(k, v);
                 continue;
             }
-            if let Some(nv) = cx.by(b, &t.with_obj(v.clone()))? {
-                *v = nv;
+            let b = &by[i % by.len()];
+            i += 1;
+            if let Some(nv) = cx.by(b, &t.with_obj(v))? {
+                out.insert(k, nv);
             }
         }
+        m = out;
     }
     let _ = sub;
     Ok(Value::map(m))

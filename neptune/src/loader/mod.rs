@@ -8,10 +8,15 @@
 //!
 //! Each bad line is reported with its line number and Neptune's error code; with
 //! `failOnError` (the default) the load stops at the first one, otherwise it goes on. Loading
-//! streams through the bytes line by line and commits one atomic graph update per file.
+//! streams through the bytes line by line and commits one atomic graph update per file; an edge
+//! file's lines are resolved on as many threads as `parallelism` says ([`edges`]).
 //! Sources are read through [`ObjectSource`], which the facade implements over its S3 engine.
 
-use std::borrow::Cow;
+mod columns;
+mod edges;
+
+use columns::{Col, RowError, parse_header, parse_typed_fields};
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -21,10 +26,7 @@ use parking_lot::Mutex;
 use crate::csv::{CsvText, next_record};
 use crate::db::Database;
 use crate::error::{Error, Result};
-use crate::gremlin::compile::parse_datetime;
-use crate::store::ids::IdKey;
-use crate::store::write::EdgeBatch;
-use crate::store::{Cardinality, Graph, Sym};
+use crate::store::{Cardinality, Graph};
 use crate::value::Value;
 
 /// Where the loader reads `s3://bucket/key` sources from.
@@ -86,6 +88,56 @@ pub struct LoadRequest {
     pub fail_on_error: bool,
     /// Replace single-cardinality vertex properties that already have a value.
     pub update_single_cardinality_properties: bool,
+    /// How many threads the load uses.
+    pub parallelism: Parallelism,
+}
+
+/// Neptune's `parallelism` load parameter: how many threads a load uses, against the vCPUs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Parallelism {
+    /// A thread per 8 vCPUs (at least one).
+    Low,
+    /// A thread per 2 vCPUs (at least one).
+    Medium,
+    /// A thread per vCPU (the default).
+    #[default]
+    High,
+    /// Two threads per vCPU.
+    Oversubscribe,
+}
+
+impl Parallelism {
+    /// The parameter's value as a request spells it (case-insensitive).
+    pub fn parse(s: &str) -> Option<Parallelism> {
+        Some(match s.to_ascii_uppercase().as_str() {
+            "LOW" => Parallelism::Low,
+            "MEDIUM" => Parallelism::Medium,
+            "HIGH" => Parallelism::High,
+            "OVERSUBSCRIBE" => Parallelism::Oversubscribe,
+            _ => return None,
+        })
+    }
+
+    /// The parameter's value as Neptune reports it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Parallelism::Low => "LOW",
+            Parallelism::Medium => "MEDIUM",
+            Parallelism::High => "HIGH",
+            Parallelism::Oversubscribe => "OVERSUBSCRIBE",
+        }
+    }
+
+    /// Threads for a machine with `vcpus` vCPUs, as Neptune documents each setting.
+    pub fn threads(self, vcpus: usize) -> usize {
+        match self {
+            Parallelism::Low => vcpus / 8,
+            Parallelism::Medium => vcpus / 2,
+            Parallelism::High => vcpus,
+            Parallelism::Oversubscribe => vcpus * 2,
+        }
+        .max(1)
+    }
 }
 
 /// One reported error.
@@ -286,113 +338,31 @@ fn is_edge_file(body: &[u8]) -> bool {
     h.contains("~from") && h.contains("~to")
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Ty {
-    Bool,
-    Int,
-    Long,
-    Float,
-    Double,
-    Str,
-    Date,
-}
-
-#[derive(Debug, Clone)]
-enum Col {
-    Id,
-    Label,
-    From,
-    To,
-    Prop {
-        name: String,
-        ty: Ty,
-        array: bool,
-        card: Option<Cardinality>,
-    },
-    Ignored,
-}
-
-fn parse_header(fields: &[Cow<'_, str>]) -> std::result::Result<Vec<Col>, String> {
-    let mut cols = Vec::new();
-    for f in fields {
-        let f = f.trim();
-        cols.push(match f.to_ascii_lowercase().as_str() {
-            "~id" => Col::Id,
-            "~label" => Col::Label,
-            "~from" => Col::From,
-            "~to" => Col::To,
-            _ if f.starts_with('~') => return Err(format!("Invalid system column: {f}")),
-            _ => {
-                let (name, spec) = f.rsplit_once(':').unwrap_or((f, "String"));
-                let (spec, card) = match spec.split_once('(') {
-                    Some((t, c)) => (
-                        t,
-                        match c.trim_end_matches(')').to_ascii_lowercase().as_str() {
-                            "single" => Some(Cardinality::Single),
-                            "set" => Some(Cardinality::Set),
-                            other => return Err(format!("Invalid cardinality: {other}")),
-                        },
-                    ),
-                    None => (spec, None),
-                };
-                let (spec, array) = match spec.strip_suffix("[]") {
-                    Some(s) => (s, true),
-                    None => (spec, false),
-                };
-                let ty = match spec.to_ascii_lowercase().as_str() {
-                    "bool" | "boolean" => Ty::Bool,
-                    "byte" | "short" | "int" | "integer" => Ty::Int,
-                    "long" => Ty::Long,
-                    "float" => Ty::Float,
-                    "double" => Ty::Double,
-                    "string" => Ty::Str,
-                    "date" => Ty::Date,
-                    other => return Err(format!("Invalid data type: {other}")),
-                };
-                if name.is_empty() {
-                    Col::Ignored
-                } else {
-                    Col::Prop {
-                        name: name.to_owned(),
-                        ty,
-                        array,
-                        card,
-                    }
-                }
-            }
-        });
-    }
-    Ok(cols)
-}
-
-fn parse_typed(ty: Ty, s: &str) -> Option<Value> {
-    let s = s.trim();
-    Some(match ty {
-        Ty::Str => Value::str(s),
-        Ty::Bool => match s.to_ascii_lowercase().as_str() {
-            "true" => Value::Bool(true),
-            "false" => Value::Bool(false),
-            _ => return None,
-        },
-        Ty::Int => Value::Int(s.parse().ok()?),
-        Ty::Long => Value::Long(s.parse().ok()?),
-        Ty::Float => Value::Float(s.parse().ok()?),
-        Ty::Double => Value::Double(s.parse().ok()?),
-        Ty::Date => Value::Date(parse_datetime(s)?),
-    })
-}
-
-/// Loads one Gremlin CSV file into `g`, stopping at the first error if `fail_on_error`.
+/// Loads one Gremlin CSV file into `g`, stopping at the first error if `fail_on_error`. An edge
+/// file is resolved on as many threads as `req.parallelism` gives for this machine's vCPUs.
 pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> LoadStats {
+    let vcpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = if data.len() < edges::MIN_PARALLEL_BYTES {
+        1
+    } else {
+        req.parallelism.threads(vcpus)
+    };
+    load_csv_threads(g, data, file, req, threads)
+}
+
+/// [`load_csv`] with an edge file on `threads` threads (the outcome is the same for any number).
+pub fn load_csv_threads(
+    g: &mut Graph,
+    data: &[u8],
+    file: &str,
+    req: &LoadRequest,
+    threads: usize,
+) -> LoadStats {
     let mut stats = LoadStats::default();
     let mut fields = Vec::new();
     let src = CsvText::new(data);
     let err = |stats: &mut LoadStats, code: &'static str, message: String, record: u64| {
-        match code {
-            "PARSING_ERROR" => stats.parsing_errors += 1,
-            "DATATYPE_MISMATCH" => stats.datatype_mismatch_errors += 1,
-            _ => stats.insert_errors += 1,
-        }
+        count_error(stats, code);
         stats.errors.push(LoadError {
             code,
             message,
@@ -416,7 +386,17 @@ pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> Lo
     };
     let edge =
         cols.iter().any(|c| matches!(c, Col::From)) && cols.iter().any(|c| matches!(c, Col::To));
-    if !edge && !cols.iter().any(|c| matches!(c, Col::Id)) {
+    if edge {
+        let how = edges::EdgeFile {
+            cols: &cols,
+            fail_on_error: req.fail_on_error,
+            threads,
+            file,
+        };
+        edges::load_edges(g, &src, pos, &how, &mut stats);
+        return stats;
+    }
+    if !cols.iter().any(|c| matches!(c, Col::Id)) {
         err(
             &mut stats,
             "PARSING_ERROR",
@@ -427,12 +407,6 @@ pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> Lo
     }
     let mut line: u64 = 1;
     let mut props: Vec<(usize, Value)> = Vec::new();
-    let mut edges = EdgeLoad::new(&cols);
-    if edge {
-        // One slot per line: the columns and the id index never grow (and rehash) mid-load.
-        let lines = data.iter().filter(|b| **b == b'\n').count() + 1;
-        edges.reserve(lines);
-    }
     while pos < src.len() {
         line += 1;
         pos = match next_record(&src, pos, &mut fields) {
@@ -448,73 +422,10 @@ pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> Lo
             continue;
         }
         stats.total_records += 1;
-        if fields.len() != cols.len() {
-            err(
-                &mut stats,
-                "PARSING_ERROR",
-                format!("Expected {} fields but found {}", cols.len(), fields.len()),
-                line,
-            );
-            if req.fail_on_error {
-                break;
-            }
-            continue;
-        }
-        let (mut id, mut labels, mut from, mut to) = (None, None, None, None);
-        props.clear();
-        let mut bad = None;
-        for (i, (c, f)) in cols.iter().zip(fields.iter()).enumerate() {
-            match c {
-                Col::Id if !f.is_empty() => id = Some(f.as_ref()),
-                Col::Label if !f.is_empty() => labels = Some(f.as_ref()),
-                Col::From => from = Some(f.as_ref()),
-                Col::To => to = Some(f.as_ref()),
-                Col::Prop {
-                    ty, array, name, ..
-                } if !f.is_empty() => {
-                    let mut one = |p: &str| match parse_typed(*ty, p) {
-                        Some(v) => props.push((i, v)),
-                        None => {
-                            bad = Some(format!(
-                                "Invalid value '{p}' for property {name} of type {ty:?}"
-                            ))
-                        }
-                    };
-                    if *array {
-                        f.split(';').for_each(&mut one);
-                    } else {
-                        one(f);
-                    }
-                }
-                _ => {}
-            }
-        }
-        if let Some(msg) = bad {
-            err(&mut stats, "DATATYPE_MISMATCH", msg, line);
-            if req.fail_on_error {
-                break;
-            }
-            continue;
-        }
-        let result = if edge {
-            let row = EdgeRow {
-                id,
-                label: labels,
-                from,
-                to,
-            };
-            edges.add(g, row, &cols, &props)
-        } else {
-            load_vertex(g, id, labels, &cols, &props, req)
-        };
+        let result = parse_typed_fields(&cols, &fields, &mut props)
+            .and_then(|sys| load_vertex(g, sys.id, sys.label, &cols, &props, req));
         match result {
-            Ok(true) => {
-                if edge {
-                    stats.edges += 1
-                } else {
-                    stats.vertices += 1
-                }
-            }
+            Ok(true) => stats.vertices += 1,
             Ok(false) => stats.duplicates += 1,
             Err((code, msg)) => {
                 err(&mut stats, code, msg, line);
@@ -524,16 +435,19 @@ pub fn load_csv(g: &mut Graph, data: &[u8], file: &str, req: &LoadRequest) -> Lo
             }
         }
     }
-    if !edges.batch.is_empty() {
-        // Ids are checked for duplicates as the batch is appended (first copy wins).
-        let skipped = g.append_edges(edges.batch) as u64;
-        stats.edges -= skipped;
-        stats.duplicates += skipped;
-    }
     stats
 }
 
-type RowResult = std::result::Result<bool, (&'static str, String)>;
+/// Counts an error of `code` in its counter.
+fn count_error(stats: &mut LoadStats, code: &str) {
+    match code {
+        "PARSING_ERROR" => stats.parsing_errors += 1,
+        "DATATYPE_MISMATCH" => stats.datatype_mismatch_errors += 1,
+        _ => stats.insert_errors += 1,
+    }
+}
+
+type RowResult = std::result::Result<bool, RowError>;
 
 fn load_vertex(
     g: &mut Graph,
@@ -586,101 +500,6 @@ fn load_vertex(
     Ok(fresh)
 }
 
-/// The system fields of one edge line.
-struct EdgeRow<'r> {
-    id: Option<&'r str>,
-    label: Option<&'r str>,
-    from: Option<&'r str>,
-    to: Option<&'r str>,
-}
-
-/// The state of one edge file's load: the batch being gathered and the symbols already
-/// interned (an edge file repeats a handful of labels and property names on every line, so
-/// each is hashed once rather than once per line).
-struct EdgeLoad {
-    batch: EdgeBatch,
-    /// The last label seen and its symbol.
-    last_label: Option<(String, Sym)>,
-    /// The symbol of each property column, once interned.
-    col_syms: Vec<Option<Sym>>,
-}
-
-impl EdgeLoad {
-    fn new(cols: &[Col]) -> Self {
-        EdgeLoad {
-            batch: EdgeBatch::default(),
-            last_label: None,
-            col_syms: vec![None; cols.len()],
-        }
-    }
-
-    fn reserve(&mut self, n: usize) {
-        self.batch.src.reserve(n);
-        self.batch.dst.reserve(n);
-        self.batch.label.reserve(n);
-        self.batch.ids.reserve(n);
-    }
-
-    fn label(&mut self, g: &mut Graph, label: &str) -> Sym {
-        match &mut self.last_label {
-            Some((l, s)) if l == label => *s,
-            slot => {
-                let s = g.intern(label);
-                *slot = Some((label.to_owned(), s));
-                s
-            }
-        }
-    }
-
-    fn add(
-        &mut self,
-        g: &mut Graph,
-        row: EdgeRow<'_>,
-        cols: &[Col],
-        props: &[(usize, Value)],
-    ) -> RowResult {
-        let (Some(f), Some(t)) = (row.from, row.to) else {
-            return Err(("PARSING_ERROR", "Missing ~from or ~to".into()));
-        };
-        let (Some(s), Some(d)) = (g.vertex_by_str(f), g.vertex_by_str(t)) else {
-            return Err((
-                "FROM_OR_TO_VERTEX_ARE_MISSING",
-                format!("Vertex {f} or {t} does not exist"),
-            ));
-        };
-        let Some(label) = row.label else {
-            return Err(("PARSING_ERROR", "Missing ~label".into()));
-        };
-        let Some(id) = row.id else {
-            return Err(("PARSING_ERROR", "Missing ~id".into()));
-        };
-        if !props.is_empty() {
-            let mut list: Vec<(Sym, Value)> = Vec::with_capacity(props.len());
-            for (i, val) in props {
-                if let Some(Col::Prop { name, .. }) = cols.get(*i) {
-                    let k = match self.col_syms.get_mut(*i) {
-                        Some(Some(k)) => *k,
-                        Some(slot) => *slot.insert(g.intern(name)),
-                        None => g.intern(name),
-                    };
-                    match list.iter_mut().find(|(kk, _)| *kk == k) {
-                        Some(p) => p.1 = val.clone(),
-                        None => list.push((k, val.clone())),
-                    }
-                }
-            }
-            self.batch.props.push((self.batch.len() as u32, list));
-        }
-        let l = self.label(g, label);
-        let batch = &mut self.batch;
-        batch.src.push(s);
-        batch.dst.push(d);
-        batch.label.push(l);
-        batch.ids.push(IdKey::text(id));
-        Ok(true)
-    }
-}
-
 /// Loader request fields from `POST /loader`'s JSON body.
 pub fn parse_request(body: &serde_json::Value) -> Result<LoadRequest> {
     let get = |k: &str| {
@@ -704,11 +523,20 @@ pub fn parse_request(body: &serde_json::Value) -> Result<LoadRequest> {
             ))),
         }
     };
+    let parallelism = match get("parallelism") {
+        None => Parallelism::High,
+        Some(p) => Parallelism::parse(&p).ok_or_else(|| {
+            Error::InvalidParameter(format!(
+                "Invalid value for parameter 'parallelism': {p}. Allowed values are LOW, MEDIUM, HIGH and OVERSUBSCRIBE"
+            ))
+        })?,
+    };
     Ok(LoadRequest {
         source,
         format,
         fail_on_error: flag("failOnError", true)?,
         update_single_cardinality_properties: flag("updateSingleCardinalityProperties", false)?,
+        parallelism,
     })
 }
 
@@ -725,6 +553,7 @@ mod tests {
             format: "csv".into(),
             fail_on_error: fail,
             update_single_cardinality_properties: false,
+            parallelism: Parallelism::High,
         }
     }
 
@@ -779,6 +608,36 @@ mod tests {
         assert_eq!((s.vertices, s.parsing_errors), (1, 1), "{s:?}");
         assert_eq!(s.errors[0].record, 3);
         assert_eq!(s.errors[0].message, "Invalid UTF-8 in field");
+    }
+
+    #[test]
+    fn parallelism_is_parsed_and_sets_threads() {
+        let body = serde_json::json!({"source": "s3://b/k", "format": "csv", "parallelism": "low"});
+        let r = parse_request(&body).unwrap();
+        assert_eq!(r.parallelism, Parallelism::Low);
+        assert_eq!(
+            parse_request(&serde_json::json!({"source": "s3://b/k", "format": "csv"}))
+                .unwrap()
+                .parallelism,
+            Parallelism::High
+        );
+        let bad = serde_json::json!({"source": "s3://b/k", "format": "csv", "parallelism": "MAX"});
+        assert!(matches!(
+            parse_request(&bad),
+            Err(Error::InvalidParameter(_))
+        ));
+        assert_eq!(Parallelism::Low.threads(2), 1);
+        assert_eq!(Parallelism::Medium.threads(16), 8);
+        assert_eq!(Parallelism::High.threads(4), 4);
+        assert_eq!(Parallelism::Oversubscribe.threads(4), 8);
+        for p in [
+            Parallelism::Low,
+            Parallelism::Medium,
+            Parallelism::High,
+            Parallelism::Oversubscribe,
+        ] {
+            assert_eq!(Parallelism::parse(p.as_str()), Some(p));
+        }
     }
 
     #[test]
