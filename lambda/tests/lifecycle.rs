@@ -38,7 +38,7 @@ fn proc_state(pid: i32) -> char {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn environments_are_frozen_between_invocations() {
-    let (_l, r, _c) = engine();
+    let (_l, r, clock) = engine();
     create(&r, "bg", "serve");
     let out = r
         .invoke(InvokeRequest::json("bg", &json!({"action": "background"})))
@@ -46,6 +46,8 @@ async fn environments_are_frozen_between_invocations() {
         .unwrap();
     assert_eq!(out.function_error, None, "{:?}", out.json());
     let pid = out.json().unwrap()["pid"].as_i64().unwrap() as i32;
+    // Frozen once idle for `freeze_after` on the clock (back-to-back invocations never are).
+    clock.advance(LambdaConfig::default().freeze_after);
     // Blocks until the process has stopped (it is our child: `sh` execs the bootstrap).
     let p = rustix::process::Pid::from_raw(pid).unwrap();
     let status = tokio::task::spawn_blocking(move || {

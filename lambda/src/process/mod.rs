@@ -44,7 +44,7 @@ use crate::invoke::InitFailure;
 use crate::logs::Line;
 use crate::runtime::{self, HandlerKind};
 use output::Output;
-use runtime_api::{InitOutcome, PendingInvocation, RuntimeApi, RuntimeOutcome};
+use runtime_api::{Event, InitOutcome, RuntimeApi, RuntimeOutcome};
 
 /// A running child process and its Runtime API listener.
 pub(crate) struct ProcessEnv {
@@ -196,7 +196,13 @@ pub(crate) async fn start(
             (bootstrap.to_string_lossy().into_owned(), vec![])
         }
     };
-    let (api, init_rx) = match runtime_api::serve(inner.config.freeze).await {
+    let (api, init_rx) = match runtime_api::serve(
+        inner.config.freeze,
+        Arc::clone(&inner.env.clock),
+        inner.config.freeze_after,
+    )
+    .await
+    {
         Ok(x) => x,
         Err(e) => {
             return Err(failure(
@@ -485,7 +491,6 @@ impl ProcessEnv {
         if let Some(status) = self.exit_rx.borrow().clone() {
             return (exit_error(&status), None);
         }
-        let (done_tx, done_rx) = oneshot::channel();
         let deadline_ms = inv
             .deadline
             .duration_since(UNIX_EPOCH)
@@ -498,30 +503,27 @@ impl ProcessEnv {
                 .ok()
                 .and_then(|raw| String::from_utf8(raw).ok())
         });
-        let pending = PendingInvocation {
+        let event = Event {
             trace_id: trace_id(&id, deadline_ms),
             request_id: id.clone(),
             payload: inv.payload,
             deadline_ms,
             invoked_arn: Arc::clone(&inv.context.invoked_function_arn),
             client_context,
-            done: done_tx,
         };
-        // The Runtime API server thaws the environment as it hands the event over.
-        if !self.api.hand_over(pending).await {
-            return (exit_error("the Runtime API is closed"), None);
-        }
         let clock = Arc::clone(&inv.context.clock);
         let mut exit_rx = self.exit_rx.clone();
+        // The Runtime API thaws the environment as it hands the event over; the invocation's
+        // own task writes the event and reads the answer.
         let outcome = tokio::select! {
-            r = done_rx => match r {
-                Ok(RuntimeOutcome::Response(b)) => RunOutcome::Response(b),
-                Ok(RuntimeOutcome::Error { error_type, body }) => RunOutcome::Error { payload: error_payload(error_type, body), fatal: false },
-                Ok(RuntimeOutcome::TooLarge) => {
+            r = self.api.invoke(event) => match r {
+                Some(RuntimeOutcome::Response(b)) => RunOutcome::Response(b),
+                Some(RuntimeOutcome::Error { error_type, body }) => RunOutcome::Error { payload: error_payload(error_type, body), fatal: false },
+                Some(RuntimeOutcome::TooLarge) => {
                     let e = HandlerError::new("Function.ResponseSizeTooLarge", format!("Response payload size exceeded maximum allowed payload size ({} bytes).", crate::invoke::MAX_SYNC_PAYLOAD));
                     RunOutcome::Error { payload: Bytes::from(e.to_payload().to_string()), fatal: false }
                 }
-                Err(_) => exit_error("the runtime abandoned the invocation"),
+                None => exit_error("the runtime abandoned the invocation"),
             },
             status = exit_rx.wait_for(Option::is_some) => {
                 let status = status.map(|s| s.clone().unwrap_or_default()).unwrap_or_default();

@@ -6,15 +6,32 @@
 //! Guarantees: `next` blocks until the engine hands the environment an invocation; a response or
 //! error for any request id other than the one in flight is refused with 400; bodies over the
 //! response limit are refused with 413 and fail the invocation; every answer is JSON.
+//!
+//! The warm path has no hand-off between tasks or threads: a connection is a plain value
+//! ([`http1::Connection`]) that moves to whoever needs to read it. A runtime's `next` with
+//! nothing to do parks its connection in the environment's slot; the invoking task takes it,
+//! writes the event as the answer, reads the runtime's `/response` from it itself, answers 202,
+//! and leaves the connection in the slot unread. The next invocation reads the runtime's
+//! following `next` from it and answers it at once. Connections not on that path (the init
+//! phase, a runtime that opens a connection per request) are served by a task of their own,
+//! which hands the invocation's outcome over through a oneshot channel.
+//!
+//! Freezing ([`Freezer`]) is the environment's keeper task's job: once no invocation has started
+//! or ended for `freeze_after` on the engine's clock, it reads the runtime's pending `next`,
+//! parks it and stops the process group; the next invocation continues it. Back-to-back
+//! invocations therefore send no signal at all.
 
-use std::io::Write as _;
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
+use nubis_core::SharedClock;
 use parking_lot::Mutex;
-use tokio::sync::oneshot;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, oneshot};
+use tokio::task::AbortHandle;
 
 use super::freezer::Freezer;
 use super::http1::{self, Body, Connection, HttpError, Method, RequestHead};
@@ -24,15 +41,15 @@ pub const MAX_RESPONSE_BYTES: usize = 6_291_556;
 /// The largest error body a runtime may post.
 pub const MAX_ERROR_BYTES: usize = 1_048_576;
 
-/// An invocation waiting for the runtime's `next`.
-pub(crate) struct PendingInvocation {
+/// An event for the runtime: what answers its `next`.
+#[derive(Clone)]
+pub(crate) struct Event {
     pub(crate) request_id: String,
     pub(crate) payload: Bytes,
     pub(crate) deadline_ms: u64,
     pub(crate) invoked_arn: Arc<str>,
     pub(crate) trace_id: String,
     pub(crate) client_context: Option<String>,
-    pub(crate) done: oneshot::Sender<RuntimeOutcome>,
 }
 
 /// What the runtime answered for an invocation.
@@ -56,14 +73,32 @@ pub(crate) enum InitOutcome {
     },
 }
 
-/// Where `next` and the engine meet: whichever comes second answers the `next`.
+/// One runtime connection and whether a request on it is half answered (a task that gives the
+/// connection up then must close it: the next reader would start mid-request).
+struct Conn {
+    http: Connection<TcpStream>,
+    busy: bool,
+}
+
+/// A connection whose runtime waits in `next` (that request is read; the answer is owed).
+struct Parked {
+    conn: Conn,
+    /// The `next` asked to close the connection after its answer.
+    close: bool,
+}
+
+/// Where `next` and the engine meet.
 #[derive(Default)]
 struct Slot {
-    /// An invocation the engine handed over while no `next` was waiting.
-    queued: Option<PendingInvocation>,
-    /// A `next` waiting for an event: the connection to answer it on, whether to close that
-    /// connection after the answer, and the connection's number.
-    parked: Option<(TcpStream, bool, u64)>,
+    /// The invocation in flight: its request id, and where a connection task sends its outcome.
+    inflight: Option<(String, oneshot::Sender<RuntimeOutcome>)>,
+    /// The in-flight invocation's event while no `next` has taken it.
+    queued: Option<Event>,
+    /// A `next` waiting for an event.
+    parked: Option<Parked>,
+    /// The keep-alive connection the last invocation was answered on; the runtime's next request
+    /// on it (normally its `next`) is not read yet.
+    idle: Option<Conn>,
     /// The engine dropped the environment's API.
     closed: bool,
 }
@@ -71,85 +106,162 @@ struct Slot {
 struct ApiState {
     slot: Mutex<Slot>,
     freezer: Arc<Freezer>,
-    inflight: Mutex<Option<(String, oneshot::Sender<RuntimeOutcome>)>>,
     init_tx: Mutex<Option<oneshot::Sender<InitOutcome>>>,
+    /// Bumped as every invocation starts and ends (odd while one is in flight): the keeper
+    /// freezes only after a whole `freeze_after` without a change.
+    activity: AtomicU64,
+    /// When the last invocation ended (or the environment started), in ns since the epoch on
+    /// the engine's clock.
+    idle_since: AtomicU64,
+    clock: SharedClock,
+    /// The keeper waits for `thawed` (set just before it waits, checked by the invoker).
+    keeper_waiting: AtomicBool,
+    thawed: Notify,
 }
 
-/// A running Runtime API listener; dropping it stops accepting connections.
+/// A running Runtime API listener; dropping it stops its tasks and answers a parked `next`.
 pub(crate) struct RuntimeApi {
     pub(crate) addr: SocketAddr,
     state: Arc<ApiState>,
     /// Freezes the environment while its runtime waits in `next`.
     pub(crate) freezer: Arc<Freezer>,
-    closed: Arc<AtomicBool>,
+    /// The accept loop and the keeper.
+    tasks: [AbortHandle; 2],
 }
 
 impl Drop for RuntimeApi {
     fn drop(&mut self) {
-        // The accept thread blocks in `accept`: mark the listener closed and wake it with a
-        // connection of our own. Connection threads end when their runtime's socket closes, or
-        // answer `next` with an error once `tx` is gone.
-        self.closed.store(true, Ordering::Release);
-        let parked = {
+        for t in &self.tasks {
+            t.abort();
+        }
+        let (parked, idle) = {
             let mut slot = self.state.slot.lock();
             slot.closed = true;
-            slot.parked.take()
+            slot.queued = None;
+            (slot.parked.take(), slot.idle.take())
         };
-        if let Some((stream, _, _)) = parked {
-            self.state.freezer.thaw();
-            let _ = write_reply(&stream, &shutting_down());
-            let _ = stream.shutdown(Shutdown::Both);
+        // A runtime waiting in `next` (parked, or about to ask on the idle connection) is told,
+        // best effort and without waiting (a small answer fits the socket buffer); the
+        // connections close as they are dropped here.
+        self.state.freezer.thaw();
+        for conn in parked.map(|p| p.conn).into_iter().chain(idle) {
+            let _ = conn.http.io().try_write(&reply_bytes(&shutting_down()));
         }
-        let _ = TcpStream::connect(self.addr);
     }
 }
 
-/// Starts a listener on 127.0.0.1 with an ephemeral port; `freezes` says whether the
-/// environment is frozen while its runtime waits for an event.
-///
-/// Each connection is served on its own blocking thread (a runtime keeps one connection open),
-/// so an event handed to `tx` reaches the waiting `next` with one wake-up and no task hop.
+/// Starts a listener on 127.0.0.1 with an ephemeral port and the environment's keeper, which
+/// freezes the environment (when `freezes`) once it has been idle for `freeze_after` on `clock`.
 pub(crate) async fn serve(
     freezes: bool,
+    clock: SharedClock,
+    freeze_after: Duration,
 ) -> std::io::Result<(RuntimeApi, oneshot::Receiver<InitOutcome>)> {
-    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (init_tx, init_rx) = oneshot::channel();
     let freezer = Arc::new(Freezer::new(freezes));
     let state = Arc::new(ApiState {
         slot: Mutex::new(Slot::default()),
         freezer: Arc::clone(&freezer),
-        inflight: Mutex::new(None),
         init_tx: Mutex::new(Some(init_tx)),
+        activity: AtomicU64::new(0),
+        idle_since: AtomicU64::new(epoch_nanos(clock.now())),
+        clock: Arc::clone(&clock),
+        keeper_waiting: AtomicBool::new(false),
+        thawed: Notify::new(),
     });
-    let closed = Arc::new(AtomicBool::new(false));
-    let stop = Arc::clone(&closed);
-    let api_state = Arc::clone(&state);
-    std::thread::Builder::new()
-        .name("lambda-runtime-api".into())
-        .spawn(move || {
-            for (id, stream) in (0u64..).zip(listener.incoming()) {
-                if stop.load(Ordering::Acquire) {
-                    break;
-                }
-                let Ok(stream) = stream else { continue };
-                let _ = stream.set_nodelay(true);
-                let state = Arc::clone(&state);
-                // A connection that cannot get a thread is dropped: the runtime sees it close.
-                let _ = std::thread::Builder::new()
-                    .name("lambda-runtime-conn".into())
-                    .spawn(move || serve_connection(&stream, &state, id));
-            }
-        })?;
+    let accept = tokio::spawn(accept_loop(listener, Arc::clone(&state))).abort_handle();
+    let keeper = tokio::spawn(keep(Arc::clone(&state), freeze_after)).abort_handle();
     Ok((
         RuntimeApi {
             addr,
-            state: api_state,
+            state,
             freezer,
-            closed,
+            tasks: [accept, keeper],
         },
         init_rx,
     ))
+}
+
+async fn accept_loop(listener: TcpListener, state: Arc<ApiState>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let _ = stream.set_nodelay(true);
+                let state = Arc::clone(&state);
+                tokio::spawn(async move {
+                    let conn = Conn {
+                        http: Connection::new(stream),
+                        busy: false,
+                    };
+                    serve_connection(&state, conn).await;
+                });
+            }
+            // Out of descriptors and the like: let other tasks run before trying again.
+            Err(_) => tokio::task::yield_now().await,
+        }
+    }
+}
+
+/// The keeper: samples the peak memory and freezes the environment once it has been idle (no
+/// invocation started or ended) for `gap`, then waits for the next invocation.
+async fn keep(state: Arc<ApiState>, gap: Duration) {
+    let clock = &state.clock;
+    loop {
+        let seen = state.activity.load(Ordering::SeqCst);
+        let wake = if seen % 2 == 1 {
+            // An invocation is in flight: look again a gap later.
+            clock.now() + gap
+        } else {
+            UNIX_EPOCH + Duration::from_nanos(state.idle_since.load(Ordering::SeqCst)) + gap
+        };
+        clock.sleep_until(wake).await;
+        if state.activity.load(Ordering::SeqCst) != seen {
+            continue;
+        }
+        let idle = {
+            let mut slot = state.slot.lock();
+            if slot.closed {
+                return;
+            }
+            if slot.inflight.is_some() || slot.queued.is_some() {
+                continue;
+            }
+            slot.idle.take()
+        };
+        if let Some(conn) = idle {
+            // Reads the runtime's `next` (serving anything before it) and parks it, or answers
+            // an event that came meanwhile, as the connection's own task would.
+            serve_connection(&state, conn).await;
+        }
+        state.keeper_waiting.store(true, Ordering::SeqCst);
+        let froze = {
+            let slot = state.slot.lock();
+            let quiet = slot.parked.is_some()
+                && slot.inflight.is_none()
+                && slot.queued.is_none()
+                && state.activity.load(Ordering::SeqCst) == seen;
+            if quiet {
+                // `VmHWM` before the stop (reading it costs tens of µs: never on the path).
+                state.freezer.sample_peak();
+                // Under the slot lock while the `next` is parked: an invocation takes it under
+                // the same lock and thaws after, so a thaw always follows the freeze.
+                state.freezer.freeze();
+            }
+            quiet
+        };
+        if !froze {
+            state.keeper_waiting.store(false, Ordering::SeqCst);
+            continue;
+        }
+        state.thawed.notified().await;
+    }
+}
+
+fn epoch_nanos(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
 }
 
 /// An answer to one request.
@@ -191,66 +303,12 @@ fn error(status: u16, error_type: &str, message: &str) -> Reply {
 }
 
 fn accepted() -> Reply {
-    json(202, serde_json::json!({ "status": "OK" }))
-}
-
-fn serve_connection(stream: &TcpStream, state: &ApiState, id: u64) {
-    serve_requests(stream, state, id);
-    // A `next` parked on this connection can no longer be answered: forget it, so that the
-    // next event is queued for the runtime's next connection instead of written to a dead one.
-    let mut slot = state.slot.lock();
-    if slot.parked.as_ref().is_some_and(|p| p.2 == id) {
-        slot.parked = None;
+    Reply {
+        status: 202,
+        body: Bytes::from_static(br#"{"status":"OK"}"#),
+        headers: Vec::new(),
+        close: false,
     }
-}
-
-fn serve_requests(stream: &TcpStream, state: &ApiState, id: u64) {
-    let mut conn = Connection::new(stream);
-    let mut out = stream;
-    loop {
-        let reply = match conn.read_head() {
-            Ok(None) | Err(HttpError::Io(_)) => return,
-            Err(HttpError::Malformed(why)) => {
-                let mut r = error(400, "InvalidRequest", why);
-                r.close = true;
-                r
-            }
-            Ok(Some(head)) => match handle(state, &mut conn, &mut out, &head, id) {
-                // A parked `next`: the engine writes its answer on this connection.
-                Ok(None) => continue,
-                Ok(Some(mut r)) => {
-                    r.close |= !head.keep_alive || !conn.reusable();
-                    r
-                }
-                Err(HttpError::Io(_)) => return,
-                Err(HttpError::Malformed(why)) => {
-                    let mut r = error(400, "InvalidRequest", why);
-                    r.close = true;
-                    r
-                }
-            },
-        };
-        if write_reply(stream, &reply).is_err() || reply.close {
-            let _ = out.flush();
-            return;
-        }
-    }
-}
-
-fn write_reply(mut stream: &TcpStream, reply: &Reply) -> std::io::Result<()> {
-    let headers: Vec<(&str, &str)> = reply
-        .headers
-        .iter()
-        .map(|(n, v)| (*n, v.as_str()))
-        .collect();
-    http1::write_response(
-        &mut stream,
-        reply.status,
-        reason(reply.status),
-        &headers,
-        &reply.body,
-        reply.close,
-    )
 }
 
 fn shutting_down() -> Reply {
@@ -263,108 +321,399 @@ fn shutting_down() -> Reply {
     r
 }
 
-/// The answer to `next` for `inv` (the invocation's fields are copied; `done` stays with it).
-fn next_reply(inv: &PendingInvocation) -> Reply {
+fn header_pairs(reply: &Reply) -> Vec<(&str, &str)> {
+    reply
+        .headers
+        .iter()
+        .map(|(n, v)| (*n, v.as_str()))
+        .collect()
+}
+
+fn reply_bytes(reply: &Reply) -> Vec<u8> {
+    http1::response_bytes(
+        reply.status,
+        reason(reply.status),
+        &header_pairs(reply),
+        &reply.body,
+        reply.close,
+    )
+}
+
+async fn write_reply(conn: &mut Conn, reply: &Reply) -> std::io::Result<()> {
+    http1::write_response(
+        conn.http.io_mut(),
+        reply.status,
+        reason(reply.status),
+        &header_pairs(reply),
+        &reply.body,
+        reply.close,
+    )
+    .await?;
+    conn.busy = false;
+    Ok(())
+}
+
+/// The answer to `next` for `event`.
+fn next_reply(event: &Event, close: bool) -> Reply {
     let mut headers = Vec::with_capacity(5);
-    headers.push(("lambda-runtime-aws-request-id", inv.request_id.clone()));
-    headers.push(("lambda-runtime-deadline-ms", inv.deadline_ms.to_string()));
+    headers.push(("lambda-runtime-aws-request-id", event.request_id.clone()));
+    headers.push(("lambda-runtime-deadline-ms", event.deadline_ms.to_string()));
     headers.push((
         "lambda-runtime-invoked-function-arn",
-        inv.invoked_arn.to_string(),
+        event.invoked_arn.to_string(),
     ));
-    headers.push(("lambda-runtime-trace-id", inv.trace_id.clone()));
-    if let Some(cc) = &inv.client_context {
+    headers.push(("lambda-runtime-trace-id", event.trace_id.clone()));
+    if let Some(cc) = &event.client_context {
         headers.push(("lambda-runtime-client-context", cc.clone()));
     }
     Reply {
         status: 200,
-        body: inv.payload.clone(),
+        body: event.payload.clone(),
         headers,
-        close: false,
+        close,
+    }
+}
+
+/// What serving one request came to.
+enum Step {
+    /// Answered; the connection may carry another request.
+    Served,
+    /// The runtime asked for the next event; the answer is owed (the connection is busy).
+    Next { close: bool },
+    /// The in-flight invocation's `/response` or `/error` arrived and was answered: its outcome,
+    /// the sender the invocation waits on (the caller delivers it, or is the invocation), and
+    /// whether the connection may carry another request.
+    Answered {
+        tx: oneshot::Sender<RuntimeOutcome>,
+        outcome: RuntimeOutcome,
+        keep: bool,
+    },
+    /// The connection is finished (closed by the runtime, broken, or closed after an answer).
+    Closed,
+}
+
+/// Reads and answers one request (everything but `next`, which the caller answers).
+async fn serve_one(state: &ApiState, conn: &mut Conn) -> Step {
+    let (reply, answered) = match conn.http.read_head().await {
+        Ok(None) | Err(HttpError::Io(_)) => return Step::Closed,
+        Err(HttpError::Malformed(why)) => {
+            let mut r = error(400, "InvalidRequest", why);
+            r.close = true;
+            (r, None)
+        }
+        Ok(Some(head)) => {
+            conn.busy = true;
+            match handle(state, conn, &head).await {
+                Ok(Handled::Next) => {
+                    if let Some(tx) = state.init_tx.lock().take() {
+                        // The first `next` ends the init phase.
+                        let _ = tx.send(InitOutcome::Ready);
+                    }
+                    return Step::Next {
+                        close: !head.keep_alive,
+                    };
+                }
+                Ok(Handled::Reply(mut r, answered)) => {
+                    r.close |= !head.keep_alive || !conn.http.reusable();
+                    (r, answered)
+                }
+                Err(HttpError::Io(_)) => return Step::Closed,
+                Err(HttpError::Malformed(why)) => {
+                    let mut r = error(400, "InvalidRequest", why);
+                    r.close = true;
+                    (r, None)
+                }
+            }
+        }
+    };
+    let keep = write_reply(conn, &reply).await.is_ok() && !reply.close;
+    match answered {
+        Some((tx, outcome)) => Step::Answered { tx, outcome, keep },
+        None if keep => Step::Served,
+        None => Step::Closed,
+    }
+}
+
+/// Serves a connection in a task of its own until it is parked in `next` or finished.
+async fn serve_connection(state: &ApiState, mut conn: Conn) {
+    loop {
+        match serve_one(state, &mut conn).await {
+            Step::Served => {}
+            Step::Answered { tx, outcome, keep } => {
+                let _ = tx.send(outcome);
+                if !keep {
+                    return;
+                }
+            }
+            Step::Closed => return,
+            Step::Next { close } => {
+                let event = {
+                    let mut slot = state.slot.lock();
+                    match slot.queued.take() {
+                        _ if slot.closed => None,
+                        Some(event) => Some(event),
+                        None => {
+                            slot.parked = Some(Parked { conn, close });
+                            return;
+                        }
+                    }
+                };
+                let Some(event) = event else {
+                    let _ = write_reply(&mut conn, &shutting_down()).await;
+                    return;
+                };
+                state.freezer.thaw();
+                match deliver(state, Parked { conn, close }, event).await {
+                    Some(c) => conn = c,
+                    None => return,
+                }
+            }
+        }
+    }
+}
+
+/// Writes `event` as the answer to a parked `next`; when the connection fails first, the event
+/// goes to another parked `next` or is queued again. The connection to go on serving, if any.
+async fn deliver(state: &ApiState, mut p: Parked, mut event: Event) -> Option<Conn> {
+    loop {
+        if write_reply(&mut p.conn, &next_reply(&event, p.close))
+            .await
+            .is_ok()
+        {
+            return (!p.close).then_some(p.conn);
+        }
+        (p, event) = requeue(state, event)?;
+    }
+}
+
+/// An event whose connection failed before the runtime answered: handed to a parked `next`
+/// (returned) or queued for the runtime's next one — unless its invocation is already over.
+fn requeue(state: &ApiState, event: Event) -> Option<(Parked, Event)> {
+    let mut slot = state.slot.lock();
+    let ours = slot
+        .inflight
+        .as_ref()
+        .is_some_and(|(id, _)| *id == event.request_id);
+    if !ours || slot.closed {
+        return None;
+    }
+    if let Some(p) = slot.parked.take() {
+        return Some((p, event));
+    }
+    slot.queued = Some(event);
+    None
+}
+
+/// Where an invocation's event goes.
+enum Claim {
+    /// Onto a parked `next`.
+    Parked(Parked, Event),
+    /// The idle connection's pending `next` is to be read (the event waits queued meanwhile).
+    Idle(Conn),
+    /// Queued for whichever `next` comes.
+    Queued,
+}
+
+fn claim(slot: &mut Slot, event: Event) -> Claim {
+    if let Some(p) = slot.parked.take() {
+        return Claim::Parked(p, event);
+    }
+    slot.queued = Some(event);
+    match slot.idle.take() {
+        Some(conn) => Claim::Idle(conn),
+        None => Claim::Queued,
     }
 }
 
 impl RuntimeApi {
-    /// Hands an invocation to the runtime: answers its waiting `next` directly from the calling
-    /// task (no thread is woken on the way out), or queues it for the next `next`. `false` when
-    /// the environment cannot take it.
-    pub(crate) async fn hand_over(&self, inv: PendingInvocation) -> bool {
-        let parked = {
-            let mut slot = self.state.slot.lock();
-            match slot.parked.take() {
-                Some(p) => p,
-                None if slot.queued.is_none() && !slot.closed => {
-                    slot.queued = Some(inv);
-                    return true;
+    /// Runs one invocation through the runtime and returns its answer; `None` when the
+    /// environment shut down first. The caller races this against the process's exit and the
+    /// deadline.
+    ///
+    /// The fast path: the runtime's connection is parked in `next` (or idle, with its `next`
+    /// about to arrive): this task writes the event on it and reads the answer from it, with
+    /// no other task or thread involved.
+    pub(crate) async fn invoke(&self, event: Event) -> Option<RuntimeOutcome> {
+        let state = &*self.state;
+        state.activity.fetch_add(1, Ordering::SeqCst);
+        if state.keeper_waiting.swap(false, Ordering::SeqCst) {
+            state.thawed.notify_one();
+        }
+        let (done_tx, mut done_rx) = oneshot::channel();
+        let mut claimed = {
+            let mut slot = state.slot.lock();
+            if slot.closed {
+                return None;
+            }
+            slot.inflight = Some((event.request_id.clone(), done_tx));
+            claim(&mut slot, event)
+        };
+        let outcome = loop {
+            claimed = match claimed {
+                Claim::Queued => break done_rx.await.ok(),
+                Claim::Idle(mut conn) => match serve_one(state, &mut conn).await {
+                    Step::Served => Claim::Idle(conn),
+                    Step::Next { close } => {
+                        let mut slot = state.slot.lock();
+                        match slot.queued.take() {
+                            Some(event) => Claim::Parked(Parked { conn, close }, event),
+                            None => {
+                                // Another connection's `next` took the event first.
+                                slot.parked = Some(Parked { conn, close });
+                                Claim::Queued
+                            }
+                        }
+                    }
+                    Step::Answered { tx, outcome, keep } => {
+                        // An answer before this event was delivered (for an event a connection
+                        // task delivered): delivered as usual.
+                        let _ = tx.send(outcome);
+                        if keep {
+                            Claim::Idle(conn)
+                        } else {
+                            Claim::Queued
+                        }
+                    }
+                    Step::Closed => {
+                        // The runtime closed it (a runtime may use a connection per request):
+                        // the event is still queued; look again.
+                        let mut slot = state.slot.lock();
+                        match slot.queued.take() {
+                            Some(event) if !slot.closed => claim(&mut slot, event),
+                            _ => Claim::Queued,
+                        }
+                    }
+                },
+                Claim::Parked(p, event) => {
+                    state.freezer.thaw();
+                    match self.drive(p, event, &mut done_rx).await {
+                        Some(outcome) => break Some(outcome),
+                        None => Claim::Queued,
+                    }
                 }
-                None => return false,
+            };
+        };
+        state
+            .idle_since
+            .store(epoch_nanos(state.clock.now()), Ordering::SeqCst);
+        state.activity.fetch_add(1, Ordering::SeqCst);
+        outcome
+    }
+
+    /// Answers a parked `next` with `event` and reads requests on that connection until the
+    /// invocation's answer arrives (on it: returned directly; on another connection: taken from
+    /// `done`). `None` when this connection is gone and the answer must come from elsewhere.
+    async fn drive(
+        &self,
+        mut p: Parked,
+        mut event: Event,
+        done: &mut oneshot::Receiver<RuntimeOutcome>,
+    ) -> Option<RuntimeOutcome> {
+        let state = &*self.state;
+        // A connection that dies before the event is written hands it on (a runtime that died
+        // ends the invocation through the caller's exit watch).
+        let mut conn = loop {
+            let write = write_reply(&mut p.conn, &next_reply(&event, p.close)).await;
+            match write {
+                Ok(()) if p.close => return None,
+                Ok(()) => break p.conn,
+                Err(_) => (p, event) = requeue(state, event)?,
             }
         };
-        self.state.freezer.thaw();
-        let (stream, close, _) = parked;
-        let mut reply = next_reply(&inv);
-        reply.close = close;
-        let PendingInvocation {
-            request_id, done, ..
-        } = inv;
-        // The in-flight id is set before the event is written: the runtime may answer at once.
-        *self.state.inflight.lock() = Some((request_id, done));
-        let written = if reply.body.len() <= 64 * 1024 {
-            // A small answer fits the socket buffer: the write does not wait for the runtime.
-            write_reply(&stream, &reply).map(|()| stream)
-        } else {
-            tokio::task::spawn_blocking(move || write_reply(&stream, &reply).map(|()| stream))
-                .await
-                .unwrap_or_else(|e| Err(std::io::Error::other(e)))
-        };
-        // A failed write means the connection is gone (the runtime died or reconnects): the
-        // exit watch or the deadline ends the invocation, as for a runtime that never answers.
-        if let Ok(stream) = written
-            && close
-        {
-            let _ = stream.shutdown(Shutdown::Both);
+        loop {
+            let step = tokio::select! {
+                biased;
+                step = serve_one(state, &mut conn) => step,
+                outcome = &mut *done => {
+                    // Answered on another connection: keep this one unless it is mid-request.
+                    if !conn.busy {
+                        self.put_idle(conn);
+                    }
+                    return outcome.ok();
+                }
+            };
+            match step {
+                Step::Served => {}
+                Step::Answered { tx, outcome, keep } => {
+                    // Ours (only the in-flight invocation is ever answered): no hand-off.
+                    drop(tx);
+                    if keep {
+                        self.put_idle(conn);
+                    }
+                    return Some(outcome);
+                }
+                Step::Next { close } => {
+                    // The runtime asks for work without having answered on this connection:
+                    // it answered on another one, or it lost the event with a connection of its
+                    // own. Either way this `next` waits for the next event.
+                    state.slot.lock().parked = Some(Parked { conn, close });
+                    return done.await.ok();
+                }
+                Step::Closed => {
+                    // The connection died with the event on it and no answer: the event goes to
+                    // the runtime's next `next`, on a new connection. A runtime that answers on
+                    // a new connection instead takes it off the queue with its answer.
+                    let (p, event) = requeue(state, event)?;
+                    return Box::pin(self.drive(p, event, done)).await;
+                }
+            }
         }
-        true
+    }
+
+    fn put_idle(&self, conn: Conn) {
+        let mut slot = self.state.slot.lock();
+        if !slot.closed {
+            slot.idle = Some(conn);
+        }
     }
 }
 
-fn read_body(
-    conn: &mut Connection<&TcpStream>,
-    out: &mut &TcpStream,
+enum Handled {
+    /// `GET next`: the caller answers.
+    Next,
+    /// The answer, and the in-flight invocation's outcome when this request completed it.
+    Reply(
+        Reply,
+        Option<(oneshot::Sender<RuntimeOutcome>, RuntimeOutcome)>,
+    ),
+}
+
+async fn read_body(
+    conn: &mut Conn,
     head: &RequestHead,
     limit: usize,
 ) -> Result<Result<Bytes, ()>, HttpError> {
-    Ok(match conn.read_body(head, limit, out)? {
+    Ok(match conn.http.read_body(head, limit).await? {
         Body::Complete(b) => Ok(b),
         Body::TooLarge => Err(()),
     })
 }
 
-fn handle(
+async fn handle(
     state: &ApiState,
-    conn: &mut Connection<&TcpStream>,
-    out: &mut &TcpStream,
+    conn: &mut Conn,
     head: &RequestHead,
-    id: u64,
-) -> Result<Option<Reply>, HttpError> {
+) -> Result<Handled, HttpError> {
     let path = head.path.as_str();
     let Some(rest) = path.strip_prefix("/2018-06-01/runtime/") else {
-        let _ = read_body(conn, out, head, 0)?;
-        return Ok(Some(error(
-            404,
-            "InvalidRequest",
-            &format!("Unknown path {path}"),
-        )));
+        let _ = read_body(conn, head, 0).await?;
+        return Ok(Handled::Reply(
+            error(404, "InvalidRequest", &format!("Unknown path {path}")),
+            None,
+        ));
     };
-    let error_type = head.error_type.clone();
     if let (Method::Get, "invocation/next") = (head.method, rest) {
-        let _ = read_body(conn, out, head, 0)?;
-        return Ok(next(state, conn.io_ref(), !head.keep_alive, id));
+        let _ = read_body(conn, head, 0).await?;
+        return Ok(Handled::Next);
     }
-    Ok(Some(match (head.method, rest) {
+    let error_type = head.error_type.clone();
+    let reply = match (head.method, rest) {
         (Method::Post, "init/error") => {
-            let body = read_body(conn, out, head, MAX_ERROR_BYTES)?.unwrap_or_default();
-            match state.init_tx.lock().take() {
+            let body = read_body(conn, head, MAX_ERROR_BYTES)
+                .await?
+                .unwrap_or_default();
+            let tx = state.init_tx.lock().take();
+            match tx {
                 Some(tx) => {
                     let _ = tx.send(InitOutcome::Failed { error_type, body });
                     accepted()
@@ -381,12 +730,11 @@ fn handle(
             let (id, kind) = match tail.rsplit_once('/') {
                 Some((id, kind @ ("response" | "error"))) => (id, kind),
                 _ => {
-                    let _ = read_body(conn, out, head, 0)?;
-                    return Ok(Some(error(
-                        404,
-                        "InvalidRequest",
-                        &format!("Unknown path {path}"),
-                    )));
+                    let _ = read_body(conn, head, 0).await?;
+                    return Ok(Handled::Reply(
+                        error(404, "InvalidRequest", &format!("Unknown path {path}")),
+                        None,
+                    ));
                 }
             };
             let limit = if kind == "response" {
@@ -394,87 +742,63 @@ fn handle(
             } else {
                 MAX_ERROR_BYTES
             };
-            let body = read_body(conn, out, head, limit)?;
+            let body = read_body(conn, head, limit).await?;
             let sender = {
-                let mut inflight = state.inflight.lock();
-                match inflight.as_ref() {
-                    Some((current, _)) if current == id => inflight.take().map(|(_, s)| s),
+                let mut slot = state.slot.lock();
+                match slot.inflight.as_ref() {
+                    Some((current, _)) if current == id => {
+                        // Answered: an event queued for re-delivery is no longer owed.
+                        slot.queued = None;
+                        slot.inflight.take().map(|(_, s)| s)
+                    }
                     _ => None,
                 }
             };
             let Some(sender) = sender else {
-                return Ok(Some(error(400, "InvalidRequestID", "Invalid request ID")));
+                return Ok(Handled::Reply(
+                    error(400, "InvalidRequestID", "Invalid request ID"),
+                    None,
+                ));
             };
-            match (kind, body) {
-                ("response", Ok(b)) => {
-                    let _ = sender.send(RuntimeOutcome::Response(b));
-                    accepted()
-                }
-                ("response", Err(())) => {
-                    let _ = sender.send(RuntimeOutcome::TooLarge);
+            let (reply, outcome) = match (kind, body) {
+                ("response", Ok(b)) => (accepted(), RuntimeOutcome::Response(b)),
+                ("response", Err(())) => (
                     error(
                         413,
                         "RequestEntityTooLarge",
                         &format!(
                             "Exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."
                         ),
-                    )
-                }
-                (_, b) => {
-                    let _ = sender.send(RuntimeOutcome::Error {
+                    ),
+                    RuntimeOutcome::TooLarge,
+                ),
+                (_, b) => (
+                    accepted(),
+                    RuntimeOutcome::Error {
                         error_type,
                         body: b.unwrap_or_default(),
-                    });
-                    accepted()
-                }
-            }
+                    },
+                ),
+            };
+            return Ok(Handled::Reply(reply, Some((sender, outcome))));
         }
         (_, _) => {
-            let _ = read_body(conn, out, head, 0)?;
+            let _ = read_body(conn, head, 0).await?;
             error(
                 405,
                 "InvalidRequest",
                 &format!("Method not allowed on {path}"),
             )
         }
-    }))
-}
-
-/// `next`: answers with a queued invocation, or parks the connection for the engine to answer
-/// (`None`). The environment is frozen while parked.
-fn next(state: &ApiState, stream: &TcpStream, close: bool, id: u64) -> Option<Reply> {
-    // The first `next` ends the init phase.
-    if let Some(tx) = state.init_tx.lock().take() {
-        let _ = tx.send(InitOutcome::Ready);
-    }
-    let mut slot = state.slot.lock();
-    if slot.closed {
-        return Some(shutting_down());
-    }
-    if let Some(inv) = slot.queued.take() {
-        drop(slot);
-        state.freezer.thaw();
-        let mut reply = next_reply(&inv);
-        reply.close = close;
-        *state.inflight.lock() = Some((inv.request_id, inv.done));
-        return Some(reply);
-    }
-    let Ok(writer) = stream.try_clone() else {
-        return Some(shutting_down());
     };
-    // Nothing to do: the environment freezes until an event comes (and its peak memory is read
-    // now, while the invocation that just ended is off the path). Both happen before the
-    // connection is published, so the engine's thaw always follows the freeze.
-    state.freezer.freeze();
-    state.freezer.sample_peak();
-    slot.parked = Some((writer, close, id));
-    None
+    Ok(Handled::Reply(reply, None))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{BufRead, BufReader, Read};
+    use std::io::{BufRead, BufReader, Read, Write as _};
+    use std::net::TcpStream;
 
     /// Reads one response: (status, headers lower-cased, body).
     fn response(r: &mut BufReader<TcpStream>) -> (u16, Vec<(String, String)>, String) {
@@ -501,21 +825,36 @@ mod tests {
         (status, headers, String::from_utf8(body).unwrap())
     }
 
+    async fn api() -> (Arc<RuntimeApi>, oneshot::Receiver<InitOutcome>) {
+        let clock = nubis_core::ManualClock::at_default_epoch();
+        let (api, init) = serve(false, clock.shared(), Duration::from_millis(10))
+            .await
+            .unwrap();
+        (Arc::new(api), init)
+    }
+
+    /// Starts an invocation of `event` in a task of its own.
+    fn invoke(
+        api: &Arc<RuntimeApi>,
+        event: Event,
+    ) -> tokio::task::JoinHandle<Option<RuntimeOutcome>> {
+        let api = Arc::clone(api);
+        tokio::spawn(async move { api.invoke(event).await })
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn serves_the_runtime_routes_over_one_keep_alive_connection() {
-        let (api, init) = serve(false).await.unwrap();
-        let (done_tx, done_rx) = oneshot::channel();
-        assert!(
-            api.hand_over(PendingInvocation {
+        let (api, init) = api().await;
+        let done = invoke(
+            &api,
+            Event {
                 request_id: "req-1".into(),
                 payload: Bytes::from_static(b"{\"a\":1}"),
                 deadline_ms: 42,
                 invoked_arn: Arc::from("arn:aws:lambda:us-east-1:123456789012:function:f"),
                 trace_id: "Root=1-x".into(),
                 client_context: Some("{\"c\":1}".into()),
-                done: done_tx,
-            })
-            .await
+            },
         );
         let addr = api.addr;
         let client = tokio::task::spawn_blocking(move || {
@@ -572,27 +911,26 @@ mod tests {
         });
         client.await.unwrap();
         assert!(matches!(init.await, Ok(InitOutcome::Ready)));
-        match done_rx.await.unwrap() {
-            RuntimeOutcome::Response(b) => assert_eq!(&b[..], b"{\"o\":2}"),
+        match done.await.unwrap() {
+            Some(RuntimeOutcome::Response(b)) => assert_eq!(&b[..], b"{\"o\":2}"),
             other => panic!("unexpected {other:?}"),
         }
     }
 
-    fn pending(id: &str, done: oneshot::Sender<RuntimeOutcome>) -> PendingInvocation {
-        PendingInvocation {
+    fn event(id: &str) -> Event {
+        Event {
             request_id: id.into(),
             payload: Bytes::from_static(b"{}"),
             deadline_ms: 1,
             invoked_arn: Arc::from("arn:aws:lambda:us-east-1:123456789012:function:f"),
             trace_id: "Root=1-x".into(),
             client_context: None,
-            done,
         }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_parked_next_is_answered_by_the_engine_and_by_shutdown() {
-        let (api, init) = serve(false).await.unwrap();
+        let (api, init) = api().await;
         let s = TcpStream::connect(api.addr).unwrap();
         let mut w = s.try_clone().unwrap();
         w.write_all(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n\r\n")
@@ -602,8 +940,7 @@ mod tests {
         while api.state.slot.lock().parked.is_none() {
             tokio::task::yield_now().await;
         }
-        let (done_tx, done_rx) = oneshot::channel();
-        assert!(api.hand_over(pending("p-1", done_tx)).await);
+        let done = invoke(&api, event("p-1"));
         let client = tokio::task::spawn_blocking(move || {
             let mut r = BufReader::new(s);
             let (status, headers, _) = response(&mut r);
@@ -615,12 +952,14 @@ mod tests {
             r
         });
         let mut r = client.await.unwrap();
-        assert!(matches!(done_rx.await, Ok(RuntimeOutcome::Error { .. })));
-        while api.state.slot.lock().parked.is_none() {
-            tokio::task::yield_now().await;
-        }
-        // Dropping the API answers the parked `next` and closes the connection.
-        drop(api);
+        assert!(matches!(
+            done.await.unwrap(),
+            Some(RuntimeOutcome::Error { .. })
+        ));
+        // The connection waits unread for the next invocation (its `next` is in the socket).
+        assert!(api.state.slot.lock().idle.is_some());
+        // Dropping the API answers the pending `next` and closes the connection.
+        drop(Arc::into_inner(api).unwrap());
         let (status, headers, _) = tokio::task::spawn_blocking(move || response(&mut r))
             .await
             .unwrap();
@@ -628,9 +967,11 @@ mod tests {
         assert!(headers.contains(&("connection".into(), "close".into())));
     }
 
+    /// The race of a runtime connection dying as the event is written to it: the event is
+    /// delivered again on the runtime's next connection, not lost until the deadline.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn an_event_for_a_closed_connection_waits_for_the_next_one() {
-        let (api, _init) = serve(false).await.unwrap();
+    async fn an_event_for_a_closed_connection_goes_to_the_next_one() {
+        let (api, _init) = api().await;
         let mut s = TcpStream::connect(api.addr).unwrap();
         s.write_all(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n\r\n")
             .unwrap();
@@ -638,22 +979,65 @@ mod tests {
             tokio::task::yield_now().await;
         }
         drop(s);
-        while api.state.slot.lock().parked.is_some() {
-            tokio::task::yield_now().await;
-        }
-        let (done_tx, _done_rx) = oneshot::channel();
-        assert!(api.hand_over(pending("q-1", done_tx)).await);
+        let done = invoke(&api, event("q-1"));
         let addr = api.addr;
-        let (status, headers, _) = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let s = TcpStream::connect(addr).unwrap();
             let mut w = s.try_clone().unwrap();
             w.write_all(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n\r\n")
                 .unwrap();
-            response(&mut BufReader::new(s))
+            let mut r = BufReader::new(s);
+            let (status, headers, _) = response(&mut r);
+            assert_eq!(status, 200);
+            assert!(headers.contains(&("lambda-runtime-aws-request-id".into(), "q-1".into())));
+            w.write_all(b"POST /2018-06-01/runtime/invocation/q-1/response HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}")
+                .unwrap();
+            assert_eq!(response(&mut r).0, 202);
         })
         .await
         .unwrap();
-        assert_eq!(status, 200);
-        assert!(headers.contains(&("lambda-runtime-aws-request-id".into(), "q-1".into())));
+        assert!(matches!(
+            done.await.unwrap(),
+            Some(RuntimeOutcome::Response(_))
+        ));
+    }
+
+    /// A runtime that opens a connection per request (as a `curl` bootstrap does) is served by
+    /// the connection tasks: the event waits queued, the answer comes through the channel.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_connection_per_request_runtime_is_served() {
+        let (api, _init) = api().await;
+        let addr = api.addr;
+        let request = move |req: &'static [u8]| {
+            let s = TcpStream::connect(addr).unwrap();
+            let mut w = s.try_clone().unwrap();
+            w.write_all(req).unwrap();
+            response(&mut BufReader::new(s))
+        };
+        for id in ["c-1", "c-2"] {
+            let done = invoke(&api, event(id));
+            let (status, headers, _) = tokio::task::spawn_blocking(move || {
+                request(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nConnection: close\r\n\r\n")
+            })
+            .await
+            .unwrap();
+            assert_eq!(status, 200);
+            let got = headers
+                .iter()
+                .find(|(k, _)| k == "lambda-runtime-aws-request-id")
+                .map(|(_, v)| v.clone())
+                .unwrap();
+            assert_eq!(got, id);
+            let post: &'static [u8] = if id == "c-1" {
+                b"POST /2018-06-01/runtime/invocation/c-1/response HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+            } else {
+                b"POST /2018-06-01/runtime/invocation/c-2/error HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+            };
+            let (status, _, _) = tokio::task::spawn_blocking(move || request(post))
+                .await
+                .unwrap();
+            assert_eq!(status, 202);
+            assert!(done.await.unwrap().is_some());
+        }
     }
 }
