@@ -44,7 +44,7 @@ pub struct LambdaConfig {
     pub credentials: (String, String, String),
     /// Whether process functions are frozen (`SIGSTOP`) between invocations, as AWS freezes
     /// execution environments (default). Off, background work keeps running between
-    /// invocations and a warm invocation saves the two signals and the child's wake-up.
+    /// invocations.
     pub freeze: bool,
     /// How long (on the clock) an environment's runtime must have been idle — no invocation
     /// started or ended — before it is frozen. Back-to-back invocations are never frozen in

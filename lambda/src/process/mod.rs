@@ -11,13 +11,13 @@
 //! `Clock::sleep_until` deadlines: when one passes, the child is killed and the environment
 //! discarded.
 //!
-//! Freezing: the child runs in its own process group, which is stopped (`SIGSTOP`) when its
-//! runtime asks for the next event and none is waiting, and continued (`SIGCONT`) as an event is
-//! handed over — both by the environment's Runtime API server, off the invocation's path — so
+//! Freezing: the child runs in its own process group, which is stopped (`SIGSTOP`) once the
+//! environment has been idle for `LambdaConfig::freeze_after` with its runtime waiting in `next`,
+//! and continued (`SIGCONT`) as the next event is handed over (see [`runtime_api`]), so
 //! background threads and processes the function started do not run between invocations, as
-//! AWS freezes an execution environment. An invocation ends when the runtime posts its
-//! `/response` or `/error` (or exits); its output is then read to the end without waiting (see
-//! [`output`]).
+//! AWS freezes an execution environment, while back-to-back invocations pay no signal. An
+//! invocation ends when the runtime posts its `/response` or `/error` (or exits); its output is
+//! then read to the end without waiting (see [`output`]).
 //!
 //! Init: an on-demand environment's init phase is limited to `LambdaConfig::init_timeout`
 //! (10 s); when it fails or times out, it is retried once inside the invocation, bounded by the
