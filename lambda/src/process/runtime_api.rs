@@ -7,14 +7,18 @@
 //! error for any request id other than the one in flight is refused with 400; bodies over the
 //! response limit are refused with 413 and fail the invocation; every answer is JSON.
 //!
-//! The warm path has no hand-off between tasks or threads: a connection is a plain value
-//! ([`http1::Connection`]) that moves to whoever needs to read it. A runtime's `next` with
-//! nothing to do parks its connection in the environment's slot; the invoking task takes it,
-//! writes the event as the answer, reads the runtime's `/response` from it itself, answers 202,
-//! and leaves the connection in the slot unread. The next invocation reads the runtime's
-//! following `next` from it and answers it at once. Connections not on that path (the init
-//! phase, a runtime that opens a connection per request) are served by a task of their own,
-//! which hands the invocation's outcome over through a oneshot channel.
+//! A connection is a plain value ([`http1::Connection`]) that moves to whoever needs to read it.
+//! A runtime's `next` with nothing to do parks its connection in the environment's slot; the
+//! invoking task takes it and writes the event as the answer itself (no wake-up on the way in).
+//! On a current-thread runtime the invoking task then reads the runtime's `/response` from the
+//! connection itself, answers 202, and leaves the connection unread; the next invocation reads
+//! the runtime's following `next` from it — no hand-off between tasks at all. On a multi-thread
+//! runtime a task on a worker reads the answer, replies 202 at once and hands the outcome over
+//! through a oneshot channel, then reads and parks the next `next`: the worker is woken by the
+//! answer's arrival either way, and this way the runtime's 202 does not wait for the hop to the
+//! caller (which may be a `block_on` thread off the workers). Connections not on either path
+//! (the init phase, a runtime that opens a connection per request) are served by a task of their
+//! own the same way.
 //!
 //! Freezing ([`Freezer`]) is the environment's keeper task's job: once no invocation has started
 //! or ended for `freeze_after` on the engine's clock, it reads the runtime's pending `next`,
@@ -504,6 +508,46 @@ fn requeue(state: &ApiState, event: Event) -> Option<(Parked, Event)> {
     None
 }
 
+/// Whether the calling task runs on a multi-thread runtime.
+fn multi_thread() -> bool {
+    matches!(
+        tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()),
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread)
+    )
+}
+
+/// Serves the connection an event was just written on, in a task of its own: the answer goes
+/// to the invocation through its channel, and an event whose connection dies unanswered is
+/// re-delivered as [`RuntimeApi::drive`] would.
+async fn serve_event_connection(state: Arc<ApiState>, mut conn: Conn, mut event: Event) {
+    loop {
+        match serve_one(&state, &mut conn).await {
+            Step::Served => {}
+            Step::Answered { tx, outcome, keep } => {
+                let _ = tx.send(outcome);
+                if keep {
+                    serve_connection(&state, conn).await;
+                }
+                return;
+            }
+            Step::Next { close } => {
+                state.slot.lock().parked = Some(Parked { conn, close });
+                return;
+            }
+            Step::Closed => {
+                let Some((p, again)) = requeue(&state, event.clone()) else {
+                    return;
+                };
+                event = again.clone();
+                match deliver(&state, p, again).await {
+                    Some(c) => conn = c,
+                    None => return,
+                }
+            }
+        }
+    }
+}
+
 /// Where an invocation's event goes.
 enum Claim {
     /// Onto a parked `next`.
@@ -620,6 +664,14 @@ impl RuntimeApi {
                 Err(_) => (p, event) = requeue(state, event)?,
             }
         };
+        if multi_thread() {
+            // A worker reads the answer and replies 202 at once, before this task (which may be
+            // a `block_on` caller off the workers) is woken: the runtime's way back to `next`
+            // does not wait for the hop to the caller.
+            let state = Arc::clone(&self.state);
+            tokio::spawn(async move { serve_event_connection(state, conn, event).await });
+            return done.await.ok();
+        }
         loop {
             let step = tokio::select! {
                 biased;
@@ -660,7 +712,19 @@ impl RuntimeApi {
         }
     }
 
+    /// Leaves the connection an invocation was answered on for the runtime's next `next`.
+    ///
+    /// On a multi-thread runtime a task reads that `next` at once and parks it: a worker is
+    /// woken by its arrival anyway, and this way the wake-up overlaps the end of this invocation
+    /// instead of the start of the next (whose event then goes straight onto the parked `next`).
+    /// On a current-thread runtime the connection is left unread: the next invocation reads the
+    /// `next` itself, on the same thread, and no task runs in between.
     fn put_idle(&self, conn: Conn) {
+        if multi_thread() {
+            let state = Arc::clone(&self.state);
+            tokio::spawn(async move { serve_connection(&state, conn).await });
+            return;
+        }
         let mut slot = self.state.slot.lock();
         if !slot.closed {
             slot.idle = Some(conn);
@@ -956,8 +1020,17 @@ mod tests {
             done.await.unwrap(),
             Some(RuntimeOutcome::Error { .. })
         ));
-        // The connection waits unread for the next invocation (its `next` is in the socket).
-        assert!(api.state.slot.lock().idle.is_some());
+        // The runtime's `next` waits: parked (a multi-thread runtime reads it at once), or unread
+        // in the socket of the idle connection (a current-thread runtime leaves it there).
+        loop {
+            {
+                let slot = api.state.slot.lock();
+                if slot.parked.is_some() || slot.idle.is_some() {
+                    break;
+                }
+            }
+            tokio::task::yield_now().await;
+        }
         // Dropping the API answers the pending `next` and closes the connection.
         drop(Arc::into_inner(api).unwrap());
         let (status, headers, _) = tokio::task::spawn_blocking(move || response(&mut r))
@@ -1000,6 +1073,49 @@ mod tests {
             done.await.unwrap(),
             Some(RuntimeOutcome::Response(_))
         ));
+    }
+
+    /// On a current-thread runtime the invoking task reads the answer and the runtime's next
+    /// `next` from the connection itself: back-to-back invocations on one keep-alive connection.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_current_thread_caller_drives_the_connection_itself() {
+        let (api, init) = api().await;
+        let addr = api.addr;
+        let client = std::thread::spawn(move || {
+            let s = TcpStream::connect(addr).unwrap();
+            let mut w = s.try_clone().unwrap();
+            let mut r = BufReader::new(s);
+            for _ in 0..3 {
+                w.write_all(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n\r\n")
+                    .unwrap();
+                let (status, headers, body) = response(&mut r);
+                assert_eq!(status, 200);
+                let id = headers
+                    .iter()
+                    .find(|(k, _)| k == "lambda-runtime-aws-request-id")
+                    .map(|(_, v)| v.clone())
+                    .unwrap();
+                w.write_all(
+                    format!(
+                        "POST /2018-06-01/runtime/invocation/{id}/response HTTP/1.1\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                )
+                .unwrap();
+                assert_eq!(response(&mut r).0, 202);
+            }
+        });
+        assert!(matches!(init.await, Ok(InitOutcome::Ready)));
+        for id in ["d-1", "d-2", "d-3"] {
+            match api.invoke(event(id)).await {
+                Some(RuntimeOutcome::Response(b)) => assert_eq!(&b[..], b"{}"),
+                other => panic!("unexpected {other:?}"),
+            }
+            // Left unread for the next invocation.
+            assert!(api.state.slot.lock().idle.is_some());
+        }
+        client.join().unwrap();
     }
 
     /// A runtime that opens a connection per request (as a `curl` bootstrap does) is served by
