@@ -171,3 +171,38 @@ async fn a_lost_provisioned_environment_is_replaced() {
         "the replacement was initialised ahead"
     );
 }
+
+/// An idle on-demand environment is reclaimed on the clock by itself: its process is killed
+/// once idle for `idle_timeout`, without waiting for the function's next invocation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_environments_are_reclaimed_on_the_clock() {
+    let (_l, r, clock) = engine();
+    create(&r, "idle", "serve");
+    let out = r
+        .invoke(InvokeRequest::json("idle", &json!({})))
+        .await
+        .unwrap();
+    let pid = out.json().unwrap()["pid"].as_i64().unwrap() as i32;
+    let config = LambdaConfig::default();
+    // Frozen first, then reclaimed.
+    clock.advance(config.freeze_after);
+    clock.advance(config.idle_timeout + config.freeze_after);
+    let gone = |pid: i32| match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat[stat.rfind(')').unwrap() + 2..].starts_with('Z'),
+    };
+    // The kill is sent as the clock passes the deadline; its delivery is asynchronous.
+    for _ in 0..1_000_000 {
+        if gone(pid) {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(gone(pid), "the idle process was not reclaimed");
+    // The next invocation starts a new environment.
+    let again = r
+        .invoke(InvokeRequest::json("idle", &json!({})))
+        .await
+        .unwrap();
+    assert_ne!(again.json().unwrap()["pid"].as_i64(), Some(i64::from(pid)));
+}

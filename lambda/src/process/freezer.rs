@@ -84,6 +84,13 @@ impl Freezer {
         }
     }
 
+    /// Kills the process group (the environment is reclaimed).
+    pub(crate) fn kill(&self) {
+        if let Some(a) = self.live() {
+            let _ = rustix::process::kill_process_group(a.pid, Signal::KILL);
+        }
+    }
+
     /// Whether the group is stopped now.
     #[cfg(test)]
     pub(crate) fn is_frozen(&self) -> bool {

@@ -200,6 +200,7 @@ pub(crate) async fn start(
         inner.config.freeze,
         Arc::clone(&inner.env.clock),
         inner.config.freeze_after,
+        (!init.provisioned).then_some(inner.config.idle_timeout),
     )
     .await
     {

@@ -156,10 +156,15 @@ impl Drop for RuntimeApi {
 
 /// Starts a listener on 127.0.0.1 with an ephemeral port and the environment's keeper, which
 /// freezes the environment (when `freezes`) once it has been idle for `freeze_after` on `clock`.
+///
+/// `reclaim_after` (none for provisioned environments): the keeper kills the process once the
+/// environment has been idle that long, as Lambda reclaims idle environments, so an idle
+/// process does not outlive it until the function is next invoked.
 pub(crate) async fn serve(
     freezes: bool,
     clock: SharedClock,
     freeze_after: Duration,
+    reclaim_after: Option<Duration>,
 ) -> std::io::Result<(RuntimeApi, oneshot::Receiver<InitOutcome>)> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -176,7 +181,7 @@ pub(crate) async fn serve(
         thawed: Notify::new(),
     });
     let accept = tokio::spawn(accept_loop(listener, Arc::clone(&state))).abort_handle();
-    let keeper = tokio::spawn(keep(Arc::clone(&state), freeze_after)).abort_handle();
+    let keeper = tokio::spawn(keep(Arc::clone(&state), freeze_after, reclaim_after)).abort_handle();
     Ok((
         RuntimeApi {
             addr,
@@ -210,7 +215,7 @@ async fn accept_loop(listener: TcpListener, state: Arc<ApiState>) {
 
 /// The keeper: samples the peak memory and freezes the environment once it has been idle (no
 /// invocation started or ended) for `gap`, then waits for the next invocation.
-async fn keep(state: Arc<ApiState>, gap: Duration) {
+async fn keep(state: Arc<ApiState>, gap: Duration, reclaim_after: Option<Duration>) {
     let clock = &state.clock;
     loop {
         let seen = state.activity.load(Ordering::SeqCst);
@@ -259,7 +264,23 @@ async fn keep(state: Arc<ApiState>, gap: Duration) {
             state.keeper_waiting.store(false, Ordering::SeqCst);
             continue;
         }
-        state.thawed.notified().await;
+        let Some(idle) = reclaim_after else {
+            state.thawed.notified().await;
+            continue;
+        };
+        // A gap past the engine's own expiry (`last_used + idle_timeout`, a moment after
+        // `idle_since`), so an invocation never takes an environment being reclaimed.
+        let at =
+            UNIX_EPOCH + Duration::from_nanos(state.idle_since.load(Ordering::SeqCst)) + idle + gap;
+        tokio::select! {
+            _ = state.thawed.notified() => {}
+            _ = clock.sleep_until(at) => {
+                if state.activity.load(Ordering::SeqCst) == seen {
+                    state.freezer.kill();
+                    return;
+                }
+            }
+        }
     }
 }
 
@@ -891,7 +912,7 @@ mod tests {
 
     async fn api() -> (Arc<RuntimeApi>, oneshot::Receiver<InitOutcome>) {
         let clock = nubis_core::ManualClock::at_default_epoch();
-        let (api, init) = serve(false, clock.shared(), Duration::from_millis(10))
+        let (api, init) = serve(false, clock.shared(), Duration::from_millis(10), None)
             .await
             .unwrap();
         (Arc::new(api), init)
