@@ -1,5 +1,6 @@
 //! Lambda: in-process invoke overhead against a direct call of the same closure (the floor), warm
-//! and cold invokes of a `lambda_runtime` process function through the Runtime API, and N
+//! and cold invokes of a `lambda_runtime` process function through the Runtime API (and of the
+//! same echo over blocking std sockets, against a bare loopback round trip as the floor), and N
 //! concurrent invokes of each kind (N environments; the process ones are warm after the first
 //! iteration).
 //!
@@ -92,7 +93,8 @@ fn in_process(c: &mut Criterion) {
     g.finish();
 }
 
-fn fixture() -> Option<Vec<u8>> {
+/// The fixture's binaries: the `lambda_runtime` echo and the blocking-std echo.
+fn fixture() -> Option<(Vec<u8>, Vec<u8>)> {
     let manifest = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../lambda/tests/fixtures/rust-echo/Cargo.toml"
@@ -111,12 +113,43 @@ fn fixture() -> Option<Vec<u8>> {
         .arg(&target)
         .status()
         .is_ok_and(|s| s.success());
-    ok.then(|| std::fs::read(target.join("release/bootstrap")).ok())
+    let read = |name: &str| std::fs::read(target.join("release").join(name)).ok();
+    ok.then(|| Some((read("bootstrap")?, read("bootstrap-std")?)))
         .flatten()
 }
 
+/// The floor of a warm process invocation: one round trip of a small message over loopback
+/// TCP between this thread and an echo thread (blocking sockets, `TCP_NODELAY`). A warm
+/// invocation takes two: the event and its answer, then the `202` and the runtime's next `next`.
+fn loopback(c: &mut Criterion) {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_nodelay(true).unwrap();
+        let mut buf = [0u8; 256];
+        while let Ok(n) = s.read(&mut buf) {
+            if n == 0 || s.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+    });
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_nodelay(true).unwrap();
+    let msg = [b'x'; 200];
+    let mut back = [0u8; 200];
+    c.bench_function("lambda/floor/loopback_round_trip", |b| {
+        b.iter(|| {
+            s.write_all(&msg).unwrap();
+            s.read_exact(&mut back).unwrap();
+        })
+    });
+}
+
 fn process(c: &mut Criterion) {
-    let Some(bin) = fixture() else {
+    let Some((bin, std_bin)) = fixture() else {
         eprintln!("lambda/process: the lambda_runtime fixture did not build; skipping");
         return;
     };
@@ -274,6 +307,36 @@ fn process(c: &mut Criterion) {
             })
         })
     });
+    // The blocking-std echo: no async runtime in the function, so what is left is the engine
+    // and the two loopback round trips.
+    let std_zip = nubis_lambda::package::build_zip(&[("bootstrap", &std_bin, 0o755)]).unwrap();
+    let std_fn = CreateFunction::zip("std-echo", "provided.al2023", "bootstrap", std_zip);
+    region.create_function(std_fn.clone()).unwrap();
+    single.create_function(std_fn).unwrap();
+    g.bench_function("invoke_warm_std_fixture", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                black_box(
+                    region
+                        .invoke(InvokeRequest::new("std-echo", payload))
+                        .await
+                        .unwrap(),
+                )
+            })
+        })
+    });
+    g.bench_function("invoke_warm_std_fixture_current_thread", |b| {
+        b.iter(|| {
+            current.block_on(async {
+                black_box(
+                    single
+                        .invoke(InvokeRequest::new("std-echo", payload))
+                        .await
+                        .unwrap(),
+                )
+            })
+        })
+    });
     g.sample_size(20).measurement_time(Duration::from_secs(10));
     g.bench_function("invoke_cold", |b| {
         b.iter(|| {
@@ -293,5 +356,5 @@ fn process(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, in_process, process);
+criterion_group!(benches, in_process, loopback, process);
 criterion_main!(benches);

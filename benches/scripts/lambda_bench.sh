@@ -3,8 +3,9 @@
 #
 # No side-by-side peer runs here: the usual local Lambda peers (the AWS Runtime Interface
 # Emulator, SAM CLI `sam local`, moto's Lambda) all run functions in Docker containers or ship as
-# prebuilt binaries, neither of which this machine can fetch or run. The floor instead is a direct
-# call of the same handler closure (`lambda/in_process/direct_call_floor`).
+# prebuilt binaries, neither of which this machine can fetch or run. The floors instead are a direct
+# call of the same handler closure (`lambda/in_process/direct_call_floor`) and one bare loopback
+# TCP round trip (`lambda/floor/loopback_round_trip`; a warm process invocation needs two).
 #
 # Usage: benches/scripts/lambda_bench.sh [criterion filter]
 set -euo pipefail

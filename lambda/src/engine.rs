@@ -44,8 +44,12 @@ pub struct LambdaConfig {
     pub credentials: (String, String, String),
     /// Whether process functions are frozen (`SIGSTOP`) between invocations, as AWS freezes
     /// execution environments (default). Off, background work keeps running between
-    /// invocations and a warm invocation saves the two signals and the child's wake-up.
+    /// invocations.
     pub freeze: bool,
+    /// How long (on the clock) an environment's runtime must have been idle — no invocation
+    /// started or ended — before it is frozen. Back-to-back invocations are never frozen in
+    /// between, so a warm invocation sends no signal.
+    pub freeze_after: Duration,
 }
 
 impl Default for LambdaConfig {
@@ -63,6 +67,7 @@ impl Default for LambdaConfig {
                 "nubis-lambda-session".into(),
             ),
             freeze: true,
+            freeze_after: Duration::from_millis(10),
         }
     }
 }

@@ -38,7 +38,7 @@ fn proc_state(pid: i32) -> char {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn environments_are_frozen_between_invocations() {
-    let (_l, r, _c) = engine();
+    let (_l, r, clock) = engine();
     create(&r, "bg", "serve");
     let out = r
         .invoke(InvokeRequest::json("bg", &json!({"action": "background"})))
@@ -46,6 +46,8 @@ async fn environments_are_frozen_between_invocations() {
         .unwrap();
     assert_eq!(out.function_error, None, "{:?}", out.json());
     let pid = out.json().unwrap()["pid"].as_i64().unwrap() as i32;
+    // Frozen once idle for `freeze_after` on the clock (back-to-back invocations never are).
+    clock.advance(LambdaConfig::default().freeze_after);
     // Blocks until the process has stopped (it is our child: `sh` execs the bootstrap).
     let p = rustix::process::Pid::from_raw(pid).unwrap();
     let status = tokio::task::spawn_blocking(move || {
@@ -168,4 +170,39 @@ async fn a_lost_provisioned_environment_is_replaced() {
         !out.log_tail().unwrap().contains("Init Duration"),
         "the replacement was initialised ahead"
     );
+}
+
+/// An idle on-demand environment is reclaimed on the clock by itself: its process is killed
+/// once idle for `idle_timeout`, without waiting for the function's next invocation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_environments_are_reclaimed_on_the_clock() {
+    let (_l, r, clock) = engine();
+    create(&r, "idle", "serve");
+    let out = r
+        .invoke(InvokeRequest::json("idle", &json!({})))
+        .await
+        .unwrap();
+    let pid = out.json().unwrap()["pid"].as_i64().unwrap() as i32;
+    let config = LambdaConfig::default();
+    // Frozen first, then reclaimed.
+    clock.advance(config.freeze_after);
+    clock.advance(config.idle_timeout + config.freeze_after);
+    let gone = |pid: i32| match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat[stat.rfind(')').unwrap() + 2..].starts_with('Z'),
+    };
+    // The kill is sent as the clock passes the deadline; its delivery is asynchronous.
+    for _ in 0..1_000_000 {
+        if gone(pid) {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(gone(pid), "the idle process was not reclaimed");
+    // The next invocation starts a new environment.
+    let again = r
+        .invoke(InvokeRequest::json("idle", &json!({})))
+        .await
+        .unwrap();
+    assert_ne!(again.json().unwrap()["pid"].as_i64(), Some(i64::from(pid)));
 }

@@ -3,16 +3,22 @@
 //! requests or a typed error, never a panic, and a kept body never exceeds the limit.
 use libfuzzer_sys::fuzz_target;
 use nubis_lambda::process::http1::{Body, Connection};
-use std::io::{self, Read};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, ReadBuf};
 
 /// Hands out the input in reads of `step` bytes.
 struct Trickle<'a>(&'a [u8], usize);
-impl Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.0.len().min(self.1).min(buf.len());
-        buf[..n].copy_from_slice(&self.0[..n]);
+impl AsyncRead for Trickle<'_> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let n = self.0.len().min(self.1).min(buf.remaining());
+        buf.put_slice(&self.0[..n]);
         self.0 = &self.0[n..];
-        Ok(n)
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -20,15 +26,18 @@ fuzz_target!(|data: &[u8]| {
     let Some((&first, rest)) = data.split_first() else { return };
     let step = usize::from(first % 64) + 1;
     let limit = usize::from(first);
-    let mut c = Connection::new(Trickle(rest, step));
-    while let Ok(Some(head)) = c.read_head() {
-        match c.read_body(&head, limit, &mut io::sink()) {
-            Ok(Body::Complete(b)) => assert!(b.len() <= limit),
-            Ok(Body::TooLarge) => {}
-            Err(_) => break,
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    rt.block_on(async {
+        let mut c = Connection::new(tokio::io::join(Trickle(rest, step), tokio::io::sink()));
+        while let Ok(Some(head)) = c.read_head().await {
+            match c.read_body(&head, limit).await {
+                Ok(Body::Complete(b)) => assert!(b.len() <= limit),
+                Ok(Body::TooLarge) => {}
+                Err(_) => break,
+            }
+            if !c.reusable() {
+                break;
+            }
         }
-        if !c.reusable() {
-            break;
-        }
-    }
+    });
 });

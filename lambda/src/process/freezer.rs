@@ -1,16 +1,17 @@
 //! Freezing and memory figures of one process environment, shared by the engine and the
-//! environment's Runtime API server.
+//! environment's Runtime API.
 //!
-//! Freezing follows AWS: an environment is frozen when its runtime asks for the next event and
-//! none is waiting — the Runtime API server stops the process group (`SIGSTOP`) right there,
-//! off the invocation's path — and thawed (`SIGCONT`) by the same server when it hands the
-//! runtime an event, so thawing costs one signal and only when the group is actually stopped.
-//! Because both happen in the one task that serves `next`, a freeze can never overtake a thaw.
+//! Freezing follows AWS, amortised: an environment is frozen (`SIGSTOP` to its process group)
+//! by its keeper task once it has been idle for `freeze_after` with its runtime waiting in
+//! `next`, and thawed (`SIGCONT`) by the invocation that hands the runtime its next event — only
+//! when the group is actually stopped, so back-to-back invocations send no signal. The freeze
+//! happens under the Runtime API's slot lock while the `next` is parked there, and an invocation
+//! takes it under the same lock before thawing, so a freeze can never overtake a thaw.
 //!
 //! Memory: `Max Memory Used` is the larger of the process's peak RSS (`VmHWM` of
-//! `/proc/<pid>/status`, read while it waits in `next`, i.e. after every invocation, off the
-//! invocation's path) and its resident set when the invocation ended (`/proc/<pid>/statm`,
-//! a few numbers, cheap to read on the path).
+//! `/proc/<pid>/status`, sampled by the keeper as it freezes, off the invocation's path) and its
+//! resident set when the invocation ended (`/proc/<pid>/statm`, a few numbers, cheap to read on
+//! the path).
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -80,6 +81,13 @@ impl Freezer {
             && let Some(a) = self.live()
         {
             let _ = rustix::process::kill_process_group(a.pid, Signal::CONT);
+        }
+    }
+
+    /// Kills the process group (the environment is reclaimed).
+    pub(crate) fn kill(&self) {
+        if let Some(a) = self.live() {
+            let _ = rustix::process::kill_process_group(a.pid, Signal::KILL);
         }
     }
 

@@ -1,10 +1,11 @@
 //! A minimal, strict HTTP/1.1 server connection for the Lambda Runtime API: exactly what the
 //! runtime clients send (a request line, headers, a `Content-Length` or `chunked` body, keep-alive),
-//! read and written synchronously on the thread that owns the connection.
+//! read and written by whichever task owns the connection at the moment.
 //!
-//! Why not hyper: the Runtime API sits on the warm invocation's path twice (`next` and the
-//! response), and a hyper connection task costs one extra wake-up each way. A blocking reader on
-//! a dedicated thread answers with no hand-off at all.
+//! Why not hyper: the Runtime API sits on the warm invocation's path twice (the event and the
+//! response), and a hyper connection task costs one extra wake-up each way. A [`Connection`] is a
+//! plain value that moves between tasks: the invoking task writes the event on it and reads the
+//! runtime's `/response` from it itself, with no hand-off at all.
 //!
 //! Guarantees: never panics on any input (proptest and the `runtime_http` fuzz target); the
 //! request head is bounded ([`MAX_HEAD_BYTES`], [`MAX_HEADERS`]); a body over the caller's limit is
@@ -12,9 +13,10 @@
 //! reported as [`Body::TooLarge`], so the connection stays in step; anything malformed is an
 //! [`HttpError::Malformed`], after which the caller answers 400 and closes.
 
-use std::io::{self, Read, Write};
+use std::io;
 
 use bytes::Bytes;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// The largest request head (request line plus headers) accepted.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
@@ -252,9 +254,9 @@ pub fn parse_head(head: &[u8]) -> Result<RequestHead, HttpError> {
     })
 }
 
-impl<R: Read> Connection<R> {
+impl<S: AsyncRead + AsyncWrite + Unpin> Connection<S> {
     /// Wraps a stream.
-    pub fn new(io: R) -> Self {
+    pub fn new(io: S) -> Self {
         Connection {
             io,
             buf: vec![0; 16 * 1024],
@@ -264,9 +266,19 @@ impl<R: Read> Connection<R> {
         }
     }
 
-    /// The stream being read.
-    pub fn io_ref(&self) -> &R {
+    /// The stream.
+    pub fn io(&self) -> &S {
         &self.io
+    }
+
+    /// The stream, for writing answers.
+    pub fn io_mut(&mut self) -> &mut S {
+        &mut self.io
+    }
+
+    /// Whether bytes of a next request are already buffered.
+    pub fn has_buffered(&self) -> bool {
+        self.start < self.end
     }
 
     /// Whether another request may be read (a body was too long to drain).
@@ -275,7 +287,7 @@ impl<R: Read> Connection<R> {
     }
 
     /// Reads more bytes into the buffer; `Ok(0)` at end of stream.
-    fn fill(&mut self) -> io::Result<usize> {
+    async fn fill(&mut self) -> io::Result<usize> {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
@@ -289,7 +301,7 @@ impl<R: Read> Connection<R> {
             self.buf.resize(grown, 0);
         }
         loop {
-            match self.io.read(&mut self.buf[self.end..]) {
+            match self.io.read(&mut self.buf[self.end..]).await {
                 Ok(n) => {
                     self.end += n;
                     return Ok(n);
@@ -301,7 +313,7 @@ impl<R: Read> Connection<R> {
     }
 
     /// Reads the next request head; `Ok(None)` when the peer closed between requests.
-    pub fn read_head(&mut self) -> Result<Option<RequestHead>, HttpError> {
+    pub async fn read_head(&mut self) -> Result<Option<RequestHead>, HttpError> {
         let mut scanned: usize = 0;
         loop {
             let window = &self.buf[self.start..self.end];
@@ -318,7 +330,7 @@ impl<R: Read> Connection<R> {
             if scanned > MAX_HEAD_BYTES {
                 return Err(HttpError::Malformed("request head too large"));
             }
-            if self.fill()? == 0 {
+            if self.fill().await? == 0 {
                 return if self.start == self.end {
                     Ok(None)
                 } else {
@@ -329,9 +341,9 @@ impl<R: Read> Connection<R> {
     }
 
     /// Moves `n` body bytes out of the stream, into `out` when given (else discarded).
-    fn take(&mut self, mut n: u64, mut out: Option<&mut Vec<u8>>) -> Result<(), HttpError> {
+    async fn take(&mut self, mut n: u64, mut out: Option<&mut Vec<u8>>) -> Result<(), HttpError> {
         while n > 0 {
-            if self.start == self.end && self.fill()? == 0 {
+            if self.start == self.end && self.fill().await? == 0 {
                 return Err(unexpected_eof());
             }
             let avail = (self.end - self.start) as u64;
@@ -346,7 +358,7 @@ impl<R: Read> Connection<R> {
     }
 
     /// Reads one CRLF-ended line of a chunked body (without the CRLF).
-    fn line(&mut self) -> Result<Vec<u8>, HttpError> {
+    async fn line(&mut self) -> Result<Vec<u8>, HttpError> {
         let mut scanned = 0;
         loop {
             let window = &self.buf[self.start..self.end];
@@ -363,48 +375,43 @@ impl<R: Read> Connection<R> {
             if scanned > MAX_LINE_BYTES {
                 return Err(HttpError::Malformed("chunk line too long"));
             }
-            if self.fill()? == 0 {
+            if self.fill().await? == 0 {
                 return Err(unexpected_eof());
             }
         }
     }
 
-    /// Reads the body `head` announces, keeping at most `limit` bytes. `continue_to` receives
-    /// the interim `100 Continue` when the client asked for one.
-    pub fn read_body(
-        &mut self,
-        head: &RequestHead,
-        limit: usize,
-        continue_to: &mut dyn Write,
-    ) -> Result<Body, HttpError> {
+    /// Reads the body `head` announces, keeping at most `limit` bytes; answers the interim
+    /// `100 Continue` first when the client asked for one.
+    pub async fn read_body(&mut self, head: &RequestHead, limit: usize) -> Result<Body, HttpError> {
         if head.expect_continue {
-            continue_to.write_all(b"HTTP/1.1 100 Continue\r\n\r\n")?;
+            self.io.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").await?;
         }
         let limit = limit as u64;
         match head.framing {
             Framing::Empty => Ok(Body::Complete(Bytes::new())),
             Framing::Length(n) if n <= limit => {
                 let mut out = Vec::with_capacity(n as usize);
-                self.take(n, Some(&mut out))?;
+                self.take(n, Some(&mut out)).await?;
                 Ok(Body::Complete(Bytes::from(out)))
             }
             Framing::Length(n) => {
                 if n <= MAX_DRAIN_BYTES {
-                    self.take(n, None)?;
+                    self.take(n, None).await?;
                 } else {
                     self.poisoned = true;
                 }
                 Ok(Body::TooLarge)
             }
-            Framing::Chunked => self.read_chunked(limit),
+            Framing::Chunked => self.read_chunked(limit).await,
         }
     }
 
-    fn read_chunked(&mut self, limit: u64) -> Result<Body, HttpError> {
+    async fn read_chunked(&mut self, limit: u64) -> Result<Body, HttpError> {
         let mut out = Vec::new();
         let mut total = 0u64;
         loop {
-            let line = self.line()?;
+            let line = self.line().await?;
             let size = line.split(|b| *b == b';').next().unwrap_or_default();
             let size =
                 parse_hex(trim_ows(size)).ok_or(HttpError::Malformed("invalid chunk size"))?;
@@ -420,15 +427,15 @@ impl<R: Read> Connection<R> {
             if !keep {
                 out = Vec::new();
             }
-            self.take(size, keep.then_some(&mut out))?;
-            if !self.line()?.is_empty() {
+            self.take(size, keep.then_some(&mut out)).await?;
+            if !self.line().await?.is_empty() {
                 return Err(HttpError::Malformed("chunk data longer than its size"));
             }
         }
         // Trailer fields are read and ignored, up to the blank line.
         let mut trailer = 0usize;
         loop {
-            let line = self.line()?;
+            let line = self.line().await?;
             if line.is_empty() {
                 break;
             }
@@ -445,22 +452,32 @@ impl<R: Read> Connection<R> {
     }
 }
 
-/// Writes one response: status line, `Content-Type: application/json`, `Content-Length`, the
-/// extra headers, and the body, in as few writes as the size allows.
-pub fn write_response(
-    w: &mut dyn Write,
+/// The bytes of one response: status line, `Content-Type: application/json`, `Content-Length`,
+/// the extra headers, and the body.
+pub fn response_bytes(
     status: u16,
     reason: &str,
     headers: &[(&str, &str)],
     body: &[u8],
     close: bool,
-) -> io::Result<()> {
+) -> Vec<u8> {
+    let mut out = response_head(status, reason, headers, body.len(), close);
+    out.extend_from_slice(body);
+    out
+}
+
+fn response_head(
+    status: u16,
+    reason: &str,
+    headers: &[(&str, &str)],
+    body_len: usize,
+    close: bool,
+) -> Vec<u8> {
     use std::fmt::Write as _;
-    let mut head = String::with_capacity(256);
+    let mut head = String::with_capacity(256 + body_len.min(16 * 1024));
     let _ = write!(
         head,
-        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n",
-        body.len()
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {body_len}\r\n"
     );
     for (name, value) in headers {
         // A value that is not a valid field value (as `http::HeaderValue::from_str` decides) is
@@ -474,13 +491,26 @@ pub fn write_response(
         head.push_str("connection: close\r\n");
     }
     head.push_str("\r\n");
+    head.into_bytes()
+}
+
+/// Writes one response (see [`response_bytes`]) in one write when the body is small, so the
+/// runtime is woken once.
+pub async fn write_response<W: AsyncWrite + Unpin>(
+    w: &mut W,
+    status: u16,
+    reason: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    close: bool,
+) -> io::Result<()> {
     if body.len() <= 16 * 1024 {
-        let mut all = head.into_bytes();
-        all.extend_from_slice(body);
-        w.write_all(&all)
+        w.write_all(&response_bytes(status, reason, headers, body, close))
+            .await
     } else {
-        w.write_all(head.as_bytes())?;
-        w.write_all(body)
+        w.write_all(&response_head(status, reason, headers, body.len(), close))
+            .await?;
+        w.write_all(body).await
     }
 }
 
@@ -489,13 +519,22 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    use futures::executor::block_on;
+
     fn read_all(input: &[u8], limit: usize) -> Vec<Result<(RequestHead, Body), String>> {
-        let mut c = Connection::new(input);
+        block_on(read_all_async(input, limit))
+    }
+
+    async fn read_all_async(
+        input: &[u8],
+        limit: usize,
+    ) -> Vec<Result<(RequestHead, Body), String>> {
+        let mut c = Connection::new(tokio::io::join(input, tokio::io::sink()));
         let mut out = Vec::new();
         loop {
-            match c.read_head() {
+            match c.read_head().await {
                 Ok(None) => break,
-                Ok(Some(h)) => match c.read_body(&h, limit, &mut io::sink()) {
+                Ok(Some(h)) => match c.read_body(&h, limit).await {
                     Ok(b) => out.push(Ok((h, b))),
                     Err(e) => {
                         out.push(Err(format!("{e:?}")));
@@ -577,14 +616,14 @@ GET /c?q=1 HTTP/1.1\r\nConnection: close\r\n\r\n";
     #[test]
     fn writes_a_framed_response() {
         let mut out = Vec::new();
-        write_response(
+        block_on(write_response(
             &mut out,
             202,
             "Accepted",
             &[("x-a", "1"), ("x-b", "bad\r\nx")],
             b"{}",
             false,
-        )
+        ))
         .unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(
@@ -594,14 +633,21 @@ GET /c?q=1 HTTP/1.1\r\nConnection: close\r\n\r\n";
     }
 
     /// A reader that hands out at most `step` bytes per read, to split requests anywhere.
-    struct Trickle<'a>(&'a [u8], usize);
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-            let n = self.0.len().min(self.1).min(buf.len());
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
+    fn trickle(input: &[u8], step: usize) -> impl AsyncRead + AsyncWrite + Unpin + '_ {
+        struct Trickle<'a>(&'a [u8], usize);
+        impl AsyncRead for Trickle<'_> {
+            fn poll_read(
+                mut self: std::pin::Pin<&mut Self>,
+                _: &mut std::task::Context<'_>,
+                buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<io::Result<()>> {
+                let n = self.0.len().min(self.1).min(buf.remaining());
+                buf.put_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                std::task::Poll::Ready(Ok(()))
+            }
         }
+        tokio::io::join(Trickle(input, step), tokio::io::sink())
     }
 
     proptest! {
@@ -634,14 +680,14 @@ GET /c?q=1 HTTP/1.1\r\nConnection: close\r\n\r\n";
             wire.extend_from_slice(b"0\r\n\r\n");
             wire.extend_from_slice(format!("POST /s HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes());
             wire.extend_from_slice(&body);
-            let mut c = Connection::new(Trickle(&wire, step));
+            let mut c = Connection::new(trickle(&wire, step));
             for path in ["/r", "/s"] {
-                let h = c.read_head().unwrap().unwrap();
+                let h = block_on(c.read_head()).unwrap().unwrap();
                 prop_assert_eq!(h.path.as_str(), path);
-                let b = c.read_body(&h, 300, &mut io::sink()).unwrap();
+                let b = block_on(c.read_body(&h, 300)).unwrap();
                 prop_assert_eq!(b, Body::Complete(Bytes::from(body.clone())));
             }
-            prop_assert!(c.read_head().unwrap().is_none());
+            prop_assert!(block_on(c.read_head()).unwrap().is_none());
         }
 
         #[test]
@@ -654,12 +700,14 @@ GET /c?q=1 HTTP/1.1\r\nConnection: close\r\n\r\n";
                 let i = at % wire.len();
                 wire[i] = b;
             }
-            let mut c = Connection::new(Trickle(&wire, step));
-            while let Ok(Some(h)) = c.read_head() {
-                if c.read_body(&h, 3, &mut io::sink()).is_err() || !c.reusable() {
-                    break;
+            let mut c = Connection::new(trickle(&wire, step));
+            block_on(async {
+                while let Ok(Some(h)) = c.read_head().await {
+                    if c.read_body(&h, 3).await.is_err() || !c.reusable() {
+                        break;
+                    }
                 }
-            }
+            });
         }
     }
 }

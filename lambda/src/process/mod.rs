@@ -11,13 +11,13 @@
 //! `Clock::sleep_until` deadlines: when one passes, the child is killed and the environment
 //! discarded.
 //!
-//! Freezing: the child runs in its own process group, which is stopped (`SIGSTOP`) when its
-//! runtime asks for the next event and none is waiting, and continued (`SIGCONT`) as an event is
-//! handed over — both by the environment's Runtime API server, off the invocation's path — so
+//! Freezing: the child runs in its own process group, which is stopped (`SIGSTOP`) once the
+//! environment has been idle for `LambdaConfig::freeze_after` with its runtime waiting in `next`,
+//! and continued (`SIGCONT`) as the next event is handed over (see [`runtime_api`]), so
 //! background threads and processes the function started do not run between invocations, as
-//! AWS freezes an execution environment. An invocation ends when the runtime posts its
-//! `/response` or `/error` (or exits); its output is then read to the end without waiting (see
-//! [`output`]).
+//! AWS freezes an execution environment, while back-to-back invocations pay no signal. An
+//! invocation ends when the runtime posts its `/response` or `/error` (or exits); its output is
+//! then read to the end without waiting (see [`output`]).
 //!
 //! Init: an on-demand environment's init phase is limited to `LambdaConfig::init_timeout`
 //! (10 s); when it fails or times out, it is retried once inside the invocation, bounded by the
@@ -44,7 +44,7 @@ use crate::invoke::InitFailure;
 use crate::logs::Line;
 use crate::runtime::{self, HandlerKind};
 use output::Output;
-use runtime_api::{InitOutcome, PendingInvocation, RuntimeApi, RuntimeOutcome};
+use runtime_api::{Event, InitOutcome, RuntimeApi, RuntimeOutcome};
 
 /// A running child process and its Runtime API listener.
 pub(crate) struct ProcessEnv {
@@ -196,7 +196,14 @@ pub(crate) async fn start(
             (bootstrap.to_string_lossy().into_owned(), vec![])
         }
     };
-    let (api, init_rx) = match runtime_api::serve(inner.config.freeze).await {
+    let (api, init_rx) = match runtime_api::serve(
+        inner.config.freeze,
+        Arc::clone(&inner.env.clock),
+        inner.config.freeze_after,
+        (!init.provisioned).then_some(inner.config.idle_timeout),
+    )
+    .await
+    {
         Ok(x) => x,
         Err(e) => {
             return Err(failure(
@@ -485,7 +492,6 @@ impl ProcessEnv {
         if let Some(status) = self.exit_rx.borrow().clone() {
             return (exit_error(&status), None);
         }
-        let (done_tx, done_rx) = oneshot::channel();
         let deadline_ms = inv
             .deadline
             .duration_since(UNIX_EPOCH)
@@ -498,30 +504,27 @@ impl ProcessEnv {
                 .ok()
                 .and_then(|raw| String::from_utf8(raw).ok())
         });
-        let pending = PendingInvocation {
+        let event = Event {
             trace_id: trace_id(&id, deadline_ms),
             request_id: id.clone(),
             payload: inv.payload,
             deadline_ms,
             invoked_arn: Arc::clone(&inv.context.invoked_function_arn),
             client_context,
-            done: done_tx,
         };
-        // The Runtime API server thaws the environment as it hands the event over.
-        if !self.api.hand_over(pending).await {
-            return (exit_error("the Runtime API is closed"), None);
-        }
         let clock = Arc::clone(&inv.context.clock);
         let mut exit_rx = self.exit_rx.clone();
+        // The Runtime API thaws the environment as it hands the event over; the invocation's
+        // own task writes the event and reads the answer.
         let outcome = tokio::select! {
-            r = done_rx => match r {
-                Ok(RuntimeOutcome::Response(b)) => RunOutcome::Response(b),
-                Ok(RuntimeOutcome::Error { error_type, body }) => RunOutcome::Error { payload: error_payload(error_type, body), fatal: false },
-                Ok(RuntimeOutcome::TooLarge) => {
+            r = self.api.invoke(event) => match r {
+                Some(RuntimeOutcome::Response(b)) => RunOutcome::Response(b),
+                Some(RuntimeOutcome::Error { error_type, body }) => RunOutcome::Error { payload: error_payload(error_type, body), fatal: false },
+                Some(RuntimeOutcome::TooLarge) => {
                     let e = HandlerError::new("Function.ResponseSizeTooLarge", format!("Response payload size exceeded maximum allowed payload size ({} bytes).", crate::invoke::MAX_SYNC_PAYLOAD));
                     RunOutcome::Error { payload: Bytes::from(e.to_payload().to_string()), fatal: false }
                 }
-                Err(_) => exit_error("the runtime abandoned the invocation"),
+                None => exit_error("the runtime abandoned the invocation"),
             },
             status = exit_rx.wait_for(Option::is_some) => {
                 let status = status.map(|s| s.clone().unwrap_or_default()).unwrap_or_default();
