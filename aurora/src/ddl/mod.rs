@@ -31,8 +31,19 @@ fn done(st: &mut DbState, stmt: &Statement, tag: &str) -> Result<QueryResult> {
     Ok(QueryResult::command(tag.to_string(), 0))
 }
 
-/// Runs a DDL statement.
+/// Runs a DDL statement with immediate effect, outside any transaction's DDL: a replica or a
+/// peer writer re-running committed DDL. A local transaction's uncommitted DDL, if any, is set
+/// aside meanwhile so the committed statement is not made part of it.
 pub fn execute(st: &mut DbState, stmt: &Statement) -> Result<QueryResult> {
+    let pending = st.catalog.txn_ddl.take();
+    let r = execute_in_txn(st, stmt);
+    st.catalog.txn_ddl = pending;
+    r
+}
+
+/// Runs a DDL statement as part of the transaction owning the catalog's DDL, if any
+/// ([`txn`]); the session's entry point.
+pub fn execute_in_txn(st: &mut DbState, stmt: &Statement) -> Result<QueryResult> {
     match stmt {
         Statement::CreateTable(ct) => {
             if create_table(st, ct)? {

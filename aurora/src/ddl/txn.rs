@@ -4,9 +4,9 @@
 //! How: the transaction that runs DDL becomes the database's DDL owner ([`TxnDdl`], kept with
 //! the catalog). Its catalog changes are made in place, and [`DdlMark`]s (copies of the catalog
 //! and the sequence definitions) remember the states it can return to. Storage effects are of
-//! two kinds: those that destroy data (dropping a table's or an index's storage) and the
-//! catalog redo record (the DDL text replicas re-run) are kept and appended only at commit
-//! ([`at_commit`]); those that add (a new table or index, a new trailing column) are appended
+//! two kinds: those that destroy data (dropping a table's or an index's storage) and, in a
+//! transaction block, the catalog redo record (the DDL text replicas re-run) are kept and
+//! appended only at commit ([`at_commit`]); those that add (a new table or index, a new trailing column) are appended
 //! at once with the record that reverses them ([`with_undo`]), appended on rollback.
 //!
 //! Guarantees: other sessions never see uncommitted DDL — every statement of another
@@ -27,6 +27,11 @@ use crate::storage::{LogRecord, Xid};
 pub struct TxnDdl {
     /// The owning top-level transaction.
     pub owner: Xid,
+    /// Whether catalog records wait for commit too: yes in a transaction block; an autocommit
+    /// statement logs its catalog record in place (its changes reach replicas as one
+    /// mini-transaction that ends with its commit, and rows it writes into a table it created
+    /// must follow the record that creates the table there).
+    defer_catalog: bool,
     /// Records appended at commit, in order: storage drops and catalog (DDL text) records.
     at_commit: Vec<LogRecord>,
     /// Records reversing storage effects already applied, appended newest first on rollback.
@@ -52,8 +57,10 @@ pub fn owner(st: &DbState) -> Option<Xid> {
 /// Appends `rec` at once, or keeps it for the commit of the transaction running DDL.
 pub(crate) fn at_commit(st: &mut DbState, rec: LogRecord) {
     match st.catalog.txn_ddl.as_mut() {
-        Some(d) => d.at_commit.push(rec),
-        None => {
+        Some(d) if d.defer_catalog || !matches!(rec, LogRecord::Catalog { .. }) => {
+            d.at_commit.push(rec)
+        }
+        _ => {
             st.storage.append(rec);
         }
     }
@@ -68,11 +75,13 @@ pub(crate) fn with_undo(st: &mut DbState, rec: LogRecord, undo: LogRecord) {
 }
 
 /// Makes `owner` the DDL owner (the caller checked nobody else is) and marks the state now,
-/// with `level` subtransactions open.
-pub fn mark(st: &mut DbState, owner: Xid, level: usize) -> DdlMark {
+/// with `level` subtransactions open; `block` tells a transaction block from an autocommit
+/// statement.
+pub fn mark(st: &mut DbState, owner: Xid, level: usize, block: bool) -> DdlMark {
     let d = st.catalog.txn_ddl.take().unwrap_or_else(|| {
         Box::new(TxnDdl {
             owner,
+            defer_catalog: block,
             at_commit: Vec::new(),
             undo: Vec::new(),
         })

@@ -229,7 +229,7 @@ impl Session {
                 }
                 begin_top(&mut st, t);
                 let stmt_mark = ddl_mark(&mut st, t);
-                let r = crate::ddl::execute(&mut st, other);
+                let r = crate::ddl::execute_in_txn(&mut st, other);
                 if r.is_err() {
                     crate::ddl::txn::restore(&mut st, t.id, &stmt_mark);
                 }
@@ -244,10 +244,10 @@ impl Session {
 fn ddl_mark(st: &mut DbState, t: &mut Txn) -> DdlMark {
     let level = t.subs.len();
     if t.ddl_marks.last().is_none_or(|m| m.level < level) {
-        let m = crate::ddl::txn::mark(st, t.id, level);
+        let m = crate::ddl::txn::mark(st, t.id, level, t.explicit);
         t.ddl_marks.push(m);
     }
-    crate::ddl::txn::mark(st, t.id, level)
+    crate::ddl::txn::mark(st, t.id, level, t.explicit)
 }
 
 /// Whether the statement is an ALTER TABLE that drops a column: the column's values are
