@@ -264,7 +264,12 @@ impl IndexStore {
                 };
                 match probe {
                     EqProbe::Key(i) => {
-                        for (_, r) in entries.range((i, RowId::MIN)..=(i, RowId::MAX)) {
+                        // One descent to the first entry, then a walk (an inclusive range
+                        // would descend a second time for its upper end).
+                        for (k, r) in entries.range((i, RowId::MIN)..) {
+                            if *k != i {
+                                break;
+                            }
                             f(*r);
                         }
                     }
