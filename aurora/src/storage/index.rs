@@ -14,7 +14,7 @@
 use std::collections::BTreeSet;
 use std::ops::Bound;
 
-use bigdecimal::{BigDecimal, ToPrimitive};
+use bigdecimal::ToPrimitive;
 
 use crate::storage::RowId;
 use crate::value::Value;
@@ -103,7 +103,7 @@ fn eq_probe(v: &Value) -> EqProbe {
     match v {
         Value::Null => EqProbe::Null,
         Value::Numeric(d) => match d.to_i64() {
-            Some(i) if BigDecimal::from(i) == *d => EqProbe::Key(i),
+            Some(i) if d.is_integer() => EqProbe::Key(i),
             // Not integral or beyond i64: no integer key equals it.
             _ => EqProbe::Nothing,
         },
@@ -297,6 +297,7 @@ impl IndexStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bigdecimal::BigDecimal;
     use proptest::prelude::*;
 
     /// The general form of the same entries: the reference the integer form must cover.
