@@ -199,6 +199,8 @@ pub struct Catalog {
     next_id: u32,
     /// Bumped by every change, so cached plans can tell they are stale.
     pub version: u64,
+    /// The uncommitted DDL of the transaction that owns the catalog ([`crate::ddl::txn`]).
+    pub(crate) txn_ddl: Option<Box<crate::ddl::txn::TxnDdl>>,
 }
 
 impl Default for Catalog {
@@ -214,6 +216,7 @@ impl Default for Catalog {
             sequences: BTreeMap::new(),
             next_id: 1,
             version: 0,
+            txn_ddl: None,
         }
     }
 }

@@ -12,11 +12,14 @@
 //! predicate. The commit log (transaction status) is part of the store because commit and abort
 //! are log records too.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::sync::Arc;
 
 use crate::value::Value;
+
+mod index;
+use index::IndexStore;
 
 /// A table's storage id.
 pub type TableId = u32;
@@ -195,43 +198,6 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     fn log_from(&self, lsn: Lsn) -> &[LogRecord];
 }
 
-/// An encoded index key with its first eight bytes kept inline as a big-endian integer, so
-/// most comparisons in the B-tree decide on one integer compare without touching the heap.
-/// The order is exactly the byte order of the encoding.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct IndexKey {
-    head: u64,
-    bytes: Box<[u8]>,
-}
-
-impl IndexKey {
-    fn new(bytes: Vec<u8>) -> IndexKey {
-        let mut h = [0u8; 8];
-        let n = bytes.len().min(8);
-        h[..n].copy_from_slice(&bytes[..n]);
-        IndexKey {
-            head: u64::from_be_bytes(h),
-            bytes: bytes.into_boxed_slice(),
-        }
-    }
-}
-
-impl Ord for IndexKey {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        // Zero padding keeps this the byte order: heads differ only at a byte where the keys
-        // differ (or where one key ended and the other has a non-zero byte).
-        self.head
-            .cmp(&other.head)
-            .then_with(|| self.bytes.cmp(&other.bytes))
-    }
-}
-
-impl PartialOrd for IndexKey {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
 /// Hashes the small integer ids of tables and indexes as themselves (no SipHash per lookup).
 #[derive(Debug, Default, Clone, Copy)]
 struct IdHasher(u64);
@@ -262,7 +228,7 @@ struct TableStore {
 pub struct MemoryStorage {
     log: Vec<LogRecord>,
     tables: IdMap<TableStore>,
-    indexes: IdMap<BTreeSet<(IndexKey, RowId)>>,
+    indexes: IdMap<IndexStore>,
     clog: Vec<XidStatus>,
     /// Whether to keep applied records (part 2's shipping needs them; benchmarks may not).
     retain_log: bool,
@@ -292,7 +258,7 @@ impl MemoryStorage {
                 self.tables.remove(table);
             }
             LogRecord::CreateIndex { index } => {
-                self.indexes.insert(*index, BTreeSet::new());
+                self.indexes.insert(*index, IndexStore::new());
             }
             LogRecord::DropIndex { index } => {
                 self.indexes.remove(index);
@@ -343,7 +309,7 @@ impl MemoryStorage {
             }
             LogRecord::IndexInsert { index, key, row } => {
                 if let Some(ix) = self.indexes.get_mut(index) {
-                    ix.insert((IndexKey::new(crate::keys::encode(key)), *row));
+                    ix.insert(key, *row);
                 }
             }
             LogRecord::Commit { xids, csn } => {
@@ -458,46 +424,14 @@ impl Storage for MemoryStorage {
         let Some(ix) = self.indexes.get(&index) else {
             return Vec::new();
         };
-        // Keys are memcomparable encodings, exact for integers, text and time and monotone
-        // (not strictly) for other numbers, so bounds are widened to inclusive and callers
-        // re-check the predicate on every row they fetch.
-        let lo = match lower {
-            Bound::Included(k) | Bound::Excluded(k) => {
-                Bound::Included((IndexKey::new(crate::keys::encode(k)), 0))
-            }
-            Bound::Unbounded => Bound::Unbounded,
-        };
-        let hi = match upper {
-            Bound::Included(k) | Bound::Excluded(k) => {
-                let mut e = crate::keys::encode(k);
-                e.push(0xFF);
-                Bound::Excluded((IndexKey::new(e), 0))
-            }
-            Bound::Unbounded => Bound::Unbounded,
-        };
-        if let (Bound::Included((a, _)), Bound::Excluded((b, _))) = (&lo, &hi)
-            && a >= b
-        {
-            return Vec::new();
-        }
-        let mut out: Vec<RowId> = ix.range((lo, hi)).map(|(_, r)| *r).collect();
-        if out.len() > 1 {
-            out.sort_unstable();
-            out.dedup();
-        }
-        out
+        ix.range(lower, upper)
     }
 
     fn index_eq(&self, index: IndexId, key: &[Value], f: &mut dyn FnMut(RowId)) {
         let Some(ix) = self.indexes.get(&index) else {
             return;
         };
-        // Entries of one full key share its encoding and differ by row id: walk from the
-        // first and stop at another key (no second copy of the key for an upper bound).
-        let lo = (IndexKey::new(crate::keys::encode(key)), 0);
-        for (_, r) in ix.range(&lo..).take_while(|(k, _)| *k == lo.0) {
-            f(*r);
-        }
+        ix.eq(key, f);
     }
 
     fn status(&self, xid: Xid) -> XidStatus {

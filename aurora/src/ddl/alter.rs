@@ -45,10 +45,17 @@ pub(super) fn alter(st: &mut DbState, id: u32, op: &ast::AlterTableOperation) ->
                     table: t.name.clone(),
                 });
             }
-            st.storage.append(LogRecord::AddColumn {
-                table: id,
-                value: fill,
-            });
+            txn::with_undo(
+                st,
+                LogRecord::AddColumn {
+                    table: id,
+                    value: fill,
+                },
+                LogRecord::DropColumn {
+                    table: id,
+                    index: t.columns.len(),
+                },
+            );
             for c in &constraints {
                 add_constraint(st, id, c)?;
             }
@@ -91,7 +98,7 @@ pub(super) fn alter(st: &mut DbState, id: u32, op: &ast::AlterTableOperation) ->
                     if let Some(i) = st.catalog.indexes.remove(ix) {
                         st.catalog.names.remove(&(cur.schema.clone(), i.name));
                     }
-                    st.storage.append(LogRecord::DropIndex { index: *ix });
+                    txn::at_commit(st, LogRecord::DropIndex { index: *ix });
                 }
                 let shift = |c: &mut usize| {
                     if *c > idx {
@@ -174,7 +181,7 @@ pub(super) fn alter(st: &mut DbState, id: u32, op: &ast::AlterTableOperation) ->
             {
                 st.catalog.indexes.remove(&ix);
                 st.catalog.names.remove(&(t.schema.clone(), name.clone()));
-                st.storage.append(LogRecord::DropIndex { index: ix });
+                txn::at_commit(st, LogRecord::DropIndex { index: ix });
                 if let Some(tb) = st.catalog.tables.get_mut(&id) {
                     tb.indexes.retain(|i| *i != ix);
                 }

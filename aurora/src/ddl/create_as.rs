@@ -101,7 +101,7 @@ pub fn create_table_as(
     };
     let create = crate::session::parse(&format!("CREATE TABLE {target} ({defs})"))?;
     for stmt in &create {
-        super::execute(st, stmt)?;
+        super::execute_in_txn(st, stmt)?;
     }
     let table = st.catalog.table_by_name(&schema, &name)?.clone();
     let n = rows.len() as u64;

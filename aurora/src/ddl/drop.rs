@@ -94,10 +94,10 @@ pub(super) fn drop_object(
                 if let Some(i) = st.catalog.indexes.remove(&ix) {
                     st.catalog.names.remove(&(t.schema.clone(), i.name));
                 }
-                st.storage.append(LogRecord::DropIndex { index: ix });
+                txn::at_commit(st, LogRecord::DropIndex { index: ix });
             }
             st.catalog.names.remove(&key);
-            st.storage.append(LogRecord::DropTable { table: id });
+            txn::at_commit(st, LogRecord::DropTable { table: id });
             Ok(())
         }
         (ast::ObjectType::View, Some(Relation::View(id))) => {
@@ -120,7 +120,7 @@ pub(super) fn drop_object(
                 tb.indexes.retain(|i| *i != id);
             }
             st.catalog.names.remove(&key);
-            st.storage.append(LogRecord::DropIndex { index: id });
+            txn::at_commit(st, LogRecord::DropIndex { index: id });
             Ok(())
         }
         (ast::ObjectType::Sequence, Some(Relation::Sequence(id))) => {

@@ -2,8 +2,9 @@
 //!
 //! Guarantees: a DDL statement validates everything before it changes the catalog (a failing
 //! statement changes nothing), it is logged as a `Catalog` redo record, and existing rows are
-//! rewritten through `AddColumn`/`DropColumn`/`IndexInsert` records. DDL takes effect at once
-//! and is not undone by ROLLBACK (see docs/aurora.md).
+//! rewritten through `AddColumn`/`DropColumn`/`IndexInsert` records. Run by a session, DDL is
+//! transactional ([`txn`]): the catalog record and storage drops wait for COMMIT, and ROLLBACK
+//! undoes the rest. Run directly (a replica re-running committed DDL), it takes effect at once.
 
 use sqlparser::ast::{self, Statement};
 
@@ -21,14 +22,28 @@ use crate::value::Value;
 
 fn done(st: &mut DbState, stmt: &Statement, tag: &str) -> Result<QueryResult> {
     st.catalog.version += 1;
-    st.storage.append(LogRecord::Catalog {
-        ddl: stmt.to_string(),
-    });
+    txn::at_commit(
+        st,
+        LogRecord::Catalog {
+            ddl: stmt.to_string(),
+        },
+    );
     Ok(QueryResult::command(tag.to_string(), 0))
 }
 
-/// Runs a DDL statement.
+/// Runs a DDL statement with immediate effect, outside any transaction's DDL: a replica or a
+/// peer writer re-running committed DDL. A local transaction's uncommitted DDL, if any, is set
+/// aside meanwhile so the committed statement is not made part of it.
 pub fn execute(st: &mut DbState, stmt: &Statement) -> Result<QueryResult> {
+    let pending = st.catalog.txn_ddl.take();
+    let r = execute_in_txn(st, stmt);
+    st.catalog.txn_ddl = pending;
+    r
+}
+
+/// Runs a DDL statement as part of the transaction owning the catalog's DDL, if any
+/// ([`txn`]); the session's entry point.
+pub fn execute_in_txn(st: &mut DbState, stmt: &Statement) -> Result<QueryResult> {
     match stmt {
         Statement::CreateTable(ct) => {
             if create_table(st, ct)? {
@@ -425,7 +440,11 @@ fn create_table(st: &mut DbState, ct: &ast::CreateTable) -> Result<bool> {
         st.catalog
             .names
             .insert((schema.clone(), name.clone()), Relation::Table(id));
-        st.storage.append(LogRecord::CreateTable { table: id });
+        txn::with_undo(
+            st,
+            LogRecord::CreateTable { table: id },
+            LogRecord::DropTable { table: id },
+        );
         // Primary key first, as PostgreSQL orders a table's indexes.
         constraints.sort_by_key(|c| !matches!(c, ast::TableConstraint::PrimaryKey(_)));
         for c in &constraints {
@@ -703,7 +722,11 @@ fn create_index(
         }
     }
     let id = st.catalog.allocate_id();
-    st.storage.append(LogRecord::CreateIndex { index: id });
+    txn::with_undo(
+        st,
+        LogRecord::CreateIndex { index: id },
+        LogRecord::DropIndex { index: id },
+    );
     for (key, row) in entries {
         st.storage.append(LogRecord::IndexInsert {
             index: id,
@@ -738,6 +761,7 @@ fn create_index(
 mod alter;
 mod create_as;
 mod drop;
+pub mod txn;
 
 use alter::alter;
 pub use create_as::create_table_as;

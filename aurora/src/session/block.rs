@@ -25,6 +25,7 @@ impl Session {
             failed: false,
             aborted: false,
             start: self.db.now_micros(),
+            ddl_marks: Vec::new(),
         }
     }
 
@@ -75,6 +76,11 @@ impl Session {
             }
             db.locks.wake();
         }
+        // DDL after the savepoint is undone too.
+        if let Some(i) = t.ddl_marks.iter().position(|m| m.level > first_sub) {
+            crate::ddl::txn::restore(&mut st, t.id, &t.ddl_marks[i]);
+            t.ddl_marks.truncate(i.max(1));
+        }
         t.savepoints.truncate(pos + 1);
         let sub = st.txns.allocate_xid();
         st.storage.append(LogRecord::Begin {
@@ -110,6 +116,10 @@ impl Session {
         } else {
             st.txns.csn()
         };
+        if !t.ddl_marks.is_empty() {
+            // The DDL's catalog records and storage drops go just before the commit record.
+            crate::ddl::txn::commit(&mut st, t.id);
+        }
         if t.begun {
             let mut xids = vec![t.id];
             xids.extend(t.subs.iter().copied());
@@ -165,6 +175,9 @@ pub(super) fn finish_abort(st: &mut DbState, t: &Txn) {
         let mut xids = vec![t.id];
         xids.extend(t.subs.iter().copied());
         st.storage.append(LogRecord::Abort { xids });
+    }
+    if let Some(base) = t.ddl_marks.first() {
+        crate::ddl::txn::abort(st, t.id, base);
     }
     st.txns.finish(t.id, None);
 }

@@ -63,6 +63,9 @@ struct Txn {
     /// transaction's locks at once, as PostgreSQL does; the block waits for ROLLBACK).
     aborted: bool,
     start: i64,
+    /// States its DDL can return to: the first is the state before its first DDL, then one
+    /// per savepoint level with DDL ([`crate::ddl::txn`]).
+    ddl_marks: Vec<crate::ddl::txn::DdlMark>,
 }
 
 /// A prepared statement: parsed once; a SELECT keeps its plan, and an INSERT, UPDATE or DELETE

@@ -84,7 +84,8 @@ impl Session {
                 // Fast path: an autocommit read needs no transaction id, only a snapshot
                 // taken under the lock.
                 let st = self.db.state.lock();
-                if st.catalog.version == p.catalog_version {
+                if st.catalog.version == p.catalog_version && crate::ddl::txn::owner(&st).is_none()
+                {
                     let snap = Snapshot {
                         csn: st.txns.csn(),
                         top: 0,

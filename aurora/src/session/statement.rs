@@ -7,14 +7,16 @@ use std::sync::Arc;
 use sqlparser::ast::{self, Statement};
 
 use super::block::begin_top;
-use super::{Prepared, Session};
+use super::{Prepared, Session, Txn};
 use crate::bind::Binder;
+use crate::ddl::txn::DdlMark;
 use crate::dml::{self, StmtEnv};
-use crate::engine::{ColumnInfo, QueryResult};
+use crate::engine::{ColumnInfo, DbState, QueryResult};
 use crate::error::{AuroraError, Result};
 use crate::exec::{ExecCtx, execute};
 use crate::locks::Locked;
 use crate::plan::Plan;
+use crate::storage::XidStatus;
 use crate::txn::{Isolation, Snapshot};
 use crate::types::DataType;
 use crate::value::Value;
@@ -33,6 +35,19 @@ impl Session {
         };
         let mut st = Locked::new(&db, self.lock_timeout);
         st.interrupt = self.interrupt.clone();
+        // Another transaction's uncommitted DDL: wait for it to end, so this statement sees
+        // the catalog (and rows) as it leaves them.
+        while let Some(owner) = crate::ddl::txn::owner(&st)
+            && owner != t.id
+        {
+            if !matches!(st.storage.status(owner), XidStatus::InProgress { .. }) {
+                return Err(AuroraError::sql(
+                    "XX000",
+                    "the transaction owning uncommitted DDL is not running",
+                ));
+            }
+            st.wait(t.id, owner, owner)?;
+        }
         let csn = match (t.isolation, t.snapshot) {
             (Isolation::ReadCommitted, _) | (_, None) => {
                 let c = st.txns.csn();
@@ -168,7 +183,12 @@ impl Session {
                     params,
                     now,
                 };
-                crate::ddl::create_table_as(&mut st, &env, ct)
+                let stmt_mark = ddl_mark(&mut st, t);
+                let r = crate::ddl::create_table_as(&mut st, &env, ct);
+                if r.is_err() {
+                    crate::ddl::txn::restore(&mut st, t.id, &stmt_mark);
+                }
+                r
             }
             Statement::Explain {
                 statement, analyze, ..
@@ -200,7 +220,41 @@ impl Session {
                     n,
                 ))
             }
-            other => crate::ddl::execute(&mut st, other),
+            other => {
+                if t.explicit && drops_a_column(other) {
+                    return Err(AuroraError::sql(
+                        "25001",
+                        "ALTER TABLE ... DROP COLUMN cannot run inside a transaction block",
+                    ));
+                }
+                begin_top(&mut st, t);
+                let stmt_mark = ddl_mark(&mut st, t);
+                let r = crate::ddl::execute_in_txn(&mut st, other);
+                if r.is_err() {
+                    crate::ddl::txn::restore(&mut st, t.id, &stmt_mark);
+                }
+                r
+            }
         }
     }
+}
+
+/// Makes `t` the DDL owner, marks the state for the savepoint level it is at (once per
+/// level), and returns a mark of the state before the statement (restored if it fails).
+fn ddl_mark(st: &mut DbState, t: &mut Txn) -> DdlMark {
+    let level = t.subs.len();
+    if t.ddl_marks.last().is_none_or(|m| m.level < level) {
+        let m = crate::ddl::txn::mark(st, t.id, level, t.explicit);
+        t.ddl_marks.push(m);
+    }
+    crate::ddl::txn::mark(st, t.id, level, t.explicit)
+}
+
+/// Whether the statement is an ALTER TABLE that drops a column: the column's values are
+/// removed from storage at once, which a rollback could not restore.
+fn drops_a_column(stmt: &Statement) -> bool {
+    matches!(stmt, Statement::AlterTable(at) if at
+        .operations
+        .iter()
+        .any(|op| matches!(op, ast::AlterTableOperation::DropColumn { .. })))
 }
