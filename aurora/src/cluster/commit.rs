@@ -35,8 +35,8 @@ const FOLLOWER_RECHECK: Duration = Duration::from_millis(5);
 
 impl Cluster {
     /// Waits until `done` holds, as the commit leader or a follower (see the module docs).
-    pub(crate) fn wait_for(&self, done: impl Fn(&State) -> bool) -> bool {
-        if done(&self.shared.state.lock()) {
+    pub(crate) fn wait_for(&self, done: impl Fn(&State<'_>) -> bool) -> bool {
+        if done(&self.shared.lock()) {
             return true;
         }
         if matches!(self.shared.driver, Driver::External) {
@@ -55,7 +55,7 @@ impl Cluster {
             }
             // Checked under the leader flag's lock: the leader notifies under it too, so a wake-up
             // between this check and the wait cannot be missed.
-            if done(&self.shared.state.lock()) {
+            if done(&self.shared.lock()) {
                 return true;
             }
             q.moved.wait_for(&mut leading, FOLLOWER_RECHECK);
@@ -63,19 +63,17 @@ impl Cluster {
     }
 
     /// The leader's loop: tick, wake followers when the VDL moved, move time to the next event.
-    fn lead(&self, done: &impl Fn(&State) -> bool) -> bool {
+    fn lead(&self, done: &impl Fn(&State<'_>) -> bool) -> bool {
         for _ in 0..100_000 {
-            let (next, moved, finished) = {
-                let mut st = self.shared.state.lock();
-                let before = st.volume.vdl();
-                st.volume.tick();
-                self.serverless_tick_locked(&mut st);
-                (
-                    st.volume.next_delivery(),
-                    st.volume.vdl() != before,
-                    done(&st),
-                )
+            // The volume's round under its own lock: writers keep enqueueing between rounds.
+            let (next, moved) = {
+                let mut v = self.shared.volume.lock();
+                let before = v.vdl();
+                v.tick();
+                (v.next_delivery(), v.vdl() != before)
             };
+            self.serverless_tick_locked(&mut self.shared.core.lock());
+            let finished = done(&self.shared.lock());
             if moved {
                 let _flag = self.shared.commits.leading.lock();
                 self.shared.commits.moved.notify_all();

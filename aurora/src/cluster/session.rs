@@ -49,7 +49,7 @@ impl Cluster {
     /// Opens a connection through an endpoint. A paused serverless cluster resumes first.
     pub fn connect(&self, endpoint: Endpoint) -> ClusterResult<ClusterSession> {
         self.resume_if_paused()?;
-        let mut st = self.shared.state.lock();
+        let mut st = self.shared.lock();
         let available = |r: Role| -> Vec<String> {
             st.instances
                 .values()
@@ -186,7 +186,7 @@ impl ClusterSession {
     }
 
     fn check_alive(&self) -> ClusterResult<()> {
-        let st = self.cluster.shared.state.lock();
+        let st = self.cluster.shared.core.lock();
         let reason = match st.instances.get(&self.instance) {
             None => "the instance was deleted",
             Some(i) if i.state == InstanceState::Failed => {
@@ -228,7 +228,7 @@ impl ClusterSession {
         }
         let exec = self.exec.clone();
         let serial = exec.lock();
-        self.cluster.tick();
+        self.cluster.tick_for(&self.instance);
         self.check_alive()?;
         self.cluster.admit(&self.instance)?;
         let stmts = crate::session::parse(sql)?;
@@ -398,7 +398,7 @@ impl ClusterSession {
     }
 
     fn submit(&self, records: &[(u64, PageRecord)], based: bool) -> Result<Lsn, VolumeError> {
-        let mut st = self.cluster.shared.state.lock();
+        let mut st = self.cluster.shared.lock();
         let multi = st.volume.config().mode == WriterMode::MultiMaster;
         let inst = st
             .instances
