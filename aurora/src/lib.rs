@@ -42,6 +42,7 @@ pub mod json;
 pub mod keys;
 pub mod locks;
 pub mod ops;
+pub mod pg_catalog;
 pub mod plan;
 pub mod planner;
 pub mod session;

@@ -25,7 +25,6 @@ use nubis_aurora::cluster::workload::{self, Budget, ROWS};
 use nubis_aurora::cluster::{Cluster, ClusterConfig, ClusterSession, Driver, Endpoint};
 use nubis_core::{Clock, Env, ManualClock};
 
-
 fn cluster(config: ClusterConfig) -> (ManualClock, Cluster) {
     let clock = ManualClock::at_default_epoch();
     let env = Env::with_clock(clock.shared());
@@ -107,7 +106,8 @@ fn multi_master(c: &mut Criterion) {
                 r.conflicts,
                 r.conflict_percent()
             );
-            let r = workload::run(&cl, &names, 1, false, Budget::Statements(500)).expect("disjoint");
+            let r =
+                workload::run(&cl, &names, 1, false, Budget::Statements(500)).expect("disjoint");
             println!(
                 "stat: 2 writers on disjoint keys: {} committed, {} conflicts",
                 r.commits, r.conflicts

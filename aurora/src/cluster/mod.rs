@@ -755,7 +755,10 @@ impl Cluster {
 }
 
 /// Records the page LSNs an applied MTR wrote.
-fn note_pages(page_lsns: &mut std::collections::HashMap<crate::volume::PageId, Lsn>, m: &StreamMtr) {
+fn note_pages(
+    page_lsns: &mut std::collections::HashMap<crate::volume::PageId, Lsn>,
+    m: &StreamMtr,
+) {
     for (i, (page, _)) in m.records.iter().enumerate() {
         let lsn = page_lsns.entry(*page).or_insert(0);
         *lsn = (*lsn).max(m.first_lsn + i as u64);
