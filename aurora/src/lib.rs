@@ -40,6 +40,7 @@ pub mod for_update;
 pub mod functions;
 pub mod json;
 pub mod keys;
+pub mod lock_wait_hook;
 pub mod locks;
 pub mod ops;
 pub mod pg_catalog;

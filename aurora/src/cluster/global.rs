@@ -402,7 +402,7 @@ fn secondary_instance(
         vol_id: reader,
         db: built.db,
         link: built.link,
-        exec: std::sync::Arc::new(Mutex::new(())),
+        exec: super::exec_lock::ExecLock::new(),
         generation: 0,
         applied_lsn: vdl,
         page_lsns: built.page_lsns,

@@ -43,6 +43,7 @@ mod commit;
 mod control;
 pub mod drive;
 pub mod error;
+pub mod exec_lock;
 pub mod global;
 pub mod instance;
 pub mod pages;
@@ -357,7 +358,7 @@ impl Cluster {
             vol_id,
             db: built.db,
             link: built.link,
-            exec: Arc::new(Mutex::new(())),
+            exec: exec_lock::ExecLock::new(),
             generation,
             applied_lsn: applied,
             page_lsns: built.page_lsns,
@@ -738,7 +739,7 @@ impl Cluster {
     /// Catches up every multi-master writer no statement is running on (one that is busy
     /// catches up itself before its next statement).
     fn catch_up_idle_writers(&self) {
-        let writers: Vec<(String, Arc<Mutex<()>>)> = {
+        let writers: Vec<(String, Arc<exec_lock::ExecLock>)> = {
             let st = self.shared.core.lock();
             st.instances
                 .values()
@@ -747,7 +748,7 @@ impl Cluster {
                 .collect()
         };
         for (name, exec) in writers {
-            if let Some(_serial) = exec.try_lock() {
+            if let Some(_serial) = exec.try_acquire() {
                 self.catch_up_writer(&name);
             }
         }

@@ -36,8 +36,10 @@ pub struct ClusterSession {
     session: Session,
     db: Arc<Database>,
     link: Arc<Mutex<Link>>,
-    exec: Arc<Mutex<()>>,
+    exec: Arc<super::exec_lock::ExecLock>,
     failed_block: bool,
+    /// The cluster is multi-master (fixed for its life).
+    multi: bool,
     pending: Option<Lsn>,
     answered_at: Option<Lsn>,
     /// The last (epoch, LSN) this session saw durable: a statement whose horizon is no newer
@@ -100,6 +102,7 @@ impl Cluster {
             link: inst.link.clone(),
             exec: inst.exec.clone(),
             failed_block: false,
+            multi: st.volume.config().mode == WriterMode::MultiMaster,
             pending: None,
             answered_at: None,
             confirmed: None,
@@ -227,7 +230,7 @@ impl ClusterSession {
             flag.store(false, std::sync::atomic::Ordering::Relaxed);
         }
         let exec = self.exec.clone();
-        let serial = exec.lock();
+        let serial = exec.acquire();
         self.cluster.tick_for(&self.instance);
         self.check_alive()?;
         self.cluster.admit(&self.instance)?;
@@ -251,7 +254,14 @@ impl ClusterSession {
                 command: command_name(w),
             });
         }
-        let result = f(&mut self.session);
+        // On a single-master writer a row-lock wait gives the execution lock up (see
+        // `exec_lock`); the statement takes it back before it ships.
+        let result = if self.role == Role::Writer && !self.multi_master() {
+            crate::lock_wait_hook::with_hook(serial.release_for_wait(), || f(&mut self.session))
+        } else {
+            f(&mut self.session)
+        };
+        serial.reacquire();
         let flushed = if self.role == Role::Writer {
             self.flush()
         } else {
@@ -393,8 +403,7 @@ impl ClusterSession {
     }
 
     fn multi_master(&self) -> bool {
-        self.cluster
-            .with_volume(|v| v.config().mode == WriterMode::MultiMaster)
+        self.multi
     }
 
     fn submit(&self, records: &[(u64, PageRecord)], based: bool) -> Result<Lsn, VolumeError> {
