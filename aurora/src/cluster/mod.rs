@@ -535,7 +535,11 @@ impl Cluster {
 
     /// Runs background work: the volume, followers, serverless scaling and metering.
     pub fn tick(&self) {
-        self.shared.volume.lock().tick();
+        {
+            let mut v = self.shared.volume.lock();
+            v.tick();
+            self.publish(&v);
+        }
         self.catch_up_locked(&mut self.shared.lock());
         self.catch_up_idle_writers();
         self.serverless_tick_locked(&mut self.shared.core.lock());
@@ -545,7 +549,11 @@ impl Cluster {
     /// lock): the volume's due work, readers, and the instance itself if it is a multi-master
     /// writer — but not the other writers, which catch up on their own threads.
     pub(crate) fn tick_for(&self, instance: &str) {
-        self.shared.volume.lock().tick();
+        {
+            let mut v = self.shared.volume.lock();
+            v.tick();
+            self.publish(&v);
+        }
         self.catch_up_locked(&mut self.shared.lock());
         self.catch_up_writer(instance);
         self.serverless_tick_locked(&mut self.shared.core.lock());
@@ -564,6 +572,7 @@ impl Cluster {
             let next = {
                 let mut st = self.shared.lock();
                 st.volume.tick();
+                self.publish(&st.volume);
                 self.serverless_tick_locked(&mut st);
                 if done(&st) {
                     return true;

@@ -303,22 +303,27 @@ impl ClusterSession {
     /// commit's fate is then unknown to it, as with a PostgreSQL server crash during COMMIT.
     fn await_durable(&mut self, epoch: u64, lsn: Lsn) -> ClusterResult<()> {
         let (name, generation, role) = (self.instance.clone(), self.generation, self.role);
-        let ok = self.cluster.wait_for(|st| {
-            let durable = st.volume.epoch() == epoch && st.volume.vdl() >= lsn;
-            let alive = st.instances.get(&name).is_some_and(|i| {
-                i.state != InstanceState::Failed && i.generation == generation && i.role == role
-            });
-            durable || !alive
-        });
+        let cluster = self.cluster.clone();
+        let ok = self.cluster.wait_for(
+            || cluster.published_durable(epoch, lsn),
+            |st| {
+                let durable = st.volume.epoch() == epoch && st.volume.vdl() >= lsn;
+                let alive = st.instances.get(&name).is_some_and(|i| {
+                    i.state != InstanceState::Failed && i.generation == generation && i.role == role
+                });
+                durable || !alive
+            },
+        );
         if !ok {
             // The driver cannot wait (the clock's owner advances it): the commit stays pending.
             self.pending = Some(lsn);
             return Ok(());
         }
         self.pending = None;
-        if self
-            .cluster
-            .with_volume(|v| v.epoch() == epoch && v.vdl() >= lsn)
+        if self.cluster.published_durable(epoch, lsn)
+            || self
+                .cluster
+                .with_volume(|v| v.epoch() == epoch && v.vdl() >= lsn)
         {
             return Ok(());
         }
