@@ -547,15 +547,17 @@ impl Cluster {
 
     /// What a statement on `instance` runs first (its caller holds the instance's execution
     /// lock): the volume's due work, readers, and the instance itself if it is a multi-master
-    /// writer — but not the other writers, which catch up on their own threads.
-    pub(crate) fn tick_for(&self, instance: &str) {
+    /// writer (`multi`) — but not the other writers, which catch up on their own threads.
+    pub(crate) fn tick_for(&self, instance: &str, multi: bool) {
         {
             let mut v = self.shared.volume.lock();
             v.tick();
             self.publish(&v);
         }
         self.catch_up_locked(&mut self.shared.lock());
-        self.catch_up_writer(instance);
+        if multi {
+            self.catch_up_writer(instance);
+        }
         self.serverless_tick_locked(&mut self.shared.core.lock());
     }
 

@@ -231,7 +231,7 @@ impl ClusterSession {
         }
         let exec = self.exec.clone();
         let serial = exec.acquire();
-        self.cluster.tick_for(&self.instance);
+        self.cluster.tick_for(&self.instance, self.multi);
         self.check_alive()?;
         self.cluster.admit(&self.instance)?;
         let stmts = crate::session::parse(sql)?;
