@@ -111,7 +111,10 @@ pub fn return_type(name: &str, args: &[DataType]) -> Result<DataType> {
         "gen_random_uuid" => DataType::Uuid,
         "encode" => DataType::Text,
         "decode" => DataType::Bytea,
-        _ => return Err(no_such(name, args)),
+        _ => match crate::pg_catalog::return_type(name, args) {
+            Some(t) => t,
+            None => return Err(no_such(name, args)),
+        },
     })
 }
 
@@ -827,11 +830,14 @@ pub fn call(name: &str, args: &[Value], ctx: &ExecCtx<'_>) -> Result<Value> {
                 ));
             }
         },
-        other => {
-            return Err(AuroraError::undefined_function(format!(
-                "function {other} does not exist"
-            )));
-        }
+        other => match crate::pg_catalog::call(other, args, ctx.catalog) {
+            Some(v) => v?,
+            None => {
+                return Err(AuroraError::undefined_function(format!(
+                    "function {other} does not exist"
+                )));
+            }
+        },
     })
 }
 

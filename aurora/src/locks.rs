@@ -226,6 +226,8 @@ impl<'a> Locked<'a> {
             .filter(|_| clock.is_manual())
             .map(|d| clock.sleep_until(d));
         let waker = Waker::from(Arc::new(ClockWaker(released.clone())));
+        // The statement is about to sleep: whoever runs it may give up its own locks meanwhile.
+        crate::lock_wait_hook::before_sleep();
         loop {
             if running(self.guard.storage.as_ref(), xid).is_none() {
                 return Ok(());

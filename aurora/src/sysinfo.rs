@@ -24,6 +24,11 @@ fn t(s: &str) -> Value {
 
 /// A system table by schema and name, if it is one.
 pub fn table(catalog: &Catalog, schema: Option<&str>, name: &str) -> Option<Table> {
+    if matches!(schema, Some("pg_catalog") | None)
+        && let Some(t) = crate::pg_catalog::table(catalog, name)
+    {
+        return Some(t);
+    }
     match (schema, name) {
         (Some("information_schema"), "tables") => Some(tables(catalog)),
         (Some("information_schema"), "columns") => Some(columns(catalog)),

@@ -141,6 +141,8 @@ impl DataType {
     /// Types named by identifier (`int4`, `serial`, `timestamptz`…).
     fn from_name(name: &str, mods: &[String]) -> Result<DataType> {
         let name = name.trim_matches('"');
+        // Built-in types live in pg_catalog; psql spells them `pg_catalog.text`.
+        let name = name.strip_prefix("pg_catalog.").unwrap_or(name);
         Ok(match name {
             "int2" | "smallserial" | "serial2" => DataType::Int2,
             "int4" | "serial" | "serial4" => DataType::Int4,

@@ -7,6 +7,9 @@
 //! commit lets their waits overlap) and through 1 and 2 multi-master writers, and prints
 //! commits per second as `realtime:` lines.
 //!
+//! The workload is `nubis_aurora::cluster::workload`, shared with the `cluster_throughput`
+//! example.
+//!
 //! Run: `CARGO_TARGET_DIR=/work/target-cluster cargo bench -p nubis-benches --bench aurora_cluster`
 //! (`-- realtime` for the system-clock figures alone).
 //! Criterion measures wall time (the CPU cost of the engine plus the simulated six-copy fleet);
@@ -18,10 +21,9 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group};
 use nubis_aurora::Value;
+use nubis_aurora::cluster::workload::{self, Budget, ROWS};
 use nubis_aurora::cluster::{Cluster, ClusterConfig, ClusterSession, Driver, Endpoint};
 use nubis_core::{Clock, Env, ManualClock};
-
-const ROWS: i64 = 10_000;
 
 fn cluster(config: ClusterConfig) -> (ManualClock, Cluster) {
     let clock = ManualClock::at_default_epoch();
@@ -31,16 +33,7 @@ fn cluster(config: ClusterConfig) -> (ManualClock, Cluster) {
 }
 
 fn load(s: &mut ClusterSession) {
-    s.execute("CREATE TABLE sbtest (id int PRIMARY KEY, k int NOT NULL, c text NOT NULL)")
-        .expect("create");
-    for chunk in (0..ROWS).collect::<Vec<_>>().chunks(500) {
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|i| format!("({i}, {}, 'row-{i}')", i % 97))
-            .collect();
-        s.execute(&format!("INSERT INTO sbtest VALUES {}", values.join(",")))
-            .expect("load");
-    }
+    workload::load(s).expect("load");
 }
 
 fn one_writer(c: &mut Criterion) {
@@ -87,73 +80,38 @@ fn one_writer(c: &mut Criterion) {
     println!("clock: one-row update transaction latency (commit at the VDL) = {per:?}");
 }
 
-/// `writers` threads, each updating its own key range through its own writer.
-fn run_writers(
-    cl: &Cluster,
-    writers: usize,
-    per_writer: usize,
-    overlapping: bool,
-) -> (usize, usize) {
-    let names: Vec<String> = (1..=writers).map(|i| format!("mm-instance-{i}")).collect();
-    let handles: Vec<_> = names
-        .iter()
-        .enumerate()
-        .map(|(w, name)| {
-            let cl = cl.clone();
-            let name = name.clone();
-            std::thread::spawn(move || {
-                let mut s = cl.connect(Endpoint::Instance(name)).expect("connect");
-                let (mut ok, mut conflicts) = (0, 0);
-                let range = ROWS as usize / writers;
-                for n in 0..per_writer {
-                    let key = if overlapping {
-                        (n * 31 + w * 7) % 64
-                    } else {
-                        w * range + (n * 131) % range
-                    };
-                    match s.execute_with(
-                        "UPDATE sbtest SET k = k + 1 WHERE id = $1",
-                        &[Value::Int4(key as i32)],
-                    ) {
-                        Ok(_) => ok += 1,
-                        Err(e) if e.sqlstate() == "40001" => conflicts += 1,
-                        Err(e) => panic!("{e}"),
-                    }
-                }
-                (ok, conflicts)
-            })
-        })
-        .collect();
-    handles
-        .into_iter()
-        .map(|h| h.join().expect("thread"))
-        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
-}
-
 fn multi_master(c: &mut Criterion) {
     let mut g = c.benchmark_group("aurora_cluster/multi_master");
     for writers in [1usize, 2] {
-        let (_clock, cl) = cluster(ClusterConfig::new("mm").multi_master());
-        for i in 2..=writers {
-            cl.add_writer(&format!("mm-instance-{i}")).expect("writer");
-        }
-        let mut s = cl.connect(Endpoint::Cluster).expect("connect");
-        load(&mut s);
-        drop(s);
-        cl.advance(Duration::from_millis(50));
+        let clock = ManualClock::at_default_epoch();
+        let env = Env::with_clock(clock.shared());
+        let (cl, names) =
+            workload::multi_master(&env, "mm", writers, Driver::Manual(clock)).expect("cluster");
         let per = 200;
         g.throughput(Throughput::Elements((writers * per) as u64));
         g.bench_function(format!("{writers}_writers_disjoint_keys"), |b| {
-            b.iter(|| black_box(run_writers(&cl, writers, per, false)))
+            b.iter(|| {
+                black_box(
+                    workload::run(&cl, &names, 1, false, Budget::Statements(per)).expect("run"),
+                )
+            })
         });
         if writers == 2 {
-            let (ok, conflicts) = run_writers(&cl, writers, 500, true);
+            let r =
+                workload::run(&cl, &names, 1, true, Budget::Statements(500)).expect("overlapping");
             println!(
-                "stat: 2 writers on 64 overlapping keys: {ok} committed, {conflicts} conflicts (40001), conflict rate {:.1}%",
-                100.0 * conflicts as f64 / (ok + conflicts) as f64
+                "stat: 2 writers on {} overlapping keys: {} committed, {} conflicts (40001), conflict rate {:.1}%",
+                workload::OVERLAPPING_KEYS,
+                r.commits,
+                r.conflicts,
+                r.conflict_percent()
             );
-            let (ok, conflicts) = run_writers(&cl, writers, 500, false);
-            println!("stat: 2 writers on disjoint keys: {ok} committed, {conflicts} conflicts");
+            let r =
+                workload::run(&cl, &names, 1, false, Budget::Statements(500)).expect("disjoint");
+            println!(
+                "stat: 2 writers on disjoint keys: {} committed, {} conflicts",
+                r.commits, r.conflicts
+            );
         }
     }
     g.finish();
@@ -190,60 +148,6 @@ fn lag_and_failover(_c: &mut Criterion) {
     );
 }
 
-/// Sessions per writer, each updating its own keys on the system clock for `secs` seconds;
-/// returns (commits, conflicts, seconds).
-fn realtime_run(
-    cl: &Cluster,
-    writers: &[String],
-    sessions: usize,
-    overlapping: bool,
-    secs: u64,
-) -> (u64, u64, f64) {
-    let clock = cl.env().clock.clone();
-    let t0 = clock.now();
-    let end = t0 + Duration::from_secs(secs);
-    let total = writers.len() * sessions;
-    let handles: Vec<_> = (0..total)
-        .map(|n| {
-            let cl = cl.clone();
-            let writer = writers[n % writers.len()].clone();
-            let clock = clock.clone();
-            std::thread::spawn(move || {
-                let mut s = cl.connect(Endpoint::Instance(writer)).expect("connect");
-                let range = ROWS as usize / total;
-                let (mut ok, mut conflicts, mut j) = (0u64, 0u64, 0usize);
-                while clock.now() < end {
-                    j += 1;
-                    let key = if overlapping {
-                        (j * 31 + n * 7) % 64
-                    } else {
-                        n * range + (j * 131) % range
-                    };
-                    match s.execute_with(
-                        "UPDATE sbtest SET k = k + 1 WHERE id = $1",
-                        &[Value::Int4(key as i32)],
-                    ) {
-                        Ok(_) => ok += 1,
-                        Err(e) if e.sqlstate() == "40001" => conflicts += 1,
-                        Err(e) => panic!("{e}"),
-                    }
-                }
-                (ok, conflicts)
-            })
-        })
-        .collect();
-    let (ok, conflicts) = handles
-        .into_iter()
-        .map(|h| h.join().expect("thread"))
-        .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
-    let secs = clock
-        .now()
-        .duration_since(t0)
-        .unwrap_or_default()
-        .as_secs_f64();
-    (ok, conflicts, secs)
-}
-
 fn realtime(c: &mut Criterion) {
     // Only when asked for (`-- realtime`) or when running everything.
     let _ = c;
@@ -251,16 +155,16 @@ fn realtime(c: &mut Criterion) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(3);
+    let budget = Budget::For(Duration::from_secs(secs));
     let env = Env::default();
     let cl = Cluster::create(&env, ClusterConfig::new("rt"), Driver::RealTime).expect("cluster");
-    let mut s = cl.connect(Endpoint::Cluster).expect("connect");
-    load(&mut s);
-    drop(s);
+    load(&mut cl.connect(Endpoint::Cluster).expect("connect"));
     let writer = vec!["rt-instance-1".to_string()];
     let mut one = 0.0;
     for sessions in [1usize, 2, 4, 8, 16] {
-        let (ok, _, t) = realtime_run(&cl, &writer, sessions, false, secs);
-        let rate = ok as f64 / t;
+        let rate = workload::run(&cl, &writer, sessions, false, budget)
+            .expect("run")
+            .rate();
         if sessions == 1 {
             one = rate;
         }
@@ -271,24 +175,11 @@ fn realtime(c: &mut Criterion) {
     }
     let mut base = 0.0;
     for writers in [1usize, 2] {
-        let cl = Cluster::create(
-            &env,
-            ClusterConfig::new("rtmm").multi_master(),
-            Driver::RealTime,
-        )
-        .expect("cluster");
-        let names: Vec<String> = (1..=writers)
-            .map(|i| format!("rtmm-instance-{i}"))
-            .collect();
-        for name in names.iter().skip(1) {
-            cl.add_writer(name).expect("writer");
-        }
-        let mut s = cl.connect(Endpoint::Cluster).expect("connect");
-        load(&mut s);
-        drop(s);
-        cl.advance(Duration::from_millis(50));
-        let (ok, _, t) = realtime_run(&cl, &names, 4, false, secs);
-        let rate = ok as f64 / t;
+        let (cl, names) =
+            workload::multi_master(&env, "rtmm", writers, Driver::RealTime).expect("cluster");
+        let rate = workload::run(&cl, &names, 4, false, budget)
+            .expect("run")
+            .rate();
         if writers == 1 {
             base = rate;
         }
@@ -297,12 +188,14 @@ fn realtime(c: &mut Criterion) {
             rate / base.max(1.0)
         );
         if writers == 2 {
-            let (ok, conflicts, t) = realtime_run(&cl, &names, 4, true, secs);
+            let r = workload::run(&cl, &names, 4, true, budget).expect("overlapping");
             println!(
-                "realtime: 2 multi-master writers x 4 sessions, 64 overlapping keys: {:>8.0} commits/s, {conflicts} conflicts (40001) of {} updates = {:.1}%",
-                ok as f64 / t,
-                ok + conflicts,
-                100.0 * conflicts as f64 / (ok + conflicts).max(1) as f64
+                "realtime: 2 multi-master writers x 4 sessions, {} overlapping keys: {:>8.0} commits/s, {} conflicts (40001) of {} updates = {:.1}%",
+                workload::OVERLAPPING_KEYS,
+                r.rate(),
+                r.conflicts,
+                r.commits + r.conflicts,
+                r.conflict_percent()
             );
         }
     }

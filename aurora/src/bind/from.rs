@@ -162,9 +162,18 @@ impl Binder<'_> {
         use crate::planner::Leaf;
         match tf {
             ast::TableFactor::Table {
-                name, alias, args, ..
+                name,
+                alias,
+                args,
+                with_ordinality,
+                ..
             } => {
                 let (schema, rel) = crate::catalog::split_name(name)?;
+                if let Some(derived) =
+                    crate::pg_catalog::table_function(&rel, args, *with_ordinality, alias)?
+                {
+                    return self.table_factor(&derived);
+                }
                 let alias_name = alias.as_ref().map(|a| ident(&a.name));
                 let rename = |mut cols: Columns| -> Columns {
                     if let Some(a) = alias {
@@ -212,7 +221,9 @@ impl Binder<'_> {
                             )));
                         }
                     };
-                    let cols = rename(vec![(rel.clone(), ty)]);
+                    // A function returning a base type names its column after the table alias,
+                    // when there is one (`FROM generate_series(1, 3) s` has column `s`).
+                    let cols = rename(vec![(table.clone(), ty)]);
                     return Ok(Leaf::plan(plan, Scope::from_output(Some(&table), &cols)));
                 }
                 let table_name = alias_name.clone().unwrap_or_else(|| rel.clone());

@@ -22,6 +22,9 @@ impl Binder<'_> {
                 ),
                 list.clauses.clone(),
             ),
+            ast::FunctionArguments::Subquery(q) if name == "array" => {
+                return self.expr(&crate::pg_catalog::array_subquery(q)?, ctx);
+            }
             ast::FunctionArguments::Subquery(_) => {
                 return Err(AuroraError::unsupported("subquery as function argument"));
             }

@@ -101,6 +101,33 @@ fn binop(op: &B) -> Result<BinOp> {
             negated: true,
         },
         B::PGStartsWith => BinOp::StartsWith,
+        // `OPERATOR(pg_catalog.~)`: psql's schema-qualified spelling of an operator.
+        B::PGCustomBinaryOperator(parts)
+            if parts.len() == 2 && parts[0].eq_ignore_ascii_case("pg_catalog") =>
+        {
+            let plain = match parts[1].as_str() {
+                "~" => B::PGRegexMatch,
+                "~*" => B::PGRegexIMatch,
+                "!~" => B::PGRegexNotMatch,
+                "!~*" => B::PGRegexNotIMatch,
+                "=" => B::Eq,
+                "<>" => B::NotEq,
+                "<" => B::Lt,
+                "<=" => B::LtEq,
+                ">" => B::Gt,
+                ">=" => B::GtEq,
+                "||" => B::StringConcat,
+                "+" => B::Plus,
+                "-" => B::Minus,
+                _ => {
+                    return Err(AuroraError::undefined_function(format!(
+                        "operator does not exist: {}",
+                        parts.join(".")
+                    )));
+                }
+            };
+            return binop(&plain);
+        }
         other => {
             return Err(AuroraError::undefined_function(format!(
                 "operator does not exist: {other}"
@@ -295,6 +322,12 @@ impl Binder<'_> {
             }
             E::Value(v) => self.literal(&v.value),
             E::Nested(inner) => self.expr(inner, ctx),
+            // The engine compares text bytewise, which is the C collation; PostgreSQL's
+            // `default` collation of a C-locale database is the same.
+            E::Collate { expr, collation } => {
+                crate::pg_catalog::check_collation(&collation.to_string())?;
+                self.expr(expr, ctx)
+            }
             E::BinaryOp { left, op, right } => {
                 let op = binop(op)?;
                 let (l, lt) = self.expr(left, ctx)?;
@@ -573,6 +606,11 @@ impl Binder<'_> {
             E::Cast {
                 expr, data_type, ..
             } => {
+                if let Some(f) = crate::pg_catalog::reg_cast(data_type) {
+                    let (x, xt) = self.expr(expr, ctx)?;
+                    let t = crate::functions::return_type(f, std::slice::from_ref(&xt))?;
+                    return Ok((Expr::Func(f.into(), vec![x]), t));
+                }
                 let t = DataType::from_ast(data_type)?;
                 let (x, xt) = self.expr(expr, ctx)?;
                 if let Expr::Literal(v) = &x

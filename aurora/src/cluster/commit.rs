@@ -19,14 +19,22 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
+use crate::volume::Volume;
+
+use super::pages::SqlPages;
+
 use super::drive::Driver;
 use super::{Cluster, State};
 
-/// The leader flag and the waiters' wake-up.
+/// The leader flag, the waiters' wake-up, and the volume's durable point as last published.
 #[derive(Debug, Default)]
 pub(crate) struct CommitQueue {
     leading: Mutex<bool>,
     moved: Condvar,
+    /// The volume's (epoch, VDL) after the last tick anyone ran (see [`Cluster::publish`]):
+    /// followers check their commit against it without taking the cluster's locks. One lock for
+    /// the pair, so no one reads one epoch's VDL with another epoch.
+    published: Mutex<(u64, u64)>,
 }
 
 /// How long a follower sleeps before checking again on its own (a safety net: the leader wakes
@@ -34,9 +42,29 @@ pub(crate) struct CommitQueue {
 const FOLLOWER_RECHECK: Duration = Duration::from_millis(5);
 
 impl Cluster {
+    /// Publishes the volume's epoch and VDL for followers (called after every tick).
+    pub(crate) fn publish(&self, v: &Volume<SqlPages>) {
+        *self.shared.commits.published.lock() = (v.epoch(), v.vdl());
+    }
+
+    /// Whether `lsn` of `epoch` is durable by the last published VDL (the VDL of an epoch only
+    /// grows, so a stale answer is only ever "not yet").
+    pub(crate) fn published_durable(&self, epoch: u64, lsn: u64) -> bool {
+        let (e, vdl) = *self.shared.commits.published.lock();
+        e == epoch && vdl >= lsn
+    }
+
     /// Waits until `done` holds, as the commit leader or a follower (see the module docs).
-    pub(crate) fn wait_for(&self, done: impl Fn(&State) -> bool) -> bool {
-        if done(&self.shared.state.lock()) {
+    /// `quick` is a sufficient condition a follower checks without the cluster's locks (for a
+    /// commit: [`Cluster::published_durable`]) each time the leader wakes it; the full `done`
+    /// runs under the locks only when a follower's recheck interval ends, so that the waiters
+    /// woken by one VDL move do not convoy on the cluster's locks.
+    pub(crate) fn wait_for(
+        &self,
+        quick: impl Fn() -> bool,
+        done: impl Fn(&State<'_>) -> bool,
+    ) -> bool {
+        if quick() || done(&self.shared.lock()) {
             return true;
         }
         if matches!(self.shared.driver, Driver::External) {
@@ -55,27 +83,31 @@ impl Cluster {
             }
             // Checked under the leader flag's lock: the leader notifies under it too, so a wake-up
             // between this check and the wait cannot be missed.
-            if done(&self.shared.state.lock()) {
+            if quick() {
                 return true;
             }
-            q.moved.wait_for(&mut leading, FOLLOWER_RECHECK);
+            if q.moved.wait_for(&mut leading, FOLLOWER_RECHECK).timed_out() {
+                drop(leading);
+                if done(&self.shared.lock()) {
+                    return true;
+                }
+            }
         }
     }
 
     /// The leader's loop: tick, wake followers when the VDL moved, move time to the next event.
-    fn lead(&self, done: &impl Fn(&State) -> bool) -> bool {
+    fn lead(&self, done: &impl Fn(&State<'_>) -> bool) -> bool {
         for _ in 0..100_000 {
-            let (next, moved, finished) = {
-                let mut st = self.shared.state.lock();
-                let before = st.volume.vdl();
-                st.volume.tick();
-                self.serverless_tick_locked(&mut st);
-                (
-                    st.volume.next_delivery(),
-                    st.volume.vdl() != before,
-                    done(&st),
-                )
+            // The volume's round under its own lock: writers keep enqueueing between rounds.
+            let (next, moved) = {
+                let mut v = self.shared.volume.lock();
+                let before = v.vdl();
+                v.tick();
+                self.publish(&v);
+                (v.next_delivery(), v.vdl() != before)
             };
+            self.serverless_tick_locked(&mut self.shared.core.lock());
+            let finished = done(&self.shared.lock());
             if moved {
                 let _flag = self.shared.commits.leading.lock();
                 self.shared.commits.moved.notify_all();

@@ -14,7 +14,7 @@ impl Cluster {
     /// Crashes an instance (fault injection). A crashed single-master writer fails over at
     /// once; the report says what happened.
     pub fn crash_instance(&self, name: &str) -> ClusterResult<Option<FailoverReport>> {
-        let mut st = self.shared.state.lock();
+        let mut st = self.shared.lock();
         let multi = st.volume.config().mode == crate::volume::WriterMode::MultiMaster;
         let inst = st
             .instances
@@ -36,7 +36,7 @@ impl Cluster {
     /// Restarts a crashed instance: a reader reattaches, a multi-master writer rejoins; both
     /// read their state from pages.
     pub fn restart_instance(&self, name: &str) -> ClusterResult<()> {
-        let mut st = self.shared.state.lock();
+        let mut st = self.shared.lock();
         let inst = st
             .instances
             .get(name)
@@ -58,7 +58,7 @@ impl Cluster {
                 self.wait_until(|s| {
                     self.now() >= report.available_at && s.volume.vdl() >= report.vdl
                 });
-                let mut st = self.shared.state.lock();
+                let mut st = self.shared.lock();
                 let fresh =
                     self.build_instance(&mut st, name, Role::Writer, report.instance, tier)?;
                 st.instances.insert(name.to_string(), fresh);
@@ -71,7 +71,7 @@ impl Cluster {
     /// FailoverDBCluster: promotes `target` (or the reader with the lowest tier); the old writer
     /// becomes a reader. Sessions on either instance get 57P01 and reconnect.
     pub fn failover(&self, target: Option<&str>) -> ClusterResult<FailoverReport> {
-        let st = self.shared.state.lock();
+        let st = self.shared.lock();
         if st.volume.config().mode == crate::volume::WriterMode::MultiMaster {
             return Err(ClusterError::invalid(
                 "a multi-master cluster has no failover: every writer is already writable",
@@ -105,7 +105,7 @@ impl Cluster {
 
     fn promote(&self, old: Option<String>, target: Option<&str>) -> ClusterResult<FailoverReport> {
         let start = self.now();
-        let mut st = self.shared.state.lock();
+        let mut st = self.shared.lock();
         let target = match target {
             Some(t) => Some(t.to_string()),
             None => {
@@ -151,7 +151,7 @@ impl Cluster {
         let report = st.volume.force_open_writer()?;
         drop(st);
         self.wait_until(|s| self.now() >= report.available_at && s.volume.vdl() >= report.vdl);
-        let mut st = self.shared.state.lock();
+        let mut st = self.shared.lock();
         st.stream.retain(|m| m.commit_lsn <= report.vdl);
         let mut fresh = self.build_instance(
             &mut st,
@@ -179,7 +179,7 @@ impl Cluster {
             recovery: report,
             pages_read,
         };
-        self.shared.state.lock().failovers.push(report.clone());
+        self.shared.lock().failovers.push(report.clone());
         Ok(report)
     }
 }

@@ -117,7 +117,7 @@ impl GlobalDatabase {
         let primary = g.primary.clone();
         let mut names = Vec::new();
         {
-            let mut st = primary.shared.state.lock();
+            let mut st = primary.shared.lock();
             st.volume.add_secondary(region.clone(), lag)?;
             for i in 0..instances {
                 let name = format!("{cluster_name}-instance-{}", i + 1);
@@ -145,7 +145,7 @@ impl GlobalDatabase {
             .secondaries
             .get_mut(region)
             .ok_or_else(|| not_member(region))?;
-        let mut st = primary.shared.state.lock();
+        let mut st = primary.shared.lock();
         if st.instances.contains_key(name) {
             return Err(ClusterError::invalid(format!(
                 "DB instance {name} already exists"
@@ -220,7 +220,7 @@ impl GlobalDatabase {
         // Writes stop (the writer is taken out of service), then replication drains.
         let writers = primary.writers();
         {
-            let mut st = primary.shared.state.lock();
+            let mut st = primary.shared.lock();
             for w in &writers {
                 if let Some(i) = st.instances.get_mut(w) {
                     i.state = InstanceState::Failed;
@@ -235,7 +235,7 @@ impl GlobalDatabase {
                 .any(|s| &s.region == region && s.durable_lsn >= vdl && s.in_flight == 0)
         });
         if !drained {
-            let mut st = primary.shared.state.lock();
+            let mut st = primary.shared.lock();
             for w in &writers {
                 if let Some(i) = st.instances.get_mut(w) {
                     i.state = InstanceState::Available;
@@ -308,7 +308,7 @@ impl GlobalDatabase {
         let (cluster, rpo) = detach(&old_primary, region, &s)?;
         // The old primary's instances stop; its sessions are terminated.
         {
-            let mut st = old_primary.shared.state.lock();
+            let mut st = old_primary.shared.lock();
             let ids: Vec<_> = st.instances.values().map(|i| i.vol_id).collect();
             for id in ids {
                 let _ = st.volume.crash_instance(id);
@@ -349,7 +349,7 @@ fn detach(
     s: &SecondaryRegion,
 ) -> ClusterResult<(Cluster, RpoReport)> {
     let promotion = {
-        let mut st = primary.shared.state.lock();
+        let mut st = primary.shared.lock();
         for name in &s.instances {
             st.instances.remove(name);
         }
@@ -373,7 +373,7 @@ fn detach(
 /// A read-only instance of a secondary region, read from that region's pages.
 fn secondary_instance(
     primary: &Cluster,
-    st: &mut super::State,
+    st: &mut super::State<'_>,
     name: &str,
     region: &Region,
 ) -> ClusterResult<Instance> {
@@ -402,7 +402,7 @@ fn secondary_instance(
         vol_id: reader,
         db: built.db,
         link: built.link,
-        exec: std::sync::Arc::new(Mutex::new(())),
+        exec: super::exec_lock::ExecLock::new(),
         generation: 0,
         applied_lsn: vdl,
         page_lsns: built.page_lsns,

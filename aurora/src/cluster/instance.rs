@@ -90,7 +90,7 @@ pub struct Instance {
     /// Its link to the volume.
     pub link: Arc<Mutex<Link>>,
     /// Serialises statement + flush on this instance.
-    pub exec: Arc<Mutex<()>>,
+    pub exec: Arc<super::exec_lock::ExecLock>,
     /// Bumped whenever the SQL state is replaced: older sessions are terminated.
     pub generation: u64,
     /// Highest stream LSN applied (followers).

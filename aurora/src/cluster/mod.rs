@@ -43,6 +43,7 @@ mod commit;
 mod control;
 pub mod drive;
 pub mod error;
+pub mod exec_lock;
 pub mod global;
 pub mod instance;
 pub mod pages;
@@ -50,13 +51,14 @@ pub mod rebuild;
 pub mod serverless;
 mod session;
 pub mod volume_storage;
+pub mod workload;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use nubis_core::Env;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 
 use crate::volume::{InstanceId, Lsn, PageRead, RecoveryReport, Volume, VolumeConfig, WriterMode};
 
@@ -147,14 +149,47 @@ pub(crate) struct Shared {
     pub database: String,
     pub region: String,
     pub driver: Driver,
-    pub state: Mutex<State>,
+    /// Instances, the log stream, serverless capacity: held briefly, never while a statement
+    /// runs or the volume works.
+    pub core: Mutex<Core>,
+    /// The volume, under its own lock so that one writer's enqueue or the commit leader's
+    /// quorum round does not hold the instances (lock order: `core`, then `volume`).
+    pub volume: Mutex<Volume<SqlPages>>,
     /// Group commit: the commit leader and its followers.
     pub commits: commit::CommitQueue,
 }
 
+impl Shared {
+    /// Both locks, in their order.
+    pub(crate) fn lock(&self) -> State<'_> {
+        let core = self.core.lock();
+        let volume = self.volume.lock();
+        State { core, volume }
+    }
+}
+
+/// The cluster's state with both of its locks held (see [`Shared::lock`]).
+pub(crate) struct State<'a> {
+    core: MutexGuard<'a, Core>,
+    pub volume: MutexGuard<'a, Volume<SqlPages>>,
+}
+
+impl std::ops::Deref for State<'_> {
+    type Target = Core;
+    fn deref(&self) -> &Core {
+        &self.core
+    }
+}
+
+impl std::ops::DerefMut for State<'_> {
+    fn deref_mut(&mut self) -> &mut Core {
+        &mut self.core
+    }
+}
+
+/// Everything of the cluster but its volume.
 #[derive(Debug)]
-pub(crate) struct State {
-    pub volume: Volume<SqlPages>,
+pub(crate) struct Core {
     pub instances: BTreeMap<String, Instance>,
     pub next_origin: u32,
     pub stream: VecDeque<StreamMtr>,
@@ -202,8 +237,8 @@ impl Cluster {
                 database: config.database.clone(),
                 region: config.region.clone(),
                 driver,
-                state: Mutex::new(State {
-                    volume,
+                volume: Mutex::new(volume),
+                core: Mutex::new(Core {
                     instances: BTreeMap::new(),
                     next_origin: 1,
                     stream: VecDeque::new(),
@@ -230,7 +265,7 @@ impl Cluster {
 
     /// Runs `f` on the volume (fault injection, monitoring).
     pub fn with_volume<R>(&self, f: impl FnOnce(&mut Volume<SqlPages>) -> R) -> R {
-        f(&mut self.shared.state.lock().volume)
+        f(&mut self.shared.volume.lock())
     }
 
     /// Opens a writer instance (the first one, or another writer of a multi-master cluster).
@@ -240,7 +275,7 @@ impl Cluster {
     }
 
     fn open_writer(&self, name: &str, tier: u32) -> ClusterResult<RecoveryReport> {
-        let mut st = self.shared.state.lock();
+        let mut st = self.shared.lock();
         if st.secondary {
             return Err(ClusterError::ReadOnly {
                 command: "a writer instance on a secondary region".into(),
@@ -264,7 +299,7 @@ impl Cluster {
         report: RecoveryReport,
     ) -> ClusterResult<RecoveryReport> {
         self.wait_until(|st| st.volume.vdl() >= report.vdl && self.now() >= report.available_at);
-        let mut st = self.shared.state.lock();
+        let mut st = self.shared.lock();
         let inst = self.build_instance(&mut st, name, Role::Writer, report.instance, tier)?;
         st.instances.insert(name.to_string(), inst);
         drop(st);
@@ -275,7 +310,7 @@ impl Cluster {
     /// Builds an instance's SQL state from pages (a writer: fresh origin).
     fn build_instance(
         &self,
-        st: &mut State,
+        st: &mut State<'_>,
         name: &str,
         role: Role,
         vol_id: InstanceId,
@@ -323,7 +358,7 @@ impl Cluster {
             vol_id,
             db: built.db,
             link: built.link,
-            exec: Arc::new(Mutex::new(())),
+            exec: exec_lock::ExecLock::new(),
             generation,
             applied_lsn: applied,
             page_lsns: built.page_lsns,
@@ -333,7 +368,7 @@ impl Cluster {
     /// Logs the writer's origin on the catalog page, so no later writer reuses it.
     fn register_origin(&self, name: &str) -> ClusterResult<()> {
         let (vol_id, origin, base) = {
-            let st = self.shared.state.lock();
+            let st = self.shared.lock();
             let inst = st
                 .instances
                 .get(name)
@@ -342,7 +377,7 @@ impl Cluster {
             (inst.vol_id, origin, 0)
         };
         let page = pages::clog_page(pages::global_xid(origin, 0));
-        let mut st = self.shared.state.lock();
+        let mut st = self.shared.lock();
         let multi = st.volume.config().mode == WriterMode::MultiMaster;
         // Based on "never written": two writers can never register one origin.
         let w = crate::volume::PageWrite::new(page, encode(&PageRecord::Origin { origin }))
@@ -374,7 +409,7 @@ impl Cluster {
     /// Rebuilds a writer's state from storage in place (after its local state diverged from the
     /// volume); its sessions are terminated.
     pub(crate) fn reopen(&self, name: &str) -> ClusterResult<()> {
-        let mut st = self.shared.state.lock();
+        let mut st = self.shared.lock();
         let (vol_id, role, tier) = {
             let inst = st
                 .instances
@@ -399,7 +434,7 @@ impl Cluster {
                 "PromotionTier must be between 0 and 15",
             ));
         }
-        let mut st = self.shared.state.lock();
+        let mut st = self.shared.lock();
         if st.instances.contains_key(name) {
             return Err(ClusterError::invalid(format!(
                 "DB instance {name} already exists"
@@ -429,7 +464,7 @@ impl Cluster {
         if role == Role::Writer && self.writers().len() == 1 && !self.readers().is_empty() {
             self.failover(None)?;
         }
-        let mut st = self.shared.state.lock();
+        let mut st = self.shared.lock();
         if let Some(inst) = st.instances.remove(name) {
             let _ = st.volume.crash_instance(inst.vol_id);
         }
@@ -438,7 +473,7 @@ impl Cluster {
 
     fn instance_role(&self, name: &str) -> ClusterResult<Role> {
         self.shared
-            .state
+            .core
             .lock()
             .instances
             .get(name)
@@ -448,7 +483,7 @@ impl Cluster {
 
     /// Writer instance names.
     pub fn writers(&self) -> Vec<String> {
-        let st = self.shared.state.lock();
+        let st = self.shared.lock();
         st.instances
             .values()
             .filter(|i| i.role == Role::Writer && i.state != InstanceState::Failed)
@@ -458,7 +493,7 @@ impl Cluster {
 
     /// Reader instance names.
     pub fn readers(&self) -> Vec<String> {
-        let st = self.shared.state.lock();
+        let st = self.shared.lock();
         st.instances
             .values()
             .filter(|i| i.role == Role::Reader && i.state != InstanceState::Failed)
@@ -468,7 +503,7 @@ impl Cluster {
 
     /// Every instance: (name, role, state, tier).
     pub fn instances(&self) -> Vec<(String, Role, InstanceState, u32)> {
-        let st = self.shared.state.lock();
+        let st = self.shared.lock();
         st.instances
             .values()
             .map(|i| (i.name.clone(), i.role, i.state, i.tier))
@@ -477,12 +512,12 @@ impl Cluster {
 
     /// Failovers so far.
     pub fn failovers(&self) -> Vec<FailoverReport> {
-        self.shared.state.lock().failovers.clone()
+        self.shared.lock().failovers.clone()
     }
 
     /// A reader's replica lag on the clock.
     pub fn replica_lag(&self, reader: &str) -> ClusterResult<Duration> {
-        let st = self.shared.state.lock();
+        let st = self.shared.lock();
         let inst = st
             .instances
             .get(reader)
@@ -500,10 +535,30 @@ impl Cluster {
 
     /// Runs background work: the volume, followers, serverless scaling and metering.
     pub fn tick(&self) {
-        let mut st = self.shared.state.lock();
-        st.volume.tick();
-        self.catch_up_locked(&mut st);
-        self.serverless_tick_locked(&mut st);
+        {
+            let mut v = self.shared.volume.lock();
+            v.tick();
+            self.publish(&v);
+        }
+        self.catch_up_locked(&mut self.shared.lock());
+        self.catch_up_idle_writers();
+        self.serverless_tick_locked(&mut self.shared.core.lock());
+    }
+
+    /// What a statement on `instance` runs first (its caller holds the instance's execution
+    /// lock): the volume's due work, readers, and the instance itself if it is a multi-master
+    /// writer (`multi`) — but not the other writers, which catch up on their own threads.
+    pub(crate) fn tick_for(&self, instance: &str, multi: bool) {
+        {
+            let mut v = self.shared.volume.lock();
+            v.tick();
+            self.publish(&v);
+        }
+        self.catch_up_locked(&mut self.shared.lock());
+        if multi {
+            self.catch_up_writer(instance);
+        }
+        self.serverless_tick_locked(&mut self.shared.core.lock());
     }
 
     /// Lets readers apply everything at their read point (ticks the volume first).
@@ -514,11 +569,12 @@ impl Cluster {
 
     /// Ticks, moving time through the driver, until `done` holds (or the driver cannot wait, or
     /// 100 000 steps ran); returns whether it holds.
-    pub(crate) fn wait_until(&self, done: impl Fn(&State) -> bool) -> bool {
+    pub(crate) fn wait_until(&self, done: impl Fn(&State<'_>) -> bool) -> bool {
         for _ in 0..100_000 {
             let next = {
-                let mut st = self.shared.state.lock();
+                let mut st = self.shared.lock();
                 st.volume.tick();
+                self.publish(&st.volume);
                 self.serverless_tick_locked(&mut st);
                 if done(&st) {
                     return true;
@@ -563,53 +619,45 @@ impl Cluster {
         self.tick();
     }
 
-    /// Applies the stream to followers: readers up to their read point, multi-master writers
-    /// their peers' durable MTRs; then drops what every follower has.
-    pub(crate) fn catch_up_locked(&self, st: &mut State) {
+    /// Applies the stream to readers up to their read point, then drops what every follower has.
+    /// Multi-master writers catch up themselves ([`Cluster::catch_up_writer`]), under their own
+    /// execution lock, so applying a peer's changes never runs under the cluster's locks nor
+    /// between a writer's statement and the shipping of its redo.
+    pub(crate) fn catch_up_locked(&self, st: &mut State<'_>) {
         let vdl = st.volume.vdl();
-        let names: Vec<String> = st.instances.keys().cloned().collect();
+        let names: Vec<String> = st
+            .instances
+            .values()
+            .filter(|i| i.role == Role::Reader && i.state != InstanceState::Failed)
+            .map(|i| i.name.clone())
+            .collect();
         let multi = st.volume.config().mode == WriterMode::MultiMaster;
         for name in names {
-            let (limit, role) = {
+            let limit = {
                 let Some(inst) = st.instances.get(&name) else {
                     continue;
                 };
-                if inst.state == InstanceState::Failed {
-                    continue;
-                }
-                match (inst.role, &inst.region) {
-                    (Role::Reader, Some(region)) => (
-                        st.volume
-                            .secondary_status()
-                            .iter()
-                            .find(|s| &s.region == region)
-                            .map_or(0, |s| s.durable_lsn),
-                        Role::Reader,
-                    ),
-                    (Role::Reader, None) => (
-                        st.volume
-                            .reader_status(inst.vol_id)
-                            .map(|s| s.read_point)
-                            .unwrap_or(0),
-                        Role::Reader,
-                    ),
-                    (Role::Writer, _) if multi => (vdl, Role::Writer),
-                    (Role::Writer, _) => continue,
+                match &inst.region {
+                    Some(region) => st
+                        .volume
+                        .secondary_status()
+                        .iter()
+                        .find(|s| &s.region == region)
+                        .map_or(0, |s| s.durable_lsn),
+                    None => st
+                        .volume
+                        .reader_status(inst.vol_id)
+                        .map(|s| s.read_point)
+                        .unwrap_or(0),
                 }
             };
-            // In LSN order, stopping at the first MTR this follower cannot apply yet: a
-            // multi-master peer hears of another writer's MTR a stream latency after it was sent.
+            // In LSN order, up to the reader's read point.
             let applied = st.instances.get(&name).map_or(0, |i| i.applied_lsn);
-            let now = self.now();
-            let latency = st.volume.config().replica_latency;
             let due: Vec<StreamMtr> = st
                 .stream
                 .iter()
                 .filter(|m| m.commit_lsn > applied)
-                .take_while(|m| {
-                    m.commit_lsn <= limit
-                        && (role == Role::Reader || m.writer == name || m.at + latency <= now)
-                })
+                .take_while(|m| m.commit_lsn <= limit)
                 .cloned()
                 .collect();
             let Some(inst) = st.instances.get_mut(&name) else {
@@ -617,35 +665,130 @@ impl Cluster {
             };
             let mut broken = false;
             for m in &due {
-                if !(role == Role::Writer && m.writer == name) && apply_followed(inst, m).is_err() {
+                if apply_followed(inst, m).is_err() {
                     broken = true;
                     break;
                 }
-                for (i, (page, _)) in m.records.iter().enumerate() {
-                    let lsn = inst.page_lsns.entry(*page).or_insert(0);
-                    *lsn = (*lsn).max(m.first_lsn + i as u64);
-                }
+                note_pages(&mut inst.page_lsns, m);
                 inst.applied_lsn = m.commit_lsn;
             }
             if broken && inst.region.is_none() {
                 // The follower could not apply a record: reopen it from pages.
                 let (vol_id, tier) = (inst.vol_id, inst.tier);
-                if let Ok(fresh) = self.build_instance(st, &name, role, vol_id, tier) {
+                if let Ok(fresh) = self.build_instance(st, &name, Role::Reader, vol_id, tier) {
                     st.instances.insert(name.clone(), fresh);
                 }
             }
         }
-        let floor = st
-            .instances
-            .values()
-            .filter(|i| i.state != InstanceState::Failed && (i.role == Role::Reader || multi))
-            .map(|i| i.applied_lsn)
-            .min()
-            .unwrap_or(vdl);
-        let floor = st.pinned.values().copied().fold(floor.min(vdl), Lsn::min);
-        while st.stream.front().is_some_and(|m| m.commit_lsn <= floor) {
-            st.stream.pop_front();
+        trim_stream(st, vdl, multi);
+    }
+
+    /// Applies a multi-master writer's peers' durable MTRs (each a stream latency after it was
+    /// sent) to it, in LSN order. The caller holds the writer's execution lock: no statement runs
+    /// on it meanwhile, and no one else catches it up, so each MTR is applied once and the page
+    /// LSNs its next writes are based on are those of the state its statements see.
+    pub(crate) fn catch_up_writer(&self, name: &str) {
+        let now = self.now();
+        let (db, link, generation, due) = {
+            let st = self.shared.lock();
+            if st.volume.config().mode != WriterMode::MultiMaster {
+                return;
+            }
+            let vdl = st.volume.vdl();
+            let latency = st.volume.config().replica_latency;
+            let Some(inst) = st.instances.get(name) else {
+                return;
+            };
+            if inst.role != Role::Writer || inst.state == InstanceState::Failed {
+                return;
+            }
+            let applied = inst.applied_lsn;
+            let due: Vec<StreamMtr> = st
+                .stream
+                .iter()
+                .filter(|m| m.commit_lsn > applied)
+                .take_while(|m| m.commit_lsn <= vdl && (m.writer == name || m.at + latency <= now))
+                .cloned()
+                .collect();
+            if due.is_empty() {
+                return;
+            }
+            (inst.db.clone(), inst.link.clone(), inst.generation, due)
+        };
+        // Outside the cluster's locks: other writers keep shipping and committing.
+        let mut done = 0;
+        let mut broken = false;
+        for m in &due {
+            if m.writer != name && instance::apply_mtr(&db, &link, m).is_err() {
+                broken = true;
+                break;
+            }
+            done += 1;
         }
+        let mut st = self.shared.lock();
+        let vdl = st.volume.vdl();
+        let Some(inst) = st.instances.get_mut(name) else {
+            return;
+        };
+        if inst.generation != generation {
+            return;
+        }
+        for m in &due[..done] {
+            note_pages(&mut inst.page_lsns, m);
+            inst.applied_lsn = m.commit_lsn;
+        }
+        if broken {
+            // The writer could not apply a peer's record: reopen it from pages.
+            let (vol_id, tier) = (inst.vol_id, inst.tier);
+            if let Ok(fresh) = self.build_instance(&mut st, name, Role::Writer, vol_id, tier) {
+                st.instances.insert(name.to_string(), fresh);
+            }
+        }
+        trim_stream(&mut st, vdl, true);
+    }
+
+    /// Catches up every multi-master writer no statement is running on (one that is busy
+    /// catches up itself before its next statement).
+    fn catch_up_idle_writers(&self) {
+        let writers: Vec<(String, Arc<exec_lock::ExecLock>)> = {
+            let st = self.shared.core.lock();
+            st.instances
+                .values()
+                .filter(|i| i.role == Role::Writer && i.state != InstanceState::Failed)
+                .map(|i| (i.name.clone(), i.exec.clone()))
+                .collect()
+        };
+        for (name, exec) in writers {
+            if let Some(_serial) = exec.try_acquire() {
+                self.catch_up_writer(&name);
+            }
+        }
+    }
+}
+
+/// Records the page LSNs an applied MTR wrote.
+fn note_pages(
+    page_lsns: &mut std::collections::HashMap<crate::volume::PageId, Lsn>,
+    m: &StreamMtr,
+) {
+    for (i, (page, _)) in m.records.iter().enumerate() {
+        let lsn = page_lsns.entry(*page).or_insert(0);
+        *lsn = (*lsn).max(m.first_lsn + i as u64);
+    }
+}
+
+/// Drops the stream's MTRs every follower (and every pinned secondary) has applied.
+fn trim_stream(st: &mut State<'_>, vdl: Lsn, multi: bool) {
+    let floor = st
+        .instances
+        .values()
+        .filter(|i| i.state != InstanceState::Failed && (i.role == Role::Reader || multi))
+        .map(|i| i.applied_lsn)
+        .min()
+        .unwrap_or(vdl);
+    let floor = st.pinned.values().copied().fold(floor.min(vdl), Lsn::min);
+    while st.stream.front().is_some_and(|m| m.commit_lsn <= floor) {
+        st.stream.pop_front();
     }
 }
 

@@ -23,7 +23,7 @@ use std::time::{Duration, SystemTime};
 use nubis_core::{UsageRecord, UsageUnit};
 
 use super::error::{ClusterError, ClusterResult};
-use super::{Cluster, State};
+use super::{Cluster, Core};
 
 /// Work units one ACU performs per second.
 pub const WORK_PER_ACU_SECOND: f64 = 2_000.0;
@@ -142,7 +142,7 @@ impl Cluster {
     pub fn set_serverless(&self, config: ServerlessConfig) -> ClusterResult<()> {
         config.validate()?;
         let now = self.now();
-        let mut st = self.shared.state.lock();
+        let mut st = self.shared.core.lock();
         let resource = format!(
             "arn:aws:rds:{}:{}:cluster:{}",
             self.shared.region, self.shared.env.account, self.shared.name
@@ -175,7 +175,7 @@ impl Cluster {
 
     /// The serverless state, if the cluster is serverless.
     pub fn serverless_status(&self) -> Option<ServerlessStatus> {
-        let st = self.shared.state.lock();
+        let st = self.shared.core.lock();
         st.serverless.as_ref().map(|s| ServerlessStatus {
             capacity: if s.paused { 0.0 } else { s.capacity },
             paused: s.paused,
@@ -196,7 +196,7 @@ impl Cluster {
     /// capacity.
     pub fn modify_current_capacity(&self, capacity: f64) -> ClusterResult<f64> {
         let now = self.now();
-        let mut st = self.shared.state.lock();
+        let mut st = self.shared.core.lock();
         let s = st.serverless.as_mut().ok_or_else(|| {
             ClusterError::invalid("ModifyCurrentDBClusterCapacity needs a serverless DB cluster")
         })?;
@@ -217,7 +217,7 @@ impl Cluster {
 
     pub(crate) fn note_connection(&self, delta: i64) {
         let now = self.now();
-        if let Some(s) = self.shared.state.lock().serverless.as_mut() {
+        if let Some(s) = self.shared.core.lock().serverless.as_mut() {
             s.connections = (s.connections + delta).max(0);
             s.last_activity = now;
         }
@@ -227,7 +227,7 @@ impl Cluster {
     pub(crate) fn resume_if_paused(&self) -> ClusterResult<()> {
         let now = self.now();
         let until = {
-            let mut st = self.shared.state.lock();
+            let mut st = self.shared.core.lock();
             let Some(s) = st.serverless.as_mut() else {
                 return Ok(());
             };
@@ -239,7 +239,7 @@ impl Cluster {
         if let Ok(left) = until.duration_since(now) {
             self.advance(left);
         }
-        let mut st = self.shared.state.lock();
+        let mut st = self.shared.core.lock();
         self.serverless_tick_locked(&mut st);
         match st.serverless.as_ref() {
             Some(s) if s.paused => Err(ClusterError::Resuming),
@@ -251,7 +251,7 @@ impl Cluster {
     pub(crate) fn admit(&self, _instance: &str) -> ClusterResult<()> {
         loop {
             let next_second = {
-                let mut st = self.shared.state.lock();
+                let mut st = self.shared.core.lock();
                 self.serverless_tick_locked(&mut st);
                 let Some(s) = st.serverless.as_mut() else {
                     return Ok(());
@@ -271,7 +271,7 @@ impl Cluster {
     /// Charges a statement's work.
     pub(crate) fn charge(&self, instance: &str, units: u64) {
         let now = self.now();
-        let mut st = self.shared.state.lock();
+        let mut st = self.shared.core.lock();
         let touched = st.instances.get(instance).map_or(0, |i| i.page_lsns.len()) as f64;
         let Some(s) = st.serverless.as_mut() else {
             return;
@@ -287,7 +287,7 @@ impl Cluster {
     }
 
     /// Second boundaries: metering, scaling, pausing and resuming.
-    pub(crate) fn serverless_tick_locked(&self, st: &mut State) {
+    pub(crate) fn serverless_tick_locked(&self, st: &mut Core) {
         let now = self.now();
         let meter = self.shared.env.meter.clone();
         let Some(s) = st.serverless.as_mut() else {

@@ -36,8 +36,10 @@ pub struct ClusterSession {
     session: Session,
     db: Arc<Database>,
     link: Arc<Mutex<Link>>,
-    exec: Arc<Mutex<()>>,
+    exec: Arc<super::exec_lock::ExecLock>,
     failed_block: bool,
+    /// The cluster is multi-master (fixed for its life).
+    multi: bool,
     pending: Option<Lsn>,
     answered_at: Option<Lsn>,
     /// The last (epoch, LSN) this session saw durable: a statement whose horizon is no newer
@@ -49,7 +51,7 @@ impl Cluster {
     /// Opens a connection through an endpoint. A paused serverless cluster resumes first.
     pub fn connect(&self, endpoint: Endpoint) -> ClusterResult<ClusterSession> {
         self.resume_if_paused()?;
-        let mut st = self.shared.state.lock();
+        let mut st = self.shared.lock();
         let available = |r: Role| -> Vec<String> {
             st.instances
                 .values()
@@ -100,6 +102,7 @@ impl Cluster {
             link: inst.link.clone(),
             exec: inst.exec.clone(),
             failed_block: false,
+            multi: st.volume.config().mode == WriterMode::MultiMaster,
             pending: None,
             answered_at: None,
             confirmed: None,
@@ -186,7 +189,7 @@ impl ClusterSession {
     }
 
     fn check_alive(&self) -> ClusterResult<()> {
-        let st = self.cluster.shared.state.lock();
+        let st = self.cluster.shared.core.lock();
         let reason = match st.instances.get(&self.instance) {
             None => "the instance was deleted",
             Some(i) if i.state == InstanceState::Failed => {
@@ -227,8 +230,8 @@ impl ClusterSession {
             flag.store(false, std::sync::atomic::Ordering::Relaxed);
         }
         let exec = self.exec.clone();
-        let serial = exec.lock();
-        self.cluster.tick();
+        let serial = exec.acquire();
+        self.cluster.tick_for(&self.instance, self.multi);
         self.check_alive()?;
         self.cluster.admit(&self.instance)?;
         let stmts = crate::session::parse(sql)?;
@@ -251,7 +254,14 @@ impl ClusterSession {
                 command: command_name(w),
             });
         }
-        let result = f(&mut self.session);
+        // On a single-master writer a row-lock wait gives the execution lock up (see
+        // `exec_lock`); the statement takes it back before it ships.
+        let result = if self.role == Role::Writer && !self.multi_master() {
+            crate::lock_wait_hook::with_hook(serial.release_for_wait(), || f(&mut self.session))
+        } else {
+            f(&mut self.session)
+        };
+        serial.reacquire();
         let flushed = if self.role == Role::Writer {
             self.flush()
         } else {
@@ -293,22 +303,27 @@ impl ClusterSession {
     /// commit's fate is then unknown to it, as with a PostgreSQL server crash during COMMIT.
     fn await_durable(&mut self, epoch: u64, lsn: Lsn) -> ClusterResult<()> {
         let (name, generation, role) = (self.instance.clone(), self.generation, self.role);
-        let ok = self.cluster.wait_for(|st| {
-            let durable = st.volume.epoch() == epoch && st.volume.vdl() >= lsn;
-            let alive = st.instances.get(&name).is_some_and(|i| {
-                i.state != InstanceState::Failed && i.generation == generation && i.role == role
-            });
-            durable || !alive
-        });
+        let cluster = self.cluster.clone();
+        let ok = self.cluster.wait_for(
+            || cluster.published_durable(epoch, lsn),
+            |st| {
+                let durable = st.volume.epoch() == epoch && st.volume.vdl() >= lsn;
+                let alive = st.instances.get(&name).is_some_and(|i| {
+                    i.state != InstanceState::Failed && i.generation == generation && i.role == role
+                });
+                durable || !alive
+            },
+        );
         if !ok {
             // The driver cannot wait (the clock's owner advances it): the commit stays pending.
             self.pending = Some(lsn);
             return Ok(());
         }
         self.pending = None;
-        if self
-            .cluster
-            .with_volume(|v| v.epoch() == epoch && v.vdl() >= lsn)
+        if self.cluster.published_durable(epoch, lsn)
+            || self
+                .cluster
+                .with_volume(|v| v.epoch() == epoch && v.vdl() >= lsn)
         {
             return Ok(());
         }
@@ -393,12 +408,11 @@ impl ClusterSession {
     }
 
     fn multi_master(&self) -> bool {
-        self.cluster
-            .with_volume(|v| v.config().mode == WriterMode::MultiMaster)
+        self.multi
     }
 
     fn submit(&self, records: &[(u64, PageRecord)], based: bool) -> Result<Lsn, VolumeError> {
-        let mut st = self.cluster.shared.state.lock();
+        let mut st = self.cluster.shared.lock();
         let multi = st.volume.config().mode == WriterMode::MultiMaster;
         let inst = st
             .instances
