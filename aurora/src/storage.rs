@@ -196,6 +196,14 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     fn status(&self, xid: Xid) -> XidStatus;
     /// Log records from `lsn` (inclusive) on, for shipping to replicas.
     fn log_from(&self, lsn: Lsn) -> &[LogRecord];
+    /// Whether DDL inside a transaction block waits for the block's commit (PostgreSQL's
+    /// transactional DDL). A storage whose log replicas replay statement by statement says no:
+    /// replicas re-run each DDL statement where it stands in the log, so a block's DDL must
+    /// reach the log before the rows written after it, and is then kept even if the block
+    /// rolls back.
+    fn block_ddl_is_transactional(&self) -> bool {
+        true
+    }
 }
 
 /// Hashes the small integer ids of tables and indexes as themselves (no SipHash per lookup).

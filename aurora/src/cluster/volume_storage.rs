@@ -344,6 +344,12 @@ fn heap_page_rows(next_row: RowId) -> impl Iterator<Item = RowId> {
 }
 
 impl Storage for VolumeStorage {
+    // Replicas replay the log statement by statement and re-run a DDL record where it stands,
+    // so a block's DDL is logged and kept as it runs (see `Storage::block_ddl_is_transactional`).
+    fn block_ddl_is_transactional(&self) -> bool {
+        false
+    }
+
     fn append(&mut self, record: LogRecord) -> Lsn {
         let lsn = self.local.append(record.clone());
         self.ship(&record);

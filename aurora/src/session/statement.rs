@@ -185,9 +185,7 @@ impl Session {
                 };
                 let stmt_mark = ddl_mark(&mut st, t);
                 let r = crate::ddl::create_table_as(&mut st, &env, ct);
-                if r.is_err() {
-                    crate::ddl::txn::restore(&mut st, t.id, &stmt_mark);
-                }
+                end_ddl(&mut st, t, &stmt_mark, r.is_ok());
                 r
             }
             Statement::Explain {
@@ -221,7 +219,7 @@ impl Session {
                 ))
             }
             other => {
-                if t.explicit && drops_a_column(other) {
+                if t.explicit && st.storage.block_ddl_is_transactional() && drops_a_column(other) {
                     return Err(AuroraError::sql(
                         "25001",
                         "ALTER TABLE ... DROP COLUMN cannot run inside a transaction block",
@@ -230,9 +228,7 @@ impl Session {
                 begin_top(&mut st, t);
                 let stmt_mark = ddl_mark(&mut st, t);
                 let r = crate::ddl::execute_in_txn(&mut st, other);
-                if r.is_err() {
-                    crate::ddl::txn::restore(&mut st, t.id, &stmt_mark);
-                }
+                end_ddl(&mut st, t, &stmt_mark, r.is_ok());
                 r
             }
         }
@@ -243,11 +239,26 @@ impl Session {
 /// level), and returns a mark of the state before the statement (restored if it fails).
 fn ddl_mark(st: &mut DbState, t: &mut Txn) -> DdlMark {
     let level = t.subs.len();
+    // On a cluster volume a block's DDL logs its catalog records in place, as autocommit does
+    // (see `end_ddl`).
+    let block = t.explicit && st.storage.block_ddl_is_transactional();
     if t.ddl_marks.last().is_none_or(|m| m.level < level) {
-        let m = crate::ddl::txn::mark(st, t.id, level, t.explicit);
+        let m = crate::ddl::txn::mark(st, t.id, level, block);
         t.ddl_marks.push(m);
     }
-    crate::ddl::txn::mark(st, t.id, level, t.explicit)
+    crate::ddl::txn::mark(st, t.id, level, block)
+}
+
+/// Ends a DDL statement: a failed one is undone. On a storage whose replicas replay DDL where
+/// it stands in the log (a cluster volume), a block's DDL is committed with its statement, so it
+/// reaches the log before the block's later rows and replicas build the same tables.
+fn end_ddl(st: &mut DbState, t: &mut Txn, stmt_mark: &DdlMark, ok: bool) {
+    if !ok {
+        crate::ddl::txn::restore(st, t.id, stmt_mark);
+    } else if t.explicit && !st.storage.block_ddl_is_transactional() {
+        crate::ddl::txn::commit(st, t.id);
+        t.ddl_marks.clear();
+    }
 }
 
 /// Whether the statement is an ALTER TABLE that drops a column: the column's values are
