@@ -536,9 +536,19 @@ async fn in_flight_transactions_conflict_over_the_wire() {
 
 /// A table `Feed` with a stream, for the shard tests.
 async fn create_feed(client: &Client) -> String {
+    create_streamed_table(client, "Feed", StreamViewType::NewImage).await
+}
+
+/// A pay-per-request table keyed by the string `id`, with a stream of `view`; returns the
+/// stream's ARN.
+pub(crate) async fn create_streamed_table(
+    client: &Client,
+    name: &str,
+    view: StreamViewType,
+) -> String {
     let out = client
         .create_table()
-        .table_name("Feed")
+        .table_name(name)
         .attribute_definitions(
             AttributeDefinition::builder()
                 .attribute_name("id")
@@ -557,7 +567,7 @@ async fn create_feed(client: &Client) -> String {
         .stream_specification(
             StreamSpecification::builder()
                 .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewImage)
+                .stream_view_type(view)
                 .build()
                 .unwrap(),
         )

@@ -4,10 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType, StreamSpecification, StreamViewType,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, StreamViewType};
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{EventSourcePosition, FunctionCode, Runtime};
 use nubis::Cloud;
@@ -37,39 +34,8 @@ async fn dynamodb_stream_drives_a_lambda_event_source_mapping() {
         });
 
     let ddb = aws_sdk_dynamodb::Client::new(&server.sdk_config());
-    let table = ddb
-        .create_table()
-        .table_name("Orders")
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("id")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .unwrap(),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("id")
-                .key_type(KeyType::Hash)
-                .build()
-                .unwrap(),
-        )
-        .billing_mode(BillingMode::PayPerRequest)
-        .stream_specification(
-            StreamSpecification::builder()
-                .stream_enabled(true)
-                .stream_view_type(StreamViewType::NewAndOldImages)
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let stream_arn = table
-        .table_description()
-        .and_then(|t| t.latest_stream_arn())
-        .unwrap()
-        .to_owned();
+    let stream_arn =
+        super::dynamo::create_streamed_table(&ddb, "Orders", StreamViewType::NewAndOldImages).await;
 
     let lambda = aws_sdk_lambda::Client::new(&server.sdk_config());
     lambda
