@@ -551,6 +551,34 @@ impl fmt::Display for Literal {
     }
 }
 
+/// The precedence level of a left-associative operator the parser reads in a loop, or `None`
+/// for a comparison (which does not chain).
+fn chain_level(op: BinOp) -> Option<u8> {
+    match op {
+        BinOp::Or => Some(1),
+        BinOp::And => Some(2),
+        BinOp::Concat => Some(3),
+        BinOp::Add | BinOp::Sub => Some(4),
+        BinOp::Mul | BinOp::Div | BinOp::Mod => Some(5),
+        _ => None,
+    }
+}
+
+/// Prints `a op b` without parentheses around a left operand of the same level: the parser
+/// reads `a + b - c` flat, so printing `((a + b) - c)` would nest one level per operator and a
+/// long chain that parsed would print past the parser's nesting limit.
+fn binary_chain(f: &mut fmt::Formatter<'_>, op: BinOp, a: &Expr, b: &Expr) -> fmt::Result {
+    match a {
+        Expr::Binary(inner, x, y)
+            if chain_level(op).is_some() && chain_level(*inner) == chain_level(op) =>
+        {
+            binary_chain(f, *inner, x, y)?
+        }
+        _ => write!(f, "{a}")?,
+    }
+    write!(f, " {} {b}", op.symbol())
+}
+
 impl fmt::Display for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -565,7 +593,11 @@ impl fmt::Display for Expr {
             }
             Expr::Neg(e) => write!(f, "(-{e})"),
             Expr::Not(e) => write!(f, "(NOT {e})"),
-            Expr::Binary(op, a, b) => write!(f, "({a} {} {b})", op.symbol()),
+            Expr::Binary(op, a, b) => {
+                f.write_str("(")?;
+                binary_chain(f, *op, a, b)?;
+                f.write_str(")")
+            }
             Expr::Like {
                 expr,
                 pattern,

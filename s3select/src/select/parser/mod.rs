@@ -470,6 +470,24 @@ mod tests {
     use super::*;
     use crate::ServiceError;
 
+    #[test]
+    fn a_long_operator_chain_prints_flat_and_parses_back() {
+        // Found by the sql_parser fuzz target: a chain parsed flat but printed one level of
+        // parentheses per operator, past the nesting limit.
+        let chain: Vec<String> = (0..300).map(|i| format!("_{}", i % 9 + 1)).collect();
+        let sql = format!(
+            "SELECT {} FROM S3Object WHERE {} OR _1 = 'a' || _2 || _3",
+            chain.join(" + "),
+            chain.join(" * ")
+        );
+        let q = parse_query(&sql).unwrap();
+        let printed = q.to_string();
+        assert_eq!(parse_query(&printed).unwrap(), q);
+        // Grouping that is not the parser's own is kept.
+        let q = parse_query("SELECT _1 - (_2 - _3), (_1 + _2) * _3 FROM S3Object").unwrap();
+        assert_eq!(parse_query(&q.to_string()).unwrap(), q);
+    }
+
     fn code(sql: &str) -> String {
         match parse_query(sql) {
             Ok(q) => format!("ok: {q}"),
