@@ -342,17 +342,8 @@ fn merge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loader::{LoadRequest, Parallelism, load_csv};
-
-    fn req(fail: bool) -> LoadRequest {
-        LoadRequest {
-            source: "s3://b/k".into(),
-            format: "csv".into(),
-            fail_on_error: fail,
-            update_single_cardinality_properties: false,
-            parallelism: Parallelism::High,
-        }
-    }
+    use crate::loader::load_csv;
+    use crate::loader::tests::req;
 
     /// The graph and stats of loading `v` then `e` with the edge file on `threads` threads.
     fn load(v: &str, e: &str, fail: bool, threads: usize) -> (Vec<String>, LoadStats) {

@@ -544,10 +544,11 @@ pub fn parse_request(body: &serde_json::Value) -> Result<LoadRequest> {
 pub type Jobs = HashMap<String, LoadJob>;
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn req(fail: bool) -> LoadRequest {
+    /// A CSV load request from a dummy S3 source, failing on the first error when `fail`.
+    pub(crate) fn req(fail: bool) -> LoadRequest {
         LoadRequest {
             source: "s3://b/k".into(),
             format: "csv".into(),
